@@ -1,0 +1,82 @@
+"""The autograder: `pytest autograder` checks exercises/; `--submission PATH` checks another folder.
+
+    pytest autograder                          # your own work in exercises/
+    pytest autograder --submission solutions   # the reference: everything passes
+    pytest autograder -k tensors               # one exercise
+    pytest autograder --device cuda            # on the GPU (skipped where there is none)
+
+Each test runs one check from blitz/checks/<id>.py; a failure prints what was called, what came
+back and what was expected. The run ends with a score table, keyed by exercise id.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from blitz import registry
+from blitz.autograde import RESULTS
+from blitz.checks import Context
+from blitz.i18n import Msg, current_lang
+from blitz.submission import LocalSubmission
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("blitz")
+    group.addoption("--submission", default="exercises", help="folder with the exercise modules (default: exercises)")
+    group.addoption("--device", default="cpu", choices=["cpu", "cuda"], help="where models train (default: cpu)")
+    group.addoption("--data", default=None, help="folder holding MNIST/raw (default: $BLITZ_DATA or data/)")
+    group.addoption("--seed", default=0, type=int, help="seed of the random inputs (default: 0)")
+    group.addoption("--epochs", default=None, type=int, help="epochs of the MNIST check (default: the calibrated value)")
+
+
+def _resolve(folder: str) -> Path:
+    for base in (Path.cwd(), registry.ROOT):
+        path = (base / folder).resolve()
+        if path.is_dir():
+            return path
+    raise pytest.UsageError(
+        Msg(f"找不到提交的文件夹 {folder!r}（在当前目录和 {registry.ROOT} 下都没有）。",
+            f"No submission folder {folder!r} (looked in the current directory and in {registry.ROOT}).").render()
+    )
+
+
+@pytest.fixture(scope="session")
+def ctx(request) -> Context:
+    device = request.config.getoption("--device")
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("--device cuda: CUDA is not available on this machine / 这台机器没有可用的 CUDA")
+    return Context(device=device, seed=request.config.getoption("--seed"), data_root=request.config.getoption("--data"),
+                   epochs=request.config.getoption("--epochs"))
+
+
+@pytest.fixture(scope="session")
+def submission(request) -> LocalSubmission:
+    return LocalSubmission(_resolve(request.config.getoption("--submission")))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not RESULTS:
+        return
+    lang = current_lang()
+    write = terminalreporter.write_line
+    terminalreporter.section(Msg("得分", "Score").render(lang))
+    total = maximum = 0.0
+    for exercise in registry.EXERCISES:
+        mine = [r for r in RESULTS if r.exercise == exercise.id]
+        if not mine:
+            continue
+        score = sum(r.score for r in mine)
+        top = sum(r.max_score for r in mine)
+        total, maximum = total + score, maximum + top
+        passed = sum(r.passed for r in mine)
+        write(f"{exercise.id:<10} {passed:>2}/{len(mine):<2} {score:6.2f} / {top:6.2f}  {exercise.title.render(lang if lang != 'both' else 'en')}")
+    write(f"{'total':<10} {'':5} {total:6.2f} / {maximum:6.2f}")
+
+
+def pytest_collection_modifyitems(items):
+    """Run the exercises in the course's order, not alphabetically."""
+    order = {f"test_{e.id}.py": i for i, e in enumerate(registry.EXERCISES)}
+    items.sort(key=lambda item: order.get(item.path.name, len(order)))

@@ -1,0 +1,14 @@
+"""Checks for exercises/data.py: Data: MNIST with torchvision, ToTensor/Normalize, DataLoader / 数据：torchvision 的 MNIST、ToTensor/Normalize 与 DataLoader.
+
+The checks themselves live in blitz/checks/data.py, shared with notebooks and `blitz grade`.
+"""
+
+import pytest
+
+from blitz.autograde import run_as_test
+from blitz.checks import checks_for
+
+
+@pytest.mark.parametrize("check", checks_for("data"), ids=lambda c: c.name)
+def test_data(check, submission, ctx):
+    run_as_test(check, submission, ctx)

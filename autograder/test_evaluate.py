@@ -1,0 +1,14 @@
+"""Checks for exercises/evaluate.py: Evaluation: predicted classes and test accuracy / 评估：预测类别与测试集准确率.
+
+The checks themselves live in blitz/checks/evaluate.py, shared with notebooks and `blitz grade`.
+"""
+
+import pytest
+
+from blitz.autograde import run_as_test
+from blitz.checks import checks_for
+
+
+@pytest.mark.parametrize("check", checks_for("evaluate"), ids=lambda c: c.name)
+def test_evaluate(check, submission, ctx):
+    run_as_test(check, submission, ctx)

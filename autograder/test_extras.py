@@ -1,0 +1,14 @@
+"""Checks for exercises/extras.py: Extras: conv and recurrent layers, view/permute, the loss table / 选读：卷积与循环层、view/permute、损失函数表.
+
+The checks themselves live in blitz/checks/extras.py, shared with notebooks and `blitz grade`.
+"""
+
+import pytest
+
+from blitz.autograde import run_as_test
+from blitz.checks import checks_for
+
+
+@pytest.mark.parametrize("check", checks_for("extras"), ids=lambda c: c.name)
+def test_extras(check, submission, ctx):
+    run_as_test(check, submission, ctx)

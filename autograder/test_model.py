@@ -1,0 +1,14 @@
+"""Checks for exercises/model.py: Model: a CNN of two conv blocks and a linear layer / 模型：两个卷积块加一个全连接层的 CNN.
+
+The checks themselves live in blitz/checks/model.py, shared with notebooks and `blitz grade`.
+"""
+
+import pytest
+
+from blitz.autograde import run_as_test
+from blitz.checks import checks_for
+
+
+@pytest.mark.parametrize("check", checks_for("model"), ids=lambda c: c.name)
+def test_model(check, submission, ctx):
+    run_as_test(check, submission, ctx)

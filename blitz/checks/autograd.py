@@ -1,0 +1,75 @@
+"""Checks for exercises/autograd.py: gradients against the analytic ones."""
+
+from __future__ import annotations
+
+import torch
+
+from blitz.checks.base import check, fail
+from blitz.checks.compare import expect_sequence, expect_tensor, kind_of
+from blitz.probes import describe_call
+
+
+
+def inputs():
+    yield torch.tensor([2.0, 3.0]), torch.tensor([6.0, 4.0])  # the course's own numbers
+    for shape in [(5,), (2, 3)]:
+        yield torch.randn(shape), torch.randn(shape)
+    yield torch.randn(4, dtype=torch.float64), torch.randn(4, dtype=torch.float64)
+
+
+@check("autograd", "Q = 3a³ − b² 的梯度", "gradients of Q = 3a³ − b²")
+def check_cubic_minus_square_grads(sub, ctx):
+    for a, b in inputs():
+        call = describe_call("autograd", "cubic_minus_square_grads", (a, b))
+        result = sub.probe("grads_probe", "cubic_minus_square_grads", a, b)
+        expect_sequence(result["value"], 3, call)
+        q, a_grad, b_grad = result["value"]
+        expect_tensor(q, 3 * a**3 - b**2, call, what="[0] (Q)")
+        if result["a_grad"] is None or result["b_grad"] is None:
+            fail(
+                f"调用 {call}\n  之后 a.grad 或 b.grad 还是 None：没有做 backward。",
+                f"Called {call}\n  afterwards a.grad or b.grad is still None: backward never ran.",
+            )
+        expect_tensor(a_grad, 9 * a**2, call, what="[1] (a.grad = 9a²)")
+        expect_tensor(b_grad, -2 * b, call, what="[2] (b.grad = −2b)")
+        expect_tensor(result["a_grad"], 9 * a**2, call, what="(a.grad)")
+
+
+@check("autograd", "retain_graph：两次 backward 梯度累加", "retain_graph: two backward passes accumulate")
+def check_backward_twice(sub, ctx):
+    for a, b in inputs():
+        call = describe_call("autograd", "backward_twice", (a, b))
+        result = sub.probe("grads_probe", "backward_twice", a, b)
+        expect_sequence(result["value"], 2, call)
+        a_grad, b_grad = result["value"]
+        expect_tensor(a_grad, 2 * 9 * a**2, call, what="[0] (a.grad = 2 × 9a²)")
+        expect_tensor(b_grad, 2 * -2 * b, call, what="[1] (b.grad = 2 × −2b)")
+
+
+@check("autograd", "更新规则 w ← w − lr·grad", "the update rule w ← w − lr·grad")
+def check_sgd_step(sub, ctx):
+    for lr in (0.1, 0.01):
+        values = [torch.randn(3, 2), torch.randn(4)]
+        grads = [torch.randn(3, 2), torch.randn(4)]
+        call = describe_call("autograd", "sgd_step", (values, lr))
+        result = sub.probe("sgd", values, grads, lr)
+        if result["returned"] is not None:
+            fail(
+                f"调用 {call}\n  返回了：{kind_of(result['returned'])}\n  期望：None（原地更新参数，不返回新张量）",
+                f"Called {call}\n  returned: {kind_of(result['returned'])}\n  expected: None (update the parameters in place)",
+            )
+        for i, (value, grad) in enumerate(zip(values, grads)):
+            expect_tensor(result["values_after"][i], value - lr * grad, call, what=f"(params[{i}] afterwards / 更新后的参数)")
+            if not result["still_leaf"][i]:
+                fail(
+                    f"调用 {call}\n  之后 params[{i}] 不再是需要梯度的叶子张量：更新被记进了计算图。\n  期望：在 torch.no_grad() 里原地更新。",
+                    f"Called {call}\n  afterwards params[{i}] is no longer a leaf that requires grad: the update was recorded.\n"
+                    "  expected: an in-place update inside torch.no_grad().",
+                )
+            grad_after = result["grads_after"][i]
+            if grad_after is not None and bool(grad_after.abs().sum() > 0):
+                fail(
+                    f"调用 {call}\n  之后 params[{i}].grad 还留着旧梯度。\n  期望：更新后清空梯度（p.grad = None 或 p.grad.zero_()）。",
+                    f"Called {call}\n  afterwards params[{i}].grad still holds the old gradient.\n"
+                    "  expected: clear the gradients after the update (p.grad = None or p.grad.zero_()).",
+                )

@@ -1,0 +1,181 @@
+"""What a check is, how it reports, and how it is run.
+
+A check is one plain function ``check(sub, ctx)``: it asks the submission to run probes, compares
+what came back with the reference, and raises :class:`CheckFailure` with a message that says what
+was called, what came back and what was expected. pytest, notebook test cells, `blitz check` and
+`blitz grade` all run the same functions through :func:`run_check`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+
+from blitz import registry
+from blitz.errors import explain_error
+from blitz.i18n import Msg
+from blitz.submission import StudentError, Submission
+
+
+class CheckFailure(AssertionError):
+    def __init__(self, msg: Msg):
+        self.msg = msg
+        super().__init__(msg.render())
+
+
+def fail(zh: str, en: str) -> None:
+    raise CheckFailure(Msg(zh, en))
+
+
+@dataclass
+class Context:
+    """What a check may vary: the device, the data, the seeds, the training budget."""
+
+    device: str = "cpu"
+    seed: int = 0
+    data_root: str | None = None
+    epochs: int | None = None  # None: the calibrated default of the MNIST check
+
+
+@dataclass(frozen=True)
+class Check:
+    exercise: str
+    name: str
+    func: Callable[[Submission, Context], None]
+    title: Msg
+    weight: int = 1
+    # Hidden checks exist for nbgrader's hidden tests; students see their results only after grading.
+    hidden: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.exercise}.{self.name}"
+
+    @property
+    def max_score(self) -> float:
+        siblings = checks_for(self.exercise)
+        return registry.get(self.exercise).points * self.weight / sum(c.weight for c in siblings)
+
+
+_CHECKS: dict[str, list[Check]] = {}
+
+
+def check(exercise: str, zh: str, en: str, weight: int = 1, hidden: bool = False):
+    """Register a check function for an exercise, in the order of definition."""
+
+    def register(func):
+        entry = Check(exercise, func.__name__.removeprefix("check_"), func, Msg(zh, en), weight, hidden)
+        _CHECKS.setdefault(exercise, []).append(entry)
+        return func
+
+    return register
+
+
+def checks_for(exercise_id: str) -> list[Check]:
+    registry.get(exercise_id)  # a clear error for an unknown id
+    importlib.import_module(f"blitz.checks.{exercise_id}")
+    return list(_CHECKS.get(exercise_id, []))
+
+
+def get_check(key: str) -> Check:
+    exercise_id, _, name = key.partition(".")
+    for entry in checks_for(exercise_id):
+        if entry.name == name:
+            return entry
+    raise KeyError(f"no check {key!r}; {exercise_id} has: {', '.join(c.name for c in checks_for(exercise_id))}")
+
+
+def all_checks() -> list[Check]:
+    return [c for exercise in registry.EXERCISES for c in checks_for(exercise.id)]
+
+
+@dataclass
+class CheckResult:
+    key: str
+    exercise: str
+    name: str
+    title: Msg
+    passed: bool
+    score: float
+    max_score: float
+    message: Msg | None = None
+    seconds: float = 0.0
+    hidden: bool = False
+    # "passed", "failed", "not_done" (a stub), "error" (student code raised), "crashed", "timeout"
+    status: str = "passed"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def student_error_message(error: StudentError, exercise_id: str) -> tuple[Msg, str]:
+    """Turn a student's exception into words, and a status for the reports."""
+    hint_cmd = f"blitz hint {exercise_id}"
+    if error.type_name == "NotImplementedError":
+        return (
+            Msg(
+                f"{error.call or exercise_id} 还没有实现（NotImplementedError）。写完函数体再检查；需要提示就运行 `{hint_cmd}`。",
+                f"{error.call or exercise_id} is not implemented yet (NotImplementedError). Fill in the body and check "
+                f"again; run `{hint_cmd}` for a hint.",
+            ),
+            "not_done",
+        )
+    where = f"\n{error.where}" if error.where else ""
+    if error.kind == "missing":
+        return (
+            Msg(f"找不到要检查的代码：{error.message}。", f"The code to check is missing: {error.message}."),
+            "error",
+        )
+    if error.kind == "import":
+        return (
+            Msg(
+                f"导入 {exercise_id}.py 时出错：{error.type_name}: {error.message}{where}\n先让文件能正常导入（python {exercise_id}.py 不应报错）。",
+                f"Importing {exercise_id}.py failed: {error.type_name}: {error.message}{where}\nMake the file import "
+                f"cleanly first (python {exercise_id}.py should run without errors).",
+            ),
+            "error",
+        )
+    if error.kind in ("crashed", "timeout", "memory"):
+        return Msg(error.message, error.message), error.kind if error.kind != "memory" else "crashed"
+    explained = explain_error(error.type_name, error.message)
+    advice = Msg("\n", "\n") + explained if explained else Msg("", "")
+    return (
+        Msg(
+            f"调用 {error.call} 时抛出了 {error.type_name}: {error.message}{where}",
+            f"Calling {error.call} raised {error.type_name}: {error.message}{where}",
+        )
+        + advice,
+        "error",
+    )
+
+
+def run_check(entry: Check, sub: Submission, ctx: Context | None = None) -> CheckResult:
+    """Run one check; whatever the student's code does, this returns a result."""
+    ctx = ctx or Context()
+    started = time.perf_counter()
+    message, status = None, "passed"
+    try:
+        # Checks draw their random inputs from the generator they seed; the parent's state is kept.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(ctx.seed)
+            entry.func(sub, ctx)
+    except CheckFailure as failure:
+        message, status = failure.msg, "failed"
+    except StudentError as error:
+        message, status = student_error_message(error, entry.exercise)
+    passed = status == "passed"
+    return CheckResult(
+        key=entry.key,
+        exercise=entry.exercise,
+        name=entry.name,
+        title=entry.title,
+        passed=passed,
+        score=entry.max_score if passed else 0.0,
+        max_score=entry.max_score,
+        message=message,
+        seconds=time.perf_counter() - started,
+        hidden=entry.hidden,
+        status=status,
+    )

@@ -1,0 +1,50 @@
+"""Checks for exercises/evaluate.py."""
+
+from __future__ import annotations
+
+import torch
+
+from blitz.checks.base import check, fail
+from blitz.checks.compare import expect_tensor, kind_of
+from blitz.probes import tiny_setup
+from solutions import evaluate as ref
+
+
+@check("evaluate", "从 logits 取预测类别", "predicted classes from logits")
+def check_predict(sub, ctx):
+    for n, classes in ((5, 10), (1, 10), (7, 3)):
+        logits = torch.randn(n, classes) * 3
+        result = sub.probe("call", "evaluate", "predict", (logits,))
+        expect_tensor(result["value"], ref.predict(logits), result["call"])
+
+
+@check("evaluate", "准确率：评估模式、不记录梯度", "accuracy: eval mode, no grad", weight=2)
+def check_accuracy(sub, ctx):
+    call = "evaluate.accuracy(model, loader, device)"
+    for seed in (ctx.seed + 11, ctx.seed + 12):
+        result = sub.probe("accuracy_probe", seed, ctx.device)
+        if result["forwards"] < result["batches"]:
+            fail(
+                f"调用 {call}\n  模型只前向了 {result['forwards']} 次，loader 有 {result['batches']} 个批次。\n  期望：遍历整个 loader。",
+                f"Called {call}\n  the model ran forward {result['forwards']} times; the loader has {result['batches']} batches.\n"
+                "  expected: go through the whole loader.",
+            )
+        if any(result["forward_training"]):
+            fail(
+                f"调用 {call}\n  模型在训练模式下被评估（比如 BatchNorm 会用当前批次的统计量）。\n  期望：先调用 model.eval()。",
+                f"Called {call}\n  the model was evaluated in train mode (batch norm would use each batch's statistics).\n"
+                "  expected: call model.eval() first.",
+            )
+        if any(result["grad_enabled"]):
+            fail(
+                f"调用 {call}\n  评估时仍在记录梯度。\n  期望：把循环放进 with torch.no_grad():。",
+                f"Called {call}\n  gradients were being recorded during evaluation.\n  expected: run the loop inside with torch.no_grad():.",
+            )
+        model, loader = tiny_setup(seed, n=60, batch_size=16)
+        expected = ref.accuracy(model, loader, "cpu")
+        got = result["returned"]
+        if not isinstance(got, float) or abs(got - expected) > 1e-9:
+            fail(
+                f"调用 {call}\n  返回了：{kind_of(got)}\n  期望：{expected!r}（0 到 1 之间的 float：正确数 / 总数）",
+                f"Called {call}\n  returned: {kind_of(got)}\n  expected: {expected!r} (a float in [0, 1]: correct / total)",
+            )

@@ -1,0 +1,77 @@
+"""Checks for exercises/extras.py: the course's optional part."""
+
+from __future__ import annotations
+
+import torch
+
+from blitz.checks.base import check, fail
+from blitz.checks.compare import expect_tensor
+from blitz.probes import describe_call
+from solutions import extras as ref
+
+TASKS = ("regression", "l1_regression", "smooth_regression", "multiclass", "multiclass_log_probs", "binary",
+         "binary_logits", "ranking", "multilabel", "binary_margin")
+
+
+def _type_name(module) -> str:
+    return f"{type(module).__module__}.{type(module).__qualname__}"
+
+
+@check("extras", "损失函数表", "the loss table")
+def check_loss_for(sub, ctx):
+    for task in TASKS:
+        call = describe_call("extras", "loss_for", (task,))
+        facts = sub.probe("module_facts", "loss_for", (task,))
+        expected = _type_name(ref.loss_for(task))
+        if facts["type"] != expected:
+            fail(f"调用 {call}\n  返回了：{facts['type']}\n  期望：{expected}", f"Called {call}\n  returned: {facts['type']}\n  expected: {expected}")
+    for bad in ("focal", "Regression", ""):
+        call = describe_call("extras", "loss_for", (bad,))
+        outcome = sub.probe("rejects", "loss_for", (bad,))
+        if outcome["raised"] != "ValueError" or not all(task in outcome["message"] for task in TASKS):
+            fail(
+                f"调用 {call}\n  结果：{outcome['raised'] or outcome['message']} {outcome['message'] if outcome['raised'] else ''}\n"
+                "  期望：ValueError，消息里列出所有可选的任务名",
+                f"Called {call}\n  got: {outcome['raised'] or outcome['message']} {outcome['message'] if outcome['raised'] else ''}\n"
+                "  expected: ValueError whose message lists every task name",
+            )
+
+
+@check("extras", "Conv1d / Conv2d / Conv3d", "Conv1d / Conv2d / Conv3d")
+def check_conv_for(sub, ctx):
+    for kind in ("text", "image", "video"):
+        for args in ((3, 8, 3), (1, 4, 5)):
+            call = describe_call("extras", "conv_for", (kind, *args))
+            facts = sub.probe("module_facts", "conv_for", (kind, *args))
+            expected = ref.conv_for(kind, *args)
+            want = {"type": _type_name(expected), "in_channels": args[0], "out_channels": args[1], "kernel_size": list(expected.kernel_size)}
+            got = {k: facts.get(k) for k in want}
+            if got != want:
+                fail(f"调用 {call}\n  得到：{got}\n  期望：{want}", f"Called {call}\n  got: {got}\n  expected: {want}")
+
+
+@check("extras", "RNN / LSTM / GRU", "RNN / LSTM / GRU")
+def check_recurrent(sub, ctx):
+    for kind in ("rnn", "lstm", "gru"):
+        call = describe_call("extras", "recurrent", (kind, 6, 12))
+        facts = sub.probe("module_facts", "recurrent", (kind, 6, 12))
+        want = {"type": _type_name(ref.recurrent(kind, 6, 12)), "input_size": 6, "hidden_size": 12}
+        got = {k: facts.get(k) for k in want}
+        if got != want:
+            fail(f"调用 {call}\n  得到：{got}\n  期望：{want}", f"Called {call}\n  got: {got}\n  expected: {want}")
+
+
+@check("extras", "view：保留批次维展平", "view: flatten all but the batch dim")
+def check_flatten_batch(sub, ctx):
+    for shape in ((4, 3, 2), (2, 1, 28, 28), (5, 7), (1, 2, 3, 4)):
+        x = torch.randn(shape)
+        result = sub.probe("call", "extras", "flatten_batch", (x,))
+        expect_tensor(result["value"], ref.flatten_batch(x), result["call"])
+
+
+@check("extras", "permute：HWC → CHW", "permute: HWC → CHW")
+def check_hwc_to_chw(sub, ctx):
+    for shape in ((28, 28, 1), (4, 6, 3), (2, 2, 2)):
+        img = torch.randn(shape)
+        result = sub.probe("call", "extras", "hwc_to_chw", (img,))
+        expect_tensor(result["value"], ref.hwc_to_chw(img), result["call"])

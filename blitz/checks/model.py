@@ -1,0 +1,86 @@
+"""Checks for exercises/model.py: the same function as the reference once given the same weights."""
+
+from __future__ import annotations
+
+import torch
+
+from blitz.checks.base import check, fail
+from blitz.checks.compare import expect_equal, expect_tensor
+from blitz.probes import counting_models
+from solutions import model as ref
+
+REFERENCE_PARAMETERS = 28_938
+
+
+@check("model", "卷积输出尺寸公式", "the conv output size formula")
+def check_conv_output_size(sub, ctx):
+    cases = [(28, 5, 2, 1), (14, 5, 2, 1), (28, 2, 0, 2), (14, 2, 0, 2), (32, 3, 0, 1), (7, 3, 1, 2), (10, 4, 0, 3)]
+    for size, kernel, padding, stride in cases:
+        result = sub.probe("call", "model", "conv_output_size", (size, kernel, padding, stride))
+        expect_equal(result["value"], ref.conv_output_size(size, kernel, padding, stride), result["call"])
+    result = sub.probe("call", "model", "conv_output_size", (28, 5))
+    expect_equal(result["value"], 24, result["call"], what="(padding=0, stride=1 by default / 默认值)")
+
+
+def reference_weights() -> tuple[list[torch.Tensor], torch.nn.Module]:
+    net = ref.CNN()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn_like(p) * 0.2)
+    return [p.detach().clone() for p in net.parameters()], net
+
+
+@check("model", "CNN 的结构：参数个数与输出形状", "the CNN's structure: parameter count and output shape", weight=1)
+def check_cnn_structure(sub, ctx):
+    inputs = [torch.randn(n, 1, 28, 28) for n in (1, 3)]
+    result = sub.probe("cnn", [], inputs)
+    if not result["is_module"]:
+        fail(
+            f"调用 model.CNN()\n  得到 {result['type']}\n  期望：一个 nn.Module 的子类",
+            f"Called model.CNN()\n  got {result['type']}\n  expected: a subclass of nn.Module",
+        )
+    for x, out in zip(inputs, result["outputs"]):
+        if not isinstance(out, torch.Tensor) or tuple(out.shape) != (x.shape[0], 10):
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            fail(
+                f"调用 CNN()(x)，x 的形状 {tuple(x.shape)}\n  输出形状：{shape}\n  期望：({x.shape[0]}, 10)，每个数字一个分数",
+                f"Called CNN()(x) with x of shape {tuple(x.shape)}\n  output shape: {shape}\n  expected: ({x.shape[0]}, 10), one score per digit",
+            )
+    if result["n_params"] != REFERENCE_PARAMETERS:
+        fail(
+            f"CNN() 有 {result['n_params']:,} 个可训练参数（形状 {result['param_shapes']}）\n  期望：{REFERENCE_PARAMETERS:,}"
+            "（conv 1→16 5×5、conv 16→32 5×5、Linear 1568→10，都带偏置）",
+            f"CNN() has {result['n_params']:,} trainable parameters (shapes {result['param_shapes']})\n  expected: "
+            f"{REFERENCE_PARAMETERS:,} (conv 1→16 5×5, conv 16→32 5×5, Linear 1568→10, all with bias)",
+        )
+
+
+@check("model", "CNN 与参考网络计算同一个函数", "the CNN computes the same function as the reference", weight=2)
+def check_cnn_function(sub, ctx):
+    weights, net = reference_weights()
+    inputs = [torch.randn(4, 1, 28, 28), torch.rand(2, 1, 28, 28) * 2 - 1]
+    result = sub.probe("cnn", weights, inputs)
+    if not result["is_module"]:
+        fail(f"model.CNN() 不是 nn.Module（{result['type']}）", f"model.CNN() is not an nn.Module ({result['type']})")
+    if result["assign_problems"]:
+        fail(
+            "无法把参考权重放进你的 CNN：" + "; ".join(result["assign_problems"]) + "\n  期望：与课程相同的三层（见 check_cnn_structure）",
+            "Could not load the reference weights into your CNN: " + "; ".join(result["assign_problems"])
+            + "\n  expected: the course's three layers (see check_cnn_structure)",
+        )
+    net.eval()
+    with torch.no_grad():
+        for x, got in zip(inputs, result["outputs"]):
+            expect_tensor(
+                got, net(x), f"CNN()(x) with the reference weights, x {tuple(x.shape)}",
+                what="/ 用参考权重计算（缺 ReLU、用了平均池化或展平顺序不对都会不同）", atol=1e-4,
+            )
+
+
+@check("model", "只数可训练参数", "count trainable parameters only")
+def check_count_parameters(sub, ctx):
+    result = sub.probe("count_parameters")
+    models = counting_models()
+    expected = [ref.count_parameters(m) for m in models]
+    for model, got, want in zip(models, result["counts"], expected):
+        expect_equal(got, want, f"model.count_parameters({type(model).__name__}: {model})".replace("\n", " ")[:160])

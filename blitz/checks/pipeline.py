@@ -1,0 +1,69 @@
+"""The capstone: the student's whole pipeline on real MNIST, scored on the trusted side.
+
+Calibration (see README, "The accuracy bar"): training on the 5,000-image class-balanced subset
+for EPOCHS epochs, the reference reaches at least BAR + 0.02 on the 10,000 official test images
+for every seed tried; a loop without optimizer.step/backward or a CNN without its ReLUs stays below.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from blitz import mnist
+from blitz.checks.base import check, fail
+from blitz.checks.compare import kind_of
+
+EPOCHS = 3
+BAR = 0.95
+MAX_TRAIN_IMAGES = 5_000
+
+
+def true_test_labels(root: str) -> torch.Tensor:
+    from torchvision import datasets
+
+    return datasets.MNIST(root, train=False).targets.clone()
+
+
+@check("pipeline", "真实 MNIST 上的准确率（你的数据、模型、训练、评估）",
+       "accuracy on real MNIST (your data, model, training and evaluation)")
+def check_mnist_accuracy(sub, ctx):
+    root = str(mnist.require(Path(ctx.data_root) if ctx.data_root else None))
+    epochs = ctx.epochs or EPOCHS
+    child_root = getattr(sub, "child_data_root", root)
+    call = f"fit(CNN(), make_loaders(load_mnist(...)), epochs={epochs}, lr=1e-3); predict 10,000 test images"
+    result = sub.probe("pipeline", child_root, epochs, ctx.seed, 50, ctx.device)
+    labels = true_test_labels(root)
+    # In a grading sandbox the worker sees shuffled test labels, so it cannot learn the answers from disk.
+    seen_labels = getattr(sub, "child_test_labels", labels)
+    if result["train_size"] > MAX_TRAIN_IMAGES:
+        fail(
+            f"训练集有 {result['train_size']} 张图，检查只用至多 {MAX_TRAIN_IMAGES} 张的平衡子集（设置 BLITZ_DATA）。",
+            f"The training set holds {result['train_size']} images; the check trains on a balanced subset of at most "
+            f"{MAX_TRAIN_IMAGES} (set BLITZ_DATA).",
+        )
+    predictions = result["predictions"]
+    if not isinstance(predictions, torch.Tensor) or predictions.shape != labels.shape:
+        fail(
+            f"{call}\n  预测结果：{kind_of(predictions)}\n  期望：10,000 个类别",
+            f"{call}\n  predictions: {kind_of(predictions)}\n  expected: 10,000 classes",
+        )
+    accuracy = (predictions.cpu() == labels).float().mean().item()
+    losses = result["losses"]
+    losses_text = ", ".join(f"{v:.3f}" for v in losses) if isinstance(losses, list) and all(isinstance(v, float) for v in losses) else kind_of(losses)
+    if accuracy < BAR:
+        fail(
+            f"{call}\n  测试集准确率 {accuracy:.2%}，每轮损失 [{losses_text}]\n  期望：至少 {BAR:.0%}。"
+            "常见原因：缺 ReLU、平均池化、训练循环少了一步。运行 `blitz report` 看损失曲线。",
+            f"{call}\n  test accuracy {accuracy:.2%}, losses per epoch [{losses_text}]\n  expected: at least {BAR:.0%}. "
+            "Usual causes: a missing ReLU, an average pool, a training loop missing a step. Run `blitz report` to see the loss curve.",
+        )
+    n = result["subset"]
+    expected_subset = (predictions[:n].cpu() == seen_labels[:n]).float().mean().item()
+    got = result["student_subset_accuracy"]
+    if not isinstance(got, float) or abs(got - expected_subset) > 1e-6:
+        fail(
+            f"evaluate.accuracy(model, loader of the first {n} test images)\n  返回了：{kind_of(got)}\n  期望：{expected_subset!r}",
+            f"evaluate.accuracy(model, loader of the first {n} test images)\n  returned: {kind_of(got)}\n  expected: {expected_subset!r}",
+        )

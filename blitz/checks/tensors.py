@@ -1,0 +1,190 @@
+"""Checks for exercises/tensors.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from blitz.checks.base import check, fail
+from blitz.checks.compare import expect_equal, expect_sequence, expect_tensor, kind_of
+from blitz.probes import describe_call
+from solutions import tensors as ref
+
+SHAPES = [(2, 3), (4, 4), (1, 5), (3, 2, 2)]
+DTYPES = [torch.float32, torch.float64, torch.int64, torch.int32]
+
+
+def random_tensor(shape, dtype=torch.float32) -> torch.Tensor:
+    if dtype.is_floating_point:
+        return torch.randn(shape, dtype=dtype)
+    return torch.randint(-9, 10, shape, dtype=dtype)
+
+
+def called(sub, fn: str, *args):
+    return sub.probe("call", "tensors", fn, args)
+
+
+@check("tensors", "用数据创建张量（自动推断 dtype）", "Tensor from data (dtype inferred)")
+def check_from_data(sub, ctx):
+    cases = [
+        [[1, 2], [3, 4]],
+        [[0.5, -1.25, 3.0]],
+        [[True, False], [False, True]],
+        torch.randint(-50, 50, (3, 4)).tolist(),
+        torch.randn(2, 2, 3).tolist(),
+    ]
+    for data in cases:
+        result = called(sub, "from_data", data)
+        expect_tensor(result["value"], ref.from_data(data), result["call"])
+
+
+@check("tensors", "from_numpy 与数组共享内存", "from_numpy shares memory with the array")
+def check_from_numpy(sub, ctx):
+    for dtype in (np.int32, np.float64, np.float32):
+        array = np.arange(6, dtype=dtype).reshape(2, 3) * 3 - 4
+        call = describe_call("tensors", "from_numpy", (array,))
+        expected = torch.from_numpy(array.copy())
+        result = sub.probe("from_numpy_shares", array)
+        expect_tensor(result["value"], expected, call)
+        if not result["sees_change"]:
+            fail(
+                f"调用 {call}\n  返回的张量没有和数组共享内存：改了数组，张量没变。\n  期望：用 torch.from_numpy，不要复制（torch.tensor 会复制）。",
+                f"Called {call}\n  the tensor does not share memory with the array: changing the array did not change it.\n"
+                "  expected: torch.from_numpy, no copy (torch.tensor copies).",
+            )
+
+
+@check("tensors", "ones_like 与 rand_like", "ones_like and rand_like")
+def check_ones_and_rand_like(sub, ctx):
+    for shape, dtype in zip(SHAPES, DTYPES):
+        t = random_tensor(shape, dtype)
+        result = called(sub, "ones_and_rand_like", t)
+        expect_sequence(result["value"], 2, result["call"])
+        ones, rand = result["value"]
+        expect_tensor(ones, torch.ones_like(t), result["call"], what="[0] (ones)")
+        if not isinstance(rand, torch.Tensor) or rand.shape != t.shape or rand.dtype != torch.float32:
+            fail(
+                f"调用 {result['call']}\n  [1] 返回：{kind_of(rand)}\n  期望：形状 {tuple(t.shape)} 的 float32 随机张量",
+                f"Called {result['call']}\n  [1] returned: {kind_of(rand)}\n  expected: a float32 random tensor of shape {tuple(t.shape)}",
+            )
+        if rand.numel() and (rand.min() < 0 or rand.max() >= 1 or (rand.numel() > 3 and rand.unique().numel() == 1)):
+            fail(
+                f"调用 {result['call']}\n  [1] 的取值 [{rand.min().item():.3g}, {rand.max().item():.3g}] 不像 [0, 1) 上的均匀随机数。",
+                f"Called {result['call']}\n  [1] holds values in [{rand.min().item():.3g}, {rand.max().item():.3g}], "
+                "not uniform random numbers in [0, 1).",
+            )
+
+
+@check("tensors", "rand、ones、zeros", "rand, ones, zeros")
+def check_rand_ones_zeros(sub, ctx):
+    for shape in SHAPES:
+        result = called(sub, "rand_ones_zeros", shape)
+        expect_sequence(result["value"], 3, result["call"])
+        rand, ones, zeros = result["value"]
+        expect_tensor(ones, torch.ones(shape), result["call"], what="[1] (ones)")
+        expect_tensor(zeros, torch.zeros(shape), result["call"], what="[2] (zeros)")
+        if not isinstance(rand, torch.Tensor) or tuple(rand.shape) != shape or rand.dtype != torch.float32:
+            fail(
+                f"调用 {result['call']}\n  [0] 返回：{kind_of(rand)}\n  期望：形状 {shape} 的 float32 随机张量",
+                f"Called {result['call']}\n  [0] returned: {kind_of(rand)}\n  expected: a float32 random tensor of shape {shape}",
+            )
+        if rand.min() < 0 or rand.max() >= 1 or rand.unique().numel() == 1:
+            fail(
+                f"调用 {result['call']}\n  [0] 不是 [0, 1) 上的随机数（torch.rand）。",
+                f"Called {result['call']}\n  [0] is not random numbers in [0, 1) (torch.rand).",
+            )
+
+
+@check("tensors", "形状、dtype、设备", "shape, dtype, device")
+def check_describe(sub, ctx):
+    for shape, dtype in zip(SHAPES, DTYPES):
+        t = random_tensor(shape, dtype)
+        result = called(sub, "describe", t)
+        expect_sequence(result["value"], 3, result["call"])
+        shape_, dtype_, device_ = result["value"]
+        expect_equal(shape_, t.shape, result["call"], what="[0] (shape)")
+        expect_equal(dtype_, t.dtype, result["call"], what="[1] (dtype)")
+        expect_equal(device_, t.device, result["call"], what="[2] (device)")
+
+
+@check("tensors", "有 GPU 就搬到 GPU", "to the GPU when there is one")
+def check_to_available_device(sub, ctx):
+    t = torch.randn(3, 2)
+    call = describe_call("tensors", "to_available_device", (t,))
+    result = sub.probe("device_of", t)
+    expected_device = "cuda:0" if result["cuda_available"] else "cpu"
+    if result["device"] != expected_device:
+        fail(
+            f"调用 {call}\n  返回的张量在 {result['device'] or kind_of(result['value'])} 上\n  期望：{expected_device}"
+            f"（这台机器{'有' if result['cuda_available'] else '没有'} CUDA）",
+            f"Called {call}\n  returned a tensor on {result['device'] or kind_of(result['value'])}\n  expected: {expected_device} "
+            f"(CUDA is {'' if result['cuda_available'] else 'not '}available here)",
+        )
+    expect_tensor(result["value"].cpu(), t, call)
+
+
+@check("tensors", "索引：把一列原地置零", "indexing: zero a column in place")
+def check_zero_column(sub, ctx):
+    for rows, cols, col in [(4, 4, 1), (3, 5, 0), (2, 6, 5), (5, 3, -1)]:
+        t = torch.randn(rows, cols)
+        expected = ref.zero_column(t.clone(), col)
+        call = describe_call("tensors", "zero_column", (t, col))
+        result = sub.probe("in_place", "zero_column", t, col)
+        expect_tensor(result["value"], expected, call)
+        if not result["same_object"]:
+            fail(
+                f"调用 {call}\n  返回了一个新张量。\n  期望：原地修改并返回 t 本身（return t）。",
+                f"Called {call}\n  returned a new tensor.\n  expected: change t in place and return t itself (return t).",
+            )
+        expect_tensor(result["t_after"], expected, call, what="(t afterwards / 调用后的 t)")
+
+
+@check("tensors", "cat：沿已有维度拼接", "cat: join along an existing dim")
+def check_concat(sub, ctx):
+    for shape, dim, count in [((2, 3), 0, 3), ((2, 3), 1, 2), ((2, 2, 2), 2, 3), ((4, 1), -1, 2)]:
+        tensors = [torch.randn(shape) for _ in range(count)]
+        result = called(sub, "concat", tensors, dim)
+        expect_tensor(result["value"], ref.concat(tensors, dim), result["call"])
+
+
+@check("tensors", "stack：沿新维度堆叠", "stack: join along a new dim")
+def check_stack(sub, ctx):
+    for shape, dim, count in [((2, 2), 0, 2), ((2, 2), 1, 2), ((2, 2), 2, 3), ((3,), 1, 4)]:
+        tensors = [torch.randint(0, 9, shape) for _ in range(count)]
+        result = called(sub, "stack", tensors, dim)
+        expect_tensor(result["value"], ref.stack(tensors, dim), result["call"])
+
+
+@check("tensors", "逐元素乘法", "element-wise product")
+def check_elementwise_product(sub, ctx):
+    for shape, dtype in zip(SHAPES, DTYPES):
+        a, b = random_tensor(shape, dtype), random_tensor(shape, dtype)
+        result = called(sub, "elementwise_product", a, b)
+        expect_tensor(result["value"], ref.elementwise_product(a, b), result["call"])
+    square = torch.randn(3, 3)
+    result = called(sub, "elementwise_product", square, square.T.contiguous())
+    expect_tensor(result["value"], square * square.T, result["call"])
+
+
+@check("tensors", "矩阵乘法 t @ t.T", "matrix product t @ t.T")
+def check_gram(sub, ctx):
+    for shape in [(4, 4), (2, 5), (5, 2), (1, 3)]:
+        t = torch.randn(shape)
+        result = called(sub, "gram", t)
+        expect_tensor(result["value"], ref.gram(t), result["call"])
+
+
+@check("tensors", "add_ 原地加倍", "add_ doubles in place")
+def check_double_in_place(sub, ctx):
+    for shape, dtype in zip(SHAPES, DTYPES):
+        t = random_tensor(shape, dtype)
+        expected = t * 2
+        call = describe_call("tensors", "double_in_place", (t,))
+        result = sub.probe("in_place", "double_in_place", t)
+        if not result["same_object"] or not result["same_storage"]:
+            fail(
+                f"调用 {call}\n  返回的不是 t 本身（或 t 的内存被换掉了）。\n  期望：t.add_(t) 原地修改并返回同一个对象。",
+                f"Called {call}\n  did not return t itself (or t's memory was replaced).\n"
+                "  expected: t.add_(t), changing t in place and returning the same object.",
+            )
+        expect_tensor(result["t_after"], expected, call, what="(t afterwards / 调用后的 t)")

@@ -1,0 +1,71 @@
+"""Where MNIST lives, and a clear message when it is not there.
+
+Real users download it with torchvision (`blitz download`) into `data/` of the kit. `BLITZ_DATA`
+points the kit at another folder holding `MNIST/raw/` (CI sets it to the offline copy).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from blitz.i18n import Msg
+from blitz.registry import ROOT
+
+ENV_VAR = "BLITZ_DATA"
+RAW_FILES = {
+    True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+class MnistMissing(FileNotFoundError):
+    """MNIST is not where the kit looks. The message says where it looked and how to get it."""
+
+    def __init__(self, root: Path, missing: list[str]):
+        self.root = root
+        self.missing = missing
+        self.msg = Msg(
+            f"在 {root} 下找不到 MNIST（缺少 {', '.join(missing)}）。"
+            f"运行 `blitz download` 用 torchvision 下载到 {default_root()}，"
+            f"或者把环境变量 {ENV_VAR} 设为包含 MNIST/raw/ 的文件夹。",
+            f"MNIST is not under {root} (missing {', '.join(missing)}). "
+            f"Run `blitz download` to fetch it with torchvision into {default_root()}, "
+            f"or set {ENV_VAR} to a folder that holds MNIST/raw/.",
+        )
+        super().__init__(self.msg.render("both"))
+
+
+def default_root() -> Path:
+    return ROOT / "data"
+
+
+def data_root() -> Path:
+    """The folder holding MNIST/raw: $BLITZ_DATA if set, else the kit's data/."""
+    value = os.environ.get(ENV_VAR, "").strip()
+    return Path(value).expanduser().resolve() if value else default_root()
+
+
+def missing_files(root: Path) -> list[str]:
+    raw = root / "MNIST" / "raw"
+    return [name for names in RAW_FILES.values() for name in names if not (raw / name).is_file()]
+
+
+def require(root: Path | None = None) -> Path:
+    """The data root, or MnistMissing saying what to do. Never a silent skip."""
+    root = root or data_root()
+    missing = missing_files(root)
+    if missing:
+        raise MnistMissing(root, missing)
+    return root
+
+
+def download(root: Path | None = None) -> Path:
+    """Fetch both splits with torchvision (the way a real user gets MNIST)."""
+    from torchvision import datasets
+
+    root = root or data_root()
+    root.mkdir(parents=True, exist_ok=True)
+    for train in (True, False):
+        datasets.MNIST(root=str(root), train=train, download=True)
+    return require(root)

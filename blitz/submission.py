@@ -1,0 +1,182 @@
+"""A student's work, and the one door through which checks reach it.
+
+Checks never call student code themselves: they ask a :class:`Submission` to run a *probe* (a small
+trusted function from :mod:`blitz.probes`) next to the student's code. The probe's result comes back
+through :mod:`blitz.wire`, and the check compares it with the reference on the trusted side.
+
+- :class:`LocalSubmission` runs probes in this process: `pytest autograder`, notebooks, `blitz check`.
+- :class:`blitz.isolation.IsolatedSubmission` runs them in a sandboxed worker: `blitz grade`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+import types
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from blitz import wire
+from blitz.i18n import Msg
+
+
+class StudentError(Exception):
+    """Student code raised, or could not be imported. Carries only the student's own frames."""
+
+    def __init__(self, type_name: str, message: str, where: str = "", call: str = "", kind: str = "raised"):
+        self.type_name = type_name
+        self.message = message
+        self.where = where  # the student's frames, formatted
+        self.call = call  # what was being called, e.g. "tensors.from_data([[1, 2]])"
+        self.kind = kind  # "raised", "import", "missing", "crashed", "timeout"
+        super().__init__(f"{type_name}: {message}")
+
+    def as_dict(self) -> dict:
+        return {
+            "type_name": self.type_name,
+            "message": self.message,
+            "where": self.where,
+            "call": self.call,
+            "kind": self.kind,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "StudentError":
+        return cls(**{k: str(data.get(k, "")) for k in ("type_name", "message", "where", "call", "kind")})
+
+
+def student_frames(exc: BaseException, student_files: set[str]) -> str:
+    """Format only the traceback frames that are in the student's files: never the kit's insides."""
+    frames = [
+        frame for frame in traceback.extract_tb(exc.__traceback__) if str(Path(frame.filename).resolve()) in student_files
+    ]
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f'  File "{Path(exc.filename).name}", line {exc.lineno}\n    {(exc.text or "").strip()}'
+    return "".join(
+        f'  File "{Path(f.filename).name}", line {f.lineno}, in {f.name}\n    {(f.line or "").strip()}\n' for f in frames
+    ).rstrip()
+
+
+def _error_message(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"sys.exit({exc.code!r})"
+    try:
+        return str(exc)[:2000]
+    except BaseException:  # noqa: BLE001 - a student's exception may break str()
+        return "<message could not be shown>"
+
+
+class StudentModules:
+    """The student's exercise modules by id, loaded lazily from a folder (or given as namespaces)."""
+
+    def __init__(self, folder: Path | None = None, namespaces: Mapping[str, Any] | None = None):
+        self.folder = Path(folder).resolve() if folder is not None else None
+        self._modules: dict[str, Any] = dict(namespaces or {})
+        self._errors: dict[str, StudentError] = {}
+        self.files: set[str] = set()
+        if self.folder is not None:
+            self.files = {str(p.resolve()) for p in self.folder.glob("*.py")}
+
+    def __getitem__(self, exercise_id: str) -> Any:
+        if exercise_id in self._modules:
+            return self._modules[exercise_id]
+        if exercise_id in self._errors:
+            raise self._errors[exercise_id]
+        try:
+            module = self._load(exercise_id)
+        except StudentError as error:
+            self._errors[exercise_id] = error
+            raise
+        self._modules[exercise_id] = module
+        return module
+
+    def _load(self, exercise_id: str) -> types.ModuleType:
+        if self.folder is None:
+            raise StudentError("MissingModule", f"no code for exercise {exercise_id!r}", kind="missing")
+        path = self.folder / f"{exercise_id}.py"
+        if not path.is_file():
+            raise StudentError(
+                "FileNotFoundError", f"{path.name} is not in {self.folder}", call=f"import {exercise_id}", kind="missing"
+            )
+        # A private module name: the student's data.py must not shadow anything, nor be shadowed.
+        name = f"blitz_submission_{abs(hash(str(self.folder)))}.{exercise_id}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit at import counts as the student's error too
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise StudentError(
+                type(exc).__name__, _error_message(exc), student_frames(exc, self.files), f"import {path.name}", "import"
+            ) from None
+        return module
+
+
+def run_probe(probe: Callable, modules: StudentModules, args: tuple, kwargs: dict) -> dict:
+    """Run one probe and wrap the outcome; shared by the in-process path and the sandboxed worker."""
+    try:
+        value = probe(modules, *args, **kwargs)
+    except StudentError as error:
+        return {"ok": False, "error": error.as_dict()}
+    except BaseException as exc:  # noqa: BLE001 - student code may raise anything, SystemExit included
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        where = student_frames(exc, modules.files)
+        call = getattr(exc, "__blitz_call__", "")
+        return {
+            "ok": False,
+            "error": StudentError(type(exc).__name__, _error_message(exc), where, call).as_dict(),
+        }
+    return {"ok": True, "value": wire.lower(value)}
+
+
+class Submission:
+    """Runs probes next to a student's code; subclasses decide where."""
+
+    label = "submission"
+
+    def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def _unwrap(self, envelope: Mapping[str, Any]) -> Any:
+        if envelope.get("ok"):
+            return wire.raise_(envelope["value"])
+        raise StudentError.from_dict(envelope.get("error", {}))
+
+    def close(self) -> None:  # pragma: no cover - trivial
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class LocalSubmission(Submission):
+    """Probes in this process: for a student checking their own work (and notebooks)."""
+
+    def __init__(self, folder: Path | str | None = None, namespaces: Mapping[str, Any] | None = None, label: str = ""):
+        self.modules = StudentModules(Path(folder) if folder is not None else None, namespaces)
+        self.label = label or (str(folder) if folder is not None else "notebook")
+
+    def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        from blitz import probes
+
+        envelope = run_probe(getattr(probes, name), self.modules, args, kwargs)
+        # The same bytes round trip as from a worker, so local and isolated runs judge the same values.
+        return self._unwrap(wire.loads(wire.dumps(envelope)))
+
+
+def namespace_submission(exercise_id: str, namespace: Mapping[str, Any]) -> LocalSubmission:
+    """A notebook's globals() as the module of one exercise."""
+    module = types.SimpleNamespace(**{k: v for k, v in namespace.items() if not k.startswith("__")})
+    return LocalSubmission(namespaces={exercise_id: module}, label="notebook")
+
+
+def clear_module_cache() -> None:
+    """Forget loaded student modules (watch mode reloads after every save)."""
+    for name in [n for n in sys.modules if n.startswith("blitz_submission_")]:
+        del sys.modules[name]

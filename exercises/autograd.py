@@ -1,0 +1,47 @@
+# 练习 / Exercise: autograd — 自动求导：backward、外部梯度、retain_graph 与参数更新 / Autograd: backward, external gradients, retain_graph, the update rule
+# 把每个 `raise NotImplementedError(...)` 换成你的代码，然后运行 `blitz check autograd`（或 `pytest autograder -k autograd`）。
+# Replace each `raise NotImplementedError(...)` with your code, then run `blitz check autograd` (or `pytest autograder -k autograd`).
+# 需要提示 / For a hint: `blitz hint autograd`.
+# This file was generated from solutions/autograd.py by `blitz generate`.
+"""自动求导（autograd）/ Automatic differentiation.
+
+PyTorch 在运算时记下计算图，backward() 沿着图把梯度算回每个 requires_grad=True 的叶子张量，存进 .grad。
+PyTorch records a graph as you compute; backward() walks it back and stores the gradient of every
+leaf tensor with requires_grad=True in its .grad.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+
+
+def cubic_minus_square_grads(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """计算 Q = 3a³ − b²，用全 1 的外部梯度做 backward，返回 (Q, a.grad, b.grad)。
+    a、b 是 requires_grad=True 的叶子张量；Q 是向量，所以 backward 需要 gradient 参数。
+    数学上 dQ/da = 9a²，dQ/db = −2b。
+
+    Compute Q = 3a³ − b², run backward with an external gradient of ones, return (Q, a.grad, b.grad).
+    a and b are leaf tensors with requires_grad=True; Q is a vector, so backward needs a gradient.
+    By hand, dQ/da = 9a² and dQ/db = −2b.
+    """
+    raise NotImplementedError('练习 autograd.cubic_minus_square_grads 还没有完成；运行 `blitz hint autograd` 查看提示。 / Exercise autograd.cubic_minus_square_grads is not done yet; run `blitz hint autograd` for a hint.')
+
+
+def backward_twice(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """在同一张计算图上（Q = 3a³ − b²）做两次 backward，返回 (a.grad, b.grad)。
+    第一次要 retain_graph=True 保留计算图；两次的梯度会累加，所以是一次的两倍。
+
+    Run backward twice over one graph (Q = 3a³ − b²) and return (a.grad, b.grad). The first pass
+    needs retain_graph=True to keep the graph; gradients accumulate, so they are twice one pass's.
+    """
+    raise NotImplementedError('练习 autograd.backward_twice 还没有完成；运行 `blitz hint autograd` 查看提示。 / Exercise autograd.backward_twice is not done yet; run `blitz hint autograd` for a hint.')
+
+
+def sgd_step(params: Iterable[torch.Tensor], lr: float) -> None:
+    """手写一步梯度下降：对每个参数原地做 w ← w − lr·grad（在 torch.no_grad() 里，不被记录），然后清空梯度。
+    One hand-written gradient-descent step: for every parameter, w ← w − lr·grad in place (inside
+    torch.no_grad(), so it is not recorded), then clear the gradients.
+    """
+    raise NotImplementedError('练习 autograd.sgd_step 还没有完成；运行 `blitz hint autograd` 查看提示。 / Exercise autograd.sgd_step is not done yet; run `blitz hint autograd` for a hint.')

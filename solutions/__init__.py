@@ -1,0 +1,1 @@
+"""Reference solutions: the single source of the stubs in exercises/ and of the notebooks."""
