@@ -1,0 +1,5 @@
+import sys
+
+from blitz.cli import main
+
+sys.exit(main())
