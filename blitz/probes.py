@@ -271,7 +271,8 @@ class TinyNet(nn.Module):
 
     def __init__(self, features: int = 8, classes: int = 3):
         super().__init__()
-        self.body = nn.Sequential(nn.Linear(features, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, classes))
+        # No bias before batch norm: its gradient is ~0, and Adam would amplify rounding noise in it.
+        self.body = nn.Sequential(nn.Linear(features, 16, bias=False), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)

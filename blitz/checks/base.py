@@ -137,8 +137,23 @@ def student_error_message(error: StudentError, exercise_id: str) -> tuple[Msg, s
             ),
             "error",
         )
-    if error.kind in ("crashed", "timeout", "memory"):
-        return Msg(error.message, error.message), error.kind if error.kind != "memory" else "crashed"
+    if error.kind == "timeout":
+        return (
+            Msg(
+                f"超时：{error.message}。检查有没有死循环，或者训练是不是比需要的多得多。",
+                f"Timed out: {error.message}. Look for an endless loop, or training far longer than needed.",
+            ),
+            "timeout",
+        )
+    if error.kind in ("crashed", "memory"):
+        return (
+            Msg(
+                f"运行你的代码时评分进程退出了（sys.exit/os._exit、内存超限或崩溃）：{error.message}",
+                f"The grading process ended while running your code (sys.exit/os._exit, the memory limit or a crash): "
+                f"{error.message}",
+            ),
+            "crashed",
+        )
     explained = explain_error(error.type_name, error.message)
     advice = Msg("\n", "\n") + explained if explained else Msg("", "")
     return (

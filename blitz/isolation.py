@@ -1,0 +1,178 @@
+"""Probes in a sandboxed worker process: how `blitz grade` runs code it does not trust.
+
+One :class:`IsolatedSubmission` serves one (submission, exercise) pair. It starts a worker
+(:mod:`blitz.worker`) in a :class:`blitz.sandbox.Sandbox` on first use, sends it probe requests and
+reads back safe values; the checks themselves run here, in the trusted parent. The exercise has one
+time budget for all its probes. A worker that dies (``os._exit``, a kernel-level crash, the memory
+limit) or overruns is killed with everything it started; the next probe starts a fresh one, up to
+a few restarts, so one bad function costs only its own checks.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from blitz import wire
+from blitz.registry import ROOT
+from blitz.sandbox import Sandbox, SandboxPolicy
+from blitz.submission import StudentError, Submission
+from blitz.worker import HEADER, write_frame
+
+MAX_STARTS = 3
+STARTUP_SECONDS = 60.0  # importing torch in a cold worker; not charged to the student's budget
+
+
+class IsolatedSubmission(Submission):
+    def __init__(self, folder: Path | str, exercise_id: str, *, timeout: float, policy: SandboxPolicy | None = None,
+                 hide: tuple[str, ...] = (), workdir: Path | None = None, files: tuple[str, ...] | None = None):
+        """folder: the student's submission; only `files` (default: every .py in it) are copied into
+        the worker's private directory, which is all of the submission the worker can see."""
+        self.source = Path(folder).resolve()
+        self.exercise_id = exercise_id
+        self.label = f"{self.source.name}:{exercise_id}"
+        self.budget = float(timeout)
+        self.policy = policy or SandboxPolicy()
+        self._own_workdir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="blitz-worker-")).resolve()
+        self.code_dir = self.workdir / "submission"
+        self.code_dir.mkdir(parents=True, exist_ok=True)
+        names = files if files is not None else tuple(p.name for p in self.source.glob("*.py"))
+        for name in names:
+            path = self.source / name
+            if path.is_file() and not path.is_symlink():
+                shutil.copyfile(path, self.code_dir / name)
+        # The kit's reference solutions and the other submissions are out of the worker's sight.
+        self.policy.hide_paths = tuple(dict.fromkeys((*self.policy.hide_paths, str(ROOT / "solutions"), *hide)))
+        self._sandbox: Sandbox | None = None
+        self._request_w = self._response_r = -1
+        self._starts = 0
+        self._fatal: StudentError | None = None
+        self.spent = 0.0
+
+    # -- worker lifecycle -------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self._starts += 1
+        request_r, request_w = os.pipe()
+        response_r, response_w = os.pipe()
+        argv = [sys.executable, "-I", "-m", "blitz.worker", str(request_r), str(response_w), str(self.code_dir),
+                str(self.policy.cpu_threads)]
+        log = self.workdir / f"output-{self._starts}.txt"
+        try:
+            self._sandbox = Sandbox(argv, str(self.workdir), self.policy, pass_fds=(request_r, response_w),
+                                    stdout_path=str(log))
+        finally:
+            os.close(request_r)
+            os.close(response_w)
+        self._request_w, self._response_r = request_w, response_r
+        ready = self._read(STARTUP_SECONDS)
+        if ready is None:
+            output = self._sandbox.output(2000) if self._sandbox else ""
+            self._stop()
+            raise StudentError("WorkerStartFailed", f"the grading worker did not start: {output[-500:]}", kind="crashed")
+
+    def _stop(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.kill()
+            self._sandbox = None
+        for fd in (self._request_w, self._response_r):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._request_w = self._response_r = -1
+
+    def close(self) -> None:
+        self._stop()
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # -- framing ----------------------------------------------------------------------------------
+
+    def _read_exact(self, n: int, deadline: float) -> bytes | None:
+        chunks, remaining = [], n
+        while remaining:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([self._response_r], [], [], left)
+            if not ready:
+                return None
+            chunk = os.read(self._response_r, min(remaining, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def _read(self, seconds: float) -> Any:
+        """One answer within `seconds`: None on timeout, EOFError when the worker is gone."""
+        deadline = time.monotonic() + seconds
+        header = self._read_exact(HEADER.size, deadline)
+        if header is None:
+            return None
+        (length,) = HEADER.unpack(header)
+        if length > 1 << 30:
+            raise ValueError("answer too large")
+        payload = self._read_exact(length, deadline)
+        if payload is None:
+            return None
+        return wire.loads(payload)
+
+    # -- probes -----------------------------------------------------------------------------------
+
+    def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if self._fatal is not None:
+            raise self._fatal
+        remaining = self.budget - self.spent
+        if remaining <= 0:
+            raise self._timeout()
+        if self._sandbox is None or not self._sandbox.alive():
+            if self._starts >= MAX_STARTS:
+                raise self._remember(StudentError(
+                    "WorkerCrashed", "the code crashed the grading process too many times", kind="crashed"))
+            self._stop()
+            self._start()
+        started = time.monotonic()
+        try:
+            write_frame(self._request_w, pickle.dumps((name, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
+            envelope = self._read(remaining)
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError, RuntimeError) as exc:
+            self.spent += time.monotonic() - started
+            return self._crashed(exc)
+        self.spent += time.monotonic() - started
+        if envelope is None:
+            self._stop()
+            raise self._timeout()
+        if not isinstance(envelope, dict):
+            return self._crashed(TypeError("malformed answer"))
+        return self._unwrap(envelope)
+
+    def _crashed(self, exc: BaseException) -> Any:
+        sandbox = self._sandbox
+        code = sandbox.wait(2.0) if sandbox is not None else None
+        output = sandbox.output(600) if sandbox is not None else ""
+        self._stop()
+        detail = f"exit status {code}" if code is not None else type(exc).__name__
+        raise StudentError(
+            "WorkerCrashed",
+            f"the grading process ended while running your code ({detail}); last output: {output.strip()[-300:]!r}",
+            kind="crashed",
+        )
+
+    def _timeout(self) -> StudentError:
+        return self._remember(StudentError(
+            "Timeout", f"time limit of {self.budget:.0f} s for this exercise used up (an endless loop?)", kind="timeout"))
+
+    def _remember(self, error: StudentError) -> StudentError:
+        self._fatal = error
+        return error

@@ -1,0 +1,82 @@
+"""The sandboxed side of grading: serve probe requests next to one student's code.
+
+Started by :class:`blitz.isolation.IsolatedSubmission` inside a :class:`blitz.sandbox.Sandbox`:
+
+    python -I -m blitz.worker REQUEST_FD RESPONSE_FD SUBMISSION_FOLDER THREADS
+
+Requests are length-prefixed pickles from the trusted parent (it is safe to unpickle what the parent
+sends). Answers are length-prefixed ``torch.save`` bytes of a probe envelope, which the parent reads
+with ``weights_only=True``: whatever student code does here, the parent never unpickles its objects.
+This module imports no reference solution; the sandbox hides their folder from this process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import sys
+
+HEADER = struct.Struct(">Q")
+
+
+def read_frame(fd: int) -> bytes | None:
+    header = _read_exact(fd, HEADER.size)
+    if header is None:
+        return None
+    (length,) = HEADER.unpack(header)
+    return _read_exact(fd, length)
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    chunks, remaining = [], n
+    while remaining:
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def write_frame(fd: int, payload: bytes) -> None:
+    data = HEADER.pack(len(payload)) + payload
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def serve(request_fd: int, response_fd: int, folder: str, threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+    from blitz import probes, wire
+    from blitz.submission import StudentModules, run_probe
+
+    # Only now, with torch and the kit imported, may the student's folder shadow module names.
+    sys.path.insert(0, folder)
+    modules = StudentModules(folder)
+    write_frame(response_fd, wire.dumps({"ok": True, "value": "ready"}))
+    while True:
+        frame = read_frame(request_fd)
+        if frame is None:
+            return
+        name, args, kwargs = pickle.loads(frame)
+        probe = getattr(probes, name, None)
+        if probe is None:
+            envelope = {"ok": False, "error": {"type_name": "KitError", "message": f"unknown probe {name}", "kind": "raised"}}
+        else:
+            envelope = run_probe(probe, modules, args, kwargs)
+        # Student code may have replaced sys.stdout or closed things; the answer goes straight to the fd.
+        write_frame(response_fd, wire.dumps(envelope))
+
+
+def main(argv: list[str]) -> int:
+    request_fd, response_fd, folder, threads = int(argv[0]), int(argv[1]), argv[2], int(argv[3])
+    serve(request_fd, response_fd, folder, threads)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
