@@ -10,6 +10,7 @@ a few restarts, so one bad function costs only its own checks.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import select
@@ -27,6 +28,7 @@ from blitz.submission import StudentError, Submission
 from blitz.worker import HEADER, write_frame
 
 MAX_STARTS = 3
+KIT_HIDDEN = tuple(str(ROOT / name) for name in ("solutions", "tests", "autograder", ".git"))
 STARTUP_SECONDS = 60.0  # importing torch in a cold worker; not charged to the student's budget
 
 
@@ -39,7 +41,8 @@ class IsolatedSubmission(Submission):
         self.exercise_id = exercise_id
         self.label = f"{self.source.name}:{exercise_id}"
         self.budget = float(timeout)
-        self.policy = policy or SandboxPolicy()
+        # A copy: the caller's policy may serve several submissions.
+        self.policy = dataclasses.replace(policy) if policy is not None else SandboxPolicy()
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="blitz-worker-")).resolve()
         self.code_dir = self.workdir / "submission"
@@ -49,8 +52,9 @@ class IsolatedSubmission(Submission):
             path = self.source / name
             if path.is_file() and not path.is_symlink():
                 shutil.copyfile(path, self.code_dir / name)
-        # The kit's reference solutions and the other submissions are out of the worker's sight.
-        self.policy.hide_paths = tuple(dict.fromkeys((*self.policy.hide_paths, str(ROOT / "solutions"), *hide)))
+        # The kit's reference solutions, its tests and history, and (through `hide`) the other
+        # submissions are out of the worker's sight.
+        self.policy.hide_paths = tuple(dict.fromkeys((*self.policy.hide_paths, *KIT_HIDDEN, *hide)))
         self._sandbox: Sandbox | None = None
         self._request_w = self._response_r = -1
         self._starts = 0
@@ -146,7 +150,7 @@ class IsolatedSubmission(Submission):
         try:
             write_frame(self._request_w, pickle.dumps((name, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
             envelope = self._read(remaining)
-        except (EOFError, OSError, ValueError, pickle.UnpicklingError, RuntimeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a dead worker, or bytes it garbled: the same to us
             self.spent += time.monotonic() - started
             return self._crashed(exc)
         self.spent += time.monotonic() - started

@@ -23,6 +23,7 @@ namespace is available).
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -61,6 +62,15 @@ class SandboxPolicy:
     network: bool = False  # False: run in a new network namespace when possible
     hide_paths: tuple[str, ...] = ()  # covered by an empty tmpfs in a private mount namespace when possible
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Paths inside a hidden path that stay visible (read-only); the cwd is always kept (read-write).
+    # This is how a worker whose directory lies in a shared scratch folder (or /tmp) sees its own
+    # directory and nothing of its neighbours'.
+    keep_paths: tuple[str, ...] = ()
+    # Every mounted filesystem read-only except the cwd: student code running as (namespaced) root
+    # could otherwise delete the kit, the data or anything else its uid may write.
+    read_only: bool = True
+    file_bytes: int = 1 << 30  # RLIMIT_FSIZE: no single file larger than this (a full disk hurts everyone)
+    shm_bytes: int = 256 << 20  # size of the private /dev/shm (DataLoader workers use it)
 
 
 # --------------------------------------------------------------------------- probing
@@ -88,7 +98,8 @@ def _data_limit_probe() -> None:
 
 def _do_probe() -> dict:
     p: dict = {"netns": False, "mountns": False, "rlimit": False, "pidns": False, "userns": False,
-               "procfs": False, "nested_userns": False, "root": False, "unshare": None}
+               "procfs": False, "nested_userns": False, "root": False, "unshare": None, "keep": False,
+               "readonly": False}
     # rlimit: does RLIMIT_DATA really cap anonymous mmap (Linux >= 4.7)?
     if resource is not None and hasattr(resource, "RLIMIT_DATA") and sys.executable:
         try:
@@ -126,6 +137,8 @@ def _do_probe() -> dict:
                 p["nested_userns"] = _run_quiet([unshare, *u, "--mount", "--propagation", "private", "--",
                                                  sh, "-c", script, "sh", d,
                                                  unshare, "--user", "--map-root-user", "--mount", "true"])
+            if p["mountns"]:
+                p["keep"], p["readonly"] = _probe_keep_readonly(unshare, u, sh, d)
         finally:
             shutil.rmtree(d, ignore_errors=True)
     pid = [unshare, *u, "--pid", "--fork", "--kill-child"]
@@ -134,6 +147,85 @@ def _do_probe() -> dict:
     else:
         p["pidns"] = _run_quiet([*pid, "true"])
     return p
+
+
+def _probe_keep_readonly(unshare: str, u: list[str], sh: str, d: str) -> tuple[bool, bool]:
+    """Can a path inside a hidden folder be brought back (keep), and can mounts be made read-only?"""
+    keep = os.path.join(d, "a", "keep")
+    os.makedirs(keep, exist_ok=True)
+    open(os.path.join(keep, "mine"), "w").close()
+    open(os.path.join(d, "a", "other"), "w").close()
+    script = "\n".join([
+        f"exec 3<{shlex.quote(keep)}",
+        *_cover_lines(d, rw=True), f"mkdir -p {shlex.quote(keep)} || exit 1", *_restore_lines(keep, 3),
+        f"[ -e {shlex.quote(os.path.join(keep, 'mine'))} ] && [ ! -e {shlex.quote(os.path.join(d, 'a', 'other'))} ] || exit 1",
+    ])
+    keep_ok = _run_quiet([unshare, *u, "--mount", "--propagation", "private", "--", sh, "-c", script])
+    keep_ok = keep_ok and os.path.exists(os.path.join(d, "a", "other"))
+    mount = _mount_of(d)
+    ro_ok = False
+    if mount is not None:
+        script = "\n".join([*_remount_ro_lines(mount, fatal=True),
+                            f"touch {shlex.quote(os.path.join(d, 'written'))} 2>/dev/null && exit 1; exit 0"])
+        ro_ok = _run_quiet([unshare, *u, "--mount", "--propagation", "private", "--", sh, "-c", script])
+        ro_ok = ro_ok and os.access(d, os.W_OK) and not os.path.exists(os.path.join(d, "written"))
+    return keep_ok, ro_ok
+
+
+# --------------------------------------------------------------------------- mount helpers
+
+_ATIME_FLAGS = {"nosuid", "nodev", "noexec", "relatime", "noatime", "nodiratime", "strictatime"}
+
+
+def _unescape(field_: str) -> str:
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field_)
+
+
+def _mounts() -> list[tuple[str, set[str]]]:
+    """(mount point, per-mount flags) of this process's mount namespace, from /proc/self/mountinfo."""
+    found = []
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 6:
+                    found.append((_unescape(parts[4]), set(parts[5].split(","))))
+    except OSError:
+        pass
+    return found
+
+
+def _mount_of(path: str) -> tuple[str, set[str]] | None:
+    best = None
+    for point, flags in _mounts():
+        if _inside(path, point) and (best is None or len(point) >= len(best[0])):
+            best = (point, flags)
+    return best
+
+
+def _cover_lines(path: str, rw: bool = False) -> list[str]:
+    q = shlex.quote(path)
+    if os.path.isdir(path):
+        opts = _HIDE_OPTS if not rw else _HIDE_OPTS.replace("ro,", "rw,").replace("mode=0555", "mode=0755")
+        return [f"mount -t tmpfs -o {opts} blitz-hidden {q} || exit {SETUP_FAILED}"]
+    return [f"mount --bind /dev/null {q} || exit {SETUP_FAILED}"]
+
+
+def _restore_lines(keep: str, fd: int) -> list[str]:
+    # The descriptor, opened before the cover, still reaches the real directory; --no-canonicalize
+    # keeps mount(8) from turning /proc/self/fd/N back into the (now covered) path.
+    q = shlex.quote(keep)
+    return [f"mkdir -p {q} || exit {SETUP_FAILED}",
+            f"mount --no-canonicalize --bind /proc/self/fd/{fd} {q} || exit {SETUP_FAILED}",
+            f"exec {fd}<&-"]
+
+
+def _remount_ro_lines(mount: tuple[str, set[str]], fatal: bool) -> list[str]:
+    point, flags = mount
+    # An unprivileged mount namespace may only add restrictions: keep the locked flags as they are.
+    opts = ",".join(["remount", "bind", "ro", *sorted(flags & _ATIME_FLAGS)])
+    tail = f"|| exit {SETUP_FAILED}" if fatal else "2>/dev/null || true"
+    return [f"mount -o {opts} {shlex.quote(point)} {tail}"]
 
 
 def _probe_all() -> dict:
@@ -145,9 +237,9 @@ def _probe_all() -> dict:
 
 
 def isolation_available() -> dict[str, bool]:
-    """Cached probe: ``{"netns", "mountns", "rlimit", "pidns", "userns", "procfs"}`` -> bool."""
+    """Cached probe: ``{"netns", "mountns", "rlimit", "pidns", "userns", "procfs", "keep", "readonly"}`` -> bool."""
     p = _probe_all()
-    return {k: bool(p[k]) for k in ("netns", "mountns", "rlimit", "pidns", "userns", "procfs")}
+    return {k: bool(p[k]) for k in ("netns", "mountns", "rlimit", "pidns", "userns", "procfs", "keep", "readonly")}
 
 
 def _gib(n: int) -> str:
@@ -172,6 +264,8 @@ def describe_isolation(policy: SandboxPolicy | None = None) -> str:
         parts.append("no pid namespace (kill by token scan)")
     if p["mountns"]:
         parts.append("hidden paths" + ("" if p["nested_userns"] else " (unlockable)"))
+        if policy.read_only:
+            parts.append("read-only filesystem but its own folder" if p["readonly"] else "filesystem NOT read-only")
     else:
         parts.append("paths NOT hidden (no mount namespace)")
     if p["root"] and not p["userns"]:
@@ -180,6 +274,20 @@ def describe_isolation(policy: SandboxPolicy | None = None) -> str:
 
 
 # --------------------------------------------------------------------------- sandbox
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _prctl():
+    """libc's prctl, looked up before fork (nothing may be loaded between fork and exec)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # pragma: no cover - exotic libc
+        return None
 
 
 def _inside(path: str, parent: str) -> bool:
@@ -207,7 +315,6 @@ class Sandbox:
         self.policy = policy
         self.token = uuid.uuid4().hex
         self.stdout_path = stdout_path
-        self._killed = False
         p = _probe_all()
         cwd = os.path.realpath(cwd)
         if not os.path.isdir(cwd):
@@ -225,19 +332,30 @@ class Sandbox:
         env.update({str(k): str(v) for k, v in policy.extra_env.items()})
         env[TOKEN_VAR] = self.token
 
-        # -- hidden paths (outermost first; nested ones are covered anyway; missing ones skipped)
-        hide: list[str] = []
-        for h in sorted({os.path.realpath(h) for h in policy.hide_paths}, key=len):
-            if _inside(cwd, h):
-                raise ValueError(f"cwd {cwd} lies inside hidden path {h}")
-            if os.path.lexists(h) and not any(_inside(h, k) for k in hide):
-                hide.append(h)
+        # -- hidden paths, and the paths inside them that stay visible (the cwd among them)
+        keeps = sorted({os.path.realpath(k) for k in (*policy.keep_paths, cwd) if os.path.exists(k)}, key=len)
+        wanted = sorted({os.path.realpath(h) for h in policy.hide_paths}, key=len)
+        if cwd in wanted:
+            raise ValueError(f"cwd {cwd} is itself a hidden path")
+        wanted = [h for h in wanted if os.path.lexists(h) and h not in keeps]
+        # Outer covers come first, then the kept paths are brought back, then the covers that lie
+        # inside a kept path (e.g. one file of a kept data folder); a cover inside another is redundant.
+        outer = [h for h in wanted if not any(_inside(h, k) for k in keeps)]
+        inner = [h for h in wanted if h not in outer]
+        outer = [h for i, h in enumerate(outer) if not any(_inside(h, o) for o in outer[:i])]
+        inner = [h for i, h in enumerate(inner) if not any(_inside(h, o) for o in inner[:i])]
+        hide = outer + inner
+        restore = [k for k in keeps if any(_inside(k, h) and k != h for h in outer)]
+        restore = [k for i, k in enumerate(restore) if not any(_inside(k, o) for o in restore[:i])]
 
         # -- namespaces
         iso = {"process_group": True, "rlimit": None, "netns": False, "pidns": False, "procfs": False,
-               "mountns": False, "hidden": [], "locked": False, "userns": False, "not_hidden": []}
+               "mountns": False, "hidden": [], "locked": False, "userns": False, "not_hidden": [],
+               "kept": [], "read_only": False}
         want_net = not policy.network and p["netns"]
-        want_mount = bool(hide) and p["mountns"]
+        can_keep = p["mountns"] and (p["keep"] or not restore)
+        want_mount = p["mountns"] and can_keep and (bool(hide) or (policy.read_only and p["readonly"]))
+        want_ro = want_mount and policy.read_only and p["readonly"]
         want_pid = p["pidns"]
         if hide and not want_mount:
             iso["not_hidden"] = hide
@@ -249,33 +367,31 @@ class Sandbox:
             unshare = p["unshare"]
             # innermost: a nested user namespace locks our tmpfs covers (and, as root, drops host capabilities)
             if p["userns"] and (p["root"] or (want_mount and p["nested_userns"])):
-                inner = [unshare, "--user", "--map-root-user"]
+                inner_ns = [unshare, "--user", "--map-root-user"]
                 if want_mount and p["nested_userns"]:
-                    inner.append("--mount")
+                    inner_ns.append("--mount")
                     iso["locked"] = True
-                cmd = [*inner, "--", *cmd]
+                cmd = [*inner_ns, "--", *cmd]
                 iso["userns"] = True
-            outer = [unshare]
+            outer_ns = [unshare]
             if not p["root"]:
-                outer += ["--user", "--map-root-user"]
+                outer_ns += ["--user", "--map-root-user"]
                 iso["userns"] = True
             if want_net:
-                outer.append("--net")
+                outer_ns.append("--net")
             if want_mount or (want_pid and p["procfs"]):
-                outer += ["--mount", "--propagation", "private"]
+                outer_ns += ["--mount", "--propagation", "private"]
             if want_pid:
-                outer += ["--pid", "--fork", "--kill-child"]
+                outer_ns += ["--pid", "--fork", "--kill-child"]
                 if p["procfs"]:
-                    outer.append("--mount-proc")
+                    outer_ns.append("--mount-proc")
             # middle: sh does the mounts, and serves as pid 1 of the pid namespace (a Python pid 1 would
             # ignore signals it has no handler for, e.g. its own SIGKILL/SIGABRT)
-            lines = [f"mount -t tmpfs -o {_HIDE_OPTS} blitz-hidden {shlex.quote(h)} || exit {SETUP_FAILED}"
-                     if os.path.isdir(h) else
-                     f"mount --bind /dev/null {shlex.quote(h)} || exit {SETUP_FAILED}" for h in (hide if want_mount else [])]
+            lines = self._mount_script(cwd, outer, inner, restore, keeps, pass_fds, want_ro) if want_mount else []
             lines.append('"$@"; exit $?' if want_pid else 'exec "$@"')
-            cmd = [*outer, "--", shutil.which("sh") or "/bin/sh", "-c", "\n".join(lines), "sh", *cmd]
+            cmd = [*outer_ns, "--", shutil.which("sh") or "/bin/sh", "-c", "\n".join(lines), "sh", *cmd]
             iso.update(netns=want_net, pidns=want_pid, procfs=want_pid and p["procfs"], mountns=want_mount,
-                       hidden=hide if want_mount else [])
+                       hidden=hide if want_mount else [], kept=restore if want_mount else [], read_only=want_ro)
         self._wrapped = cmd[0] != argv[0]
 
         # -- rlimits (applied in the forked child before exec; inherited through unshare/sh)
@@ -289,10 +405,18 @@ class Sandbox:
                 limits.append((resource.RLIMIT_DATA, (mem, mem)))
                 iso["rlimit"] = f"RLIMIT_DATA={mem}" + ("" if p["rlimit"] else " (not enforced for mmap)")
             limits.append((resource.RLIMIT_CORE, (0, 0)))
+            if hasattr(resource, "RLIMIT_FSIZE") and policy.file_bytes:
+                limits.append((resource.RLIMIT_FSIZE, (int(policy.file_bytes), int(policy.file_bytes))))
+
+        # If the process that starts the sandbox dies (a grader killed with SIGKILL), the kernel kills
+        # the sandbox too. Only from the main thread: the signal follows the death of the *thread*.
+        prctl = _prctl() if threading.current_thread() is threading.main_thread() else None
 
         def _preexec(limits=tuple(limits)):  # keep minimal: runs between fork and exec
             for which, value in limits:
                 resource.setrlimit(which, value)
+            if prctl is not None:
+                prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
         self.isolation = iso
         self.cmd = cmd
@@ -302,12 +426,48 @@ class Sandbox:
                 cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                 stdout=out if out else subprocess.DEVNULL, stderr=subprocess.STDOUT,
                 close_fds=True, pass_fds=tuple(pass_fds), start_new_session=True,
-                preexec_fn=_preexec if limits else None,
+                preexec_fn=_preexec if (limits or prctl is not None) else None,
             )
         finally:
             if out:
                 out.close()
         self.pid = self._proc.pid
+
+    def _mount_script(self, cwd: str, outer: list[str], inner: list[str], restore: list[str], keeps: list[str],
+                      pass_fds, read_only: bool) -> list[str]:
+        """The shell lines that build the worker's view of the filesystem (see SandboxPolicy)."""
+        free = [n for n in range(3, 10) if n not in set(pass_fds)]  # sh addresses descriptors 0-9 only
+        if len(restore) > len(free):
+            raise ValueError(f"too many kept paths inside hidden ones: {restore}")
+        fds = dict(zip(restore, free))
+        lines = [f"exec {n}<{shlex.quote(k)} || exit {SETUP_FAILED}" for k, n in fds.items()]
+        with_keeps = {h for h in outer if any(_inside(k, h) for k in restore)}
+        for h in outer:
+            lines += _cover_lines(h, rw=h in with_keeps)
+        for k, n in fds.items():
+            lines += _restore_lines(k, n)
+        for h in with_keeps:  # the cover needed to be writable only to create the kept paths' mount points
+            lines.append(f"mount -o remount,{_HIDE_OPTS} {shlex.quote(h)} || exit {SETUP_FAILED}")
+        for h in inner:
+            lines += _cover_lines(h)
+        if read_only:
+            hidden = outer + inner
+            if cwd not in restore:  # its own mount, so that making its filesystem read-only spares it
+                lines.append(f"mount --bind {shlex.quote(cwd)} {shlex.quote(cwd)} || exit {SETUP_FAILED}")
+            for point, flags in _mounts():
+                if any(_inside(point, x) for x in ("/proc", "/dev")) or any(_inside(point, h) for h in hidden):
+                    continue
+                if point == cwd:
+                    continue
+                lines += _remount_ro_lines((point, flags), fatal=not _inside(point, "/sys"))
+            for k in restore:
+                if k != cwd:
+                    source = _mount_of(k)
+                    lines += _remount_ro_lines((k, source[1] if source else set()), fatal=True)
+            if os.path.isdir("/dev/shm"):
+                size = max(1 << 20, int(self.policy.shm_bytes))
+                lines.append(f"mount -t tmpfs -o rw,nosuid,nodev,size={size} blitz-shm /dev/shm 2>/dev/null || true")
+        return lines
 
     # ---------------------------------------------------------------- state
 
@@ -373,7 +533,6 @@ class Sandbox:
             self._proc.wait(10)
         except subprocess.TimeoutExpired:  # pragma: no cover - uninterruptible sleep
             pass
-        self._killed = True
 
     def output(self, limit: int = 20000) -> str:
         """The last ``limit`` characters (roughly) of the captured stdout/stderr."""

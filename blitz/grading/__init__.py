@@ -1,0 +1,11 @@
+"""Grading a class: `blitz grade PATH...` grades many submissions without trusting any of them.
+
+- :mod:`blitz.grading.discover` — which folders are submissions, and their student ids.
+- :mod:`blitz.grading.runner` — one submission, every exercise in its own sandboxed worker
+  (:class:`blitz.isolation.IsolatedSubmission`); the checks judge in this trusted process.
+- :mod:`blitz.grading.batch` — many submissions on a local process pool (or on Dask,
+  :mod:`blitz.grading.dask_backend`), resumable, results written atomically.
+- :mod:`blitz.grading.reports` — Gradescope ``results.json``, ``grades.csv``, JUnit XML, the summary.
+- :mod:`blitz.grading.progress` — the progress bar on stderr.
+- :mod:`blitz.grading.cli` — the command.
+"""

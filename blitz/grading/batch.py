@@ -1,0 +1,117 @@
+"""Many submissions: a local process pool (or Dask), resumable, every report written atomically.
+
+The pool processes are the grader's own (trusted) code; each starts one sandbox per exercise for
+its submission. A submission whose results.json holds the same fingerprint (its files, the kit
+version, the options) is not graded again unless `force`: a stopped batch resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from blitz.grading import reports
+from blitz.grading.discover import Target
+from blitz.grading.runner import Options, fingerprint, grade_submission, zero_record
+from blitz.i18n import Msg
+
+POOL_ROUNDS = 2  # a pool that broke (the grader's own crash) is rebuilt once for the unfinished submissions
+
+
+@dataclass
+class BatchResult:
+    records: list[dict]
+    graded: int = 0
+    reused: int = 0
+    grader_errors: list[str] = field(default_factory=list)
+
+
+def _grader_error(target: Target, options: Options, exc: BaseException) -> dict:
+    message = Msg(f"评分程序出错（不是学生代码的问题）：{type(exc).__name__}: {exc}",
+                  f"The grader failed (not the student's code): {type(exc).__name__}: {exc}")
+    return zero_record(target, options, message, "error")
+
+
+def run_local(targets: list[Target], options: Options, workers: int, on_done: Callable[[dict], None]) -> None:
+    if workers <= 1 or len(targets) <= 1:
+        for target in targets:  # in this process: student code runs in sandboxes anyway
+            try:
+                record = grade_submission(target, options)
+            except Exception as exc:  # noqa: BLE001
+                record = _grader_error(target, options, exc)
+            on_done(record)
+        return
+    pending = list(targets)
+    for round_ in range(POOL_ROUNDS):
+        broken: list[Target] = []
+        # spawn: a fresh interpreter per pool process, nothing inherited from this one's threads
+        with ProcessPoolExecutor(max_workers=min(workers, len(pending)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(grade_submission, t, options): t for t in pending}
+            try:
+                for future in as_completed(futures):
+                    target = futures[future]
+                    try:
+                        record = future.result()
+                    except BrokenProcessPool as exc:
+                        if round_ + 1 < POOL_ROUNDS:
+                            broken.append(target)
+                            continue
+                        record = _grader_error(target, options, exc)
+                    except Exception as exc:  # noqa: BLE001
+                        record = _grader_error(target, options, exc)
+                    on_done(record)
+            except KeyboardInterrupt:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+        if not broken:
+            return
+        pending = broken
+
+
+def run_batch(targets: list[Target], options: Options, out: Path, workers: int = 1, dask: str | None = None,
+              force: bool = False, lang: str = "both", progress=None) -> BatchResult:
+    out.mkdir(parents=True, exist_ok=True)
+    done: dict[str, dict] = {}
+    result = BatchResult(records=[])
+    todo = []
+    for target in targets:
+        path = out / target.student / "results.json"
+        kept = None if force or not path.exists() else reports.record_from_results(path)
+        if kept is not None and kept.get("fingerprint") == fingerprint(target, options) and kept.get("status") != "error":
+            done[target.student] = kept
+            result.reused += 1
+            if progress:
+                progress.advance(target.student, kept["score"], kept["max_score"], kept["status"], reused=True)
+        else:
+            todo.append(target)
+
+    def on_done(record: dict) -> None:
+        reports.write_results(out, record, lang)
+        done[record["student"]] = record
+        result.graded += 1
+        if record["status"] == "error":
+            result.grader_errors.append(f"{record['student']}: {record['notes']}")
+        if progress:
+            progress.advance(record["student"], record["score"], record["max_score"], record["status"])
+
+    try:
+        if todo:
+            if dask:
+                from blitz.grading.dask_backend import run_on_dask
+
+                run_on_dask(dask, todo, options, on_done)
+            else:
+                run_local(todo, options, workers, on_done)
+    finally:
+        if progress:
+            progress.close()
+        # Whatever was finished is reported, also when the batch was stopped.
+        result.records = [done[t.student] for t in targets if t.student in done]
+        reports.atomic_write(out / "grades.csv", reports.grades_csv(result.records))
+        reports.atomic_write(out / "junit.xml", reports.junit_xml(result.records, "en" if lang == "en" else lang))
+    return result

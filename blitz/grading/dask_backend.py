@@ -1,0 +1,58 @@
+"""`blitz grade --dask ADDRESS`: the same per-submission grading, on a Dask cluster.
+
+Each task grades one submission with :func:`blitz.grading.runner.grade_submission`, exactly what a
+local pool process runs: the Dask worker starts the sandboxes itself, on its own machine, and
+returns the record; this client writes every report. The workers need the kit installed, the
+submissions and the MNIST folder at the same paths (a shared filesystem), and the same
+isolation tools (unshare) as a local run. Torch threads per sandbox: the worker's physical
+cores divided by its number of task threads (`dask worker --nthreads`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Callable
+
+from blitz.grading.discover import Target
+from blitz.grading.runner import Options, grade_submission, zero_record
+from blitz.i18n import Msg
+
+
+class DaskUnavailable(RuntimeError):
+    def __init__(self, msg: Msg):
+        self.msg = msg
+        super().__init__(msg.en)
+
+
+def connect(address: str, timeout: float = 30.0):
+    try:
+        from distributed import Client
+    except ImportError:
+        raise DaskUnavailable(Msg("没有安装 dask[distributed]：pip install 'blitz[dask]'。",
+                                  "dask[distributed] is not installed: pip install 'blitz[dask]'.")) from None
+    try:
+        return Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise DaskUnavailable(Msg(f"连接不上 Dask 调度器 {address}：{exc}",
+                                  f"Cannot reach the Dask scheduler at {address}: {exc}")) from None
+
+
+def run_on_dask(address: str, targets: list[Target], options: Options, on_done: Callable[[dict], None]) -> None:
+    from distributed import as_completed
+
+    client = connect(address)
+    try:
+        batch = uuid.uuid4().hex[:8]
+        futures = {client.submit(grade_submission, t, options, pure=False, key=f"blitz-grade-{batch}-{i}"): t
+                   for i, t in enumerate(targets)}
+        for future in as_completed(futures):
+            target = futures[future]
+            try:
+                record = future.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker must not lose the batch
+                message = Msg(f"评分程序在 Dask 上出错（不是学生代码的问题）：{type(exc).__name__}: {exc}",
+                              f"The grader failed on Dask (not the student's code): {type(exc).__name__}: {exc}")
+                record = zero_record(target, options, message, "error")
+            on_done(record)
+    finally:
+        client.close()

@@ -1,0 +1,363 @@
+"""Grade one submission: every exercise in its own sandboxed worker, judged here.
+
+:func:`grade_submission` is what a local pool process or a Dask worker runs for each student.
+It never imports the student's code: each exercise gets an :class:`IsolatedSubmission` (a worker
+process in a :class:`blitz.sandbox.Sandbox`, its own time budget), the checks run in this trusted
+process and compare what the probes return with the reference. The result is a plain dict (a
+*record*), which :mod:`blitz.grading.reports` turns into results.json, CSV and JUnit rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import struct
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import blitz
+from blitz import registry
+from blitz.grading.discover import MODULE_FILES, Target
+from blitz.i18n import Msg
+
+PIPELINE_MIN_SECONDS = 300.0  # the capstone trains a CNN on MNIST: it gets at least this budget
+PIPELINE_NEEDS = ("data", "model", "train", "evaluate")
+MNIST_TEST_LABELS = "t10k-labels-idx1-ubyte"
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything that decides a grade (and the fingerprint that lets a batch resume)."""
+
+    exercises: tuple[str, ...] = tuple(e.id for e in registry.EXERCISES)
+    timeout: float = 60.0
+    device: str = "cpu"
+    data_root: str = ""
+    seed: int = 0
+    epochs: int | None = None
+    memory_bytes: int = 3 << 30
+    threads: int = 0  # torch threads per worker; 0: decided where the grading runs
+    hide: tuple[str, ...] = ()  # more paths no worker may see (the out dir, the other submissions...)
+    lang: str = "both"  # of the messages in the reports
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def budget(self, exercise_id: str) -> float:
+        return max(self.timeout, PIPELINE_MIN_SECONDS) if exercise_id == "pipeline" else self.timeout
+
+    def decisive(self) -> dict:
+        """The options a grade depends on (not the language, not how many workers)."""
+        return {"exercises": list(self.exercises), "timeout": self.timeout, "device": self.device,
+                "data_root": self.data_root, "seed": self.seed, "epochs": self.epochs, "memory_bytes": self.memory_bytes}
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def physical_cores() -> int:
+    """Physical cores this process may use (hyperthreads do not help torch much)."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count() or 1
+    pairs = set()
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            physical = core = None
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "physical id":
+                    physical = value.strip()
+                elif key == "core id":
+                    core = value.strip()
+                elif not line.strip():
+                    if core is not None:
+                        pairs.add((physical, core))
+                    physical = core = None
+            if core is not None:
+                pairs.add((physical, core))
+    except OSError:
+        pass
+    logical = os.cpu_count() or 1
+    cores = len(pairs) if pairs else logical
+    # Scale to the CPUs we may use (a container or taskset gives fewer than the machine has).
+    return max(1, min(usable, round(cores * usable / logical)) if logical else cores)
+
+
+def fingerprint(target: Target, options: Options) -> str:
+    """sha256 of the submission's Python files, the kit version and the decisive options."""
+    h = hashlib.sha256()
+    h.update(f"blitz {blitz.__version__}\n".encode())
+    h.update(json.dumps(options.decisive(), sort_keys=True).encode())
+    h.update(f"\n{target.problem}\n".encode())
+    folder = Path(target.folder)
+    if not target.problem:
+        for path in sorted(folder.glob("*.py")):
+            h.update(path.name.encode() + b"\0")
+            try:
+                h.update(hashlib.sha256(path.read_bytes()).digest())
+            except OSError:
+                h.update(b"unreadable")
+    return h.hexdigest()
+
+
+def essentials() -> list[str]:
+    """What every worker needs to see: hiding a folder holding one of these would break the worker."""
+    import torch
+
+    paths = [Path(blitz.__file__).parent, Path(torch.__file__).parent, Path(sys.prefix), Path(sys.base_prefix),
+             Path(sys.exec_prefix), Path(os.path.realpath(sys.executable)).parent, Path("/usr"), Path("/bin"),
+             Path("/lib")]
+    return [os.path.realpath(p) for p in paths]
+
+
+def _inside(path: str, parent: str) -> bool:
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def safe_hides(paths) -> tuple[str, ...]:
+    """The paths that can be hidden without hiding what a worker needs to run (the worker's own
+    folder and the data may lie inside a hidden one: the sandbox keeps them visible)."""
+    needed = essentials()
+    out = []
+    for p in paths:
+        if not p:
+            continue
+        real = os.path.realpath(p)
+        if not any(_inside(e, real) for e in needed) and real not in out:
+            out.append(real)
+    return tuple(out)
+
+
+def kit_secrets() -> list[str]:
+    """The kit's paths no student code may read: reference solutions, tests, its git history."""
+    import importlib.util
+
+    root = registry.ROOT
+    paths = [root / "solutions", root / "tests", root / "autograder", root / ".git", root / "source", root / "release"]
+    spec = importlib.util.find_spec("solutions")
+    if spec is not None:
+        paths += [Path(p) for p in (spec.submodule_search_locations or [])]
+    return [str(p) for p in paths]
+
+
+# ---------------------------------------------------------------------------------------------- MNIST
+
+
+def read_idx_labels(path: Path) -> bytes:
+    data = path.read_bytes()
+    magic, count = struct.unpack(">II", data[:8])
+    if magic != 2049 or len(data) != 8 + count:
+        raise ValueError(f"{path} is not an idx1 label file")
+    return data[8:]
+
+
+def private_mnist(real_root: Path, dest: Path) -> "torch.Tensor":
+    """A data root for the capstone's worker: the real images (symlinks), the real training labels,
+    and test labels shuffled by a secret permutation. Returns the shuffled labels as a tensor.
+
+    A submission that reads the test labels from disk to fake its predictions learns nothing."""
+    import torch
+
+    raw_real = real_root / "MNIST" / "raw"
+    raw = dest / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte"):
+        os.symlink(raw_real / name, raw / name)
+    labels = torch.frombuffer(bytearray(read_idx_labels(raw_real / MNIST_TEST_LABELS)), dtype=torch.uint8).long()
+    generator = torch.Generator().manual_seed(secrets.randbits(62))
+    shuffled = labels[torch.randperm(len(labels), generator=generator)]
+    payload = struct.pack(">II", 2049, len(shuffled)) + bytes(shuffled.to(torch.uint8).tolist())
+    (raw / MNIST_TEST_LABELS).write_bytes(payload)
+    return shuffled
+
+
+def test_label_files(root: Path) -> list[str]:
+    """Every file under root/MNIST that holds the true test labels (raw, gzipped, old processed/)."""
+    mnist = root / "MNIST"
+    found = [str(p) for p in (mnist / "raw").glob("t10k-labels*")] if (mnist / "raw").is_dir() else []
+    if (mnist / "processed").exists():
+        found.append(str(mnist / "processed"))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------- records
+
+
+def _msg(m: Msg | None) -> dict | None:
+    return None if m is None else {"zh": m.zh, "en": m.en}
+
+
+def check_row(entry, status: str, message: Msg | None, seconds: float = 0.0) -> dict:
+    passed = status == "passed"
+    return {"key": entry.key, "exercise": entry.exercise, "name": entry.name, "title": _msg(entry.title),
+            "status": status, "score": entry.max_score if passed else 0.0, "max_score": entry.max_score,
+            "message": _msg(message), "seconds": round(seconds, 3), "hidden": entry.hidden}
+
+
+def _exercise_summary(rows: list[dict]) -> dict:
+    score = sum(r["score"] for r in rows)
+    top = sum(r["max_score"] for r in rows)
+    statuses = {r["status"] for r in rows}
+    if statuses == {"passed"}:
+        status = "passed"
+    else:
+        order = ("crashed", "timeout", "missing", "error", "not_done", "failed")
+        status = next((s for s in order if s in statuses), "failed")
+        if status == "failed" and "passed" in statuses:
+            status = "partial"
+    return {"score": round(score, 4), "max_score": round(top, 4), "status": status}
+
+
+def finish_record(target: Target, options: Options, rows: list[dict], status: str, message: Msg | None,
+                  seconds: float, isolation: str = "") -> dict:
+    exercises = {}
+    for exercise_id in options.exercises:
+        mine = [r for r in rows if r["exercise"] == exercise_id]
+        if mine:
+            exercises[exercise_id] = _exercise_summary(mine)
+    notes = [f"{e}: {s['status']}" for e, s in exercises.items() if s["status"] not in ("passed", "partial", "failed")]
+    if message is not None:  # one reason for everything: say it once
+        notes = [message.en]
+    return {
+        "student": target.student, "folder": target.folder, "fingerprint": fingerprint(target, options),
+        "status": status, "notes": "; ".join(notes), "message": _msg(message),
+        "score": round(sum(r["score"] for r in rows), 4), "max_score": round(sum(r["max_score"] for r in rows), 4),
+        "seconds": round(seconds, 3), "exercises": exercises, "checks": rows, "isolation": isolation,
+        "device": options.device, "kit_version": blitz.__version__,
+    }
+
+
+def zero_record(target: Target, options: Options, message: Msg, status: str) -> dict:
+    """Every check at 0 with one message: a missing folder, an empty one, a grader failure."""
+    from blitz.checks import checks_for
+
+    rows = [check_row(c, "missing" if status != "error" else "error", message)
+            for e in options.exercises for c in checks_for(e)]
+    return finish_record(target, options, rows, status, message, 0.0)
+
+
+# ---------------------------------------------------------------------------------------------- grading
+
+
+def _missing_modules(folder: Path, exercise_id: str) -> list[str]:
+    needed = PIPELINE_NEEDS if exercise_id == "pipeline" else (exercise_id,)
+    return [f"{n}.py" for n in needed if not (folder / f"{n}.py").is_file()]
+
+
+def _missing_message(exercise_id: str, missing: list[str]) -> Msg:
+    from blitz.checks.base import student_error_message
+    from blitz.submission import StudentError
+
+    names = ", ".join(missing)
+    if exercise_id == "pipeline":
+        return Msg(f"全流程需要 {names}，但提交里没有。", f"The end-to-end pipeline needs {names}, which the submission lacks.")
+    error = StudentError("FileNotFoundError", f"{names} is not in the submission", call=f"import {exercise_id}", kind="missing")
+    return student_error_message(error, exercise_id)[0]
+
+
+def _run_one(entry, sub, ctx) -> dict:
+    """One check; whatever goes wrong becomes this check's result, never the batch's."""
+    from blitz.checks import run_check
+    from blitz.mnist import MnistMissing
+
+    started = time.perf_counter()
+    try:
+        result = run_check(entry, sub, ctx)
+    except MnistMissing as missing:  # the grader's data is missing: not the student's fault, but no points
+        return check_row(entry, "error", missing.msg, time.perf_counter() - started)
+    except Exception as exc:  # noqa: BLE001 - a bug of the kit must not stop the batch
+        message = Msg(f"评分程序内部错误（不是你的代码的问题）：{type(exc).__name__}: {exc}",
+                      f"Internal grader error (not a problem of your code): {type(exc).__name__}: {exc}")
+        return check_row(entry, "error", message, time.perf_counter() - started)
+    return check_row(entry, result.status, result.message, result.seconds)
+
+
+def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: Path, threads: int) -> list[dict]:
+    from blitz.checks import Context, checks_for
+    from blitz.isolation import IsolatedSubmission
+    from blitz.mnist import MnistMissing, require
+    from blitz.sandbox import SandboxPolicy
+
+    folder = Path(target.folder)
+    entries = checks_for(exercise_id)
+    missing = _missing_modules(folder, exercise_id)
+    if missing:  # no worker to start: say what is missing
+        message = _missing_message(exercise_id, missing)
+        return [check_row(c, "missing", message) for c in entries]
+    data_root = Path(options.data_root) if options.data_root else None
+    ctx = Context(device=options.device, seed=options.seed, data_root=str(data_root) if data_root else None,
+                  epochs=options.epochs)
+    workdir = scratch / exercise_id
+    workdir.mkdir(parents=True, exist_ok=True)
+    hides = list(options.hide) + [str(scratch), tempfile.gettempdir()]
+    keep = [str(data_root)] if data_root else []
+    shuffled = None
+    if exercise_id == "pipeline":
+        try:
+            real = require(data_root)
+        except MnistMissing as exc:
+            return [check_row(c, "error", exc.msg) for c in entries]
+        shuffled = private_mnist(real, workdir / "data")
+        from blitz.mnist import default_root
+
+        for root in {real.resolve(), default_root().resolve()}:
+            hides += test_label_files(root)
+    env = {"CUDA_VISIBLE_DEVICES": ""} if options.device == "cpu" else (
+        {"CUDA_VISIBLE_DEVICES": os.environ["CUDA_VISIBLE_DEVICES"]} if "CUDA_VISIBLE_DEVICES" in os.environ else {})
+    env.update(options.extra_env)
+    policy = SandboxPolicy(memory_bytes=options.memory_bytes, cpu_threads=threads, network=False,
+                           hide_paths=safe_hides(hides), keep_paths=tuple(keep), extra_env=env)
+    sub = IsolatedSubmission(folder, exercise_id, timeout=options.budget(exercise_id), policy=policy, workdir=workdir)
+    if shuffled is not None:
+        sub.child_data_root = str(workdir / "data")
+        sub.child_test_labels = shuffled
+    try:
+        return [_run_one(entry, sub, ctx) for entry in entries]
+    finally:
+        sub.close()
+
+
+def grade_submission(target: Target, options: Options) -> dict:
+    """The record of one submission. Runs wherever the batch puts it (pool process, Dask worker)."""
+    from blitz.sandbox import describe_isolation
+
+    started = time.perf_counter()
+    problem = target.problem_message()
+    if problem is not None:
+        return zero_record(target, options, problem, "missing" if target.problem == "missing" else "empty")
+    threads = options.threads or _threads_here()
+    scratch = Path(tempfile.mkdtemp(prefix="blitz-grade-"))
+    rows: list[dict] = []
+    try:
+        for exercise_id in options.exercises:
+            rows += grade_exercise(target, exercise_id, options, scratch, threads)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return finish_record(target, options, rows, "graded", None, time.perf_counter() - started, describe_isolation())
+
+
+def _threads_here() -> int:
+    """On a Dask worker: its cores shared among the tasks it runs at once."""
+    tasks = 1
+    try:
+        from distributed import get_worker
+
+        tasks = max(1, int(get_worker().state.nthreads))
+    except Exception:  # noqa: BLE001 - not on a Dask worker
+        pass
+    return max(1, physical_cores() // tasks)
+
+
+def options_dict(options: Options) -> dict:
+    return asdict(options)
+
+
+def present_modules(folder: str) -> list[str]:
+    return [n for n in MODULE_FILES if (Path(folder) / n).is_file()]
