@@ -166,7 +166,8 @@ class IsolatedSubmission(Submission):
         code = sandbox.wait(2.0) if sandbox is not None else None
         output = sandbox.output(600) if sandbox is not None else ""
         self._stop()
-        detail = f"exit status {code}" if code is not None else type(exc).__name__
+        detail = (f"exit status {code}" if code is not None
+                  else f"it stopped answering or sent back unreadable data: {type(exc).__name__}")
         raise StudentError(
             "WorkerCrashed",
             f"the grading process ended while running your code ({detail}); last output: {output.strip()[-300:]!r}",

@@ -332,6 +332,7 @@ class Sandbox:
         env.update({str(k): str(v) for k, v in policy.extra_env.items()})
         env[TOKEN_VAR] = self.token
 
+        self._shell = shutil.which("bash") or shutil.which("sh") or "/bin/sh"
         # -- hidden paths, and the paths inside them that stay visible (the cwd among them)
         keeps = sorted({os.path.realpath(k) for k in (*policy.keep_paths, cwd) if os.path.exists(k)}, key=len)
         wanted = sorted({os.path.realpath(h) for h in policy.hide_paths}, key=len)
@@ -389,7 +390,7 @@ class Sandbox:
             # ignore signals it has no handler for, e.g. its own SIGKILL/SIGABRT)
             lines = self._mount_script(cwd, outer, inner, restore, keeps, pass_fds, want_ro) if want_mount else []
             lines.append('"$@"; exit $?' if want_pid else 'exec "$@"')
-            cmd = [*outer_ns, "--", shutil.which("sh") or "/bin/sh", "-c", "\n".join(lines), "sh", *cmd]
+            cmd = [*outer_ns, "--", self._shell, "-c", "\n".join(lines), "sh", *cmd]
             iso.update(netns=want_net, pidns=want_pid, procfs=want_pid and p["procfs"], mountns=want_mount,
                        hidden=hide if want_mount else [], kept=restore if want_mount else [], read_only=want_ro)
         self._wrapped = cmd[0] != argv[0]
@@ -436,7 +437,9 @@ class Sandbox:
     def _mount_script(self, cwd: str, outer: list[str], inner: list[str], restore: list[str], keeps: list[str],
                       pass_fds, read_only: bool) -> list[str]:
         """The shell lines that build the worker's view of the filesystem (see SandboxPolicy)."""
-        free = [n for n in range(3, 10) if n not in set(pass_fds)]  # sh addresses descriptors 0-9 only
+        # bash can open any descriptor number; a POSIX sh addresses 0-9 only
+        numbers = range(20, 256) if self._shell.endswith("bash") else range(3, 10)
+        free = [n for n in numbers if n not in set(pass_fds)]
         if len(restore) > len(free):
             raise ValueError(f"too many kept paths inside hidden ones: {restore}")
         fds = dict(zip(restore, free))

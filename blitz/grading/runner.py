@@ -107,32 +107,82 @@ def fingerprint(target: Target, options: Options) -> str:
     return h.hexdigest()
 
 
+# Top-level folders a worker sees (read-only): the system. Every other top-level entry (/home,
+# /root, /work, /tmp, /mnt, /srv, ...) is hidden, then the few paths a worker needs are kept
+# visible inside: its own folder, the Python environment, the kit's package, the MNIST folder.
+SYSTEM_DIRS = frozenset({"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "dev", "proc", "sys", "run",
+                         "var", "boot", "opt", "snap", "nix"})
+_worker_path: list[str] | None = None
+
+
+def worker_sys_path() -> list[str]:
+    """The folders a worker's Python (``python -I``) imports from."""
+    global _worker_path
+    if _worker_path is None:
+        import subprocess
+
+        try:
+            out = subprocess.run([sys.executable, "-I", "-c", "import sys, json; print(json.dumps(sys.path))"],
+                                 capture_output=True, text=True, timeout=60, check=True).stdout
+            _worker_path = [p for p in json.loads(out) if p and os.path.isdir(p)]
+        except (OSError, subprocess.SubprocessError, ValueError):
+            _worker_path = []
+    return _worker_path
+
+
 def essentials() -> list[str]:
-    """What every worker needs to see: hiding a folder holding one of these would break the worker."""
+    """What every worker needs to see: its Python, torch, the kit's package (not the kit's folder)."""
     import torch
 
-    paths = [Path(blitz.__file__).parent, Path(torch.__file__).parent, Path(sys.prefix), Path(sys.base_prefix),
-             Path(sys.exec_prefix), Path(os.path.realpath(sys.executable)).parent, Path("/usr"), Path("/bin"),
-             Path("/lib")]
-    return [os.path.realpath(p) for p in paths]
+    kit = os.path.realpath(registry.ROOT)
+    package = os.path.realpath(Path(blitz.__file__).parent)
+    paths = [package, Path(torch.__file__).parent, sys.prefix, sys.base_prefix, sys.exec_prefix,
+             Path(os.path.realpath(sys.executable)).parent, *worker_sys_path()]
+    out = []
+    for p in paths:
+        real = os.path.realpath(p)
+        # the kit's folder (or one above it) on sys.path: only its package is needed, not solutions/
+        out.append(package if _inside(kit, real) else real)
+    return out
 
 
 def _inside(path: str, parent: str) -> bool:
     return path == parent or path.startswith(parent.rstrip("/") + "/")
 
 
-def safe_hides(paths) -> tuple[str, ...]:
-    """The paths that can be hidden without hiding what a worker needs to run (the worker's own
-    folder and the data may lie inside a hidden one: the sandbox keeps them visible)."""
+def _outermost(paths) -> list[str]:
+    out: list[str] = []
+    for p in sorted({os.path.realpath(p) for p in paths}, key=len):
+        if not any(_inside(p, o) for o in out):
+            out.append(p)
+    return out
+
+
+def world_hides() -> list[str]:
+    """Every top-level entry of / that is not part of the system (folders and files, not links)."""
+    try:
+        names = os.listdir("/")
+    except OSError:
+        return []
+    return [f"/{n}" for n in sorted(names) if n not in SYSTEM_DIRS and not os.path.islink(f"/{n}")]
+
+
+def sandbox_view(hides, keep_extra=()) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(hide_paths, keep_paths) for a worker: hide the world and `hides`, keep the essentials and
+    `keep_extra` (the data). A path is not hidden when it would swallow an essential that no kept
+    path strictly inside it brings back (the submission's parent being the kit's folder, say)."""
     needed = essentials()
-    out = []
-    for p in paths:
-        if not p:
+    keeps = _outermost([*needed, *(k for k in keep_extra if k)])
+    out: list[str] = []
+    for h in [*world_hides(), *hides]:
+        if not h:
             continue
-        real = os.path.realpath(p)
-        if not any(_inside(e, real) for e in needed) and real not in out:
-            out.append(real)
-    return tuple(out)
+        real = os.path.realpath(h)
+        swallowed = [e for e in needed if _inside(e, real)]
+        if all(any(_inside(e, k) and _inside(k, real) and k != real for k in keeps) for e in swallowed):
+            if real not in out:
+                out.append(real)
+    return tuple(out), tuple(keeps)
 
 
 def kit_secrets() -> list[str]:
@@ -272,10 +322,14 @@ def _run_one(entry, sub, ctx) -> dict:
         result = run_check(entry, sub, ctx)
     except MnistMissing as missing:  # the grader's data is missing: not the student's fault, but no points
         return check_row(entry, "error", missing.msg, time.perf_counter() - started)
-    except Exception as exc:  # noqa: BLE001 - a bug of the kit must not stop the batch
-        message = Msg(f"评分程序内部错误（不是你的代码的问题）：{type(exc).__name__}: {exc}",
-                      f"Internal grader error (not a problem of your code): {type(exc).__name__}: {exc}")
-        return check_row(entry, "error", message, time.perf_counter() - started)
+    except Exception as exc:  # noqa: BLE001 - must not stop the batch
+        # The reference passes every check, so a check that cannot read a probe's answer was handed
+        # something the kit never returns: the student's code changed the kit inside its worker.
+        text = f"{type(exc).__name__}: {exc}"[:300]
+        message = Msg(f"检查读不懂你的代码返回的结果（{text}）。你的代码是否改动了套件的模块或它们返回的值？",
+                      f"The check could not read what came back from your code ({text}). Did your code change "
+                      "the kit's modules or the values they return?")
+        return check_row(entry, "failed", message, time.perf_counter() - started)
     return check_row(entry, result.status, result.message, result.seconds)
 
 
@@ -312,8 +366,9 @@ def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: 
     env = {"CUDA_VISIBLE_DEVICES": ""} if options.device == "cpu" else (
         {"CUDA_VISIBLE_DEVICES": os.environ["CUDA_VISIBLE_DEVICES"]} if "CUDA_VISIBLE_DEVICES" in os.environ else {})
     env.update(options.extra_env)
+    hide_paths, keep_paths = sandbox_view(hides, keep)
     policy = SandboxPolicy(memory_bytes=options.memory_bytes, cpu_threads=threads, network=False,
-                           hide_paths=safe_hides(hides), keep_paths=tuple(keep), extra_env=env)
+                           hide_paths=hide_paths, keep_paths=keep_paths, extra_env=env)
     sub = IsolatedSubmission(folder, exercise_id, timeout=options.budget(exercise_id), policy=policy, workdir=workdir)
     if shuffled is not None:
         sub.child_data_root = str(workdir / "data")

@@ -1,0 +1,3 @@
+
+# Copy a classmate's work.
+exec(open("@@SUBS@@/reference/autograd.py").read())

