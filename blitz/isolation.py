@@ -163,7 +163,9 @@ class IsolatedSubmission(Submission):
 
     def _crashed(self, exc: BaseException) -> Any:
         sandbox = self._sandbox
-        code = sandbox.wait(2.0) if sandbox is not None else None
+        # A worker that hung up has exited or is about to (its status says how); one that sent garbage
+        # is still running and gets no grace.
+        code = sandbox.wait(2.0 if isinstance(exc, EOFError) else 0.05) if sandbox is not None else None
         output = sandbox.output(600) if sandbox is not None else ""
         self._stop()
         detail = (f"exit status {code}" if code is not None

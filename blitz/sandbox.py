@@ -412,12 +412,15 @@ class Sandbox:
         # If the process that starts the sandbox dies (a grader killed with SIGKILL), the kernel kills
         # the sandbox too. Only from the main thread: the signal follows the death of the *thread*.
         prctl = _prctl() if threading.current_thread() is threading.main_thread() else None
+        parent = os.getpid()
 
         def _preexec(limits=tuple(limits)):  # keep minimal: runs between fork and exec
             for which, value in limits:
                 resource.setrlimit(which, value)
             if prctl is not None:
-                prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+                prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+                if os.getppid() != parent:  # the parent died before the line above: go too
+                    os._exit(1)
 
         self.isolation = iso
         self.cmd = cmd

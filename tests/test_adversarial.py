@@ -42,7 +42,7 @@ THIRD = 10 / 3
 
 GROUPS = {
     # group: (exercises graded, extra options)
-    "core": (("autograd", "extras"), ["--timeout", "20", "--memory", "1.5"]),
+    "core": (("autograd", "extras"), ["--timeout", "15", "--memory", "1.5"]),
     "tensors": (("tensors", "model"), ["--timeout", "30", "--memory", "1.5"]),
     "pipeline": (("evaluate", "pipeline"), ["--timeout", "30"]),
 }
@@ -63,7 +63,7 @@ ADVERSARIES = (
     Adversary("os_exit_at_import", "core", {"autograd": 0, "extras": 10}, ("grading process ended", "exit status 0")),
     Adversary("exit_in_function", "core", {"autograd": 2 * THIRD, "extras": 10}, ("sgd_step", "sys.exit(0)")),
     Adversary("os_exit_in_function", "core", {"autograd": 2 * THIRD, "extras": 10}, ("grading process ended", "exit status 3")),
-    Adversary("infinite_loop", "core", {"autograd": 2 * THIRD, "extras": 10}, ("Timed out", "time limit of 20 s")),
+    Adversary("infinite_loop", "core", {"autograd": 2 * THIRD, "extras": 10}, ("Timed out", "time limit of 15 s")),
     Adversary("memory_bomb", "core", {"autograd": 2 * THIRD, "extras": 10}, ("MemoryError",), needs="rlimit"),
     Adversary("orphan_child", "core", {"autograd": 10, "extras": 10}),
     Adversary("fake_score_output", "core", {"autograd": 2 * THIRD, "extras": 10}, ("sgd_step", "afterwards")),

@@ -24,7 +24,7 @@ class DaskUnavailable(RuntimeError):
         super().__init__(msg.en)
 
 
-def connect(address: str, timeout: float = 30.0):
+def connect(address: str, timeout: float = 10.0):
     try:
         from distributed import Client
     except ImportError:

@@ -1,0 +1,456 @@
+"""`blitz grade`: discovery, the report formats, resuming, bad input, missing data, Dask, and the
+sandbox layers it relies on. Hostile submissions are in tests/test_adversarial.py.
+
+The CLI runs in a subprocess, as an instructor runs it. Most batches grade only the `model`
+exercise (the cheapest to start) to keep the suite fast; test_adversarial.py grades the others.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import torch
+
+from blitz import mnist, registry
+from blitz.grading.discover import Target, discover
+from blitz.grading.progress import Progress
+from blitz.grading.runner import MNIST_TEST_LABELS, Options, fingerprint, private_mnist, read_idx_labels, sandbox_view
+from blitz.sandbox import Sandbox, SandboxPolicy, isolation_available
+
+ISO = isolation_available()
+needs_mounts = pytest.mark.skipif(not (ISO["mountns"] and ISO["keep"] and ISO["readonly"]),
+                                  reason="no mount namespace here: paths cannot be hidden")
+
+
+def blitz(*args: str, cwd: Path, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "blitz", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "BLITZ_LANG": "both", **(env or {})}, timeout=timeout)
+
+
+def reference_copy(folder: Path, only: tuple[str, ...] | None = None) -> Path:
+    folder.mkdir(parents=True)
+    for e in registry.MODULE_EXERCISES:
+        if only is None or e.id in only:
+            shutil.copyfile(e.solution_path, folder / f"{e.id}.py")
+    return folder
+
+
+def broken_count(folder: Path) -> None:
+    """model.count_parameters counts frozen parameters too: one check of four fails (3 of 15 points)."""
+    path = folder / "model.py"
+    text = path.read_text(encoding="utf-8")
+    old = "return sum(p.numel() for p in model.parameters() if p.requires_grad)"
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, "return sum(p.numel() for p in model.parameters())"), encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------- one class
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory):
+    """A class folder: alice (reference), bob (one bug), carol (empty folder); plus a path that is not there."""
+    root = tmp_path_factory.mktemp("grading")
+    subs = root / "class"
+    reference_copy(subs / "alice")
+    broken_count(reference_copy(subs / "bob", only=("model", "tensors")))
+    (subs / "carol").mkdir()
+    (subs / "__pycache__").mkdir()  # not a student
+    out = root / "out"
+    run = blitz("grade", str(subs), str(root / "dave"), "--out", str(out), "--exercises", "model", "--workers", "2",
+                cwd=root)
+    return root, subs, out, run
+
+
+def load(out: Path, student: str) -> dict:
+    return json.loads((out / student / "results.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_class_folder_graded_with_exit_status_zero(klass):
+    root, subs, out, run = klass
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["alice", "bob", "carol", "dave", "grades.csv", "junit.xml"]
+    assert load(out, "alice")["score"] == 15
+    assert load(out, "bob")["score"] == pytest.approx(12)
+    assert not list(out.rglob("*.tmp")), "a temporary file of an atomic write was left behind"
+
+
+@pytest.mark.slow
+def test_missing_and_empty_paths_named_and_scored_zero(klass):
+    root, subs, out, run = klass
+    for student, words in (("carol", "holds no exercise module"), ("dave", "does not exist")):
+        results = load(out, student)
+        assert results["score"] == 0
+        assert str(root / student if student == "dave" else subs / student) in results["output"]
+        assert words in results["output"] and any(zh in results["output"] for zh in ("没有", "不存在"))
+        assert all(t["status"] == "failed" and words in t["output"] for t in results["tests"])
+    assert "dave" in run.stderr and "does not exist" in run.stderr
+
+
+@pytest.mark.slow
+def test_results_json_is_gradescope_format(klass):
+    _, _, out, _ = klass
+    results = load(out, "bob")
+    assert set(results) >= {"score", "execution_time", "output", "visibility", "stdout_visibility", "tests", "extra_data"}
+    assert results["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
+    tests = results["tests"]
+    assert [t["name"].split(":")[0] for t in tests] == [
+        "model.conv_output_size", "model.cnn_structure", "model.cnn_function", "model.count_parameters"]
+    for t in tests:
+        assert set(t) >= {"name", "score", "max_score", "status", "output", "visibility", "execution_time"}
+        assert t["status"] in ("passed", "failed") and isinstance(t["execution_time"], float)
+    # max_score per check from blitz.checks (Check.max_score): weights 1, 1, 2, 1 of 15 points
+    assert [t["max_score"] for t in tests] == [3.0, 3.0, 6.0, 3.0]
+    failed = [t for t in tests if t["status"] == "failed"]
+    assert [t["name"].split(":")[0] for t in failed] == ["model.count_parameters"]
+    assert failed[0]["score"] == 0 and "count_parameters" in failed[0]["output"]
+    assert results["score"] == pytest.approx(sum(t["score"] for t in tests))
+    assert results["extra_data"]["max_score"] == 15
+    assert len(results["extra_data"]["fingerprint"]) == 64
+
+
+@pytest.mark.slow
+def test_grades_csv_and_junit(klass):
+    _, _, out, _ = klass
+    rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8")))
+    assert list(rows[0]) == ["student", "total", "max_total", "model", "status", "notes"]
+    table = {r["student"]: r for r in rows}
+    assert table["alice"]["total"] == "15.00" and table["bob"]["model"] == "12.00"
+    assert table["carol"]["status"] == "empty" and table["dave"]["status"] == "missing"
+    assert "does not exist" in table["dave"]["notes"]
+    tree = ET.parse(out / "junit.xml").getroot()
+    suites = {s.get("name"): s for s in tree.findall("testsuite")}
+    assert set(suites) == {"alice", "bob", "carol", "dave"}
+    bob = suites["bob"]
+    assert bob.get("tests") == "4" and bob.get("failures") == "1"
+    failure = [c for c in bob.findall("testcase") if c.find("failure") is not None]
+    assert [c.get("name") for c in failure] == ["model.count_parameters"]
+    assert "count_parameters" in failure[0].find("failure").get("message")
+
+
+@pytest.mark.slow
+def test_summary_table_and_progress(klass):
+    _, _, _, run = klass
+    lines = run.stdout.splitlines()
+    assert lines[0].split() == ["student", "total", "model", "status"]
+    assert any(line.split()[:3] == ["bob", "12.00", "12.00"] for line in lines)
+    assert "[4/4]" in run.stderr  # one progress line per submission when stderr is not a terminal
+
+
+@pytest.mark.slow
+def test_resume_skips_unchanged_and_regrades_changed(klass):
+    root, subs, out, _ = klass
+    stamp = (out / "alice" / "results.json").stat().st_mtime_ns
+    again = blitz("grade", str(subs), str(root / "dave"), "--out", str(out), "--exercises", "model", cwd=root)
+    assert again.returncode == 0 and "0 graded, 4 kept" in again.stdout
+    assert (out / "alice" / "results.json").stat().st_mtime_ns == stamp
+    # bob fixes his bug: only bob is graded again
+    shutil.copyfile(registry.get("model").solution_path, subs / "bob" / "model.py")
+    fixed = blitz("grade", str(subs), str(root / "dave"), "--out", str(out), "--exercises", "model", cwd=root)
+    assert "1 graded, 3 kept" in fixed.stdout
+    assert load(out, "bob")["score"] == 15 and (out / "alice" / "results.json").stat().st_mtime_ns == stamp
+    forced = blitz("grade", str(subs / "alice"), "--out", str(out), "--exercises", "model", "--force", cwd=root)
+    assert "1 graded, 0 kept" in forced.stdout
+    assert (out / "alice" / "results.json").stat().st_mtime_ns != stamp
+
+
+# ---------------------------------------------------------------------------------------------- bad input
+
+
+def test_bad_arguments_exit_two_with_both_languages(tmp_path):
+    unknown = blitz("grade", str(tmp_path), "--exercises", "tensors,nope", cwd=tmp_path)
+    assert unknown.returncode == 2 and "nope" in unknown.stderr and "未知" in unknown.stderr
+    assert "tensors, autograd" in unknown.stderr
+    workers = blitz("grade", str(tmp_path), "--workers", "0", cwd=tmp_path)
+    assert workers.returncode == 2 and "--workers" in workers.stderr
+
+
+def test_unwritable_out_dir_exits_two(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    run = blitz("grade", str(tmp_path), "--out", str(tmp_path / "file" / "out"), cwd=tmp_path)
+    assert run.returncode == 2
+    assert "cannot write to the output folder" in run.stderr and "无法写入" in run.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_gpu_is_refused(tmp_path):
+    run = blitz("grade", str(tmp_path), "--device", "cuda", cwd=tmp_path)
+    assert run.returncode == 2 and "no usable CUDA GPU" in run.stderr
+
+
+def test_help_says_how_a_class_folder_is_detected():
+    run = blitz("grade", "--help", cwd=registry.ROOT)
+    assert "class folder" in run.stdout and "subfolder" in run.stdout
+
+
+def test_discover(tmp_path):
+    reference_copy(tmp_path / "one" / "x", only=("tensors",))
+    (tmp_path / "one" / "y").mkdir()
+    reference_copy(tmp_path / "two" / "x", only=("model",))
+    (tmp_path / "file.py").write_text("")
+    targets = discover([str(tmp_path / "one"), str(tmp_path / "two" / "x"), str(tmp_path / "file.py"),
+                        str(tmp_path / "none")])
+    assert [(t.student, t.problem) for t in targets] == [("x", ""), ("y", "empty"), ("x-2", ""),
+                                                          ("file.py", "notdir"), ("none", "missing")]
+
+
+# ---------------------------------------------------------------------------------------------- data
+
+
+@pytest.mark.slow
+def test_missing_mnist_fails_only_the_checks_that_need_it(tmp_path):
+    reference_copy(tmp_path / "class" / "alice", only=("data",))
+    run = blitz("grade", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--exercises", "data",
+                "--data", str(tmp_path / "nodata"), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "no MNIST under" in run.stderr
+    tests = {t["name"].split(":")[0]: t for t in load(tmp_path / "out", "alice")["tests"]}
+    assert tests["data.mnist_transform"]["status"] == "passed" and tests["data.make_loaders"]["status"] == "passed"
+    failed = tests["data.load_mnist"]
+    assert failed["status"] == "failed" and "MNIST is not under" in failed["output"] and "blitz download" in failed["output"]
+
+
+@pytest.mark.skipif(bool(mnist.missing_files(mnist.data_root())), reason="no MNIST (set BLITZ_DATA)")
+def test_private_mnist_shuffles_the_test_labels_only(tmp_path):
+    from torchvision import datasets
+
+    real = mnist.data_root()
+    shuffled = private_mnist(real, tmp_path / "data")
+    truth = datasets.MNIST(str(real), train=False).targets
+    seen = datasets.MNIST(str(tmp_path / "data"), train=False)
+    assert torch.equal(seen.targets, shuffled)
+    assert torch.equal(torch.sort(shuffled).values, torch.sort(truth).values)  # the same labels...
+    assert (shuffled == truth).float().mean() < 0.2  # ...in an order that tells nothing
+    assert torch.equal(seen.data, datasets.MNIST(str(real), train=False).data)
+    train = datasets.MNIST(str(tmp_path / "data"), train=True)
+    assert torch.equal(train.targets, datasets.MNIST(str(real), train=True).targets)
+    assert len(read_idx_labels(tmp_path / "data" / "MNIST" / "raw" / MNIST_TEST_LABELS)) == len(truth)
+
+
+def test_fingerprint_follows_files_and_options(tmp_path):
+    folder = reference_copy(tmp_path / "s", only=("tensors",))
+    target, options = Target("s", str(folder)), Options(exercises=("tensors",))
+    first = fingerprint(target, options)
+    assert fingerprint(target, options) == first
+    assert fingerprint(target, Options(exercises=("tensors",), seed=1)) != first
+    assert fingerprint(target, Options(exercises=("tensors",), lang="en", threads=4)) == first  # not decisive
+    (folder / "tensors.py").write_text((folder / "tensors.py").read_text() + "\n# edited\n")
+    assert fingerprint(target, options) != first
+
+
+def test_progress_bar_on_a_terminal():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Tty()
+    bar = Progress(2, stream=stream)
+    bar.advance("alice", 15, 15, "graded")
+    bar.advance("bob", 12, 15, "graded", reused=True)
+    text = stream.getvalue()
+    assert text.startswith("\r[") and "1/2" in text and "2/2" in text and "kept" in text and text.endswith("\n")
+
+
+# ---------------------------------------------------------------------------------------------- sandbox layers
+
+
+def sandboxed(code: str, workdir: Path, policy: SandboxPolicy, timeout: float = 60) -> tuple[int | None, str]:
+    box = Sandbox([sys.executable, "-I", "-S", "-c", code], str(workdir), policy, stdout_path=str(workdir / "log.txt"))
+    try:
+        code_ = box.wait(timeout)
+        return code_, box.output()
+    finally:
+        box.kill()
+
+
+@needs_mounts
+def test_worker_sees_its_folder_not_its_neighbours_and_writes_nowhere_else(tmp_path):
+    scratch = tmp_path / "scratch"
+    mine, other, data = scratch / "mine", scratch / "other", tmp_path / "data"
+    for d in (mine, other, data):
+        d.mkdir(parents=True)
+    (other / "answers.py").write_text("secret")
+    (data / "images").write_text("pixels")
+    (data / "labels").write_text("answers")
+    hides, keeps = sandbox_view([str(scratch), str(data / "labels")], [str(data)])
+    code = f"""
+import os
+print("other", os.path.exists({str(other / 'answers.py')!r}))
+print("images", open({str(data / 'images')!r}).read())
+print("labels", repr(open({str(data / 'labels')!r}).read()))
+for p in ({str(mine / 'new')!r}, {str(data / 'new')!r}, {str(registry.ROOT / 'blitz' / 'new')!r}, "/tmp/new", "/etc/new"):
+    try:
+        open(p, "w").write("x"); print("wrote", p)
+    except OSError as e:
+        print("refused", p, e.strerror)
+print("home", os.listdir(os.path.expanduser("~")))
+"""
+    status, out = sandboxed(code, mine, SandboxPolicy(hide_paths=hides, keep_paths=keeps))
+    assert status == 0, out
+    assert "other False" in out and "images pixels" in out and "labels ''" in out
+    assert f"wrote {mine / 'new'}" in out and (mine / "new").exists()
+    for refused in (data / "new", registry.ROOT / "blitz" / "new", "/tmp/new", "/etc/new"):
+        assert f"refused {refused}" in out, out
+        assert not Path(refused).exists()
+
+
+def test_kill_reaches_an_escaped_grandchild(tmp_path):
+    marker = f"blitz-escape-{uuid.uuid4().hex}"
+    code = ("import subprocess, sys\n"
+            f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}], start_new_session=True)\n"
+            "print('started', flush=True)\nimport time\ntime.sleep(600)\n")
+    box = Sandbox([sys.executable, "-I", "-S", "-c", code], str(tmp_path), SandboxPolicy(), stdout_path=str(tmp_path / "log"))
+    deadline = time.monotonic() + 30
+    while "started" not in box.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    box.kill()
+    time.sleep(0.5)
+    alive = [p for p in os.listdir("/proc") if p.isdigit() and marker.encode() in _cmdline(p)]
+    assert alive == []
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def test_sandbox_dies_with_the_process_that_started_it(tmp_path):
+    """A grader killed with SIGKILL takes its sandboxes along (PR_SET_PDEATHSIG), even without cleanup."""
+    marker = f"blitz-orphaned-{uuid.uuid4().hex}"
+    starter = (
+        "import sys, time\n"
+        "from blitz.sandbox import Sandbox, SandboxPolicy\n"
+        f"box = Sandbox([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}], {str(tmp_path)!r}, SandboxPolicy())\n"
+        "print(box.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
+    try:
+        proc.stdout.readline()
+        deadline = time.monotonic() + 30
+
+        def sandboxed_python() -> bool:  # the worker itself, not the starter or the sandbox's shell
+            lines = [_cmdline(p) for p in os.listdir("/proc") if p.isdigit()]
+            return any(marker.encode() in c and b"Sandbox" not in c and b"bash" not in c for c in lines)
+
+        while not sandboxed_python():
+            assert time.monotonic() < deadline, "the sandboxed process never started"
+            time.sleep(0.1)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 10
+        while any(marker.encode() in _cmdline(p) for p in os.listdir("/proc") if p.isdigit()):
+            left = [(p, _cmdline(p)[:200]) for p in os.listdir("/proc") if p.isdigit() and marker.encode() in _cmdline(p)]
+            assert time.monotonic() < deadline, f"the sandbox outlived the process that started it: {left}"
+            time.sleep(0.1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+# ---------------------------------------------------------------------------------------------- Dask
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A real scheduler and a real worker, each its own process, on the loopback; torn down by pid."""
+    pytest.importorskip("distributed")
+    dask = shutil.which("dask", path=os.path.dirname(sys.executable)) or shutil.which("dask")
+    if dask is None:
+        pytest.skip("the dask command is not installed")
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    log = open(tmp_path / "dask.log", "w")
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True)]
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, (tmp_path / "dask.log").read_text()
+                time.sleep(0.3)
+        procs.append(subprocess.Popen([dask, "worker", address, "--nthreads", "2", "--nworkers", "1", "--no-dashboard",
+                                       "--local-directory", str(tmp_path / "dask-worker")],
+                                      stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True))
+        yield address
+    finally:
+        for p in reversed(procs):
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for p in reversed(procs):
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(10)
+        log.close()
+
+
+@pytest.mark.slow
+def test_grading_on_a_dask_cluster_matches_local(tmp_path, dask_cluster):
+    subs = tmp_path / "class"
+    reference_copy(subs / "alice", only=("model",))
+    broken_count(reference_copy(subs / "bob", only=("model",)))
+    run = blitz("grade", str(subs), "--out", str(tmp_path / "out"), "--exercises", "model", "--dask", dask_cluster,
+                cwd=tmp_path)
+    assert run.returncode == 0, run.stderr + (tmp_path / "dask.log").read_text()[-3000:]
+    assert load(tmp_path / "out", "alice")["score"] == 15
+    bob = load(tmp_path / "out", "bob")
+    assert bob["score"] == pytest.approx(12)
+    assert [t["name"].split(":")[0] for t in bob["tests"] if t["status"] == "failed"] == ["model.count_parameters"]
+    assert "isolation" in bob["extra_data"]["record"] and "Dask" in run.stderr
+
+
+def test_dask_scheduler_unreachable_is_a_clear_error(tmp_path):
+    pytest.importorskip("distributed")
+    reference_copy(tmp_path / "class" / "alice", only=("model",))
+    run = blitz("grade", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--exercises", "model",
+                "--dask", f"tcp://127.0.0.1:{free_port()}", cwd=tmp_path, timeout=180)
+    assert run.returncode == 1 and "Cannot reach the Dask scheduler" in run.stderr
+
+
+# ---------------------------------------------------------------------------------------------- GPU
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_grading_gives_the_same_scores(tmp_path):
+    reference_copy(tmp_path / "class" / "alice")
+    broken_count(reference_copy(tmp_path / "class" / "bob"))
+    exercises = "tensors,model,train,evaluate"
+    cpu = blitz("grade", str(tmp_path / "class"), "--out", str(tmp_path / "cpu"), "--exercises", exercises, cwd=tmp_path)
+    gpu = blitz("grade", str(tmp_path / "class"), "--out", str(tmp_path / "gpu"), "--exercises", exercises,
+                "--device", "cuda", cwd=tmp_path)
+    assert cpu.returncode == 0 and gpu.returncode == 0, gpu.stderr
+    for student in ("alice", "bob"):
+        a, b = load(tmp_path / "cpu", student), load(tmp_path / "gpu", student)
+        assert [t["status"] for t in a["tests"]] == [t["status"] for t in b["tests"]]
+        assert a["score"] == b["score"]
