@@ -6,14 +6,20 @@ see :func:`isolation_available`; what was really applied is in ``Sandbox.isolati
 * a new session / process group, stdin from ``/dev/null``, stdout+stderr to a file;
 * a scrubbed environment (no parent secrets) carrying a unique ``BLITZ_SANDBOX_TOKEN``;
 * rlimits: ``RLIMIT_DATA`` = ``memory_bytes`` (not ``RLIMIT_AS``: a CUDA build of torch maps
-  ~3.3 GB of address space just to ``import torch``, and CUDA reserves far more), ``RLIMIT_CORE`` = 0;
+  ~3.3 GB of address space just to ``import torch``, and CUDA reserves far more), ``RLIMIT_CORE`` = 0,
+  ``RLIMIT_FSIZE`` = ``file_bytes``;
+* ``PR_SET_PDEATHSIG``: when the process that started the sandbox dies (even by SIGKILL), the
+  kernel kills the sandbox;
 * via ``unshare(1)`` (as root, or as an ordinary user through a user namespace):
   a new network namespace (no network, not even the host's loopback), a pid namespace (killing
   the sandbox kills everything in it; a private ``/proc`` hides the host's processes), and a
   private mount namespace in which every ``hide_paths`` entry is covered by an empty read-only
-  tmpfs.  The worker itself then runs in a further, nested user namespace, so those covering
-  mounts are locked (it cannot unmount them) and, when we are root, it holds no capabilities
-  over the host (it cannot ``setns`` back into the host network, remount, ...).
+  tmpfs (a file by ``/dev/null``); ``keep_paths`` inside a hidden path (and always the cwd) are
+  brought back through a descriptor opened before the cover; with ``read_only`` every mounted
+  filesystem becomes read-only except the cwd, and ``/dev/shm`` is a private tmpfs. The worker
+  itself then runs in a further, nested user namespace, so those mounts are locked (it cannot
+  unmount or remount them) and, when we are root, it holds no capabilities over the host (it
+  cannot ``setns`` back into the host network, remount, ...).
 
 :meth:`Sandbox.kill` SIGKILLs the process group, and then every process whose environment
 still holds this sandbox's token (this catches ``setsid``/double-fork escapes even when no pid
