@@ -168,6 +168,30 @@ def test_resume_skips_unchanged_and_regrades_changed(klass):
     assert (out / "alice" / "results.json").stat().st_mtime_ns != stamp
 
 
+@pytest.mark.slow
+def test_stopped_batch_keeps_finished_results_and_resumes(tmp_path):
+    for name in ("a", "b", "c"):
+        reference_copy(tmp_path / "class" / name, only=("model",))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "blitz", "grade", str(tmp_path / "class"), "--out", str(out), "--exercises", "model",
+           "--workers", "1", "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                            env={**os.environ, "BLITZ_LANG": "en"})
+    deadline = time.monotonic() + 120
+    while not (out / "a" / "results.json").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    proc.terminate()  # as `kill` does
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "resumes where it stopped" in err
+    assert load(out, "a")["score"] == 15 and not list(out.rglob("*.tmp"))
+    assert "a," in (out / "grades.csv").read_text()
+    again = blitz("grade", str(tmp_path / "class"), "--out", str(out), "--exercises", "model", cwd=tmp_path)
+    assert again.returncode == 0 and "kept from an earlier run" in again.stdout
+    kept = int(again.stdout.split(" graded, ")[1].split()[0])
+    assert kept >= 1 and load(out, "c")["score"] == 15
+
+
 # ---------------------------------------------------------------------------------------------- bad input
 
 

@@ -36,6 +36,17 @@ def _grader_error(target: Target, options: Options, exc: BaseException) -> dict:
     return zero_record(target, options, message, "error")
 
 
+def _die_with_parent() -> None:
+    """Pool processes go when the grader goes, even killed with SIGKILL (their sandboxes follow)."""
+    import signal
+
+    from blitz.sandbox import _PR_SET_PDEATHSIG, _prctl
+
+    prctl = _prctl()
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+
+
 def run_local(targets: list[Target], options: Options, workers: int, on_done: Callable[[dict], None]) -> None:
     if workers <= 1 or len(targets) <= 1:
         for target in targets:  # in this process: student code runs in sandboxes anyway
@@ -49,7 +60,7 @@ def run_local(targets: list[Target], options: Options, workers: int, on_done: Ca
     for round_ in range(POOL_ROUNDS):
         broken: list[Target] = []
         # spawn: a fresh interpreter per pool process, nothing inherited from this one's threads
-        with ProcessPoolExecutor(max_workers=min(workers, len(pending)),
+        with ProcessPoolExecutor(max_workers=min(workers, len(pending)), initializer=_die_with_parent,
                                  mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(grade_submission, t, options): t for t in pending}
             try:

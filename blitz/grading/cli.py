@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -147,6 +148,15 @@ def run(args: argparse.Namespace) -> int:
     print(Msg(f"评分 {len(targets)} 份提交（{', '.join(exercises)}），{where}，输出到 {out}",
               f"grading {len(targets)} submission(s) ({', '.join(exercises)}) with {where} into {out}").render(_lang()),
           file=sys.stderr)
+    from blitz.sandbox import SandboxPolicy, describe_isolation
+
+    print(Msg(f"隔离：{describe_isolation(SandboxPolicy(memory_bytes=options.memory_bytes))}",
+              f"isolation: {describe_isolation(SandboxPolicy(memory_bytes=options.memory_bytes))}").render(_lang()),
+          file=sys.stderr)
+    def _stop(signum, frame):  # a batch stopped by `kill` ends like one stopped with Ctrl-C
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         result = run_batch(targets, options, out, workers=workers, dask=args.dask, force=args.force, lang=_lang(),
                            progress=progress)
@@ -162,6 +172,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"blitz grade: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(summary_table(result.records))
     print(Msg(f"报告：{out}/<学生>/results.json、{out / 'grades.csv'}、{out / 'junit.xml'}"
               f"（新评 {result.graded} 份，沿用 {result.reused} 份）",
