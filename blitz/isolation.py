@@ -28,6 +28,7 @@ from blitz.submission import StudentError, Submission
 from blitz.worker import HEADER, write_frame
 
 MAX_STARTS = 3
+MAX_ANSWER = 256 << 20  # bytes: what a probe legitimately returns is far smaller; this process must not bloat
 KIT_HIDDEN = tuple(str(ROOT / name) for name in ("solutions", "tests", "autograder", ".git"))
 STARTUP_SECONDS = 60.0  # importing torch in a cold worker; not charged to the student's budget
 
@@ -125,7 +126,7 @@ class IsolatedSubmission(Submission):
         if header is None:
             return None
         (length,) = HEADER.unpack(header)
-        if length > 1 << 30:
+        if length > MAX_ANSWER:
             raise ValueError("answer too large")
         payload = self._read_exact(length, deadline)
         if payload is None:

@@ -408,8 +408,9 @@ def dask_cluster(tmp_path):
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     log = open(tmp_path / "dask.log", "w")
+    env = {**os.environ, "DASK_TEMPORARY_DIRECTORY": str(tmp_path / "dask-tmp")}
     procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-                              stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True)]
+                              stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True, env=env)]
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -421,7 +422,8 @@ def dask_cluster(tmp_path):
                 time.sleep(0.3)
         procs.append(subprocess.Popen([dask, "worker", address, "--nthreads", "2", "--nworkers", "1", "--no-dashboard",
                                        "--local-directory", str(tmp_path / "dask-worker")],
-                                      stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True))
+                                      stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True,
+                                      env=env))
         yield address
     finally:
         for p in reversed(procs):
@@ -444,7 +446,7 @@ def test_grading_on_a_dask_cluster_matches_local(tmp_path, dask_cluster):
     reference_copy(subs / "alice", only=("model",))
     broken_count(reference_copy(subs / "bob", only=("model",)))
     run = blitz("grade", str(subs), "--out", str(tmp_path / "out"), "--exercises", "model", "--dask", dask_cluster,
-                cwd=tmp_path)
+                cwd=tmp_path, env={"DASK_TEMPORARY_DIRECTORY": str(tmp_path / "dask-tmp")})
     assert run.returncode == 0, run.stderr + (tmp_path / "dask.log").read_text()[-3000:]
     assert load(tmp_path / "out", "alice")["score"] == 15
     bob = load(tmp_path / "out", "bob")
