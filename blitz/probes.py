@@ -31,6 +31,8 @@ def short(value: Any) -> str:
         return f"[{inner}]" if isinstance(value, list) else f"({inner})"
     if isinstance(value, nn.Module):
         return type(value).__name__ + "()"
+    if isinstance(value, torch.utils.data.DataLoader):  # its repr is only a memory address
+        return f"DataLoader(batch_size={value.batch_size})"
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -48,6 +50,25 @@ def function(mods: StudentModules, exercise: str, name: str):
             "AttributeError", f"{exercise}.py defines no {name!r}", call=f"{exercise}.{name}", kind="missing"
         )
     return func
+
+
+class labelled:
+    """Label an exception raised by student code outside :func:`invoke` (a returned transform applied
+    to an image, a returned dataset indexed) with what was being done, so the message can say it."""
+
+    def __init__(self, call_text: str):
+        self.call_text = call_text
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if exc is not None and not getattr(exc, "__blitz_call__", ""):
+            try:
+                exc.__blitz_call__ = self.call_text
+            except Exception:  # noqa: BLE001 - some exception types refuse new attributes
+                pass
+        return False
 
 
 def invoke(mods: StudentModules, exercise: str, fn: str, *args: Any, **kwargs: Any) -> Any:
@@ -152,7 +173,8 @@ def transform(mods: StudentModules, image: np.ndarray, normalize: bool | None) -
     made = invoke(mods, "data", "mnist_transform", *args)
     if not callable(made):
         return {"callable": False, "type": type(made).__name__, "value": None}
-    value = made(Image.fromarray(image, mode="L"))
+    with labelled(describe_call("data", "mnist_transform", args) + "(image)"):
+        value = made(Image.fromarray(image, mode="L"))
     return {"callable": True, "type": type(made).__name__, "value": value}
 
 
@@ -160,9 +182,10 @@ def dataset(mods: StudentModules, root: str, train: bool) -> dict:
     from torchvision import transforms
 
     made = invoke(mods, "data", "load_mnist", root, train, transforms.PILToTensor())
-    length = len(made)
-    first_x, first_y = made[0]
-    targets = [int(made[i][1]) for i in range(0, length, max(1, length // 50))]
+    with labelled(describe_call("data", "load_mnist", (root, train, "PILToTensor()")) + "[i]"):
+        length = len(made)
+        first_x, first_y = made[0]
+        targets = [int(made[i][1]) for i in range(0, length, max(1, length // 50))]
     return {"type": type(made).__name__, "len": length, "first_x": first_x, "first_y": int(first_y), "sampled_targets": targets}
 
 
@@ -187,9 +210,10 @@ def loaders(mods: StudentModules, n_train: int, n_test: int, batch_size: int | N
             sizes.append(len(y))
         return order, sizes
 
-    first, sizes = epoch(train_loader)
-    second, _ = epoch(train_loader)
-    test_order, test_sizes = epoch(test_loader)
+    with labelled("iterating the loaders of data.make_loaders(train_set, test_set, ...)"):
+        first, sizes = epoch(train_loader)
+        second, _ = epoch(train_loader)
+        test_order, test_sizes = epoch(test_loader)
     return {
         "pair": True,
         "train_orders": [first, second],

@@ -1,8 +1,12 @@
 """The capstone: the student's whole pipeline on real MNIST, scored on the trusted side.
 
-Calibration (see README, "The accuracy bar"): training on the 5,000-image class-balanced subset
-for EPOCHS epochs, the reference reaches at least BAR + 0.02 on the 10,000 official test images
-for every seed tried; a loop without optimizer.step/backward or a CNN without its ReLUs stays below.
+Calibration (README, "The accuracy bar"; benchmarks/calibrate_bar.py, benchmarks/results/calibration.json):
+trained for EPOCHS = 2 epochs on the 5,000-image class-balanced subset, the reference reaches 0.942-0.959
+on the 10,000 official test images over seeds 0-4 (at least BAR + 0.032), a correct CNN whose layers are
+made in another order (another random start) 0.933-0.954. Loops without optimizer.step, backward or
+zero_grad, SGD instead of Adam, an unshuffled training loader, a ReLU on the logits and conv layers kept
+in a plain list (never trained) stay below BAR on every seed (at most 0.879). A CNN without its ReLUs or
+with an average pool still reaches 0.92-0.96: model.cnn_function catches those, not this bar.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from blitz import mnist
 from blitz.checks.base import check, fail
 from blitz.checks.compare import kind_of
 
-EPOCHS = 3
-BAR = 0.95
+EPOCHS = 2
+BAR = 0.91
 MAX_TRAIN_IMAGES = 5_000
 
 
@@ -55,9 +59,12 @@ def check_mnist_accuracy(sub, ctx):
     if accuracy < BAR:
         fail(
             f"{call}\n  测试集准确率 {accuracy:.2%}，每轮损失 [{losses_text}]\n  期望：至少 {BAR:.0%}。"
-            "常见原因：缺 ReLU、平均池化、训练循环少了一步。运行 `blitz report` 看损失曲线。",
+            "常见原因：训练循环少了一步（zero_grad、backward 或 step）、训练 loader 没有打乱、"
+            "层放在普通的 Python 列表里（PyTorch 看不到，不会训练）、输出层后面多了激活函数。运行 `blitz report` 看损失曲线。",
             f"{call}\n  test accuracy {accuracy:.2%}, losses per epoch [{losses_text}]\n  expected: at least {BAR:.0%}. "
-            "Usual causes: a missing ReLU, an average pool, a training loop missing a step. Run `blitz report` to see the loss curve.",
+            "Usual causes: a training loop missing a step (zero_grad, backward or step), a training loader that does not "
+            "shuffle, layers kept in a plain Python list (PyTorch never sees them, so they never train), an activation "
+            "after the output layer. Run `blitz report` to see the loss curve.",
         )
     n = result["subset"]
     expected_subset = (predictions[:n].cpu() == seen_labels[:n]).float().mean().item()

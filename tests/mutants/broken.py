@@ -1,0 +1,222 @@
+"""Broken submissions: one realistic student bug each, and the checks it must fail.
+
+``fails`` names checks of the mutant's own exercise (the MNIST capstone is covered by
+tests/test_calibration.py). Every other check of that exercise must still pass: a check that
+fails for a bug it is not about would blame the student for the wrong thing.
+"""
+
+from __future__ import annotations
+
+from mutants import Mutant
+
+
+def M(name: str, exercise: str, old: str, new: str, fails: str, bug: str, says: str = "") -> Mutant:
+    return Mutant(name, exercise, old, new, frozenset(f"{exercise}.{f}" for f in fails.split()), bug, says)
+
+
+# The reference's layers and forward, and the same kept in a plain list (for layers_in_python_list).
+LAYERS_OLD = """        self.conv1 = nn.Sequential(nn.Conv2d(1, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
+        self.conv2 = nn.Sequential(nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
+        self.out = nn.Linear(32 * 7 * 7, 10)
+        # END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        \"\"\"(N, 1, 28, 28) → (N, 10) logits.\"\"\"
+        # BEGIN SOLUTION
+        x = self.conv2(self.conv1(x))
+"""
+LAYERS_NEW = """        self.convs = [
+            nn.Sequential(nn.Conv2d(1, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2)),
+            nn.Sequential(nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2)),
+        ]
+        self.out = nn.Linear(32 * 7 * 7, 10)
+        # END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        \"\"\"(N, 1, 28, 28) → (N, 10) logits.\"\"\"
+        # BEGIN SOLUTION
+        for block in self.convs:
+            x = block(x)
+"""
+
+MUTANTS: tuple[Mutant, ...] = (
+    # ------------------------------------------------------------------ tensors
+    M("from_data_float_tensor", "tensors", "return torch.tensor(data)", "return torch.Tensor(data)",
+      "from_data", "torch.Tensor(data) (capital T) always makes float32, so integer data loses its dtype"),
+    M("from_numpy_copies", "tensors", "return torch.from_numpy(array)", "return torch.tensor(array)",
+      "from_numpy", "torch.tensor copies the array instead of sharing its memory", says="does not share memory"),
+    M("rand_like_keeps_dtype", "tensors", "torch.rand_like(t, dtype=torch.float32)", "torch.rand_like(t)",
+      "ones_and_rand_like", "rand_like without dtype=float32: float64 input gives float64, int input raises"),
+    M("zeros_like_for_ones", "tensors", "return torch.ones_like(t), ", "return torch.zeros_like(t), ",
+      "ones_and_rand_like", "zeros_like where ones_like was asked"),
+    M("randn_for_rand", "tensors", "return torch.rand(shape), ", "return torch.randn(shape), ",
+      "rand_ones_zeros", "randn (normal, with negatives) instead of rand (uniform in [0, 1))"),
+    M("describe_size_method", "tensors", "return t.shape, t.dtype, t.device", "return t.size, t.dtype, t.device",
+      "describe", "t.size without the call parentheses returns the method, not the shape"),
+    M("describe_dtype_string", "tensors", "return t.shape, t.dtype, t.device", "return t.shape, str(t.dtype), t.device",
+      "describe", "the dtype as the string 'torch.float32' instead of the dtype object"),
+    M("zero_column_on_clone", "tensors", "    t[:, col] = 0\n    return t", "    c = t.clone()\n    c[:, col] = 0\n    return c",
+      "zero_column", "zeroes a copy and returns it: t itself is unchanged"),
+    M("zero_row_not_column", "tensors", "t[:, col] = 0", "t[col] = 0",
+      "zero_column", "t[col] indexes a row, not a column"),
+    M("concat_with_stack", "tensors", "return torch.cat(tensors, dim=dim)", "return torch.stack(tensors, dim=dim)",
+      "concat", "stack where cat was asked: a new dimension instead of a longer one"),
+    M("stack_with_cat", "tensors", "return torch.stack(tensors, dim=dim)", "return torch.cat(tensors, dim=dim)",
+      "stack", "cat where stack was asked"),
+    M("matmul_for_elementwise", "tensors", "return a.mul(b)", "return a.matmul(b)",
+      "elementwise_product", "the matrix product where the element-wise product was asked"),
+    M("gram_elementwise", "tensors", "return t @ t.T", "return t * t.T",
+      "gram", "t * t.T is element-wise (and only works for square t), not t @ t.T"),
+    M("double_returns_new", "tensors", "return t.add_(t)", "return t + t",
+      "double_in_place", "t + t makes a new tensor; t itself is unchanged"),
+    M("double_rebinds", "tensors", "return t.add_(t)", "t = t + t\n    return t",
+      "double_in_place", "rebinding the name t is not an in-place change"),
+    # ------------------------------------------------------------------ autograd
+    M("backward_without_gradient", "autograd", "q.backward(gradient=torch.ones_like(q))", "q.backward()",
+      "cubic_minus_square_grads", "backward() on a vector Q without the external gradient raises",
+      says="the external gradient"),
+    M("backward_gradient_twos", "autograd", "q.backward(gradient=torch.ones_like(q))", "q.backward(gradient=2 * torch.ones_like(q))",
+      "cubic_minus_square_grads", "an external gradient of 2s doubles every gradient"),
+    M("backward_twice_no_retain", "autograd", "q.backward(gradient=ones, retain_graph=True)", "q.backward(gradient=ones)",
+      "backward_twice", "the first backward frees the graph, so the second raises", says="retain_graph=True"),
+    M("backward_twice_zeroes_between", "autograd", "q.backward(gradient=ones, retain_graph=True)\n",
+      "q.backward(gradient=ones, retain_graph=True)\n    a.grad.zero_()\n    b.grad.zero_()\n",
+      "backward_twice", "zeroing the gradients between the passes: they no longer accumulate"),
+    M("sgd_rebinds_parameter", "autograd", "p -= lr * p.grad", "p = p - lr * p.grad",
+      "sgd_step", "p = p - lr * grad makes a new tensor; the parameter is never updated"),
+    M("sgd_keeps_gradients", "autograd", "            p -= lr * p.grad\n            p.grad = None\n", "            p -= lr * p.grad\n",
+      "sgd_step", "the gradients are not cleared after the step"),
+    M("sgd_gradient_ascent", "autograd", "p -= lr * p.grad", "p += lr * p.grad",
+      "sgd_step", "+ instead of −: a step up the gradient"),
+    M("sgd_outside_no_grad", "autograd", "    with torch.no_grad():\n        for p in params:", "    if True:\n        for p in params:",
+      "sgd_step", "the update outside torch.no_grad(): an in-place change of a leaf that requires grad raises",
+      says="inside with torch.no_grad()"),
+    # ------------------------------------------------------------------ data
+    M("normalize_missing", "data", "    if normalize:\n        steps.append(transforms.Normalize((0.5,), (0.5,)))\n", "",
+      "mnist_transform", "no Normalize: values stay in [0, 1]"),
+    M("normalize_mnist_constants", "data", "transforms.Normalize((0.5,), (0.5,))", "transforms.Normalize((0.1307,), (0.3081,))",
+      "mnist_transform", "MNIST's mean/std from another tutorial instead of the course's (0.5, 0.5)"),
+    M("normalize_ignores_flag", "data", "if normalize:", "if True:",
+      "mnist_transform", "normalize=False still normalizes"),
+    M("normalize_before_totensor", "data",
+      "    steps = [transforms.ToTensor()]\n    if normalize:\n        steps.append(transforms.Normalize((0.5,), (0.5,)))\n",
+      "    steps = []\n    if normalize:\n        steps.append(transforms.Normalize((0.5,), (0.5,)))\n    steps.append(transforms.ToTensor())\n",
+      "mnist_transform", "Normalize before ToTensor: it gets a PIL image and raises"),
+    M("load_ignores_train", "data", "train=train,", "train=True,",
+      "load_mnist", "always the training split, whatever `train` says"),
+    M("test_loader_on_training_set", "data", "DataLoader(test_set, batch_size=batch_size, shuffle=False)",
+      "DataLoader(train_set, batch_size=batch_size, shuffle=False)",
+      "make_loaders", "the original notebook's slip: the test loader is built on the training set",
+      says="the original course used the training set"),
+    M("test_loader_shuffled", "data", "DataLoader(test_set, batch_size=batch_size, shuffle=False)",
+      "DataLoader(test_set, batch_size=batch_size, shuffle=True)",
+      "make_loaders", "the test loader shuffles"),
+    M("train_loader_not_shuffled", "data", "DataLoader(train_set, batch_size=batch_size, shuffle=True)",
+      "DataLoader(train_set, batch_size=batch_size)",
+      "make_loaders", "the training loader keeps the dataset's order (MNIST's subset is sorted by digit)"),
+    M("batch_size_ignored", "data", "DataLoader(train_set, batch_size=batch_size, shuffle=True)",
+      "DataLoader(train_set, batch_size=50, shuffle=True)",
+      "make_loaders", "the course's 50 hard-coded in the training loader; the batch_size argument is ignored"),
+    # ------------------------------------------------------------------ model
+    M("conv_size_no_double_padding", "model", "(size - kernel_size + 2 * padding) // stride + 1",
+      "(size - kernel_size + padding) // stride + 1", "conv_output_size", "padding counted once, not on both sides"),
+    M("conv_size_true_division", "model", "(size - kernel_size + 2 * padding) // stride + 1",
+      "(size - kernel_size + 2 * padding) / stride + 1", "conv_output_size",
+      "true division: a float (14.0) where a side length is an int"),
+    M("conv_without_padding", "model", "nn.Conv2d(1, 16, kernel_size=5, padding=2)", "nn.Conv2d(1, 16, kernel_size=5)",
+      "cnn_structure cnn_function", "no padding on the first conv: the feature maps shrink and the Linear layer no longer fits",
+      says="in_features"),
+    M("missing_relu", "model", "nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2)",
+      "nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.MaxPool2d(2)", "cnn_function", "the second ReLU is missing"),
+    M("missing_both_relus", "model", "self.conv1 = nn.Sequential(nn.Conv2d(1, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))\n"
+      "        self.conv2 = nn.Sequential(nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))",
+      "self.conv1 = nn.Sequential(nn.Conv2d(1, 16, kernel_size=5, padding=2), nn.MaxPool2d(2))\n"
+      "        self.conv2 = nn.Sequential(nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.MaxPool2d(2))",
+      "cnn_function", "no ReLU at all: the network is linear (max-pool aside)"),
+    M("avg_pool", "model", "nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2)",
+      "nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.ReLU(), nn.AvgPool2d(2)", "cnn_function",
+      "an average pool instead of the max pool"),
+    M("linear_without_bias", "model", "nn.Linear(32 * 7 * 7, 10)", "nn.Linear(32 * 7 * 7, 10, bias=False)",
+      "cnn_structure cnn_function", "the output layer has no bias"),
+    M("flatten_the_batch_too", "model", "return self.out(x.flatten(1))", "return self.out(x.flatten())",
+      "cnn_structure cnn_function", "flatten() without start_dim=1 flattens the batch dimension too"),
+    M("softmax_output", "model", "return self.out(x.flatten(1))", "return torch.softmax(self.out(x.flatten(1)), dim=1)",
+      "cnn_function", "softmax on the output: CrossEntropyLoss wants raw logits"),
+    M("relu_on_logits", "model", "self.out = nn.Linear(32 * 7 * 7, 10)",
+      "self.out = nn.Sequential(nn.Linear(32 * 7 * 7, 10), nn.ReLU())", "cnn_function",
+      "a ReLU after the output layer too: negative logits are cut to 0 and stop learning"),
+    M("layers_in_python_list", "model", LAYERS_OLD, LAYERS_NEW, "cnn_structure cnn_function",
+      "the conv blocks in a plain Python list (not nn.ModuleList): PyTorch never sees their parameters, so they never train"),
+    M("dropout_always_on", "model", "return self.out(x.flatten(1))",
+      "return self.out(nn.functional.dropout(x.flatten(1), 0.5))", "cnn_function",
+      "F.dropout without training=self.training drops features even in eval mode: predictions are noisy"),
+    M("count_frozen_parameters", "model", "sum(p.numel() for p in model.parameters() if p.requires_grad)",
+      "sum(p.numel() for p in model.parameters())", "count_parameters", "frozen parameters counted too"),
+    M("count_parameter_tensors", "model", "sum(p.numel() for p in model.parameters() if p.requires_grad)",
+      "len([p for p in model.parameters() if p.requires_grad])", "count_parameters",
+      "counts parameter tensors, not their elements"),
+    # ------------------------------------------------------------------ train
+    M("missing_zero_grad", "train", "        optimizer.zero_grad()\n", "", "train_one_epoch fit",
+      "no zero_grad: gradients add up across batches", says="zero_grad() never ran"),
+    M("missing_step", "train", "        optimizer.step()\n", "", "train_one_epoch fit",
+      "no optimizer.step(): the parameters never change"),
+    M("missing_backward", "train", "        loss.backward()\n", "", "train_one_epoch fit",
+      "no loss.backward(): the optimizer steps without gradients"),
+    M("step_before_backward", "train", "        loss.backward()\n        optimizer.step()\n",
+      "        optimizer.step()\n        loss.backward()\n", "train_one_epoch fit",
+      "step before backward: each step uses no gradient (or the previous batch's)"),
+    M("eval_mode_training", "train", "    model.train()\n", "    model.eval()\n", "train_one_epoch fit",
+      "model.eval() where model.train() belongs"),
+    M("returns_last_loss", "train", "    return total / max(batches, 1)", "    return loss.item()", "train_one_epoch fit",
+      "returns the last batch's loss, not the epoch's mean"),
+    M("sums_loss_tensors", "train", "total += loss.item()", "total += loss", "train_one_epoch fit",
+      "adds loss tensors (keeping every graph) and returns a tensor, not a float"),
+    M("fit_with_sgd", "train", "torch.optim.Adam(model.parameters(), lr=lr)", "torch.optim.SGD(model.parameters(), lr=lr)",
+      "fit", "SGD where the course uses Adam"),
+    M("mean_over_samples", "train", "    return total / max(batches, 1)", "    return total / len(loader.dataset)",
+      "train_one_epoch fit", "divides the sum of batch means by the number of samples, not of batches"),
+    M("fit_new_optimizer_each_epoch", "train",
+      "    optimizer = torch.optim.Adam(model.parameters(), lr=lr)\n    loss_fn = nn.CrossEntropyLoss()\n"
+      "    return [train_one_epoch(model, train_loader, optimizer, loss_fn, device) for _ in range(epochs)]\n",
+      "    loss_fn = nn.CrossEntropyLoss()\n    losses = []\n    for _ in range(epochs):\n"
+      "        optimizer = torch.optim.Adam(model.parameters(), lr=lr)\n"
+      "        losses.append(train_one_epoch(model, train_loader, optimizer, loss_fn, device))\n    return losses\n",
+      "fit", "a new Adam every epoch: its running averages restart each time"),
+    M("fit_one_epoch_only", "train", "for _ in range(epochs)]", "for _ in range(1)]", "fit",
+      "ignores `epochs`: trains once"),
+    # ------------------------------------------------------------------ evaluate
+    M("predict_over_batch", "evaluate", "return logits.argmax(dim=1)", "return logits.argmax(dim=0)", "predict accuracy",
+      "argmax over dim 0: the best sample per class, not the best class per sample"),
+    M("predict_max_values", "evaluate", "return logits.argmax(dim=1)", "return logits.max(dim=1)[0]", "predict accuracy",
+      "max(dim=1)[0] is the largest logit, not its position"),
+    M("accuracy_without_eval", "evaluate", "    model.eval()\n", "", "accuracy",
+      "no model.eval(): batch norm and dropout behave as in training"),
+    M("accuracy_records_grad", "evaluate",
+      "    with torch.no_grad():\n        for x, y in loader:\n            x, y = x.to(device), y.to(device)\n"
+      "            correct += (predict(model(x)) == y).sum().item()\n            total += y.numel()\n",
+      "    for x, y in loader:\n        x, y = x.to(device), y.to(device)\n"
+      "        correct += (predict(model(x)) == y).sum().item()\n        total += y.numel()\n",
+      "accuracy", "no torch.no_grad(): evaluation records a graph"),
+    M("accuracy_percent", "evaluate", "return correct / max(total, 1)", "return 100 * correct / max(total, 1)", "accuracy",
+      "a percentage, not a fraction"),
+    M("accuracy_per_batch", "evaluate", "return correct / max(total, 1)", "return correct / len(loader)", "accuracy",
+      "divides by the number of batches, not of samples"),
+    M("accuracy_tensor_count", "evaluate", "(predict(model(x)) == y).sum().item()", "(predict(model(x)) == y).sum()",
+      "accuracy", "counts in a tensor and returns a tensor, not a float"),
+    # ------------------------------------------------------------------ extras
+    M("binary_with_logits", "extras", '"binary": nn.BCELoss,', '"binary": nn.BCEWithLogitsLoss,', "loss_for",
+      "BCEWithLogitsLoss for probabilities (that one is for logits)"),
+    M("unknown_task_keyerror", "extras",
+      "    try:\n        return _LOSSES[task]()\n    except KeyError:\n"
+      "        raise ValueError(f\"unknown task {task!r}; choose one of: {', '.join(_LOSSES)}\") from None\n",
+      "    return _LOSSES[task]()\n", "loss_for", "an unknown task raises a bare KeyError instead of a ValueError naming the choices"),
+    M("text_conv2d", "extras", '"text": nn.Conv1d', '"text": nn.Conv2d', "conv_for", "Conv2d for text (1-D sequences want Conv1d)"),
+    M("lstm_gru_swapped", "extras", '"lstm": nn.LSTM, "gru": nn.GRU', '"lstm": nn.GRU, "gru": nn.LSTM', "recurrent",
+      "LSTM and GRU swapped"),
+    M("flatten_everything", "extras", "return x.reshape(x.size(0), -1)", "return x.view(-1)", "flatten_batch",
+      "view(-1) flattens the batch dimension too"),
+    M("permute_wrong_order", "extras", "return img.permute(2, 0, 1)", "return img.permute(2, 1, 0)", "hwc_to_chw",
+      "permute(2, 1, 0) also swaps height and width"),
+    M("reshape_not_permute", "extras", "return img.permute(2, 0, 1)", "return img.reshape(img.shape[2], img.shape[0], img.shape[1])",
+      "hwc_to_chw", "reshape keeps the memory order: the right shape, scrambled pixels"),
+)

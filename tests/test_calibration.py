@@ -1,0 +1,76 @@
+"""The MNIST accuracy bar (blitz/checks/pipeline.py), on real MNIST: the reference clears it with
+room to spare, a broken loop and a broken model fall below it, and missing data says what to do.
+
+The bar itself was chosen with benchmarks/calibrate_bar.py (five seeds, more broken variants);
+these tests keep one seed of each so CI stays quick.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import mutants
+from blitz import mnist, registry
+from blitz.autograde import run_as_test
+from blitz.checks import Context, get_check, pipeline, run_check
+from blitz.submission import LocalSubmission
+
+pytestmark = pytest.mark.slow
+MARGIN = 0.02
+
+
+class Recording(LocalSubmission):
+    """A local submission that keeps what the last probe returned, so a test can measure it too."""
+
+    last = None
+
+    def probe(self, name, *args, **kwargs):
+        self.last = super().probe(name, *args, **kwargs)
+        return self.last
+
+
+def measured_accuracy(sub: Recording) -> float:
+    labels = pipeline.true_test_labels(str(mnist.require()))
+    return (sub.last["predictions"].cpu() == labels).float().mean().item()
+
+
+def test_reference_clears_the_bar_with_room_to_spare():
+    sub = Recording(registry.ROOT / "solutions")
+    result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(seed=0))
+    assert result.passed, result.message.render("en")
+    accuracy = measured_accuracy(sub)
+    assert accuracy >= pipeline.BAR + MARGIN, f"reference {accuracy:.4f} < bar {pipeline.BAR} + {MARGIN}: recalibrate"
+
+
+@pytest.mark.parametrize("name", ["missing_step", "relu_on_logits", "layers_in_python_list"])
+def test_broken_loop_or_model_falls_below_the_bar(name, tmp_path):
+    """A loop that never steps; models with a broken layer: a ReLU on the logits, conv layers that never train."""
+    sub = Recording(mutants.build(tmp_path / "submission", mutants.by_name(name)))
+    result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(seed=0))
+    accuracy = measured_accuracy(sub)
+    assert not result.passed and result.status == "failed" and result.score == 0
+    assert accuracy < pipeline.BAR
+    en, zh = result.message.render("en"), result.message.render("zh")
+    for text in (en, zh):
+        assert f"{accuracy:.2%}" in text, text  # the accuracy measured
+        assert f"{pipeline.BAR:.0%}" in text, text  # and the bar it missed
+    assert "Traceback" not in result.message.render("both")
+
+
+@pytest.mark.parametrize("key", ["pipeline.mnist_accuracy", "data.load_mnist"])
+def test_missing_mnist_fails_and_says_how_to_get_it(key, tmp_path):
+    """No data is a failure with instructions, in both languages; never a skip or a kit traceback."""
+    check = get_check(key)
+    sub = LocalSubmission(registry.ROOT / "solutions")
+    ctx = Context(data_root=str(tmp_path))
+    with pytest.raises(mnist.MnistMissing) as raised:
+        run_check(check, sub, ctx)
+    for lang in ("zh", "en"):
+        text = raised.value.msg.render(lang)
+        assert "blitz download" in text and mnist.ENV_VAR in text and str(tmp_path) in text, text
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in raised.value.msg.render("zh"))
+    # Through the pytest autograder: a failure carrying that message, not a skip and not a traceback.
+    with pytest.raises(pytest.fail.Exception) as failed:
+        run_as_test(check, sub, ctx)
+    assert "blitz download" in str(failed.value) and mnist.ENV_VAR in str(failed.value)
+    assert not failed.value.pytrace

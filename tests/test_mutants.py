@@ -1,0 +1,94 @@
+"""The autograder against broken and alternative submissions (tests/mutants/).
+
+Each broken submission is the reference with one realistic student bug; it must fail exactly the
+checks about that bug, with a message that names the call and shows no kit internals. Each
+alternative is correct but spelled differently; it must pass every check: behaviour, not spelling.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from collections import Counter
+
+import pytest
+
+import mutants
+from blitz import registry
+from blitz.checks import Context, checks_for, run_check
+from blitz.submission import LocalSubmission
+from mutants.alternatives import ALTERNATIVES
+from mutants.broken import MUTANTS
+
+EXERCISES = [e.id for e in registry.EXERCISES if e.has_module]
+
+
+def run_exercise(folder, exercise: str) -> dict:
+    """Every check of the exercise (the MNIST capstone has its own tests) on the submission in folder."""
+    sub = LocalSubmission(folder)
+    return {check.key: run_check(check, sub, Context()) for check in checks_for(exercise)}
+
+
+def public_names(exercise: str) -> set[str]:
+    module = importlib.import_module(f"solutions.{exercise}")
+    return {
+        name for name, obj in vars(module).items()
+        if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == module.__name__
+    }
+
+
+def assert_good_message(result, exercise: str) -> None:
+    assert result.status in ("failed", "error"), (result.key, result.status)
+    assert result.message is not None
+    en, both = result.message.render("en"), result.message.render("both")
+    assert en.strip() and result.message.render("zh").strip()
+    # The message names the student's function (or class) that was called.
+    assert any(re.search(rf"\b{name}\b", en) for name in public_names(exercise)), en
+    assert "Calling  raised" not in en, en  # an exception whose call went unlabelled
+    # No kit traceback: only the student's own files may appear as frames.
+    assert "Traceback" not in both and "site-packages" not in both and "blitz/" not in both, both
+    for frame_file in re.findall(r'File "([^"]+)"', both):
+        assert frame_file in {f"{e}.py" for e in EXERCISES}, both
+
+
+def test_enough_realistic_bugs():
+    assert len(MUTANTS) >= 25
+    assert len({m.name for m in MUTANTS + ALTERNATIVES}) == len(MUTANTS) + len(ALTERNATIVES), "duplicate names"
+    per_exercise = Counter(m.exercise for m in MUTANTS)
+    assert set(per_exercise) == set(EXERCISES), per_exercise
+
+
+def test_every_check_is_failed_by_some_mutant():
+    """A check no bug can fail proves nothing."""
+    failed = set().union(*(m.fails for m in MUTANTS))
+    every = {c.key for e in EXERCISES for c in checks_for(e)}
+    # to_available_device depends on the machine's CUDA; the reference/stub tests cover it.
+    assert every - failed == {"tensors.to_available_device"}
+
+
+def test_a_patch_that_no_longer_applies_is_refused(tmp_path):
+    stale = mutants.Mutant("stale", "tensors", "this text is not in tensors.py", "", frozenset(), "")
+    with pytest.raises(AssertionError, match="occurs 0 times"):
+        mutants.build(tmp_path, stale)
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
+def test_broken_submission_fails_exactly_its_checks(mutant, tmp_path):
+    results = run_exercise(mutants.build(tmp_path / "submission", mutant), mutant.exercise)
+    failing = {key for key, result in results.items() if not result.passed}
+    details = "\n\n".join(f"{k} [{r.status}]: {r.message.render('en') if r.message else ''}" for k, r in results.items() if not r.passed)
+    assert failing == mutant.fails, f"{mutant.bug}\nfailed: {sorted(failing)}\n{details}"
+    for key in sorted(failing):
+        assert_good_message(results[key], mutant.exercise)
+        assert results[key].score == 0
+    if mutant.says:
+        first = results[min(failing, key=list(results).index)]
+        assert mutant.says in first.message.render("en"), first.message.render("en")
+
+
+@pytest.mark.parametrize("alternative", ALTERNATIVES, ids=lambda a: a.name)
+def test_alternative_submission_passes(alternative, tmp_path):
+    results = run_exercise(mutants.build(tmp_path / "submission", alternative), alternative.exercise)
+    failing = {k: r.message.render("en") for k, r in results.items() if not r.passed}
+    assert not failing, f"{alternative.why}\n{failing}"
