@@ -29,7 +29,7 @@ _KNOWN: tuple[tuple[str, Msg], ...] = (
     ),
     (
         r"Expected all tensors to be on the same device|Input type \(.*\) and weight type \(.*\) should be the same|"
-        r"found at least two devices",
+        r"found at least two devices|is not on the expected device",
         Msg(
             "提示：张量和模型不在同一个设备上。用 x.to(device)、model.to(device) 把它们放到一起。见课程“张量的属性”和“移到 GPU”。",
             "Hint: a tensor and the model are on different devices. Bring them together with x.to(device) "

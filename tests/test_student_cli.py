@@ -1,0 +1,344 @@
+"""The student's commands, run as a student runs them: `blitz ...` in a subprocess, in both languages.
+
+Each test works on a temporary copy of the exercise stubs (`--submission`), so the kit's own
+exercises/ and its state file are never touched. The data is wherever the kit looks for it
+($BLITZ_DATA, as in CI); a missing dataset is tested with BLITZ_DATA=/nonexistent.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from blitz import mnist, registry
+from blitz.checks import Context, checks_for, run_check
+from blitz.generate import stub_source
+from blitz.submission import LocalSubmission
+
+ROOT = registry.ROOT
+BLITZ = Path(sys.executable).with_name("blitz")
+OFFICIAL_TRAIN_GZ_MD5 = {"train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873"}
+
+
+def blitz(*args: str, lang: str = "en", data: str | None = None, stdin: str = "", extra_env: dict | None = None,
+          timeout: float = 300) -> subprocess.CompletedProcess:
+    command = [str(BLITZ)] if BLITZ.exists() else [sys.executable, "-m", "blitz"]
+    env = dict(os.environ, BLITZ_LANG=lang, PYTHONIOENCODING="utf-8")
+    env.pop("LC_ALL", None)
+    if data is not None:
+        env["BLITZ_DATA"] = data
+    env.update(extra_env or {})
+    return subprocess.run(command + list(args), capture_output=True, text=True, encoding="utf-8", env=env,
+                          input=stdin, timeout=timeout, cwd=ROOT)
+
+
+def stubs_folder(tmp: Path) -> Path:
+    """A fresh student folder: the generated stubs, as a student gets them."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    for exercise in registry.MODULE_EXERCISES:
+        (tmp / f"{exercise.id}.py").write_text(stub_source(exercise), encoding="utf-8")
+    return tmp
+
+
+def solve(folder: Path, exercise_id: str, replace: tuple[str, str] | None = None) -> Path:
+    """Put the reference solution in the student's file, with one bug in it if `replace` is given."""
+    source = (ROOT / "solutions" / f"{exercise_id}.py").read_text(encoding="utf-8")
+    if replace:
+        assert replace[0] in source, f"the bug cannot be planted: {replace[0]!r} is not in solutions/{exercise_id}.py"
+        source = source.replace(replace[0], replace[1])
+    path = folder / f"{exercise_id}.py"
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def tensors_done(tmp_path_factory) -> Path:
+    folder = stubs_folder(tmp_path_factory.mktemp("tensors_done"))
+    solve(folder, "tensors")
+    return folder
+
+
+# --- list -------------------------------------------------------------------------------------
+
+
+def test_list_shows_every_exercise_in_order_with_state_and_points(tensors_done):
+    result = blitz("list", "--submission", str(tensors_done))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    rows = [line for line in lines if line[:3].strip().rstrip(".").isdigit()]
+    assert [row.split()[1] for row in rows] == [e.id for e in registry.EXERCISES]
+    assert "✓ done" in rows[0] and "15/15" in rows[0]
+    for row, exercise in zip(rows[1:], registry.EXERCISES[1:]):
+        assert "not started" in row and f"0/{exercise.points}" in row
+    assert "(optional)" in rows[-1]
+    assert f"Total 15/{registry.TOTAL_POINTS} points" in result.stdout
+    assert "Next: `blitz check autograd`" in result.stdout
+
+
+def test_list_in_chinese(tensors_done):
+    result = blitz("list", "--submission", str(tensors_done), lang="zh")
+    assert result.returncode == 0, result.stderr
+    assert "✓ 已完成" in result.stdout and "· 未开始" in result.stdout
+    assert registry.get("tensors").title.zh in result.stdout
+    assert "下一步：`blitz check autograd`" in result.stdout
+    assert "not started" not in result.stdout
+
+
+def test_list_shows_a_failing_exercise(tmp_path):
+    folder = stubs_folder(tmp_path)
+    solve(folder, "evaluate", ("return logits.argmax(dim=1)", "return logits.argmin(dim=1)"))
+    result = blitz("list", "--submission", str(folder))
+    row = next(line for line in result.stdout.splitlines() if " evaluate " in line)
+    assert "✗ failing" in row and "/10" in row
+
+
+def test_unknown_folder_is_a_clear_error():
+    result = blitz("list", "--submission", "/nonexistent/folder")
+    assert result.returncode == 2
+    assert "There is no folder /nonexistent/folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- check ------------------------------------------------------------------------------------
+
+
+def test_check_passing_exercise_says_what_comes_next(tensors_done):
+    result = blitz("check", "tensors", "--submission", str(tensors_done))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("✓ ") == len(checks_for("tensors"))
+    assert "12/12 checks passed · 15/15 points" in result.stdout
+    assert "tensors is done! Next: `blitz check autograd`" in result.stdout
+
+
+def test_check_without_id_runs_the_next_unfinished_exercise(tensors_done):
+    result = blitz("check", "--submission", str(tensors_done), lang="zh")
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"== autograd — {registry.get('autograd').title.zh} ==")
+    assert "还没有实现（NotImplementedError）" in result.stdout
+    assert "0/3 项检查通过 · 0/10 分" in result.stdout
+    assert "`blitz hint autograd`（第 1/3 条提示）" in result.stdout
+
+
+def test_check_failure_says_what_was_called_returned_and_expected(tmp_path):
+    folder = stubs_folder(tmp_path)
+    solve(folder, "tensors", ("return t @ t.T", "return t.T @ t"))
+    result = blitz("check", "tensors", "--submission", str(folder))
+    assert result.returncode == 1
+    assert "✗ matrix product t @ t.T" in result.stdout
+    assert "Called tensors.gram(tensor(shape=(4, 4), dtype=float32, device=cpu))" in result.stdout
+    assert "returned: tensor(shape=(4, 4)" in result.stdout and "expected: tensor(shape=(4, 4)" in result.stdout
+    assert "largest difference" in result.stdout and "at index (" in result.stdout
+    assert "11/12 checks passed" in result.stdout
+    assert "Fix the first ✗ above" in result.stdout
+
+
+def test_check_with_missing_dataset_is_a_clear_failure(tmp_path):
+    folder = stubs_folder(tmp_path)
+    solve(folder, "data")
+    for lang, words in (("en", "MNIST is not under /nonexistent"), ("zh", "在 /nonexistent 下找不到 MNIST")):
+        result = blitz("check", "data", "--submission", str(folder), lang=lang, data="/nonexistent")
+        assert result.returncode == 1
+        assert words in result.stdout and "blitz download" in result.stdout
+        assert "Traceback" not in result.stdout + result.stderr
+
+
+# --- hint -------------------------------------------------------------------------------------
+
+
+def test_hints_come_one_at_a_time_and_are_remembered(tmp_path):
+    folder = stubs_folder(tmp_path)
+    hints = registry.get("tensors").hints
+    for number, hint in enumerate(hints, 1):
+        result = blitz("hint", "tensors", "--submission", str(folder))
+        assert result.returncode == 0
+        assert f"Hint {number} of 3:" in result.stdout
+        assert hint.en in result.stdout
+        assert all(other.en not in result.stdout for other in hints if other is not hint)
+    again = blitz("hint", "tensors", "--submission", str(folder))
+    assert "Hint 3 of 3" in again.stdout and "That was the last hint" in again.stdout
+    assert '"tensors": 3' in (folder / ".blitz" / "state.json").read_text(encoding="utf-8")
+
+    assert blitz("hint", "tensors", "--reset", "--submission", str(folder)).returncode == 0
+    first = blitz("hint", "tensors", "--submission", str(folder), lang="zh")
+    assert "提示 1/3" in first.stdout and hints[0].zh in first.stdout
+
+    every = blitz("hint", "tensors", "--all", "--submission", str(folder))
+    assert all(hint.en in every.stdout for hint in hints)
+
+
+def test_hint_without_id_is_for_the_next_unfinished_exercise(tensors_done, tmp_path):
+    folder = tmp_path / "work"
+    shutil.copytree(tensors_done, folder)
+    result = blitz("hint", "--submission", str(folder))
+    assert "== autograd" in result.stdout and registry.get("autograd").hints[0].en in result.stdout
+
+
+# --- reset ------------------------------------------------------------------------------------
+
+
+def test_reset_asks_first_and_keeps_a_backup(tmp_path):
+    folder = stubs_folder(tmp_path)
+    mine = solve(folder, "tensors")
+    work = mine.read_text(encoding="utf-8")
+
+    no = blitz("reset", "tensors", "--submission", str(folder), stdin="n\n")
+    assert no.returncode == 1
+    assert "[y/N]" in no.stdout and "Nothing changed." in no.stdout
+    assert mine.read_text(encoding="utf-8") == work
+
+    yes = blitz("reset", "tensors", "--submission", str(folder), stdin="y\n", lang="zh")
+    assert yes.returncode == 0, yes.stderr
+    assert "已恢复为原始练习文件" in yes.stdout
+    assert mine.read_text(encoding="utf-8") == stub_source(registry.get("tensors"))
+    backups = list((folder / ".blitz" / "backup").glob("tensors-*.py"))
+    assert [b.read_text(encoding="utf-8") for b in backups] == [work]
+
+    again = blitz("reset", "tensors", "--yes", "--submission", str(folder))
+    assert again.returncode == 0 and "already the original stub" in again.stdout
+
+
+def test_reset_with_yes_restores_a_deleted_file(tmp_path):
+    folder = stubs_folder(tmp_path)
+    (folder / "model.py").unlink()
+    listed = blitz("list", "--submission", str(folder))
+    assert "✗ file missing" in next(line for line in listed.stdout.splitlines() if " model " in line)
+    result = blitz("reset", "model", "--yes", "--submission", str(folder))
+    assert result.returncode == 0
+    assert (folder / "model.py").read_text(encoding="utf-8") == stub_source(registry.get("model"))
+
+
+# --- doctor -----------------------------------------------------------------------------------
+
+
+def _gz_md5(name: str) -> str:
+    return hashlib.md5((mnist.data_root() / "MNIST" / "raw" / f"{name}.gz").read_bytes()).hexdigest()
+
+
+def test_doctor_with_the_data_in_place():
+    result = blitz("doctor")
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    for start in ("[ OK ] Python 3.", "[ OK ] torch ", "[ OK ] torchvision ", "[ OK ] nbgrader ", "[ OK ] Jupyter kernel python3",
+                  "[ OK ] t10k-images-idx3-ubyte (10,000): md5 9fb629c4189551a2d022fa330f9573f3 (official)",
+                  "[ OK ] t10k-labels-idx1-ubyte (10,000): md5 ec29112dd5afa0611ce80d1b7f02629c (official)"):
+        assert any(line.startswith(start) for line in lines), start
+    train = next(line for line in lines if "train-images-idx3-ubyte" in line)
+    if _gz_md5("train-images-idx3-ubyte") == OFFICIAL_TRAIN_GZ_MD5["train-images-idx3-ubyte.gz"]:
+        assert train.startswith("[ OK ]") and "(official)" in train
+    else:  # CI's class-balanced subset: a note, not an error
+        assert train.startswith("[note]") and "unofficial subset" in train
+    assert "All good." in result.stdout
+
+
+def test_doctor_without_data_says_what_to_do():
+    for lang, words in (("en", "not found under /nonexistent/MNIST/raw. Run `blitz download`"),
+                        ("zh", "在 /nonexistent/MNIST/raw 下找不到。运行 `blitz download`")):
+        result = blitz("doctor", lang=lang, data="/nonexistent")
+        assert result.returncode == 1
+        assert f"[FAIL] MNIST: {words}" in result.stdout
+
+
+def test_doctor_finds_a_corrupt_test_file(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for path in (mnist.data_root() / "MNIST" / "raw").iterdir():
+        (raw / path.name).symlink_to(path)
+    labels = raw / "t10k-labels-idx1-ubyte"
+    data = bytearray(labels.read_bytes())
+    labels.unlink()
+    data[100] = (data[100] + 1) % 10  # one wrong label: the file is still well-formed
+    labels.write_bytes(bytes(data))
+    assert gzip.decompress((raw / "t10k-labels-idx1-ubyte.gz").read_bytes()) != bytes(data)
+
+    result = blitz("doctor", data=str(tmp_path))
+    assert result.returncode == 1
+    line = next(line for line in result.stdout.splitlines() if "t10k-labels" in line)
+    assert line.startswith("[FAIL]") and "differs from what t10k-labels-idx1-ubyte.gz unpacks to" in line
+    assert "run `blitz download`" in line
+    assert "1 problem(s)" in result.stdout
+
+
+# --- download ---------------------------------------------------------------------------------
+
+
+def test_download_offline_gives_a_clear_message(tmp_path):
+    # A proxy on a closed local port: every request is refused, as when offline, wherever this runs.
+    closed = "http://127.0.0.1:9"
+    env = {k: closed for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")}
+    env.update(no_proxy="", NO_PROXY="")
+    result = blitz("download", data=str(tmp_path / "data"), extra_env=env)
+    assert result.returncode == 1
+    assert "Could not download MNIST" in result.stderr and "Are you offline?" in result.stderr
+    assert str(tmp_path / "data" / "MNIST" / "raw") in result.stderr
+
+
+def test_download_when_the_data_is_there():
+    result = blitz("download", lang="zh")
+    assert result.returncode == 0
+    assert f"MNIST 已经在 {mnist.data_root()} 里了" in result.stdout
+
+
+# --- common PyTorch errors name the course section --------------------------------------------
+
+
+def _first_error(folder: Path, exercise_id: str, ctx: Context | None = None):
+    sub = LocalSubmission(folder)
+    results = [run_check(c, sub, ctx or Context()) for c in checks_for(exercise_id)]
+    errors = [r for r in results if r.status == "error"]
+    assert errors, [r.status for r in results]
+    return errors[0].message.render("en"), errors[0].message.render("zh")
+
+
+def test_linear_layer_shape_mismatch_hint(tmp_path):
+    solve(tmp_path, "model", ("nn.Linear(32 * 7 * 7, 10)", "nn.Linear(32 * 7, 10)"))
+    en, zh = _first_error(tmp_path, "model")
+    assert "mat1 and mat2 shapes cannot be multiplied" in en
+    assert "in_features (32*7*7 here)" in en and 'See the course section "Building the model"' in en
+    assert "构造模型" in zh
+    assert "model.py" in en and "Traceback" not in en
+
+
+def test_loss_dtype_mismatch_hint(tmp_path):
+    solve(tmp_path, "train", ("loss = loss_fn(model(x), y)", "loss = loss_fn(model(x), y.float())"))
+    en, zh = _first_error(tmp_path, "train")
+    assert "Long" in en  # torch's own words: expected target dtype to be Long ..., but got Float
+    assert "CrossEntropyLoss wants integer class labels (int64/long)" in en and '"Training"' in en
+    assert "训练" in zh
+
+
+def test_tensor_on_the_wrong_device_hint(tmp_path):
+    # The student forgets to move the batches; the model sits on another device. Without a GPU the
+    # other device is "meta" (tensors without data), which fails the same way a GPU would.
+    solve(tmp_path, "train", ("x, y = x.to(device), y.to(device)", "pass"))
+    en, zh = _first_error(tmp_path, "train", Context(device="meta"))
+    assert "not on the expected device" in en
+    assert "Bring them together with x.to(device)" in en and '"Moving to the GPU"' in en
+    assert "移到 GPU" in zh
+
+
+@pytest.mark.gpu
+def test_tensor_on_the_wrong_device_hint_on_a_gpu(tmp_path):
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA: there is no GPU here")
+    solve(tmp_path, "train", ("x, y = x.to(device), y.to(device)", "pass"))
+    en, _ = _first_error(tmp_path, "train", Context(device="cuda"))
+    assert "Expected all tensors to be on the same device" in en
+    assert '"Moving to the GPU"' in en
+
+
+def test_numpy_on_a_tensor_requiring_grad_hint(tmp_path):
+    solve(tmp_path, "train", ("total += loss.item()", "total += float(loss.numpy())"))
+    en, zh = _first_error(tmp_path, "train")
+    assert "Can't call numpy() on Tensor that requires grad" in en
+    assert ".detach() it first" in en and 'See the course section "Autograd"' in en
+    assert "自动求导" in zh
+    assert "total += float(loss.numpy())" in en  # the student's own line, from their frames
