@@ -1,0 +1,39 @@
+"""What a notebook's test cell imports: the checks of `pytest autograder`, run on the notebook's globals().
+
+    from blitz.notebook_checks import check
+    check("tensors.from_data", globals())
+
+A failing check raises AssertionError with the check's own bilingual message, so nbgrader (and a
+student pressing Run) sees the same words as `pytest autograder` prints; a pass prints one line.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from blitz.checks import CheckResult, Context, get_check, run_check
+from blitz.mnist import MnistMissing
+from blitz.submission import namespace_submission
+
+
+def _lang() -> str:
+    # Notebooks are read by students of both languages: both unless BLITZ_LANG asks for one.
+    chosen = os.environ.get("BLITZ_LANG", "").strip().lower()
+    return chosen if chosen in ("zh", "en", "both") else "both"
+
+
+def check(key: str, namespace: Mapping[str, Any], seed: int = 0, device: str | None = None) -> CheckResult:
+    """Run check `key` (e.g. "tensors.from_data") on the functions defined in `namespace`."""
+    entry = get_check(key)
+    sub = namespace_submission(entry.exercise, namespace)
+    ctx = Context(device=device or os.environ.get("BLITZ_DEVICE", "cpu"), seed=seed)
+    lang = _lang()
+    try:
+        result = run_check(entry, sub, ctx)
+    except MnistMissing as missing:
+        raise AssertionError(f"[{key}] {missing.msg.render(lang)}") from None
+    if not result.passed:
+        raise AssertionError(f"[{key}] {entry.title.render(lang)}\n{result.message.render(lang)}") from None
+    print(f"✓ {key}  {result.score:g} / {result.max_score:g}")
+    return result
