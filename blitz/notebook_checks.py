@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
-from blitz.checks import CheckResult, Context, get_check, run_check
+from blitz.checks import Context, get_check, run_check
 from blitz.mnist import MnistMissing
 from blitz.submission import namespace_submission
 
@@ -23,8 +23,12 @@ def _lang() -> str:
     return chosen if chosen in ("zh", "en", "both") else "both"
 
 
-def check(key: str, namespace: Mapping[str, Any], seed: int = 0, device: str | None = None) -> CheckResult:
-    """Run check `key` (e.g. "tensors.from_data") on the functions defined in `namespace`."""
+def check(key: str, namespace: Mapping[str, Any], seed: int = 0, device: str | None = None) -> None:
+    """Run check `key` (e.g. "tensors.from_data") on the functions defined in `namespace`.
+
+    Returns None on purpose: nbgrader reads a test cell's value as partial credit, so a cell must
+    show no value; the score comes from the cell passing (full points) or raising (none).
+    """
     entry = get_check(key)
     sub = namespace_submission(entry.exercise, namespace)
     ctx = Context(device=device or os.environ.get("BLITZ_DEVICE", "cpu"), seed=seed)
@@ -36,4 +40,3 @@ def check(key: str, namespace: Mapping[str, Any], seed: int = 0, device: str | N
     if not result.passed:
         raise AssertionError(f"[{key}] {entry.title.render(lang)}\n{result.message.render(lang)}") from None
     print(f"✓ {key}  {result.score:g} / {result.max_score:g}")
-    return result

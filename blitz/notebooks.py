@@ -72,7 +72,7 @@ WHY: dict[str, Msg] = {
 }
 
 HOW_TO = Msg(
-    "**怎么做**：在每个 `### BEGIN SOLUTION` / `YOUR CODE HERE` 的地方写你的代码，删掉 `raise NotImplementedError()`。"
+    "**怎么做**：在每个写着 `YOUR CODE HERE` 的地方写你的代码，删掉 `raise NotImplementedError()`。"
     "每段代码后面的测试单元格会运行和 `pytest autograder` 相同的检查；从上到下依次运行（Run All）。"
     "交作业前点 **Validate**。评分时还会用别的随机种子再检查一次。",
     "**How**: write your code where it says `YOUR CODE HERE` and remove `raise NotImplementedError()`. The test "
