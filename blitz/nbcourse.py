@@ -109,7 +109,8 @@ def _course(args: argparse.Namespace) -> int:
         return 2
     root = Path(args.dir).resolve()
     ids = make_course(root, args.course_id, args.timeout)
-    print(NEXT_STEPS.format(root=root, first=ids[0], ids=", ".join(ids)).render())
+    # Both languages unless --lang / $BLITZ_LANG picks one: a course is often shared by several instructors.
+    print(NEXT_STEPS.format(root=root, first=ids[0], ids=", ".join(ids)).render(os.environ.get("BLITZ_LANG") or "both"))
     return 0
 
 
