@@ -1,0 +1,359 @@
+"""How long the MNIST accuracy check takes, next to the course notebook's own pipeline.
+
+    python benchmarks/bench_accuracy.py                   # CPU, 3 interleaved rounds
+    python benchmarks/bench_accuracy.py --ablate          # + what each fast path buys
+    python benchmarks/bench_accuracy.py --device cuda     # on a GPU
+
+In one process, on the same data (MNIST under $BLITZ_DATA or --data), it times
+  (a) the notebook: torchvision MNIST with ToTensor + Normalize through a DataLoader, batch 50,
+      Adam 1e-3, the check's number of epochs, then a per-batch accuracy loop over a test
+      DataLoader of batch 50 on the 10,000 test images, written the way the course writes it;
+  (b) the kit: blitz.checks.pipeline's check through run_check on LocalSubmission(solutions/).
+Rounds alternate which runs first; the machine may be shared, so the ratio of each round is
+reported as well as the medians. It prints wall times, accuracies, their ratio, and a compute floor:
+the model's FLOPs (conv/linear multiply-adds counted analytically x2, training = 3x forward) divided
+by a float32 torch.mm rate measured here, at the im2col GEMM size of the model's biggest conv and
+with the kit's thread count. Results go to benchmarks/results/accuracy_<host or GPU>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.utils.data as Data
+import torchvision
+import torchvision.transforms as transforms
+from torch import nn
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from blitz import fastpath, mnist  # noqa: E402
+from blitz.checks import Context, get_check, run_check  # noqa: E402
+from blitz.checks.pipeline import EPOCHS  # noqa: E402
+from blitz.submission import LocalSubmission  # noqa: E402
+
+DEFAULT_THREADS = torch.get_num_threads()  # what a student's notebook gets
+
+
+# ----------------------------------------------------------------------------------------------
+# (a) The course notebook, in its own style
+
+
+class CNN(nn.Module):
+    # CNN网络，两个卷积+一个全连接层 (the notebook's class, unchanged)
+    def __init__(self):
+        super(CNN, self).__init__()
+        self.conv1 = nn.Sequential(
+            nn.Conv2d(in_channels=1, out_channels=16, kernel_size=5, stride=1, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(kernel_size=2),
+        )
+        self.conv2 = nn.Sequential(nn.Conv2d(16, 32, 5, 1, 2), nn.ReLU(), nn.MaxPool2d(kernel_size=2))
+        self.out = nn.Linear(32 * 7 * 7, 10)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        x = self.conv2(x)
+        x = x.view(x.size(0), -1)
+        out = self.out(x)
+        return out
+
+
+def notebook(root: str, epochs: int, seed: int, device: str, threads: int) -> dict:
+    torch.set_num_threads(threads)
+    started = time.perf_counter()
+    torch.manual_seed(seed)
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+    train_data = torchvision.datasets.MNIST(root=root, train=True, transform=transform, download=False)
+    test_data = torchvision.datasets.MNIST(root=root, train=False, transform=transform, download=False)
+    batch_size = 50
+    train_loader = Data.DataLoader(dataset=train_data, batch_size=batch_size, shuffle=True)
+    test_loader = Data.DataLoader(dataset=test_data, batch_size=batch_size, shuffle=False)
+    cnn = CNN().to(device)
+    optimizer = torch.optim.Adam(cnn.parameters(), lr=0.001)
+    loss_func = nn.CrossEntropyLoss()
+    for epoch in range(epochs):
+        for step, (b_x, b_y) in enumerate(train_loader):
+            b_x, b_y = b_x.to(device), b_y.to(device)
+            output = cnn(b_x)
+            loss = loss_func(output, b_y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    trained = time.perf_counter()
+    correct = 0
+    for step, (b_x, b_y) in enumerate(test_loader):
+        with torch.no_grad():
+            output = cnn(b_x.to(device))
+            output2 = torch.max(output.data, 1)[1]
+            correct += (output2.cpu() == b_y).sum().item()
+    done = time.perf_counter()
+    return {"seconds": done - started, "train_seconds": trained - started, "eval_seconds": done - trained,
+            "accuracy": correct / len(test_data), "threads": threads}
+
+
+# ----------------------------------------------------------------------------------------------
+# (b) The kit's check, on the reference solutions
+
+
+class RecordingSubmission(LocalSubmission):
+    """The reference as a submission that keeps what the probe returned, to read the accuracy."""
+
+    def __init__(self, folder):
+        super().__init__(folder)
+        self.returned: dict = {}
+
+    def probe(self, name, *args, **kwargs):
+        value = super().probe(name, *args, **kwargs)
+        self.returned[name] = value
+        return value
+
+
+def kit(root: str, epochs: int, seed: int, device: str, labels: torch.Tensor) -> dict:
+    sub = RecordingSubmission(REPO / "solutions")
+    started = time.perf_counter()
+    result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(device=device, seed=seed, data_root=root, epochs=epochs))
+    seconds = time.perf_counter() - started
+    if not result.passed:
+        raise SystemExit(f"the reference failed the check: {result.message.render('en')}")
+    probe = sub.returned["pipeline"]
+    fp = probe["fastpath"]
+    return {"seconds": seconds, "train_seconds": fp["seconds"]["fit"], "eval_seconds": fp["seconds"]["predict"],
+            "accuracy": (probe["predictions"] == labels).float().mean().item(), "threads": fp["threads"],
+            "fastpath": fp}
+
+
+def kit_variant(root: str, epochs: int, seed: int, device: str, labels: torch.Tensor, **options) -> dict:
+    """The probe alone with some fast paths turned off (the check adds only label reading)."""
+    sub = LocalSubmission(REPO / "solutions")
+    started = time.perf_counter()
+    probe = sub.probe("pipeline", root, epochs, seed, 50, device, **options)
+    seconds = time.perf_counter() - started
+    fp = probe["fastpath"]
+    return {"seconds": seconds, "train_seconds": fp["seconds"]["fit"], "eval_seconds": fp["seconds"]["predict"],
+            "accuracy": (probe["predictions"] == labels).float().mean().item(), "threads": fp["threads"],
+            "fastpath": fp}
+
+
+# ----------------------------------------------------------------------------------------------
+# The compute floor
+
+
+def model_gemms(model: nn.Module, batch: int = 50) -> tuple[int, list[tuple[int, int, int]]]:
+    """Multiply-adds of one image's forward pass, and each layer's GEMM (M, K, N) at this batch."""
+    shapes: list[tuple[int, int, int]] = []
+    macs = 0
+
+    def hook(module, inputs, output):
+        nonlocal macs
+        if isinstance(module, nn.Conv2d):
+            _, c_out, h, w = output.shape
+            k = module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
+            macs += c_out * h * w * k
+            shapes.append((batch * h * w, k, c_out))
+        elif isinstance(module, nn.Linear):
+            macs += module.in_features * module.out_features
+            shapes.append((batch, module.in_features, module.out_features))
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        model(torch.zeros(1, 1, 28, 28))
+    for h in handles:
+        h.remove()
+    return macs, shapes
+
+
+def mm_rate(m: int, k: int, n: int, device: str, threads: int, seconds: float = 1.0) -> float:
+    """float32 torch.mm rate in GFLOP/s: the best of repeated timings (the machine may be shared)."""
+    torch.set_num_threads(threads)
+    a, b = torch.randn(m, k, device=device), torch.randn(k, n, device=device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    for _ in range(3):
+        torch.mm(a, b)
+    sync()
+    best, deadline = float("inf"), time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        t = time.perf_counter()
+        for _ in range(5):
+            torch.mm(a, b)
+        sync()
+        best = min(best, (time.perf_counter() - t) / 5)
+    return 2 * m * k * n / best / 1e9
+
+
+def floor(epochs: int, train_size: int, test_size: int, subset: int, device: str, threads: int) -> dict:
+    macs, shapes = model_gemms(CNN())
+    forward = 2 * macs
+    train_flops = 3 * forward * train_size * epochs
+    eval_flops = forward * (test_size + subset)
+    biggest = max(shapes, key=lambda s: s[0] * s[1] * s[2])
+    rate = mm_rate(*biggest, device, threads)
+    square = 4096 if device == "cuda" else 2048
+    peak = mm_rate(square, square, square, device, threads)
+    total = train_flops + eval_flops
+    return {"forward_flops_per_image": forward, "train_gflop": train_flops / 1e9, "eval_gflop": eval_flops / 1e9,
+            "gemm_shape": list(biggest), "mm_gflops": rate, "floor_seconds": total / 1e9 / rate,
+            "square_shape": square, "square_mm_gflops": peak, "floor_seconds_square_rate": total / 1e9 / peak,
+            "threads": threads}
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def warm_up(device: str) -> None:
+    """One-time costs (oneDNN / cuDNN kernel setup) paid before anything is timed."""
+    x, y = torch.randn(50, 1, 28, 28, device=device), torch.randint(0, 10, (50,), device=device)
+    for layout in (torch.contiguous_format, torch.channels_last):
+        model = CNN().to(device).to(memory_format=layout)
+        model.conv2[0].register_forward_hook(lambda m, i, o: o.contiguous())
+        nn.functional.cross_entropy(model(x), y).backward()
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def median(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--data", default=None, help="folder holding MNIST/raw (default: $BLITZ_DATA or data/)")
+    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"epochs of both pipelines (default: the check's {EPOCHS})")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of (notebook, kit)")
+    parser.add_argument("--notebook-threads", type=int, default=DEFAULT_THREADS,
+                        help=f"threads of the notebook (default: torch's default here, {DEFAULT_THREADS})")
+    parser.add_argument("--ablate", action="store_true", help="also time the kit with each fast path undone")
+    parser.add_argument("--out", default=None, help="JSON file (default: benchmarks/results/accuracy_<host or GPU>.json)")
+    args = parser.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("--device cuda: CUDA is not available here", file=sys.stderr)
+        return 2
+
+    root = str(mnist.require(Path(args.data).resolve() if args.data else None))
+    labels = mnist.load_tensors(Path(root), train=False)[1]
+    train_size = len(mnist.load_tensors(Path(root), train=True)[1])
+    kit_threads = fastpath.grading_threads()
+    device_name = torch.cuda.get_device_name() if args.device == "cuda" else cpu_name()
+    print(f"device {args.device} ({device_name}); torch {torch.__version__}; epochs {args.epochs}; "
+          f"{train_size} training images; threads: notebook {args.notebook_threads}, kit {kit_threads}", flush=True)
+    warm_up(args.device)
+
+    rounds = []
+    for r in range(args.rounds):
+        order = ("notebook", "kit") if r % 2 == 0 else ("kit", "notebook")
+        done = {}
+        for name in order:
+            if name == "notebook":
+                done[name] = notebook(root, args.epochs, args.seed, args.device, args.notebook_threads)
+            else:
+                done[name] = kit(root, args.epochs, args.seed, args.device, labels)
+            torch.set_num_threads(DEFAULT_THREADS)
+            d = done[name]
+            print(f"round {r + 1} {name:<8} {d['seconds']:7.2f} s  (train {d['train_seconds']:.2f} s, "
+                  f"evaluate 10,000 {d['eval_seconds']:.3f} s)  accuracy {d['accuracy']:.4f}", flush=True)
+        done["ratio"] = done["notebook"]["seconds"] / done["kit"]["seconds"]
+        rounds.append(done)
+
+    nb = [r["notebook"] for r in rounds]
+    kt = [r["kit"] for r in rounds]
+    fl = floor(args.epochs, train_size, len(labels), 500, args.device, kit_threads)
+    summary = {
+        "notebook_seconds": median(nb, "seconds"),
+        "kit_seconds": median(kt, "seconds"),
+        "ratio_median_of_rounds": statistics.median(r["ratio"] for r in rounds),
+        "ratio_of_medians": median(nb, "seconds") / median(kt, "seconds"),
+        "notebook_accuracy": median(nb, "accuracy"),
+        "kit_accuracy": median(kt, "accuracy"),
+        "notebook_eval_seconds": median(nb, "eval_seconds"),
+        "kit_eval_seconds": median(kt, "eval_seconds"),
+        "kit_eval_seconds_best": min(r["eval_seconds"] for r in kt),
+        "kit_seconds_best": min(r["seconds"] for r in kt),
+        "notebook_seconds_best": min(r["seconds"] for r in nb),
+    }
+    summary["kit_over_floor"] = summary["kit_seconds"] / fl["floor_seconds"]
+    summary["kit_over_floor_square_rate"] = summary["kit_seconds"] / fl["floor_seconds_square_rate"]
+
+    ablation = {}
+    if args.ablate:
+        variants = {
+            "kit (all fast paths)": {},
+            "dataset as given (per-sample PIL + transform every epoch)": {"materialize": False},
+            "items computed once, per item (no batched transform)": {"_per_item": True},
+            "NCHW layout (no channels-last)": {"channels_last": False},
+            "evaluation in batches of 50": {"eval_batch": 50},
+            f"torch's default threads ({DEFAULT_THREADS})": {"threads": DEFAULT_THREADS},
+        }
+        for label, options in variants.items():
+            if options.pop("_per_item", False):
+                saved = fastpath._batched_mnist
+                fastpath._batched_mnist = lambda dataset: None
+                try:
+                    run = kit_variant(root, args.epochs, args.seed, args.device, labels)
+                finally:
+                    fastpath._batched_mnist = saved
+            else:
+                run = kit_variant(root, args.epochs, args.seed, args.device, labels, **options)
+            ablation[label] = run
+            print(f"ablation {label:<58} {run['seconds']:7.2f} s  (train {run['train_seconds']:.2f}, "
+                  f"evaluate {run['eval_seconds']:.3f}, data {run['fastpath']['seconds']['data']:.3f})  "
+                  f"accuracy {run['accuracy']:.4f}", flush=True)
+        run = notebook(root, args.epochs, args.seed, args.device, kit_threads)
+        torch.set_num_threads(DEFAULT_THREADS)
+        ablation[f"notebook at the kit's {kit_threads} thread(s)"] = run
+        print(f"ablation {'notebook at the kit thread count':<58} {run['seconds']:7.2f} s  (train {run['train_seconds']:.2f}, "
+              f"evaluate {run['eval_seconds']:.3f})  accuracy {run['accuracy']:.4f}", flush=True)
+
+    print()
+    print(f"notebook  {summary['notebook_seconds']:7.2f} s  accuracy {summary['notebook_accuracy']:.4f}  "
+          f"(evaluation {summary['notebook_eval_seconds']:.3f} s)  [median of {args.rounds}]")
+    print(f"kit check {summary['kit_seconds']:7.2f} s  accuracy {summary['kit_accuracy']:.4f}  "
+          f"(evaluation {summary['kit_eval_seconds']:.3f} s, best {summary['kit_eval_seconds_best']:.3f} s)")
+    each = ", ".join("%.2f" % r["ratio"] for r in rounds)
+    print(f"ratio     {summary['ratio_median_of_rounds']:.2f}x (median of the rounds' ratios: {each})")
+    print(f"floor     {fl['floor_seconds']:.2f} s = {fl['train_gflop'] + fl['eval_gflop']:.0f} GFLOP / "
+          f"{fl['mm_gflops']:.1f} GFLOP/s (torch.mm {tuple(fl['gemm_shape'])}, {kit_threads} thread(s)); "
+          f"kit = {summary['kit_over_floor']:.2f}x floor")
+    print(f"          {fl['floor_seconds_square_rate']:.2f} s at the {fl['square_shape']}^3 mm rate "
+          f"{fl['square_mm_gflops']:.1f} GFLOP/s; kit = {summary['kit_over_floor_square_rate']:.2f}x that")
+
+    name = socket.gethostname() if args.device == "cpu" else f"cuda-{device_name}"
+    out = Path(args.out) if args.out else REPO / "benchmarks" / "results" / f"accuracy_{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "host": socket.gethostname(), "device": args.device, "device_name": device_name,
+        "cpus": os.cpu_count(), "physical_cores": fastpath.physical_cores(),
+        "load_average_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "torch": torch.__version__, "torchvision": torchvision.__version__,
+        "epochs": args.epochs, "train_size": train_size, "test_size": len(labels), "seed": args.seed,
+        "summary": summary, "floor": fl, "rounds": rounds, "ablation": ablation,
+    }
+    out.write_text(json.dumps(record, indent=1, default=str) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
