@@ -87,8 +87,10 @@ def test_the_solved_notebook_runs_top_to_bottom(exercise):
             assert not [o for o in c.outputs if o.output_type == "execute_result"]  # nbgrader would read it as a score
 
 
-def test_course_directory(tmp_path, capsys):
+def test_course_directory(tmp_path, capsys, monkeypatch):
     from blitz.cli import main
+
+    monkeypatch.delenv("BLITZ_LANG", raising=False)  # the note is bilingual unless a language is chosen
 
     assert main(["course", str(tmp_path / "c"), "--course-id", "demo", "--timeout", "42"]) == 0
     out = capsys.readouterr().out
