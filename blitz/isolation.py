@@ -68,7 +68,10 @@ class IsolatedSubmission(Submission):
         self._starts += 1
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
-        argv = [sys.executable, "-I", "-m", "blitz.worker", str(request_r), str(response_w), str(self.code_dir),
+        # -I drops PYTHONPATH and the user site; the kit's own folder is put on the path explicitly, so
+        # a kit run from a checkout (not pip-installed) starts its workers too.
+        bootstrap = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from blitz.worker import main; sys.exit(main(sys.argv[1:]))"
+        argv = [sys.executable, "-I", "-c", bootstrap, str(request_r), str(response_w), str(self.code_dir),
                 str(self.policy.cpu_threads)]
         log = self.workdir / f"output-{self._starts}.txt"
         try:
