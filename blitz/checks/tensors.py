@@ -24,6 +24,21 @@ def called(sub, fn: str, *args):
     return sub.probe("call", "tensors", fn, args)
 
 
+def expect_uniform(rand, shape: tuple, call: str, where: str) -> None:
+    """rand must be float32 random numbers in [0, 1) of the given shape (values differ run to run)."""
+    if not isinstance(rand, torch.Tensor) or tuple(rand.shape) != tuple(shape) or rand.dtype != torch.float32:
+        fail(
+            f"调用 {call}\n  {where} 返回：{kind_of(rand)}\n  期望：形状 {tuple(shape)} 的 float32 随机张量",
+            f"Called {call}\n  {where} returned: {kind_of(rand)}\n  expected: a float32 random tensor of shape {tuple(shape)}",
+        )
+    if rand.numel() and (rand.min() < 0 or rand.max() >= 1 or (rand.numel() > 3 and rand.unique().numel() == 1)):
+        fail(
+            f"调用 {call}\n  {where} 的取值 [{rand.min().item():.3g}, {rand.max().item():.3g}] 不像 [0, 1) 上的均匀随机数（torch.rand）。",
+            f"Called {call}\n  {where} holds values in [{rand.min().item():.3g}, {rand.max().item():.3g}], "
+            "not uniform random numbers in [0, 1) (torch.rand).",
+        )
+
+
 @check("tensors", "用数据创建张量（自动推断 dtype）", "Tensor from data (dtype inferred)")
 def check_from_data(sub, ctx):
     cases = [
@@ -62,17 +77,7 @@ def check_ones_and_rand_like(sub, ctx):
         expect_sequence(result["value"], 2, result["call"])
         ones, rand = result["value"]
         expect_tensor(ones, torch.ones_like(t), result["call"], what="[0] (ones)")
-        if not isinstance(rand, torch.Tensor) or rand.shape != t.shape or rand.dtype != torch.float32:
-            fail(
-                f"调用 {result['call']}\n  [1] 返回：{kind_of(rand)}\n  期望：形状 {tuple(t.shape)} 的 float32 随机张量",
-                f"Called {result['call']}\n  [1] returned: {kind_of(rand)}\n  expected: a float32 random tensor of shape {tuple(t.shape)}",
-            )
-        if rand.numel() and (rand.min() < 0 or rand.max() >= 1 or (rand.numel() > 3 and rand.unique().numel() == 1)):
-            fail(
-                f"调用 {result['call']}\n  [1] 的取值 [{rand.min().item():.3g}, {rand.max().item():.3g}] 不像 [0, 1) 上的均匀随机数。",
-                f"Called {result['call']}\n  [1] holds values in [{rand.min().item():.3g}, {rand.max().item():.3g}], "
-                "not uniform random numbers in [0, 1).",
-            )
+        expect_uniform(rand, tuple(t.shape), result["call"], "[1]")
 
 
 @check("tensors", "rand、ones、zeros", "rand, ones, zeros")
@@ -83,16 +88,7 @@ def check_rand_ones_zeros(sub, ctx):
         rand, ones, zeros = result["value"]
         expect_tensor(ones, torch.ones(shape), result["call"], what="[1] (ones)")
         expect_tensor(zeros, torch.zeros(shape), result["call"], what="[2] (zeros)")
-        if not isinstance(rand, torch.Tensor) or tuple(rand.shape) != shape or rand.dtype != torch.float32:
-            fail(
-                f"调用 {result['call']}\n  [0] 返回：{kind_of(rand)}\n  期望：形状 {shape} 的 float32 随机张量",
-                f"Called {result['call']}\n  [0] returned: {kind_of(rand)}\n  expected: a float32 random tensor of shape {shape}",
-            )
-        if rand.min() < 0 or rand.max() >= 1 or rand.unique().numel() == 1:
-            fail(
-                f"调用 {result['call']}\n  [0] 不是 [0, 1) 上的随机数（torch.rand）。",
-                f"Called {result['call']}\n  [0] is not random numbers in [0, 1) (torch.rand).",
-            )
+        expect_uniform(rand, shape, result["call"], "[0]")
 
 
 @check("tensors", "形状、dtype、设备", "shape, dtype, device")
