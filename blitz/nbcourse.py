@@ -51,6 +51,12 @@ c.Execute.interrupt_on_timeout = True
 c.Execute.iopub_timeout = {iopub}
 c.Execute.raise_on_iopub_timeout = True
 c.Execute.execute_retries = 0
+
+# Feedback pages show each result but not the hidden tests' code (nbgrader shows it by default).
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
 '''
 
 NEXT_STEPS = Msg(

@@ -17,6 +17,10 @@ from blitz.mnist import MnistMissing
 from blitz.submission import namespace_submission
 
 
+class CheckFailed(AssertionError):
+    """A failed check in a notebook (an AssertionError, which is what nbgrader counts as a failed test)."""
+
+
 def _lang() -> str:
     # Notebooks are read by students of both languages: both unless BLITZ_LANG asks for one.
     chosen = os.environ.get("BLITZ_LANG", "").strip().lower()
@@ -36,7 +40,7 @@ def check(key: str, namespace: Mapping[str, Any], seed: int = 0, device: str | N
     try:
         result = run_check(entry, sub, ctx)
     except MnistMissing as missing:
-        raise AssertionError(f"[{key}] {missing.msg.render(lang)}") from None
+        raise CheckFailed(f"[{key}] {missing.msg.render(lang)}") from None
     if not result.passed:
-        raise AssertionError(f"[{key}] {entry.title.render(lang)}\n{result.message.render(lang)}") from None
+        raise CheckFailed(f"[{key}] {entry.title.render(lang)}\n{result.message.render(lang)}") from None
     print(f"✓ {key}  {result.score:g} / {result.max_score:g}")
