@@ -8,6 +8,7 @@ version, the options) is not graded again unless `force`: a stopped batch resume
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -47,14 +48,26 @@ def _die_with_parent() -> None:
         prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
 
+# Set by the CLI's SIGTERM/SIGINT handler. The handler also raises KeyboardInterrupt, but code deep
+# inside a check may swallow that one; the batch loops look at this flag between submissions too.
+STOP = threading.Event()
+
+
+def _check_stop() -> None:
+    if STOP.is_set():
+        raise KeyboardInterrupt
+
+
 def run_local(targets: list[Target], options: Options, workers: int, on_done: Callable[[dict], None]) -> None:
     if workers <= 1 or len(targets) <= 1:
         for target in targets:  # in this process: student code runs in sandboxes anyway
+            _check_stop()
             try:
                 record = grade_submission(target, options)
             except Exception as exc:  # noqa: BLE001
                 record = _grader_error(target, options, exc)
             on_done(record)
+            _check_stop()
         return
     pending = list(targets)
     for round_ in range(POOL_ROUNDS):
@@ -76,6 +89,7 @@ def run_local(targets: list[Target], options: Options, workers: int, on_done: Ca
                     except Exception as exc:  # noqa: BLE001
                         record = _grader_error(target, options, exc)
                     on_done(record)
+                    _check_stop()
             except KeyboardInterrupt:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise

@@ -153,7 +153,10 @@ def run(args: argparse.Namespace) -> int:
     print(Msg(f"隔离：{describe_isolation(SandboxPolicy(memory_bytes=options.memory_bytes))}",
               f"isolation: {describe_isolation(SandboxPolicy(memory_bytes=options.memory_bytes))}").render(_lang()),
           file=sys.stderr)
+    from blitz.grading.batch import STOP
+
     def _stop(signum, frame):  # a batch stopped by `kill` ends like one stopped with Ctrl-C
+        STOP.set()
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, _stop)
