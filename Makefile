@@ -12,8 +12,10 @@ $(PY):
 
 setup: $(PY)
 
-# The main job: the reference solutions through the autograder, ending in a score table.
+# The main job: MNIST fetched if missing, then the reference solutions through the autograder, ending
+# in a score table.
 demo: $(PY)
+	$(VENV)/bin/blitz download
 	$(VENV)/bin/pytest autograder --submission solutions
 
 # The kit's own tests.
