@@ -28,6 +28,10 @@ from blitz.submission import StudentError, Submission
 from blitz.worker import HEADER, write_frame
 
 MAX_STARTS = 3
+
+
+class WorkerStartError(RuntimeError):
+    """The sandboxed worker died before any student code ran: a fault of the grader, not the student."""
 MAX_ANSWER = 256 << 20  # bytes: what a probe legitimately returns is far smaller; this process must not bloat
 KIT_HIDDEN = tuple(str(ROOT / name) for name in ("solutions", "tests", "autograder", ".git"))
 STARTUP_SECONDS = 60.0  # importing torch in a cold worker; not charged to the student's budget
@@ -81,11 +85,16 @@ class IsolatedSubmission(Submission):
             os.close(request_r)
             os.close(response_w)
         self._request_w, self._response_r = request_w, response_r
-        ready = self._read(STARTUP_SECONDS)
+        try:
+            ready = self._read(STARTUP_SECONDS)
+        except (EOFError, OSError, ValueError):
+            ready = None
         if ready is None:
+            # No student code has run yet: this is the grader's own failure (a broken install, a sandbox
+            # this machine refuses), and it is reported as such, not as the student's crash.
             output = self._sandbox.output(2000) if self._sandbox else ""
             self._stop()
-            raise StudentError("WorkerStartFailed", f"the grading worker did not start: {output[-500:]}", kind="crashed")
+            raise WorkerStartError(f"the grading worker did not start: {output.strip()[-500:]}")
 
     def _stop(self) -> None:
         if self._sandbox is not None:

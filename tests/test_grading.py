@@ -480,3 +480,19 @@ def test_cuda_grading_gives_the_same_scores(tmp_path):
         a, b = load(tmp_path / "cpu", student), load(tmp_path / "gpu", student)
         assert [t["status"] for t in a["tests"]] == [t["status"] for t in b["tests"]]
         assert a["score"] == b["score"]
+
+
+def test_a_worker_that_cannot_start_is_the_graders_fault(monkeypatch, tmp_path):
+    """No student code has run when the sandbox fails to start: the message blames the grader."""
+    from blitz.checks import Context, get_check
+    from blitz.grading.runner import _run_one
+    from blitz.isolation import IsolatedSubmission
+
+    monkeypatch.setattr("blitz.isolation.sys.executable", "/bin/false")
+    sub = IsolatedSubmission(registry.ROOT / "solutions", "tensors", timeout=30)
+    try:
+        row = _run_one(get_check("tensors.from_data"), sub, Context())
+    finally:
+        sub.close()
+    assert row["status"] == "error"
+    assert "grader failed before running your code" in json.dumps(row, ensure_ascii=False)

@@ -315,6 +315,7 @@ def _missing_message(exercise_id: str, missing: list[str]) -> Msg:
 def _run_one(entry, sub, ctx) -> dict:
     """One check; whatever goes wrong becomes this check's result, never the batch's."""
     from blitz.checks import run_check
+    from blitz.isolation import WorkerStartError
     from blitz.mnist import MnistMissing
 
     started = time.perf_counter()
@@ -322,6 +323,10 @@ def _run_one(entry, sub, ctx) -> dict:
         result = run_check(entry, sub, ctx)
     except MnistMissing as missing:  # the grader's data is missing: not the student's fault, but no points
         return check_row(entry, "error", missing.msg, time.perf_counter() - started)
+    except WorkerStartError as exc:  # the grader could not start its sandbox: not the student's fault
+        message = Msg(f"评分程序出错，没有运行你的代码（{exc}）。请告诉老师。",
+                      f"The grader failed before running your code ({exc}). Please tell your instructor.")
+        return check_row(entry, "error", message, time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - must not stop the batch
         # The reference passes every check, so a check that cannot read a probe's answer was handed
         # something the kit never returns: the student's code changed the kit inside its worker.
