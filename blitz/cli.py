@@ -38,9 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if not name.startswith(exc.name or "?"):
-                raise
+        except ImportError as exc:
+            # One broken dependency (say nbformat) must not take every other command down with it.
+            print(f"blitz: the commands of {name} are unavailable: {exc}", file=sys.stderr)
             continue
         module.register(subparsers)
     return parser
