@@ -11,11 +11,12 @@ _KNOWN: tuple[tuple[str, Msg], ...] = (
     (
         r"mat1 and mat2 shapes cannot be multiplied",
         Msg(
-            "提示：全连接层的输入大小和上一层的输出对不上。检查 nn.Linear 的 in_features（应为 32*7*7），"
-            "以及进入 Linear 前有没有把特征图展平。见课程“构造模型”一节。",
-            "Hint: a linear layer's input size does not match what comes before it. Check nn.Linear's "
-            "in_features (32*7*7 here) and that the feature maps are flattened before it. See the course "
-            "section \"Building the model\".",
+            "提示：两个矩阵的形状不能相乘（A 的列数要等于 B 的行数）。在全连接层里，这表示 nn.Linear 的 in_features"
+            "（应为 32*7*7）和上一层的输出对不上，或者进入 Linear 前没有展平；做 t @ t.T 时检查转置。见课程“构造模型”和“矩阵乘法”。",
+            "Hint: the two matrices' shapes cannot be multiplied (A's columns must equal B's rows). In a "
+            "linear layer this means nn.Linear's in_features (32*7*7 here) does not match what comes before "
+            "it, or the feature maps were not flattened; for t @ t.T check the transpose. See the course "
+            "sections \"Building the model\" and \"Matrix product\".",
         ),
     ),
     (
