@@ -23,8 +23,10 @@ from pathlib import Path
 
 import blitz
 from blitz import registry
+from blitz.fastpath import physical_cores  # noqa: F401 - also the grading CLI's and benchmark's
 from blitz.grading.discover import MODULE_FILES, Target
 from blitz.i18n import Msg
+from blitz.sandbox import _inside
 
 PIPELINE_MIN_SECONDS = 300.0  # the capstone trains a CNN on MNIST: it gets at least this budget
 PIPELINE_NEEDS = ("data", "model", "train", "evaluate")
@@ -57,37 +59,6 @@ class Options:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-def physical_cores() -> int:
-    """Physical cores this process may use (hyperthreads do not help torch much)."""
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        usable = os.cpu_count() or 1
-    pairs = set()
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            physical = core = None
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "physical id":
-                    physical = value.strip()
-                elif key == "core id":
-                    core = value.strip()
-                elif not line.strip():
-                    if core is not None:
-                        pairs.add((physical, core))
-                    physical = core = None
-            if core is not None:
-                pairs.add((physical, core))
-    except OSError:
-        pass
-    logical = os.cpu_count() or 1
-    cores = len(pairs) if pairs else logical
-    # Scale to the CPUs we may use (a container or taskset gives fewer than the machine has).
-    return max(1, min(usable, round(cores * usable / logical)) if logical else cores)
 
 
 def fingerprint(target: Target, options: Options) -> str:
@@ -144,10 +115,6 @@ def essentials() -> list[str]:
         # the kit's folder (or one above it) on sys.path: only its package is needed, not solutions/
         out.append(package if _inside(kit, real) else real)
     return out
-
-
-def _inside(path: str, parent: str) -> bool:
-    return path == parent or path.startswith(parent.rstrip("/") + "/")
 
 
 def _outermost(paths) -> list[str]:
