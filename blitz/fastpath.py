@@ -149,13 +149,20 @@ def _probe_indices(n: int, count: int = 16) -> list[int]:
 def _batched_mnist(dataset) -> tuple[torch.Tensor, list] | None:
     """All images of a torchvision MNIST through its own transform objects at once, or None.
 
-    Only for exactly torchvision's MNIST whose transform is ToTensor or PILToTensor (the part that
+    Only for exactly torchvision's MNIST (or a Subset of one) whose transform is ToTensor or PILToTensor (the part that
     reads a PIL image, redone here on the decoded uint8 tensor exactly as torchvision does it per
     image) followed by tensor transforms that accept a batch (Normalize, ConvertImageDtype), which
     are the student's own objects, called on the whole batch.
     """
     from torchvision import datasets, transforms
 
+    rows = None  # a Subset of MNIST (the capstone's cut of a full download): its indices
+    if type(dataset) is torch.utils.data.Subset:
+        try:
+            rows = torch.as_tensor(list(dataset.indices), dtype=torch.long)
+        except (TypeError, ValueError, RuntimeError):
+            return None
+        dataset = dataset.dataset
     if type(dataset) is not datasets.MNIST or dataset.target_transform is not None:
         return None
     steps = [dataset.transform]
@@ -165,15 +172,17 @@ def _batched_mnist(dataset) -> tuple[torch.Tensor, list] | None:
         return None
     if any(type(s) not in (transforms.Normalize, transforms.ConvertImageDtype) for s in steps[1:]):
         return None
-    data = dataset.data
+    data, targets = dataset.data, dataset.targets
     if data.dtype != torch.uint8 or data.dim() != 3:
         return None
+    if rows is not None:
+        data, targets = data[rows], targets[rows]
     x = data.unsqueeze(1).contiguous()  # (N, 1, H, W): what ToTensor makes of an "L" image, per image
     if type(steps[0]) is transforms.ToTensor:
         x = x.to(dtype=torch.get_default_dtype()).div(255)
     for step in steps[1:]:
         x = step(x)
-    return x, [int(t) for t in dataset.targets]
+    return x, [int(t) for t in targets]
 
 
 def materialize(dataset, batched: bool = True):

@@ -156,6 +156,7 @@ def train_and_predict(folder: Path, root: Path, epochs: int, device: str, seed: 
     from torchvision import datasets
 
     from blitz.fastpath import predict_dataset
+    from blitz.mnist import training_subset
 
     mods = StudentModules(folder)
     torch.manual_seed(seed)
@@ -165,6 +166,7 @@ def train_and_predict(folder: Path, root: Path, epochs: int, device: str, seed: 
     transform = run_student(mods, "data", make_transform)
     train_set = run_student(mods, "data", load, str(root), True, transform)
     test_set = run_student(mods, "data", load, str(root), False, transform)
+    train_set = training_subset(train_set, root)  # the capstone's 5,000 images, on a full download too
     loaders = run_student(mods, "data", make_loaders, train_set, test_set, BATCH_SIZE)
     official = datasets.MNIST(str(root), train=False)
     if not isinstance(loaders, (tuple, list)) or len(loaders) != 2:

@@ -248,11 +248,10 @@ def test_missing_mnist_fails_only_the_checks_that_need_it(tmp_path):
     assert failed["status"] == "failed" and "MNIST is not under" in failed["output"] and "blitz download" in failed["output"]
 
 
-@pytest.mark.skipif(bool(mnist.missing_files(mnist.data_root())), reason="no MNIST (set BLITZ_DATA)")
 def test_private_mnist_shuffles_the_test_labels_only(tmp_path):
     from torchvision import datasets
 
-    real = mnist.data_root()
+    real = mnist.require()  # no MNIST: a failure that says how to get it, never a skip
     shuffled = private_mnist(real, tmp_path / "data")
     truth = datasets.MNIST(str(real), train=False).targets
     seen = datasets.MNIST(str(tmp_path / "data"), train=False)
