@@ -24,7 +24,7 @@ import pytest
 from blitz import fastpath, mnist
 from blitz.checks import Context, get_check, run_check
 from blitz.submission import LocalSubmission
-from tests.mutants import build
+from mutants import Mutant, build
 
 COURSE_TRANSFORM = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
 EXTRA = 1_000
@@ -115,8 +115,6 @@ def test_the_capstone_passes_on_a_full_download_training_on_5000_images(full_roo
 
 
 def test_a_training_set_that_is_not_the_split_on_disk_gets_a_clear_message(full_root, tmp_path):
-    from tests.mutants import Mutant
-
     both = Mutant(
         "train_and_test_as_training", "data",
         "    return datasets.MNIST(root=root, train=train, transform=transform, download=download)",

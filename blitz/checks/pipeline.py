@@ -45,10 +45,13 @@ def check_mnist_accuracy(sub, ctx):
         # On a full download the probe takes the balanced subset itself; it can only refuse a training
         # dataset that is not the split on disk (another length), whose subset it cannot know.
         loaded = result.get("loaded_train_size")
+        zh_gave, en_gave = ((f"给了 {loaded} 张图，和 {root} 里训练集的图数不一样", f"gave {loaded} images, not the number in "
+                             f"the training split under {root}") if isinstance(loaded, int)
+                            else ("返回的数据集没有长度（len() 不能用）", "returned a dataset without a length (len() fails)"))
         fail(
-            f"load_mnist(root, train=True) 给了 {loaded} 张图，和 {root} 里训练集的图数不一样。"
+            f"load_mnist(root, train=True) {zh_gave}。"
             f"让它原样返回 torchvision 的 MNIST 训练集；检查会从中取固定的、各类别均衡的 {MAX_TRAIN_IMAGES:,} 张。",
-            f"load_mnist(root, train=True) gave {loaded} images, not the number in the training split under {root}. "
+            f"load_mnist(root, train=True) {en_gave}. "
             f"Return torchvision's MNIST training split as it is; the check takes its fixed, class-balanced "
             f"{MAX_TRAIN_IMAGES:,}-image subset itself.",
         )
