@@ -7,7 +7,9 @@
 In one process, on the same data (MNIST under $BLITZ_DATA or --data), it times
   (a) the notebook: torchvision MNIST with ToTensor + Normalize through a DataLoader, batch 50,
       Adam 1e-3, the check's number of epochs, then a per-batch accuracy loop over a test
-      DataLoader of batch 50 on the 10,000 test images, written the way the course writes it;
+      DataLoader of batch 50 on the 10,000 test images, written the way the course writes it, and
+      trained on the images the kit trains on (mnist.training_subset: all of a 5,000-image split,
+      the fixed class-balanced 5,000 of a full download);
   (b) the kit: blitz.checks.pipeline's check through run_check on LocalSubmission(solutions/).
 Rounds alternate which runs first; the machine may be shared, so the ratio of each round is
 reported as well as the medians. It prints wall times, accuracies, their ratio, and a compute floor:
@@ -19,6 +21,7 @@ with the kit's thread count. Results go to benchmarks/results/accuracy_<host or 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -37,13 +40,25 @@ from torch import nn
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # mutants.Recording, shared with the kit's tests
 
 from blitz import fastpath, mnist  # noqa: E402
 from blitz.checks import Context, get_check, run_check  # noqa: E402
 from blitz.checks.pipeline import EPOCHS  # noqa: E402
-from blitz.submission import LocalSubmission  # noqa: E402
+from mutants import Recording  # noqa: E402
 
 DEFAULT_THREADS = torch.get_num_threads()  # what a student's notebook gets
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int):
+    """Run a block on `threads` intra-op threads; the count before is restored afterwards."""
+    saved = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -71,11 +86,16 @@ class CNN(nn.Module):
 
 
 def notebook(root: str, epochs: int, seed: int, device: str, threads: int) -> dict:
-    torch.set_num_threads(threads)
+    with torch_threads(threads):
+        return _notebook(root, epochs, seed, device, threads)
+
+
+def _notebook(root: str, epochs: int, seed: int, device: str, threads: int) -> dict:
     started = time.perf_counter()
     torch.manual_seed(seed)
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
     train_data = torchvision.datasets.MNIST(root=root, train=True, transform=transform, download=False)
+    train_data = mnist.training_subset(train_data, Path(root))  # the images the kit trains on (not the notebook's)
     test_data = torchvision.datasets.MNIST(root=root, train=False, transform=transform, download=False)
     batch_size = 50
     train_loader = Data.DataLoader(dataset=train_data, batch_size=batch_size, shuffle=True)
@@ -107,43 +127,24 @@ def notebook(root: str, epochs: int, seed: int, device: str, threads: int) -> di
 # (b) The kit's check, on the reference solutions
 
 
-class RecordingSubmission(LocalSubmission):
-    """The reference as a submission that keeps what the probe returned, to read the accuracy."""
-
-    def __init__(self, folder):
-        super().__init__(folder)
-        self.returned: dict = {}
-
-    def probe(self, name, *args, **kwargs):
-        value = super().probe(name, *args, **kwargs)
-        self.returned[name] = value
-        return value
-
-
-def kit(root: str, epochs: int, seed: int, device: str, labels: torch.Tensor) -> dict:
-    sub = RecordingSubmission(REPO / "solutions")
+def kit(root: str, epochs: int, seed: int, device: str, labels: torch.Tensor, check: bool = True, **options) -> dict:
+    """The reference through the whole check (`check`), or through the probe alone with the given fast
+    paths turned off (the ablation; the check adds only label reading): time, accuracy, what the probe did."""
+    sub = Recording(REPO / "solutions")
     started = time.perf_counter()
-    result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(device=device, seed=seed, data_root=root, epochs=epochs))
+    if check:
+        result = run_check(get_check("pipeline.mnist_accuracy"), sub,
+                           Context(device=device, seed=seed, data_root=root, epochs=epochs))
+        if not result.passed:
+            raise SystemExit(f"the reference failed the check: {result.message.render('en')}")
+    else:
+        sub.probe("pipeline", root, epochs, seed, 50, device, **options)
     seconds = time.perf_counter() - started
-    if not result.passed:
-        raise SystemExit(f"the reference failed the check: {result.message.render('en')}")
     probe = sub.returned["pipeline"]
     fp = probe["fastpath"]
     return {"seconds": seconds, "train_seconds": fp["seconds"]["fit"], "eval_seconds": fp["seconds"]["predict"],
             "accuracy": (probe["predictions"] == labels).float().mean().item(), "threads": fp["threads"],
-            "fastpath": fp}
-
-
-def kit_variant(root: str, epochs: int, seed: int, device: str, labels: torch.Tensor, **options) -> dict:
-    """The probe alone with some fast paths turned off (the check adds only label reading)."""
-    sub = LocalSubmission(REPO / "solutions")
-    started = time.perf_counter()
-    probe = sub.probe("pipeline", root, epochs, seed, 50, device, **options)
-    seconds = time.perf_counter() - started
-    fp = probe["fastpath"]
-    return {"seconds": seconds, "train_seconds": fp["seconds"]["fit"], "eval_seconds": fp["seconds"]["predict"],
-            "accuracy": (probe["predictions"] == labels).float().mean().item(), "threads": fp["threads"],
-            "fastpath": fp}
+            "train_size": probe["train_size"], "subset": probe["subset"], "fastpath": fp}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -176,7 +177,11 @@ def model_gemms(model: nn.Module, batch: int = 50) -> tuple[int, list[tuple[int,
 
 def mm_rate(m: int, k: int, n: int, device: str, threads: int, seconds: float = 1.0) -> float:
     """float32 torch.mm rate in GFLOP/s: the best of repeated timings (the machine may be shared)."""
-    torch.set_num_threads(threads)
+    with torch_threads(threads):
+        return _mm_rate(m, k, n, device, seconds)
+
+
+def _mm_rate(m: int, k: int, n: int, device: str, seconds: float) -> float:
     a, b = torch.randn(m, k, device=device), torch.randn(k, n, device=device)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     for _ in range(3):
@@ -211,10 +216,14 @@ def floor(epochs: int, train_size: int, test_size: int, subset: int, device: str
 def steps_alone(epochs: int, train_size: int, device: str, threads: int, repeats: int = 2) -> float:
     """Seconds of just the training steps any check of this pipeline must run: the notebook's model,
     epochs x (train_size / 50) Adam steps at batch 50 on batches already in memory (no dataset, no
-    loader, no evaluation), channels-last on CPU as the kit runs it; the best of `repeats` runs.
-    Nothing that trains the way the student wrote it can take less, so notebook / this is the most
-    any such check could gain here."""
-    torch.set_num_threads(threads)
+    loader, no evaluation), as the kit runs them (fastpath.settings, and on CPU the layout
+    fastpath.use_channels_last picks); the best of `repeats` runs. Nothing that trains the way the
+    student wrote it can take less, so notebook / this is the most any such check could gain here."""
+    with fastpath.settings(device, threads):
+        return _steps_alone(epochs, train_size, device, repeats)
+
+
+def _steps_alone(epochs: int, train_size: int, device: str, repeats: int) -> float:
     generator = torch.Generator().manual_seed(0)
     steps = epochs * (train_size // 50)
     xs = torch.randn(min(steps, 100), 50, 1, 28, 28, generator=generator).to(device)
@@ -224,8 +233,7 @@ def steps_alone(epochs: int, train_size: int, device: str, threads: int, repeats
     for _ in range(repeats):
         model = CNN().to(device)
         if device == "cpu":
-            model.to(memory_format=torch.channels_last)
-            model.conv2.register_forward_hook(lambda m, i, o: o.contiguous())  # the notebook's x.view
+            fastpath.use_channels_last(model, xs[0, :2])  # the notebook's x.view: contiguous children
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         loss_func = nn.CrossEntropyLoss()
         sync()
@@ -236,7 +244,6 @@ def steps_alone(epochs: int, train_size: int, device: str, threads: int, repeats
             optimizer.step()
         sync()
         best = min(best, time.perf_counter() - started)
-    torch.set_num_threads(DEFAULT_THREADS)
     return best
 
 
@@ -244,11 +251,13 @@ def steps_alone(epochs: int, train_size: int, device: str, threads: int, repeats
 
 
 def warm_up(device: str) -> None:
-    """One-time costs (oneDNN / cuDNN kernel setup) paid before anything is timed."""
+    """One-time costs (oneDNN / cuDNN kernel setup) paid before anything is timed: the default layout,
+    and on CPU the kit's (fastpath.use_channels_last)."""
     x, y = torch.randn(50, 1, 28, 28, device=device), torch.randint(0, 10, (50,), device=device)
-    for layout in (torch.contiguous_format, torch.channels_last):
-        model = CNN().to(device).to(memory_format=layout)
-        model.conv2[0].register_forward_hook(lambda m, i, o: o.contiguous())
+    for kits_layout in (False, True):
+        model = CNN().to(device)
+        if kits_layout and device == "cpu":
+            fastpath.use_channels_last(model, x[:2])
         nn.functional.cross_entropy(model(x), y).backward()
 
 
@@ -284,11 +293,14 @@ def main(argv: list[str] | None = None) -> int:
 
     root = str(mnist.require(Path(args.data).resolve() if args.data else None))
     labels = mnist.load_tensors(Path(root), train=False)[1]
-    train_size = len(mnist.load_tensors(Path(root), train=True)[1])
+    split = torchvision.datasets.MNIST(root=root, train=True)
+    split_size = len(split)
+    train_size = len(mnist.training_subset(split, Path(root)))  # what the kit (and so the notebook here) trains on
     kit_threads = fastpath.grading_threads()
     device_name = torch.cuda.get_device_name() if args.device == "cuda" else cpu_name()
     print(f"device {args.device} ({device_name}); torch {torch.__version__}; epochs {args.epochs}; "
-          f"{train_size} training images; threads: notebook {args.notebook_threads}, kit {kit_threads}", flush=True)
+          f"{train_size} training images (of {split_size}); threads: notebook {args.notebook_threads}, kit {kit_threads}",
+          flush=True)
     warm_up(args.device)
 
     rounds = []
@@ -300,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
                 done[name] = notebook(root, args.epochs, args.seed, args.device, args.notebook_threads)
             else:
                 done[name] = kit(root, args.epochs, args.seed, args.device, labels)
-            torch.set_num_threads(DEFAULT_THREADS)
+                assert done[name]["train_size"] == train_size, done[name]["train_size"]
             d = done[name]
             print(f"round {r + 1} {name:<8} {d['seconds']:7.2f} s  (train {d['train_seconds']:.2f} s, "
                   f"evaluate 10,000 {d['eval_seconds']:.3f} s)  accuracy {d['accuracy']:.4f}", flush=True)
@@ -309,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
 
     nb = [r["notebook"] for r in rounds]
     kt = [r["kit"] for r in rounds]
-    fl = floor(args.epochs, train_size, len(labels), 500, args.device, kit_threads)
+    fl = floor(args.epochs, train_size, len(labels), kt[0]["subset"], args.device, kit_threads)
     summary = {
         "notebook_seconds": median(nb, "seconds"),
         "kit_seconds": median(kt, "seconds"),
@@ -335,27 +347,18 @@ def main(argv: list[str] | None = None) -> int:
         variants = {
             "kit (all fast paths)": {},
             "dataset as given (per-sample PIL + transform every epoch)": {"materialize": False},
-            "items computed once, per item (no batched transform)": {"_per_item": True},
+            "items computed once, per item (no batched transform)": {"batched": False},
             "NCHW layout (no channels-last)": {"channels_last": False},
             "evaluation in batches of 50": {"eval_batch": 50},
             f"torch's default threads ({DEFAULT_THREADS})": {"threads": DEFAULT_THREADS},
         }
         for label, options in variants.items():
-            if options.pop("_per_item", False):
-                saved = fastpath._batched_mnist
-                fastpath._batched_mnist = lambda dataset: None
-                try:
-                    run = kit_variant(root, args.epochs, args.seed, args.device, labels)
-                finally:
-                    fastpath._batched_mnist = saved
-            else:
-                run = kit_variant(root, args.epochs, args.seed, args.device, labels, **options)
+            run = kit(root, args.epochs, args.seed, args.device, labels, check=False, **options)
             ablation[label] = run
             print(f"ablation {label:<58} {run['seconds']:7.2f} s  (train {run['train_seconds']:.2f}, "
                   f"evaluate {run['eval_seconds']:.3f}, data {run['fastpath']['seconds']['data']:.3f})  "
                   f"accuracy {run['accuracy']:.4f}", flush=True)
         run = notebook(root, args.epochs, args.seed, args.device, kit_threads)
-        torch.set_num_threads(DEFAULT_THREADS)
         ablation[f"notebook at the kit's {kit_threads} thread(s)"] = run
         print(f"ablation {'notebook at the kit thread count':<58} {run['seconds']:7.2f} s  (train {run['train_seconds']:.2f}, "
               f"evaluate {run['eval_seconds']:.3f})  accuracy {run['accuracy']:.4f}", flush=True)
@@ -389,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(), "physical_cores": fastpath.physical_cores(),
         "load_average_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "torch": torch.__version__, "torchvision": torchvision.__version__,
-        "epochs": args.epochs, "train_size": train_size, "test_size": len(labels), "seed": args.seed,
+        "epochs": args.epochs, "train_size": train_size, "training_split_size": split_size, "test_size": len(labels),
+        "seed": args.seed,
         "summary": summary, "floor": fl, "rounds": rounds, "ablation": ablation,
     }
     out.write_text(json.dumps(record, indent=1, default=str) + "\n")

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from blitz import __version__, registry  # noqa: E402
-from blitz.grading.runner import physical_cores  # noqa: E402
+from blitz.fastpath import physical_cores  # noqa: E402
 from blitz.sandbox import describe_isolation  # noqa: E402
 
 

@@ -4,12 +4,12 @@ and without other processes keeping cores busy.
     python benchmarks/bench_threads.py                 # 1 and physical-cores threads; 0 and 1 busy process
     python benchmarks/bench_threads.py --busy 0 1 2 --kind torch --steps 100
 
-One training step is the course's: the CNN (channels-last, as the kit runs it), Adam 1e-3,
-cross-entropy, a batch of 50 MNIST-sized inputs already in memory. For each number of busy
-processes (a Python loop spinning on one core, or a torch job multiplying matrices on torch's
-default threads; started before, killed after), it times
-`--steps` steps at each thread count, and prints the median and best step in ms and
-the ratio N threads / 1 thread. Results go to benchmarks/results/threads_<host>.json.
+One training step is the course's: the reference CNN (in the layout fastpath.use_channels_last
+picks, as the kit runs it), Adam 1e-3, cross-entropy, a batch of 50 MNIST-sized inputs already in
+memory. For each number of busy processes (a Python loop spinning on one core, or a torch job
+multiplying matrices on torch's default threads; started before, killed after), it times `--steps`
+steps at each thread count, and prints the median and best step in ms and the ratio
+N threads / 1 thread. Results go to benchmarks/results/threads_<host>.json.
 """
 
 from __future__ import annotations
@@ -42,12 +42,19 @@ SPINNERS = {
 
 
 def step_times(threads: int, steps: int) -> list[float]:
-    torch.set_num_threads(threads)
+    """Seconds of each of `steps` training steps at `threads` intra-op threads (set as the kit sets
+    them, with fastpath.settings, and restored afterwards)."""
+    with fastpath.settings("cpu", threads):
+        return _step_times(steps)
+
+
+def _step_times(steps: int) -> list[float]:
     torch.manual_seed(0)
-    model = CNN().to(memory_format=torch.channels_last)
+    model = CNN()
+    x, y = torch.randn(50, 1, 28, 28), torch.randint(0, 10, (50,))
+    fastpath.use_channels_last(model, x[:2])  # the layout the kit picks for this model
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_func = nn.CrossEntropyLoss()
-    x, y = torch.randn(50, 1, 28, 28), torch.randint(0, 10, (50,))
     times = []
     for i in range(steps + 5):  # the first 5 set up oneDNN's kernels
         started = time.perf_counter()

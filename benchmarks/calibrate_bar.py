@@ -59,11 +59,11 @@ VARIANTS = (
 )
 
 
-def accuracy_of(name: str, epochs: int, seed: int, root: str, threads: int = 0) -> float:
+def accuracy_of(name: str, epochs: int, seed: int, root: str) -> float:
     """The check's measurement for one (variant, seed): the probe's predictions on the 10,000 test
-    images against the true labels. A fresh submission folder each time, so runs can go in parallel."""
-    if threads:
-        torch.set_num_threads(threads)
+    images against the true labels. A fresh submission folder each time, so runs can go in parallel.
+    The probe trains on the check's thread count (fastpath.settings), whatever the job's: so the
+    accuracies are the check's, with or without --jobs."""
     patch = None if name == "reference" else mutants.by_name(name)
     labels = pipeline.true_test_labels(root)
     with tempfile.TemporaryDirectory() as folder:
@@ -83,12 +83,11 @@ def calibrate(variants, seeds, epochs_list, root: str, jobs: int = 1) -> dict:
         "train_images": pipeline.MAX_TRAIN_IMAGES, "test_images": 10_000,
         "torch": torch.__version__, "machine": platform.machine(), "cpus": os.cpu_count(), "jobs": jobs, "runs": {},
     }
-    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else 0
-    work = [(name, epochs, seed, root, threads) for epochs in epochs_list for name in variants for seed in seeds]
+    work = [(name, epochs, seed, root) for epochs in epochs_list for name in variants for seed in seeds]
     found: dict[tuple, tuple[float, float]] = {}
     pool = multiprocessing.get_context("spawn").Pool(jobs) if jobs > 1 else None
     try:
-        for (name, epochs, seed, _, _), acc, seconds in (pool.imap_unordered(_job, work) if pool else map(_job, work)):
+        for (name, epochs, seed, _), acc, seconds in (pool.imap_unordered(_job, work) if pool else map(_job, work)):
             found[(name, epochs, seed)] = (acc, seconds)
             print(f"  epochs={epochs} {name:28s} seed {seed}: {acc:.4f}  ({seconds:.0f} s)", flush=True)
     finally:

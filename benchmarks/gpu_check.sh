@@ -27,8 +27,6 @@ mkdir -p "$OUT"
 } > "$OUT/env.txt" 2>&1
 cat "$OUT/env.txt"
 
-"$PY" -c "import blitz" 2>/dev/null || "$PY" -m pip install -e . --no-deps -q >>"$OUT/env.txt" 2>&1 || true
-
 status=0
 echo "== benchmark, $DEVICE"
 timeout 600 "$PY" benchmarks/bench_accuracy.py --device "$DEVICE" --rounds 3 --ablate --out "$OUT/bench_cuda.json" 2>&1 \

@@ -25,6 +25,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from blitz.i18n import Msg
 from blitz.student_course import label, say
@@ -163,10 +164,10 @@ def _idx_count(data: bytes, kind: str) -> int | None:
     return count if len(data) == 8 + count else None
 
 
-def check_mnist(root: Path | None = None) -> list[Finding]:
+def check_mnist() -> list[Finding]:
     from blitz import mnist
 
-    root = root or mnist.data_root()
+    root = mnist.data_root()
     raw = root / "MNIST" / "raw"
     redo = Msg(f"删除 {raw} 里的这个文件，再运行 `blitz download`（或设置 BLITZ_DATA 指向完好的副本）。",
                f"Delete this file from {raw} and run `blitz download` again (or point BLITZ_DATA at a good copy).")
@@ -182,8 +183,8 @@ def check_mnist(root: Path | None = None) -> list[Finding]:
             kind = "images" if "images" in name else "labels"
             path, gz = raw / name, raw / f"{name}.gz"
             if not path.is_file():
-                findings.append(Finding(PROBLEM, name, Msg(f"缺少这个文件。运行 `blitz download`（torchvision 会下载并解压）。",
-                                                           f"this file is missing. Run `blitz download` (torchvision fetches and unpacks it).")))
+                findings.append(Finding(PROBLEM, name, Msg("缺少这个文件。运行 `blitz download`（torchvision 会下载并解压）。",
+                                                           "this file is missing. Run `blitz download` (torchvision fetches and unpacks it).")))
                 continue
             data = path.read_bytes()
             count = _idx_count(data, kind)
@@ -230,11 +231,11 @@ def _check_file(name: str, train: bool, data: bytes, count: int, gz: Path, gz_md
     return Finding(PROBLEM, what, Msg(f"md5 {digest} 与官方的 {expected} 不同。", f"md5 {digest} is not the official {expected}. ") + redo)
 
 
-def check_torchvision_reads(root: Path | None = None) -> Finding:
+def check_torchvision_reads() -> Finding:
     """The path the exercises take: torchvision.datasets.MNIST opening both splits."""
     from blitz import mnist
 
-    root = root or mnist.data_root()
+    root = mnist.data_root()
     try:
         from torchvision import datasets
 
@@ -273,32 +274,35 @@ def check_kernel() -> Finding:
     return Finding(OK, "Jupyter kernel python3", Msg(f"{python} 能导入 torch 和 blitz", f"{python} imports torch and blitz"))
 
 
-def findings() -> list[Finding]:
+def findings() -> Iterator[Finding]:
+    """Each finding as soon as it is made: the slow ones (torch, the kernel) come one by one."""
     pip = Msg(f"运行 `{sys.executable} -m pip install -e .`（在课程文件夹里）重新安装。",
               f"Reinstall with `{sys.executable} -m pip install -e .` (in the kit's folder).")
-    result = [check_python(), check_package("torch", "torch", pip), check_package("torchvision", "torchvision", pip)]
-    if result[1].level != PROBLEM:
-        result.append(check_cuda())
+    yield check_python()
+    torch = check_package("torch", "torch", pip)
+    yield torch
+    torchvision = check_package("torchvision", "torchvision", pip)
+    yield torchvision
+    if torch.level != PROBLEM:
+        yield check_cuda()
     data = check_mnist()
-    result += data
-    if result[2].level != PROBLEM and not any(f.level == PROBLEM for f in data):
-        result.append(check_torchvision_reads())
+    yield from data
+    if torchvision.level != PROBLEM and not any(f.level == PROBLEM for f in data):
+        yield check_torchvision_reads()
     # Importing nbgrader takes seconds; being installed and findable is what matters here.
-    result.append(check_package("nbgrader", "nbgrader", pip, import_it=False))
-    result.append(check_kernel())
-    return result
+    yield check_package("nbgrader", "nbgrader", pip, import_it=False)
+    yield check_kernel()
 
 
 def doctor() -> int:
-    found = []
+    problems = 0
     for finding in findings():
         print(finding.line(), flush=True)
-        found.append(finding)
-    problems = [f for f in found if f.level == PROBLEM]
+        problems += finding.level == PROBLEM
     print()
     if problems:
-        print(say(Msg(f"有 {len(problems)} 个问题：按上面 [FAIL] 行说的做，然后再运行 `blitz doctor`。",
-                      f"{len(problems)} problem(s): do what the [FAIL] lines say, then run `blitz doctor` again.")))
+        print(say(Msg(f"有 {problems} 个问题：按上面 [FAIL] 行说的做，然后再运行 `blitz doctor`。",
+                      f"{problems} problem(s): do what the [FAIL] lines say, then run `blitz doctor` again.")))
         return 1
     print(say(Msg("一切就绪。运行 `blitz check` 开始第一个练习。", "All good. Run `blitz check` to start the first exercise.")))
     return 0

@@ -139,6 +139,22 @@ def _same_item(a, b) -> bool:
     return type(a) is type(b) and a == b
 
 
+def length_of(dataset) -> int | None:
+    """len(dataset), or None for a dataset without one (iterable-style, or broken): the student's code decides."""
+    try:
+        return len(dataset)
+    except Exception:  # noqa: BLE001 - the student's __len__ may raise anything
+        return None
+
+
+def _is_pair(item) -> bool:
+    return isinstance(item, (tuple, list)) and len(item) == 2
+
+
+def _same_pair(a, b) -> bool:
+    return _is_pair(a) and _is_pair(b) and _same_item(a[0], b[0]) and _same_item(a[1], b[1])
+
+
 def _probe_indices(n: int, count: int = 16) -> list[int]:
     """Indices spread over the dataset, first and last included, for the bit-for-bit comparisons."""
     if n <= count:
@@ -189,24 +205,25 @@ def materialize(dataset, batched: bool = True):
     """The dataset with every item computed once, or the dataset itself where that would not be honest.
 
     Returns a :class:`Materialized` whose items equal ``dataset[i]`` bit for bit, checked on 16
-    items spread over the set. Returns ``dataset`` unchanged when its items are not (tensor, label)
-    pairs of one shape, when reading an item raises (the student's own code then meets the error
+    items spread over the set, each read twice before anything else is computed. Returns ``dataset``
+    unchanged when its items are not (tensor, label) pairs of one shape, when reading an item raises (the student's own code then meets the error
     where it would have), or when reading an item twice gives two different results (a random
     transform: computing it once would freeze one draw). The global random state is left as it was.
     """
-    try:
-        n = len(dataset)
-    except Exception:  # noqa: BLE001 - an iterable-style or broken dataset: the student's code decides
-        return dataset
-    if n == 0:
+    n = length_of(dataset)
+    if not n:
         return dataset
     with torch.random.fork_rng(devices=[]):
         try:
+            seen = {i: dataset[i] for i in _probe_indices(n)}
+            # Read twice before any full pass is paid for: a random transform is left as it is.
+            if not all(_same_pair(dataset[i], item) for i, item in seen.items()):
+                return dataset
             made = _batched_mnist(dataset) if batched else None
             how = "batched"
             if made is None:
                 items = [dataset[i] for i in range(n)]
-                if not all(isinstance(it, (tuple, list)) and len(it) == 2 and isinstance(it[0], torch.Tensor) for it in items):
+                if not all(_is_pair(it) and isinstance(it[0], torch.Tensor) for it in items):
                     return dataset
                 first = items[0][0]
                 if any(it[0].shape != first.shape or it[0].dtype != first.dtype for it in items):
@@ -214,11 +231,8 @@ def materialize(dataset, batched: bool = True):
                 made = torch.stack([it[0] for it in items]), [it[1] for it in items]
                 how = "per-item"
             x, y = made
-            for i in _probe_indices(n):
-                again = dataset[i]
-                if not (isinstance(again, (tuple, list)) and len(again) == 2
-                        and _same_item(again[0], x[i]) and _same_item(again[1], y[i])):
-                    return dataset
+            if not all(_same_pair((x[i], y[i]), item) for i, item in seen.items()):
+                return dataset
         except Exception:  # noqa: BLE001 - the student's dataset raised: let their own loop meet it
             return dataset
     return Materialized(dataset, x, y, how)

@@ -34,10 +34,19 @@ class Msg:
         return self.render()
 
 
+def chosen_lang(default: str = "both") -> str:
+    """`BLITZ_LANG` when it names one of LANGS, otherwise `default`.
+
+    The default `both` suits text that readers of either language share (notebooks, a course's notes).
+    """
+    chosen = os.environ.get("BLITZ_LANG", "").strip().lower()
+    return chosen if chosen in LANGS else default
+
+
 def current_lang() -> str:
     """`BLITZ_LANG` (zh, en or both) wins; otherwise the locale decides: zh_* means Chinese."""
-    chosen = os.environ.get("BLITZ_LANG", "").strip().lower()
-    if chosen in LANGS:
+    chosen = chosen_lang(default="")
+    if chosen:
         return chosen
     for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
         value = os.environ.get(var, "")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
-import select
 import shutil
 import sys
 import tempfile
@@ -25,23 +24,33 @@ from blitz import wire
 from blitz.registry import ROOT
 from blitz.sandbox import Sandbox, SandboxPolicy
 from blitz.submission import StudentError, Submission
-from blitz.worker import HEADER, write_frame
+from blitz.worker import read_frame, write_frame
 
 MAX_STARTS = 3
+MAX_ANSWER = 256 << 20  # bytes: what a probe legitimately returns is far smaller; this process must not bloat
+STARTUP_SECONDS = 60.0  # importing torch in a cold worker; not charged to the student's budget
 
 
 class WorkerStartError(RuntimeError):
     """The sandboxed worker died before any student code ran: a fault of the grader, not the student."""
-MAX_ANSWER = 256 << 20  # bytes: what a probe legitimately returns is far smaller; this process must not bloat
-KIT_HIDDEN = tuple(str(ROOT / name) for name in ("solutions", "tests", "autograder", ".git"))
-STARTUP_SECONDS = 60.0  # importing torch in a cold worker; not charged to the student's budget
+
+
+def kit_secrets() -> list[str]:
+    """The kit's paths no student code may read: reference solutions, tests, its git history."""
+    import importlib.util
+
+    paths = [ROOT / name for name in ("solutions", "tests", "autograder", ".git", "source", "release")]
+    spec = importlib.util.find_spec("solutions")
+    if spec is not None:
+        paths += [Path(p) for p in (spec.submodule_search_locations or [])]
+    return [str(p) for p in paths]
 
 
 class IsolatedSubmission(Submission):
     def __init__(self, folder: Path | str, exercise_id: str, *, timeout: float, policy: SandboxPolicy | None = None,
-                 hide: tuple[str, ...] = (), workdir: Path | None = None, files: tuple[str, ...] | None = None):
-        """folder: the student's submission; only `files` (default: every .py in it) are copied into
-        the worker's private directory, which is all of the submission the worker can see."""
+                 workdir: Path | None = None):
+        """folder: the student's submission; only its .py files are copied into the worker's private
+        directory, which is all of the submission the worker can see."""
         self.source = Path(folder).resolve()
         self.exercise_id = exercise_id
         self.label = f"{self.source.name}:{exercise_id}"
@@ -52,14 +61,12 @@ class IsolatedSubmission(Submission):
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="blitz-worker-")).resolve()
         self.code_dir = self.workdir / "submission"
         self.code_dir.mkdir(parents=True, exist_ok=True)
-        names = files if files is not None else tuple(p.name for p in self.source.glob("*.py"))
-        for name in names:
-            path = self.source / name
+        for path in self.source.glob("*.py"):
             if path.is_file() and not path.is_symlink():
-                shutil.copyfile(path, self.code_dir / name)
-        # The kit's reference solutions, its tests and history, and (through `hide`) the other
-        # submissions are out of the worker's sight.
-        self.policy.hide_paths = tuple(dict.fromkeys((*self.policy.hide_paths, *KIT_HIDDEN, *hide)))
+                shutil.copyfile(path, self.code_dir / path.name)
+        # The kit's reference solutions, its tests and history are out of the worker's sight (the
+        # other submissions too, when the caller's policy hides them).
+        self.policy.hide_paths = tuple(dict.fromkeys((*self.policy.hide_paths, *kit_secrets())))
         self._sandbox: Sandbox | None = None
         self._request_w = self._response_r = -1
         self._starts = 0
@@ -115,33 +122,12 @@ class IsolatedSubmission(Submission):
 
     # -- framing ----------------------------------------------------------------------------------
 
-    def _read_exact(self, n: int, deadline: float) -> bytes | None:
-        chunks, remaining = [], n
-        while remaining:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            ready, _, _ = select.select([self._response_r], [], [], left)
-            if not ready:
-                return None
-            chunk = os.read(self._response_r, min(remaining, 1 << 20))
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
-
     def _read(self, seconds: float) -> Any:
-        """One answer within `seconds`: None on timeout, EOFError when the worker is gone."""
-        deadline = time.monotonic() + seconds
-        header = self._read_exact(HEADER.size, deadline)
-        if header is None:
-            return None
-        (length,) = HEADER.unpack(header)
-        if length > MAX_ANSWER:
-            raise ValueError("answer too large")
-        payload = self._read_exact(length, deadline)
-        if payload is None:
+        """One answer within `seconds`: None on timeout, EOFError when the worker is gone,
+        ValueError when the answer is larger than MAX_ANSWER."""
+        try:
+            payload = read_frame(self._response_r, time.monotonic() + seconds, MAX_ANSWER)
+        except TimeoutError:
             return None
         return wire.loads(payload)
 

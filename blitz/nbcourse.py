@@ -18,18 +18,25 @@ from __future__ import annotations
 
 import argparse
 import html
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from blitz import mnist
-from blitz.i18n import Msg
-from blitz.notebooks import notebook_exercises, notebook_text
+from blitz.i18n import Msg, chosen_lang
+
+if TYPE_CHECKING:
+    import nbformat
+
+# nbformat (and torch, through blitz.notebooks) are imported where they are used, so that every
+# other `blitz` command starts fast. Without nbformat these commands are unavailable, as before.
+if importlib.util.find_spec("nbformat") is None:
+    raise ImportError("No module named 'nbformat'", name="nbformat")
 
 DEFAULT_TIMEOUT = 180  # s per cell: the training checks take ~10 s on a 2-core CPU; room for a loaded machine
 IOPUB_TIMEOUT = 15  # nbgrader's 4 s default after an interrupt is racy on a busy machine: the whole student fails
@@ -95,6 +102,8 @@ def nbgrader_env() -> dict[str, str]:
 
 def make_course(root: Path, course_id: str = "blitz", timeout: int = DEFAULT_TIMEOUT) -> list[str]:
     """Write nbgrader_config.py and source/<id>/<id>.ipynb; returns the assignment ids."""
+    from blitz.notebooks import notebook_exercises, notebook_text
+
     root.mkdir(parents=True, exist_ok=True)
     (root / "nbgrader_config.py").write_text(
         CONFIG.format(data=str(mnist.data_root()), course_id=course_id, timeout=int(timeout), iopub=IOPUB_TIMEOUT),
@@ -116,7 +125,7 @@ def _course(args: argparse.Namespace) -> int:
     root = Path(args.dir).resolve()
     ids = make_course(root, args.course_id, args.timeout)
     # Both languages unless --lang / $BLITZ_LANG picks one: a course is often shared by several instructors.
-    print(NEXT_STEPS.format(root=root, first=ids[0], ids=", ".join(ids)).render(os.environ.get("BLITZ_LANG") or "both"))
+    print(NEXT_STEPS.format(root=root, first=ids[0], ids=", ".join(ids)).render(chosen_lang()))
     return 0
 
 
@@ -172,6 +181,8 @@ def _disarm(cell: nbformat.NotebookNode) -> None:
 
 def repair(root: Path, assignment: str, student: str, timeout: int) -> str | None:
     """Disarm the cells that stop the kernel in each of the student's notebooks; the reason if impossible."""
+    import nbformat
+
     folder = root / "submitted" / student / assignment
     backup = root / "submitted_original" / student / assignment
     for path in sorted(folder.glob("*.ipynb")):
@@ -211,7 +222,7 @@ def _feedback_note(root: Path, assignment: str, student: str, reason: str) -> Pa
     return page
 
 
-def autograde_course(root: Path, assignment: str, log=print) -> dict[str, str]:
+def autograde_course(root: Path, assignment: str) -> dict[str, str]:
     """Autograde everyone; returns {student: "graded" | "repaired" | "not graded: <reason>"}."""
     timeout = _configured_timeout(root)
     result = _autograde(root, assignment)
@@ -221,8 +232,8 @@ def autograde_course(root: Path, assignment: str, log=print) -> dict[str, str]:
     failed |= {s for s in submitted if not (root / "autograded" / s / assignment).is_dir()}
     status = {s: "graded" for s in submitted if s not in failed}
     for student in sorted(failed):
-        log(Msg(f"{student}：nbgrader 没能评分，查找让内核退出的单元格……",
-                f"{student}: nbgrader could not grade this student; looking for the cell that stopped the kernel...").render())
+        print(Msg(f"{student}：nbgrader 没能评分，查找让内核退出的单元格……",
+                  f"{student}: nbgrader could not grade this student; looking for the cell that stopped the kernel...").render())
         reason = repair(root, assignment, student, timeout)
         if reason is None:
             again = _autograde(root, assignment, student)

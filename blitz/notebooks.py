@@ -89,8 +89,8 @@ def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: f
     return {"nbgrader": md}
 
 
-def _chunks(source: str) -> tuple[str | None, list[tuple[str | None, str]]]:
-    """(module docstring, [(name of the def/class or None for module code, source lines)]).
+def _chunks(source: str) -> tuple[str | None, list[tuple[str | None, str, str | None]]]:
+    """(module docstring, [(name of the def/class or None for module code, source lines, its docstring)]).
 
     Each top-level def/class is one chunk (with its decorators and the comments right above it);
     the statements between them are grouped into one chunk each.
@@ -101,25 +101,26 @@ def _chunks(source: str) -> tuple[str | None, list[tuple[str | None, str]]]:
     docstring = ast.get_docstring(tree)
     if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
         body = body[1:]
-    spans: list[tuple[str | None, int, int]] = []  # (name, first line index, last line index), 0-based
+    spans: list[tuple[str | None, int, int, str | None]] = []  # (name, first line, last line (0-based), docstring)
     for node in body:
         start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
         end = node.end_lineno - 1
         # Comments (and solution markers) directly above a statement belong to it.
         while start > 0 and lines[start - 1].lstrip().startswith("#"):
             start -= 1
-        name = node.name if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else None
+        named = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        name = node.name if named else None
         if name is None and spans and spans[-1][0] is None:
-            spans[-1] = (None, spans[-1][1], end)
+            spans[-1] = (None, spans[-1][1], end, None)
         else:
-            spans.append((name, start, end))
+            spans.append((name, start, end, ast.get_docstring(node) if named else None))
     chunks = []
-    for i, (name, start, end) in enumerate(spans):
+    for i, (name, start, end, doc) in enumerate(spans):
         # A module-level END SOLUTION may follow the last statement of a chunk; take trailing comments too.
         limit = spans[i + 1][1] if i + 1 < len(spans) else len(lines)
         while end + 1 < limit and lines[end + 1].lstrip().startswith("#"):
             end += 1
-        chunks.append((name, "\n".join(lines[start : end + 1])))
+        chunks.append((name, "\n".join(lines[start : end + 1]), doc))
     return docstring, chunks
 
 
@@ -138,11 +139,6 @@ def _split_regions(text: str) -> list[str]:
         else:
             pieces[-1].append(line)
     return ["\n".join(p).strip("\n") for p in pieces if "\n".join(p).strip()]
-
-
-def _docstring_of(chunk: str) -> str | None:
-    node = ast.parse(chunk).body[0]
-    return ast.get_docstring(node) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else None
 
 
 def _owner(check: Check, names: list[str]) -> str | None:
@@ -167,7 +163,7 @@ def build_notebook(exercise: registry.Exercise) -> nbformat.NotebookNode:
     source = exercise.solution_path.read_text(encoding="utf-8")
     docstring, chunks = _chunks(source)
     checks = checks_for(exercise.id)
-    names = [name for name, _ in chunks if name]
+    names = [name for name, _, _ in chunks if name]
     placed: dict[str | None, list[tuple[int, Check]]] = {}
     for index, entry in enumerate(checks):
         placed.setdefault(_owner(entry, names), []).append((index, entry))
@@ -205,13 +201,12 @@ def build_notebook(exercise: registry.Exercise) -> nbformat.NotebookNode:
 
     module_cells = 0
     pieces = []
-    for name, chunk in chunks:
-        pieces += [(name, chunk)] if name else [(None, piece) for piece in _split_regions(chunk)]
-    for name, chunk in pieces:
+    for name, chunk, doc in chunks:
+        pieces += [(name, chunk, doc)] if name else [(None, piece, None) for piece in _split_regions(chunk)]
+    for name, chunk, doc in pieces:
         has_solution = any(BEGIN.match(line) for line in chunk.splitlines())
         code = strip_solutions(chunk, exercise.id, replacement="nbgrader").rstrip("\n")
         if name:
-            doc = _docstring_of(chunk)
             text = f"## `{name}`"
             if doc:
                 text += "\n\n" + doc

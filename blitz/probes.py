@@ -52,6 +52,16 @@ def function(mods: StudentModules, exercise: str, name: str):
     return func
 
 
+def label_exception(exc: BaseException, call_text: str) -> None:
+    """Say on a student's exception what was being called, for the message; the innermost label stays."""
+    if getattr(exc, "__blitz_call__", ""):
+        return
+    try:
+        exc.__blitz_call__ = call_text
+    except Exception:  # noqa: BLE001 - some exception types refuse new attributes
+        pass
+
+
 class labelled:
     """Label an exception raised by student code outside :func:`invoke` (a returned transform applied
     to an image, a returned dataset indexed) with what was being done, so the message can say it."""
@@ -63,11 +73,8 @@ class labelled:
         return None
 
     def __exit__(self, kind, exc, tb) -> bool:
-        if exc is not None and not getattr(exc, "__blitz_call__", ""):
-            try:
-                exc.__blitz_call__ = self.call_text
-            except Exception:  # noqa: BLE001 - some exception types refuse new attributes
-                pass
+        if exc is not None:
+            label_exception(exc, self.call_text)
         return False
 
 
@@ -77,10 +84,7 @@ def invoke(mods: StudentModules, exercise: str, fn: str, *args: Any, **kwargs: A
     try:
         return func(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001
-        try:
-            exc.__blitz_call__ = describe_call(exercise, fn, args, kwargs)
-        except Exception:  # noqa: BLE001 - some exception types refuse new attributes
-            pass
+        label_exception(exc, describe_call(exercise, fn, args, kwargs))  # formatted only when something went wrong
         raise
 
 
@@ -254,7 +258,7 @@ def cnn(mods: StudentModules, weights: list[torch.Tensor], inputs: list[torch.Te
     try:
         model = cls()
     except BaseException as exc:  # noqa: BLE001
-        exc.__blitz_call__ = "model.CNN()"
+        label_exception(exc, "model.CNN()")
         raise
     if not isinstance(model, nn.Module):
         return {"is_module": False, "type": type(model).__name__}
@@ -268,7 +272,7 @@ def cnn(mods: StudentModules, weights: list[torch.Tensor], inputs: list[torch.Te
             try:
                 outputs.append(model(x))
             except BaseException as exc:  # noqa: BLE001
-                exc.__blitz_call__ = f"CNN()({short(x)})"
+                label_exception(exc, f"CNN()({short(x)})")
                 raise
     return {"is_module": True, "param_shapes": shapes, "n_params": n_params, "assign_problems": problems, "outputs": outputs}
 
@@ -430,16 +434,9 @@ def rejects(mods: StudentModules, fn: str, args: tuple) -> dict:
 # pipeline: the student's whole course on real MNIST
 
 
-def _length(dataset) -> int | None:
-    try:
-        return len(dataset)
-    except Exception:  # noqa: BLE001 - an unsized dataset: the check reports it
-        return None
-
-
 def pipeline(mods: StudentModules, root: str, epochs: int, seed: int, batch_size: int = 50, device: str = "cpu",
              check_subset: int = 500, eval_batch: int | None = None, materialize: bool = True,
-             channels_last: bool = True, threads: int | None = None) -> dict:
+             batched: bool = True, channels_last: bool = True, threads: int | None = None) -> dict:
     """Train the student's CNN with the student's data, loaders and loop; predict the test split.
 
     The predictions go back to the trusted side, which scores them against the true labels: the
@@ -450,7 +447,7 @@ def pipeline(mods: StudentModules, root: str, epochs: int, seed: int, batch_size
     full download the training dataset they load is cut to the fixed, class-balanced 5,000-image
     subset the bar was calibrated on (mnist.training_subset); their dataset still makes each item. The
     kit only removes overheads around it (blitz/fastpath.py says how; `materialize=False`,
-    `channels_last=False`, `threads` and `eval_batch` undo them one by one, for the benchmarks):
+    `batched=False`, `channels_last=False`, `threads` and `eval_batch` undo them one by one, for the benchmarks):
     each image goes through the student's dataset once instead of once per epoch, the kit predicts
     in large batches, the thread count is fixed, and the conv weights may be stored channels-last.
     The random state the student's code sees is the same either way.
@@ -475,10 +472,10 @@ def pipeline(mods: StudentModules, root: str, epochs: int, seed: int, batch_size
         transform_ = invoke(mods, "data", "mnist_transform")
         train_set = invoke(mods, "data", "load_mnist", root, True, transform_)
         test_set = invoke(mods, "data", "load_mnist", root, False, transform_)
-        loaded_size = _length(train_set)
+        loaded_size = fastpath.length_of(train_set)
         train_set = mnist.training_subset(train_set, Path(root))
         if materialize:
-            train_set, test_set = fastpath.materialize(train_set), fastpath.materialize(test_set)
+            train_set, test_set = fastpath.materialize(train_set, batched), fastpath.materialize(test_set, batched)
         lap("data")
         train_loader, test_loader = invoke(mods, "data", "make_loaders", train_set, test_set, batch_size)
         model = function(mods, "model", "CNN")()
@@ -500,7 +497,7 @@ def pipeline(mods: StudentModules, root: str, epochs: int, seed: int, batch_size
         "predictions": predictions,
         "student_subset_accuracy": student_subset_accuracy,
         "subset": len(subset),
-        "train_size": _length(train_set),
+        "train_size": fastpath.length_of(train_set),
         "loaded_train_size": loaded_size,
         "fastpath": {
             "train_data": getattr(train_set, "how", "as given"),

@@ -246,6 +246,8 @@ EXERCISES: tuple[Exercise, ...] = (
 
 BY_ID: dict[str, Exercise] = {exercise.id: exercise for exercise in EXERCISES}
 MODULE_EXERCISES: tuple[Exercise, ...] = tuple(e for e in EXERCISES if e.has_module)
+# The exercises whose code the capstone `pipeline` runs together, in the order it uses them.
+PIPELINE_INPUTS: tuple[str, ...] = ("data", "model", "train", "evaluate")
 TOTAL_POINTS = sum(exercise.points for exercise in EXERCISES)
 
 

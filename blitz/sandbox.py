@@ -46,7 +46,8 @@ try:  # not on Windows
 except ImportError:  # pragma: no cover
     resource = None  # type: ignore[assignment]
 
-__all__ = ["SandboxPolicy", "Sandbox", "isolation_available", "describe_isolation"]
+__all__ = ["SandboxPolicy", "Sandbox", "isolation_available", "describe_isolation", "die_with_parent", "inside",
+           "outermost"]
 
 TOKEN_VAR = "BLITZ_SANDBOX_TOKEN"
 THREAD_VARS = (
@@ -204,7 +205,7 @@ def _mounts() -> list[tuple[str, set[str]]]:
 def _mount_of(path: str) -> tuple[str, set[str]] | None:
     best = None
     for point, flags in _mounts():
-        if _inside(path, point) and (best is None or len(point) >= len(best[0])):
+        if inside(path, point) and (best is None or len(point) >= len(best[0])):
             best = (point, flags)
     return best
 
@@ -296,8 +297,33 @@ def _prctl():
         return None
 
 
-def _inside(path: str, parent: str) -> bool:
+def die_with_parent(prctl=None, parent: int | None = None) -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (even by SIGKILL); Linux only.
+
+    Between fork and exec nothing may be loaded: there, pass ``prctl`` (from ``_prctl()``, looked
+    up before the fork) and ``parent`` (the pid before the fork; if it already died, exit at once).
+    The signal follows the death of the parent *thread*, so a sandbox is started from the main thread."""
+    if prctl is None:
+        prctl = _prctl()
+        if prctl is None:
+            return
+    prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if parent is not None and os.getppid() != parent:  # the parent died before the line above: go too
+        os._exit(1)
+
+
+def inside(path: str, parent: str) -> bool:
+    """Is `path` `parent` itself or below it (both absolute, normalised)?"""
     return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def outermost(paths) -> list[str]:
+    """The real paths of `paths`, shortest first, without any that lies inside an earlier one."""
+    out: list[str] = []
+    for p in sorted({os.path.realpath(p) for p in paths}, key=len):
+        if not any(inside(p, o) for o in out):
+            out.append(p)
+    return out
 
 
 def _proc_pids():
@@ -347,20 +373,17 @@ class Sandbox:
         wanted = [h for h in wanted if os.path.lexists(h) and h not in keeps]
         # Outer covers come first, then the kept paths are brought back, then the covers that lie
         # inside a kept path (e.g. one file of a kept data folder); a cover inside another is redundant.
-        outer = [h for h in wanted if not any(_inside(h, k) for k in keeps)]
-        inner = [h for h in wanted if h not in outer]
-        outer = [h for i, h in enumerate(outer) if not any(_inside(h, o) for o in outer[:i])]
-        inner = [h for i, h in enumerate(inner) if not any(_inside(h, o) for o in inner[:i])]
+        outer = [h for h in wanted if not any(inside(h, k) for k in keeps)]
+        inner = outermost([h for h in wanted if h not in outer])
+        outer = outermost(outer)
         hide = outer + inner
-        restore = [k for k in keeps if any(_inside(k, h) and k != h for h in outer)]
-        restore = [k for i, k in enumerate(restore) if not any(_inside(k, o) for o in restore[:i])]
+        restore = outermost([k for k in keeps if any(inside(k, h) and k != h for h in outer)])
 
         # -- namespaces
         iso = {"process_group": True, "rlimit": None, "netns": False, "pidns": False, "procfs": False,
-               "mountns": False, "hidden": [], "locked": False, "userns": False, "not_hidden": [],
-               "kept": [], "read_only": False}
+               "mountns": False, "hidden": [], "locked": False, "userns": False, "not_hidden": []}
         want_net = not policy.network and p["netns"]
-        can_keep = p["mountns"] and (p["keep"] or not restore)
+        can_keep = p["keep"] or not restore
         want_mount = p["mountns"] and can_keep and (bool(hide) or (policy.read_only and p["readonly"]))
         want_ro = want_mount and policy.read_only and p["readonly"]
         want_pid = p["pidns"]
@@ -394,11 +417,11 @@ class Sandbox:
                     outer_ns.append("--mount-proc")
             # middle: sh does the mounts, and serves as pid 1 of the pid namespace (a Python pid 1 would
             # ignore signals it has no handler for, e.g. its own SIGKILL/SIGABRT)
-            lines = self._mount_script(cwd, outer, inner, restore, keeps, pass_fds, want_ro) if want_mount else []
+            lines = self._mount_script(cwd, outer, inner, restore, pass_fds, want_ro) if want_mount else []
             lines.append('"$@"; exit $?' if want_pid else 'exec "$@"')
             cmd = [*outer_ns, "--", self._shell, "-c", "\n".join(lines), "sh", *cmd]
             iso.update(netns=want_net, pidns=want_pid, procfs=want_pid and p["procfs"], mountns=want_mount,
-                       hidden=hide if want_mount else [], kept=restore if want_mount else [], read_only=want_ro)
+                       hidden=hide if want_mount else [])
         self._wrapped = cmd[0] != argv[0]
 
         # -- rlimits (applied in the forked child before exec; inherited through unshare/sh)
@@ -424,9 +447,7 @@ class Sandbox:
             for which, value in limits:
                 resource.setrlimit(which, value)
             if prctl is not None:
-                prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-                if os.getppid() != parent:  # the parent died before the line above: go too
-                    os._exit(1)
+                die_with_parent(prctl, parent)
 
         self.isolation = iso
         self.cmd = cmd
@@ -443,8 +464,8 @@ class Sandbox:
                 out.close()
         self.pid = self._proc.pid
 
-    def _mount_script(self, cwd: str, outer: list[str], inner: list[str], restore: list[str], keeps: list[str],
-                      pass_fds, read_only: bool) -> list[str]:
+    def _mount_script(self, cwd: str, outer: list[str], inner: list[str], restore: list[str], pass_fds,
+                      read_only: bool) -> list[str]:
         """The shell lines that build the worker's view of the filesystem (see SandboxPolicy)."""
         # bash can open any descriptor number; a POSIX sh addresses 0-9 only
         numbers = range(20, 256) if self._shell.endswith("bash") else range(3, 10)
@@ -453,7 +474,7 @@ class Sandbox:
             raise ValueError(f"too many kept paths inside hidden ones: {restore}")
         fds = dict(zip(restore, free))
         lines = [f"exec {n}<{shlex.quote(k)} || exit {SETUP_FAILED}" for k, n in fds.items()]
-        with_keeps = {h for h in outer if any(_inside(k, h) for k in restore)}
+        with_keeps = {h for h in outer if any(inside(k, h) for k in restore)}
         for h in outer:
             lines += _cover_lines(h, rw=h in with_keeps)
         for k, n in fds.items():
@@ -467,11 +488,11 @@ class Sandbox:
             if cwd not in restore:  # its own mount, so that making its filesystem read-only spares it
                 lines.append(f"mount --bind {shlex.quote(cwd)} {shlex.quote(cwd)} || exit {SETUP_FAILED}")
             for point, flags in _mounts():
-                if any(_inside(point, x) for x in ("/proc", "/dev")) or any(_inside(point, h) for h in hidden):
+                if any(inside(point, x) for x in ("/proc", "/dev")) or any(inside(point, h) for h in hidden):
                     continue
                 if point == cwd:
                     continue
-                lines += _remount_ro_lines((point, flags), fatal=not _inside(point, "/sys"))
+                lines += _remount_ro_lines((point, flags), fatal=not inside(point, "/sys"))
             for k in restore:
                 if k != cwd:
                     source = _mount_of(k)

@@ -21,7 +21,9 @@ import sys
 
 from blitz import registry
 from blitz.i18n import Msg
+from blitz.progress import display_width, pad
 from blitz.student_course import (
+    ALL_DONE,
     OK_MARK,
     STATE_LABELS,
     STATE_MARKS,
@@ -29,9 +31,11 @@ from blitz.student_course import (
     Course,
     State,
     UsageProblem,
+    course_totals,
     exercise_file,
     exercise_heading,
     get_exercise,
+    hint_heading,
     label,
     next_exercise,
     next_step,
@@ -78,8 +82,6 @@ def _guarded(func):
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from blitz.progress import pad
-
     folder = resolve_folder(args.submission)
     course = Course(folder)
     statuses = course.statuses()
@@ -90,29 +92,21 @@ def cmd_list(args: argparse.Namespace) -> int:
         optional = " (" + label(Msg("选做", "optional")) + ")" if status.exercise.optional else ""
         rows.append([f"{number}. {status.exercise.id}", state, f"{status.score:.4g}/{status.exercise.points}",
                      label(status.exercise.title) + optional])
-    widths = [max(len_(r[i]) for r in rows + [head]) for i in range(3)]
+    widths = [max(display_width(r[i]) for r in rows + [head]) for i in range(3)]
     out(label(Msg(f"练习文件夹：{shown_path(folder)}", f"Exercises in {shown_path(folder)}")))
     out("  ".join(pad(h, w) for h, w in zip(head, widths)) + "  " + head[3])
     for row in rows:
         out("  ".join(pad(c, w) for c, w in zip(row, widths)) + "  " + row[3])
-    required = [s for s in statuses if not s.exercise.optional]
-    earned = sum(s.score for s in statuses)
+    done, required, earned = course_totals(statuses)
     out()
-    out(label(Msg(f"共 {earned:.4g}/{registry.TOTAL_POINTS} 分 · 必做练习完成 {sum(s.done for s in required)}/{len(required)}",
-                  f"Total {earned:.4g}/{registry.TOTAL_POINTS} points · {sum(s.done for s in required)} of {len(required)} required exercises done")))
+    out(label(Msg(f"共 {earned:.4g}/{registry.TOTAL_POINTS} 分 · 必做练习完成 {done}/{required}",
+                  f"Total {earned:.4g}/{registry.TOTAL_POINTS} points · {done} of {required} required exercises done")))
     following = next_exercise(statuses)
     if following is None:
-        out(Msg(f"{OK_MARK} 全部完成！运行 `blitz report` 看看你的模型学到了什么。",
-                f"{OK_MARK} Everything is done! Run `blitz report` to see what your model learned."))
+        out(ALL_DONE)
     else:
         out(Msg(f"下一步：`blitz check {following.id}`", f"Next: `blitz check {following.id}`"))
     return 0
-
-
-def len_(text: str) -> int:
-    from blitz.progress import display_width
-
-    return display_width(text)
 
 
 # --- check ------------------------------------------------------------------------------------
@@ -128,8 +122,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         exercise = next_exercise(course.statuses())
         if exercise is None:
-            out(Msg(f"{OK_MARK} 所有练习都通过了！运行 `blitz report` 看看你的模型学到了什么。",
-                    f"{OK_MARK} Every exercise passes! Run `blitz report` to see what your model learned."))
+            out(ALL_DONE)
             return 0
     out(f"== {exercise_heading(exercise)} ==")
     if not exercise.has_module:
@@ -169,12 +162,12 @@ def cmd_hint(args: argparse.Namespace) -> int:
     out(f"== {exercise_heading(exercise)} ==")
     if args.all:
         for number, hint in enumerate(exercise.hints, 1):
-            out(label(Msg(f"提示 {number}/{total}", f"Hint {number} of {total}")) + ":")
+            out(hint_heading(number, total))
             out(say(hint))
         state.set_hints_shown(exercise.id, total)
         return 0
     number = min(state.hints_shown(exercise.id) + 1, total)
-    out(label(Msg(f"提示 {number}/{total}", f"Hint {number} of {total}")) + ":")
+    out(hint_heading(number, total))
     out(say(exercise.hints[number - 1]))
     state.set_hints_shown(exercise.id, number)
     out()

@@ -22,14 +22,13 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from blitz import registry
 from blitz.i18n import Msg, current_lang
-from blitz.registry import Exercise
+from blitz.registry import PIPELINE_INPUTS, Exercise
 
 DEFAULT_FOLDER = registry.ROOT / "exercises"
-PIPELINE_INPUTS = ("data", "model", "train", "evaluate")
 STATE_DIR = ".blitz"  # inside the exercises folder; gitignored (.gitignore has `.blitz/`)
 
 OK_MARK, FAIL_MARK, TODO_MARK = "✓", "✗", "·"
@@ -71,6 +70,8 @@ STATE_LABELS: dict[str, Msg] = {
     "unchecked": Msg("还没检查", "not checked yet"),
 }
 STATE_MARKS = {"done": OK_MARK, "failing": FAIL_MARK, "missing": FAIL_MARK, "no_data": FAIL_MARK}
+ALL_DONE = Msg(f"{OK_MARK} 全部完成！运行 `blitz report` 看看你的模型学到了什么：损失曲线和分错的数字。",
+               f"{OK_MARK} Everything is done! Run `blitz report` to see what your model learned: the loss curve and the misclassified digits.")
 
 
 class UsageProblem(Exception):
@@ -141,26 +142,27 @@ class State:
             data = {}
         self.data: dict[str, Any] = data if isinstance(data, dict) else {}
 
+    def _table(self, name: str) -> dict:
+        """The dict kept under `name`; a missing or malformed one (say `"hints": []`) becomes empty."""
+        table = self.data.get(name)
+        if not isinstance(table, dict):
+            table = self.data[name] = {}
+        return table
+
     def hints_shown(self, exercise_id: str) -> int:
-        value = self.data.get("hints", {}).get(exercise_id, 0)
+        value = self._table("hints").get(exercise_id, 0)
         return value if isinstance(value, int) and value >= 0 else 0
 
     def set_hints_shown(self, exercise_id: str, count: int) -> None:
-        hints = self.data.get("hints")
-        if not isinstance(hints, dict):
-            hints = self.data["hints"] = {}
-        hints[exercise_id] = count
+        self._table("hints")[exercise_id] = count
         self.save()
 
     def cached(self, key: str, fingerprint: str) -> dict | None:
-        entry = self.data.get("results", {}).get(key)
+        entry = self._table("results").get(key)
         return entry if isinstance(entry, dict) and entry.get("fingerprint") == fingerprint else None
 
     def remember(self, key: str, entry: dict) -> None:
-        results = self.data.get("results")
-        if not isinstance(results, dict):
-            results = self.data["results"] = {}
-        results[key] = entry
+        self._table("results")[key] = entry
         self.save()
 
     def save(self) -> None:
@@ -229,8 +231,7 @@ class Course:
             return ""
         return f"epochs={self.ctx.epochs};seed={self.ctx.seed};device={self.ctx.device}"
 
-    def status(self, exercise: Exercise, run_capstone: bool = False,
-               on_result: Callable | None = None) -> Status:
+    def status(self, exercise: Exercise, run_capstone: bool = False) -> Status:
         key = fingerprint(self.folder, exercise, self._extra(exercise))
         memo = self._memo.get(exercise.id)
         if memo and memo[0] == key and (memo[1].state != "unchecked" or not run_capstone):
@@ -242,7 +243,7 @@ class Course:
         elif not exercise.has_module and not run_capstone:
             status = self._capstone_without_running(exercise, key)
         else:
-            status = self.run(exercise, on_result)
+            status = self.run(exercise)
             if not exercise.has_module:
                 self.state.remember(exercise.id, {"fingerprint": key, "state": status.state, "score": status.score})
         self._memo[exercise.id] = (key, status)
@@ -260,10 +261,9 @@ class Course:
             f"运行 `blitz check {exercise.id}`：用你的代码在 MNIST 上训练并评估（大约一分钟）。",
             f"Run `blitz check {exercise.id}`: it trains and evaluates your code on MNIST (about a minute)."))
 
-    def run(self, exercise: Exercise, on_result: Callable | None = None) -> Status:
+    def run(self, exercise: Exercise) -> Status:
         """Run every visible check of one exercise on a fresh load of the student's files."""
         from blitz.checks import checks_for, run_check
-        from blitz.mnist import MnistMissing
         from blitz.submission import LocalSubmission, clear_module_cache
 
         clear_module_cache()
@@ -271,17 +271,20 @@ class Course:
         results = []
         # Hidden checks belong to nbgrader's grading; a student sees them only in the graded notebook.
         for entry in (c for c in checks_for(exercise.id) if not c.hidden):
-            try:
-                result = run_check(entry, sub, self.ctx)
-            except MnistMissing as missing:
-                return Status(exercise, "no_data", results, note=missing.msg)
+            result = run_check(entry, sub, self.ctx)
+            if result.status == "no_data":
+                return Status(exercise, "no_data", results, note=result.message)
             results.append(result)
-            if on_result:
-                on_result(result)
         return Status(exercise, classify(results), results, sum(r.score for r in results))
 
     def statuses(self, run_capstone: bool = False) -> list[Status]:
         return [self.status(e, run_capstone) for e in registry.EXERCISES]
+
+
+def course_totals(statuses: list[Status]) -> tuple[int, int, float]:
+    """(required exercises done, required exercises, points earned in all exercises)."""
+    required = [s for s in statuses if not s.exercise.optional]
+    return sum(s.done for s in required), len(required), sum(s.score for s in statuses)
 
 
 def next_exercise(statuses: list[Status]) -> Exercise | None:
@@ -337,6 +340,11 @@ def exercise_heading(exercise: Exercise, lang: str | None = None) -> str:
     return f"{exercise.id} — {label(exercise.title, lang)}{optional}"
 
 
+def hint_heading(number: int, total: int, lang: str | None = None) -> str:
+    """`Hint 2 of 3:` above a hint."""
+    return label(Msg(f"提示 {number}/{total}", f"Hint {number} of {total}"), lang) + ":"
+
+
 def hints_left_text(exercise: Exercise, shown: int) -> Msg:
     if shown >= len(exercise.hints):
         return Msg(f"`blitz hint {exercise.id} --all` 再看一遍所有提示", f"`blitz hint {exercise.id} --all` shows every hint again")
@@ -347,35 +355,31 @@ def hints_left_text(exercise: Exercise, shown: int) -> Msg:
 def next_step(status: Status, statuses: list[Status], folder: Path, state: State, watching: bool = False) -> Msg:
     """What to do now, after a check of `status` (`watching`: in `blitz watch`, where saving re-checks)."""
     exercise = status.exercise
-    where = where_to_work(folder, exercise)
-    hint = hints_left_text(exercise, state.hints_shown(exercise.id))
-    if watching:
-        hint = Msg("按 h 看提示", "press h for a hint") if state.hints_shown(exercise.id) < len(exercise.hints) \
-            else Msg("提示都在下面了", "every hint is shown below")
-        if status.state == "not_started" and exercise.has_module:
-            return Msg(f"打开 {where.zh}，把每个 `raise NotImplementedError(...)` 换成你的代码，然后保存：检查会自动重新运行。卡住了？{hint.zh}。",
-                       f"Open {where.en}, replace each `raise NotImplementedError(...)` with your code and save: the checks run again by "
-                       f"themselves. Stuck? {hint.en}.")
-        if status.state == "failing" and exercise.has_module:
-            return Msg(f"从上面第一个 {FAIL_MARK} 改起（{where.zh}），保存后会自动重新检查。卡住了？{hint.zh}。",
-                       f"Fix the first {FAIL_MARK} above ({where.en}) and save: the checks run again. Stuck? {hint.en}.")
     if status.state == "done":
         following = next_exercise(statuses)
         if following is None:
-            return Msg("全部完成！运行 `blitz report` 看看你的模型学到了什么：损失曲线和分错的数字。",
-                       "Everything is done! Run `blitz report` to see what your model learned: the loss curve and the misclassified digits.")
+            return ALL_DONE
         return Msg(f"{exercise.id} 完成了！下一步：`blitz check {following.id}`（{where_to_work(folder, following).zh}）。",
                    f"{exercise.id} is done! Next: `blitz check {following.id}` ({where_to_work(folder, following).en}).")
-    if status.state in ("missing", "no_data", "unchecked") and status.note:
+    if status.note:  # a missing file, no MNIST, the capstone not run yet or waiting for its inputs
         return status.note
-    if status.state == "not_started" and status.note:  # the capstone, waiting for its inputs
-        return status.note
+    where = where_to_work(folder, exercise)
+    shown = state.hints_shown(exercise.id)
+    untouched = status.state == "not_started"  # still the stubs; otherwise some check fails
+    if watching:
+        hint = Msg("按 h 看提示", "press h for a hint") if shown < len(exercise.hints) \
+            else Msg("提示都在下面了", "every hint is shown below")
+        again = Msg("，然后保存：检查会自动重新运行", " and save: the checks run again by themselves") if untouched \
+            else Msg("，保存后会自动重新检查", " and save: the checks run again")
+    else:
+        hint = hints_left_text(exercise, shown)
+        again = Msg(f"，再运行 `blitz check {exercise.id}`（或者用 `blitz watch`，保存就会重新检查）",
+                    f", then run `blitz check {exercise.id}` again (or `blitz watch`, which re-checks on every save)") if untouched \
+            else Msg(f"，然后再运行 `blitz check {exercise.id}`", f", then run `blitz check {exercise.id}` again")
+    if untouched:
+        return Msg(f"打开 {where.zh}，把每个 `raise NotImplementedError(...)` 换成你的代码{again.zh}。卡住了？{hint.zh}。",
+                   f"Open {where.en}, replace each `raise NotImplementedError(...)` with your code{again.en}. Stuck? {hint.en}.")
     report = Msg(" `blitz report` 会画出损失曲线和分错的数字。", " `blitz report` draws the loss curve and the misclassified digits.") \
         if not exercise.has_module else Msg("", "")
-    if status.state == "not_started":
-        return Msg(f"打开 {where.zh}，把每个 `raise NotImplementedError(...)` 换成你的代码，再运行 `blitz check {exercise.id}`"
-                   f"（或者用 `blitz watch`，保存就会重新检查）。卡住了？{hint.zh}。",
-                   f"Open {where.en}, replace each `raise NotImplementedError(...)` with your code, then run "
-                   f"`blitz check {exercise.id}` again (or `blitz watch`, which re-checks on every save). Stuck? {hint.en}.")
-    return Msg(f"从上面第一个 {FAIL_MARK} 改起（{where.zh}），然后再运行 `blitz check {exercise.id}`。卡住了？{hint.zh}。",
-               f"Fix the first {FAIL_MARK} above ({where.en}), then run `blitz check {exercise.id}` again. Stuck? {hint.en}.") + report
+    return Msg(f"从上面第一个 {FAIL_MARK} 改起（{where.zh}）{again.zh}。卡住了？{hint.zh}。",
+               f"Fix the first {FAIL_MARK} above ({where.en}){again.en}. Stuck? {hint.en}.") + report

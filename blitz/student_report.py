@@ -35,7 +35,7 @@ from blitz import registry
 from blitz.i18n import Msg
 from blitz.progress import ProgressBar
 from blitz.student_course import FAIL_MARK, OK_MARK, label, out, shown_path
-from blitz.submission import StudentError, StudentModules, student_frames
+from blitz.submission import StudentError, StudentModules
 
 DEFAULT_OUT = registry.ROOT / ".blitz" / "report"
 BATCH_SIZE = 50
@@ -71,9 +71,7 @@ def run_student(mods: StudentModules, exercise_id: str, func, *args, **kwargs):
         if isinstance(exc, KeyboardInterrupt):
             raise
         blamed = _blamed(exc, mods.files, exercise_id)
-        error = StudentError(type(exc).__name__, str(exc)[:2000], student_frames(exc, mods.files),
-                             getattr(exc, "__blitz_call__", ""))
-        raise ReportFailure(blamed, error) from None
+        raise ReportFailure(blamed, StudentError.from_exception(exc, mods.files)) from None
 
 
 def student_function(mods: StudentModules, exercise_id: str, name: str):

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from blitz import wire
-from blitz.i18n import Msg
 
 
 class StudentError(Exception):
@@ -40,6 +39,15 @@ class StudentError(Exception):
             "call": self.call,
             "kind": self.kind,
         }
+
+    @classmethod
+    def from_exception(cls, exc: BaseException, student_files: set[str], call: str | None = None,
+                       kind: str = "raised") -> "StudentError":
+        """What the student's exception says, with only their frames; the call the kit labelled it with
+        (``__blitz_call__``) unless one is given."""
+        if call is None:
+            call = getattr(exc, "__blitz_call__", "")
+        return cls(type(exc).__name__, _error_message(exc), student_frames(exc, student_files), call, kind)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "StudentError":
@@ -108,9 +116,7 @@ class StudentModules:
         except BaseException as exc:  # noqa: BLE001 - SystemExit at import counts as the student's error too
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            raise StudentError(
-                type(exc).__name__, _error_message(exc), student_frames(exc, self.files), f"import {path.name}", "import"
-            ) from None
+            raise StudentError.from_exception(exc, self.files, f"import {path.name}", "import") from None
         return module
 
 
@@ -123,12 +129,7 @@ def run_probe(probe: Callable, modules: StudentModules, args: tuple, kwargs: dic
     except BaseException as exc:  # noqa: BLE001 - student code may raise anything, SystemExit included
         if isinstance(exc, KeyboardInterrupt):
             raise
-        where = student_frames(exc, modules.files)
-        call = getattr(exc, "__blitz_call__", "")
-        return {
-            "ok": False,
-            "error": StudentError(type(exc).__name__, _error_message(exc), where, call).as_dict(),
-        }
+        return {"ok": False, "error": StudentError.from_exception(exc, modules.files).as_dict()}
     return {"ok": True, "value": wire.lower(value)}
 
 

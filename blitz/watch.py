@@ -24,13 +24,16 @@ from blitz import registry
 from blitz.i18n import Msg, current_lang
 from blitz.progress import bar
 from blitz.student_course import (
+    ALL_DONE,
     OK_MARK,
     STATE_LABELS,
     STATE_MARKS,
     TODO_MARK,
     Course,
     Status,
+    course_totals,
     exercise_heading,
+    hint_heading,
     label,
     next_exercise,
     next_step,
@@ -147,15 +150,13 @@ class Watcher:
     def screen(self) -> str:
         lang = current_lang()
         width = shutil.get_terminal_size((100, 30)).columns
-        required = [s for s in self.statuses if not s.exercise.optional]
-        done = sum(s.done for s in required)
-        points = sum(s.score for s in self.statuses)
+        done, required, points = course_totals(self.statuses)
         lines = [
             label(Msg(f"blitz watch — 练习文件夹 {shown_path(self.folder)}", f"blitz watch — exercises in {shown_path(self.folder)}"), lang),
             label(Msg("课程进度", "Progress"), lang)
-            + f" [{bar(done / max(len(required), 1), 28)}] "
-            + label(Msg(f"{done}/{len(required)} 个练习 · {points:.4g}/{registry.TOTAL_POINTS} 分",
-                        f"{done}/{len(required)} exercises · {points:.4g}/{registry.TOTAL_POINTS} points"), lang),
+            + f" [{bar(done / max(required, 1), 28)}] "
+            + label(Msg(f"{done}/{required} 个练习 · {points:.4g}/{registry.TOTAL_POINTS} 分",
+                        f"{done}/{required} exercises · {points:.4g}/{registry.TOTAL_POINTS} points"), lang),
             " ".join(f"{STATE_MARKS.get(s.state, TODO_MARK)}{s.exercise.id}" for s in self.statuses),
             "",
         ]
@@ -163,8 +164,7 @@ class Watcher:
             lines += [say(self.event, lang), ""]
         status = self.current_status
         if status is None:
-            lines.append(say(Msg("全部完成！按 q 退出，然后运行 `blitz report` 看看你的模型学到了什么。",
-                                 "Everything is done! Press q to quit, then run `blitz report` to see what your model learned."), lang))
+            lines.append(say(ALL_DONE + Msg("按 q 退出。", " Press q to quit."), lang))
         else:
             lines.append(f"▶ {exercise_heading(status.exercise, lang)}  [{label(STATE_LABELS[status.state], lang)}]")
             if status.results:
@@ -173,8 +173,7 @@ class Watcher:
             lines += ["", say(next_step(status, self.statuses, self.folder, self.course.state, watching=True), lang)]
             shown = self.course.state.hints_shown(status.exercise.id)
             for number, hint in enumerate(status.exercise.hints[:shown], 1):
-                lines += ["", label(Msg(f"提示 {number}/{len(status.exercise.hints)}", f"Hint {number} of {len(status.exercise.hints)}"), lang) + ":",
-                          say(hint, lang)]
+                lines += ["", hint_heading(number, len(status.exercise.hints), lang), say(hint, lang)]
         if self.printed.strip():
             tail = self.printed.rstrip().splitlines()[-PRINTED_LINES:]
             lines += ["", label(Msg("你的代码打印了：", "Your code printed:"), lang)] + ["  | " + t for t in tail]

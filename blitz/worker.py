@@ -14,26 +14,33 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import struct
 import sys
+import time
 
 HEADER = struct.Struct(">Q")
 
 
-def read_frame(fd: int) -> bytes | None:
-    header = _read_exact(fd, HEADER.size)
-    if header is None:
-        return None
-    (length,) = HEADER.unpack(header)
-    return _read_exact(fd, length)
+def read_frame(fd: int, deadline: float | None = None, max_length: int | None = None) -> bytes:
+    """One length-prefixed frame. EOFError: the writer has gone; TimeoutError: `deadline` (a
+    ``time.monotonic()`` value) passed first; ValueError: the frame is longer than `max_length`."""
+    (length,) = HEADER.unpack(_read_exact(fd, HEADER.size, deadline))
+    if max_length is not None and length > max_length:
+        raise ValueError(f"frame too large ({length} bytes)")
+    return _read_exact(fd, length, deadline)
 
 
-def _read_exact(fd: int, n: int) -> bytes | None:
+def _read_exact(fd: int, n: int, deadline: float | None = None) -> bytes:
     chunks, remaining = [], n
     while remaining:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError
         chunk = os.read(fd, min(remaining, 1 << 20))
         if not chunk:
-            return None
+            raise EOFError
         chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)
@@ -59,8 +66,9 @@ def serve(request_fd: int, response_fd: int, folder: str, threads: int) -> None:
     modules = StudentModules(folder)
     write_frame(response_fd, wire.dumps({"ok": True, "value": "ready"}))
     while True:
-        frame = read_frame(request_fd)
-        if frame is None:
+        try:
+            frame = read_frame(request_fd)
+        except EOFError:  # the parent hung up
             return
         name, args, kwargs = pickle.loads(frame)
         probe = getattr(probes, name, None)

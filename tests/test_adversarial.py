@@ -2,7 +2,7 @@
 
 Each adversary is the reference solutions with one file changed (tests/adversarial/<name>/, see
 its README). The submissions of a group are graded in ONE batch, next to an untouched copy of the
-reference, by `python -m blitz grade` in a subprocess (2 workers), with a secret in the grader's
+reference, by `blitz grade` in a subprocess (2 workers), with a secret in the grader's
 environment. Then, per adversary: the exact score of every graded exercise and the words of the
 message its student reads; per batch: the reference keeps full marks, every report is complete,
 no process survives, the secret is nowhere, nothing was written outside the sandboxes, the kit,
@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -31,6 +30,8 @@ from pathlib import Path
 
 import pytest
 
+import kit
+import mutants
 from blitz import mnist, registry
 from blitz.checks.pipeline import BAR
 from blitz.sandbox import Sandbox, SandboxPolicy, isolation_available
@@ -112,19 +113,6 @@ def tree_hash(root: Path, skip=(".venv", "__pycache__", ".pytest_cache")) -> dic
     return out
 
 
-def marked_processes() -> list[str]:
-    found = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    if MARKER.encode() in f.read():
-                        found.append(pid)
-            except OSError:
-                pass
-    return found
-
-
 VANDALISED = ("blitz/registry.py", "blitz/checks/autograd.py", "pyproject.toml",
               *(f"solutions/{e.id}.py" for e in registry.MODULE_EXERCISES))
 
@@ -167,9 +155,7 @@ def fill(text: str, world: World, subs: Path, out: Path) -> str:
 
 
 def build(folder: Path, adversary: Adversary | None, world: World, subs: Path, out: Path) -> None:
-    folder.mkdir(parents=True)
-    for exercise in registry.MODULE_EXERCISES:
-        shutil.copyfile(exercise.solution_path, folder / f"{exercise.id}.py")
+    mutants.build(folder)
     if adversary is None:
         return
     for path in sorted((HERE / adversary.name).glob("*.py")):
@@ -192,10 +178,9 @@ def grade(world: World, group: str) -> Batch:
     for adversary in members:
         build(subs / adversary.name, adversary, world, subs, out)
     before = tree_hash(subs)
-    env = {**os.environ, "BLITZ_ADVERSARY_SECRET": SECRET, "BLITZ_LANG": "both", "BLITZ_DATA": str(mnist.data_root())}
-    cmd = [sys.executable, "-m", "blitz", "grade", str(subs), "--out", str(out), "--workers", "2",
-           "--exercises", ",".join(exercises), "--no-progress", *extra]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1500, cwd=world.root)
+    proc = kit.blitz("grade", str(subs), "--out", str(out), "--workers", "2", "--exercises", ",".join(exercises),
+                     "--no-progress", *extra, lang="both", data=str(mnist.data_root()),
+                     env={"BLITZ_ADVERSARY_SECRET": SECRET}, cwd=world.root, timeout=1500)
     batch = Batch(group, subs, out, proc.returncode, proc.stdout, proc.stderr, subs_before=before,
                   subs_after=tree_hash(subs), members=members)
     for folder in sorted(out.iterdir()):
@@ -331,9 +316,9 @@ def test_every_submission_and_the_kit_intact(group, graded, world):
 def test_no_process_survives(group, graded):
     graded(group)
     deadline = time.monotonic() + 10
-    while marked_processes() and time.monotonic() < deadline:
+    while kit.marked_processes(MARKER) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert marked_processes() == []
+    assert list(kit.marked_processes(MARKER)) == []
 
 
 @pytest.mark.slow

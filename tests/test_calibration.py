@@ -14,19 +14,12 @@ from blitz import mnist, registry
 from blitz.autograde import run_as_test
 from blitz.checks import Context, get_check, pipeline, run_check
 from blitz.submission import LocalSubmission
+from mutants import Recording
 
 pytestmark = pytest.mark.slow
+# benchmarks/calibrate_bar.py's MARGIN, which chose the bar; benchmarks/ is not importable from here
+# (no package, not on sys.path, and the script edits sys.path when imported), so it is repeated.
 MARGIN = 0.02
-
-
-class Recording(LocalSubmission):
-    """A local submission that keeps what the last probe returned, so a test can measure it too."""
-
-    last = None
-
-    def probe(self, name, *args, **kwargs):
-        self.last = super().probe(name, *args, **kwargs)
-        return self.last
 
 
 def measured_accuracy(sub: Recording) -> float:
@@ -63,12 +56,12 @@ def test_missing_mnist_fails_and_says_how_to_get_it(key, tmp_path):
     check = get_check(key)
     sub = LocalSubmission(registry.ROOT / "solutions")
     ctx = Context(data_root=str(tmp_path))
-    with pytest.raises(mnist.MnistMissing) as raised:
-        run_check(check, sub, ctx)
+    result = run_check(check, sub, ctx)
+    assert not result.passed and result.score == 0 and result.status == "no_data"
     for lang in ("zh", "en"):
-        text = raised.value.msg.render(lang)
+        text = result.message.render(lang)
         assert "blitz download" in text and mnist.ENV_VAR in text and str(tmp_path) in text, text
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in raised.value.msg.render("zh"))
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in result.message.render("zh"))
     # Through the pytest autograder: a failure carrying that message, not a skip and not a traceback.
     with pytest.raises(pytest.fail.Exception) as failed:
         run_as_test(check, sub, ctx)

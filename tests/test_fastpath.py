@@ -5,6 +5,8 @@ Speed itself is measured by benchmarks/bench_accuracy.py, never asserted here.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 from torchvision import datasets, transforms
@@ -14,6 +16,7 @@ import pytest
 from blitz import fastpath, mnist, registry
 from blitz.checks import Context, get_check, pipeline, run_check
 from blitz.submission import LocalSubmission
+from mutants import Recording
 
 COURSE_TRANSFORM = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
 
@@ -72,6 +75,19 @@ def test_a_random_transform_is_left_alone(root):
     assert fastpath.materialize(source) is source
 
 
+def test_a_random_transform_is_found_before_a_full_pass(root):
+    calls = []
+    rotate = transforms.Compose([transforms.RandomRotation(20), transforms.ToTensor()])
+
+    def counted(image):
+        calls.append(1)
+        return rotate(image)
+
+    source = mnist_set(root, True, counted)
+    assert fastpath.materialize(source) is source
+    assert len(calls) <= 32, f"{len(calls)} items read to find out that two reads differ"
+
+
 @pytest.mark.parametrize("transform", [None, transforms.Compose([transforms.ToTensor(), transforms.Lambda(lambda x: x[0, 0, 0].item())])],
                          ids=["pil_images", "not_tensors"])
 def test_items_that_are_not_tensors_are_left_alone(root, transform):
@@ -109,7 +125,7 @@ def test_the_students_loader_yields_the_same_batches_in_the_same_order(root):
     for dataset in (source, made):
         torch.manual_seed(7)
         batches.append(list(torch.utils.data.DataLoader(dataset, batch_size=50, shuffle=True)))
-    assert len(batches[0]) == len(batches[1]) == 100
+    assert len(batches[0]) == len(batches[1]) == math.ceil(len(source) / 50)
     for (x0, y0), (x1, y1) in zip(*batches):
         assert torch.equal(x0, x1) and torch.equal(y0, y1)
 
@@ -283,32 +299,34 @@ def test_other_raw_files_get_another_cache_file(root, tmp_path, monkeypatch):
 # The pipeline check: the same code gets the same score twice, and the fast paths train the same thing
 
 
-class Recording(LocalSubmission):
-    last = None
+def checked_once(seed: int) -> dict:
+    """One epoch of the reference through the capstone check, every fast path on: what its probe returned
+    (the check calls it as ``probe("pipeline", root, 1, seed, 50, "cpu")``)."""
+    sub = Recording(registry.ROOT / "solutions")
+    result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(seed=seed, epochs=1))
+    assert result.status in ("passed", "failed"), result.message.render("en")
+    return sub.last
 
-    def probe(self, name, *args, **kwargs):
-        self.last = super().probe(name, *args, **kwargs)
-        return self.last
+
+@pytest.fixture(scope="module")
+def seed_0_run() -> dict:
+    """Trained once, read by both tests below."""
+    return checked_once(0)
 
 
 @pytest.mark.slow
-def test_same_seed_same_predictions_twice():
-    runs = []
-    for _ in range(2):
-        sub = Recording(registry.ROOT / "solutions")
-        result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(seed=1, epochs=1))
-        assert result.status in ("passed", "failed"), result.message.render("en")
-        runs.append(sub.last)
+def test_same_seed_same_predictions_twice(seed_0_run):
+    runs = [seed_0_run, checked_once(0)]
     assert runs[0]["fastpath"]["train_data"] == "batched" and runs[0]["fastpath"]["layout"] == "channels_last"
     assert torch.equal(runs[0]["predictions"], runs[1]["predictions"])
     assert runs[0]["losses"] == runs[1]["losses"]
 
 
 @pytest.mark.slow
-def test_fast_paths_train_what_the_plain_pipeline_trains(root):
+def test_fast_paths_train_what_the_plain_pipeline_trains(root, seed_0_run):
     """Same random start, same batches: only rounding differs (another memory layout)."""
     sub = LocalSubmission(registry.ROOT / "solutions")
-    fast = sub.probe("pipeline", root, 1, 0, 50, "cpu")
+    fast = seed_0_run
     plain = sub.probe("pipeline", root, 1, 0, 50, "cpu", materialize=False, channels_last=False, eval_batch=50)
     assert plain["fastpath"]["train_data"] == "as given" and plain["fastpath"]["layout"] == "default"
     agree = (fast["predictions"] == plain["predictions"]).float().mean().item()

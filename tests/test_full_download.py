@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import torch
@@ -21,22 +18,14 @@ from torchvision import datasets, transforms
 
 import pytest
 
+import kit
 from blitz import fastpath, mnist
 from blitz.checks import Context, get_check, run_check
 from blitz.submission import LocalSubmission
-from mutants import Mutant, build
+from mutants import Mutant, Recording, build
 
 COURSE_TRANSFORM = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
 EXTRA = 1_000
-
-
-def write_idx_images(path: Path, images: torch.Tensor) -> None:
-    n, rows, cols = images.shape
-    path.write_bytes(struct.pack(">IIII", 2051, n, rows, cols) + images.to(torch.uint8).numpy().tobytes())
-
-
-def write_idx_labels(path: Path, labels: torch.Tensor) -> None:
-    path.write_bytes(struct.pack(">II", 2049, len(labels)) + labels.to(torch.uint8).numpy().tobytes())
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +42,8 @@ def full_root(tmp_path_factory, copy_root) -> Path:
     train_images, train_labels = mnist.load_tensors(copy_root, train=True)
     test_images, test_labels = mnist.load_tensors(copy_root, train=False)
     order = torch.randperm(len(train_labels), generator=torch.Generator().manual_seed(1))
-    write_idx_images(raw / "train-images-idx3-ubyte", torch.cat([train_images[order], test_images[:EXTRA]]))
-    write_idx_labels(raw / "train-labels-idx1-ubyte", torch.cat([train_labels[order], test_labels[:EXTRA]]))
+    mnist.write_idx(raw / "train-images-idx3-ubyte", torch.cat([train_images[order], test_images[:EXTRA]]))
+    mnist.write_idx(raw / "train-labels-idx1-ubyte", torch.cat([train_labels[order], test_labels[:EXTRA]]))
     for name in mnist.RAW_FILES[False]:
         shutil.copy(copy_root / "MNIST" / "raw" / name, raw / name)
     return root
@@ -98,20 +87,12 @@ def test_the_subset_is_read_at_once_bit_for_bit(full_root):
 
 
 def test_the_capstone_passes_on_a_full_download_training_on_5000_images(full_root, tmp_path):
-    sub = LocalSubmission(build(tmp_path / "sub"))
-    returned = {}
-    probe = sub.probe
-
-    def recording(name, *args, **kwargs):
-        returned[name] = probe(name, *args, **kwargs)
-        return returned[name]
-
-    sub.probe = recording
+    sub = Recording(build(tmp_path / "sub"))
     result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(device="cpu", seed=0, data_root=str(full_root)))
     assert result.passed, result.message.render("en")
-    assert returned["pipeline"]["loaded_train_size"] == 5_000 + EXTRA
-    assert returned["pipeline"]["train_size"] == 5_000
-    assert returned["pipeline"]["fastpath"]["train_data"] == "batched"
+    assert sub.returned["pipeline"]["loaded_train_size"] == 5_000 + EXTRA
+    assert sub.returned["pipeline"]["train_size"] == 5_000
+    assert sub.returned["pipeline"]["fastpath"]["train_data"] == "batched"
 
 
 def test_a_training_set_that_is_not_the_split_on_disk_gets_a_clear_message(full_root, tmp_path):
@@ -136,9 +117,8 @@ def test_blitz_grade_grades_the_capstone_on_a_full_download(full_root, tmp_path)
     """The instructor's path: a sandboxed worker sees the full split and trains on its subset."""
     submission = build(tmp_path / "alice")
     out = tmp_path / "grades"
-    run = subprocess.run([sys.executable, "-m", "blitz", "grade", str(submission), "--out", str(out), "--exercises",
-                          "pipeline", "--data", str(full_root), "--no-progress"],
-                         capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    run = kit.blitz("grade", str(submission), "--out", str(out), "--exercises", "pipeline", "--data", str(full_root),
+                    "--no-progress", cwd=tmp_path, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
     results = json.loads((out / "alice" / "results.json").read_text())
     record = results["extra_data"]["record"]

@@ -24,10 +24,12 @@ from pathlib import Path
 import pytest
 import torch
 
+import kit
+import mutants
 from blitz import mnist, registry
 from blitz.grading.discover import Target, discover
 from blitz.grading.progress import Progress
-from blitz.grading.runner import MNIST_TEST_LABELS, Options, fingerprint, private_mnist, read_idx_labels, sandbox_view
+from blitz.grading.runner import MNIST_TEST_LABELS, Options, fingerprint, private_mnist, sandbox_view
 from blitz.sandbox import Sandbox, SandboxPolicy, isolation_available
 
 ISO = isolation_available()
@@ -36,25 +38,12 @@ needs_mounts = pytest.mark.skipif(not (ISO["mountns"] and ISO["keep"] and ISO["r
 
 
 def blitz(*args: str, cwd: Path, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "blitz", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, "BLITZ_LANG": "both", **(env or {})}, timeout=timeout)
+    """The instructor's `blitz grade ...`, messages in both languages."""
+    return kit.blitz(*args, lang="both", env=env, cwd=cwd, timeout=timeout)
 
 
-def reference_copy(folder: Path, only: tuple[str, ...] | None = None) -> Path:
-    folder.mkdir(parents=True)
-    for e in registry.MODULE_EXERCISES:
-        if only is None or e.id in only:
-            shutil.copyfile(e.solution_path, folder / f"{e.id}.py")
-    return folder
-
-
-def broken_count(folder: Path) -> None:
-    """model.count_parameters counts frozen parameters too: one check of four fails (3 of 15 points)."""
-    path = folder / "model.py"
-    text = path.read_text(encoding="utf-8")
-    old = "return sum(p.numel() for p in model.parameters() if p.requires_grad)"
-    assert text.count(old) == 1
-    path.write_text(text.replace(old, "return sum(p.numel() for p in model.parameters())"), encoding="utf-8")
+# model.count_parameters counts frozen parameters too: one check of four fails (3 of 15 points).
+COUNT_FROZEN = mutants.by_name("count_frozen_parameters")
 
 
 # ---------------------------------------------------------------------------------------------- one class
@@ -65,8 +54,8 @@ def klass(tmp_path_factory):
     """A class folder: alice (reference), bob (one bug), carol (empty folder); plus a path that is not there."""
     root = tmp_path_factory.mktemp("grading")
     subs = root / "class"
-    reference_copy(subs / "alice")
-    broken_count(reference_copy(subs / "bob", only=("model", "tensors")))
+    mutants.build(subs / "alice")
+    mutants.build(subs / "bob", COUNT_FROZEN, only=("model", "tensors"))
     (subs / "carol").mkdir()
     (subs / "__pycache__").mkdir()  # not a student
     out = root / "out"
@@ -171,12 +160,12 @@ def test_resume_skips_unchanged_and_regrades_changed(klass):
 @pytest.mark.slow
 def test_stopped_batch_keeps_finished_results_and_resumes(tmp_path):
     for name in ("a", "b", "c"):
-        reference_copy(tmp_path / "class" / name, only=("model",))
+        mutants.build(tmp_path / "class" / name, only=("model",))
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "blitz", "grade", str(tmp_path / "class"), "--out", str(out), "--exercises", "model",
-           "--workers", "1", "--no-progress"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-                            env={**os.environ, "BLITZ_LANG": "en"})
+    cmd = kit.command() + ["grade", str(tmp_path / "class"), "--out", str(out), "--exercises", "model",
+                           "--workers", "1", "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", cwd=tmp_path,
+                            env=kit.environment("en"))
     deadline = time.monotonic() + 120
     while not (out / "a" / "results.json").exists():
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
@@ -222,9 +211,9 @@ def test_help_says_how_a_class_folder_is_detected():
 
 
 def test_discover(tmp_path):
-    reference_copy(tmp_path / "one" / "x", only=("tensors",))
+    mutants.build(tmp_path / "one" / "x", only=("tensors",))
     (tmp_path / "one" / "y").mkdir()
-    reference_copy(tmp_path / "two" / "x", only=("model",))
+    mutants.build(tmp_path / "two" / "x", only=("model",))
     (tmp_path / "file.py").write_text("")
     targets = discover([str(tmp_path / "one"), str(tmp_path / "two" / "x"), str(tmp_path / "file.py"),
                         str(tmp_path / "none")])
@@ -237,7 +226,7 @@ def test_discover(tmp_path):
 
 @pytest.mark.slow
 def test_missing_mnist_fails_only_the_checks_that_need_it(tmp_path):
-    reference_copy(tmp_path / "class" / "alice", only=("data",))
+    mutants.build(tmp_path / "class" / "alice", only=("data",))
     run = blitz("grade", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--exercises", "data",
                 "--data", str(tmp_path / "nodata"), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
@@ -250,6 +239,7 @@ def test_missing_mnist_fails_only_the_checks_that_need_it(tmp_path):
 
 def test_private_mnist_shuffles_the_test_labels_only(tmp_path):
     from torchvision import datasets
+    from torchvision.datasets.mnist import read_label_file
 
     real = mnist.require()  # no MNIST: a failure that says how to get it, never a skip
     shuffled = private_mnist(real, tmp_path / "data")
@@ -261,16 +251,16 @@ def test_private_mnist_shuffles_the_test_labels_only(tmp_path):
     assert torch.equal(seen.data, datasets.MNIST(str(real), train=False).data)
     train = datasets.MNIST(str(tmp_path / "data"), train=True)
     assert torch.equal(train.targets, datasets.MNIST(str(real), train=True).targets)
-    assert len(read_idx_labels(tmp_path / "data" / "MNIST" / "raw" / MNIST_TEST_LABELS)) == len(truth)
+    assert len(read_label_file(str(tmp_path / "data" / "MNIST" / "raw" / MNIST_TEST_LABELS))) == len(truth)
 
 
 def test_fingerprint_follows_files_and_options(tmp_path):
-    folder = reference_copy(tmp_path / "s", only=("tensors",))
+    folder = mutants.build(tmp_path / "s", only=("tensors",))
     target, options = Target("s", str(folder)), Options(exercises=("tensors",))
     first = fingerprint(target, options)
     assert fingerprint(target, options) == first
     assert fingerprint(target, Options(exercises=("tensors",), seed=1)) != first
-    assert fingerprint(target, Options(exercises=("tensors",), lang="en", threads=4)) == first  # not decisive
+    assert fingerprint(target, Options(exercises=("tensors",), threads=4)) == first  # not decisive
     (folder / "tensors.py").write_text((folder / "tensors.py").read_text() + "\n# edited\n")
     assert fingerprint(target, options) != first
 
@@ -342,16 +332,8 @@ def test_kill_reaches_an_escaped_grandchild(tmp_path):
         time.sleep(0.1)
     box.kill()
     time.sleep(0.5)
-    alive = [p for p in os.listdir("/proc") if p.isdigit() and marker.encode() in _cmdline(p)]
+    alive = list(kit.marked_processes(marker))
     assert alive == []
-
-
-def _cmdline(pid: str) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
 
 
 def test_sandbox_dies_with_the_process_that_started_it(tmp_path):
@@ -370,8 +352,7 @@ def test_sandbox_dies_with_the_process_that_started_it(tmp_path):
         deadline = time.monotonic() + 30
 
         def sandboxed_python() -> bool:  # the worker itself, not the starter or the sandbox's shell
-            lines = [_cmdline(p) for p in os.listdir("/proc") if p.isdigit()]
-            return any(marker.encode() in c and b"Sandbox" not in c and b"bash" not in c for c in lines)
+            return any(b"Sandbox" not in c and b"bash" not in c for c in kit.marked_processes(marker).values())
 
         while not sandboxed_python():
             assert time.monotonic() < deadline, "the sandboxed process never started"
@@ -379,8 +360,7 @@ def test_sandbox_dies_with_the_process_that_started_it(tmp_path):
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
         deadline = time.monotonic() + 10
-        while any(marker.encode() in _cmdline(p) for p in os.listdir("/proc") if p.isdigit()):
-            left = [(p, _cmdline(p)[:200]) for p in os.listdir("/proc") if p.isdigit() and marker.encode() in _cmdline(p)]
+        while left := [(p, c[:200]) for p, c in kit.marked_processes(marker).items()]:
             assert time.monotonic() < deadline, f"the sandbox outlived the process that started it: {left}"
             time.sleep(0.1)
     finally:
@@ -442,8 +422,8 @@ def dask_cluster(tmp_path):
 @pytest.mark.slow
 def test_grading_on_a_dask_cluster_matches_local(tmp_path, dask_cluster):
     subs = tmp_path / "class"
-    reference_copy(subs / "alice", only=("model",))
-    broken_count(reference_copy(subs / "bob", only=("model",)))
+    mutants.build(subs / "alice", only=("model",))
+    mutants.build(subs / "bob", COUNT_FROZEN, only=("model",))
     run = blitz("grade", str(subs), "--out", str(tmp_path / "out"), "--exercises", "model", "--dask", dask_cluster,
                 cwd=tmp_path, env={"DASK_TEMPORARY_DIRECTORY": str(tmp_path / "dask-tmp")})
     assert run.returncode == 0, run.stderr + (tmp_path / "dask.log").read_text()[-3000:]
@@ -456,7 +436,7 @@ def test_grading_on_a_dask_cluster_matches_local(tmp_path, dask_cluster):
 
 def test_dask_scheduler_unreachable_is_a_clear_error(tmp_path):
     pytest.importorskip("distributed")
-    reference_copy(tmp_path / "class" / "alice", only=("model",))
+    mutants.build(tmp_path / "class" / "alice", only=("model",))
     run = blitz("grade", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--exercises", "model",
                 "--dask", f"tcp://127.0.0.1:{free_port()}", cwd=tmp_path, timeout=180)
     assert run.returncode == 1 and "Cannot reach the Dask scheduler" in run.stderr
@@ -468,8 +448,8 @@ def test_dask_scheduler_unreachable_is_a_clear_error(tmp_path):
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_grading_gives_the_same_scores(tmp_path):
-    reference_copy(tmp_path / "class" / "alice")
-    broken_count(reference_copy(tmp_path / "class" / "bob"))
+    mutants.build(tmp_path / "class" / "alice")
+    mutants.build(tmp_path / "class" / "bob", COUNT_FROZEN)
     exercises = "tensors,model,train,evaluate"
     cpu = blitz("grade", str(tmp_path / "class"), "--out", str(tmp_path / "cpu"), "--exercises", exercises, cwd=tmp_path)
     gpu = blitz("grade", str(tmp_path / "class"), "--out", str(tmp_path / "gpu"), "--exercises", exercises,

@@ -16,7 +16,6 @@ submitted/<student>/tensors/ (what `nbgrader collect` does). Six students, one a
 from __future__ import annotations
 
 import csv
-import os
 import re
 import sqlite3
 import subprocess
@@ -27,6 +26,7 @@ import nbformat
 import pytest
 
 from blitz.checks import Context, checks_for, run_check
+from blitz.nbcourse import nbgrader_env
 from blitz.submission import LocalSubmission
 
 BIN = Path(sys.executable).parent
@@ -40,20 +40,17 @@ pytestmark = pytest.mark.skipif(not (BIN / "nbgrader").exists(), reason="nbgrade
 
 
 def sh(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ.get("PATH", ""))
-    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-
-
-def solution_code(source_nb, grade_id: str) -> str:
-    """The reference code of an answer cell, without nbgrader's markers: what a good student writes."""
-    for cell in source_nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return "\n".join(line for line in cell.source.splitlines() if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
-    raise KeyError(grade_id)
+    return subprocess.run(argv, cwd=cwd, env=nbgrader_env(), capture_output=True, text=True, timeout=600)
 
 
 def cell(nb, grade_id: str):
     return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def solution_code(source_nb, grade_id: str) -> str:
+    """The reference code of an answer cell, without nbgrader's markers: what a good student writes."""
+    return "\n".join(line for line in cell(source_nb, grade_id).source.splitlines()
+                     if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
 
 
 def student_notebooks(release: Path, source: Path) -> dict[str, nbformat.NotebookNode]:

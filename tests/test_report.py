@@ -7,30 +7,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from blitz import mnist, registry
-from blitz.generate import stub_source
+import mutants
+from blitz import mnist
 from blitz.report_png import png_metadata
-
-ROOT = registry.ROOT
-BLITZ = Path(sys.executable).with_name("blitz")
-
-
-def blitz(*args: str, lang: str = "en", data: str | None = None) -> subprocess.CompletedProcess:
-    command = [str(BLITZ)] if BLITZ.exists() else [sys.executable, "-m", "blitz"]
-    env = dict(os.environ, BLITZ_LANG=lang, PYTHONIOENCODING="utf-8")
-    if data is not None:
-        env["BLITZ_DATA"] = data
-    return subprocess.run(command + list(args), capture_output=True, text=True, encoding="utf-8", env=env,
-                          timeout=900, cwd=ROOT)
+from kit import blitz
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +36,11 @@ def test_split():
 
 @pytest.fixture(scope="module")
 def train_size():
+    """The images `blitz report` trains on: the capstone's subset of the training split on disk."""
     from torchvision import datasets
 
-    return len(datasets.MNIST(str(mnist.require()), train=True))
+    root = mnist.require()
+    return len(mnist.training_subset(datasets.MNIST(str(root), train=True), root))
 
 
 def test_report_prints_accuracy_and_where_the_pictures_are(run):
@@ -122,18 +109,12 @@ def test_grid_tiles_hold_the_misclassified_digits(run, test_split):
             assert np.array_equal(box[:, :, channel], enlarged), f"tile {tile} is not test digit {index}"
 
 
-def _broken_copy(tmp_path: Path, exercise_id: str, old: str, new: str) -> Path:
-    for exercise in registry.MODULE_EXERCISES:
-        source = exercise.solution_path.read_text(encoding="utf-8")
-        if exercise.id == exercise_id:
-            assert old in source
-            source = source.replace(old, new)
-        (tmp_path / f"{exercise.id}.py").write_text(source, encoding="utf-8")
-    return tmp_path
+LINEAR_TOO_SMALL = mutants.Mutant("linear_too_small", "model", "nn.Linear(32 * 7 * 7, 10)", "nn.Linear(32 * 7, 10)",
+                                   frozenset(), "the output layer's in_features do not match the flattened features")
 
 
 def test_a_shape_bug_in_the_model_names_the_model_exercise(tmp_path):
-    folder = _broken_copy(tmp_path, "model", "nn.Linear(32 * 7 * 7, 10)", "nn.Linear(32 * 7, 10)")
+    folder = mutants.build(tmp_path, LINEAR_TOO_SMALL)
     result = blitz("report", "--submission", str(folder), "--out", str(tmp_path / "out"), "--epochs", "1")
     assert result.returncode == 1
     # Raised inside train.fit, but written in model.py: model is the one to fix.
@@ -146,9 +127,7 @@ def test_a_shape_bug_in_the_model_names_the_model_exercise(tmp_path):
 
 
 def test_stubs_name_the_first_exercise_to_write_in_chinese(tmp_path):
-    for exercise in registry.MODULE_EXERCISES:
-        (tmp_path / f"{exercise.id}.py").write_text(stub_source(exercise), encoding="utf-8")
-    result = blitz("report", "--submission", str(tmp_path), "--out", str(tmp_path / "out"), lang="zh")
+    result = blitz("report", "--submission", str(mutants.stubs(tmp_path)), "--out", str(tmp_path / "out"), lang="zh")
     assert result.returncode == 1
     assert "要修改的是练习 data（data.py）" in result.stderr
     assert "还没有实现（NotImplementedError）" in result.stderr

@@ -8,51 +8,23 @@ exercises/ and its state file are never touched. The data is wherever the kit lo
 from __future__ import annotations
 
 import gzip
-import hashlib
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from blitz import mnist, registry
+import mutants
+from blitz import doctor, mnist, registry
 from blitz.checks import Context, checks_for, run_check
 from blitz.generate import stub_source
 from blitz.submission import LocalSubmission
-
-ROOT = registry.ROOT
-BLITZ = Path(sys.executable).with_name("blitz")
-OFFICIAL_TRAIN_GZ_MD5 = {"train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873"}
-
-
-def blitz(*args: str, lang: str = "en", data: str | None = None, stdin: str = "", extra_env: dict | None = None,
-          timeout: float = 300) -> subprocess.CompletedProcess:
-    command = [str(BLITZ)] if BLITZ.exists() else [sys.executable, "-m", "blitz"]
-    env = dict(os.environ, BLITZ_LANG=lang, PYTHONIOENCODING="utf-8")
-    env.pop("LC_ALL", None)
-    if data is not None:
-        env["BLITZ_DATA"] = data
-    env.update(extra_env or {})
-    return subprocess.run(command + list(args), capture_output=True, text=True, encoding="utf-8", env=env,
-                          input=stdin, timeout=timeout, cwd=ROOT)
-
-
-def stubs_folder(tmp: Path) -> Path:
-    """A fresh student folder: the generated stubs, as a student gets them."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    for exercise in registry.MODULE_EXERCISES:
-        (tmp / f"{exercise.id}.py").write_text(stub_source(exercise), encoding="utf-8")
-    return tmp
-
+from kit import blitz
 
 def solve(folder: Path, exercise_id: str, replace: tuple[str, str] | None = None) -> Path:
     """Put the reference solution in the student's file, with one bug in it if `replace` is given."""
-    source = (ROOT / "solutions" / f"{exercise_id}.py").read_text(encoding="utf-8")
-    if replace:
-        assert replace[0] in source, f"the bug cannot be planted: {replace[0]!r} is not in solutions/{exercise_id}.py"
-        source = source.replace(replace[0], replace[1])
+    source = (mutants.SOLUTIONS / f"{exercise_id}.py").read_text(encoding="utf-8")
+    if replace:  # the bug is planted where the text occurs, which must be exactly once
+        source = mutants.patched(source, *replace, f"solutions/{exercise_id}.py")
     path = folder / f"{exercise_id}.py"
     path.write_text(source, encoding="utf-8")
     return path
@@ -60,7 +32,7 @@ def solve(folder: Path, exercise_id: str, replace: tuple[str, str] | None = None
 
 @pytest.fixture(scope="module")
 def tensors_done(tmp_path_factory) -> Path:
-    folder = stubs_folder(tmp_path_factory.mktemp("tensors_done"))
+    folder = mutants.stubs(tmp_path_factory.mktemp("tensors_done"))
     solve(folder, "tensors")
     return folder
 
@@ -92,7 +64,7 @@ def test_list_in_chinese(tensors_done):
 
 
 def test_list_shows_a_failing_exercise(tmp_path):
-    folder = stubs_folder(tmp_path)
+    folder = mutants.stubs(tmp_path)
     solve(folder, "evaluate", ("return logits.argmax(dim=1)", "return logits.argmin(dim=1)"))
     result = blitz("list", "--submission", str(folder))
     row = next(line for line in result.stdout.splitlines() if " evaluate " in line)
@@ -127,7 +99,7 @@ def test_check_without_id_runs_the_next_unfinished_exercise(tensors_done):
 
 
 def test_check_failure_says_what_was_called_returned_and_expected(tmp_path):
-    folder = stubs_folder(tmp_path)
+    folder = mutants.stubs(tmp_path)
     solve(folder, "tensors", ("return t @ t.T", "return t.T @ t"))
     result = blitz("check", "tensors", "--submission", str(folder))
     assert result.returncode == 1
@@ -140,7 +112,7 @@ def test_check_failure_says_what_was_called_returned_and_expected(tmp_path):
 
 
 def test_check_with_missing_dataset_is_a_clear_failure(tmp_path):
-    folder = stubs_folder(tmp_path)
+    folder = mutants.stubs(tmp_path)
     solve(folder, "data")
     for lang, words in (("en", "MNIST is not under /nonexistent"), ("zh", "在 /nonexistent 下找不到 MNIST")):
         result = blitz("check", "data", "--submission", str(folder), lang=lang, data="/nonexistent")
@@ -153,7 +125,7 @@ def test_check_with_missing_dataset_is_a_clear_failure(tmp_path):
 
 
 def test_hints_come_one_at_a_time_and_are_remembered(tmp_path):
-    folder = stubs_folder(tmp_path)
+    folder = mutants.stubs(tmp_path)
     hints = registry.get("tensors").hints
     for number, hint in enumerate(hints, 1):
         result = blitz("hint", "tensors", "--submission", str(folder))
@@ -184,7 +156,7 @@ def test_hint_without_id_is_for_the_next_unfinished_exercise(tensors_done, tmp_p
 
 
 def test_reset_asks_first_and_keeps_a_backup(tmp_path):
-    folder = stubs_folder(tmp_path)
+    folder = mutants.stubs(tmp_path)
     mine = solve(folder, "tensors")
     work = mine.read_text(encoding="utf-8")
 
@@ -205,7 +177,7 @@ def test_reset_asks_first_and_keeps_a_backup(tmp_path):
 
 
 def test_reset_with_yes_restores_a_deleted_file(tmp_path):
-    folder = stubs_folder(tmp_path)
+    folder = mutants.stubs(tmp_path)
     (folder / "model.py").unlink()
     listed = blitz("list", "--submission", str(folder))
     assert "✗ file missing" in next(line for line in listed.stdout.splitlines() if " model " in line)
@@ -217,10 +189,6 @@ def test_reset_with_yes_restores_a_deleted_file(tmp_path):
 # --- doctor -----------------------------------------------------------------------------------
 
 
-def _gz_md5(name: str) -> str:
-    return hashlib.md5((mnist.data_root() / "MNIST" / "raw" / f"{name}.gz").read_bytes()).hexdigest()
-
-
 def test_doctor_with_the_data_in_place():
     result = blitz("doctor")
     assert result.returncode == 0, result.stdout
@@ -230,7 +198,8 @@ def test_doctor_with_the_data_in_place():
                   "[ OK ] t10k-labels-idx1-ubyte (10,000): md5 ec29112dd5afa0611ce80d1b7f02629c (official)"):
         assert any(line.startswith(start) for line in lines), start
     train = next(line for line in lines if "train-images-idx3-ubyte" in line)
-    if _gz_md5("train-images-idx3-ubyte") == OFFICIAL_TRAIN_GZ_MD5["train-images-idx3-ubyte.gz"]:
+    gz = mnist.data_root() / "MNIST" / "raw" / "train-images-idx3-ubyte.gz"
+    if doctor._md5(gz.read_bytes()) == doctor.OFFICIAL_GZ_MD5["train-images-idx3-ubyte"]:
         assert train.startswith("[ OK ]") and "(official)" in train
     else:  # CI's class-balanced subset: a note, not an error
         assert train.startswith("[note]") and "unofficial subset" in train
@@ -273,7 +242,7 @@ def test_download_offline_gives_a_clear_message(tmp_path):
     closed = "http://127.0.0.1:9"
     env = {k: closed for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")}
     env.update(no_proxy="", NO_PROXY="")
-    result = blitz("download", data=str(tmp_path / "data"), extra_env=env)
+    result = blitz("download", data=str(tmp_path / "data"), env=env)
     assert result.returncode == 1
     assert "Could not download MNIST" in result.stderr and "Are you offline?" in result.stderr
     assert str(tmp_path / "data" / "MNIST" / "raw") in result.stderr

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import pexpect
 import pytest
 
+import kit
+import mutants
 from blitz import registry
-from blitz.generate import stub_source
 
 ROOT = registry.ROOT
 FOOTER = "Save a file to check again · h hint · r re-run · q quit"
@@ -21,18 +21,14 @@ WAIT = 120  # seconds for one screen: importing torch on a busy CI machine is sl
 
 
 def spawn_watch(folder: Path, lang: str = "en") -> pexpect.spawn:
-    blitz = Path(sys.executable).with_name("blitz")
-    command, args = (str(blitz), []) if blitz.exists() else (sys.executable, ["-m", "blitz"])
-    env = dict(os.environ, BLITZ_LANG=lang, PYTHONIOENCODING="utf-8")
-    return pexpect.spawn(command, args + ["watch", "--submission", str(folder), "--interval", "0.1"], env=env,
-                         encoding="utf-8", timeout=WAIT, dimensions=(60, 140), cwd=str(ROOT))
+    command, *args = kit.command()
+    return pexpect.spawn(command, args + ["watch", "--submission", str(folder), "--interval", "0.1"],
+                         env=kit.environment(lang), encoding="utf-8", timeout=WAIT, dimensions=(60, 140), cwd=str(ROOT))
 
 
 @pytest.fixture
 def folder(tmp_path) -> Path:
-    for exercise in registry.MODULE_EXERCISES:
-        (tmp_path / f"{exercise.id}.py").write_text(stub_source(exercise), encoding="utf-8")
-    return tmp_path
+    return mutants.stubs(tmp_path)
 
 
 def screen(child: pexpect.spawn, until: str = "", footer: str = FOOTER) -> str:

@@ -18,6 +18,7 @@ import torch
 from blitz import registry
 from blitz.errors import explain_error
 from blitz.i18n import Msg
+from blitz.mnist import MnistMissing
 from blitz.submission import StudentError, Submission
 
 
@@ -105,7 +106,8 @@ class CheckResult:
     message: Msg | None = None
     seconds: float = 0.0
     hidden: bool = False
-    # "passed", "failed", "not_done" (a stub), "error" (student code raised), "crashed", "timeout"
+    # "passed", "failed", "not_done" (a stub), "error" (student code raised), "crashed", "timeout",
+    # "no_data" (MNIST is not where the kit looks: not the student's fault, but not a pass either)
     status: str = "passed"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -145,7 +147,7 @@ def student_error_message(error: StudentError, exercise_id: str) -> tuple[Msg, s
             ),
             "timeout",
         )
-    if error.kind in ("crashed", "memory"):
+    if error.kind == "crashed":
         return (
             Msg(
                 f"运行你的代码时评分进程退出了（sys.exit/os._exit、内存超限或崩溃）：{error.message}",
@@ -180,6 +182,8 @@ def run_check(entry: Check, sub: Submission, ctx: Context | None = None) -> Chec
         message, status = failure.msg, "failed"
     except StudentError as error:
         message, status = student_error_message(error, entry.exercise)
+    except MnistMissing as missing:
+        message, status = missing.msg, "no_data"
     passed = status == "passed"
     return CheckResult(
         key=entry.key,

@@ -7,7 +7,7 @@ import torch
 
 from blitz import mnist
 from blitz.checks.base import check, fail
-from blitz.checks.compare import expect_equal, expect_tensor, kind_of
+from blitz.checks.compare import expect_equal, expect_tensor
 from blitz.probes import describe_call
 
 

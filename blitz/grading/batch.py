@@ -17,8 +17,8 @@ from typing import Callable
 
 from blitz.grading import reports
 from blitz.grading.discover import Target
-from blitz.grading.runner import Options, fingerprint, grade_submission, zero_record
-from blitz.i18n import Msg
+from blitz.grading.runner import Options, fingerprint, grade_submission, grader_error_record
+from blitz.sandbox import die_with_parent
 
 POOL_ROUNDS = 2  # a pool that broke (the grader's own crash) is rebuilt once for the unfinished submissions
 
@@ -29,23 +29,6 @@ class BatchResult:
     graded: int = 0
     reused: int = 0
     grader_errors: list[str] = field(default_factory=list)
-
-
-def _grader_error(target: Target, options: Options, exc: BaseException) -> dict:
-    message = Msg(f"评分程序出错（不是学生代码的问题）：{type(exc).__name__}: {exc}",
-                  f"The grader failed (not the student's code): {type(exc).__name__}: {exc}")
-    return zero_record(target, options, message, "error")
-
-
-def _die_with_parent() -> None:
-    """Pool processes go when the grader goes, even killed with SIGKILL (their sandboxes follow)."""
-    import signal
-
-    from blitz.sandbox import _PR_SET_PDEATHSIG, _prctl
-
-    prctl = _prctl()
-    if prctl is not None:
-        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
 
 # Set by the CLI's SIGTERM/SIGINT handler. The handler also raises KeyboardInterrupt, but code deep
@@ -65,15 +48,17 @@ def run_local(targets: list[Target], options: Options, workers: int, on_done: Ca
             try:
                 record = grade_submission(target, options)
             except Exception as exc:  # noqa: BLE001
-                record = _grader_error(target, options, exc)
+                record = grader_error_record(target, options, exc)
             on_done(record)
             _check_stop()
         return
     pending = list(targets)
     for round_ in range(POOL_ROUNDS):
         broken: list[Target] = []
-        # spawn: a fresh interpreter per pool process, nothing inherited from this one's threads
-        with ProcessPoolExecutor(max_workers=min(workers, len(pending)), initializer=_die_with_parent,
+        # spawn: a fresh interpreter per pool process, nothing inherited from this one's threads;
+        # die_with_parent: pool processes go when the grader goes, even killed with SIGKILL (their
+        # sandboxes follow)
+        with ProcessPoolExecutor(max_workers=min(workers, len(pending)), initializer=die_with_parent,
                                  mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(grade_submission, t, options): t for t in pending}
             try:
@@ -85,9 +70,9 @@ def run_local(targets: list[Target], options: Options, workers: int, on_done: Ca
                         if round_ + 1 < POOL_ROUNDS:
                             broken.append(target)
                             continue
-                        record = _grader_error(target, options, exc)
+                        record = grader_error_record(target, options, exc)
                     except Exception as exc:  # noqa: BLE001
-                        record = _grader_error(target, options, exc)
+                        record = grader_error_record(target, options, exc)
                     on_done(record)
                     _check_stop()
             except KeyboardInterrupt:
@@ -138,5 +123,5 @@ def run_batch(targets: list[Target], options: Options, out: Path, workers: int =
         # Whatever was finished is reported, also when the batch was stopped.
         result.records = [done[t.student] for t in targets if t.student in done]
         reports.atomic_write(out / "grades.csv", reports.grades_csv(result.records))
-        reports.atomic_write(out / "junit.xml", reports.junit_xml(result.records, "en" if lang == "en" else lang))
+        reports.atomic_write(out / "junit.xml", reports.junit_xml(result.records, lang))
     return result

@@ -7,13 +7,12 @@ submission (their reports say so), 2 for bad arguments or an output folder that 
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 from pathlib import Path
 
 from blitz import registry
-from blitz.i18n import Msg
+from blitz.i18n import Msg, chosen_lang
 
 DESCRIPTION = """\
 Grade many submissions without trusting any of them / 批量评分，不信任任何提交。
@@ -66,12 +65,8 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _lang() -> str:
-    return os.environ.get("BLITZ_LANG") or "both"
-
-
 def _fail(zh: str, en: str) -> int:
-    print(Msg(f"blitz grade: {zh}", f"blitz grade: {en}").render(_lang()), file=sys.stderr)
+    print(Msg(f"blitz grade: {zh}", f"blitz grade: {en}").render(chosen_lang()), file=sys.stderr)
     return 2
 
 
@@ -87,7 +82,8 @@ def _writable(out: Path) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from blitz.grading.runner import Options, kit_secrets, physical_cores
+    from blitz.fastpath import physical_cores
+    from blitz.grading.runner import Options, isolation_text
 
     # -- arguments
     if args.exercises:
@@ -122,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if any(e in exercises for e in ("data", "pipeline")) and mnist.missing_files(data_root):
         print(Msg(f"注意：{data_root} 下没有 MNIST，data 和 pipeline 的相关检查会判为失败（评分照常进行）。",
                   f"note: no MNIST under {data_root}; the data and pipeline checks that need it will fail "
-                  "(grading goes on).").render(_lang()), file=sys.stderr)
+                  "(grading goes on).").render(chosen_lang()), file=sys.stderr)
 
     # -- submissions
     from blitz.grading.batch import run_batch
@@ -133,26 +129,24 @@ def run(args: argparse.Namespace) -> int:
     targets = discover(args.paths, exclude=(str(out),))
     for t in targets:
         if t.problem:
-            print(t.problem_message().render(_lang()), file=sys.stderr)
+            print(t.problem_message().render(chosen_lang()), file=sys.stderr)
     cores = physical_cores()
     workers = args.workers or cores
-    # What no sandbox may see: the kit's secrets, the reports, every submission and their folders.
-    hide = [*kit_secrets(), str(out)]
+    # What no sandbox may see: the reports, every submission and their folders (the kit's secrets
+    # are hidden by every IsolatedSubmission).
+    hide = [str(out)]
     for t in targets:
         hide += [t.folder, str(Path(t.folder).parent)]
     options = Options(exercises=exercises, timeout=float(args.timeout), device=args.device, data_root=str(data_root),
                       seed=args.seed, epochs=args.epochs, memory_bytes=int(args.memory * (1 << 30)),
-                      threads=0 if args.dask else max(1, cores // workers), hide=tuple(dict.fromkeys(hide)), lang=_lang())
+                      threads=0 if args.dask else max(1, cores // workers), hide=tuple(dict.fromkeys(hide)))
     progress = Progress(len(targets), enabled=not args.no_progress)
     where = f"Dask {args.dask}" if args.dask else f"{min(workers, max(1, len(targets)))} worker(s)"
     print(Msg(f"评分 {len(targets)} 份提交（{', '.join(exercises)}），{where}，输出到 {out}",
-              f"grading {len(targets)} submission(s) ({', '.join(exercises)}) with {where} into {out}").render(_lang()),
+              f"grading {len(targets)} submission(s) ({', '.join(exercises)}) with {where} into {out}").render(chosen_lang()),
           file=sys.stderr)
-    from blitz.sandbox import SandboxPolicy, describe_isolation
-
-    print(Msg(f"隔离：{describe_isolation(SandboxPolicy(memory_bytes=options.memory_bytes))}",
-              f"isolation: {describe_isolation(SandboxPolicy(memory_bytes=options.memory_bytes))}").render(_lang()),
-          file=sys.stderr)
+    isolation = isolation_text(options)
+    print(Msg(f"隔离：{isolation}", f"isolation: {isolation}").render(chosen_lang()), file=sys.stderr)
     from blitz.grading.batch import STOP
 
     def _stop(signum, frame):  # a batch stopped by `kill` ends like one stopped with Ctrl-C
@@ -161,17 +155,17 @@ def run(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
-        result = run_batch(targets, options, out, workers=workers, dask=args.dask, force=args.force, lang=_lang(),
+        result = run_batch(targets, options, out, workers=workers, dask=args.dask, force=args.force, lang=chosen_lang(),
                            progress=progress)
     except KeyboardInterrupt:
         print(Msg("已中断；已完成的结果已保存，再次运行同一命令会从中断处继续。",
-                  "interrupted; finished results are saved, and the same command resumes where it stopped.").render(_lang()),
+                  "interrupted; finished results are saved, and the same command resumes where it stopped.").render(chosen_lang()),
               file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - e.g. the Dask scheduler cannot be reached
         msg = getattr(exc, "msg", None)
         if isinstance(msg, Msg):
-            print(f"blitz grade: {msg.render(_lang())}", file=sys.stderr)
+            print(f"blitz grade: {msg.render(chosen_lang())}", file=sys.stderr)
         else:
             print(f"blitz grade: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -181,9 +175,9 @@ def run(args: argparse.Namespace) -> int:
     print(Msg(f"报告：{out}/<学生>/results.json、{out / 'grades.csv'}、{out / 'junit.xml'}"
               f"（新评 {result.graded} 份，沿用 {result.reused} 份）",
               f"reports: {out}/<student>/results.json, {out / 'grades.csv'}, {out / 'junit.xml'} "
-              f"({result.graded} graded, {result.reused} kept from an earlier run)").render(_lang()))
+              f"({result.graded} graded, {result.reused} kept from an earlier run)").render(chosen_lang()))
     if result.grader_errors:
-        print(Msg("评分程序自身出错的提交：", "the grader itself failed for:").render(_lang()), file=sys.stderr)
+        print(Msg("评分程序自身出错的提交：", "the grader itself failed for:").render(chosen_lang()), file=sys.stderr)
         for line in result.grader_errors:
             print(f"  {line}", file=sys.stderr)
         return 1

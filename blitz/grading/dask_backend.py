@@ -14,7 +14,7 @@ import uuid
 from typing import Callable
 
 from blitz.grading.discover import Target
-from blitz.grading.runner import Options, grade_submission, zero_record
+from blitz.grading.runner import Options, grade_submission, grader_error_record
 from blitz.i18n import Msg
 
 
@@ -50,9 +50,7 @@ def run_on_dask(address: str, targets: list[Target], options: Options, on_done: 
             try:
                 record = future.result()
             except Exception as exc:  # noqa: BLE001 - a lost worker must not lose the batch
-                message = Msg(f"评分程序在 Dask 上出错（不是学生代码的问题）：{type(exc).__name__}: {exc}",
-                              f"The grader failed on Dask (not the student's code): {type(exc).__name__}: {exc}")
-                record = zero_record(target, options, message, "error")
+                record = grader_error_record(target, options, exc, on_dask=True)
             on_done(record)
     finally:
         client.close()

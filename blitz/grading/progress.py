@@ -6,12 +6,24 @@ from __future__ import annotations
 import sys
 import time
 
+from blitz.progress import bar, display_width
+
 
 def _clock(seconds: float) -> str:
     seconds = int(max(0, seconds))
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def clip(text: str, width: int) -> str:
+    """The longest start of `text` that fits in `width` terminal columns (a Chinese character takes two)."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += display_width(ch)
+        if used > width:
+            return text[:i]
+    return text
 
 
 class Progress:
@@ -24,7 +36,6 @@ class Progress:
         self.graded = 0  # done minus the ones taken from an earlier run
         self.started = time.monotonic()
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._last_len = 0
 
     def advance(self, student: str, score: float, max_score: float, status: str, reused: bool = False) -> None:
         self.done += 1
@@ -37,13 +48,10 @@ class Progress:
         eta = rate * (self.total - self.done)
         note = " (kept / 沿用)" if reused else ("" if status == "graded" else f" ({status})")
         if self.tty:
-            filled = int(self.width * self.done / max(1, self.total))
-            bar = "#" * filled + "-" * (self.width - filled)
-            line = (f"[{bar}] {self.done}/{self.total}  {student[:20]} {score:.1f}/{max_score:.0f}{note}  "
+            line = (f"[{bar(self.done / max(1, self.total), self.width)}] {self.done}/{self.total}  "
+                    f"{clip(student, 20)} {score:.1f}/{max_score:.0f}{note}  "
                     f"{_clock(elapsed)} elapsed, ~{_clock(eta)} left")
-            pad = " " * max(0, self._last_len - len(line))
-            self.stream.write("\r" + line + pad)
-            self._last_len = len(line)
+            self.stream.write("\r" + line + "\x1b[K")  # the rest of a longer previous line is cleared
             if self.done == self.total:
                 self.stream.write("\n")
         else:

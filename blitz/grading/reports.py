@@ -25,7 +25,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from blitz import registry
+from blitz.grading.progress import clip
 from blitz.i18n import Msg
+from blitz.progress import display_width, pad
 
 FORMAT = "blitz-grade/1"
 BAD = ("crashed", "timeout", "error")  # statuses that are errors rather than failures in JUnit
@@ -186,14 +188,14 @@ def junit_xml(records: list[dict], lang: str = "en") -> str:
 
 def summary_table(records: list[dict]) -> str:
     columns = graded_exercises(records)
-    width = min(24, max([7] + [len(r["student"]) for r in records]))
+    width = min(24, max([7] + [display_width(r["student"]) for r in records]))
     head = f"{'student':<{width}} {'total':>7} " + " ".join(f"{c[:8]:>8}" for c in columns) + "  status"
     lines = [head, "-" * len(head)]
     for r in records:
         cells = " ".join(f"{r['exercises'][c]['score']:>8.2f}" if c in r["exercises"] else f"{'':>8}" for c in columns)
         flags = [f"{e}:{s['status']}" for e, s in r["exercises"].items() if s["status"] in ("crashed", "timeout", "error")]
         status = r["status"] + (f" ({', '.join(flags)})" if flags else "")
-        lines.append(f"{r['student'][:width]:<{width}} {r['score']:>7.2f} {cells}  {status}")
+        lines.append(f"{pad(clip(r['student'], width), width)} {r['score']:>7.2f} {cells}  {status}")
     if records:
         mean = sum(r["score"] for r in records) / len(records)
         lines.append("-" * len(head))

@@ -14,23 +14,22 @@ import json
 import os
 import secrets
 import shutil
-import struct
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import blitz
 from blitz import registry
-from blitz.fastpath import physical_cores  # noqa: F401 - also the grading CLI's and benchmark's
-from blitz.grading.discover import MODULE_FILES, Target
+from blitz.fastpath import physical_cores
+from blitz.grading.discover import Target
 from blitz.i18n import Msg
-from blitz.sandbox import _inside
+from blitz.mnist import RAW_FILES
+from blitz.sandbox import SandboxPolicy, describe_isolation, inside, outermost
 
 PIPELINE_MIN_SECONDS = 300.0  # the capstone trains a CNN on MNIST: it gets at least this budget
-PIPELINE_NEEDS = ("data", "model", "train", "evaluate")
-MNIST_TEST_LABELS = "t10k-labels-idx1-ubyte"
+MNIST_TEST_LABELS = RAW_FILES[False][1]  # the true test labels: what a worker must never read
 
 
 @dataclass(frozen=True)
@@ -46,8 +45,6 @@ class Options:
     memory_bytes: int = 3 << 30
     threads: int = 0  # torch threads per worker; 0: decided where the grading runs
     hide: tuple[str, ...] = ()  # more paths no worker may see (the out dir, the other submissions...)
-    lang: str = "both"  # of the messages in the reports
-    extra_env: dict[str, str] = field(default_factory=dict)
 
     def budget(self, exercise_id: str) -> float:
         return max(self.timeout, PIPELINE_MIN_SECONDS) if exercise_id == "pipeline" else self.timeout
@@ -113,15 +110,7 @@ def essentials() -> list[str]:
     for p in paths:
         real = os.path.realpath(p)
         # the kit's folder (or one above it) on sys.path: only its package is needed, not solutions/
-        out.append(package if _inside(kit, real) else real)
-    return out
-
-
-def _outermost(paths) -> list[str]:
-    out: list[str] = []
-    for p in sorted({os.path.realpath(p) for p in paths}, key=len):
-        if not any(_inside(p, o) for o in out):
-            out.append(p)
+        out.append(package if inside(kit, real) else real)
     return out
 
 
@@ -139,40 +128,20 @@ def sandbox_view(hides, keep_extra=()) -> tuple[tuple[str, ...], tuple[str, ...]
     `keep_extra` (the data). A path is not hidden when it would swallow an essential that no kept
     path strictly inside it brings back (the submission's parent being the kit's folder, say)."""
     needed = essentials()
-    keeps = _outermost([*needed, *(k for k in keep_extra if k)])
+    keeps = outermost([*needed, *(k for k in keep_extra if k)])
     out: list[str] = []
     for h in [*world_hides(), *hides]:
         if not h:
             continue
         real = os.path.realpath(h)
-        swallowed = [e for e in needed if _inside(e, real)]
-        if all(any(_inside(e, k) and _inside(k, real) and k != real for k in keeps) for e in swallowed):
+        swallowed = [e for e in needed if inside(e, real)]
+        if all(any(inside(e, k) and inside(k, real) and k != real for k in keeps) for e in swallowed):
             if real not in out:
                 out.append(real)
     return tuple(out), tuple(keeps)
 
 
-def kit_secrets() -> list[str]:
-    """The kit's paths no student code may read: reference solutions, tests, its git history."""
-    import importlib.util
-
-    root = registry.ROOT
-    paths = [root / "solutions", root / "tests", root / "autograder", root / ".git", root / "source", root / "release"]
-    spec = importlib.util.find_spec("solutions")
-    if spec is not None:
-        paths += [Path(p) for p in (spec.submodule_search_locations or [])]
-    return [str(p) for p in paths]
-
-
 # ---------------------------------------------------------------------------------------------- MNIST
-
-
-def read_idx_labels(path: Path) -> bytes:
-    data = path.read_bytes()
-    magic, count = struct.unpack(">II", data[:8])
-    if magic != 2049 or len(data) != 8 + count:
-        raise ValueError(f"{path} is not an idx1 label file")
-    return data[8:]
 
 
 def private_mnist(real_root: Path, dest: Path) -> "torch.Tensor":
@@ -181,17 +150,19 @@ def private_mnist(real_root: Path, dest: Path) -> "torch.Tensor":
 
     A submission that reads the test labels from disk to fake its predictions learns nothing."""
     import torch
+    from torchvision.datasets.mnist import read_label_file
+
+    from blitz.mnist import write_idx
 
     raw_real = real_root / "MNIST" / "raw"
     raw = dest / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte"):
+    for name in (*RAW_FILES[True], RAW_FILES[False][0]):
         os.symlink(raw_real / name, raw / name)
-    labels = torch.frombuffer(bytearray(read_idx_labels(raw_real / MNIST_TEST_LABELS)), dtype=torch.uint8).long()
+    labels = read_label_file(str(raw_real / MNIST_TEST_LABELS))
     generator = torch.Generator().manual_seed(secrets.randbits(62))
     shuffled = labels[torch.randperm(len(labels), generator=generator)]
-    payload = struct.pack(">II", 2049, len(shuffled)) + bytes(shuffled.to(torch.uint8).tolist())
-    (raw / MNIST_TEST_LABELS).write_bytes(payload)
+    write_idx(raw / MNIST_TEST_LABELS, shuffled)
     return shuffled
 
 
@@ -233,7 +204,9 @@ def _exercise_summary(rows: list[dict]) -> dict:
 
 
 def finish_record(target: Target, options: Options, rows: list[dict], status: str, message: Msg | None,
-                  seconds: float, isolation: str = "") -> dict:
+                  seconds: float, digest: str, isolation: str = "") -> dict:
+    """The record; `digest` is the fingerprint taken before grading (a file changed meanwhile must
+    not pair its new hash with the grade of the old one)."""
     exercises = {}
     for exercise_id in options.exercises:
         mine = [r for r in rows if r["exercise"] == exercise_id]
@@ -243,7 +216,7 @@ def finish_record(target: Target, options: Options, rows: list[dict], status: st
     if message is not None:  # one reason for everything: say it once
         notes = [message.en]
     return {
-        "student": target.student, "folder": target.folder, "fingerprint": fingerprint(target, options),
+        "student": target.student, "folder": target.folder, "fingerprint": digest,
         "status": status, "notes": "; ".join(notes), "message": _msg(message),
         "score": round(sum(r["score"] for r in rows), 4), "max_score": round(sum(r["max_score"] for r in rows), 4),
         "seconds": round(seconds, 3), "exercises": exercises, "checks": rows, "isolation": isolation,
@@ -251,20 +224,34 @@ def finish_record(target: Target, options: Options, rows: list[dict], status: st
     }
 
 
-def zero_record(target: Target, options: Options, message: Msg, status: str) -> dict:
+def zero_record(target: Target, options: Options, message: Msg, status: str, digest: str | None = None) -> dict:
     """Every check at 0 with one message: a missing folder, an empty one, a grader failure."""
     from blitz.checks import checks_for
 
     rows = [check_row(c, "missing" if status != "error" else "error", message)
             for e in options.exercises for c in checks_for(e)]
-    return finish_record(target, options, rows, status, message, 0.0)
+    return finish_record(target, options, rows, status, message, 0.0,
+                         digest if digest is not None else fingerprint(target, options))
+
+
+def grader_error_record(target: Target, options: Options, exc: BaseException, on_dask: bool = False) -> dict:
+    """The record of a submission the grader itself failed on (not the student's code)."""
+    what = f"{type(exc).__name__}: {exc}"
+    zh, en = ("在 Dask 上", " on Dask") if on_dask else ("", "")
+    message = Msg(f"评分程序{zh}出错（不是学生代码的问题）：{what}", f"The grader failed{en} (not the student's code): {what}")
+    return zero_record(target, options, message, "error")
+
+
+def isolation_text(options: Options) -> str:
+    """What every sandbox of this batch gets on this machine (with the batch's memory limit)."""
+    return describe_isolation(SandboxPolicy(memory_bytes=options.memory_bytes))
 
 
 # ---------------------------------------------------------------------------------------------- grading
 
 
 def _missing_modules(folder: Path, exercise_id: str) -> list[str]:
-    needed = PIPELINE_NEEDS if exercise_id == "pipeline" else (exercise_id,)
+    needed = registry.PIPELINE_INPUTS if exercise_id == "pipeline" else (exercise_id,)
     return [f"{n}.py" for n in needed if not (folder / f"{n}.py").is_file()]
 
 
@@ -283,13 +270,10 @@ def _run_one(entry, sub, ctx) -> dict:
     """One check; whatever goes wrong becomes this check's result, never the batch's."""
     from blitz.checks import run_check
     from blitz.isolation import WorkerStartError
-    from blitz.mnist import MnistMissing
 
     started = time.perf_counter()
     try:
         result = run_check(entry, sub, ctx)
-    except MnistMissing as missing:  # the grader's data is missing: not the student's fault, but no points
-        return check_row(entry, "error", missing.msg, time.perf_counter() - started)
     except WorkerStartError as exc:  # the grader could not start its sandbox: not the student's fault
         message = Msg(f"评分程序出错，没有运行你的代码（{exc}）。请告诉老师。",
                       f"The grader failed before running your code ({exc}). Please tell your instructor.")
@@ -302,14 +286,15 @@ def _run_one(entry, sub, ctx) -> dict:
                       f"The check could not read what came back from your code ({text}). Did your code change "
                       "the kit's modules or the values they return?")
         return check_row(entry, "failed", message, time.perf_counter() - started)
-    return check_row(entry, result.status, result.message, result.seconds)
+    # The grader's missing data is reported as the grader's error: not the student's fault, but no points.
+    status = "error" if result.status == "no_data" else result.status
+    return check_row(entry, status, result.message, result.seconds)
 
 
 def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: Path, threads: int) -> list[dict]:
     from blitz.checks import Context, checks_for
     from blitz.isolation import IsolatedSubmission
     from blitz.mnist import MnistMissing, require
-    from blitz.sandbox import SandboxPolicy
 
     folder = Path(target.folder)
     entries = checks_for(exercise_id)
@@ -337,7 +322,6 @@ def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: 
             hides += test_label_files(root)
     env = {"CUDA_VISIBLE_DEVICES": ""} if options.device == "cpu" else (
         {"CUDA_VISIBLE_DEVICES": os.environ["CUDA_VISIBLE_DEVICES"]} if "CUDA_VISIBLE_DEVICES" in os.environ else {})
-    env.update(options.extra_env)
     hide_paths, keep_paths = sandbox_view(hides, keep)
     policy = SandboxPolicy(memory_bytes=options.memory_bytes, cpu_threads=threads, network=False,
                            hide_paths=hide_paths, keep_paths=keep_paths, extra_env=env)
@@ -353,12 +337,11 @@ def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: 
 
 def grade_submission(target: Target, options: Options) -> dict:
     """The record of one submission. Runs wherever the batch puts it (pool process, Dask worker)."""
-    from blitz.sandbox import describe_isolation
-
     started = time.perf_counter()
+    digest = fingerprint(target, options)  # of the files about to be graded
     problem = target.problem_message()
     if problem is not None:
-        return zero_record(target, options, problem, "missing" if target.problem == "missing" else "empty")
+        return zero_record(target, options, problem, "missing" if target.problem == "missing" else "empty", digest)
     threads = options.threads or _threads_here()
     scratch = Path(tempfile.mkdtemp(prefix="blitz-grade-"))
     rows: list[dict] = []
@@ -367,7 +350,8 @@ def grade_submission(target: Target, options: Options) -> dict:
             rows += grade_exercise(target, exercise_id, options, scratch, threads)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return finish_record(target, options, rows, "graded", None, time.perf_counter() - started, describe_isolation())
+    return finish_record(target, options, rows, "graded", None, time.perf_counter() - started, digest,
+                         isolation_text(options))
 
 
 def _threads_here() -> int:
@@ -381,10 +365,3 @@ def _threads_here() -> int:
         pass
     return max(1, physical_cores() // tasks)
 
-
-def options_dict(options: Options) -> dict:
-    return asdict(options)
-
-
-def present_modules(folder: str) -> list[str]:
-    return [n for n in MODULE_FILES if (Path(folder) / n).is_file()]

@@ -6,7 +6,9 @@ whose target text moved must fail loudly, never silently become the reference ag
 
 Used by tests/test_mutants.py (each broken submission fails exactly the checks it should; each
 alternative passes everything) and by benchmarks/calibrate_bar.py (the MNIST bar against broken
-training loops and models).
+training loops and models). Also the submission helpers the other tests and benchmarks share:
+:func:`stubs` (a student's untouched folder) and :class:`Recording` (a local submission that keeps
+what its probes returned).
 """
 
 from __future__ import annotations
@@ -15,9 +17,24 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from blitz.registry import ROOT
+from blitz.registry import MODULE_EXERCISES, ROOT
+from blitz.submission import LocalSubmission
 
 SOLUTIONS = ROOT / "solutions"
+
+# The reference CNN's layers and forward (solutions/model.py, from the layers to the return): the
+# text that model mutants and alternatives replace.
+CNN_BODY = '''        self.conv1 = nn.Sequential(nn.Conv2d(1, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
+        self.conv2 = nn.Sequential(nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
+        self.out = nn.Linear(32 * 7 * 7, 10)
+        # END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 1, 28, 28) → (N, 10) logits."""
+        # BEGIN SOLUTION
+        x = self.conv2(self.conv1(x))
+        return self.out(x.flatten(1))
+'''
 
 
 @dataclass(frozen=True)
@@ -51,12 +68,13 @@ def patched(source: str, old: str, new: str, label: str) -> str:
     return source.replace(old, new)
 
 
-def build(folder: Path, patch: Mutant | Alternative | None = None) -> Path:
-    """A submission folder: the reference exercise files, with the patch applied to one of them."""
+def build(folder: Path, patch: Mutant | Alternative | None = None, only: tuple[str, ...] | None = None) -> Path:
+    """A submission folder: the reference exercise files (those of the exercises in `only`, if given),
+    with the patch applied to one of them."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for path in SOLUTIONS.glob("*.py"):
-        if path.name != "__init__.py":
+        if path.name != "__init__.py" and (only is None or path.stem in only):
             shutil.copy(path, folder / path.name)
     if patch is not None:
         target = folder / f"{patch.exercise}.py"
@@ -72,3 +90,28 @@ def by_name(name: str) -> Mutant | Alternative:
         if entry.name == name:
             return entry
     raise KeyError(name)
+
+
+def stubs(folder: Path) -> Path:
+    """A fresh student folder: the generated exercise stubs, as a student gets them."""
+    from blitz.generate import stub_source
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for exercise in MODULE_EXERCISES:
+        (folder / f"{exercise.id}.py").write_text(stub_source(exercise), encoding="utf-8")
+    return folder
+
+
+class Recording(LocalSubmission):
+    """A local submission that keeps what its probes returned (``returned`` by probe name, and the
+    ``last``), so a test or benchmark can measure the result itself."""
+
+    def __init__(self, folder: Path | str):
+        super().__init__(folder)
+        self.returned: dict = {}
+        self.last = None
+
+    def probe(self, name, *args, **kwargs):
+        self.last = self.returned[name] = super().probe(name, *args, **kwargs)
+        return self.last

@@ -6,19 +6,8 @@ is likely to use.
 
 from __future__ import annotations
 
+from mutants import CNN_BODY
 from mutants import Alternative as A
-
-CNN_BODY = '''        self.conv1 = nn.Sequential(nn.Conv2d(1, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
-        self.conv2 = nn.Sequential(nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
-        self.out = nn.Linear(32 * 7 * 7, 10)
-        # END SOLUTION
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 1, 28, 28) → (N, 10) logits."""
-        # BEGIN SOLUTION
-        x = self.conv2(self.conv1(x))
-        return self.out(x.flatten(1))
-'''
 
 ACCURACY_BODY = '''    model.eval()
     correct, total = 0, 0

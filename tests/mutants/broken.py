@@ -7,24 +7,14 @@ fails for a bug it is not about would blame the student for the wrong thing.
 
 from __future__ import annotations
 
-from mutants import Mutant
+from mutants import CNN_BODY, Mutant
 
 
 def M(name: str, exercise: str, old: str, new: str, fails: str, bug: str, says: str = "") -> Mutant:
     return Mutant(name, exercise, old, new, frozenset(f"{exercise}.{f}" for f in fails.split()), bug, says)
 
 
-# The reference's layers and forward, and the same kept in a plain list (for layers_in_python_list).
-LAYERS_OLD = """        self.conv1 = nn.Sequential(nn.Conv2d(1, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
-        self.conv2 = nn.Sequential(nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
-        self.out = nn.Linear(32 * 7 * 7, 10)
-        # END SOLUTION
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        \"\"\"(N, 1, 28, 28) → (N, 10) logits.\"\"\"
-        # BEGIN SOLUTION
-        x = self.conv2(self.conv1(x))
-"""
+# The reference's layers and forward (CNN_BODY), kept in a plain list (for layers_in_python_list).
 LAYERS_NEW = """        self.convs = [
             nn.Sequential(nn.Conv2d(1, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2)),
             nn.Sequential(nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2)),
@@ -37,6 +27,7 @@ LAYERS_NEW = """        self.convs = [
         # BEGIN SOLUTION
         for block in self.convs:
             x = block(x)
+        return self.out(x.flatten(1))
 """
 
 MUTANTS: tuple[Mutant, ...] = (
@@ -145,7 +136,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M("relu_on_logits", "model", "self.out = nn.Linear(32 * 7 * 7, 10)",
       "self.out = nn.Sequential(nn.Linear(32 * 7 * 7, 10), nn.ReLU())", "cnn_function",
       "a ReLU after the output layer too: negative logits are cut to 0 and stop learning"),
-    M("layers_in_python_list", "model", LAYERS_OLD, LAYERS_NEW, "cnn_structure cnn_function",
+    M("layers_in_python_list", "model", CNN_BODY, LAYERS_NEW, "cnn_structure cnn_function",
       "the conv blocks in a plain Python list (not nn.ModuleList): PyTorch never sees their parameters, so they never train"),
     M("dropout_always_on", "model", "return self.out(x.flatten(1))",
       "return self.out(nn.functional.dropout(x.flatten(1), 0.5))", "cnn_function",

@@ -1,0 +1,59 @@
+"""Helpers the kit's tests share: the `blitz` command run as a student or an instructor runs it, and
+the processes a test started, found by a marker in their command line.
+
+Imported as `import kit`, the way the tests import `mutants` (pytest puts tests/ on sys.path).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from blitz import registry
+
+ROOT = registry.ROOT
+BLITZ = Path(sys.executable).with_name("blitz")
+
+
+def command() -> list[str]:
+    """The `blitz` command installed next to this Python, else `python -m blitz`."""
+    return [str(BLITZ)] if BLITZ.exists() else [sys.executable, "-m", "blitz"]
+
+
+def environment(lang: str = "en", data: str | None = None, extra: dict | None = None) -> dict[str, str]:
+    """This process's environment with the language chosen by BLITZ_LANG alone (LC_ALL dropped),
+    UTF-8 output, and BLITZ_DATA set when `data` is given; `extra` last."""
+    env = dict(os.environ, BLITZ_LANG=lang, PYTHONIOENCODING="utf-8")
+    env.pop("LC_ALL", None)
+    if data is not None:
+        env["BLITZ_DATA"] = data
+    env.update(extra or {})
+    return env
+
+
+def blitz(*args: str, lang: str = "en", data: str | None = None, env: dict | None = None, stdin: str = "",
+          cwd: Path | str = ROOT, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run `blitz ARGS...` in a subprocess (in the kit's root unless `cwd` says otherwise); output as text."""
+    return subprocess.run(command() + list(args), capture_output=True, text=True, encoding="utf-8",
+                          env=environment(lang, data, env), input=stdin, timeout=timeout, cwd=cwd)
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:  # gone meanwhile, or not ours to read
+        return b""
+
+
+def marked_processes(marker: str) -> dict[str, bytes]:
+    """Live processes whose command line holds `marker`: pid → command line (NUL-separated, as in /proc)."""
+    found = {}
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            line = _cmdline(pid)
+            if marker.encode() in line:
+                found[pid] = line
+    return found
