@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from blitz import registry
-from blitz.autograde import RESULTS
 from blitz.checks import Context
-from blitz.i18n import Msg, current_lang
-from blitz.submission import LocalSubmission
+from blitz.course import registry
+from blitz.course.i18n import Msg, current_lang
+from blitz.frontends.pytest_plugin import RESULTS
+from blitz.probes.local import LocalSubmission
 
 
 def pytest_addoption(parser):
@@ -29,7 +29,9 @@ def pytest_addoption(parser):
     group.addoption("--device", default="cpu", choices=["cpu", "cuda"], help="where models train (default: cpu)")
     group.addoption("--data", default=None, help="folder holding MNIST/raw (default: $BLITZ_DATA or data/)")
     group.addoption("--seed", default=0, type=int, help="seed of the random inputs (default: 0)")
-    group.addoption("--epochs", default=None, type=int, help="epochs of the MNIST check (default: the calibrated value)")
+    group.addoption(
+        "--epochs", default=None, type=int, help="epochs of the MNIST check (default: the calibrated value)"
+    )
 
 
 def _resolve(folder: str) -> Path:
@@ -38,8 +40,10 @@ def _resolve(folder: str) -> Path:
         if path.is_dir():
             return path
     raise pytest.UsageError(
-        Msg(f"找不到提交的文件夹 {folder!r}（在当前目录和 {registry.ROOT} 下都没有）。",
-            f"No submission folder {folder!r} (looked in the current directory and in {registry.ROOT}).").render()
+        Msg(
+            f"找不到提交的文件夹 {folder!r}（在当前目录和 {registry.ROOT} 下都没有）。",
+            f"No submission folder {folder!r} (looked in the current directory and in {registry.ROOT}).",
+        ).render()
     )
 
 
@@ -48,8 +52,12 @@ def ctx(request) -> Context:
     device = request.config.getoption("--device")
     if device == "cuda" and not torch.cuda.is_available():
         pytest.skip("--device cuda: CUDA is not available on this machine / 这台机器没有可用的 CUDA")
-    return Context(device=device, seed=request.config.getoption("--seed"), data_root=request.config.getoption("--data"),
-                   epochs=request.config.getoption("--epochs"))
+    return Context(
+        device=device,
+        seed=request.config.getoption("--seed"),
+        data_root=request.config.getoption("--data"),
+        epochs=request.config.getoption("--epochs"),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +80,9 @@ def pytest_terminal_summary(terminalreporter):
         top = sum(r.max_score for r in mine)
         total, maximum = total + score, maximum + top
         passed = sum(r.passed for r in mine)
-        write(f"{exercise.id:<10} {passed:>2}/{len(mine):<2} {score:6.2f} / {top:6.2f}  {exercise.title.render(lang if lang != 'both' else 'en')}")
+        write(
+            f"{exercise.id:<10} {passed:>2}/{len(mine):<2} {score:6.2f} / {top:6.2f}  {exercise.title.render(lang if lang != 'both' else 'en')}"
+        )
     write(f"{'total':<10} {'':5} {total:6.2f} / {maximum:6.2f}")
 
 

@@ -1,12 +1,13 @@
 """Checks for exercises/autograd.py: Autograd: backward, external gradients, retain_graph, the update rule / 自动求导：backward、外部梯度、retain_graph 与参数更新.
 
-The checks themselves live in blitz/checks/autograd.py, shared with notebooks and `blitz grade`.
+Generated from the registry by `blitz generate`; the checks live in blitz/checks/autograd.py, shared
+with notebooks and `blitz grade`.
 """
 
 import pytest
 
-from blitz.autograde import run_as_test
 from blitz.checks import checks_for
+from blitz.frontends.pytest_plugin import run_as_test
 
 
 @pytest.mark.parametrize("check", checks_for("autograd"), ids=lambda c: c.name)

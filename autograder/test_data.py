@@ -1,12 +1,13 @@
 """Checks for exercises/data.py: Data: MNIST with torchvision, ToTensor/Normalize, DataLoader / 数据：torchvision 的 MNIST、ToTensor/Normalize 与 DataLoader.
 
-The checks themselves live in blitz/checks/data.py, shared with notebooks and `blitz grade`.
+Generated from the registry by `blitz generate`; the checks live in blitz/checks/data.py, shared
+with notebooks and `blitz grade`.
 """
 
 import pytest
 
-from blitz.autograde import run_as_test
 from blitz.checks import checks_for
+from blitz.frontends.pytest_plugin import run_as_test
 
 
 @pytest.mark.parametrize("check", checks_for("data"), ids=lambda c: c.name)

@@ -1,12 +1,13 @@
 """Checks for exercises/evaluate.py: Evaluation: predicted classes and test accuracy / 评估：预测类别与测试集准确率.
 
-The checks themselves live in blitz/checks/evaluate.py, shared with notebooks and `blitz grade`.
+Generated from the registry by `blitz generate`; the checks live in blitz/checks/evaluate.py, shared
+with notebooks and `blitz grade`.
 """
 
 import pytest
 
-from blitz.autograde import run_as_test
 from blitz.checks import checks_for
+from blitz.frontends.pytest_plugin import run_as_test
 
 
 @pytest.mark.parametrize("check", checks_for("evaluate"), ids=lambda c: c.name)

@@ -1,12 +1,13 @@
 """Checks for exercises/extras.py: Extras: conv and recurrent layers, view/permute, the loss table / 选读：卷积与循环层、view/permute、损失函数表.
 
-The checks themselves live in blitz/checks/extras.py, shared with notebooks and `blitz grade`.
+Generated from the registry by `blitz generate`; the checks live in blitz/checks/extras.py, shared
+with notebooks and `blitz grade`.
 """
 
 import pytest
 
-from blitz.autograde import run_as_test
 from blitz.checks import checks_for
+from blitz.frontends.pytest_plugin import run_as_test
 
 
 @pytest.mark.parametrize("check", checks_for("extras"), ids=lambda c: c.name)

@@ -1,12 +1,13 @@
 """Checks for exercises/model.py: Model: a CNN of two conv blocks and a linear layer / 模型：两个卷积块加一个全连接层的 CNN.
 
-The checks themselves live in blitz/checks/model.py, shared with notebooks and `blitz grade`.
+Generated from the registry by `blitz generate`; the checks live in blitz/checks/model.py, shared
+with notebooks and `blitz grade`.
 """
 
 import pytest
 
-from blitz.autograde import run_as_test
 from blitz.checks import checks_for
+from blitz.frontends.pytest_plugin import run_as_test
 
 
 @pytest.mark.parametrize("check", checks_for("model"), ids=lambda c: c.name)

@@ -1,12 +1,13 @@
-"""Checks for the whole pipeline: End to end: your data, model, training and evaluation on real MNIST / 全流程：你的数据、模型、训练与评估在真实 MNIST 上跑一遍.
+"""Checks for exercises/pipeline.py: End to end: your data, model, training and evaluation on real MNIST / 全流程：你的数据、模型、训练与评估在真实 MNIST 上跑一遍.
 
-The checks themselves live in blitz/checks/pipeline.py, shared with notebooks and `blitz grade`.
+Generated from the registry by `blitz generate`; the checks live in blitz/checks/pipeline.py, shared
+with notebooks and `blitz grade`.
 """
 
 import pytest
 
-from blitz.autograde import run_as_test
 from blitz.checks import checks_for
+from blitz.frontends.pytest_plugin import run_as_test
 
 
 @pytest.mark.parametrize("check", checks_for("pipeline"), ids=lambda c: c.name)

@@ -1,12 +1,13 @@
 """Checks for exercises/tensors.py: Tensors: creation, attributes, indexing, joining, products / 张量：创建、属性、索引、拼接与乘法.
 
-The checks themselves live in blitz/checks/tensors.py, shared with notebooks and `blitz grade`.
+Generated from the registry by `blitz generate`; the checks live in blitz/checks/tensors.py, shared
+with notebooks and `blitz grade`.
 """
 
 import pytest
 
-from blitz.autograde import run_as_test
 from blitz.checks import checks_for
+from blitz.frontends.pytest_plugin import run_as_test
 
 
 @pytest.mark.parametrize("check", checks_for("tensors"), ids=lambda c: c.name)

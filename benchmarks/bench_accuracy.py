@@ -42,10 +42,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))  # mutants.Recording, shared with the kit's tests
 
-from blitz import fastpath, mnist  # noqa: E402
+from mutants import Recording  # noqa: E402
+
 from blitz.checks import Context, get_check, run_check  # noqa: E402
 from blitz.checks.pipeline import EPOCHS  # noqa: E402
-from mutants import Recording  # noqa: E402
+from blitz.course import mnist  # noqa: E402
+from blitz.engine import fastpath
 
 DEFAULT_THREADS = torch.get_num_threads()  # what a student's notebook gets
 
@@ -68,7 +70,7 @@ def torch_threads(threads: int):
 class CNN(nn.Module):
     # CNN网络，两个卷积+一个全连接层 (the notebook's class, unchanged)
     def __init__(self):
-        super(CNN, self).__init__()
+        super().__init__()
         self.conv1 = nn.Sequential(
             nn.Conv2d(in_channels=1, out_channels=16, kernel_size=5, stride=1, padding=2),
             nn.ReLU(),
@@ -95,7 +97,7 @@ def _notebook(root: str, epochs: int, seed: int, device: str, threads: int) -> d
     torch.manual_seed(seed)
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
     train_data = torchvision.datasets.MNIST(root=root, train=True, transform=transform, download=False)
-    train_data = mnist.training_subset(train_data, Path(root))  # the images the kit trains on (not the notebook's)
+    train_data = fastpath.training_subset(train_data, Path(root))  # the images the kit trains on (not the notebook's)
     test_data = torchvision.datasets.MNIST(root=root, train=False, transform=transform, download=False)
     batch_size = 50
     train_loader = Data.DataLoader(dataset=train_data, batch_size=batch_size, shuffle=True)
@@ -119,8 +121,13 @@ def _notebook(root: str, epochs: int, seed: int, device: str, threads: int) -> d
             output2 = torch.max(output.data, 1)[1]
             correct += (output2.cpu() == b_y).sum().item()
     done = time.perf_counter()
-    return {"seconds": done - started, "train_seconds": trained - started, "eval_seconds": done - trained,
-            "accuracy": correct / len(test_data), "threads": threads}
+    return {
+        "seconds": done - started,
+        "train_seconds": trained - started,
+        "eval_seconds": done - trained,
+        "accuracy": correct / len(test_data),
+        "threads": threads,
+    }
 
 
 # ----------------------------------------------------------------------------------------------
@@ -133,8 +140,9 @@ def kit(root: str, epochs: int, seed: int, device: str, labels: torch.Tensor, ch
     sub = Recording(REPO / "solutions")
     started = time.perf_counter()
     if check:
-        result = run_check(get_check("pipeline.mnist_accuracy"), sub,
-                           Context(device=device, seed=seed, data_root=root, epochs=epochs))
+        result = run_check(
+            get_check("pipeline.mnist_accuracy"), sub, Context(device=device, seed=seed, data_root=root, epochs=epochs)
+        )
         if not result.passed:
             raise SystemExit(f"the reference failed the check: {result.message.render('en')}")
     else:
@@ -142,9 +150,16 @@ def kit(root: str, epochs: int, seed: int, device: str, labels: torch.Tensor, ch
     seconds = time.perf_counter() - started
     probe = sub.returned["pipeline"]
     fp = probe["fastpath"]
-    return {"seconds": seconds, "train_seconds": fp["seconds"]["fit"], "eval_seconds": fp["seconds"]["predict"],
-            "accuracy": (probe["predictions"] == labels).float().mean().item(), "threads": fp["threads"],
-            "train_size": probe["train_size"], "subset": probe["subset"], "fastpath": fp}
+    return {
+        "seconds": seconds,
+        "train_seconds": fp["seconds"]["fit"],
+        "eval_seconds": fp["seconds"]["predict"],
+        "accuracy": (probe["predictions"] == labels).float().mean().item(),
+        "threads": fp["threads"],
+        "train_size": probe["train_size"],
+        "subset": probe["subset"],
+        "fastpath": fp,
+    }
 
 
 # ----------------------------------------------------------------------------------------------
@@ -207,10 +222,18 @@ def floor(epochs: int, train_size: int, test_size: int, subset: int, device: str
     square = 4096 if device == "cuda" else 2048
     peak = mm_rate(square, square, square, device, threads)
     total = train_flops + eval_flops
-    return {"forward_flops_per_image": forward, "train_gflop": train_flops / 1e9, "eval_gflop": eval_flops / 1e9,
-            "gemm_shape": list(biggest), "mm_gflops": rate, "floor_seconds": total / 1e9 / rate,
-            "square_shape": square, "square_mm_gflops": peak, "floor_seconds_square_rate": total / 1e9 / peak,
-            "threads": threads}
+    return {
+        "forward_flops_per_image": forward,
+        "train_gflop": train_flops / 1e9,
+        "eval_gflop": eval_flops / 1e9,
+        "gemm_shape": list(biggest),
+        "mm_gflops": rate,
+        "floor_seconds": total / 1e9 / rate,
+        "square_shape": square,
+        "square_mm_gflops": peak,
+        "floor_seconds_square_rate": total / 1e9 / peak,
+        "threads": threads,
+    }
 
 
 def steps_alone(epochs: int, train_size: int, device: str, threads: int, repeats: int = 2) -> float:
@@ -279,13 +302,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--data", default=None, help="folder holding MNIST/raw (default: $BLITZ_DATA or data/)")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"epochs of both pipelines (default: the check's {EPOCHS})")
+    parser.add_argument(
+        "--epochs", type=int, default=EPOCHS, help=f"epochs of both pipelines (default: the check's {EPOCHS})"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of (notebook, kit)")
-    parser.add_argument("--notebook-threads", type=int, default=DEFAULT_THREADS,
-                        help=f"threads of the notebook (default: torch's default here, {DEFAULT_THREADS})")
+    parser.add_argument(
+        "--notebook-threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"threads of the notebook (default: torch's default here, {DEFAULT_THREADS})",
+    )
     parser.add_argument("--ablate", action="store_true", help="also time the kit with each fast path undone")
-    parser.add_argument("--out", default=None, help="JSON file (default: benchmarks/results/accuracy_<host or GPU>.json)")
+    parser.add_argument(
+        "--out", default=None, help="JSON file (default: benchmarks/results/accuracy_<host or GPU>.json)"
+    )
     args = parser.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         print("--device cuda: CUDA is not available here", file=sys.stderr)
@@ -295,12 +326,14 @@ def main(argv: list[str] | None = None) -> int:
     labels = mnist.load_tensors(Path(root), train=False)[1]
     split = torchvision.datasets.MNIST(root=root, train=True)
     split_size = len(split)
-    train_size = len(mnist.training_subset(split, Path(root)))  # what the kit (and so the notebook here) trains on
+    train_size = len(fastpath.training_subset(split, Path(root)))  # what the kit (and so the notebook here) trains on
     kit_threads = fastpath.grading_threads()
     device_name = torch.cuda.get_device_name() if args.device == "cuda" else cpu_name()
-    print(f"device {args.device} ({device_name}); torch {torch.__version__}; epochs {args.epochs}; "
-          f"{train_size} training images (of {split_size}); threads: notebook {args.notebook_threads}, kit {kit_threads}",
-          flush=True)
+    print(
+        f"device {args.device} ({device_name}); torch {torch.__version__}; epochs {args.epochs}; "
+        f"{train_size} training images (of {split_size}); threads: notebook {args.notebook_threads}, kit {kit_threads}",
+        flush=True,
+    )
     warm_up(args.device)
 
     rounds = []
@@ -314,8 +347,11 @@ def main(argv: list[str] | None = None) -> int:
                 done[name] = kit(root, args.epochs, args.seed, args.device, labels)
                 assert done[name]["train_size"] == train_size, done[name]["train_size"]
             d = done[name]
-            print(f"round {r + 1} {name:<8} {d['seconds']:7.2f} s  (train {d['train_seconds']:.2f} s, "
-                  f"evaluate 10,000 {d['eval_seconds']:.3f} s)  accuracy {d['accuracy']:.4f}", flush=True)
+            print(
+                f"round {r + 1} {name:<8} {d['seconds']:7.2f} s  (train {d['train_seconds']:.2f} s, "
+                f"evaluate 10,000 {d['eval_seconds']:.3f} s)  accuracy {d['accuracy']:.4f}",
+                flush=True,
+            )
         done["ratio"] = done["notebook"]["seconds"] / done["kit"]["seconds"]
         rounds.append(done)
 
@@ -355,46 +391,76 @@ def main(argv: list[str] | None = None) -> int:
         for label, options in variants.items():
             run = kit(root, args.epochs, args.seed, args.device, labels, check=False, **options)
             ablation[label] = run
-            print(f"ablation {label:<58} {run['seconds']:7.2f} s  (train {run['train_seconds']:.2f}, "
-                  f"evaluate {run['eval_seconds']:.3f}, data {run['fastpath']['seconds']['data']:.3f})  "
-                  f"accuracy {run['accuracy']:.4f}", flush=True)
+            print(
+                f"ablation {label:<58} {run['seconds']:7.2f} s  (train {run['train_seconds']:.2f}, "
+                f"evaluate {run['eval_seconds']:.3f}, data {run['fastpath']['seconds']['data']:.3f})  "
+                f"accuracy {run['accuracy']:.4f}",
+                flush=True,
+            )
         run = notebook(root, args.epochs, args.seed, args.device, kit_threads)
         ablation[f"notebook at the kit's {kit_threads} thread(s)"] = run
-        print(f"ablation {'notebook at the kit thread count':<58} {run['seconds']:7.2f} s  (train {run['train_seconds']:.2f}, "
-              f"evaluate {run['eval_seconds']:.3f})  accuracy {run['accuracy']:.4f}", flush=True)
+        print(
+            f"ablation {'notebook at the kit thread count':<58} {run['seconds']:7.2f} s  (train {run['train_seconds']:.2f}, "
+            f"evaluate {run['eval_seconds']:.3f})  accuracy {run['accuracy']:.4f}",
+            flush=True,
+        )
 
     print()
-    print(f"notebook  {summary['notebook_seconds']:7.2f} s  accuracy {summary['notebook_accuracy']:.4f}  "
-          f"(evaluation {summary['notebook_eval_seconds']:.3f} s)  [median of {args.rounds}]")
-    print(f"kit check {summary['kit_seconds']:7.2f} s  accuracy {summary['kit_accuracy']:.4f}  "
-          f"(evaluation {summary['kit_eval_seconds']:.3f} s, best {summary['kit_eval_seconds_best']:.3f} s)")
-    each = ", ".join("%.2f" % r["ratio"] for r in rounds)
+    print(
+        f"notebook  {summary['notebook_seconds']:7.2f} s  accuracy {summary['notebook_accuracy']:.4f}  "
+        f"(evaluation {summary['notebook_eval_seconds']:.3f} s)  [median of {args.rounds}]"
+    )
+    print(
+        f"kit check {summary['kit_seconds']:7.2f} s  accuracy {summary['kit_accuracy']:.4f}  "
+        f"(evaluation {summary['kit_eval_seconds']:.3f} s, best {summary['kit_eval_seconds_best']:.3f} s)"
+    )
+    each = ", ".join(f"{r['ratio']:.2f}" for r in rounds)
     print(f"ratio     {summary['ratio_median_of_rounds']:.2f}x (median of the rounds' ratios: {each})")
-    print(f"floor     {fl['floor_seconds']:.2f} s = {fl['train_gflop'] + fl['eval_gflop']:.0f} GFLOP / "
-          f"{fl['mm_gflops']:.1f} GFLOP/s (torch.mm {tuple(fl['gemm_shape'])}, {kit_threads} thread(s)); "
-          f"kit = {summary['kit_over_floor']:.2f}x floor")
-    print(f"          {fl['floor_seconds_square_rate']:.2f} s at the {fl['square_shape']}^3 mm rate "
-          f"{fl['square_mm_gflops']:.1f} GFLOP/s; kit = {summary['kit_over_floor_square_rate']:.2f}x that")
+    print(
+        f"floor     {fl['floor_seconds']:.2f} s = {fl['train_gflop'] + fl['eval_gflop']:.0f} GFLOP / "
+        f"{fl['mm_gflops']:.1f} GFLOP/s (torch.mm {tuple(fl['gemm_shape'])}, {kit_threads} thread(s)); "
+        f"kit = {summary['kit_over_floor']:.2f}x floor"
+    )
+    print(
+        f"          {fl['floor_seconds_square_rate']:.2f} s at the {fl['square_shape']}^3 mm rate "
+        f"{fl['square_mm_gflops']:.1f} GFLOP/s; kit = {summary['kit_over_floor_square_rate']:.2f}x that"
+    )
 
     steps = args.epochs * (train_size // 50)
     timings = ", ".join(f"{s:.2f} s at {t} thread(s)" for t, s in alone.items())
     print(f"bound     the {steps} training steps alone (batch 50, in memory, no loader, no evaluation): {timings};")
-    print(f"          notebook / fastest of these = {summary['most_any_check_could_gain']:.2f}x, the most any check "
-          f"that trains as the student wrote could gain here")
+    print(
+        f"          notebook / fastest of these = {summary['most_any_check_could_gain']:.2f}x, the most any check "
+        f"that trains as the student wrote could gain here"
+    )
 
     name = socket.gethostname() if args.device == "cpu" else f"cuda-{device_name}"
-    out = Path(args.out) if args.out else REPO / "benchmarks" / "results" / f"accuracy_{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.json"
+    out = (
+        Path(args.out)
+        if args.out
+        else REPO / "benchmarks" / "results" / f"accuracy_{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.json"
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "host": socket.gethostname(), "device": args.device, "device_name": device_name,
-        "cpus": os.cpu_count(), "physical_cores": fastpath.physical_cores(),
+        "host": socket.gethostname(),
+        "device": args.device,
+        "device_name": device_name,
+        "cpus": os.cpu_count(),
+        "physical_cores": fastpath.physical_cores(),
         "load_average_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None,
-        "torch": torch.__version__, "torchvision": torchvision.__version__,
-        "epochs": args.epochs, "train_size": train_size, "training_split_size": split_size, "test_size": len(labels),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "epochs": args.epochs,
+        "train_size": train_size,
+        "training_split_size": split_size,
+        "test_size": len(labels),
         "seed": args.seed,
-        "summary": summary, "floor": fl, "rounds": rounds, "ablation": ablation,
+        "summary": summary,
+        "floor": fl,
+        "rounds": rounds,
+        "ablation": ablation,
     }
     out.write_text(json.dumps(record, indent=1, default=str) + "\n")
     print(f"wrote {out}")

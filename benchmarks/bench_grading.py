@@ -26,9 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from blitz import __version__, registry  # noqa: E402
-from blitz.fastpath import physical_cores  # noqa: E402
-from blitz.sandbox import describe_isolation  # noqa: E402
+from blitz import __version__
+from blitz.course import registry  # noqa: E402
+from blitz.engine.fastpath import physical_cores  # noqa: E402
+from blitz.grading.sandbox.process import describe_isolation  # noqa: E402
 
 
 def build_class(folder: Path, copies: int) -> None:
@@ -40,8 +41,20 @@ def build_class(folder: Path, copies: int) -> None:
 
 
 def run(class_dir: Path, out: Path, workers: int, exercises: list[str]) -> tuple[float, str]:
-    cmd = [sys.executable, "-m", "blitz", "grade", str(class_dir), "--out", str(out), "--workers", str(workers),
-           "--exercises", ",".join(exercises), "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "blitz",
+        "grade",
+        str(class_dir),
+        "--out",
+        str(out),
+        "--workers",
+        str(workers),
+        "--exercises",
+        ",".join(exercises),
+        "--no-progress",
+    ]
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "BLITZ_LANG": "en"})
     seconds = time.perf_counter() - started
@@ -67,19 +80,35 @@ def main(argv: list[str] | None = None) -> int:
             seconds, stdout = run(class_dir, Path(tmp) / f"out-{workers}", workers, exercises)
             if f"{args.copies} graded" not in stdout:
                 raise SystemExit(f"expected {args.copies} graded submissions:\n{stdout[-2000:]}")
-            rows.append({"workers": workers, "seconds": round(seconds, 2),
-                         "submissions_per_minute": round(60 * args.copies / seconds, 2)})
+            rows.append(
+                {
+                    "workers": workers,
+                    "seconds": round(seconds, 2),
+                    "submissions_per_minute": round(60 * args.copies / seconds, 2),
+                }
+            )
     base = rows[0]["submissions_per_minute"]
     print(f"{args.copies} copies of the reference, exercises: {', '.join(exercises)}")
     print(f"{'workers':>8} {'seconds':>9} {'subs/min':>9} {'speed-up':>9}")
     for row in rows:
         row["speedup"] = round(row["submissions_per_minute"] / base, 2)
-        print(f"{row['workers']:>8} {row['seconds']:>9.1f} {row['submissions_per_minute']:>9.2f} {row['speedup']:>8.2f}x")
+        print(
+            f"{row['workers']:>8} {row['seconds']:>9.1f} {row['submissions_per_minute']:>9.2f} {row['speedup']:>8.2f}x"
+        )
     report = {
-        "benchmark": "bench_grading", "kit_version": __version__, "copies": args.copies, "exercises": exercises,
-        "rows": rows, "machine": {"physical_cores": physical_cores(), "logical_cpus": os.cpu_count(),
-                                  "platform": platform.platform(), "python": platform.python_version()},
-        "isolation": describe_isolation(), "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "benchmark": "bench_grading",
+        "kit_version": __version__,
+        "copies": args.copies,
+        "exercises": exercises,
+        "rows": rows,
+        "machine": {
+            "physical_cores": physical_cores(),
+            "logical_cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "isolation": describe_isolation(),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ from torch import nn
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from blitz import fastpath  # noqa: E402
+from blitz.engine import fastpath  # noqa: E402
 from solutions.model import CNN  # noqa: E402
 
 SPINNERS = {
@@ -69,10 +69,12 @@ def _step_times(steps: int) -> list[float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--busy", type=int, nargs="+", default=[0, 1], help="numbers of busy processes to try")
-    parser.add_argument("--threads", type=int, nargs="+", default=None,
-                        help="thread counts (default: 1 and the physical cores)")
-    parser.add_argument("--kind", choices=sorted(SPINNERS), nargs="+", default=["python", "torch"],
-                        help="what the busy processes run")
+    parser.add_argument(
+        "--threads", type=int, nargs="+", default=None, help="thread counts (default: 1 and the physical cores)"
+    )
+    parser.add_argument(
+        "--kind", choices=sorted(SPINNERS), nargs="+", default=["python", "torch"], help="what the busy processes run"
+    )
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
@@ -93,17 +95,33 @@ def main(argv: list[str] | None = None) -> int:
                 p.kill()
                 p.wait()
         results.append(row)
-        cells = "  ".join(f"{t} thread(s): median {row[str(t)]['median_ms']:7.1f} ms, best {row[str(t)]['best_ms']:6.1f} ms"
-                          for t in thread_counts)
+        cells = "  ".join(
+            f"{t} thread(s): median {row[str(t)]['median_ms']:7.1f} ms, best {row[str(t)]['best_ms']:6.1f} ms"
+            for t in thread_counts
+        )
         ratio = row[str(thread_counts[-1])]["median_ms"] / row[str(thread_counts[0])]["median_ms"]
-        print(f"{busy} busy ({kind:>6}): {cells}  -> {thread_counts[-1]}/{thread_counts[0]} threads = {ratio:.2f}x", flush=True)
+        print(
+            f"{busy} busy ({kind:>6}): {cells}  -> {thread_counts[-1]}/{thread_counts[0]} threads = {ratio:.2f}x",
+            flush=True,
+        )
     out = Path(args.out) if args.out else REPO / "benchmarks" / "results" / f"threads_{socket.gethostname()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({
-        "when": time.strftime("%Y-%m-%d %H:%M:%S"), "host": socket.gethostname(), "cpus": os.cpu_count(),
-        "physical_cores": fastpath.physical_cores(), "torch": torch.__version__, "steps": args.steps,
-        "load_average_at_end": os.getloadavg(), "results": results,
-    }, indent=1) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+                "host": socket.gethostname(),
+                "cpus": os.cpu_count(),
+                "physical_cores": fastpath.physical_cores(),
+                "torch": torch.__version__,
+                "steps": args.steps,
+                "load_average_at_end": os.getloadavg(),
+                "results": results,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print(f"wrote {out}")
     return 0
 

@@ -31,10 +31,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the broken submissions live with the kit's tests
 
 import mutants  # noqa: E402
-from blitz import mnist  # noqa: E402
-from blitz.checks import pipeline  # noqa: E402
-from blitz.submission import LocalSubmission  # noqa: E402
 from mutants.alternatives import ALTERNATIVES  # noqa: E402
+
+from blitz.checks import pipeline  # noqa: E402
+from blitz.course import mnist  # noqa: E402
+from blitz.probes.local import LocalSubmission  # noqa: E402
 
 ALTERNATIVE_NAMES = {a.name for a in ALTERNATIVES}
 
@@ -79,15 +80,23 @@ def _job(args) -> tuple:
 
 def calibrate(variants, seeds, epochs_list, root: str, jobs: int = 1) -> dict:
     report = {
-        "bar": pipeline.BAR, "margin_required": MARGIN, "epochs_in_check": pipeline.EPOCHS, "seeds": list(seeds),
-        "train_images": pipeline.MAX_TRAIN_IMAGES, "test_images": 10_000,
-        "torch": torch.__version__, "machine": platform.machine(), "cpus": os.cpu_count(), "jobs": jobs, "runs": {},
+        "bar": pipeline.BAR,
+        "margin_required": MARGIN,
+        "epochs_in_check": pipeline.EPOCHS,
+        "seeds": list(seeds),
+        "train_images": pipeline.MAX_TRAIN_IMAGES,
+        "test_images": 10_000,
+        "torch": torch.__version__,
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "jobs": jobs,
+        "runs": {},
     }
     work = [(name, epochs, seed, root) for epochs in epochs_list for name in variants for seed in seeds]
     found: dict[tuple, tuple[float, float]] = {}
     pool = multiprocessing.get_context("spawn").Pool(jobs) if jobs > 1 else None
     try:
-        for (name, epochs, seed, _), acc, seconds in (pool.imap_unordered(_job, work) if pool else map(_job, work)):
+        for (name, epochs, seed, _), acc, seconds in pool.imap_unordered(_job, work) if pool else map(_job, work):
             found[(name, epochs, seed)] = (acc, seconds)
             print(f"  epochs={epochs} {name:28s} seed {seed}: {acc:.4f}  ({seconds:.0f} s)", flush=True)
     finally:
@@ -103,11 +112,19 @@ def calibrate(variants, seeds, epochs_list, root: str, jobs: int = 1) -> dict:
             runs[name] = {
                 "kind": "correct" if correct else "broken",
                 "what": getattr(entry, "bug", None) or getattr(entry, "why", None) or "the reference solutions",
-                "accuracy": accs, "min": low, "max": high,
+                "accuracy": accs,
+                "min": low,
+                "max": high,
                 "margin": round(low - pipeline.BAR, 4) if correct else round(pipeline.BAR - high, 4),
-                "verdict": ("clears BAR + 0.02 on every seed" if low >= pipeline.BAR + MARGIN else "TOO CLOSE TO THE BAR")
-                if correct else ("below the bar on every seed" if high < pipeline.BAR
-                                 else f"passes the bar on {sum(a >= pipeline.BAR for a in accs.values())} of {len(accs)} seeds"),
+                "verdict": (
+                    "clears BAR + 0.02 on every seed" if low >= pipeline.BAR + MARGIN else "TOO CLOSE TO THE BAR"
+                )
+                if correct
+                else (
+                    "below the bar on every seed"
+                    if high < pipeline.BAR
+                    else f"passes the bar on {sum(a >= pipeline.BAR for a in accs.values())} of {len(accs)} seeds"
+                ),
                 "seconds_per_run": round(sum(found[(name, epochs, s)][1] for s in seeds) / len(seeds), 1),
             }
     return report
@@ -140,8 +157,12 @@ def main(argv=None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out}")
-    ok = all(r["verdict"].startswith("clears") for runs in report["runs"].values()
-             for r in runs.values() if r["kind"] == "correct")
+    ok = all(
+        r["verdict"].startswith("clears")
+        for runs in report["runs"].values()
+        for r in runs.values()
+        if r["kind"] == "correct"
+    )
     return 0 if ok else 1
 
 

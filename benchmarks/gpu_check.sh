@@ -46,7 +46,7 @@ else
   timeout 600 "$PY" - <<'PYEOF' 2>&1 | tee "$OUT/autograder_cuda.txt" || status=1
 import os, time
 from blitz.checks import Context, all_checks, run_check
-from blitz.submission import LocalSubmission
+from blitz.probes.local import LocalSubmission
 started = time.perf_counter()
 sub = LocalSubmission("solutions")
 results = [run_check(c, sub, Context(device=os.environ.get("GPU_CHECK_DEVICE", "cuda"))) for c in all_checks()]

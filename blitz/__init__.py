@@ -1,8 +1,32 @@
 """blitz: learn PyTorch in 60 minutes, test-driven.
 
-The kit's layout, one exercise id naming everything of it:
-``exercises/<id>.py`` (stub), ``solutions/<id>.py`` (reference), ``autograder/test_<id>.py``
-(checks), its hints in :mod:`blitz.registry`, its notebook ``notebooks/<id>.ipynb``.
+One exercise id names everything of it: ``exercises/<id>.py`` (the student's stub),
+``solutions/<id>.py`` (the reference, the single source of stubs and notebooks),
+``autograder/test_<id>.py`` (generated), ``blitz/checks/<id>.py`` and ``blitz/probes/<id>.py``
+(its checks and the probes they run), ``notebooks/<id>.ipynb`` (generated), and its registry entry.
+
+The module map, bottom layer first; a layer imports only from the layers below it (the contract
+in pyproject.toml, ``[tool.importlinter]``, run by the tests):
+
+- :mod:`blitz.course` — what the course is: the ordered exercise registry with hints
+  (``registry``), the two languages (``i18n``), MNIST on disk (``mnist``), common PyTorch errors
+  and what they mean (``pytorch_errors``), terminal text (``text``).
+- :mod:`blitz.engine` — how a check runs: checks and contexts (``check``), comparisons that
+  explain themselves (``compare``), the door to student code (``submission``), loading it
+  (``student_code``), the wire format back from it (``wire``), the probes' shared helpers
+  (``probing``) and fixtures (``fixtures``), and the fast paths around student code (``fastpath``).
+- :mod:`blitz.probes` — one module per exercise: what runs next to the student's code;
+  ``probes.local`` runs them in this process.
+- :mod:`blitz.checks` — one module per exercise: what is judged, on the trusted side.
+- Front ends, each on the layers above:
+  - :mod:`blitz.frontends` — the pytest plugin (``pytest autograder``) and notebook test cells;
+  - :mod:`blitz.student` — the student's commands: ``cli``, where they stand (``course``),
+    ``watch``, ``doctor``, ``report`` and its figures (``plots``);
+  - :mod:`blitz.authoring` — solution markers and stubs (``markers``), notebooks, the generated
+    files (``generate``), the nbgrader course (``nbgrader``);
+  - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports;
+    :mod:`blitz.grading.sandbox` runs untrusted code (the worker, its process, the isolated submission).
+- :mod:`blitz.cli` — the ``blitz`` command, which gathers the front ends' subcommands.
 """
 
 __version__ = "0.1.0"

@@ -1,7 +1,7 @@
 """The `blitz` command. Each group of subcommands lives in its own module and registers itself:
 
-- students: list, check, hint, watch, reset, doctor, report, download   (blitz/student.py)
-- instructors: course (an nbgrader course directory)                      (blitz/nbcourse.py)
+- students: list, check, hint, watch, reset, doctor, report, download   (blitz/student/cli.py)
+- instructors: course (an nbgrader course directory)                      (blitz/authoring/nbgrader.py)
 - grading: grade (batch grading of many submissions)                      (blitz/grading/cli.py)
 - maintainers: generate (stubs and notebooks from the solutions)
 """
@@ -12,14 +12,14 @@ import argparse
 import importlib
 import sys
 
-from blitz.i18n import LANGS, set_lang
+from blitz.course.i18n import LANGS, set_lang
 
 # Modules that add subcommands with a `register(subparsers)` function.
-COMMAND_MODULES = ("blitz.student", "blitz.nbcourse", "blitz.grading.cli")
+COMMAND_MODULES = ("blitz.student.cli", "blitz.authoring.nbgrader", "blitz.grading.cli")
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from blitz.generate import write_all
+    from blitz.authoring.generate import write_all
 
     written = write_all()
     for path in written:
@@ -30,7 +30,9 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="blitz", description="Learn PyTorch in 60 minutes, test-driven / 60 分钟学 PyTorch，测试驱动")
+    parser = argparse.ArgumentParser(
+        prog="blitz", description="Learn PyTorch in 60 minutes, test-driven / 60 分钟学 PyTorch，测试驱动"
+    )
     parser.add_argument("--lang", choices=LANGS, help="zh, en or both (default: from the locale, or $BLITZ_LANG)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     generate = subparsers.add_parser("generate", help="regenerate stubs and notebooks from solutions/ (maintainers)")

@@ -43,7 +43,7 @@ def loss_for(task: str) -> nn.Module:
 
 
 def conv_for(kind: str, in_channels: int, out_channels: int, kernel_size: int) -> nn.Module:
-    """"text" → Conv1d（一维序列），"image" → Conv2d（图像），"video" → Conv3d（视频）。
+    """ "text" → Conv1d（一维序列），"image" → Conv2d（图像），"video" → Conv3d（视频）。
     "text" → Conv1d (1-D sequences), "image" → Conv2d (images), "video" → Conv3d (video).
     """
     # BEGIN SOLUTION
@@ -52,7 +52,7 @@ def conv_for(kind: str, in_channels: int, out_channels: int, kernel_size: int) -
 
 
 def recurrent(kind: str, input_size: int, hidden_size: int) -> nn.Module:
-    """"rnn" → nn.RNN，"lstm" → nn.LSTM，"gru" → nn.GRU（输入形状 (序列长度, N, input_size)）。
+    """ "rnn" → nn.RNN，"lstm" → nn.LSTM，"gru" → nn.GRU（输入形状 (序列长度, N, input_size)）。
     "rnn" → nn.RNN, "lstm" → nn.LSTM, "gru" → nn.GRU (input shaped (sequence length, N, input_size)).
     """
     # BEGIN SOLUTION

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from blitz import registry
+from blitz.course import registry
 
 ROOT = registry.ROOT
 BLITZ = Path(sys.executable).with_name("blitz")
@@ -33,11 +33,26 @@ def environment(lang: str = "en", data: str | None = None, extra: dict | None = 
     return env
 
 
-def blitz(*args: str, lang: str = "en", data: str | None = None, env: dict | None = None, stdin: str = "",
-          cwd: Path | str = ROOT, timeout: float = 900) -> subprocess.CompletedProcess:
+def blitz(
+    *args: str,
+    lang: str = "en",
+    data: str | None = None,
+    env: dict | None = None,
+    stdin: str = "",
+    cwd: Path | str = ROOT,
+    timeout: float = 900,
+) -> subprocess.CompletedProcess:
     """Run `blitz ARGS...` in a subprocess (in the kit's root unless `cwd` says otherwise); output as text."""
-    return subprocess.run(command() + list(args), capture_output=True, text=True, encoding="utf-8",
-                          env=environment(lang, data, env), input=stdin, timeout=timeout, cwd=cwd)
+    return subprocess.run(
+        command() + list(args),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=environment(lang, data, env),
+        input=stdin,
+        timeout=timeout,
+        cwd=cwd,
+    )
 
 
 def _cmdline(pid: str) -> bytes:

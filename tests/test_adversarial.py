@@ -28,13 +28,13 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 import kit
 import mutants
-from blitz import mnist, registry
+import pytest
+
 from blitz.checks.pipeline import BAR
-from blitz.sandbox import Sandbox, SandboxPolicy, isolation_available
+from blitz.course import mnist, registry
+from blitz.grading.sandbox.process import Sandbox, SandboxPolicy, isolation_available
 
 HERE = Path(__file__).parent / "adversarial"
 MARKER = f"blitzadv{uuid.uuid4().hex[:12]}"
@@ -63,37 +63,66 @@ ADVERSARIES = (
     Adversary("exit_at_import", "core", {"autograd": 0, "extras": 10}, ("Importing autograd.py failed", "sys.exit(0)")),
     Adversary("os_exit_at_import", "core", {"autograd": 0, "extras": 10}, ("grading process ended", "exit status 0")),
     Adversary("exit_in_function", "core", {"autograd": 2 * THIRD, "extras": 10}, ("sgd_step", "sys.exit(0)")),
-    Adversary("os_exit_in_function", "core", {"autograd": 2 * THIRD, "extras": 10}, ("grading process ended", "exit status 3")),
+    Adversary(
+        "os_exit_in_function", "core", {"autograd": 2 * THIRD, "extras": 10}, ("grading process ended", "exit status 3")
+    ),
     Adversary("infinite_loop", "core", {"autograd": 2 * THIRD, "extras": 10}, ("Timed out", "time limit of 15 s")),
     Adversary("memory_bomb", "core", {"autograd": 2 * THIRD, "extras": 10}, ("MemoryError",), needs="rlimit"),
     Adversary("orphan_child", "core", {"autograd": 10, "extras": 10}),
     Adversary("fake_score_output", "core", {"autograd": 2 * THIRD, "extras": 10}, ("sgd_step", "afterwards")),
     Adversary("write_results_silent", "core", {"autograd": 10, "extras": 10}, needs="readonly"),
     Adversary("write_tmp_loud", "core", {"autograd": 0, "extras": 10}, ("Read-only file system",), needs="mountns"),
-    Adversary("read_secret_env", "core", {"autograd": 2 * THIRD, "extras": 10}, ("leak=absent", "proc=[]"), needs="pidns"),
+    Adversary(
+        "read_secret_env", "core", {"autograd": 2 * THIRD, "extras": 10}, ("leak=absent", "proc=[]"), needs="pidns"
+    ),
     Adversary("delete_kit_and_classmates", "core", {"autograd": 10, "extras": 10}, needs="readonly"),
     Adversary("garble_protocol", "core", {"autograd": 0, "extras": 10}, ("unreadable data",)),
     Adversary("kill_everything", "core", {"autograd": 10, "extras": 10}, needs="pidns"),
     Adversary("no_network", "core", {"autograd": 0, "extras": 10}, ("Network is unreachable",), needs="netns"),
-    Adversary("copy_from_classmate", "core", {"autograd": 0, "extras": 10}, ("FileNotFoundError", "reference/autograd.py"),
-              needs="mountns"),
+    Adversary(
+        "copy_from_classmate",
+        "core",
+        {"autograd": 0, "extras": 10},
+        ("FileNotFoundError", "reference/autograd.py"),
+        needs="mountns",
+    ),
     Adversary("patch_blitz_wire", "core", {"autograd": 0, "extras": 10}, ("could not read what came back",)),
     # ---- tensors: cheats at comparisons and answers; model is the witness (and one target)
     Adversary("eq_always_object", "tensors", {"tensors": 13.75, "model": 15}, ("from_data", "Yes")),
     Adversary("tensor_subclass_eq", "tensors", {"tensors": 13.75, "model": 15}, ("from_data", "Liar")),
     Adversary("patch_torch", "tensors", {"tensors": 13.75, "model": 15}, ("gram", "largest difference")),
     Adversary("patch_numpy_pytest", "tensors", {"tensors": 13.75, "model": 15}, ("elementwise_product",)),
-    Adversary("import_solutions", "tensors", {"tensors": 0, "model": 15}, ("Importing tensors.py failed", "solutions"),
-              needs="mountns"),
-    Adversary("from_solutions_import_model", "tensors", {"tensors": 15, "model": 0},
-              ("Importing model.py failed", "solutions"), needs="mountns"),
-    Adversary("open_solutions_file", "tensors", {"tensors": 0, "model": 15}, ("FileNotFoundError", "solutions/tensors.py"),
-              needs="mountns"),
+    Adversary(
+        "import_solutions",
+        "tensors",
+        {"tensors": 0, "model": 15},
+        ("Importing tensors.py failed", "solutions"),
+        needs="mountns",
+    ),
+    Adversary(
+        "from_solutions_import_model",
+        "tensors",
+        {"tensors": 15, "model": 0},
+        ("Importing model.py failed", "solutions"),
+        needs="mountns",
+    ),
+    Adversary(
+        "open_solutions_file",
+        "tensors",
+        {"tensors": 0, "model": 15},
+        ("FileNotFoundError", "solutions/tensors.py"),
+        needs="mountns",
+    ),
     Adversary("hardcoded_example", "tensors", {"tensors": 13.75, "model": 15}, ("from_data",)),
     # ---- pipeline: cheats at the MNIST capstone (it runs the student's data/model/train/evaluate)
     Adversary("fixed_accuracy", "pipeline", {"evaluate": THIRD, "pipeline": 0}, ("0.99",)),
-    Adversary("pipeline_reads_labels", "pipeline", {"evaluate": 10, "pipeline": 0}, ("test accuracy", f"at least {BAR:.0%}"),
-              needs="mountns"),
+    Adversary(
+        "pipeline_reads_labels",
+        "pipeline",
+        {"evaluate": 10, "pipeline": 0},
+        ("test accuracy", f"at least {BAR:.0%}"),
+        needs="mountns",
+    ),
     Adversary("train_on_test", "pipeline", {"evaluate": 10, "pipeline": 0}, ("test accuracy", f"at least {BAR:.0%}")),
 )
 BY_NAME = {a.name: a for a in ADVERSARIES}
@@ -113,8 +142,12 @@ def tree_hash(root: Path, skip=(".venv", "__pycache__", ".pytest_cache")) -> dic
     return out
 
 
-VANDALISED = ("blitz/registry.py", "blitz/checks/autograd.py", "pyproject.toml",
-              *(f"solutions/{e.id}.py" for e in registry.MODULE_EXERCISES))
+VANDALISED = (
+    "blitz/course/registry.py",
+    "blitz/checks/autograd.py",
+    "pyproject.toml",
+    *(f"solutions/{e.id}.py" for e in registry.MODULE_EXERCISES),
+)
 
 
 def kit_hash() -> dict[str, str]:
@@ -148,8 +181,14 @@ class Batch:
 
 
 def fill(text: str, world: World, subs: Path, out: Path) -> str:
-    for key, value in (("@@KIT@@", str(registry.ROOT)), ("@@DATA@@", str(mnist.data_root())), ("@@OUT@@", str(out)),
-                       ("@@SUBS@@", str(subs)), ("@@MARKER@@", MARKER), ("@@PORT@@", str(world.port))):
+    for key, value in (
+        ("@@KIT@@", str(registry.ROOT)),
+        ("@@DATA@@", str(mnist.data_root())),
+        ("@@OUT@@", str(out)),
+        ("@@SUBS@@", str(subs)),
+        ("@@MARKER@@", MARKER),
+        ("@@PORT@@", str(world.port)),
+    ):
         text = text.replace(key, value)
     return text
 
@@ -178,11 +217,34 @@ def grade(world: World, group: str) -> Batch:
     for adversary in members:
         build(subs / adversary.name, adversary, world, subs, out)
     before = tree_hash(subs)
-    proc = kit.blitz("grade", str(subs), "--out", str(out), "--workers", "2", "--exercises", ",".join(exercises),
-                     "--no-progress", *extra, lang="both", data=str(mnist.data_root()),
-                     env={"BLITZ_ADVERSARY_SECRET": SECRET}, cwd=world.root, timeout=1500)
-    batch = Batch(group, subs, out, proc.returncode, proc.stdout, proc.stderr, subs_before=before,
-                  subs_after=tree_hash(subs), members=members)
+    proc = kit.blitz(
+        "grade",
+        str(subs),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--exercises",
+        ",".join(exercises),
+        "--no-progress",
+        *extra,
+        lang="both",
+        data=str(mnist.data_root()),
+        env={"BLITZ_ADVERSARY_SECRET": SECRET},
+        cwd=world.root,
+        timeout=1500,
+    )
+    batch = Batch(
+        group,
+        subs,
+        out,
+        proc.returncode,
+        proc.stdout,
+        proc.stderr,
+        subs_before=before,
+        subs_after=tree_hash(subs),
+        members=members,
+    )
     for folder in sorted(out.iterdir()):
         if (folder / "results.json").is_file():
             batch.results[folder.name] = json.loads((folder / "results.json").read_text(encoding="utf-8"))
@@ -196,7 +258,9 @@ def preflight_read_only() -> None:
     workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"{MARKER}-preflight"
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        box = Sandbox([sys.executable, "-I", "-S", "-c", code], str(workdir), SandboxPolicy(), stdout_path=str(workdir / "log"))
+        box = Sandbox(
+            [sys.executable, "-I", "-S", "-c", code], str(workdir), SandboxPolicy(), stdout_path=str(workdir / "log")
+        )
         box.wait(60)
         box.kill()
     finally:
@@ -214,8 +278,13 @@ def world(tmp_path_factory):
     if isolation_available()["readonly"]:
         preflight_read_only()
     data = mnist.data_root()
-    w = World(tmp_path_factory.mktemp("adversarial"), listener, listener.getsockname()[1], kit_hash(),
-              tree_hash(data) if data.is_dir() else {})
+    w = World(
+        tmp_path_factory.mktemp("adversarial"),
+        listener,
+        listener.getsockname()[1],
+        kit_hash(),
+        tree_hash(data) if data.is_dir() else {},
+    )
     yield w
     listener.close()
 

@@ -7,14 +7,14 @@ these tests keep one seed of each so CI stays quick.
 
 from __future__ import annotations
 
-import pytest
-
 import mutants
-from blitz import mnist, registry
-from blitz.autograde import run_as_test
-from blitz.checks import Context, get_check, pipeline, run_check
-from blitz.submission import LocalSubmission
+import pytest
 from mutants import Recording
+
+from blitz.checks import Context, get_check, pipeline, run_check
+from blitz.course import mnist, registry
+from blitz.frontends.pytest_plugin import run_as_test
+from blitz.probes.local import LocalSubmission
 
 pytestmark = pytest.mark.slow
 # benchmarks/calibrate_bar.py's MARGIN, which chose the bar; benchmarks/ is not importable from here

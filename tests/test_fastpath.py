@@ -1,5 +1,5 @@
-"""The kit's fast paths around student code (blitz/fastpath.py) and the MNIST tensor cache
-(blitz/mnist.py): each one must hand the student's code exactly what it would have had, or step aside.
+"""The kit's fast paths around student code (blitz/engine/fastpath.py) and the MNIST tensor cache
+(blitz/course/mnist.py): each one must hand the student's code exactly what it would have had, or step aside.
 Speed itself is measured by benchmarks/bench_accuracy.py, never asserted here.
 """
 
@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
+from mutants import Recording
 from torch import nn
 from torchvision import datasets, transforms
 
-import pytest
-
-from blitz import fastpath, mnist, registry
 from blitz.checks import Context, get_check, pipeline, run_check
-from blitz.submission import LocalSubmission
-from mutants import Recording
+from blitz.course import mnist, registry
+from blitz.engine import fastpath
+from blitz.probes.local import LocalSubmission
 
 COURSE_TRANSFORM = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
 
@@ -42,12 +42,16 @@ def assert_same_items(made, source, indices) -> None:
 # Datasets read once
 
 
-@pytest.mark.parametrize("transform", [
-    COURSE_TRANSFORM,
-    transforms.ToTensor(),
-    transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean=[0.1307], std=[0.3081])]),
-    transforms.Compose([transforms.PILToTensor(), transforms.ConvertImageDtype(torch.float32)]),
-], ids=["course", "to_tensor", "mnist_stats", "pil_to_tensor"])
+@pytest.mark.parametrize(
+    "transform",
+    [
+        COURSE_TRANSFORM,
+        transforms.ToTensor(),
+        transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean=[0.1307], std=[0.3081])]),
+        transforms.Compose([transforms.PILToTensor(), transforms.ConvertImageDtype(torch.float32)]),
+    ],
+    ids=["course", "to_tensor", "mnist_stats", "pil_to_tensor"],
+)
 def test_torchvision_transforms_are_computed_at_once_bit_for_bit(root, transform):
     source = mnist_set(root, False, transform)
     made = fastpath.materialize(source)
@@ -88,8 +92,11 @@ def test_a_random_transform_is_found_before_a_full_pass(root):
     assert len(calls) <= 32, f"{len(calls)} items read to find out that two reads differ"
 
 
-@pytest.mark.parametrize("transform", [None, transforms.Compose([transforms.ToTensor(), transforms.Lambda(lambda x: x[0, 0, 0].item())])],
-                         ids=["pil_images", "not_tensors"])
+@pytest.mark.parametrize(
+    "transform",
+    [None, transforms.Compose([transforms.ToTensor(), transforms.Lambda(lambda x: x[0, 0, 0].item())])],
+    ids=["pil_images", "not_tensors"],
+)
 def test_items_that_are_not_tensors_are_left_alone(root, transform):
     source = mnist_set(root, False, transform)
     assert fastpath.materialize(source) is source
@@ -111,7 +118,9 @@ def test_materializing_draws_nothing_from_the_random_state(root):
     torch.manual_seed(3)
     expected = torch.rand(3)
     torch.manual_seed(3)
-    fastpath.materialize(mnist_set(root, True, transforms.Compose([transforms.RandomRotation(20), transforms.ToTensor()])))
+    fastpath.materialize(
+        mnist_set(root, True, transforms.Compose([transforms.RandomRotation(20), transforms.ToTensor()]))
+    )
     fastpath.materialize(mnist_set(root, True, lambda im: COURSE_TRANSFORM(im) + 0))
     assert torch.equal(torch.rand(3), expected)
 
@@ -183,12 +192,16 @@ def reference_cnn() -> nn.Module:
     return CNN()
 
 
-@pytest.mark.parametrize("make, expected", [
-    (reference_cnn, "channels_last"),
-    (CourseCNN, "channels_last+contiguous_children"),
-    (Wrapped, "default"),
-    (lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), "default"),
-], ids=["reference_flatten", "course_view", "view_inside_a_child", "no_conv"])
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (reference_cnn, "channels_last"),
+        (CourseCNN, "channels_last+contiguous_children"),
+        (Wrapped, "default"),
+        (lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), "default"),
+    ],
+    ids=["reference_flatten", "course_view", "view_inside_a_child", "no_conv"],
+)
 def test_channels_last_only_where_the_forward_gives_the_same_outputs(make, expected):
     torch.manual_seed(0)
     model = make()

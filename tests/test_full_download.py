@@ -1,7 +1,7 @@
 """A full MNIST download (more than 5,000 training images) is graded as the 5,000-image copy is.
 
 The capstone and `blitz report` train on a fixed, class-balanced 5,000-image subset of whatever
-training split is on disk (blitz.mnist.training_subset). MNIST cannot be downloaded here, so the
+training split is on disk (blitz.engine.fastpath.training_subset). MNIST cannot be downloaded here, so the
 "full download" is built in a temporary folder from real images: the 5,000-image training copy in
 a shuffled order, followed by 1,000 more real images (the first test images), which makes a training
 split of 6,000 that the subset must cut back to the 5,000, grouped by digit.
@@ -13,16 +13,16 @@ import json
 import shutil
 from pathlib import Path
 
+import kit
+import pytest
 import torch
+from mutants import Mutant, Recording, build
 from torchvision import datasets, transforms
 
-import pytest
-
-import kit
-from blitz import fastpath, mnist
 from blitz.checks import Context, get_check, run_check
-from blitz.submission import LocalSubmission
-from mutants import Mutant, Recording, build
+from blitz.course import mnist
+from blitz.engine import fastpath
+from blitz.probes.local import LocalSubmission
 
 COURSE_TRANSFORM = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
 EXTRA = 1_000
@@ -60,24 +60,24 @@ def test_the_subset_is_the_first_images_of_each_digit_grouped_by_digit():
 
 def test_a_small_split_is_trained_on_whole(copy_root):
     source = datasets.MNIST(str(copy_root), train=True, transform=COURSE_TRANSFORM)
-    assert mnist.training_subset(source, copy_root) is source
+    assert fastpath.training_subset(source, copy_root) is source
 
 
 def test_a_full_split_is_cut_to_the_balanced_subset_the_students_dataset_still_makes(full_root):
     source = datasets.MNIST(str(full_root), train=True, transform=COURSE_TRANSFORM)
     assert len(source) == 5_000 + EXTRA
-    cut = mnist.training_subset(source, full_root)
+    cut = fastpath.training_subset(source, full_root)
     assert isinstance(cut, torch.utils.data.Subset) and cut.dataset is source and len(cut) == 5_000
     labels = [source.targets[i].item() for i in cut.indices]
     assert labels == sorted(labels) and all(labels.count(d) == 500 for d in range(10))
     assert max(cut.indices) < 5_000, "the 1,000 images after the first 500 of each digit are left out"
     # Not the split on disk (a student's load_mnist returning more): left as it is, for the check to report.
     both = torch.utils.data.ConcatDataset([source, source])
-    assert mnist.training_subset(both, full_root) is both
+    assert fastpath.training_subset(both, full_root) is both
 
 
 def test_the_subset_is_read_at_once_bit_for_bit(full_root):
-    cut = mnist.training_subset(datasets.MNIST(str(full_root), train=True, transform=COURSE_TRANSFORM), full_root)
+    cut = fastpath.training_subset(datasets.MNIST(str(full_root), train=True, transform=COURSE_TRANSFORM), full_root)
     made = fastpath.materialize(cut)
     assert isinstance(made, fastpath.Materialized) and made.how == "batched" and len(made) == 5_000
     for i in range(0, 5_000, 37):
@@ -88,7 +88,9 @@ def test_the_subset_is_read_at_once_bit_for_bit(full_root):
 
 def test_the_capstone_passes_on_a_full_download_training_on_5000_images(full_root, tmp_path):
     sub = Recording(build(tmp_path / "sub"))
-    result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(device="cpu", seed=0, data_root=str(full_root)))
+    result = run_check(
+        get_check("pipeline.mnist_accuracy"), sub, Context(device="cpu", seed=0, data_root=str(full_root))
+    )
     assert result.passed, result.message.render("en")
     assert sub.returned["pipeline"]["loaded_train_size"] == 5_000 + EXTRA
     assert sub.returned["pipeline"]["train_size"] == 5_000
@@ -97,16 +99,21 @@ def test_the_capstone_passes_on_a_full_download_training_on_5000_images(full_roo
 
 def test_a_training_set_that_is_not_the_split_on_disk_gets_a_clear_message(full_root, tmp_path):
     both = Mutant(
-        "train_and_test_as_training", "data",
+        "train_and_test_as_training",
+        "data",
         "    return datasets.MNIST(root=root, train=train, transform=transform, download=download)",
         "    from torch.utils.data import ConcatDataset\n"
         "    made = datasets.MNIST(root=root, train=train, transform=transform, download=download)\n"
         "    if train:\n"
         "        return ConcatDataset([made, datasets.MNIST(root=root, train=False, transform=transform)])\n"
         "    return made",
-        frozenset(), "the test images trained on as well")
+        frozenset(),
+        "the test images trained on as well",
+    )
     sub = LocalSubmission(build(tmp_path / "sub", both))
-    result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(device="cpu", seed=0, data_root=str(full_root)))
+    result = run_check(
+        get_check("pipeline.mnist_accuracy"), sub, Context(device="cpu", seed=0, data_root=str(full_root))
+    )
     assert not result.passed
     text = result.message.render("en")
     assert "load_mnist(root, train=True) gave 16000 images" in text and "class-balanced" in text, text
@@ -117,8 +124,19 @@ def test_blitz_grade_grades_the_capstone_on_a_full_download(full_root, tmp_path)
     """The instructor's path: a sandboxed worker sees the full split and trains on its subset."""
     submission = build(tmp_path / "alice")
     out = tmp_path / "grades"
-    run = kit.blitz("grade", str(submission), "--out", str(out), "--exercises", "pipeline", "--data", str(full_root),
-                    "--no-progress", cwd=tmp_path, timeout=600)
+    run = kit.blitz(
+        "grade",
+        str(submission),
+        "--out",
+        str(out),
+        "--exercises",
+        "pipeline",
+        "--data",
+        str(full_root),
+        "--no-progress",
+        cwd=tmp_path,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     results = json.loads((out / "alice" / "results.json").read_text())
     record = results["extra_data"]["record"]
@@ -126,7 +144,7 @@ def test_blitz_grade_grades_the_capstone_on_a_full_download(full_root, tmp_path)
 
 
 def test_blitz_report_trains_on_the_same_subset(full_root, tmp_path):
-    from blitz.student_report import train_and_predict
+    from blitz.student.report import train_and_predict
 
     trained = train_and_predict(build(tmp_path / "sub"), full_root, epochs=1, device="cpu", seed=0)
     assert trained["batches_per_epoch"] == 5_000 // 50

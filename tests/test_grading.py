@@ -21,20 +21,21 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import kit
+import mutants
 import pytest
 import torch
 
-import kit
-import mutants
-from blitz import mnist, registry
+from blitz.course import mnist, registry
 from blitz.grading.discover import Target, discover
 from blitz.grading.progress import Progress
 from blitz.grading.runner import MNIST_TEST_LABELS, Options, fingerprint, private_mnist, sandbox_view
-from blitz.sandbox import Sandbox, SandboxPolicy, isolation_available
+from blitz.grading.sandbox.process import Sandbox, SandboxPolicy, isolation_available
 
 ISO = isolation_available()
-needs_mounts = pytest.mark.skipif(not (ISO["mountns"] and ISO["keep"] and ISO["readonly"]),
-                                  reason="no mount namespace here: paths cannot be hidden")
+needs_mounts = pytest.mark.skipif(
+    not (ISO["mountns"] and ISO["keep"] and ISO["readonly"]), reason="no mount namespace here: paths cannot be hidden"
+)
 
 
 def blitz(*args: str, cwd: Path, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -59,8 +60,9 @@ def klass(tmp_path_factory):
     (subs / "carol").mkdir()
     (subs / "__pycache__").mkdir()  # not a student
     out = root / "out"
-    run = blitz("grade", str(subs), str(root / "dave"), "--out", str(out), "--exercises", "model", "--workers", "2",
-                cwd=root)
+    run = blitz(
+        "grade", str(subs), str(root / "dave"), "--out", str(out), "--exercises", "model", "--workers", "2", cwd=root
+    )
     return root, subs, out, run
 
 
@@ -94,11 +96,23 @@ def test_missing_and_empty_paths_named_and_scored_zero(klass):
 def test_results_json_is_gradescope_format(klass):
     _, _, out, _ = klass
     results = load(out, "bob")
-    assert set(results) >= {"score", "execution_time", "output", "visibility", "stdout_visibility", "tests", "extra_data"}
+    assert set(results) >= {
+        "score",
+        "execution_time",
+        "output",
+        "visibility",
+        "stdout_visibility",
+        "tests",
+        "extra_data",
+    }
     assert results["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
     tests = results["tests"]
     assert [t["name"].split(":")[0] for t in tests] == [
-        "model.conv_output_size", "model.cnn_structure", "model.cnn_function", "model.count_parameters"]
+        "model.conv_output_size",
+        "model.cnn_structure",
+        "model.cnn_function",
+        "model.count_parameters",
+    ]
     for t in tests:
         assert set(t) >= {"name", "score", "max_score", "status", "output", "visibility", "execution_time"}
         assert t["status"] in ("passed", "failed") and isinstance(t["execution_time"], float)
@@ -162,10 +176,26 @@ def test_stopped_batch_keeps_finished_results_and_resumes(tmp_path):
     for name in ("a", "b", "c"):
         mutants.build(tmp_path / "class" / name, only=("model",))
     out = tmp_path / "out"
-    cmd = kit.command() + ["grade", str(tmp_path / "class"), "--out", str(out), "--exercises", "model",
-                           "--workers", "1", "--no-progress"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", cwd=tmp_path,
-                            env=kit.environment("en"))
+    cmd = kit.command() + [
+        "grade",
+        str(tmp_path / "class"),
+        "--out",
+        str(out),
+        "--exercises",
+        "model",
+        "--workers",
+        "1",
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        cwd=tmp_path,
+        env=kit.environment("en"),
+    )
     deadline = time.monotonic() + 120
     while not (out / "a" / "results.json").exists():
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
@@ -215,10 +245,16 @@ def test_discover(tmp_path):
     (tmp_path / "one" / "y").mkdir()
     mutants.build(tmp_path / "two" / "x", only=("model",))
     (tmp_path / "file.py").write_text("")
-    targets = discover([str(tmp_path / "one"), str(tmp_path / "two" / "x"), str(tmp_path / "file.py"),
-                        str(tmp_path / "none")])
-    assert [(t.student, t.problem) for t in targets] == [("x", ""), ("y", "empty"), ("x-2", ""),
-                                                          ("file.py", "notdir"), ("none", "missing")]
+    targets = discover(
+        [str(tmp_path / "one"), str(tmp_path / "two" / "x"), str(tmp_path / "file.py"), str(tmp_path / "none")]
+    )
+    assert [(t.student, t.problem) for t in targets] == [
+        ("x", ""),
+        ("y", "empty"),
+        ("x-2", ""),
+        ("file.py", "notdir"),
+        ("none", "missing"),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -227,14 +263,27 @@ def test_discover(tmp_path):
 @pytest.mark.slow
 def test_missing_mnist_fails_only_the_checks_that_need_it(tmp_path):
     mutants.build(tmp_path / "class" / "alice", only=("data",))
-    run = blitz("grade", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--exercises", "data",
-                "--data", str(tmp_path / "nodata"), cwd=tmp_path)
+    run = blitz(
+        "grade",
+        str(tmp_path / "class"),
+        "--out",
+        str(tmp_path / "out"),
+        "--exercises",
+        "data",
+        "--data",
+        str(tmp_path / "nodata"),
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     assert "no MNIST under" in run.stderr
     tests = {t["name"].split(":")[0]: t for t in load(tmp_path / "out", "alice")["tests"]}
     assert tests["data.mnist_transform"]["status"] == "passed" and tests["data.make_loaders"]["status"] == "passed"
     failed = tests["data.load_mnist"]
-    assert failed["status"] == "failed" and "MNIST is not under" in failed["output"] and "blitz download" in failed["output"]
+    assert (
+        failed["status"] == "failed"
+        and "MNIST is not under" in failed["output"]
+        and "blitz download" in failed["output"]
+    )
 
 
 def test_private_mnist_shuffles_the_test_labels_only(tmp_path):
@@ -302,10 +351,10 @@ def test_worker_sees_its_folder_not_its_neighbours_and_writes_nowhere_else(tmp_p
     hides, keeps = sandbox_view([str(scratch), str(data / "labels")], [str(data)])
     code = f"""
 import os
-print("other", os.path.exists({str(other / 'answers.py')!r}))
-print("images", open({str(data / 'images')!r}).read())
-print("labels", repr(open({str(data / 'labels')!r}).read()))
-for p in ({str(mine / 'new')!r}, {str(data / 'new')!r}, {str(registry.ROOT / 'blitz' / 'new')!r}, "/tmp/new", "/etc/new"):
+print("other", os.path.exists({str(other / "answers.py")!r}))
+print("images", open({str(data / "images")!r}).read())
+print("labels", repr(open({str(data / "labels")!r}).read()))
+for p in ({str(mine / "new")!r}, {str(data / "new")!r}, {str(registry.ROOT / "blitz" / "new")!r}, "/tmp/new", "/etc/new"):
     try:
         open(p, "w").write("x"); print("wrote", p)
     except OSError as e:
@@ -323,10 +372,14 @@ print("home", os.listdir(os.path.expanduser("~")))
 
 def test_kill_reaches_an_escaped_grandchild(tmp_path):
     marker = f"blitz-escape-{uuid.uuid4().hex}"
-    code = ("import subprocess, sys\n"
-            f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}], start_new_session=True)\n"
-            "print('started', flush=True)\nimport time\ntime.sleep(600)\n")
-    box = Sandbox([sys.executable, "-I", "-S", "-c", code], str(tmp_path), SandboxPolicy(), stdout_path=str(tmp_path / "log"))
+    code = (
+        "import subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}], start_new_session=True)\n"
+        "print('started', flush=True)\nimport time\ntime.sleep(600)\n"
+    )
+    box = Sandbox(
+        [sys.executable, "-I", "-S", "-c", code], str(tmp_path), SandboxPolicy(), stdout_path=str(tmp_path / "log")
+    )
     deadline = time.monotonic() + 30
     while "started" not in box.output() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -341,7 +394,7 @@ def test_sandbox_dies_with_the_process_that_started_it(tmp_path):
     marker = f"blitz-orphaned-{uuid.uuid4().hex}"
     starter = (
         "import sys, time\n"
-        "from blitz.sandbox import Sandbox, SandboxPolicy\n"
+        "from blitz.grading.sandbox.process import Sandbox, SandboxPolicy\n"
         f"box = Sandbox([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}], {str(tmp_path)!r}, SandboxPolicy())\n"
         "print(box.pid, flush=True)\n"
         "time.sleep(600)\n"
@@ -388,8 +441,16 @@ def dask_cluster(tmp_path):
     address = f"tcp://127.0.0.1:{port}"
     log = open(tmp_path / "dask.log", "w")
     env = {**os.environ, "DASK_TEMPORARY_DIRECTORY": str(tmp_path / "dask-tmp")}
-    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-                              stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True, env=env)]
+    procs = [
+        subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+            start_new_session=True,
+            env=env,
+        )
+    ]
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -399,10 +460,27 @@ def dask_cluster(tmp_path):
             except OSError:
                 assert time.monotonic() < deadline, (tmp_path / "dask.log").read_text()
                 time.sleep(0.3)
-        procs.append(subprocess.Popen([dask, "worker", address, "--nthreads", "2", "--nworkers", "1", "--no-dashboard",
-                                       "--local-directory", str(tmp_path / "dask-worker")],
-                                      stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True,
-                                      env=env))
+        procs.append(
+            subprocess.Popen(
+                [
+                    dask,
+                    "worker",
+                    address,
+                    "--nthreads",
+                    "2",
+                    "--nworkers",
+                    "1",
+                    "--no-dashboard",
+                    "--local-directory",
+                    str(tmp_path / "dask-worker"),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=tmp_path,
+                start_new_session=True,
+                env=env,
+            )
+        )
         yield address
     finally:
         for p in reversed(procs):
@@ -424,8 +502,18 @@ def test_grading_on_a_dask_cluster_matches_local(tmp_path, dask_cluster):
     subs = tmp_path / "class"
     mutants.build(subs / "alice", only=("model",))
     mutants.build(subs / "bob", COUNT_FROZEN, only=("model",))
-    run = blitz("grade", str(subs), "--out", str(tmp_path / "out"), "--exercises", "model", "--dask", dask_cluster,
-                cwd=tmp_path, env={"DASK_TEMPORARY_DIRECTORY": str(tmp_path / "dask-tmp")})
+    run = blitz(
+        "grade",
+        str(subs),
+        "--out",
+        str(tmp_path / "out"),
+        "--exercises",
+        "model",
+        "--dask",
+        dask_cluster,
+        cwd=tmp_path,
+        env={"DASK_TEMPORARY_DIRECTORY": str(tmp_path / "dask-tmp")},
+    )
     assert run.returncode == 0, run.stderr + (tmp_path / "dask.log").read_text()[-3000:]
     assert load(tmp_path / "out", "alice")["score"] == 15
     bob = load(tmp_path / "out", "bob")
@@ -437,8 +525,18 @@ def test_grading_on_a_dask_cluster_matches_local(tmp_path, dask_cluster):
 def test_dask_scheduler_unreachable_is_a_clear_error(tmp_path):
     pytest.importorskip("distributed")
     mutants.build(tmp_path / "class" / "alice", only=("model",))
-    run = blitz("grade", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--exercises", "model",
-                "--dask", f"tcp://127.0.0.1:{free_port()}", cwd=tmp_path, timeout=180)
+    run = blitz(
+        "grade",
+        str(tmp_path / "class"),
+        "--out",
+        str(tmp_path / "out"),
+        "--exercises",
+        "model",
+        "--dask",
+        f"tcp://127.0.0.1:{free_port()}",
+        cwd=tmp_path,
+        timeout=180,
+    )
     assert run.returncode == 1 and "Cannot reach the Dask scheduler" in run.stderr
 
 
@@ -451,9 +549,20 @@ def test_cuda_grading_gives_the_same_scores(tmp_path):
     mutants.build(tmp_path / "class" / "alice")
     mutants.build(tmp_path / "class" / "bob", COUNT_FROZEN)
     exercises = "tensors,model,train,evaluate"
-    cpu = blitz("grade", str(tmp_path / "class"), "--out", str(tmp_path / "cpu"), "--exercises", exercises, cwd=tmp_path)
-    gpu = blitz("grade", str(tmp_path / "class"), "--out", str(tmp_path / "gpu"), "--exercises", exercises,
-                "--device", "cuda", cwd=tmp_path)
+    cpu = blitz(
+        "grade", str(tmp_path / "class"), "--out", str(tmp_path / "cpu"), "--exercises", exercises, cwd=tmp_path
+    )
+    gpu = blitz(
+        "grade",
+        str(tmp_path / "class"),
+        "--out",
+        str(tmp_path / "gpu"),
+        "--exercises",
+        exercises,
+        "--device",
+        "cuda",
+        cwd=tmp_path,
+    )
     assert cpu.returncode == 0 and gpu.returncode == 0, gpu.stderr
     for student in ("alice", "bob"):
         a, b = load(tmp_path / "cpu", student), load(tmp_path / "gpu", student)
@@ -465,9 +574,9 @@ def test_a_worker_that_cannot_start_is_the_graders_fault(monkeypatch, tmp_path):
     """No student code has run when the sandbox fails to start: the message blames the grader."""
     from blitz.checks import Context, get_check
     from blitz.grading.runner import _run_one
-    from blitz.isolation import IsolatedSubmission
+    from blitz.grading.sandbox.isolated import IsolatedSubmission
 
-    monkeypatch.setattr("blitz.isolation.sys.executable", "/bin/false")
+    monkeypatch.setattr("blitz.grading.sandbox.isolated.sys.executable", "/bin/false")
     sub = IsolatedSubmission(registry.ROOT / "solutions", "tensors", timeout=30)
     try:
         row = _run_one(get_check("tensors.from_data"), sub, Context())

@@ -12,14 +12,14 @@ import inspect
 import re
 from collections import Counter
 
-import pytest
-
 import mutants
-from blitz import registry
-from blitz.checks import Context, checks_for, run_check
-from blitz.submission import LocalSubmission
+import pytest
 from mutants.alternatives import ALTERNATIVES
 from mutants.broken import MUTANTS
+
+from blitz.checks import Context, checks_for, run_check
+from blitz.course import registry
+from blitz.probes.local import LocalSubmission
 
 EXERCISES = [e.id for e in registry.EXERCISES if e.has_module]
 
@@ -33,8 +33,11 @@ def run_exercise(folder, exercise: str) -> dict:
 def public_names(exercise: str) -> set[str]:
     module = importlib.import_module(f"solutions.{exercise}")
     return {
-        name for name, obj in vars(module).items()
-        if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == module.__name__
+        name
+        for name, obj in vars(module).items()
+        if not name.startswith("_")
+        and (inspect.isfunction(obj) or inspect.isclass(obj))
+        and obj.__module__ == module.__name__
     }
 
 
@@ -77,7 +80,9 @@ def test_a_patch_that_no_longer_applies_is_refused(tmp_path):
 def test_broken_submission_fails_exactly_its_checks(mutant, tmp_path):
     results = run_exercise(mutants.build(tmp_path / "submission", mutant), mutant.exercise)
     failing = {key for key, result in results.items() if not result.passed}
-    details = "\n\n".join(f"{k} [{r.status}]: {r.message.render('en') if r.message else ''}" for k, r in results.items() if not r.passed)
+    details = "\n\n".join(
+        f"{k} [{r.status}]: {r.message.render('en') if r.message else ''}" for k, r in results.items() if not r.passed
+    )
     assert failing == mutant.fails, f"{mutant.bug}\nfailed: {sorted(failing)}\n{details}"
     for key in sorted(failing):
         assert_good_message(results[key], mutant.exercise)

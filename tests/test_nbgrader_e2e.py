@@ -25,16 +25,24 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from blitz.authoring.nbgrader import nbgrader_env
 from blitz.checks import Context, checks_for, run_check
-from blitz.nbcourse import nbgrader_env
-from blitz.submission import LocalSubmission
+from blitz.probes.local import LocalSubmission
 
 BIN = Path(sys.executable).parent
 ASSIGNMENT = "tensors"
 PER_CHECK = 1.25
 NAMES = [c.name for c in checks_for(ASSIGNMENT)]
 HALF = NAMES[:6]
-EXPECTED = {"solved": 15.0, "untouched": 0.0, "half": 7.5, "loop": 13.75, "crash": 13.75, "deltest": 13.75, "edittest": 7.5}
+EXPECTED = {
+    "solved": 15.0,
+    "untouched": 0.0,
+    "half": 7.5,
+    "loop": 13.75,
+    "crash": 13.75,
+    "deltest": 13.75,
+    "edittest": 7.5,
+}
 
 pytestmark = pytest.mark.skipif(not (BIN / "nbgrader").exists(), reason="nbgrader is not installed next to this Python")
 
@@ -49,8 +57,11 @@ def cell(nb, grade_id: str):
 
 def solution_code(source_nb, grade_id: str) -> str:
     """The reference code of an answer cell, without nbgrader's markers: what a good student writes."""
-    return "\n".join(line for line in cell(source_nb, grade_id).source.splitlines()
-                     if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+    return "\n".join(
+        line
+        for line in cell(source_nb, grade_id).source.splitlines()
+        if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+    )
 
 
 def student_notebooks(release: Path, source: Path) -> dict[str, nbformat.NotebookNode]:

@@ -7,9 +7,9 @@ import json
 import nbformat
 import pytest
 
-from blitz import registry
+from blitz.authoring.notebooks import build_notebook, generated_notebooks, notebook_exercises, notebook_text
 from blitz.checks import checks_for
-from blitz.notebooks import build_notebook, generated_notebooks, notebook_exercises, notebook_text
+from blitz.course import registry
 
 EXERCISES = notebook_exercises()
 

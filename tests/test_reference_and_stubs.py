@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from blitz import registry
+from blitz.authoring.generate import stale
 from blitz.checks import Context, all_checks, run_check
-from blitz.generate import stale
-from blitz.submission import LocalSubmission
+from blitz.course import registry
+from blitz.probes.local import LocalSubmission
 
 QUICK = [c for c in all_checks() if c.exercise != "pipeline"]
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 import json
 import math
 
+import mutants
 import numpy as np
 import pytest
+from kit import blitz
 from PIL import Image
 
-import mutants
-from blitz import mnist
-from blitz.report_png import png_metadata
-from kit import blitz
+from blitz.course import mnist
+from blitz.engine import fastpath
+from blitz.student.plots import png_metadata
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def train_size():
     from torchvision import datasets
 
     root = mnist.require()
-    return len(mnist.training_subset(datasets.MNIST(str(root), train=True), root))
+    return len(fastpath.training_subset(datasets.MNIST(str(root), train=True), root))
 
 
 def test_report_prints_accuracy_and_where_the_pictures_are(run):
@@ -109,8 +110,14 @@ def test_grid_tiles_hold_the_misclassified_digits(run, test_split):
             assert np.array_equal(box[:, :, channel], enlarged), f"tile {tile} is not test digit {index}"
 
 
-LINEAR_TOO_SMALL = mutants.Mutant("linear_too_small", "model", "nn.Linear(32 * 7 * 7, 10)", "nn.Linear(32 * 7, 10)",
-                                   frozenset(), "the output layer's in_features do not match the flattened features")
+LINEAR_TOO_SMALL = mutants.Mutant(
+    "linear_too_small",
+    "model",
+    "nn.Linear(32 * 7 * 7, 10)",
+    "nn.Linear(32 * 7, 10)",
+    frozenset(),
+    "the output layer's in_features do not match the flattened features",
+)
 
 
 def test_a_shape_bug_in_the_model_names_the_model_exercise(tmp_path):

@@ -11,14 +11,16 @@ import gzip
 import shutil
 from pathlib import Path
 
-import pytest
-
 import mutants
-from blitz import doctor, mnist, registry
-from blitz.checks import Context, checks_for, run_check
-from blitz.generate import stub_source
-from blitz.submission import LocalSubmission
+import pytest
 from kit import blitz
+
+from blitz.authoring.markers import stub_source
+from blitz.checks import Context, checks_for, run_check
+from blitz.course import mnist, registry
+from blitz.probes.local import LocalSubmission
+from blitz.student import doctor
+
 
 def solve(folder: Path, exercise_id: str, replace: tuple[str, str] | None = None) -> Path:
     """Put the reference solution in the student's file, with one bug in it if `replace` is given."""
@@ -193,9 +195,15 @@ def test_doctor_with_the_data_in_place():
     result = blitz("doctor")
     assert result.returncode == 0, result.stdout
     lines = result.stdout.splitlines()
-    for start in ("[ OK ] Python 3.", "[ OK ] torch ", "[ OK ] torchvision ", "[ OK ] nbgrader ", "[ OK ] Jupyter kernel python3",
-                  "[ OK ] t10k-images-idx3-ubyte (10,000): md5 9fb629c4189551a2d022fa330f9573f3 (official)",
-                  "[ OK ] t10k-labels-idx1-ubyte (10,000): md5 ec29112dd5afa0611ce80d1b7f02629c (official)"):
+    for start in (
+        "[ OK ] Python 3.",
+        "[ OK ] torch ",
+        "[ OK ] torchvision ",
+        "[ OK ] nbgrader ",
+        "[ OK ] Jupyter kernel python3",
+        "[ OK ] t10k-images-idx3-ubyte (10,000): md5 9fb629c4189551a2d022fa330f9573f3 (official)",
+        "[ OK ] t10k-labels-idx1-ubyte (10,000): md5 ec29112dd5afa0611ce80d1b7f02629c (official)",
+    ):
         assert any(line.startswith(start) for line in lines), start
     train = next(line for line in lines if "train-images-idx3-ubyte" in line)
     gz = mnist.data_root() / "MNIST" / "raw" / "train-images-idx3-ubyte.gz"
@@ -207,8 +215,10 @@ def test_doctor_with_the_data_in_place():
 
 
 def test_doctor_without_data_says_what_to_do():
-    for lang, words in (("en", "not found under /nonexistent/MNIST/raw. Run `blitz download`"),
-                        ("zh", "在 /nonexistent/MNIST/raw 下找不到。运行 `blitz download`")):
+    for lang, words in (
+        ("en", "not found under /nonexistent/MNIST/raw. Run `blitz download`"),
+        ("zh", "在 /nonexistent/MNIST/raw 下找不到。运行 `blitz download`"),
+    ):
         result = blitz("doctor", lang=lang, data="/nonexistent")
         assert result.returncode == 1
         assert f"[FAIL] MNIST: {words}" in result.stdout

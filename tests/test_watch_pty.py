@@ -8,12 +8,12 @@ import shutil
 import time
 from pathlib import Path
 
+import kit
+import mutants
 import pexpect
 import pytest
 
-import kit
-import mutants
-from blitz import registry
+from blitz.course import registry
 
 ROOT = registry.ROOT
 FOOTER = "Save a file to check again · h hint · r re-run · q quit"
@@ -22,8 +22,15 @@ WAIT = 120  # seconds for one screen: importing torch on a busy CI machine is sl
 
 def spawn_watch(folder: Path, lang: str = "en") -> pexpect.spawn:
     command, *args = kit.command()
-    return pexpect.spawn(command, args + ["watch", "--submission", str(folder), "--interval", "0.1"],
-                         env=kit.environment(lang), encoding="utf-8", timeout=WAIT, dimensions=(60, 140), cwd=str(ROOT))
+    return pexpect.spawn(
+        command,
+        args + ["watch", "--submission", str(folder), "--interval", "0.1"],
+        env=kit.environment(lang),
+        encoding="utf-8",
+        timeout=WAIT,
+        dimensions=(60, 140),
+        cwd=str(ROOT),
+    )
 
 
 @pytest.fixture
@@ -61,7 +68,9 @@ def test_saving_the_solution_turns_the_screen_green_then_q_quits(folder):
         assert "is not implemented yet (NotImplementedError)" in first
 
         time.sleep(0.2)  # a new mtime even on file systems with coarse timestamps
-        (folder / "tensors.py").write_text((ROOT / "solutions" / "tensors.py").read_text(encoding="utf-8"), encoding="utf-8")
+        (folder / "tensors.py").write_text(
+            (ROOT / "solutions" / "tensors.py").read_text(encoding="utf-8"), encoding="utf-8"
+        )
         changed = screen(child, until="passed!")
         assert "✓ tensors passed! Next up: autograd." in changed
         assert "1/7 exercises · 15/100 points" in changed

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from blitz.checks.base import check, fail
-from blitz.checks.compare import expect_sequence, expect_tensor, kind_of
-from blitz.probes import describe_call
-
+from blitz.engine.check import check, fail
+from blitz.engine.compare import expect_sequence, expect_tensor, kind_of
+from blitz.engine.probing import describe_call
 
 
 def inputs():
@@ -59,7 +58,9 @@ def check_sgd_step(sub, ctx):
                 f"Called {call}\n  returned: {kind_of(result['returned'])}\n  expected: None (update the parameters in place)",
             )
         for i, (value, grad) in enumerate(zip(values, grads)):
-            expect_tensor(result["values_after"][i], value - lr * grad, call, what=f"(params[{i}] afterwards / 更新后的参数)")
+            expect_tensor(
+                result["values_after"][i], value - lr * grad, call, what=f"(params[{i}] afterwards / 更新后的参数)"
+            )
             if not result["still_leaf"][i]:
                 fail(
                     f"调用 {call}\n  之后 params[{i}] 不再是需要梯度的叶子张量：更新被记进了计算图。\n  期望：在 torch.no_grad() 里原地更新。",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from blitz import mnist
-from blitz.checks.base import check, fail
-from blitz.checks.compare import expect_equal, expect_tensor
-from blitz.probes import describe_call
+from blitz.course import mnist
+from blitz.engine.check import check, fail
+from blitz.engine.compare import expect_equal, expect_tensor
+from blitz.engine.probing import describe_call
 
 
 def digit_like_image() -> np.ndarray:

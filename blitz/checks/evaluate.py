@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from blitz.checks.base import check, fail
-from blitz.checks.compare import expect_tensor, kind_of
-from blitz.probes import tiny_setup
+from blitz.engine.check import check, fail
+from blitz.engine.compare import expect_tensor, kind_of
+from blitz.engine.fixtures import tiny_setup
 from solutions import evaluate as ref
 
 

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import torch
 
-from blitz.checks.base import check, fail
-from blitz.checks.compare import expect_tensor
-from blitz.probes import describe_call
+from blitz.engine.check import check, fail
+from blitz.engine.compare import expect_tensor
+from blitz.engine.probing import describe_call
 from solutions import extras as ref
 
-TASKS = ("regression", "l1_regression", "smooth_regression", "multiclass", "multiclass_log_probs", "binary",
-         "binary_logits", "ranking", "multilabel", "binary_margin")
+TASKS = (
+    "regression",
+    "l1_regression",
+    "smooth_regression",
+    "multiclass",
+    "multiclass_log_probs",
+    "binary",
+    "binary_logits",
+    "ranking",
+    "multilabel",
+    "binary_margin",
+)
 
 
 def _type_name(module) -> str:
@@ -24,7 +34,10 @@ def check_loss_for(sub, ctx):
         facts = sub.probe("module_facts", "loss_for", (task,))
         expected = _type_name(ref.loss_for(task))
         if facts["type"] != expected:
-            fail(f"调用 {call}\n  返回了：{facts['type']}\n  期望：{expected}", f"Called {call}\n  returned: {facts['type']}\n  expected: {expected}")
+            fail(
+                f"调用 {call}\n  返回了：{facts['type']}\n  期望：{expected}",
+                f"Called {call}\n  returned: {facts['type']}\n  expected: {expected}",
+            )
     for bad in ("focal", "Regression", ""):
         call = describe_call("extras", "loss_for", (bad,))
         outcome = sub.probe("rejects", "loss_for", (bad,))
@@ -44,7 +57,12 @@ def check_conv_for(sub, ctx):
             call = describe_call("extras", "conv_for", (kind, *args))
             facts = sub.probe("module_facts", "conv_for", (kind, *args))
             expected = ref.conv_for(kind, *args)
-            want = {"type": _type_name(expected), "in_channels": args[0], "out_channels": args[1], "kernel_size": list(expected.kernel_size)}
+            want = {
+                "type": _type_name(expected),
+                "in_channels": args[0],
+                "out_channels": args[1],
+                "kernel_size": list(expected.kernel_size),
+            }
             got = {k: facts.get(k) for k in want}
             if got != want:
                 fail(f"调用 {call}\n  得到：{got}\n  期望：{want}", f"Called {call}\n  got: {got}\n  expected: {want}")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from blitz.checks.base import check, fail
-from blitz.checks.compare import expect_equal, expect_tensor
-from blitz.probes import counting_models
+from blitz.engine.check import check, fail
+from blitz.engine.compare import expect_equal, expect_tensor
+from blitz.engine.fixtures import counting_models
 from solutions import model as ref
 
 REFERENCE_PARAMETERS = 28_938
@@ -64,16 +64,22 @@ def check_cnn_function(sub, ctx):
         fail(f"model.CNN() 不是 nn.Module（{result['type']}）", f"model.CNN() is not an nn.Module ({result['type']})")
     if result["assign_problems"]:
         fail(
-            "无法把参考权重放进你的 CNN：" + "; ".join(result["assign_problems"]) + "\n  期望：与课程相同的三层（见 check_cnn_structure）",
-            "Could not load the reference weights into your CNN: " + "; ".join(result["assign_problems"])
+            "无法把参考权重放进你的 CNN："
+            + "; ".join(result["assign_problems"])
+            + "\n  期望：与课程相同的三层（见 check_cnn_structure）",
+            "Could not load the reference weights into your CNN: "
+            + "; ".join(result["assign_problems"])
             + "\n  expected: the course's three layers (see check_cnn_structure)",
         )
     net.eval()
     with torch.no_grad():
         for x, got in zip(inputs, result["outputs"]):
             expect_tensor(
-                got, net(x), f"CNN()(x) with the reference weights, x {tuple(x.shape)}",
-                what="/ 用参考权重计算（缺 ReLU、用了平均池化或展平顺序不对都会不同）", atol=1e-4,
+                got,
+                net(x),
+                f"CNN()(x) with the reference weights, x {tuple(x.shape)}",
+                what="/ 用参考权重计算（缺 ReLU、用了平均池化或展平顺序不对都会不同）",
+                atol=1e-4,
             )
 
 

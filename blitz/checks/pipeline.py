@@ -15,9 +15,9 @@ from pathlib import Path
 
 import torch
 
-from blitz import mnist
-from blitz.checks.base import check, fail
-from blitz.checks.compare import kind_of
+from blitz.course import mnist
+from blitz.engine.check import check, fail
+from blitz.engine.compare import kind_of
 
 EPOCHS = 2
 BAR = 0.91
@@ -30,8 +30,11 @@ def true_test_labels(root: str) -> torch.Tensor:
     return datasets.MNIST(root, train=False).targets.clone()
 
 
-@check("pipeline", "真实 MNIST 上的准确率（你的数据、模型、训练、评估）",
-       "accuracy on real MNIST (your data, model, training and evaluation)")
+@check(
+    "pipeline",
+    "真实 MNIST 上的准确率（你的数据、模型、训练、评估）",
+    "accuracy on real MNIST (your data, model, training and evaluation)",
+)
 def check_mnist_accuracy(sub, ctx):
     root = str(mnist.require(Path(ctx.data_root) if ctx.data_root else None))
     epochs = ctx.epochs or EPOCHS
@@ -45,9 +48,14 @@ def check_mnist_accuracy(sub, ctx):
         # On a full download the probe takes the balanced subset itself; it can only refuse a training
         # dataset that is not the split on disk (another length), whose subset it cannot know.
         loaded = result.get("loaded_train_size")
-        zh_gave, en_gave = ((f"给了 {loaded} 张图，和 {root} 里训练集的图数不一样", f"gave {loaded} images, not the number in "
-                             f"the training split under {root}") if isinstance(loaded, int)
-                            else ("返回的数据集没有长度（len() 不能用）", "returned a dataset without a length (len() fails)"))
+        zh_gave, en_gave = (
+            (
+                f"给了 {loaded} 张图，和 {root} 里训练集的图数不一样",
+                f"gave {loaded} images, not the number in the training split under {root}",
+            )
+            if isinstance(loaded, int)
+            else ("返回的数据集没有长度（len() 不能用）", "returned a dataset without a length (len() fails)")
+        )
         fail(
             f"load_mnist(root, train=True) {zh_gave}。"
             f"让它原样返回 torchvision 的 MNIST 训练集；检查会从中取固定的、各类别均衡的 {MAX_TRAIN_IMAGES:,} 张。",
@@ -63,7 +71,11 @@ def check_mnist_accuracy(sub, ctx):
         )
     accuracy = (predictions.cpu() == labels).float().mean().item()
     losses = result["losses"]
-    losses_text = ", ".join(f"{v:.3f}" for v in losses) if isinstance(losses, list) and all(isinstance(v, float) for v in losses) else kind_of(losses)
+    losses_text = (
+        ", ".join(f"{v:.3f}" for v in losses)
+        if isinstance(losses, list) and all(isinstance(v, float) for v in losses)
+        else kind_of(losses)
+    )
     if accuracy < BAR:
         fail(
             f"{call}\n  测试集准确率 {accuracy:.2%}，每轮损失 [{losses_text}]\n  期望：至少 {BAR:.0%}。"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from blitz.checks.base import check, fail
-from blitz.checks.compare import expect_equal, expect_sequence, expect_tensor, kind_of
-from blitz.probes import describe_call
+from blitz.engine.check import check, fail
+from blitz.engine.compare import expect_equal, expect_sequence, expect_tensor, kind_of
+from blitz.engine.probing import describe_call
 from solutions import tensors as ref
 
 SHAPES = [(2, 3), (4, 4), (1, 5), (3, 2, 2)]

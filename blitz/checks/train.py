@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from blitz.checks.base import CheckFailure, check, fail
-from blitz.i18n import Msg
-from blitz.checks.compare import expect_tensor, kind_of
-from blitz.probes import CountingSGD, tiny_setup
+from blitz.course.i18n import Msg
+from blitz.engine.check import CheckFailure, check, fail
+from blitz.engine.compare import expect_tensor, kind_of
+from blitz.engine.fixtures import CountingSGD, tiny_setup
 from solutions import train as ref
 
 LR = 0.1
@@ -21,7 +21,12 @@ def compare_states(got: dict, expected: dict, call: str) -> None:
         expect_tensor(got.get(name), value, call, what=f"→ {name} afterwards / 训练后", atol=1e-5, rtol=1e-4)
 
 
-@check("train", "一个 epoch：清零、反向传播、更新，每个批次都做", "one epoch: zero, backward, step on every batch", weight=2)
+@check(
+    "train",
+    "一个 epoch：清零、反向传播、更新，每个批次都做",
+    "one epoch: zero, backward, step on every batch",
+    weight=2,
+)
 def check_train_one_epoch(sub, ctx):
     call = "train.train_one_epoch(model, loader, optimizer, loss_fn, device)"
     for seed in (ctx.seed + 1, ctx.seed + 2):
@@ -44,16 +49,21 @@ def check_train_one_epoch(sub, ctx):
             )
         model, loader = tiny_setup(seed)
         model.train(False)  # the reference must set train mode itself, as the student's code must
-        expected_loss = ref.train_one_epoch(model, loader, CountingSGD(model.parameters(), lr=LR), nn.CrossEntropyLoss(), "cpu")
+        expected_loss = ref.train_one_epoch(
+            model, loader, CountingSGD(model.parameters(), lr=LR), nn.CrossEntropyLoss(), "cpu"
+        )
         try:
             compare_states(result["state"], {k: v.detach() for k, v in model.state_dict().items()}, call)
         except CheckFailure as failure:
             if result["zero_grad_calls"] == 0:
                 # model.zero_grad() is as right as optimizer.zero_grad(), so only a wrong result fails.
-                failure = CheckFailure(failure.msg + Msg(
-                    "\n  optimizer.zero_grad() 一次也没有被调用：梯度可能在批次之间累加了。",
-                    "\n  optimizer.zero_grad() never ran: the gradients may have added up across batches.",
-                ))
+                failure = CheckFailure(
+                    failure.msg
+                    + Msg(
+                        "\n  optimizer.zero_grad() 一次也没有被调用：梯度可能在批次之间累加了。",
+                        "\n  optimizer.zero_grad() never ran: the gradients may have added up across batches.",
+                    )
+                )
             raise failure
         returned = result["returned"]
         if not isinstance(returned, float) or abs(returned - expected_loss) > 1e-4 * max(1.0, abs(expected_loss)):
@@ -82,5 +92,7 @@ def check_fit(sub, ctx):
             f"Called {call}\n  the model ran forward {result['forwards']} times\n  expected: {epochs} epochs × "
             f"{result['batches']} batches = {epochs * result['batches']}",
         )
-    expect_tensor(torch.tensor(returned), torch.tensor(expected), call, what="(losses / 每轮损失，Adam 与交叉熵)", atol=1e-4)
+    expect_tensor(
+        torch.tensor(returned), torch.tensor(expected), call, what="(losses / 每轮损失，Adam 与交叉熵)", atol=1e-4
+    )
     compare_states(result["state"], {k: v.detach() for k, v in model.state_dict().items()}, call)

@@ -2,7 +2,7 @@
 
 - :mod:`blitz.grading.discover` — which folders are submissions, and their student ids.
 - :mod:`blitz.grading.runner` — one submission, every exercise in its own sandboxed worker
-  (:class:`blitz.isolation.IsolatedSubmission`); the checks judge in this trusted process.
+  (:class:`blitz.grading.sandbox.isolated.IsolatedSubmission`); the checks judge in this trusted process.
 - :mod:`blitz.grading.batch` — many submissions on a local process pool (or on Dask,
   :mod:`blitz.grading.dask_backend`), resumable, results written atomically.
 - :mod:`blitz.grading.reports` — Gradescope ``results.json``, ``grades.csv``, JUnit XML, the summary.

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from blitz.grading import reports
 from blitz.grading.discover import Target
 from blitz.grading.runner import Options, fingerprint, grade_submission, grader_error_record
-from blitz.sandbox import die_with_parent
+from blitz.grading.sandbox.process import die_with_parent
 
 POOL_ROUNDS = 2  # a pool that broke (the grader's own crash) is rebuilt once for the unfinished submissions
 
@@ -58,8 +58,11 @@ def run_local(targets: list[Target], options: Options, workers: int, on_done: Ca
         # spawn: a fresh interpreter per pool process, nothing inherited from this one's threads;
         # die_with_parent: pool processes go when the grader goes, even killed with SIGKILL (their
         # sandboxes follow)
-        with ProcessPoolExecutor(max_workers=min(workers, len(pending)), initializer=die_with_parent,
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(pending)),
+            initializer=die_with_parent,
+            mp_context=multiprocessing.get_context("spawn"),
+        ) as pool:
             futures = {pool.submit(grade_submission, t, options): t for t in pending}
             try:
                 for future in as_completed(futures):
@@ -83,8 +86,16 @@ def run_local(targets: list[Target], options: Options, workers: int, on_done: Ca
         pending = broken
 
 
-def run_batch(targets: list[Target], options: Options, out: Path, workers: int = 1, dask: str | None = None,
-              force: bool = False, lang: str = "both", progress=None) -> BatchResult:
+def run_batch(
+    targets: list[Target],
+    options: Options,
+    out: Path,
+    workers: int = 1,
+    dask: str | None = None,
+    force: bool = False,
+    lang: str = "both",
+    progress=None,
+) -> BatchResult:
     out.mkdir(parents=True, exist_ok=True)
     done: dict[str, dict] = {}
     result = BatchResult(records=[])
@@ -92,7 +103,11 @@ def run_batch(targets: list[Target], options: Options, out: Path, workers: int =
     for target in targets:
         path = out / target.student / "results.json"
         kept = None if force or not path.exists() else reports.record_from_results(path)
-        if kept is not None and kept.get("fingerprint") == fingerprint(target, options) and kept.get("status") != "error":
+        if (
+            kept is not None
+            and kept.get("fingerprint") == fingerprint(target, options)
+            and kept.get("status") != "error"
+        ):
             done[target.student] = kept
             result.reused += 1
             if progress:

@@ -11,8 +11,8 @@ import signal
 import sys
 from pathlib import Path
 
-from blitz import registry
-from blitz.i18n import Msg, chosen_lang
+from blitz.course import registry
+from blitz.course.i18n import Msg, chosen_lang
 
 DESCRIPTION = """\
 Grade many submissions without trusting any of them / 批量评分，不信任任何提交。
@@ -42,22 +42,46 @@ examples / 例子:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("grade", help="grade many submissions, each in a sandbox (instructors) / 批量评分",
-                              description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("paths", nargs="+", metavar="PATH", help="a submission folder, or a class folder of submission folders")
+    p = subparsers.add_parser(
+        "grade",
+        help="grade many submissions, each in a sandbox (instructors) / 批量评分",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a submission folder, or a class folder of submission folders"
+    )
     p.add_argument("--out", default="blitz-grades", help="where the reports go (default: ./blitz-grades)")
-    p.add_argument("--workers", type=int, default=None,
-                   help="submissions graded at once (default: the number of physical cores); torch threads per "
-                        "sandbox = cores // workers")
-    p.add_argument("--timeout", type=float, default=60.0,
-                   help="seconds each exercise may run (default 60); the MNIST pipeline gets max(this, 300)")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                   help="where student models run (default cpu); cuda only when a GPU is present")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="submissions graded at once (default: the number of physical cores); torch threads per "
+        "sandbox = cores // workers",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds each exercise may run (default 60); the MNIST pipeline gets max(this, 300)",
+    )
+    p.add_argument(
+        "--device",
+        choices=["cpu", "cuda"],
+        default="cpu",
+        help="where student models run (default cpu); cuda only when a GPU is present",
+    )
     p.add_argument("--data", default=None, help="folder holding MNIST/raw (default: $BLITZ_DATA or the kit's data/)")
-    p.add_argument("--exercises", default=None,
-                   help=f"comma-separated exercise ids to grade (default all: {','.join(e.id for e in registry.EXERCISES)})")
+    p.add_argument(
+        "--exercises",
+        default=None,
+        help=f"comma-separated exercise ids to grade (default all: {','.join(e.id for e in registry.EXERCISES)})",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the checks' random inputs (default 0)")
-    p.add_argument("--epochs", type=int, default=None, help="epochs of the MNIST pipeline (default: the calibrated value)")
+    p.add_argument(
+        "--epochs", type=int, default=None, help="epochs of the MNIST pipeline (default: the calibrated value)"
+    )
     p.add_argument("--memory", type=float, default=3.0, help="memory limit per sandbox in GiB (default 3)")
     p.add_argument("--force", action="store_true", help="regrade submissions that already have matching results")
     p.add_argument("--dask", metavar="ADDRESS", default=None, help="grade on a Dask cluster (scheduler address)")
@@ -82,7 +106,7 @@ def _writable(out: Path) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from blitz.fastpath import physical_cores
+    from blitz.engine.fastpath import physical_cores
     from blitz.grading.runner import Options, isolation_text
 
     # -- arguments
@@ -90,8 +114,10 @@ def run(args: argparse.Namespace) -> int:
         chosen = [e.strip() for e in args.exercises.split(",") if e.strip()]
         unknown = [e for e in chosen if e not in registry.BY_ID]
         if unknown or not chosen:
-            return _fail(f"未知的练习 {', '.join(unknown) or '(空)'}；可选：{', '.join(registry.BY_ID)}",
-                         f"unknown exercise {', '.join(unknown) or '(none given)'}; choose from: {', '.join(registry.BY_ID)}")
+            return _fail(
+                f"未知的练习 {', '.join(unknown) or '(空)'}；可选：{', '.join(registry.BY_ID)}",
+                f"unknown exercise {', '.join(unknown) or '(none given)'}; choose from: {', '.join(registry.BY_ID)}",
+            )
         exercises = tuple(e.id for e in registry.EXERCISES if e.id in chosen)
     else:
         exercises = tuple(e.id for e in registry.EXERCISES)
@@ -105,20 +131,27 @@ def run(args: argparse.Namespace) -> int:
         import torch
 
         if not torch.cuda.is_available():
-            return _fail("要求 --device cuda，但这台机器没有可用的 CUDA GPU；去掉 --device 用 CPU 评分。",
-                         "--device cuda was asked for, but this machine has no usable CUDA GPU; drop --device to grade on the CPU.")
+            return _fail(
+                "要求 --device cuda，但这台机器没有可用的 CUDA GPU；去掉 --device 用 CPU 评分。",
+                "--device cuda was asked for, but this machine has no usable CUDA GPU; drop --device to grade on the CPU.",
+            )
     out = Path(args.out).expanduser().resolve()
     problem = _writable(out)
     if problem:
         return _fail(f"无法写入输出文件夹 {out}：{problem}", f"cannot write to the output folder {out}: {problem}")
 
-    from blitz import mnist
+    from blitz.course import mnist
 
     data_root = Path(args.data).expanduser().resolve() if args.data else mnist.data_root()
     if any(e in exercises for e in ("data", "pipeline")) and mnist.missing_files(data_root):
-        print(Msg(f"注意：{data_root} 下没有 MNIST，data 和 pipeline 的相关检查会判为失败（评分照常进行）。",
-                  f"note: no MNIST under {data_root}; the data and pipeline checks that need it will fail "
-                  "(grading goes on).").render(chosen_lang()), file=sys.stderr)
+        print(
+            Msg(
+                f"注意：{data_root} 下没有 MNIST，data 和 pipeline 的相关检查会判为失败（评分照常进行）。",
+                f"note: no MNIST under {data_root}; the data and pipeline checks that need it will fail "
+                "(grading goes on).",
+            ).render(chosen_lang()),
+            file=sys.stderr,
+        )
 
     # -- submissions
     from blitz.grading.batch import run_batch
@@ -137,14 +170,26 @@ def run(args: argparse.Namespace) -> int:
     hide = [str(out)]
     for t in targets:
         hide += [t.folder, str(Path(t.folder).parent)]
-    options = Options(exercises=exercises, timeout=float(args.timeout), device=args.device, data_root=str(data_root),
-                      seed=args.seed, epochs=args.epochs, memory_bytes=int(args.memory * (1 << 30)),
-                      threads=0 if args.dask else max(1, cores // workers), hide=tuple(dict.fromkeys(hide)))
+    options = Options(
+        exercises=exercises,
+        timeout=float(args.timeout),
+        device=args.device,
+        data_root=str(data_root),
+        seed=args.seed,
+        epochs=args.epochs,
+        memory_bytes=int(args.memory * (1 << 30)),
+        threads=0 if args.dask else max(1, cores // workers),
+        hide=tuple(dict.fromkeys(hide)),
+    )
     progress = Progress(len(targets), enabled=not args.no_progress)
     where = f"Dask {args.dask}" if args.dask else f"{min(workers, max(1, len(targets)))} worker(s)"
-    print(Msg(f"评分 {len(targets)} 份提交（{', '.join(exercises)}），{where}，输出到 {out}",
-              f"grading {len(targets)} submission(s) ({', '.join(exercises)}) with {where} into {out}").render(chosen_lang()),
-          file=sys.stderr)
+    print(
+        Msg(
+            f"评分 {len(targets)} 份提交（{', '.join(exercises)}），{where}，输出到 {out}",
+            f"grading {len(targets)} submission(s) ({', '.join(exercises)}) with {where} into {out}",
+        ).render(chosen_lang()),
+        file=sys.stderr,
+    )
     isolation = isolation_text(options)
     print(Msg(f"隔离：{isolation}", f"isolation: {isolation}").render(chosen_lang()), file=sys.stderr)
     from blitz.grading.batch import STOP
@@ -155,12 +200,24 @@ def run(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
-        result = run_batch(targets, options, out, workers=workers, dask=args.dask, force=args.force, lang=chosen_lang(),
-                           progress=progress)
+        result = run_batch(
+            targets,
+            options,
+            out,
+            workers=workers,
+            dask=args.dask,
+            force=args.force,
+            lang=chosen_lang(),
+            progress=progress,
+        )
     except KeyboardInterrupt:
-        print(Msg("已中断；已完成的结果已保存，再次运行同一命令会从中断处继续。",
-                  "interrupted; finished results are saved, and the same command resumes where it stopped.").render(chosen_lang()),
-              file=sys.stderr)
+        print(
+            Msg(
+                "已中断；已完成的结果已保存，再次运行同一命令会从中断处继续。",
+                "interrupted; finished results are saved, and the same command resumes where it stopped.",
+            ).render(chosen_lang()),
+            file=sys.stderr,
+        )
         return 130
     except Exception as exc:  # noqa: BLE001 - e.g. the Dask scheduler cannot be reached
         msg = getattr(exc, "msg", None)
@@ -172,10 +229,14 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     print(summary_table(result.records))
-    print(Msg(f"报告：{out}/<学生>/results.json、{out / 'grades.csv'}、{out / 'junit.xml'}"
-              f"（新评 {result.graded} 份，沿用 {result.reused} 份）",
-              f"reports: {out}/<student>/results.json, {out / 'grades.csv'}, {out / 'junit.xml'} "
-              f"({result.graded} graded, {result.reused} kept from an earlier run)").render(chosen_lang()))
+    print(
+        Msg(
+            f"报告：{out}/<学生>/results.json、{out / 'grades.csv'}、{out / 'junit.xml'}"
+            f"（新评 {result.graded} 份，沿用 {result.reused} 份）",
+            f"reports: {out}/<student>/results.json, {out / 'grades.csv'}, {out / 'junit.xml'} "
+            f"({result.graded} graded, {result.reused} kept from an earlier run)",
+        ).render(chosen_lang())
+    )
     if result.grader_errors:
         print(Msg("评分程序自身出错的提交：", "the grader itself failed for:").render(chosen_lang()), file=sys.stderr)
         for line in result.grader_errors:

@@ -11,11 +11,11 @@ cores divided by its number of task threads (`dask worker --nthreads`).
 from __future__ import annotations
 
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
+from blitz.course.i18n import Msg
 from blitz.grading.discover import Target
 from blitz.grading.runner import Options, grade_submission, grader_error_record
-from blitz.i18n import Msg
 
 
 class DaskUnavailable(RuntimeError):
@@ -28,13 +28,18 @@ def connect(address: str, timeout: float = 10.0):
     try:
         from distributed import Client
     except ImportError:
-        raise DaskUnavailable(Msg("没有安装 dask[distributed]：pip install 'blitz[dask]'。",
-                                  "dask[distributed] is not installed: pip install 'blitz[dask]'.")) from None
+        raise DaskUnavailable(
+            Msg(
+                "没有安装 dask[distributed]：pip install 'blitz[dask]'。",
+                "dask[distributed] is not installed: pip install 'blitz[dask]'.",
+            )
+        ) from None
     try:
         return Client(address, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise DaskUnavailable(Msg(f"连接不上 Dask 调度器 {address}：{exc}",
-                                  f"Cannot reach the Dask scheduler at {address}: {exc}")) from None
+        raise DaskUnavailable(
+            Msg(f"连接不上 Dask 调度器 {address}：{exc}", f"Cannot reach the Dask scheduler at {address}: {exc}")
+        ) from None
 
 
 def run_on_dask(address: str, targets: list[Target], options: Options, on_done: Callable[[dict], None]) -> None:
@@ -43,8 +48,10 @@ def run_on_dask(address: str, targets: list[Target], options: Options, on_done: 
     client = connect(address)
     try:
         batch = uuid.uuid4().hex[:8]
-        futures = {client.submit(grade_submission, t, options, pure=False, key=f"blitz-grade-{batch}-{i}"): t
-                   for i, t in enumerate(targets)}
+        futures = {
+            client.submit(grade_submission, t, options, pure=False, key=f"blitz-grade-{batch}-{i}"): t
+            for i, t in enumerate(targets)
+        }
         for future in as_completed(futures):
             target = futures[future]
             try:

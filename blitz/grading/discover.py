@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from blitz import registry
-from blitz.i18n import Msg
+from blitz.course import registry
+from blitz.course.i18n import Msg
 
 MODULE_FILES = tuple(f"{e.id}.py" for e in registry.MODULE_EXERCISES)
 
@@ -29,13 +29,20 @@ class Target:
     def problem_message(self) -> Msg | None:
         names = ", ".join(MODULE_FILES)
         if self.problem == "missing":
-            return Msg(f"找不到提交的文件夹 {self.folder}：路径不存在。", f"No submission at {self.folder}: the path does not exist.")
+            return Msg(
+                f"找不到提交的文件夹 {self.folder}：路径不存在。",
+                f"No submission at {self.folder}: the path does not exist.",
+            )
         if self.problem == "notdir":
-            return Msg(f"{self.folder} 不是文件夹：提交应是一个包含练习模块的文件夹。",
-                       f"{self.folder} is not a folder: a submission is a folder holding the exercise modules.")
+            return Msg(
+                f"{self.folder} 不是文件夹：提交应是一个包含练习模块的文件夹。",
+                f"{self.folder} is not a folder: a submission is a folder holding the exercise modules.",
+            )
         if self.problem == "empty":
-            return Msg(f"{self.folder} 里没有任何练习模块（应有 {names} 中的一个或多个）。",
-                       f"{self.folder} holds no exercise module (expected one or more of {names}).")
+            return Msg(
+                f"{self.folder} 里没有任何练习模块（应有 {names} 中的一个或多个）。",
+                f"{self.folder} holds no exercise module (expected one or more of {names}).",
+            )
         return None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 import time
 
-from blitz.progress import bar, display_width
+from blitz.course.text import bar, display_width
 
 
 def _clock(seconds: float) -> str:
@@ -48,15 +48,19 @@ class Progress:
         eta = rate * (self.total - self.done)
         note = " (kept / 沿用)" if reused else ("" if status == "graded" else f" ({status})")
         if self.tty:
-            line = (f"[{bar(self.done / max(1, self.total), self.width)}] {self.done}/{self.total}  "
-                    f"{clip(student, 20)} {score:.1f}/{max_score:.0f}{note}  "
-                    f"{_clock(elapsed)} elapsed, ~{_clock(eta)} left")
+            line = (
+                f"[{bar(self.done / max(1, self.total), self.width)}] {self.done}/{self.total}  "
+                f"{clip(student, 20)} {score:.1f}/{max_score:.0f}{note}  "
+                f"{_clock(elapsed)} elapsed, ~{_clock(eta)} left"
+            )
             self.stream.write("\r" + line + "\x1b[K")  # the rest of a longer previous line is cleared
             if self.done == self.total:
                 self.stream.write("\n")
         else:
-            self.stream.write(f"[{self.done}/{self.total}] {student} {score:.2f}/{max_score:.2f}{note} "
-                              f"({_clock(elapsed)} elapsed, ~{_clock(eta)} left)\n")
+            self.stream.write(
+                f"[{self.done}/{self.total}] {student} {score:.2f}/{max_score:.2f}{note} "
+                f"({_clock(elapsed)} elapsed, ~{_clock(eta)} left)\n"
+            )
         self.stream.flush()
 
     def close(self) -> None:

@@ -24,10 +24,10 @@ import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from blitz import registry
+from blitz.course import registry
+from blitz.course.i18n import Msg
+from blitz.course.text import display_width, pad
 from blitz.grading.progress import clip
-from blitz.i18n import Msg
-from blitz.progress import display_width, pad
 
 FORMAT = "blitz-grade/1"
 BAD = ("crashed", "timeout", "error")  # statuses that are errors rather than failures in JUnit
@@ -75,17 +75,19 @@ def test_output(row: dict, lang: str) -> str:
 def results_json(record: dict, lang: str = "both") -> dict:
     tests = []
     for number, row in enumerate(record["checks"], start=1):
-        tests.append({
-            "name": test_name(row, lang),
-            "number": str(number),
-            "score": _num(row["score"]),
-            "max_score": _num(row["max_score"]),
-            "status": "passed" if row["status"] == "passed" else "failed",
-            "output": test_output(row, lang),
-            "visibility": "after_published" if row.get("hidden") else "visible",
-            "execution_time": _num(row["seconds"]),
-            "tags": [row["exercise"], row["status"]],
-        })
+        tests.append(
+            {
+                "name": test_name(row, lang),
+                "number": str(number),
+                "score": _num(row["score"]),
+                "max_score": _num(row["max_score"]),
+                "status": "passed" if row["status"] == "passed" else "failed",
+                "output": test_output(row, lang),
+                "visibility": "after_published" if row.get("hidden") else "visible",
+                "execution_time": _num(row["seconds"]),
+                "tags": [row["exercise"], row["status"]],
+            }
+        )
     return {
         "score": _num(record["score"]),
         "execution_time": _num(record["seconds"]),
@@ -93,14 +95,22 @@ def results_json(record: dict, lang: str = "both") -> dict:
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"format": FORMAT, "max_score": _num(record["max_score"]),
-                       "fingerprint": record["fingerprint"], "record": record},
+        "extra_data": {
+            "format": FORMAT,
+            "max_score": _num(record["max_score"]),
+            "fingerprint": record["fingerprint"],
+            "record": record,
+        },
     }
 
 
 def overall_output(record: dict, lang: str) -> str:
-    lines = [Msg(f"得分 {record['score']:.2f} / {record['max_score']:.2f}",
-                 f"Score {record['score']:.2f} / {record['max_score']:.2f}").render(lang)]
+    lines = [
+        Msg(
+            f"得分 {record['score']:.2f} / {record['max_score']:.2f}",
+            f"Score {record['score']:.2f} / {record['max_score']:.2f}",
+        ).render(lang)
+    ]
     if record.get("message"):
         lines.append(_render(record["message"], lang))
     for exercise_id, ex in record["exercises"].items():
@@ -157,20 +167,38 @@ def junit_xml(records: list[dict], lang: str = "en") -> str:
         rows = r["checks"]
         failures = sum(1 for c in rows if c["status"] != "passed" and c["status"] not in BAD)
         errors = sum(1 for c in rows if c["status"] in BAD)
-        suite = ET.SubElement(suites, "testsuite", name=r["student"], tests=str(len(rows)), failures=str(failures),
-                              errors=str(errors), skipped="0", time=f"{r['seconds']:.3f}")
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=r["student"],
+            tests=str(len(rows)),
+            failures=str(failures),
+            errors=str(errors),
+            skipped="0",
+            time=f"{r['seconds']:.3f}",
+        )
         props = ET.SubElement(suite, "properties")
-        for name, value in (("score", f"{r['score']:.4f}"), ("max_score", f"{r['max_score']:.4f}"),
-                            ("status", r["status"]), ("folder", r["folder"])):
+        for name, value in (
+            ("score", f"{r['score']:.4f}"),
+            ("max_score", f"{r['max_score']:.4f}"),
+            ("status", r["status"]),
+            ("folder", r["folder"]),
+        ):
             ET.SubElement(props, "property", name=name, value=value)
         for c in rows:
-            case = ET.SubElement(suite, "testcase", classname=f"{r['student']}.{c['exercise']}", name=c["key"],
-                                 time=f"{c['seconds']:.3f}")
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"{r['student']}.{c['exercise']}",
+                name=c["key"],
+                time=f"{c['seconds']:.3f}",
+            )
             if c["status"] != "passed":
                 text = _render(c["message"], lang) or c["status"]
                 tag = "error" if c["status"] in BAD else "failure"
-                element = ET.SubElement(case, tag, message=text.splitlines()[0][:300] if text else c["status"],
-                                        type=c["status"])
+                element = ET.SubElement(
+                    case, tag, message=text.splitlines()[0][:300] if text else c["status"], type=c["status"]
+                )
                 element.text = text
         totals["tests"] += len(rows)
         totals["failures"] += failures
@@ -193,7 +221,9 @@ def summary_table(records: list[dict]) -> str:
     lines = [head, "-" * len(head)]
     for r in records:
         cells = " ".join(f"{r['exercises'][c]['score']:>8.2f}" if c in r["exercises"] else f"{'':>8}" for c in columns)
-        flags = [f"{e}:{s['status']}" for e, s in r["exercises"].items() if s["status"] in ("crashed", "timeout", "error")]
+        flags = [
+            f"{e}:{s['status']}" for e, s in r["exercises"].items() if s["status"] in ("crashed", "timeout", "error")
+        ]
         status = r["status"] + (f" ({', '.join(flags)})" if flags else "")
         lines.append(f"{pad(clip(r['student'], width), width)} {r['score']:>7.2f} {cells}  {status}")
     if records:

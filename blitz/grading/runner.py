@@ -2,7 +2,7 @@
 
 :func:`grade_submission` is what a local pool process or a Dask worker runs for each student.
 It never imports the student's code: each exercise gets an :class:`IsolatedSubmission` (a worker
-process in a :class:`blitz.sandbox.Sandbox`, its own time budget), the checks run in this trusted
+process in a :class:`blitz.grading.sandbox.process.Sandbox`, its own time budget), the checks run in this trusted
 process and compare what the probes return with the reference. The result is a plain dict (a
 *record*), which :mod:`blitz.grading.reports` turns into results.json, CSV and JUnit rows.
 """
@@ -19,14 +19,18 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import blitz
-from blitz import registry
-from blitz.fastpath import physical_cores
+from blitz.course import registry
+from blitz.course.i18n import Msg
+from blitz.course.mnist import RAW_FILES
+from blitz.engine.fastpath import physical_cores
 from blitz.grading.discover import Target
-from blitz.i18n import Msg
-from blitz.mnist import RAW_FILES
-from blitz.sandbox import SandboxPolicy, describe_isolation, inside, outermost
+from blitz.grading.sandbox.process import SandboxPolicy, describe_isolation, inside, outermost
+
+if TYPE_CHECKING:
+    import torch
 
 PIPELINE_MIN_SECONDS = 300.0  # the capstone trains a CNN on MNIST: it gets at least this budget
 MNIST_TEST_LABELS = RAW_FILES[False][1]  # the true test labels: what a worker must never read
@@ -51,8 +55,15 @@ class Options:
 
     def decisive(self) -> dict:
         """The options a grade depends on (not the language, not how many workers)."""
-        return {"exercises": list(self.exercises), "timeout": self.timeout, "device": self.device,
-                "data_root": self.data_root, "seed": self.seed, "epochs": self.epochs, "memory_bytes": self.memory_bytes}
+        return {
+            "exercises": list(self.exercises),
+            "timeout": self.timeout,
+            "device": self.device,
+            "data_root": self.data_root,
+            "seed": self.seed,
+            "epochs": self.epochs,
+            "memory_bytes": self.memory_bytes,
+        }
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -78,8 +89,27 @@ def fingerprint(target: Target, options: Options) -> str:
 # Top-level folders a worker sees (read-only): the system. Every other top-level entry (/home,
 # /root, /work, /tmp, /mnt, /srv, ...) is hidden, then the few paths a worker needs are kept
 # visible inside: its own folder, the Python environment, the kit's package, the MNIST folder.
-SYSTEM_DIRS = frozenset({"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "dev", "proc", "sys", "run",
-                         "var", "boot", "opt", "snap", "nix"})
+SYSTEM_DIRS = frozenset(
+    {
+        "usr",
+        "bin",
+        "sbin",
+        "lib",
+        "lib32",
+        "lib64",
+        "libx32",
+        "etc",
+        "dev",
+        "proc",
+        "sys",
+        "run",
+        "var",
+        "boot",
+        "opt",
+        "snap",
+        "nix",
+    }
+)
 _worker_path: list[str] | None = None
 
 
@@ -90,8 +120,13 @@ def worker_sys_path() -> list[str]:
         import subprocess
 
         try:
-            out = subprocess.run([sys.executable, "-I", "-c", "import sys, json; print(json.dumps(sys.path))"],
-                                 capture_output=True, text=True, timeout=60, check=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-I", "-c", "import sys, json; print(json.dumps(sys.path))"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            ).stdout
             _worker_path = [p for p in json.loads(out) if p and os.path.isdir(p)]
         except (OSError, subprocess.SubprocessError, ValueError):
             _worker_path = []
@@ -104,8 +139,15 @@ def essentials() -> list[str]:
 
     kit = os.path.realpath(registry.ROOT)
     package = os.path.realpath(Path(blitz.__file__).parent)
-    paths = [package, Path(torch.__file__).parent, sys.prefix, sys.base_prefix, sys.exec_prefix,
-             Path(os.path.realpath(sys.executable)).parent, *worker_sys_path()]
+    paths = [
+        package,
+        Path(torch.__file__).parent,
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        Path(os.path.realpath(sys.executable)).parent,
+        *worker_sys_path(),
+    ]
     out = []
     for p in paths:
         real = os.path.realpath(p)
@@ -144,7 +186,7 @@ def sandbox_view(hides, keep_extra=()) -> tuple[tuple[str, ...], tuple[str, ...]
 # ---------------------------------------------------------------------------------------------- MNIST
 
 
-def private_mnist(real_root: Path, dest: Path) -> "torch.Tensor":
+def private_mnist(real_root: Path, dest: Path) -> torch.Tensor:
     """A data root for the capstone's worker: the real images (symlinks), the real training labels,
     and test labels shuffled by a secret permutation. Returns the shuffled labels as a tensor.
 
@@ -152,7 +194,7 @@ def private_mnist(real_root: Path, dest: Path) -> "torch.Tensor":
     import torch
     from torchvision.datasets.mnist import read_label_file
 
-    from blitz.mnist import write_idx
+    from blitz.course.mnist import write_idx
 
     raw_real = real_root / "MNIST" / "raw"
     raw = dest / "MNIST" / "raw"
@@ -184,9 +226,18 @@ def _msg(m: Msg | None) -> dict | None:
 
 def check_row(entry, status: str, message: Msg | None, seconds: float = 0.0) -> dict:
     passed = status == "passed"
-    return {"key": entry.key, "exercise": entry.exercise, "name": entry.name, "title": _msg(entry.title),
-            "status": status, "score": entry.max_score if passed else 0.0, "max_score": entry.max_score,
-            "message": _msg(message), "seconds": round(seconds, 3), "hidden": entry.hidden}
+    return {
+        "key": entry.key,
+        "exercise": entry.exercise,
+        "name": entry.name,
+        "title": _msg(entry.title),
+        "status": status,
+        "score": entry.max_score if passed else 0.0,
+        "max_score": entry.max_score,
+        "message": _msg(message),
+        "seconds": round(seconds, 3),
+        "hidden": entry.hidden,
+    }
 
 
 def _exercise_summary(rows: list[dict]) -> dict:
@@ -203,8 +254,16 @@ def _exercise_summary(rows: list[dict]) -> dict:
     return {"score": round(score, 4), "max_score": round(top, 4), "status": status}
 
 
-def finish_record(target: Target, options: Options, rows: list[dict], status: str, message: Msg | None,
-                  seconds: float, digest: str, isolation: str = "") -> dict:
+def finish_record(
+    target: Target,
+    options: Options,
+    rows: list[dict],
+    status: str,
+    message: Msg | None,
+    seconds: float,
+    digest: str,
+    isolation: str = "",
+) -> dict:
     """The record; `digest` is the fingerprint taken before grading (a file changed meanwhile must
     not pair its new hash with the grade of the old one)."""
     exercises = {}
@@ -216,11 +275,20 @@ def finish_record(target: Target, options: Options, rows: list[dict], status: st
     if message is not None:  # one reason for everything: say it once
         notes = [message.en]
     return {
-        "student": target.student, "folder": target.folder, "fingerprint": digest,
-        "status": status, "notes": "; ".join(notes), "message": _msg(message),
-        "score": round(sum(r["score"] for r in rows), 4), "max_score": round(sum(r["max_score"] for r in rows), 4),
-        "seconds": round(seconds, 3), "exercises": exercises, "checks": rows, "isolation": isolation,
-        "device": options.device, "kit_version": blitz.__version__,
+        "student": target.student,
+        "folder": target.folder,
+        "fingerprint": digest,
+        "status": status,
+        "notes": "; ".join(notes),
+        "message": _msg(message),
+        "score": round(sum(r["score"] for r in rows), 4),
+        "max_score": round(sum(r["max_score"] for r in rows), 4),
+        "seconds": round(seconds, 3),
+        "exercises": exercises,
+        "checks": rows,
+        "isolation": isolation,
+        "device": options.device,
+        "kit_version": blitz.__version__,
     }
 
 
@@ -228,17 +296,23 @@ def zero_record(target: Target, options: Options, message: Msg, status: str, dig
     """Every check at 0 with one message: a missing folder, an empty one, a grader failure."""
     from blitz.checks import checks_for
 
-    rows = [check_row(c, "missing" if status != "error" else "error", message)
-            for e in options.exercises for c in checks_for(e)]
-    return finish_record(target, options, rows, status, message, 0.0,
-                         digest if digest is not None else fingerprint(target, options))
+    rows = [
+        check_row(c, "missing" if status != "error" else "error", message)
+        for e in options.exercises
+        for c in checks_for(e)
+    ]
+    return finish_record(
+        target, options, rows, status, message, 0.0, digest if digest is not None else fingerprint(target, options)
+    )
 
 
 def grader_error_record(target: Target, options: Options, exc: BaseException, on_dask: bool = False) -> dict:
     """The record of a submission the grader itself failed on (not the student's code)."""
     what = f"{type(exc).__name__}: {exc}"
     zh, en = ("在 Dask 上", " on Dask") if on_dask else ("", "")
-    message = Msg(f"评分程序{zh}出错（不是学生代码的问题）：{what}", f"The grader failed{en} (not the student's code): {what}")
+    message = Msg(
+        f"评分程序{zh}出错（不是学生代码的问题）：{what}", f"The grader failed{en} (not the student's code): {what}"
+    )
     return zero_record(target, options, message, "error")
 
 
@@ -256,35 +330,43 @@ def _missing_modules(folder: Path, exercise_id: str) -> list[str]:
 
 
 def _missing_message(exercise_id: str, missing: list[str]) -> Msg:
-    from blitz.checks.base import student_error_message
-    from blitz.submission import StudentError
+    from blitz.engine.check import student_error_message
+    from blitz.engine.student_code import StudentError
 
     names = ", ".join(missing)
     if exercise_id == "pipeline":
-        return Msg(f"全流程需要 {names}，但提交里没有。", f"The end-to-end pipeline needs {names}, which the submission lacks.")
-    error = StudentError("FileNotFoundError", f"{names} is not in the submission", call=f"import {exercise_id}", kind="missing")
+        return Msg(
+            f"全流程需要 {names}，但提交里没有。", f"The end-to-end pipeline needs {names}, which the submission lacks."
+        )
+    error = StudentError(
+        "FileNotFoundError", f"{names} is not in the submission", call=f"import {exercise_id}", kind="missing"
+    )
     return student_error_message(error, exercise_id)[0]
 
 
 def _run_one(entry, sub, ctx) -> dict:
     """One check; whatever goes wrong becomes this check's result, never the batch's."""
     from blitz.checks import run_check
-    from blitz.isolation import WorkerStartError
+    from blitz.grading.sandbox.isolated import WorkerStartError
 
     started = time.perf_counter()
     try:
         result = run_check(entry, sub, ctx)
     except WorkerStartError as exc:  # the grader could not start its sandbox: not the student's fault
-        message = Msg(f"评分程序出错，没有运行你的代码（{exc}）。请告诉老师。",
-                      f"The grader failed before running your code ({exc}). Please tell your instructor.")
+        message = Msg(
+            f"评分程序出错，没有运行你的代码（{exc}）。请告诉老师。",
+            f"The grader failed before running your code ({exc}). Please tell your instructor.",
+        )
         return check_row(entry, "error", message, time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - must not stop the batch
         # The reference passes every check, so a check that cannot read a probe's answer was handed
         # something the kit never returns: the student's code changed the kit inside its worker.
         text = f"{type(exc).__name__}: {exc}"[:300]
-        message = Msg(f"检查读不懂你的代码返回的结果（{text}）。你的代码是否改动了套件的模块或它们返回的值？",
-                      f"The check could not read what came back from your code ({text}). Did your code change "
-                      "the kit's modules or the values they return?")
+        message = Msg(
+            f"检查读不懂你的代码返回的结果（{text}）。你的代码是否改动了套件的模块或它们返回的值？",
+            f"The check could not read what came back from your code ({text}). Did your code change "
+            "the kit's modules or the values they return?",
+        )
         return check_row(entry, "failed", message, time.perf_counter() - started)
     # The grader's missing data is reported as the grader's error: not the student's fault, but no points.
     status = "error" if result.status == "no_data" else result.status
@@ -293,8 +375,8 @@ def _run_one(entry, sub, ctx) -> dict:
 
 def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: Path, threads: int) -> list[dict]:
     from blitz.checks import Context, checks_for
-    from blitz.isolation import IsolatedSubmission
-    from blitz.mnist import MnistMissing, require
+    from blitz.course.mnist import MnistMissing, require
+    from blitz.grading.sandbox.isolated import IsolatedSubmission
 
     folder = Path(target.folder)
     entries = checks_for(exercise_id)
@@ -303,8 +385,9 @@ def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: 
         message = _missing_message(exercise_id, missing)
         return [check_row(c, "missing", message) for c in entries]
     data_root = Path(options.data_root) if options.data_root else None
-    ctx = Context(device=options.device, seed=options.seed, data_root=str(data_root) if data_root else None,
-                  epochs=options.epochs)
+    ctx = Context(
+        device=options.device, seed=options.seed, data_root=str(data_root) if data_root else None, epochs=options.epochs
+    )
     workdir = scratch / exercise_id
     workdir.mkdir(parents=True, exist_ok=True)
     hides = list(options.hide) + [str(scratch), tempfile.gettempdir()]
@@ -316,15 +399,26 @@ def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: 
         except MnistMissing as exc:
             return [check_row(c, "error", exc.msg) for c in entries]
         shuffled = private_mnist(real, workdir / "data")
-        from blitz.mnist import default_root
+        from blitz.course.mnist import default_root
 
         for root in {real.resolve(), default_root().resolve()}:
             hides += test_label_files(root)
-    env = {"CUDA_VISIBLE_DEVICES": ""} if options.device == "cpu" else (
-        {"CUDA_VISIBLE_DEVICES": os.environ["CUDA_VISIBLE_DEVICES"]} if "CUDA_VISIBLE_DEVICES" in os.environ else {})
+    env = (
+        {"CUDA_VISIBLE_DEVICES": ""}
+        if options.device == "cpu"
+        else (
+            {"CUDA_VISIBLE_DEVICES": os.environ["CUDA_VISIBLE_DEVICES"]} if "CUDA_VISIBLE_DEVICES" in os.environ else {}
+        )
+    )
     hide_paths, keep_paths = sandbox_view(hides, keep)
-    policy = SandboxPolicy(memory_bytes=options.memory_bytes, cpu_threads=threads, network=False,
-                           hide_paths=hide_paths, keep_paths=keep_paths, extra_env=env)
+    policy = SandboxPolicy(
+        memory_bytes=options.memory_bytes,
+        cpu_threads=threads,
+        network=False,
+        hide_paths=hide_paths,
+        keep_paths=keep_paths,
+        extra_env=env,
+    )
     sub = IsolatedSubmission(folder, exercise_id, timeout=options.budget(exercise_id), policy=policy, workdir=workdir)
     if shuffled is not None:
         sub.child_data_root = str(workdir / "data")
@@ -350,8 +444,9 @@ def grade_submission(target: Target, options: Options) -> dict:
             rows += grade_exercise(target, exercise_id, options, scratch, threads)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return finish_record(target, options, rows, "graded", None, time.perf_counter() - started, digest,
-                         isolation_text(options))
+    return finish_record(
+        target, options, rows, "graded", None, time.perf_counter() - started, digest, isolation_text(options)
+    )
 
 
 def _threads_here() -> int:
@@ -364,4 +459,3 @@ def _threads_here() -> int:
     except Exception:  # noqa: BLE001 - not on a Dask worker
         pass
     return max(1, physical_cores() // tasks)
-

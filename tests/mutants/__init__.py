@@ -17,8 +17,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from blitz.registry import MODULE_EXERCISES, ROOT
-from blitz.submission import LocalSubmission
+from blitz.course.registry import MODULE_EXERCISES, ROOT
+from blitz.probes.local import LocalSubmission
 
 SOLUTIONS = ROOT / "solutions"
 
@@ -78,7 +78,9 @@ def build(folder: Path, patch: Mutant | Alternative | None = None, only: tuple[s
             shutil.copy(path, folder / path.name)
     if patch is not None:
         target = folder / f"{patch.exercise}.py"
-        target.write_text(patched(target.read_text(encoding="utf-8"), patch.old, patch.new, patch.name), encoding="utf-8")
+        target.write_text(
+            patched(target.read_text(encoding="utf-8"), patch.old, patch.new, patch.name), encoding="utf-8"
+        )
     return folder
 
 
@@ -94,7 +96,7 @@ def by_name(name: str) -> Mutant | Alternative:
 
 def stubs(folder: Path) -> Path:
     """A fresh student folder: the generated exercise stubs, as a student gets them."""
-    from blitz.generate import stub_source
+    from blitz.authoring.markers import stub_source
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

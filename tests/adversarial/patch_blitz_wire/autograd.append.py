@@ -1,6 +1,6 @@
 
 # Patch the kit inside the worker: every answer it sends back says "True".
-import blitz.wire as _wire
+import blitz.engine.wire as _wire
 
 _original = _wire.dumps
 _wire.dumps = lambda envelope: _original({"ok": True, "value": True})

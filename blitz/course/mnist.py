@@ -1,0 +1,201 @@
+"""Where MNIST lives, and a clear message when it is not there.
+
+Real users download it with torchvision (`blitz download`) into `data/` of the kit. `BLITZ_DATA`
+points the kit at another folder holding `MNIST/raw/` (CI sets it to the offline copy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from blitz.course.i18n import Msg
+from blitz.course.registry import ROOT
+
+ENV_VAR = "BLITZ_DATA"
+CACHE_VAR = "BLITZ_CACHE"
+CACHE_FORMAT = 1
+RAW_FILES = {
+    True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+class MnistMissing(FileNotFoundError):
+    """MNIST is not where the kit looks. The message says where it looked and how to get it."""
+
+    def __init__(self, root: Path, missing: list[str]):
+        self.root = root
+        self.missing = missing
+        self.msg = Msg(
+            f"在 {root} 下找不到 MNIST（缺少 {', '.join(missing)}）。"
+            f"运行 `blitz download` 用 torchvision 下载到 {default_root()}，"
+            f"或者把环境变量 {ENV_VAR} 设为包含 MNIST/raw/ 的文件夹。",
+            f"MNIST is not under {root} (missing {', '.join(missing)}). "
+            f"Run `blitz download` to fetch it with torchvision into {default_root()}, "
+            f"or set {ENV_VAR} to a folder that holds MNIST/raw/.",
+        )
+        super().__init__(self.msg.render("both"))
+
+
+def default_root() -> Path:
+    return ROOT / "data"
+
+
+def data_root() -> Path:
+    """The folder holding MNIST/raw: $BLITZ_DATA if set, else the kit's data/."""
+    value = os.environ.get(ENV_VAR, "").strip()
+    return Path(value).expanduser().resolve() if value else default_root()
+
+
+def missing_files(root: Path) -> list[str]:
+    raw = root / "MNIST" / "raw"
+    return [name for names in RAW_FILES.values() for name in names if not (raw / name).is_file()]
+
+
+def require(root: Path | None = None) -> Path:
+    """The data root, or MnistMissing saying what to do. Never a silent skip."""
+    root = root or data_root()
+    missing = missing_files(root)
+    if missing:
+        raise MnistMissing(root, missing)
+    return root
+
+
+def download(root: Path | None = None) -> Path:
+    """Fetch both splits with torchvision (the way a real user gets MNIST)."""
+    from torchvision import datasets
+
+    root = root or data_root()
+    root.mkdir(parents=True, exist_ok=True)
+    for train in (True, False):
+        datasets.MNIST(root=str(root), train=train, download=True)
+    return require(root)
+
+
+def write_idx(path: Path, values) -> None:
+    """Write a uint8 tensor as an IDX file, the format of MNIST/raw: (N, rows, cols) images or (N,) labels."""
+    import struct
+
+    import torch
+
+    values = values.to("cpu", torch.uint8).contiguous()
+    magic = {3: 2051, 1: 2049}[values.dim()]
+    Path(path).write_bytes(struct.pack(f">I{values.dim()}I", magic, *values.shape) + values.numpy().tobytes())
+
+
+# ----------------------------------------------------------------------------------------------
+# Decoded tensors, cached on disk and checked by checksum
+
+
+def cache_dir() -> Path:
+    """Where decoded copies are kept: $BLITZ_CACHE, else ~/.cache/blitz."""
+    value = os.environ.get(CACHE_VAR, "").strip()
+    return Path(value).expanduser() if value else Path.home() / ".cache" / "blitz"
+
+
+def _sha256(*chunks: bytes) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _payload_sha256(images, labels) -> str:
+    return _sha256(images.contiguous().numpy().tobytes(), labels.contiguous().numpy().tobytes())
+
+
+def cache_path(root: Path, train: bool) -> Path:
+    """The cache file for one split: its name carries the sha256 of the raw files it was made from."""
+    raw = Path(root) / "MNIST" / "raw"
+    source = _sha256(*((raw / name).read_bytes() for name in RAW_FILES[train]))
+    return cache_dir() / f"mnist-{'train' if train else 'test'}-{source[:32]}.pt"
+
+
+def _decode(root: Path, train: bool):
+    from torchvision.datasets.mnist import read_image_file, read_label_file
+
+    raw = Path(root) / "MNIST" / "raw"
+    images_name, labels_name = RAW_FILES[train]
+    return read_image_file(str(raw / images_name)), read_label_file(str(raw / labels_name))
+
+
+def _read_cache(path: Path):
+    """The cached (images, labels), or None if the file is missing, unreadable or fails its checksum."""
+    import torch
+
+    try:
+        saved = torch.load(path, weights_only=True)
+        images, labels = saved["images"], saved["labels"]
+        if saved.get("format") != CACHE_FORMAT or saved.get("payload_sha256") != _payload_sha256(images, labels):
+            return None
+        return images, labels
+    except Exception:  # noqa: BLE001 - a truncated or corrupted file is rebuilt, whatever the error
+        return None
+
+
+def load_tensors(root: Path | None = None, train: bool = False):
+    """One split as (images uint8 (N, 28, 28), labels int64 (N,)), decoded once and cached.
+
+    The cache file is named by the sha256 of the raw files (other raw files, other cache file) and
+    holds the sha256 of its own tensors: a corrupted or truncated file is noticed and rebuilt. The
+    decoding is torchvision's own (`read_image_file`), so the tensors equal `datasets.MNIST(...).data`.
+    Where the cache folder cannot be written, the decoded tensors are returned all the same.
+    """
+    import torch
+
+    root = require(root)
+    path = cache_path(root, train)
+    cached = _read_cache(path)
+    if cached is not None:
+        return cached
+    images, labels = _decode(root, train)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written beside the target and renamed: a reader never sees half a file.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            torch.save(
+                {
+                    "format": CACHE_FORMAT,
+                    "payload_sha256": _payload_sha256(images, labels),
+                    "images": images,
+                    "labels": labels,
+                },
+                f,
+            )
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    return images, labels
+
+
+# ----------------------------------------------------------------------------------------------
+# What the capstone trains on
+
+# The accuracy bar was calibrated on a class-balanced 5,000-image copy of the training split, grouped
+# by digit (benchmarks/calibrate_bar.py). A full download (60,000 images) is cut to the same kind of
+# subset, so a student with the real files is held to the same bar and trains as fast.
+CHECK_TRAIN_IMAGES = 5_000
+
+
+def check_subset_indices(labels, size: int = CHECK_TRAIN_IMAGES) -> list[int]:
+    """The fixed training subset of a split larger than `size`: the first size/10 images of each digit
+    in the file's order, all the 0s first, then the 1s, and so on. ValueError if a digit has too few."""
+    import torch
+
+    per_digit = size // 10
+    labels = torch.as_tensor(labels)
+    chosen: list[int] = []
+    for digit in range(10):
+        found = (labels == digit).nonzero().flatten()[:per_digit].tolist()
+        if len(found) < per_digit:
+            raise ValueError(
+                f"the training split has {len(found)} images of the digit {digit}; the subset needs {per_digit}"
+            )
+        chosen += found
+    return chosen

@@ -1,0 +1,86 @@
+"""Comparisons that explain themselves: shape, dtype, device, the largest difference and where."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from blitz.engine.check import fail
+from blitz.engine.wire import Opaque
+
+
+def kind_of(value: Any) -> str:
+    if isinstance(value, Opaque):
+        return value.type_name
+    if isinstance(value, torch.Tensor):
+        return f"tensor(shape={tuple(value.shape)}, dtype={str(value.dtype).removeprefix('torch.')}, device={value.device})"
+    return f"{type(value).__name__} {value!r}"[:200]
+
+
+def expect_tensor(
+    got: Any,
+    expected: torch.Tensor,
+    call: str,
+    *,
+    what: str = "",
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    check_dtype: bool = True,
+) -> None:
+    """got must be a plain torch.Tensor equal to expected; the message locates the worst difference."""
+    label = f"{call}{' ' + what if what else ''}"
+    if not isinstance(got, torch.Tensor):
+        fail(
+            f"调用 {label}\n  返回了：{kind_of(got)}\n  期望：一个 torch.Tensor，{kind_of(expected)}",
+            f"Called {label}\n  returned: {kind_of(got)}\n  expected: a torch.Tensor, {kind_of(expected)}",
+        )
+    if tuple(got.shape) != tuple(expected.shape):
+        fail(
+            f"调用 {label}\n  返回的形状：{tuple(got.shape)}\n  期望的形状：{tuple(expected.shape)}",
+            f"Called {label}\n  returned shape: {tuple(got.shape)}\n  expected shape: {tuple(expected.shape)}",
+        )
+    if check_dtype and got.dtype != expected.dtype:
+        fail(
+            f"调用 {label}\n  返回的 dtype：{got.dtype}\n  期望的 dtype：{expected.dtype}",
+            f"Called {label}\n  returned dtype: {got.dtype}\n  expected dtype: {expected.dtype}",
+        )
+    a = got.detach().cpu()
+    b = expected.detach().cpu()
+    if a.dtype == torch.bool or b.dtype == torch.bool or not (a.is_floating_point() or b.is_floating_point()):
+        bad = a.to(torch.int64) != b.to(torch.int64)
+        diff = bad.to(torch.float64)
+        close = not bool(bad.any())
+    else:
+        a64, b64 = a.to(torch.float64), b.to(torch.float64)
+        diff = (a64 - b64).abs()
+        close = bool(torch.allclose(a64, b64, atol=atol, rtol=rtol, equal_nan=True))
+    if not close:
+        flat = int(torch.nan_to_num(diff, nan=float("inf")).reshape(-1).argmax()) if diff.numel() else 0
+        index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), a.shape)) if a.dim() else ()
+        got_v, exp_v = a[index].item() if a.numel() else None, b[index].item() if b.numel() else None
+        worst = diff.reshape(-1)[flat].item() if diff.numel() else 0
+        fail(
+            f"调用 {label}\n  返回：{kind_of(got)}\n  期望：{kind_of(expected)}\n"
+            f"  最大差异 {worst:.4g} 在位置 {index}：得到 {got_v}，期望 {exp_v}",
+            f"Called {label}\n  returned: {kind_of(got)}\n  expected: {kind_of(expected)}\n"
+            f"  largest difference {worst:.4g} at index {index}: got {got_v}, expected {exp_v}",
+        )
+
+
+def expect_equal(got: Any, expected: Any, call: str, *, what: str = "") -> None:
+    """Plain values (ints, sizes, dtypes, devices); the exact type matters, so __eq__ tricks fail."""
+    label = f"{call}{' ' + what if what else ''}"
+    if type(got) is not type(expected) or got != expected:
+        fail(
+            f"调用 {label}\n  返回了：{kind_of(got)}\n  期望：{kind_of(expected)}",
+            f"Called {label}\n  returned: {kind_of(got)}\n  expected: {kind_of(expected)}",
+        )
+
+
+def expect_sequence(got: Any, length: int, call: str) -> None:
+    if not isinstance(got, (tuple, list)) or len(got) != length:
+        fail(
+            f"调用 {call}\n  返回了：{kind_of(got)}\n  期望：长度为 {length} 的元组",
+            f"Called {call}\n  returned: {kind_of(got)}\n  expected: a tuple of {length} values",
+        )

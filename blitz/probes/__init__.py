@@ -1,0 +1,26 @@
+"""Probes: small trusted functions that run next to student code and report what it did.
+
+A probe calls the student's function on inputs chosen by the check, watches it (identity, in-place
+changes, training mode, calls to the optimizer...) and returns plain values. It never judges: the
+check (blitz/checks/<id>.py) compares on the trusted side. Probes live beside the checks, one module
+per exercise id, and use only the kit's own helpers (blitz/engine), never the reference solutions,
+so a sandboxed worker can run them without any path to the solutions.
+
+:data:`PROBES` is the table a submission looks a probe up in, by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from blitz.probes import autograd, common, data, evaluate, extras, model, pipeline, tensors, train
+
+PROBES: dict[str, Callable] = {
+    name: value
+    for module in (common, tensors, autograd, data, model, train, evaluate, extras, pipeline)
+    for name, value in vars(module).items()
+    if callable(value)
+    and getattr(value, "__module__", "") == module.__name__
+    and not name.startswith("_")
+    and not isinstance(value, type)
+}

@@ -1,0 +1,19 @@
+"""Probes shared by several exercises."""
+
+from __future__ import annotations
+
+from blitz.engine.probing import describe_call, invoke
+from blitz.engine.student_code import StudentModules
+
+
+def call(mods: StudentModules, exercise: str, fn: str, args: tuple = (), kwargs: dict | None = None) -> dict:
+    """Call exercise.fn(*args): its result, which argument (if any) it returned, the arguments afterwards."""
+    kwargs = kwargs or {}
+    result = invoke(mods, exercise, fn, *args, **kwargs)
+    returned_arg = next((i for i, a in enumerate(args) if a is result), -1)
+    return {
+        "value": result,
+        "returned_arg": returned_arg,
+        "args_after": list(args),
+        "call": describe_call(exercise, fn, args, kwargs),
+    }

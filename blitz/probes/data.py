@@ -1,0 +1,74 @@
+"""Probes for exercises/data.py: run next to the student's code, report what it did; the checks in
+blitz/checks/data.py judge what comes back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from blitz.engine.probing import describe_call, invoke, labelled
+from blitz.engine.student_code import StudentModules
+
+
+def transform(mods: StudentModules, image: np.ndarray, normalize: bool | None) -> dict:
+    from PIL import Image
+
+    args = () if normalize is None else (normalize,)
+    made = invoke(mods, "data", "mnist_transform", *args)
+    if not callable(made):
+        return {"callable": False, "type": type(made).__name__, "value": None}
+    with labelled(describe_call("data", "mnist_transform", args) + "(image)"):
+        value = made(Image.fromarray(image, mode="L"))
+    return {"callable": True, "type": type(made).__name__, "value": value}
+
+
+def dataset(mods: StudentModules, root: str, train: bool) -> dict:
+    from torchvision import transforms
+
+    made = invoke(mods, "data", "load_mnist", root, train, transforms.PILToTensor())
+    with labelled(describe_call("data", "load_mnist", (root, train, "PILToTensor()")) + "[i]"):
+        length = len(made)
+        first_x, first_y = made[0]
+        targets = [int(made[i][1]) for i in range(0, length, max(1, length // 50))]
+    return {
+        "type": type(made).__name__,
+        "len": length,
+        "first_x": first_x,
+        "first_y": int(first_y),
+        "sampled_targets": targets,
+    }
+
+
+def _indexed_dataset(n: int, offset: int) -> torch.utils.data.Dataset:
+    """Item i is (tensor([offset + i]), offset + i): the batches show which items came, in which order."""
+    ids = torch.arange(offset, offset + n)
+    return torch.utils.data.TensorDataset(ids.float().unsqueeze(1), ids)
+
+
+def loaders(mods: StudentModules, n_train: int, n_test: int, batch_size: int | None) -> dict:
+    train_set, test_set = _indexed_dataset(n_train, 0), _indexed_dataset(n_test, 100_000)
+    args = (train_set, test_set) if batch_size is None else (train_set, test_set, batch_size)
+    made = invoke(mods, "data", "make_loaders", *args)
+    if not (isinstance(made, (tuple, list)) and len(made) == 2):
+        return {"pair": False, "type": type(made).__name__}
+    train_loader, test_loader = made
+
+    def epoch(loader) -> tuple[list[int], list[int]]:
+        order, sizes = [], []
+        for _, y in loader:
+            order += [int(v) for v in y]
+            sizes.append(len(y))
+        return order, sizes
+
+    with labelled("iterating the loaders of data.make_loaders(train_set, test_set, ...)"):
+        first, sizes = epoch(train_loader)
+        second, _ = epoch(train_loader)
+        test_order, test_sizes = epoch(test_loader)
+    return {
+        "pair": True,
+        "train_orders": [first, second],
+        "train_batch_sizes": sizes,
+        "test_order": test_order,
+        "test_batch_sizes": test_sizes,
+    }

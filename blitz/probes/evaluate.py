@@ -1,0 +1,24 @@
+"""Probes for exercises/evaluate.py: run next to the student's code, report what it did; the checks in
+blitz/checks/evaluate.py judge what comes back.
+"""
+
+from __future__ import annotations
+
+from blitz.engine.fixtures import Watch, tiny_setup
+from blitz.engine.probing import invoke
+from blitz.engine.student_code import StudentModules
+
+
+def accuracy_probe(mods: StudentModules, seed: int, device: str = "cpu") -> dict:
+    model, loader = tiny_setup(seed, n=60, batch_size=16)
+    model.to(device)
+    model.train()  # the student's code must switch to eval mode itself
+    watch = Watch(model)
+    returned = invoke(mods, "evaluate", "accuracy", model, loader, device)
+    return {
+        "returned": returned,
+        "forward_training": watch.training,
+        "grad_enabled": watch.grad_enabled,
+        "forwards": len(watch.training),
+        "batches": len(loader),
+    }

@@ -1,0 +1,37 @@
+"""Probes for exercises/extras.py: run next to the student's code, report what it did; the checks in
+blitz/checks/extras.py judge what comes back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from blitz.engine.probing import invoke
+from blitz.engine.student_code import StudentModules
+
+
+def module_facts(mods: StudentModules, fn: str, args: tuple) -> dict:
+    """What kind of nn.Module a factory returned, and the facts that tell layers apart."""
+    made = invoke(mods, "extras", fn, *args)
+    facts: dict[str, Any] = {
+        "type": f"{type(made).__module__}.{type(made).__qualname__}",
+        "is_module": isinstance(made, nn.Module),
+    }
+    for attr in ("in_channels", "out_channels", "kernel_size", "input_size", "hidden_size", "reduction"):
+        value = getattr(made, attr, None)
+        if isinstance(value, (int, str, tuple)):
+            facts[attr] = list(value) if isinstance(value, tuple) else value
+    return facts
+
+
+def rejects(mods: StudentModules, fn: str, args: tuple) -> dict:
+    """Call expecting a ValueError; report what happened instead."""
+    try:
+        made = invoke(mods, "extras", fn, *args)
+    except ValueError as exc:
+        return {"raised": "ValueError", "message": str(exc)[:500]}
+    except Exception as exc:  # noqa: BLE001 - the wrong exception is a finding, not a crash
+        return {"raised": type(exc).__name__, "message": str(exc)[:500]}
+    return {"raised": "", "message": f"returned {type(made).__name__}"}

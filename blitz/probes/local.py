@@ -1,0 +1,39 @@
+"""Probes in this process: for a student checking their own work (and for notebooks)."""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from blitz.engine import wire
+from blitz.engine.student_code import StudentModules, run_probe
+from blitz.engine.submission import Submission
+from blitz.probes import PROBES
+
+
+class LocalSubmission(Submission):
+    """Probes in this process: for a student checking their own work (and notebooks)."""
+
+    def __init__(self, folder: Path | str | None = None, namespaces: Mapping[str, Any] | None = None, label: str = ""):
+        self.modules = StudentModules(Path(folder) if folder is not None else None, namespaces)
+        self.label = label or (str(folder) if folder is not None else "notebook")
+
+    def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        envelope = run_probe(PROBES[name], self.modules, args, kwargs)
+        # The same bytes round trip as from a worker, so local and isolated runs judge the same values.
+        return self._unwrap(wire.loads(wire.dumps(envelope)))
+
+
+def namespace_submission(exercise_id: str, namespace: Mapping[str, Any]) -> LocalSubmission:
+    """A notebook's globals() as the module of one exercise."""
+    module = types.SimpleNamespace(**{k: v for k, v in namespace.items() if not k.startswith("__")})
+    return LocalSubmission(namespaces={exercise_id: module}, label="notebook")
+
+
+def clear_module_cache() -> None:
+    """Forget loaded student modules (watch mode reloads after every save)."""
+    for name in [n for n in sys.modules if n.startswith("blitz_submission_")]:
+        del sys.modules[name]

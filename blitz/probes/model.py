@@ -1,0 +1,46 @@
+"""Probes for exercises/model.py: run next to the student's code, report what it did; the checks in
+blitz/checks/model.py judge what comes back.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from blitz.engine.fixtures import assign_by_shape, counting_models
+from blitz.engine.probing import function, invoke, label_exception, short
+from blitz.engine.student_code import StudentModules
+
+
+def cnn(mods: StudentModules, weights: list[torch.Tensor], inputs: list[torch.Tensor]) -> dict:
+    cls = function(mods, "model", "CNN")
+    try:
+        model = cls()
+    except BaseException as exc:  # noqa: BLE001
+        label_exception(exc, "model.CNN()")
+        raise
+    if not isinstance(model, nn.Module):
+        return {"is_module": False, "type": type(model).__name__}
+    shapes = [list(p.shape) for p in model.parameters()]
+    n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    problems = assign_by_shape(model, weights)
+    outputs = []
+    model.eval()
+    with torch.no_grad():
+        for x in inputs:
+            try:
+                outputs.append(model(x))
+            except BaseException as exc:  # noqa: BLE001
+                label_exception(exc, f"CNN()({short(x)})")
+                raise
+    return {
+        "is_module": True,
+        "param_shapes": shapes,
+        "n_params": n_params,
+        "assign_problems": problems,
+        "outputs": outputs,
+    }
+
+
+def count_parameters(mods: StudentModules) -> dict:
+    return {"counts": [invoke(mods, "model", "count_parameters", m) for m in counting_models()]}

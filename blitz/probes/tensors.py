@@ -1,0 +1,40 @@
+"""Probes for exercises/tensors.py: run next to the student's code, report what it did; the checks in
+blitz/checks/tensors.py judge what comes back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from blitz.engine.probing import invoke
+from blitz.engine.student_code import StudentModules
+
+
+def from_numpy_shares(mods: StudentModules, array: np.ndarray) -> dict:
+    """Does the tensor see a later change to the array? Only shared memory makes it so."""
+    result = invoke(mods, "tensors", "from_numpy", array)
+    before = result.clone() if isinstance(result, torch.Tensor) else result
+    array.flat[0] = array.flat[0] + 7
+    seen = bool(result.reshape(-1)[0].item() == array.flat[0]) if isinstance(result, torch.Tensor) else False
+    return {"value": before, "sees_change": seen}
+
+
+def device_of(mods: StudentModules, t: torch.Tensor) -> dict:
+    result = invoke(mods, "tensors", "to_available_device", t)
+    device = str(result.device) if isinstance(result, torch.Tensor) else ""
+    return {"value": result, "device": device, "cuda_available": torch.cuda.is_available()}
+
+
+def in_place(mods: StudentModules, fn: str, t: torch.Tensor, *rest: Any) -> dict:
+    """For functions that must change t itself: identity, storage and values afterwards."""
+    pointer = t.data_ptr()
+    result = invoke(mods, "tensors", fn, t, *rest)
+    return {
+        "value": result,
+        "same_object": result is t,
+        "same_storage": t.data_ptr() == pointer,
+        "t_after": t,
+    }

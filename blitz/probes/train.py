@@ -1,0 +1,44 @@
+"""Probes for exercises/train.py: run next to the student's code, report what it did; the checks in
+blitz/checks/train.py judge what comes back.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from blitz.engine.fixtures import CountingSGD, Watch, state_of, tiny_setup
+from blitz.engine.probing import invoke
+from blitz.engine.student_code import StudentModules
+
+
+def train_epoch_probe(mods: StudentModules, seed: int, lr: float, device: str = "cpu") -> dict:
+    model, loader = tiny_setup(seed)
+    model.to(device)
+    watch = Watch(model)
+    optimizer = CountingSGD(model.parameters(), lr=lr)
+    loss_calls = []
+
+    def loss_fn(output, target):
+        loss = nn.functional.cross_entropy(output, target)
+        loss_calls.append(float(loss.detach()))
+        return loss
+
+    returned = invoke(mods, "train", "train_one_epoch", model, loader, optimizer, loss_fn, device)
+    return {
+        "returned": returned,
+        "state": state_of(model),
+        "zero_grad_calls": optimizer.zero_grad_calls,
+        "step_calls": optimizer.step_calls,
+        "grads_at_step": optimizer.grads_at_step,
+        "loss_calls": loss_calls,
+        "forward_training": watch.training,
+        "forward_devices": watch.devices,
+        "batches": len(loader),
+    }
+
+
+def fit_probe(mods: StudentModules, seed: int, epochs: int, lr: float, device: str = "cpu") -> dict:
+    model, loader = tiny_setup(seed)
+    watch = Watch(model)
+    returned = invoke(mods, "train", "fit", model, loader, epochs, lr, device)
+    return {"returned": returned, "state": state_of(model), "forwards": len(watch.training), "batches": len(loader)}

@@ -1,0 +1,329 @@
+"""`blitz report`: train the student's own pipeline and draw what the model learned.
+
+The student's ``data`` functions load MNIST (from :func:`blitz.course.mnist.require`), their ``model.CNN``
+is trained by their ``train.fit``, and the kit then predicts the official test split and writes:
+
+- ``loss_curve.png``: the training loss of every batch;
+- ``misclassified.png``: the first misclassified test digits, each captioned "true T / pred P";
+- ``report.json``: the numbers behind both (accuracy, per-batch losses, every test prediction,
+  the indices of the misclassified digits), so the pictures can be checked.
+
+How the per-batch loss is measured (``fit`` makes its own loss function, which the kit cannot see):
+the training loader handed to ``fit`` is wrapped. The wrapper is a plain iterable with ``len()``
+that forwards every other attribute (``.dataset``, ``.batch_size``...) to the student's loader; as
+it hands out a batch it remembers the labels, and a forward hook on the model computes
+``cross_entropy(output, labels)`` on the first output of that batch, without gradient. That is the
+loss of the batch before its update, the same number as the student's loss if they use
+``nn.CrossEntropyLoss()`` as the exercise asks. A ``fit`` that runs the model twice per batch is
+recorded once per batch; one that ignores the loader it is given records nothing (and is told so).
+The wrapper also advances a progress bar on stderr, with the running loss of the epoch.
+
+If the student's code fails, the report names the exercise to fix (the file holding the failing
+line, else the step that was running) and shows the student's own frames only, never the kit's.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import torch
+
+from blitz.course import registry
+from blitz.course.i18n import Msg
+from blitz.course.text import ProgressBar
+from blitz.engine.student_code import StudentError, StudentModules
+from blitz.student.course import FAIL_MARK, OK_MARK, label, out, shown_path
+
+DEFAULT_OUT = registry.ROOT / ".blitz" / "report"
+BATCH_SIZE = 50
+LEARNING_RATE = 1e-3
+GRID_ITEMS = 64
+
+
+class ReportFailure(Exception):
+    def __init__(self, exercise_id: str, error: StudentError | None = None, msg: Msg | None = None):
+        self.exercise_id = exercise_id
+        self.error = error
+        self.msg = msg
+        super().__init__(exercise_id)
+
+
+def _blamed(exc: BaseException, files: set[str], fallback: str) -> str:
+    """The exercise whose file holds the deepest student frame: a shape error raised inside fit
+    but written in model.py is model's to fix."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename).resolve()
+        if str(path) in files and path.stem in registry.BY_ID:
+            return path.stem
+    return fallback
+
+
+def run_student(mods: StudentModules, exercise_id: str, func, *args, **kwargs):
+    """Call into the student's code (directly, or through the kit's helpers that call it)."""
+    try:
+        return func(*args, **kwargs)
+    except StudentError as error:  # an import failure or a missing function
+        raise ReportFailure(exercise_id, error) from None
+    except BaseException as exc:  # noqa: BLE001 - the student's code may raise anything
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        blamed = _blamed(exc, mods.files, exercise_id)
+        raise ReportFailure(blamed, StudentError.from_exception(exc, mods.files)) from None
+
+
+def student_function(mods: StudentModules, exercise_id: str, name: str):
+    from blitz.engine.probing import function
+
+    return run_student(mods, exercise_id, function, mods, exercise_id, name)
+
+
+class RecordingLoader:
+    """The student's training loader, recording each batch's loss and driving a progress bar."""
+
+    def __init__(self, loader, model: torch.nn.Module, epochs: int):
+        self.loader = loader
+        self.epochs = epochs
+        self.epoch = 0
+        self.losses: list[float] = []
+        self._labels: torch.Tensor | None = None
+        self._epoch_losses: list[float] = []
+        self._hook = model.register_forward_hook(self._record)
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __getattr__(self, name: str):
+        # Only called for attributes this wrapper lacks: the loader's dataset, batch_size, ...
+        if name == "loader":
+            raise AttributeError(name)
+        return getattr(self.loader, name)
+
+    def __iter__(self):
+        self.epoch += 1
+        self._epoch_losses = []
+        try:
+            total = len(self.loader)
+        except TypeError:
+            total = None
+        progress = ProgressBar(total, label=f"epoch {self.epoch}/{self.epochs}")
+        try:
+            for batch in self.loader:
+                labels = batch[1] if isinstance(batch, (list, tuple)) and len(batch) >= 2 else None
+                self._labels = labels if isinstance(labels, torch.Tensor) else None
+                yield batch
+                self._labels = None
+                running = sum(self._epoch_losses) / len(self._epoch_losses) if self._epoch_losses else float("nan")
+                progress.update(1, f"loss {running:.4f}")
+        finally:
+            progress.close()
+
+    def _record(self, module, inputs, output) -> None:
+        labels = self._labels
+        if (
+            labels is None
+            or not isinstance(output, torch.Tensor)
+            or output.dim() != 2
+            or output.shape[0] != len(labels)
+        ):
+            return
+        self._labels = None  # once per batch: the first forward pass of it
+        with torch.no_grad():
+            loss = torch.nn.functional.cross_entropy(output.detach().float(), labels.to(output.device).long()).item()
+        self.losses.append(loss)
+        self._epoch_losses.append(loss)
+
+    def detach(self) -> None:
+        self._hook.remove()
+
+
+def failure_text(failure: ReportFailure) -> Msg:
+    from blitz.engine.check import student_error_message
+
+    exercise = registry.get(failure.exercise_id)
+    where = f"{exercise.id}.py"
+    body = failure.msg
+    if body is None and failure.error is not None:
+        body, _ = student_error_message(failure.error, exercise.id)
+    head = Msg(
+        f"{FAIL_MARK} blitz report 没能跑完：要修改的是练习 {exercise.id}（{where}）。\n",
+        f"{FAIL_MARK} blitz report could not finish: the exercise to fix is {exercise.id} ({where}).\n",
+    )
+    tail = Msg(
+        f"\n改好后运行 `blitz check {exercise.id}`，通过了再运行 `blitz report`。需要提示：`blitz hint {exercise.id}`。",
+        f"\nFix it, run `blitz check {exercise.id}` until it passes, then `blitz report` again. For a hint: `blitz hint {exercise.id}`.",
+    )
+    return head + (body or Msg("", "")) + tail
+
+
+def train_and_predict(folder: Path, root: Path, epochs: int, device: str, seed: int) -> dict:
+    """The student's pipeline, trained; the kit's predictions on the official test split."""
+    from torchvision import datasets
+
+    from blitz.engine.fastpath import predict_dataset, training_subset
+
+    mods = StudentModules(folder)
+    torch.manual_seed(seed)
+    make_transform = student_function(mods, "data", "mnist_transform")
+    load = student_function(mods, "data", "load_mnist")
+    make_loaders = student_function(mods, "data", "make_loaders")
+    transform = run_student(mods, "data", make_transform)
+    train_set = run_student(mods, "data", load, str(root), True, transform)
+    test_set = run_student(mods, "data", load, str(root), False, transform)
+    train_set = training_subset(train_set, root)  # the capstone's 5,000 images, on a full download too
+    loaders = run_student(mods, "data", make_loaders, train_set, test_set, BATCH_SIZE)
+    official = datasets.MNIST(str(root), train=False)
+    if not isinstance(loaders, (tuple, list)) or len(loaders) != 2:
+        raise ReportFailure(
+            "data",
+            msg=Msg(
+                f"make_loaders 应该返回 (train_loader, test_loader)，却返回了 {type(loaders).__name__}。",
+                f"make_loaders should return (train_loader, test_loader), not {type(loaders).__name__}.",
+            ),
+        )
+    if len(test_set) != len(official):
+        raise ReportFailure(
+            "data",
+            msg=Msg(
+                f"load_mnist(root, train=False) 给了 {len(test_set):,} 张图；测试集有 {len(official):,} 张。",
+                f"load_mnist(root, train=False) gave {len(test_set):,} images; the test split has {len(official):,}.",
+            ),
+        )
+    model = run_student(mods, "model", student_function(mods, "model", "CNN"))
+    fit = student_function(mods, "train", "fit")
+    recorder = RecordingLoader(loaders[0], model, epochs)
+    try:
+        run_student(mods, "train", fit, model, recorder, epochs, LEARNING_RATE, device)
+    finally:
+        recorder.detach()
+    predictions = run_student(mods, "model", predict_dataset, model, test_set, device=device)
+    targets = official.targets.clone()
+    wrong = (predictions != targets).nonzero().flatten()
+    return {
+        "accuracy": float((predictions == targets).float().mean()),
+        "correct": int((predictions == targets).sum()),
+        "total": len(targets),
+        "epochs": epochs,
+        "batches_per_epoch": len(loaders[0]),
+        "losses": recorder.losses,
+        "predictions": predictions.tolist(),
+        "misclassified": wrong.tolist(),
+        "device": device,
+        "seed": seed,
+        "submission": str(folder),
+        "_images": official.data,
+        "_targets": targets,
+    }
+
+
+def draw(result: dict, out_dir: Path) -> tuple[Path, Path]:
+    from blitz.student.plots import draw_loss_curve, draw_misclassified_grid
+
+    # All of them go in, so the title can say "64 of 1031 shown"; the grid draws the first GRID_ITEMS.
+    wrong = torch.tensor(result["misclassified"], dtype=torch.long)
+    predictions = torch.tensor(result["predictions"])
+    epochs = result["epochs"]
+    loss_png = draw_loss_curve(
+        result["losses"],
+        out_dir / "loss_curve.png",
+        title=f"Training loss per batch ({epochs} epoch{'s' if epochs != 1 else ''}, {len(result['losses'])} batches)",
+        xlabel="batch",
+    )
+    grid_png = draw_misclassified_grid(
+        result["_images"][wrong],
+        result["_targets"][wrong],
+        predictions[wrong],
+        out_dir / "misclassified.png",
+        max_items=GRID_ITEMS,
+        title=f"Misclassified test digits, accuracy {result['accuracy']:.2%}",
+    )
+    return loss_png, grid_png
+
+
+def report(
+    folder: Path, out_dir: str | Path | None = None, epochs: int | None = None, device: str | None = None, seed: int = 0
+) -> int:
+    from blitz.checks.pipeline import EPOCHS
+    from blitz.course import mnist
+
+    try:
+        root = mnist.require()
+    except mnist.MnistMissing as missing:
+        out(missing.msg, stream=sys.stderr)
+        return 1
+    epochs = epochs or EPOCHS
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    out_dir = Path(out_dir) if out_dir else DEFAULT_OUT
+    out(
+        Msg(
+            f"用 {shown_path(folder)} 里你的代码在 MNIST 上训练 {epochs} 轮（{device}），然后在 10,000 张测试图上预测……",
+            f"Training your code from {shown_path(folder)} on MNIST for {epochs} epoch(s) ({device}), then predicting the 10,000 test digits...",
+        )
+    )
+    try:
+        result = train_and_predict(folder, root, epochs, device, seed)
+    except ReportFailure as failure:
+        out(failure_text(failure), stream=sys.stderr)
+        return 1
+    loss_png, grid_png = draw(result, out_dir)
+    (out_dir / "report.json").write_text(
+        json.dumps({k: v for k, v in result.items() if not k.startswith("_")}), encoding="utf-8"
+    )
+    if not result["losses"]:
+        out(
+            Msg(
+                "注意：fit() 没有遍历传给它的 train_loader，所以画不出每个批次的损失。",
+                "Note: fit() did not go through the train_loader it was given, so there is no per-batch loss to draw.",
+            )
+        )
+    missed = len(result["misclassified"])
+    out(
+        Msg(
+            f"{OK_MARK} 测试集准确率 {result['accuracy']:.2%}（{result['correct']:,}/{result['total']:,}），分错 {missed:,} 张。",
+            f"{OK_MARK} Test accuracy {result['accuracy']:.2%} ({result['correct']:,}/{result['total']:,}), {missed:,} misclassified.",
+        )
+    )
+    out("  " + label(Msg("损失曲线", "Loss curve")) + f": {shown_path(loss_png)}")
+    out(
+        "  "
+        + label(
+            Msg(
+                f"分错的数字（前 {min(missed, GRID_ITEMS)} 张）",
+                f"Misclassified digits (first {min(missed, GRID_ITEMS)})",
+            )
+        )
+        + f": {shown_path(grid_png)}"
+    )
+    out("  " + label(Msg("数据", "Numbers")) + f": {shown_path(out_dir / 'report.json')}")
+    return 0
+
+
+def compose_example(loss_png: Path, grid_png: Path, path: Path, grid_rows: int = 3) -> Path:
+    """The README's picture: the loss curve above the first rows of the grid, in 256 colours."""
+    from PIL import Image
+
+    from blitz.student.plots import GRID_GAP, png_metadata
+
+    meta = png_metadata(grid_png)
+    tile_h = int(meta["blitz:tile_size"].split("x")[1])
+    origin_y = int(meta["blitz:origin"].split(",")[1])
+    with Image.open(loss_png) as loss, Image.open(grid_png) as grid:
+        cut = min(grid.height, origin_y + grid_rows * (tile_h + GRID_GAP))  # up to where the next row starts
+        grid = grid.crop((0, 0, grid.width, cut))
+        canvas = Image.new("RGB", (max(loss.width, grid.width), loss.height + grid.height), (255, 255, 255))
+        canvas.paste(loss.convert("RGB"), ((canvas.width - loss.width) // 2, 0))
+        canvas.paste(grid.convert("RGB"), ((canvas.width - grid.width) // 2, loss.height))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    canvas.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+    return path
+
+
+if __name__ == "__main__":  # python -m blitz.student.report docs/report-example.png  (from the reference, 1 epoch)
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/report-example.png")
+    work = DEFAULT_OUT / "example"
+    code = report(registry.ROOT / "solutions", out_dir=work, epochs=1, device="cpu")
+    if code == 0:
+        print(compose_example(work / "loss_curve.png", work / "misclassified.png", target))
+    sys.exit(code)
