@@ -582,5 +582,5 @@ def test_a_worker_that_cannot_start_is_the_graders_fault(monkeypatch, tmp_path):
         row = _run_one(get_check("tensors.from_data"), sub, Context())
     finally:
         sub.close()
-    assert row["status"] == "error"
-    assert "grader failed before running your code" in json.dumps(row, ensure_ascii=False)
+    assert row.status == "error"
+    assert "grader failed before running your code" in json.dumps(row.to_json(), ensure_ascii=False)

@@ -38,12 +38,12 @@ def true_test_labels(root: str) -> torch.Tensor:
 def check_mnist_accuracy(sub, ctx):
     root = str(mnist.require(Path(ctx.data_root) if ctx.data_root else None))
     epochs = ctx.epochs or EPOCHS
-    child_root = getattr(sub, "child_data_root", root)
+    child_root = ctx.capstone.worker_data_root if ctx.capstone else root
     call = f"fit(CNN(), make_loaders(load_mnist(...)), epochs={epochs}, lr=1e-3); predict 10,000 test images"
     result = sub.probe("pipeline", child_root, epochs, ctx.seed, 50, ctx.device)
     labels = true_test_labels(root)
-    # In a grading sandbox the worker sees shuffled test labels, so it cannot learn the answers from disk.
-    seen_labels = getattr(sub, "child_test_labels", labels)
+    # In a grading sandbox (ctx.capstone) the worker sees shuffled test labels: it cannot learn the answers from disk.
+    seen_labels = ctx.capstone.labels_seen if ctx.capstone else labels
     if not isinstance(result["train_size"], int) or result["train_size"] > MAX_TRAIN_IMAGES:
         # On a full download the probe takes the balanced subset itself; it can only refuse a training
         # dataset that is not the split on disk (another length), whose subset it cannot know.

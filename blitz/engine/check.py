@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 
@@ -19,6 +18,7 @@ from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.mnist import MnistMissing
 from blitz.course.pytorch_errors import explain_error
+from blitz.engine.results import CheckResult, Status
 from blitz.engine.student_code import StudentError
 from blitz.engine.submission import Submission
 
@@ -33,6 +33,16 @@ def fail(zh: str, en: str) -> None:
     raise CheckFailure(Msg(zh, en))
 
 
+@dataclass(frozen=True)
+class CapstoneData:
+    """What the grading runner hands the capstone's check: the MNIST folder its sandboxed worker
+    sees, and the test labels there (shuffled by a secret permutation, so a submission that reads
+    them from disk learns nothing)."""
+
+    worker_data_root: str
+    labels_seen: torch.Tensor
+
+
 @dataclass
 class Context:
     """What a check may vary: the device, the data, the seeds, the training budget."""
@@ -41,6 +51,7 @@ class Context:
     seed: int = 0
     data_root: str | None = None
     epochs: int | None = None  # None: the calibrated default of the MNIST check
+    capstone: CapstoneData | None = None  # None: the worker sees data_root and its true labels
 
 
 @dataclass(frozen=True)
@@ -50,8 +61,6 @@ class Check:
     func: Callable[[Submission, Context], None]
     title: Msg
     weight: int = 1
-    # Hidden checks exist for nbgrader's hidden tests; students see their results only after grading.
-    hidden: bool = False
 
     @property
     def key(self) -> str:
@@ -62,15 +71,18 @@ class Check:
         siblings = registered(self.exercise)
         return registry.get(self.exercise).points * self.weight / sum(c.weight for c in siblings)
 
+    def result(self, status: Status, message: Msg | None = None, seconds: float = 0.0) -> CheckResult:
+        return CheckResult(self.exercise, self.name, self.title, status, self.max_score, message, seconds)
+
 
 _CHECKS: dict[str, list[Check]] = {}
 
 
-def check(exercise: str, zh: str, en: str, weight: int = 1, hidden: bool = False):
+def check(exercise: str, zh: str, en: str, weight: int = 1):
     """Register a check function for an exercise, in the order of definition."""
 
     def register(func):
-        entry = Check(exercise, func.__name__.removeprefix("check_"), func, Msg(zh, en), weight, hidden)
+        entry = Check(exercise, func.__name__.removeprefix("check_"), func, Msg(zh, en), weight)
         _CHECKS.setdefault(exercise, []).append(entry)
         return func
 
@@ -80,24 +92,6 @@ def check(exercise: str, zh: str, en: str, weight: int = 1, hidden: bool = False
 def registered(exercise_id: str) -> list[Check]:
     """The checks registered so far for an exercise (blitz.checks imports them all)."""
     return list(_CHECKS.get(exercise_id, []))
-
-
-@dataclass
-class CheckResult:
-    key: str
-    exercise: str
-    name: str
-    title: Msg
-    passed: bool
-    score: float
-    max_score: float
-    message: Msg | None = None
-    seconds: float = 0.0
-    hidden: bool = False
-    # "passed", "failed", "not_done" (a stub), "error" (student code raised), "crashed", "timeout",
-    # "no_data" (MNIST is not where the kit looks: not the student's fault, but not a pass either)
-    status: str = "passed"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def student_error_message(error: StudentError, exercise_id: str) -> tuple[Msg, str]:
@@ -160,29 +154,16 @@ def run_check(entry: Check, sub: Submission, ctx: Context | None = None) -> Chec
     """Run one check; whatever the student's code does, this returns a result."""
     ctx = ctx or Context()
     started = time.perf_counter()
-    message, status = None, "passed"
+    message, status = None, Status.PASSED
     try:
         # Checks draw their random inputs from the generator they seed; the parent's state is kept.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(ctx.seed)
             entry.func(sub, ctx)
     except CheckFailure as failure:
-        message, status = failure.msg, "failed"
+        message, status = failure.msg, Status.FAILED
     except StudentError as error:
         message, status = student_error_message(error, entry.exercise)
     except MnistMissing as missing:
-        message, status = missing.msg, "no_data"
-    passed = status == "passed"
-    return CheckResult(
-        key=entry.key,
-        exercise=entry.exercise,
-        name=entry.name,
-        title=entry.title,
-        passed=passed,
-        score=entry.max_score if passed else 0.0,
-        max_score=entry.max_score,
-        message=message,
-        seconds=time.perf_counter() - started,
-        hidden=entry.hidden,
-        status=status,
-    )
+        message, status = missing.msg, Status.NO_DATA
+    return entry.result(status, message, time.perf_counter() - started)

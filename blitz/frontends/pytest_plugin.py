@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from blitz.checks import Check, CheckResult, Context, run_check
+from blitz.checks import Check, Context, run_check
+from blitz.course import registry
+from blitz.engine.results import CheckResult, by_exercise
 from blitz.engine.submission import Submission
 
 # Every result of this pytest session, for the score table at its end.
@@ -19,3 +21,18 @@ def run_as_test(check: Check, submission: Submission, ctx: Context) -> None:
     RESULTS.append(result)
     if not result.passed:
         pytest.fail(f"[{result.key}] {result.title.render()}\n{result.message.render()}", pytrace=False)
+
+
+def score_lines(results: list[CheckResult], lang: str) -> list[str]:
+    """The score table: one line per exercise checked (in the course's order), then the total."""
+    exercises = by_exercise(results, [e.id for e in registry.EXERCISES])
+    lines = []
+    for exercise_id, ex in exercises.items():
+        title = registry.get(exercise_id).title.render(lang if lang != "both" else "en")
+        lines.append(
+            f"{exercise_id:<10} {ex.passed_count:>2}/{len(ex.checks):<2} {ex.score:6.2f} / {ex.max_score:6.2f}  {title}"
+        )
+    total = sum(ex.score for ex in exercises.values())
+    maximum = sum(ex.max_score for ex in exercises.values())
+    lines.append(f"{'total':<10} {'':5} {total:6.2f} / {maximum:6.2f}")
+    return lines

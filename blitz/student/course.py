@@ -20,13 +20,14 @@ import hashlib
 import json
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from blitz.course import registry
 from blitz.course.i18n import Msg, current_lang
 from blitz.course.registry import PIPELINE_INPUTS, Exercise
+from blitz.engine.results import ExerciseResult, Standing, Status
 
 DEFAULT_FOLDER = registry.ROOT / "exercises"
 STATE_DIR = ".blitz"  # inside the exercises folder; gitignored (.gitignore has `.blitz/`)
@@ -61,15 +62,20 @@ def readable_streams() -> None:
             pass
 
 
-STATE_LABELS: dict[str, Msg] = {
-    "not_started": Msg("未开始", "not started"),
-    "failing": Msg("未通过", "failing"),
-    "done": Msg("已完成", "done"),
-    "missing": Msg("缺少文件", "file missing"),
-    "no_data": Msg("缺少 MNIST", "needs MNIST"),
-    "unchecked": Msg("还没检查", "not checked yet"),
+STATE_LABELS: dict[Standing, Msg] = {
+    Standing.NOT_STARTED: Msg("未开始", "not started"),
+    Standing.FAILING: Msg("未通过", "failing"),
+    Standing.DONE: Msg("已完成", "done"),
+    Standing.MISSING: Msg("缺少文件", "file missing"),
+    Standing.NO_DATA: Msg("缺少 MNIST", "needs MNIST"),
+    Standing.UNCHECKED: Msg("还没检查", "not checked yet"),
 }
-STATE_MARKS = {"done": OK_MARK, "failing": FAIL_MARK, "missing": FAIL_MARK, "no_data": FAIL_MARK}
+STATE_MARKS = {
+    Standing.DONE: OK_MARK,
+    Standing.FAILING: FAIL_MARK,
+    Standing.MISSING: FAIL_MARK,
+    Standing.NO_DATA: FAIL_MARK,
+}
 ALL_DONE = Msg(
     f"{OK_MARK} 全部完成！运行 `blitz report` 看看你的模型学到了什么：损失曲线和分错的数字。",
     f"{OK_MARK} Everything is done! Run `blitz report` to see what your model learned: the loss curve and the misclassified digits.",
@@ -166,12 +172,18 @@ class State:
         self._table("hints")[exercise_id] = count
         self.save()
 
-    def cached(self, key: str, fingerprint: str) -> dict | None:
+    def cached(self, key: str, fingerprint: str) -> ExerciseResult | None:
+        """The result remembered for `key` with this fingerprint; None if there is none (or it is unreadable)."""
         entry = self._table("results").get(key)
-        return entry if isinstance(entry, dict) and entry.get("fingerprint") == fingerprint else None
+        if not isinstance(entry, dict) or entry.get("fingerprint") != fingerprint:
+            return None
+        try:
+            return ExerciseResult.from_json(entry["result"])
+        except (KeyError, TypeError, ValueError, AttributeError):  # a file from an older kit, or edited
+            return None
 
-    def remember(self, key: str, entry: dict) -> None:
-        self._table("results")[key] = entry
+    def remember(self, key: str, fingerprint: str, result: ExerciseResult) -> None:
+        self._table("results")[key] = {"fingerprint": fingerprint, "result": result.to_json()}
         self.save()
 
     def save(self) -> None:
@@ -188,28 +200,40 @@ class State:
 
 
 @dataclass
-class Status:
+class ExerciseStatus:
+    """An exercise of the course and its result: where the student stands in it."""
+
     exercise: Exercise
-    state: str
-    results: list = field(default_factory=list)  # CheckResult, in check order
-    score: float = 0.0
-    note: Msg | None = None  # why there are no results (missing file, no data, not checked)
+    result: ExerciseResult
+
+    @classmethod
+    def given(cls, exercise: Exercise, standing: Standing, note: Msg) -> ExerciseStatus:
+        """No check decides it: a missing file, the capstone waiting for its inputs or not run yet."""
+        return cls(exercise, ExerciseResult(exercise.id, given=standing, note=note))
+
+    @property
+    def state(self) -> Standing:
+        return self.result.standing
+
+    @property
+    def results(self):
+        return self.result.checks
+
+    @property
+    def score(self) -> float:
+        return self.result.score
+
+    @property
+    def note(self) -> Msg | None:
+        return self.result.note
 
     @property
     def done(self) -> bool:
-        return self.state == "done"
+        return self.state is Standing.DONE
 
     @property
     def passed_count(self) -> int:
-        return sum(r.passed for r in self.results)
-
-
-def classify(results: list) -> str:
-    if results and all(r.passed for r in results):
-        return "done"
-    if results and all(r.status == "not_done" for r in results):
-        return "not_started"
-    return "failing"
+        return self.result.passed_count
 
 
 def fingerprint(folder: Path, exercise: Exercise, extra: str = "") -> str:
@@ -232,7 +256,7 @@ class Course:
         self.folder = folder
         self.ctx = ctx or Context()
         self.state = state or State(folder)
-        self._memo: dict[str, tuple[str, Status]] = {}
+        self._memo: dict[str, tuple[str, ExerciseStatus]] = {}
 
     def _extra(self, exercise: Exercise) -> str:
         # The capstone's verdict depends on the training budget too; others only on the code.
@@ -240,16 +264,16 @@ class Course:
             return ""
         return f"epochs={self.ctx.epochs};seed={self.ctx.seed};device={self.ctx.device}"
 
-    def status(self, exercise: Exercise, run_capstone: bool = False) -> Status:
+    def status(self, exercise: Exercise, run_capstone: bool = False) -> ExerciseStatus:
         key = fingerprint(self.folder, exercise, self._extra(exercise))
         memo = self._memo.get(exercise.id)
-        if memo and memo[0] == key and (memo[1].state != "unchecked" or not run_capstone):
+        if memo and memo[0] == key and (memo[1].state is not Standing.UNCHECKED or not run_capstone):
             return memo[1]
         if exercise.has_module and not exercise_file(self.folder, exercise).is_file():
-            status = Status(
+            status = ExerciseStatus.given(
                 exercise,
-                "missing",
-                note=Msg(
+                Standing.MISSING,
+                Msg(
                     f"{shown_path(exercise_file(self.folder, exercise))} 不存在。运行 `blitz reset {exercise.id}` 取回原始练习文件。",
                     f"{shown_path(exercise_file(self.folder, exercise))} does not exist. Run `blitz reset {exercise.id}` to get the original stub back.",
                 ),
@@ -259,54 +283,55 @@ class Course:
         else:
             status = self.run(exercise)
             if not exercise.has_module:
-                self.state.remember(exercise.id, {"fingerprint": key, "state": status.state, "score": status.score})
+                self.state.remember(exercise.id, key, status.result)
         self._memo[exercise.id] = (key, status)
         return status
 
-    def _capstone_without_running(self, exercise: Exercise, key: str) -> Status:
+    def _capstone_without_running(self, exercise: Exercise, key: str) -> ExerciseStatus:
         cached = self.state.cached(exercise.id, key)
-        if cached and cached.get("state") in ("done", "failing"):
-            return Status(exercise, cached["state"], score=float(cached.get("score", 0.0)))
+        if cached and cached.standing in (Standing.DONE, Standing.FAILING):
+            return ExerciseStatus(exercise, cached)
         waiting = [e for e in PIPELINE_INPUTS if not self.status(registry.get(e)).done]
         if waiting:
             names = ", ".join(waiting)
-            return Status(exercise, "not_started", note=Msg(f"先完成 {names}。", f"Finish {names} first."))
-        return Status(
+            return ExerciseStatus.given(
+                exercise, Standing.NOT_STARTED, Msg(f"先完成 {names}。", f"Finish {names} first.")
+            )
+        return ExerciseStatus.given(
             exercise,
-            "unchecked",
-            note=Msg(
+            Standing.UNCHECKED,
+            Msg(
                 f"运行 `blitz check {exercise.id}`：用你的代码在 MNIST 上训练并评估（大约一分钟）。",
                 f"Run `blitz check {exercise.id}`: it trains and evaluates your code on MNIST (about a minute).",
             ),
         )
 
-    def run(self, exercise: Exercise) -> Status:
-        """Run every visible check of one exercise on a fresh load of the student's files."""
+    def run(self, exercise: Exercise) -> ExerciseStatus:
+        """Run every check of one exercise on a fresh load of the student's files."""
         from blitz.checks import checks_for, run_check
         from blitz.probes.local import LocalSubmission, clear_module_cache
 
         clear_module_cache()
         sub = LocalSubmission(self.folder)
         results = []
-        # Hidden checks belong to nbgrader's grading; a student sees them only in the graded notebook.
-        for entry in (c for c in checks_for(exercise.id) if not c.hidden):
+        for entry in checks_for(exercise.id):
             result = run_check(entry, sub, self.ctx)
-            if result.status == "no_data":
-                return Status(exercise, "no_data", results, note=result.message)
+            if result.status is Status.NO_DATA:  # the checks before it stand; the note says how to get MNIST
+                return ExerciseStatus(exercise, ExerciseResult(exercise.id, results, Standing.NO_DATA, result.message))
             results.append(result)
-        return Status(exercise, classify(results), results, sum(r.score for r in results))
+        return ExerciseStatus(exercise, ExerciseResult(exercise.id, results))
 
-    def statuses(self, run_capstone: bool = False) -> list[Status]:
+    def statuses(self, run_capstone: bool = False) -> list[ExerciseStatus]:
         return [self.status(e, run_capstone) for e in registry.EXERCISES]
 
 
-def course_totals(statuses: list[Status]) -> tuple[int, int, float]:
+def course_totals(statuses: list[ExerciseStatus]) -> tuple[int, int, float]:
     """(required exercises done, required exercises, points earned in all exercises)."""
     required = [s for s in statuses if not s.exercise.optional]
     return sum(s.done for s in required), len(required), sum(s.score for s in statuses)
 
 
-def next_exercise(statuses: list[Status]) -> Exercise | None:
+def next_exercise(statuses: list[ExerciseStatus]) -> Exercise | None:
     """The first required exercise not done, then the optional ones; None when all are done."""
     for optional in (False, True):
         for status in statuses:
@@ -322,7 +347,7 @@ def indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line if line else line for line in text.splitlines())
 
 
-def result_lines(status: Status, lang: str | None = None, messages: int | None = None) -> list[str]:
+def result_lines(status: ExerciseStatus, lang: str | None = None, messages: int | None = None) -> list[str]:
     """One line per check, each failure's message under it (the first `messages` of them).
 
     A stub's NotImplementedError reads the same for every check: it is shown once, under the first.
@@ -331,21 +356,21 @@ def result_lines(status: Status, lang: str | None = None, messages: int | None =
     lines: list[str] = []
     shown, stub_told = 0, False
     for result in status.results:
-        mark = OK_MARK if result.passed else (TODO_MARK if result.status == "not_done" else FAIL_MARK)
+        mark = OK_MARK if result.passed else (TODO_MARK if result.status is Status.NOT_DONE else FAIL_MARK)
         lines.append(f"  {mark} {label(result.title, lang)}")
         if result.passed or result.message is None:
             continue
-        if result.status == "not_done" and stub_told:
+        if result.status is Status.NOT_DONE and stub_told:
             continue
         if messages is not None and shown >= messages:
             continue
-        stub_told = stub_told or result.status == "not_done"
+        stub_told = stub_told or result.status is Status.NOT_DONE
         shown += 1
         lines.append(indent(say(result.message, lang), "      "))
     return lines
 
 
-def summary_line(status: Status, lang: str | None = None) -> str:
+def summary_line(status: ExerciseStatus, lang: str | None = None) -> str:
     total = len(status.results)
     points = status.exercise.points
     return label(
@@ -379,10 +404,12 @@ def hints_left_text(exercise: Exercise, shown: int) -> Msg:
     )
 
 
-def next_step(status: Status, statuses: list[Status], folder: Path, state: State, watching: bool = False) -> Msg:
+def next_step(
+    status: ExerciseStatus, statuses: list[ExerciseStatus], folder: Path, state: State, watching: bool = False
+) -> Msg:
     """What to do now, after a check of `status` (`watching`: in `blitz watch`, where saving re-checks)."""
     exercise = status.exercise
-    if status.state == "done":
+    if status.done:
         following = next_exercise(statuses)
         if following is None:
             return ALL_DONE
@@ -394,7 +421,7 @@ def next_step(status: Status, statuses: list[Status], folder: Path, state: State
         return status.note
     where = where_to_work(folder, exercise)
     shown = state.hints_shown(exercise.id)
-    untouched = status.state == "not_started"  # still the stubs; otherwise some check fails
+    untouched = status.state is Standing.NOT_STARTED  # still the stubs; otherwise some check fails
     if watching:
         hint = (
             Msg("按 h 看提示", "press h for a hint")

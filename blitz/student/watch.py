@@ -30,7 +30,7 @@ from blitz.student.course import (
     STATE_MARKS,
     TODO_MARK,
     Course,
-    Status,
+    ExerciseStatus,
     course_totals,
     exercise_heading,
     hint_heading,
@@ -108,9 +108,9 @@ class Watcher:
         self.folder = folder
         self.stream = stream or sys.stdout
         self.course = Course(folder)
-        self.statuses: list[Status] = []
+        self.statuses: list[ExerciseStatus] = []
         self.current = None
-        self.current_status: Status | None = None
+        self.current_status: ExerciseStatus | None = None
         self.event: Msg | None = None
         self.printed = ""
 
