@@ -158,7 +158,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             )
         )
     status = course.status(exercise, run_capstone=True)
-    if status.results:
+    if status.result.checks:
         out("\n".join(result_lines(status)))
         out(summary_line(status))
     out()

@@ -1,17 +1,11 @@
 """Where a student stands: each exercise's state, what to do next, and the words for both.
 
 Shared by `blitz list`, `check`, `hint`, `watch` and `report` (blitz/student/cli.py, blitz/student/watch.py).
-States, in the order a student meets them:
-
-- ``not_started``: every check stops at a stub's ``raise NotImplementedError`` (the stub as generated);
-- ``failing``:     some code is there, and at least one check fails;
-- ``done``:        every check passes;
-- ``missing``:     the file is not in the folder (``blitz reset ID`` brings the stub back);
-- ``no_data``:     a check needs MNIST and it is not there;
-- ``unchecked``:   the capstone (it trains for a minute) has not been run on this code yet.
+The states (not started, failing, done, file missing, needs MNIST, not checked yet) are
+:class:`blitz.engine.results.Standing`, derived from an exercise's :class:`ExerciseResult`.
 
 The capstone's result is kept in the folder's state file, keyed by a hash of the four files it
-runs, so `blitz list` can show it without training again.
+runs (and the training budget), so `blitz list` can show it without training again.
 """
 
 from __future__ import annotations
@@ -72,9 +66,7 @@ STATE_LABELS: dict[Standing, Msg] = {
 }
 STATE_MARKS = {
     Standing.DONE: OK_MARK,
-    Standing.FAILING: FAIL_MARK,
-    Standing.MISSING: FAIL_MARK,
-    Standing.NO_DATA: FAIL_MARK,
+    **dict.fromkeys((Standing.FAILING, Standing.MISSING, Standing.NO_DATA), FAIL_MARK),
 }
 ALL_DONE = Msg(
     f"{OK_MARK} 全部完成！运行 `blitz report` 看看你的模型学到了什么：损失曲线和分错的数字。",
@@ -216,24 +208,12 @@ class ExerciseStatus:
         return self.result.standing
 
     @property
-    def results(self):
-        return self.result.checks
-
-    @property
     def score(self) -> float:
         return self.result.score
 
     @property
-    def note(self) -> Msg | None:
-        return self.result.note
-
-    @property
     def done(self) -> bool:
         return self.state is Standing.DONE
-
-    @property
-    def passed_count(self) -> int:
-        return self.result.passed_count
 
 
 def fingerprint(folder: Path, exercise: Exercise, extra: str = "") -> str:
@@ -355,7 +335,7 @@ def result_lines(status: ExerciseStatus, lang: str | None = None, messages: int 
     lang = lang or current_lang()
     lines: list[str] = []
     shown, stub_told = 0, False
-    for result in status.results:
+    for result in status.result.checks:
         mark = OK_MARK if result.passed else (TODO_MARK if result.status is Status.NOT_DONE else FAIL_MARK)
         lines.append(f"  {mark} {label(result.title, lang)}")
         if result.passed or result.message is None:
@@ -371,12 +351,12 @@ def result_lines(status: ExerciseStatus, lang: str | None = None, messages: int 
 
 
 def summary_line(status: ExerciseStatus, lang: str | None = None) -> str:
-    total = len(status.results)
+    total = len(status.result.checks)
     points = status.exercise.points
     return label(
         Msg(
-            f"{status.passed_count}/{total} 项检查通过 · {status.score:.4g}/{points} 分",
-            f"{status.passed_count}/{total} checks passed · {status.score:.4g}/{points} points",
+            f"{status.result.passed_count}/{total} 项检查通过 · {status.score:.4g}/{points} 分",
+            f"{status.result.passed_count}/{total} checks passed · {status.score:.4g}/{points} points",
         ),
         lang,
     )
@@ -417,8 +397,8 @@ def next_step(
             f"{exercise.id} 完成了！下一步：`blitz check {following.id}`（{where_to_work(folder, following).zh}）。",
             f"{exercise.id} is done! Next: `blitz check {following.id}` ({where_to_work(folder, following).en}).",
         )
-    if status.note:  # a missing file, no MNIST, the capstone not run yet or waiting for its inputs
-        return status.note
+    if status.result.note:  # a missing file, no MNIST, the capstone not run yet or waiting for its inputs
+        return status.result.note
     where = where_to_work(folder, exercise)
     shown = state.hints_shown(exercise.id)
     untouched = status.state is Standing.NOT_STARTED  # still the stubs; otherwise some check fails

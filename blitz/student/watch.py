@@ -187,7 +187,7 @@ class Watcher:
             lines.append(say(ALL_DONE + Msg("按 q 退出。", " Press q to quit."), lang))
         else:
             lines.append(f"▶ {exercise_heading(status.exercise, lang)}  [{label(STATE_LABELS[status.state], lang)}]")
-            if status.results:
+            if status.result.checks:
                 lines += result_lines(status, lang, messages=1)
                 lines.append(summary_line(status, lang))
             lines += ["", say(next_step(status, self.statuses, self.folder, self.course.state, watching=True), lang)]
