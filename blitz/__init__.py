@@ -11,7 +11,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 - :mod:`blitz.course` — what the course is: the ordered exercise registry with hints
   (``registry``), the two languages (``i18n``), MNIST on disk (``mnist``), common PyTorch errors
   and what they mean (``pytorch_errors``), terminal text (``text``).
-- :mod:`blitz.engine` — how a check runs: checks and contexts (``check``), comparisons that
+- :mod:`blitz.engine` — how a check runs: checks and contexts (``check``), what they give back
+  (``results``: check, exercise and submission results, their statuses and JSON), comparisons that
   explain themselves (``compare``), the door to student code (``submission``), loading it
   (``student_code``), the wire format back from it (``wire``), the probes' shared helpers
   (``probing``) and fixtures (``fixtures``), and the fast paths around student code (``fastpath``).
