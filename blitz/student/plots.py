@@ -62,8 +62,10 @@ EPOCH_LABELS_UP_TO = 12  # more epochs than this: boundaries only, no "epoch k" 
 RAW_ALONE, RAW_UNDER_MEAN, MEAN = "#1f77b4", "#a0c4e4", "#d65a0a"
 EPOCH_SHADE, EPOCH_LINE = "#f2f2f2", "#b0b0b0"
 TRUE_GREEN, PRED_RED, GREY = "#006e28", "#c81414", "#6e6e6e"
-CELL_WIDTH, CELL_HEIGHT, CAPTION_LINE = 1.1, 1.05, 0.2  # inches per grid cell; each caption line adds
-TITLE_BAND = 0.45  # inches above the grid for its title
+# The grid, in inches: cell i (row-major) has its digit, DIGIT_INCHES square, at the top of a cell
+# CELL_WIDTH wide, one CAPTION_LINE per language under it, then CELL_GAP; the title takes TITLE_LINE a line.
+DIGIT_INCHES, CELL_WIDTH, CAPTION_LINE, CELL_GAP = 1.0, 1.1, 0.2, 0.12
+MARGIN, TITLE_LINE = 0.1, 0.3
 DIGIT_SIDE = 28
 
 
@@ -112,6 +114,11 @@ def font_note(lang: str) -> Msg | None:
 def _text(msg: Msg, lang: str) -> str:
     """One line in the figure's language; `both` puts Chinese and English side by side."""
     return f"{msg.zh} / {msg.en}" if lang == "both" else msg.render(lang)
+
+
+def _title(msg: Msg, lang: str) -> str:
+    """A title in the figure's language; `both` puts Chinese above English."""
+    return msg.render(lang)  # Msg.render gives "zh\nen" for both
 
 
 @contextmanager
@@ -206,21 +213,18 @@ def _draw_series(ax, values: np.ndarray, lang: str) -> None:
             linewidth=2,
             label=_text(Msg(f"{window} 个批次的滑动平均", f"running mean of {window}"), lang),
         )
-        ax.legend(loc="upper right", fontsize=9, framealpha=0.9)
+        ax.legend(loc="upper right", bbox_to_anchor=(1, 0.92), fontsize=9, framealpha=0.9)  # under "epoch k"
 
 
 def _loss_title(values: np.ndarray, epochs: int, lang: str) -> str:
-    title = _text(
-        Msg(
-            f"每个批次的训练损失（{epochs} 轮，{len(values)} 个批次）",
-            f"Training loss per batch ({epochs} epoch{'s' if epochs != 1 else ''}, {len(values)} batches)",
-        ),
-        lang,
+    title = Msg(
+        f"每个批次的训练损失（{epochs} 轮，{len(values)} 个批次",
+        f"Training loss per batch ({epochs} epoch{'s' if epochs != 1 else ''}, {len(values)} batches",
     )
     skipped = int(np.sum(~np.isfinite(values)))
     if skipped:
-        title += " " + _text(Msg(f"（跳过 {skipped} 个 NaN/inf）", f"(skipped {skipped} NaN/inf)"), lang)
-    return title
+        title += Msg(f"，跳过 {skipped} 个 NaN/inf", f", skipped {skipped} NaN/inf")
+    return _title(title + Msg("）", ")"), lang)
 
 
 def build_loss_figure(losses: Sequence[float], epoch_starts: Sequence[int] = (0,), lang: str = "en") -> Figure:
@@ -314,12 +318,29 @@ def _draw_caption(ax, true: int, pred: int, lang: str) -> None:
     """`true 3 / pred 5` under the digit, the true label green and the prediction red; one line per language."""
     words = {"zh": ("真实", "预测"), "en": ("true", "pred")}
     for line, one in enumerate(_caption_langs(lang)):
-        y = -0.04 - 0.2 * line
+        y = -0.03 - CAPTION_LINE / DIGIT_INCHES * line
         true_word, pred_word = words[one]
         common = {"transform": ax.transAxes, "va": "top", "fontsize": 9}
         ax.text(0.44, y, f"{true_word} {true}", ha="right", color=TRUE_GREEN, **common)
         ax.text(0.5, y, "/", ha="center", color=GREY, **common)
         ax.text(0.56, y, f"{pred_word} {pred}", ha="left", color=PRED_RED, **common)
+
+
+def _grid_canvas(count: int, columns: int, title: str, caption_lines: int) -> Figure:
+    """A figure sized for `count` cells in rows of `columns`, with the title and one empty axes per cell."""
+    rows = math.ceil(count / columns)
+    title_band = MARGIN + TITLE_LINE * (title.count("\n") + 1)
+    cell_height = DIGIT_INCHES + CAPTION_LINE * caption_lines + CELL_GAP
+    width, height = 2 * MARGIN + columns * CELL_WIDTH, title_band + rows * cell_height
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    figure.suptitle(title, x=MARGIN / width, y=1 - MARGIN / height, ha="left", va="top")
+    for i in range(count):
+        row, col = divmod(i, columns)
+        left = MARGIN + col * CELL_WIDTH + (CELL_WIDTH - DIGIT_INCHES) / 2
+        top = title_band + row * cell_height
+        box = [left / width, 1 - (top + DIGIT_INCHES) / height, DIGIT_INCHES / width, DIGIT_INCHES / height]
+        figure.add_axes(box)
+    return figure
 
 
 def build_grid_figure(
@@ -350,20 +371,13 @@ def build_grid_figure(
     with _fonts(lang):
         if count == 0:
             figure = Figure(figsize=(6.0, 1.6), dpi=DPI, layout="constrained")
-            figure.suptitle(_text(title, lang))
-            figure.text(0.5, 0.4, _text(Msg("没有分错的数字", "No misclassified digits"), lang), ha="center")
+            figure.suptitle(_title(title, lang))
+            figure.text(0.5, 0.3, _text(Msg("没有分错的数字", "No misclassified digits"), lang), ha="center")
             return figure
         columns = min(columns, count)  # no empty columns for a short list
-        rows = math.ceil(count / columns)
-        cell_height = CELL_HEIGHT + CAPTION_LINE * len(_caption_langs(lang))
-        size = (max(columns * CELL_WIDTH, 4.0), rows * cell_height + TITLE_BAND)
-        figure = Figure(figsize=size, dpi=DPI, layout="constrained")
         shown = Msg(f"：显示 {count}/{len(digits)} 张", f": {count} of {len(digits)} shown")
-        figure.suptitle(_text(title + shown, lang))
-        for i, ax in enumerate(figure.subplots(rows, columns, squeeze=False).flat):
-            if i >= count:
-                ax.set_visible(False)
-                continue
+        figure = _grid_canvas(count, columns, _title(title + shown, lang), len(_caption_langs(lang)))
+        for i, ax in enumerate(figure.axes):
             ax.imshow(digits[i], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
