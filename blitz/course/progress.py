@@ -45,7 +45,7 @@ class Bar:
     """A tqdm bar on `stream` (default stderr); off a terminal, whole lines (see the module docstring).
 
     `every_step`: off a terminal, write the line after every step rather than once when closed.
-    `bar_format` and the other keywords are tqdm's. Also a context manager.
+    `bar_format` and the other keywords are tqdm's.
     """
 
     def __init__(
@@ -90,12 +90,6 @@ class Bar:
         if not self.live and not self.every_step:
             self._write_line()
         self.tqdm.close()
-
-    def __enter__(self) -> Bar:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def epoch_bar(total: int | None, epoch: int, epochs: int, stream: TextIO | None = None) -> Bar:
