@@ -10,7 +10,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 
 - :mod:`blitz.course` — what the course is: the ordered exercise registry with hints
   (``registry``), the two languages (``i18n``), MNIST on disk (``mnist``), common PyTorch errors
-  and what they mean (``pytorch_errors``), terminal text (``text``).
+  and what they mean (``pytorch_errors``), terminal text (``text``), the progress bars
+  (``progress``, tqdm).
 - :mod:`blitz.engine` — how a check runs: checks and contexts (``check``), comparisons that
   explain themselves (``compare``), the door to student code (``submission``), loading it
   (``student_code``), the wire format back from it (``wire``), the probes' shared helpers
@@ -20,8 +21,9 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 - :mod:`blitz.checks` — one module per exercise: what is judged, on the trusted side.
 - Front ends, each on the layers above:
   - :mod:`blitz.frontends` — the pytest plugin (``pytest autograder``) and notebook test cells;
-  - :mod:`blitz.student` — the student's commands: ``cli``, where they stand (``course``),
-    ``watch``, ``doctor``, ``report`` and its figures (``plots``);
+  - :mod:`blitz.student` — the student's commands: ``cli``, where they stand (``state``), their
+    files (``paths``), what they read (``render``), ``watch``, ``doctor``, ``report`` and its figures
+    (``plots``, matplotlib);
   - :mod:`blitz.authoring` — solution markers and stubs (``markers``), notebooks, the generated
     files (``generate``), the nbgrader course (``nbgrader``);
   - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports;

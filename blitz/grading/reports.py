@@ -26,8 +26,7 @@ from pathlib import Path
 
 from blitz.course import registry
 from blitz.course.i18n import Msg
-from blitz.course.text import display_width, pad
-from blitz.grading.progress import clip
+from blitz.course.text import clip, display_width, pad
 
 FORMAT = "blitz-grade/1"
 BAD = ("crashed", "timeout", "error")  # statuses that are errors rather than failures in JUnit

@@ -22,26 +22,23 @@ from pathlib import Path
 
 from blitz.course import registry
 from blitz.course.i18n import Msg, current_lang
-from blitz.course.text import bar
-from blitz.student.course import (
+from blitz.course.progress import bar
+from blitz.student.paths import shown_path
+from blitz.student.render import (
     ALL_DONE,
     OK_MARK,
     STATE_LABELS,
     STATE_MARKS,
     TODO_MARK,
-    Course,
-    Status,
-    course_totals,
     exercise_heading,
     hint_heading,
     label,
-    next_exercise,
     next_step,
     result_lines,
     say,
-    shown_path,
     summary_line,
 )
+from blitz.student.state import Course, Status, course_totals, next_exercise
 
 try:  # POSIX terminals; elsewhere watch still runs, and Ctrl-C quits
     import termios
