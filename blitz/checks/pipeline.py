@@ -92,8 +92,8 @@ def check_mnist_accuracy(sub, ctx):
             ),
             expected=Msg(f"至少 {BAR:.0%}", f"at least {BAR:.0%}"),
             hint=Msg(
-                "常见原因：训练循环少了一步（zero_grad、backward 或 step）、训练 loader 没有打乱、"
-                "层放在普通的 Python 列表里（PyTorch 看不到，不会训练）、输出层后面多了激活函数。"
+                "通常是训练循环少了一步（zero_grad、backward 或 step）、训练 loader 没有打乱、"
+                "层放在普通的 Python 列表里（PyTorch 看不到，不会训练），或输出层后面多了激活函数。"
                 "运行 `blitz report` 看损失曲线。",
                 "usual causes: a training loop missing a step (zero_grad, backward or step), a training loader that "
                 "does not shuffle, layers kept in a plain Python list (PyTorch never sees them, so they never train), "
