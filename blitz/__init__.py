@@ -13,7 +13,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
   and what they mean (``pytorch_errors``), terminal text (``text``), the progress bars
   (``progress``, tqdm).
 - :mod:`blitz.engine` — how a check runs: checks and contexts (``check``), comparisons that
-  explain themselves (``compare``), the door to student code (``submission``), loading it
+  explain themselves (``compare``), every failure message from one template in both languages
+  (``feedback``), the door to student code (``submission``), loading it
   (``student_code``), the wire format back from it (``wire``), the probes' shared helpers
   (``probing``) and fixtures (``fixtures``), and the fast paths around student code (``fastpath``).
 - :mod:`blitz.probes` — one module per exercise: what runs next to the student's code;

@@ -143,7 +143,7 @@ class RecordingLoader:
 
 
 def failure_text(failure: ReportFailure) -> Msg:
-    from blitz.engine.check import student_error_message
+    from blitz.engine.feedback import student_error_message
 
     exercise = registry.get(failure.exercise_id)
     where = f"{exercise.id}.py"
