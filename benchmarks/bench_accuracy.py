@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     root = str(mnist.require(Path(args.data).resolve() if args.data else None))
-    labels = mnist.load_tensors(Path(root), train=False)[1]
+    labels = torchvision.datasets.MNIST(root=root, train=False).targets
     split = torchvision.datasets.MNIST(root=root, train=True)
     split_size = len(split)
     train_size = len(fastpath.training_subset(split, Path(root)))  # what the kit (and so the notebook here) trains on

@@ -10,10 +10,12 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 
 - :mod:`blitz.course` — what the course is: the ordered exercise registry with hints
   (``registry``), the two languages (``i18n``), MNIST on disk (``mnist``), common PyTorch errors
-  and what they mean (``pytorch_errors``), terminal text (``text``).
+  and what they mean (``pytorch_errors``), terminal text (``text``), the progress bars
+  (``progress``, tqdm).
 - :mod:`blitz.engine` — how a check runs: checks and contexts (``check``), what they give back
   (``results``: check, exercise and submission results, their statuses and JSON), comparisons that
-  explain themselves (``compare``), the door to student code (``submission``), loading it
+  explain themselves (``compare``), every failure message from one template in both languages
+  (``feedback``), the door to student code (``submission``), loading it
   (``student_code``), the wire format back from it (``wire``), the probes' shared helpers
   (``probing``) and fixtures (``fixtures``), and the fast paths around student code (``fastpath``).
 - :mod:`blitz.probes` — one module per exercise: what runs next to the student's code;
@@ -21,8 +23,9 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 - :mod:`blitz.checks` — one module per exercise: what is judged, on the trusted side.
 - Front ends, each on the layers above:
   - :mod:`blitz.frontends` — the pytest plugin (``pytest autograder``) and notebook test cells;
-  - :mod:`blitz.student` — the student's commands: ``cli``, where they stand (``course``),
-    ``watch``, ``doctor``, ``report`` and its figures (``plots``);
+  - :mod:`blitz.student` — the student's commands: ``cli``, where they stand (``state``), their
+    files (``paths``), what they read (``render``), ``watch``, ``doctor``, ``report`` and its figures
+    (``plots``, matplotlib);
   - :mod:`blitz.authoring` — solution markers and stubs (``markers``), notebooks, the generated
     files (``generate``), the nbgrader course (``nbgrader``);
   - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports;

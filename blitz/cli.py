@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
-from blitz.course.i18n import LANGS, set_lang
+from blitz.course.i18n import LANGS, env_language_problem, set_lang, unknown_language
 
 # Modules that add subcommands with a `register(subparsers)` function.
 COMMAND_MODULES = ("blitz.student.cli", "blitz.authoring.nbgrader", "blitz.grading.cli")
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blitz", description="Learn PyTorch in 60 minutes, test-driven / 60 分钟学 PyTorch，测试驱动"
     )
-    parser.add_argument("--lang", choices=LANGS, help="zh, en or both (default: from the locale, or $BLITZ_LANG)")
+    _add_lang(parser, default=None)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     generate = subparsers.add_parser("generate", help="regenerate stubs and notebooks from solutions/ (maintainers)")
     generate.set_defaults(func=_generate)
@@ -45,7 +46,29 @@ def build_parser() -> argparse.ArgumentParser:
             print(f"blitz: the commands of {name} are unavailable: {exc}", file=sys.stderr)
             continue
         module.register(subparsers)
+    # --lang is accepted after the command too (`blitz hint tensors --lang zh`); there it overrides
+    # the one before the command only when given.
+    for sub in subparsers.choices.values():
+        _add_lang(sub, default=argparse.SUPPRESS)
     return parser
+
+
+def _language(value: str) -> str:
+    """--lang's type: one of LANGS, or an error that lists them in both languages."""
+    chosen = value.strip().lower()
+    if chosen not in LANGS:
+        raise argparse.ArgumentTypeError(unknown_language(value).render("both"))
+    return chosen
+
+
+def _add_lang(parser: argparse.ArgumentParser, default) -> None:
+    parser.add_argument(
+        "--lang",
+        type=_language,
+        default=default,
+        metavar="{" + ",".join(LANGS) + "}",
+        help="zh, en or both (default: $BLITZ_LANG, else the locale)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,10 +76,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.lang:
         set_lang(args.lang)
+    elif (problem := env_language_problem()) is not None:
+        print(problem.render("both"), file=sys.stderr)
+        return 2
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # `blitz hint tensors | head`: the reader left; say nothing more, and no traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -26,9 +26,7 @@ def cubic_minus_square_grads(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Te
     a and b are leaf tensors with requires_grad=True; Q is a vector, so backward needs a gradient.
     By hand, dQ/da = 9a² and dQ/db = −2b.
     """
-    raise NotImplementedError(
-        "练习 autograd.cubic_minus_square_grads 还没有完成；运行 `blitz hint autograd` 查看提示。 / Exercise autograd.cubic_minus_square_grads is not done yet; run `blitz hint autograd` for a hint."
-    )
+    raise NotImplementedError('练习 autograd.cubic_minus_square_grads 还没有完成；运行 `blitz hint autograd` 查看提示。 / Exercise autograd.cubic_minus_square_grads is not done yet; run `blitz hint autograd` for a hint.')
 
 
 def backward_twice(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -38,9 +36,7 @@ def backward_twice(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torc
     Run backward twice over one graph (Q = 3a³ − b²) and return (a.grad, b.grad). The first pass
     needs retain_graph=True to keep the graph; gradients accumulate, so they are twice one pass's.
     """
-    raise NotImplementedError(
-        "练习 autograd.backward_twice 还没有完成；运行 `blitz hint autograd` 查看提示。 / Exercise autograd.backward_twice is not done yet; run `blitz hint autograd` for a hint."
-    )
+    raise NotImplementedError('练习 autograd.backward_twice 还没有完成；运行 `blitz hint autograd` 查看提示。 / Exercise autograd.backward_twice is not done yet; run `blitz hint autograd` for a hint.')
 
 
 def sgd_step(params: Iterable[torch.Tensor], lr: float) -> None:
@@ -48,6 +44,4 @@ def sgd_step(params: Iterable[torch.Tensor], lr: float) -> None:
     One hand-written gradient-descent step: for every parameter, w ← w − lr·grad in place (inside
     torch.no_grad(), so it is not recorded), then clear the gradients.
     """
-    raise NotImplementedError(
-        "练习 autograd.sgd_step 还没有完成；运行 `blitz hint autograd` 查看提示。 / Exercise autograd.sgd_step is not done yet; run `blitz hint autograd` for a hint."
-    )
+    raise NotImplementedError('练习 autograd.sgd_step 还没有完成；运行 `blitz hint autograd` 查看提示。 / Exercise autograd.sgd_step is not done yet; run `blitz hint autograd` for a hint.')

@@ -18,18 +18,14 @@ def mnist_transform(normalize: bool = True):
     Return the image transform: ToTensor turns an H×W grey image into a float32 tensor (1, H, W) in
     [0, 1]; with normalize=True, Normalize(0.5, 0.5) follows: (x − 0.5) / 0.5, values in [−1, 1].
     """
-    raise NotImplementedError(
-        "练习 data.mnist_transform 还没有完成；运行 `blitz hint data` 查看提示。 / Exercise data.mnist_transform is not done yet; run `blitz hint data` for a hint."
-    )
+    raise NotImplementedError('练习 data.mnist_transform 还没有完成；运行 `blitz hint data` 查看提示。 / Exercise data.mnist_transform is not done yet; run `blitz hint data` for a hint.')
 
 
 def load_mnist(root: str, train: bool, transform=None, download: bool = False) -> Dataset:
     """用 torchvision.datasets.MNIST 读取 root 下的 MNIST：train=True 是训练集，False 是测试集。
     Load MNIST from root with torchvision.datasets.MNIST: train=True is the training split, False the test split.
     """
-    raise NotImplementedError(
-        "练习 data.load_mnist 还没有完成；运行 `blitz hint data` 查看提示。 / Exercise data.load_mnist is not done yet; run `blitz hint data` for a hint."
-    )
+    raise NotImplementedError('练习 data.load_mnist 还没有完成；运行 `blitz hint data` 查看提示。 / Exercise data.load_mnist is not done yet; run `blitz hint data` for a hint.')
 
 
 def make_loaders(train_set: Dataset, test_set: Dataset, batch_size: int = 50) -> tuple[DataLoader, DataLoader]:
@@ -39,6 +35,4 @@ def make_loaders(train_set: Dataset, test_set: Dataset, batch_size: int = 50) ->
     Return (train_loader, test_loader): the training loader shuffles; the test loader is built on the
     test set and keeps its order.
     """
-    raise NotImplementedError(
-        "练习 data.make_loaders 还没有完成；运行 `blitz hint data` 查看提示。 / Exercise data.make_loaders is not done yet; run `blitz hint data` for a hint."
-    )
+    raise NotImplementedError('练习 data.make_loaders 还没有完成；运行 `blitz hint data` 查看提示。 / Exercise data.make_loaders is not done yet; run `blitz hint data` for a hint.')

@@ -15,15 +15,11 @@ def predict(logits: torch.Tensor) -> torch.Tensor:
     """每一行 logits 中最大值的位置就是预测的类别；返回形状 (N,) 的 int64 张量。
     The position of each row's largest logit is the predicted class; return an int64 tensor (N,).
     """
-    raise NotImplementedError(
-        "练习 evaluate.predict 还没有完成；运行 `blitz hint evaluate` 查看提示。 / Exercise evaluate.predict is not done yet; run `blitz hint evaluate` for a hint."
-    )
+    raise NotImplementedError('练习 evaluate.predict 还没有完成；运行 `blitz hint evaluate` 查看提示。 / Exercise evaluate.predict is not done yet; run `blitz hint evaluate` for a hint.')
 
 
 def accuracy(model: nn.Module, loader, device="cpu") -> float:
     """在评估模式、不记录梯度的情况下，算模型在 loader 上的准确率（0 到 1 之间的小数）。
     The model's accuracy over the loader (a fraction in [0, 1]), in eval mode and without grad.
     """
-    raise NotImplementedError(
-        "练习 evaluate.accuracy 还没有完成；运行 `blitz hint evaluate` 查看提示。 / Exercise evaluate.accuracy is not done yet; run `blitz hint evaluate` for a hint."
-    )
+    raise NotImplementedError('练习 evaluate.accuracy 还没有完成；运行 `blitz hint evaluate` 查看提示。 / Exercise evaluate.accuracy is not done yet; run `blitz hint evaluate` for a hint.')

@@ -24,42 +24,32 @@ def loss_for(task: str) -> nn.Module:
     Return a loss module for the task, following the course's loss table (names above); any other
     name raises ValueError listing every choice.
     """
-    raise NotImplementedError(
-        "练习 extras.loss_for 还没有完成；运行 `blitz hint extras` 查看提示。 / Exercise extras.loss_for is not done yet; run `blitz hint extras` for a hint."
-    )
+    raise NotImplementedError('练习 extras.loss_for 还没有完成；运行 `blitz hint extras` 查看提示。 / Exercise extras.loss_for is not done yet; run `blitz hint extras` for a hint.')
 
 
 def conv_for(kind: str, in_channels: int, out_channels: int, kernel_size: int) -> nn.Module:
     """ "text" → Conv1d（一维序列），"image" → Conv2d（图像），"video" → Conv3d（视频）。
     "text" → Conv1d (1-D sequences), "image" → Conv2d (images), "video" → Conv3d (video).
     """
-    raise NotImplementedError(
-        "练习 extras.conv_for 还没有完成；运行 `blitz hint extras` 查看提示。 / Exercise extras.conv_for is not done yet; run `blitz hint extras` for a hint."
-    )
+    raise NotImplementedError('练习 extras.conv_for 还没有完成；运行 `blitz hint extras` 查看提示。 / Exercise extras.conv_for is not done yet; run `blitz hint extras` for a hint.')
 
 
 def recurrent(kind: str, input_size: int, hidden_size: int) -> nn.Module:
     """ "rnn" → nn.RNN，"lstm" → nn.LSTM，"gru" → nn.GRU（输入形状 (序列长度, N, input_size)）。
     "rnn" → nn.RNN, "lstm" → nn.LSTM, "gru" → nn.GRU (input shaped (sequence length, N, input_size)).
     """
-    raise NotImplementedError(
-        "练习 extras.recurrent 还没有完成；运行 `blitz hint extras` 查看提示。 / Exercise extras.recurrent is not done yet; run `blitz hint extras` for a hint."
-    )
+    raise NotImplementedError('练习 extras.recurrent 还没有完成；运行 `blitz hint extras` 查看提示。 / Exercise extras.recurrent is not done yet; run `blitz hint extras` for a hint.')
 
 
 def flatten_batch(x: torch.Tensor) -> torch.Tensor:
     """保留第 0 维（批次），把其余维度展平：(N, a, b, ...) → (N, a·b·...)，用 view 或 flatten。
     Keep dimension 0 (the batch) and flatten the rest: (N, a, b, ...) → (N, a·b·...), with view or flatten.
     """
-    raise NotImplementedError(
-        "练习 extras.flatten_batch 还没有完成；运行 `blitz hint extras` 查看提示。 / Exercise extras.flatten_batch is not done yet; run `blitz hint extras` for a hint."
-    )
+    raise NotImplementedError('练习 extras.flatten_batch 还没有完成；运行 `blitz hint extras` 查看提示。 / Exercise extras.flatten_batch is not done yet; run `blitz hint extras` for a hint.')
 
 
 def hwc_to_chw(img: torch.Tensor) -> torch.Tensor:
     """把 (高, 宽, 通道) 的图像换成 PyTorch 习惯的 (通道, 高, 宽)：permute 改的是维度的顺序。
     Reorder an image from (height, width, channels) to PyTorch's (channels, height, width): permute reorders dims.
     """
-    raise NotImplementedError(
-        "练习 extras.hwc_to_chw 还没有完成；运行 `blitz hint extras` 查看提示。 / Exercise extras.hwc_to_chw is not done yet; run `blitz hint extras` for a hint."
-    )
+    raise NotImplementedError('练习 extras.hwc_to_chw 还没有完成；运行 `blitz hint extras` 查看提示。 / Exercise extras.hwc_to_chw is not done yet; run `blitz hint extras` for a hint.')

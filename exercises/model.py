@@ -19,9 +19,7 @@ def conv_output_size(size: int, kernel_size: int, padding: int = 0, stride: int 
     """卷积（或池化）后的边长：(size − kernel_size + 2·padding) // stride + 1。
     The side length after a convolution (or a pool): (size − kernel_size + 2·padding) // stride + 1.
     """
-    raise NotImplementedError(
-        "练习 model.conv_output_size 还没有完成；运行 `blitz hint model` 查看提示。 / Exercise model.conv_output_size is not done yet; run `blitz hint model` for a hint."
-    )
+    raise NotImplementedError('练习 model.conv_output_size 还没有完成；运行 `blitz hint model` 查看提示。 / Exercise model.conv_output_size is not done yet; run `blitz hint model` for a hint.')
 
 
 class CNN(nn.Module):
@@ -35,21 +33,15 @@ class CNN(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        raise NotImplementedError(
-            "练习 model.CNN.__init__ 还没有完成；运行 `blitz hint model` 查看提示。 / Exercise model.CNN.__init__ is not done yet; run `blitz hint model` for a hint."
-        )
+        raise NotImplementedError('练习 model.CNN.__init__ 还没有完成；运行 `blitz hint model` 查看提示。 / Exercise model.CNN.__init__ is not done yet; run `blitz hint model` for a hint.')
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 1, 28, 28) → (N, 10) logits."""
-        raise NotImplementedError(
-            "练习 model.CNN.forward 还没有完成；运行 `blitz hint model` 查看提示。 / Exercise model.CNN.forward is not done yet; run `blitz hint model` for a hint."
-        )
+        raise NotImplementedError('练习 model.CNN.forward 还没有完成；运行 `blitz hint model` 查看提示。 / Exercise model.CNN.forward is not done yet; run `blitz hint model` for a hint.')
 
 
 def count_parameters(model: nn.Module) -> int:
     """可训练参数（requires_grad=True）的元素总数。
     The number of trainable parameter elements (requires_grad=True).
     """
-    raise NotImplementedError(
-        "练习 model.count_parameters 还没有完成；运行 `blitz hint model` 查看提示。 / Exercise model.count_parameters is not done yet; run `blitz hint model` for a hint."
-    )
+    raise NotImplementedError('练习 model.count_parameters 还没有完成；运行 `blitz hint model` 查看提示。 / Exercise model.count_parameters is not done yet; run `blitz hint model` for a hint.')

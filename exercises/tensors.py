@@ -22,54 +22,42 @@ def from_data(data) -> torch.Tensor:
     >>> from_data([[1, 2], [3, 4]]).dtype
     torch.int64
     """
-    raise NotImplementedError(
-        "练习 tensors.from_data 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.from_data is not done yet; run `blitz hint tensors` for a hint."
-    )
+    raise NotImplementedError('练习 tensors.from_data 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.from_data is not done yet; run `blitz hint tensors` for a hint.')
 
 
 def from_numpy(array: np.ndarray) -> torch.Tensor:
     """把 NumPy 数组变成张量，并且与数组共享内存：改一个，另一个也跟着变。
     Turn a NumPy array into a tensor that shares its memory: change one and the other changes too.
     """
-    raise NotImplementedError(
-        "练习 tensors.from_numpy 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.from_numpy is not done yet; run `blitz hint tensors` for a hint."
-    )
+    raise NotImplementedError('练习 tensors.from_numpy 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.from_numpy is not done yet; run `blitz hint tensors` for a hint.')
 
 
 def ones_and_rand_like(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """返回 (ones, rand)：形状都和 t 一样。ones 保持 t 的 dtype；rand 是 [0, 1) 间的 float32 随机数。
     Return (ones, rand), both shaped like t: ones keeps t's dtype; rand is float32, uniform in [0, 1).
     """
-    raise NotImplementedError(
-        "练习 tensors.ones_and_rand_like 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.ones_and_rand_like is not done yet; run `blitz hint tensors` for a hint."
-    )
+    raise NotImplementedError('练习 tensors.ones_and_rand_like 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.ones_and_rand_like is not done yet; run `blitz hint tensors` for a hint.')
 
 
 def rand_ones_zeros(shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """按给定形状返回 (随机数, 全 1, 全 0) 三个 float32 张量。
     Return (rand, ones, zeros), three float32 tensors of the given shape.
     """
-    raise NotImplementedError(
-        "练习 tensors.rand_ones_zeros 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.rand_ones_zeros is not done yet; run `blitz hint tensors` for a hint."
-    )
+    raise NotImplementedError('练习 tensors.rand_ones_zeros 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.rand_ones_zeros is not done yet; run `blitz hint tensors` for a hint.')
 
 
 def describe(t: torch.Tensor) -> tuple[torch.Size, torch.dtype, torch.device]:
     """返回张量的三个属性：(形状 shape, 数据类型 dtype, 所在设备 device)。
     Return a tensor's three attributes: (shape, dtype, device).
     """
-    raise NotImplementedError(
-        "练习 tensors.describe 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.describe is not done yet; run `blitz hint tensors` for a hint."
-    )
+    raise NotImplementedError('练习 tensors.describe 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.describe is not done yet; run `blitz hint tensors` for a hint.')
 
 
 def to_available_device(t: torch.Tensor) -> torch.Tensor:
     """有 GPU（CUDA）就把张量搬到 GPU 上，没有就原样返回 CPU 上的张量。
     Move the tensor to the GPU (CUDA) when one is available; otherwise return the CPU tensor.
     """
-    raise NotImplementedError(
-        "练习 tensors.to_available_device 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.to_available_device is not done yet; run `blitz hint tensors` for a hint."
-    )
+    raise NotImplementedError('练习 tensors.to_available_device 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.to_available_device is not done yet; run `blitz hint tensors` for a hint.')
 
 
 def zero_column(t: torch.Tensor, col: int) -> torch.Tensor:
@@ -77,51 +65,39 @@ def zero_column(t: torch.Tensor, col: int) -> torch.Tensor:
     Set column `col` of the 2-D tensor t to 0 in place with indexing and return t itself
     ([rows, columns]; a colon means "all of them").
     """
-    raise NotImplementedError(
-        "练习 tensors.zero_column 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.zero_column is not done yet; run `blitz hint tensors` for a hint."
-    )
+    raise NotImplementedError('练习 tensors.zero_column 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.zero_column is not done yet; run `blitz hint tensors` for a hint.')
 
 
 def concat(tensors: list[torch.Tensor], dim: int) -> torch.Tensor:
     """沿已有的维度 dim 拼接（torch.cat）：维数不变，这一维变长。
     Join along the existing dimension `dim` (torch.cat): same number of dims, that one grows.
     """
-    raise NotImplementedError(
-        "练习 tensors.concat 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.concat is not done yet; run `blitz hint tensors` for a hint."
-    )
+    raise NotImplementedError('练习 tensors.concat 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.concat is not done yet; run `blitz hint tensors` for a hint.')
 
 
 def stack(tensors: list[torch.Tensor], dim: int) -> torch.Tensor:
     """沿一个新维度 dim 堆叠（torch.stack）：所有张量形状必须相同，结果多一维。
     Stack along a new dimension `dim` (torch.stack): all tensors share one shape; the result has one more dim.
     """
-    raise NotImplementedError(
-        "练习 tensors.stack 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.stack is not done yet; run `blitz hint tensors` for a hint."
-    )
+    raise NotImplementedError('练习 tensors.stack 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.stack is not done yet; run `blitz hint tensors` for a hint.')
 
 
 def elementwise_product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """逐元素相乘（a * b 或 a.mul(b)），不是矩阵乘法。
     The element-wise product (a * b or a.mul(b)), not the matrix product.
     """
-    raise NotImplementedError(
-        "练习 tensors.elementwise_product 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.elementwise_product is not done yet; run `blitz hint tensors` for a hint."
-    )
+    raise NotImplementedError('练习 tensors.elementwise_product 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.elementwise_product is not done yet; run `blitz hint tensors` for a hint.')
 
 
 def gram(t: torch.Tensor) -> torch.Tensor:
     """矩阵乘法 t @ t.T（t.matmul(t.T)）：结果形状是 (行数, 行数)。
     The matrix product t @ t.T (t.matmul(t.T)): the result is (rows, rows).
     """
-    raise NotImplementedError(
-        "练习 tensors.gram 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.gram is not done yet; run `blitz hint tensors` for a hint."
-    )
+    raise NotImplementedError('练习 tensors.gram 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.gram is not done yet; run `blitz hint tensors` for a hint.')
 
 
 def double_in_place(t: torch.Tensor) -> torch.Tensor:
     """用带下划线的 add_ 把 t 原地变成两倍，并返回同一个对象（不是新张量）。
     Double t in place with the underscore method add_ and return the same object (not a new tensor).
     """
-    raise NotImplementedError(
-        "练习 tensors.double_in_place 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.double_in_place is not done yet; run `blitz hint tensors` for a hint."
-    )
+    raise NotImplementedError('练习 tensors.double_in_place 还没有完成；运行 `blitz hint tensors` 查看提示。 / Exercise tensors.double_in_place is not done yet; run `blitz hint tensors` for a hint.')

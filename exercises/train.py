@@ -19,15 +19,11 @@ def train_one_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, 
     """在 loader 的每个批次上训练一次（训练模式），返回各批次损失的平均值。
     Train once over every batch of the loader (in train mode) and return the mean batch loss.
     """
-    raise NotImplementedError(
-        "练习 train.train_one_epoch 还没有完成；运行 `blitz hint train` 查看提示。 / Exercise train.train_one_epoch is not done yet; run `blitz hint train` for a hint."
-    )
+    raise NotImplementedError('练习 train.train_one_epoch 还没有完成；运行 `blitz hint train` 查看提示。 / Exercise train.train_one_epoch is not done yet; run `blitz hint train` for a hint.')
 
 
 def fit(model: nn.Module, train_loader, epochs: int = 1, lr: float = 1e-3, device="cpu") -> list[float]:
     """用 Adam（学习率 lr）和交叉熵损失训练 epochs 轮，返回每轮的平均损失列表。
     Train for `epochs` epochs with Adam (learning rate lr) and cross-entropy; return each epoch's mean loss.
     """
-    raise NotImplementedError(
-        "练习 train.fit 还没有完成；运行 `blitz hint train` 查看提示。 / Exercise train.fit is not done yet; run `blitz hint train` for a hint."
-    )
+    raise NotImplementedError('练习 train.fit 还没有完成；运行 `blitz hint train` 查看提示。 / Exercise train.fit is not done yet; run `blitz hint train` for a hint.')

@@ -255,60 +255,6 @@ def test_large_batches_and_several_workers_predict_what_batches_of_50_predict():
 
 
 # ----------------------------------------------------------------------------------------------
-# The MNIST tensor cache
-
-
-@pytest.mark.parametrize("train", [True, False])
-def test_cached_tensors_equal_torchvisions_decoding(root, train, tmp_path, monkeypatch):
-    monkeypatch.setenv(mnist.CACHE_VAR, str(tmp_path))
-    images, labels = mnist.load_tensors(None, train)
-    tv = datasets.MNIST(root, train=train)
-    assert torch.equal(images, tv.data) and torch.equal(labels, tv.targets)
-    path = mnist.cache_path(mnist.require(), train)
-    assert path.parent == tmp_path and path.is_file()
-    again = mnist.load_tensors(None, train)
-    assert torch.equal(again[0], images) and torch.equal(again[1], labels)
-
-
-@pytest.mark.parametrize("damage", ["flip_bytes", "truncate", "garbage"])
-def test_a_corrupted_cache_file_is_detected_and_rebuilt(root, tmp_path, monkeypatch, damage):
-    monkeypatch.setenv(mnist.CACHE_VAR, str(tmp_path))
-    images, labels = mnist.load_tensors(None, False)
-    path = mnist.cache_path(mnist.require(), False)
-    data = bytearray(path.read_bytes())
-    if damage == "flip_bytes":  # inside the image bytes: the file still loads, its checksum does not match
-        middle = len(data) // 2
-        data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
-    elif damage == "truncate":
-        data = data[: len(data) // 3]
-    else:
-        data = bytearray(b"not a torch file at all")
-    path.write_bytes(bytes(data))
-    assert mnist._read_cache(path) is None  # detected
-    got_images, got_labels = mnist.load_tensors(None, False)
-    assert torch.equal(got_images, images) and torch.equal(got_labels, labels)
-    assert mnist._read_cache(path) is not None  # rebuilt
-
-
-def test_other_raw_files_get_another_cache_file(root, tmp_path, monkeypatch):
-    import shutil
-
-    monkeypatch.setenv(mnist.CACHE_VAR, str(tmp_path / "cache"))
-    copy = tmp_path / "data"
-    shutil.copytree(root, copy)
-    raw = copy / "MNIST" / "raw" / "t10k-images-idx3-ubyte"
-    raw.chmod(0o644)
-    first = mnist.cache_path(copy, False)
-    images, _ = mnist.load_tensors(copy, False)
-    blob = bytearray(raw.read_bytes())
-    blob[16] = (blob[16] + 1) % 256  # the first pixel of the first image
-    raw.write_bytes(bytes(blob))
-    assert mnist.cache_path(copy, False) != first
-    changed, _ = mnist.load_tensors(copy, False)
-    assert int(changed[0, 0, 0]) == (int(images[0, 0, 0]) + 1) % 256
-
-
-# ----------------------------------------------------------------------------------------------
 # The pipeline check: the same code gets the same score twice, and the fast paths train the same thing
 
 

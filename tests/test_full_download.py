@@ -39,8 +39,8 @@ def full_root(tmp_path_factory, copy_root) -> Path:
     root = tmp_path_factory.mktemp("full-mnist")
     raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True)
-    train_images, train_labels = mnist.load_tensors(copy_root, train=True)
-    test_images, test_labels = mnist.load_tensors(copy_root, train=False)
+    train, test = (datasets.MNIST(str(copy_root), train=split) for split in (True, False))
+    train_images, train_labels, test_images, test_labels = train.data, train.targets, test.data, test.targets
     order = torch.randperm(len(train_labels), generator=torch.Generator().manual_seed(1))
     mnist.write_idx(raw / "train-images-idx3-ubyte", torch.cat([train_images[order], test_images[:EXTRA]]))
     mnist.write_idx(raw / "train-labels-idx1-ubyte", torch.cat([train_labels[order], test_labels[:EXTRA]]))

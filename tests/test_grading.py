@@ -27,8 +27,8 @@ import pytest
 import torch
 
 from blitz.course import mnist, registry
+from blitz.course.progress import SubmissionsProgress
 from blitz.grading.discover import Target, discover
-from blitz.grading.progress import Progress
 from blitz.grading.runner import MNIST_TEST_LABELS, Options, fingerprint, private_mnist, sandbox_view
 from blitz.grading.sandbox.process import Sandbox, SandboxPolicy, isolation_available
 
@@ -320,11 +320,37 @@ def test_progress_bar_on_a_terminal():
             return True
 
     stream = Tty()
-    bar = Progress(2, stream=stream)
+    bar = SubmissionsProgress(2, stream=stream)
     bar.advance("alice", 15, 15, "graded")
     bar.advance("bob", 12, 15, "graded", reused=True)
     text = stream.getvalue()
     assert text.startswith("\r[") and "1/2" in text and "2/2" in text and "kept" in text and text.endswith("\n")
+
+
+def test_progress_off_a_terminal_is_one_line_per_submission():
+    stream = io.StringIO()
+    bar = SubmissionsProgress(3, stream=stream)
+    bar.advance("alice", 15, 15, "graded")
+    bar.advance("bob", 12, 15, "graded", reused=True)
+    bar.advance("carol", 0, 15, "timeout")
+    bar.close()
+    lines = stream.getvalue().split("\n")
+    assert lines[-1] == "" and "\r" not in stream.getvalue()
+    assert [line.split(" (")[0] for line in lines[:-1]] == [
+        "[1/3] alice 15.00/15.00",
+        "[2/3] bob 12.00/15.00",
+        "[3/3] carol 0.00/15.00",
+    ]
+    assert "(kept / 沿用)" in lines[1] and "(timeout)" in lines[2] and "left)" in lines[2]
+    assert bar.graded == 2 and bar.bar.tqdm.initial == 1  # the kept one is left out of the time per submission
+
+
+def test_no_progress_writes_nothing():
+    stream = io.StringIO()
+    bar = SubmissionsProgress(1, stream=stream, enabled=False)
+    bar.advance("alice", 15, 15, "graded")
+    bar.close()
+    assert stream.getvalue() == "" and bar.done == 1
 
 
 # ---------------------------------------------------------------------------------------------- sandbox layers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_sequence, expect_tensor, kind_of
 from blitz.engine.probing import describe_call
@@ -26,8 +27,11 @@ def check_cubic_minus_square_grads(sub, ctx):
         expect_tensor(q, 3 * a**3 - b**2, call, what="[0] (Q)")
         if result["a_grad"] is None or result["b_grad"] is None:
             fail(
-                f"调用 {call}\n  之后 a.grad 或 b.grad 还是 None：没有做 backward。",
-                f"Called {call}\n  afterwards a.grad or b.grad is still None: backward never ran.",
+                call=call,
+                observed=Msg(
+                    "之后 a.grad 或 b.grad 还是 None：没有做 backward。",
+                    "afterwards a.grad or b.grad is still None: backward never ran.",
+                ),
             )
         expect_tensor(a_grad, 9 * a**2, call, what="[1] (a.grad = 9a²)")
         expect_tensor(b_grad, -2 * b, call, what="[2] (b.grad = −2b)")
@@ -54,23 +58,32 @@ def check_sgd_step(sub, ctx):
         result = sub.probe("sgd", values, grads, lr)
         if result["returned"] is not None:
             fail(
-                f"调用 {call}\n  返回了：{kind_of(result['returned'])}\n  期望：None（原地更新参数，不返回新张量）",
-                f"Called {call}\n  returned: {kind_of(result['returned'])}\n  expected: None (update the parameters in place)",
+                call=call,
+                returned=kind_of(result["returned"]),
+                expected=Msg("None（原地更新参数，不返回新张量）", "None (update the parameters in place)"),
             )
         for i, (value, grad) in enumerate(zip(values, grads)):
-            expect_tensor(
-                result["values_after"][i], value - lr * grad, call, what=f"(params[{i}] afterwards / 更新后的参数)"
-            )
+            what = Msg(f"（更新后的 params[{i}]）", f"(params[{i}] afterwards)")
+            expect_tensor(result["values_after"][i], value - lr * grad, call, what=what)
             if not result["still_leaf"][i]:
                 fail(
-                    f"调用 {call}\n  之后 params[{i}] 不再是需要梯度的叶子张量：更新被记进了计算图。\n  期望：在 torch.no_grad() 里原地更新。",
-                    f"Called {call}\n  afterwards params[{i}] is no longer a leaf that requires grad: the update was recorded.\n"
-                    "  expected: an in-place update inside torch.no_grad().",
+                    call=call,
+                    observed=Msg(
+                        f"之后 params[{i}] 不再是需要梯度的叶子张量：更新被记进了计算图。",
+                        f"afterwards params[{i}] is no longer a leaf that requires grad: the update was recorded.",
+                    ),
+                    expected=Msg("在 torch.no_grad() 里原地更新。", "an in-place update inside torch.no_grad()."),
                 )
             grad_after = result["grads_after"][i]
             if grad_after is not None and bool(grad_after.abs().sum() > 0):
                 fail(
-                    f"调用 {call}\n  之后 params[{i}].grad 还留着旧梯度。\n  期望：更新后清空梯度（p.grad = None 或 p.grad.zero_()）。",
-                    f"Called {call}\n  afterwards params[{i}].grad still holds the old gradient.\n"
-                    "  expected: clear the gradients after the update (p.grad = None or p.grad.zero_()).",
+                    call=call,
+                    observed=Msg(
+                        f"之后 params[{i}].grad 还留着旧梯度。",
+                        f"afterwards params[{i}].grad still holds the old gradient.",
+                    ),
+                    expected=Msg(
+                        "更新后清空梯度（p.grad = None 或 p.grad.zero_()）。",
+                        "clear the gradients after the update (p.grad = None or p.grad.zero_()).",
+                    ),
                 )

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from blitz.course import mnist
+from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_equal, expect_tensor
 from blitz.engine.probing import describe_call
@@ -28,9 +29,12 @@ def check_mnist_transform(sub, ctx):
         result = sub.probe("transform", image, normalize)
         if not result["callable"]:
             fail(
-                f"调用 {call}\n  mnist_transform 返回了 {result['type']}，它不能作用在图像上。\n  期望：transforms.Compose([...])",
-                f"Called {call}\n  mnist_transform returned {result['type']}, which cannot be applied to an image.\n"
-                "  expected: transforms.Compose([...])",
+                call=call,
+                returned=Msg(
+                    f"mnist_transform 返回了 {result['type']}，它不能作用在图像上",
+                    f"mnist_transform gave {result['type']}, which cannot be applied to an image",
+                ),
+                expected="transforms.Compose([...])",
             )
         expect_tensor(result["value"], expected, call, atol=1e-6)
 
@@ -57,11 +61,11 @@ def check_load_mnist(sub, ctx):
         step = max(1, len(expected) // 50)
         wanted = [int(expected.targets[i]) for i in range(0, len(expected), step)]
         if result["sampled_targets"] != wanted:
-            split = "训练集" if train else "测试集"
+            split = Msg("训练集", "training split") if train else Msg("测试集", "test split")
             fail(
-                f"调用 {call}\n  读到的标签和{split}对不上。\n  期望：train={train} 读{split}。",
-                f"Called {call}\n  the labels do not match the {'training' if train else 'test'} split.\n"
-                f"  expected: train={train} loads the {'training' if train else 'test'} split.",
+                call=call,
+                observed=Msg(f"读到的标签和{split.zh}对不上。", f"the labels do not match the {split.en}."),
+                expected=Msg(f"train={train} 读{split.zh}。", f"train={train} loads the {split.en}."),
             )
 
 
@@ -74,8 +78,9 @@ def check_make_loaders(sub, ctx):
         result = sub.probe("loaders", n_train, n_test, batch_size)
         if not result["pair"]:
             fail(
-                f"调用 {call}\n  返回了 {result['type']}\n  期望：(train_loader, test_loader) 两个元素",
-                f"Called {call}\n  returned {result['type']}\n  expected: a pair (train_loader, test_loader)",
+                call=call,
+                returned=result["type"],
+                expected=Msg("(train_loader, test_loader) 两个元素", "a pair (train_loader, test_loader)"),
             )
         first, second = result["train_orders"]
         train_ids = list(range(n_train))
@@ -83,27 +88,47 @@ def check_make_loaders(sub, ctx):
         if sorted(result["test_order"]) != test_ids:
             from_train = sum(1 for i in result["test_order"] if i < 100_000)
             fail(
-                f"调用 {call}\n  test_loader 给出的样本不是测试集（{from_train} 个来自训练集）。\n"
-                "  期望：测试 loader 建在 test_set 上——原课程在这里错用了训练集。",
-                f"Called {call}\n  test_loader does not yield the test set ({from_train} items came from the training set).\n"
-                "  expected: the test loader is built on test_set; the original course used the training set here.",
+                call=call,
+                observed=Msg(
+                    f"test_loader 给出的样本不是测试集（{from_train} 个来自训练集）。",
+                    f"test_loader does not yield the test set ({from_train} items came from the training set).",
+                ),
+                expected=Msg(
+                    "测试 loader 建在 test_set 上——原课程在这里错用了训练集。",
+                    "the test loader is built on test_set; the original course used the training set here.",
+                ),
             )
         if result["test_order"] != test_ids:
             fail(
-                f"调用 {call}\n  test_loader 打乱了顺序。\n  期望：测试集按原顺序（shuffle=False），结果才可复现。",
-                f"Called {call}\n  test_loader shuffles.\n  expected: the test set in its order (shuffle=False), so results repeat.",
+                call=call,
+                observed=Msg("test_loader 打乱了顺序。", "test_loader shuffles."),
+                expected=Msg(
+                    "测试集按原顺序（shuffle=False），结果才可复现。",
+                    "the test set in its order (shuffle=False), so results repeat.",
+                ),
             )
         if sorted(first) != train_ids:
             fail(
-                f"调用 {call}\n  train_loader 一轮给出的不是训练集的全部样本。",
-                f"Called {call}\n  one epoch of train_loader is not every item of the training set.",
+                call=call,
+                observed=Msg(
+                    "train_loader 一轮给出的不是训练集的全部样本。",
+                    "one epoch of train_loader is not every item of the training set.",
+                ),
             )
         if first == train_ids or first == second:
             fail(
-                f"调用 {call}\n  train_loader 没有打乱顺序（每轮顺序相同）。\n  期望：shuffle=True。",
-                f"Called {call}\n  train_loader does not shuffle (the same order every epoch).\n  expected: shuffle=True.",
+                call=call,
+                observed=Msg(
+                    "train_loader 没有打乱顺序（每轮顺序相同）。",
+                    "train_loader does not shuffle (the same order every epoch).",
+                ),
+                expected="shuffle=True",
             )
         expected_sizes = [bs] * (n_train // bs) + ([n_train % bs] if n_train % bs else [])
-        expect_equal(result["train_batch_sizes"], expected_sizes, call, what="(train batch sizes / 训练批次大小)")
+        expect_equal(
+            result["train_batch_sizes"], expected_sizes, call, what=Msg("（训练批次大小）", "(train batch sizes)")
+        )
         expected_test = [bs] * (n_test // bs) + ([n_test % bs] if n_test % bs else [])
-        expect_equal(result["test_batch_sizes"], expected_test, call, what="(test batch sizes / 测试批次大小)")
+        expect_equal(
+            result["test_batch_sizes"], expected_test, call, what=Msg("（测试批次大小）", "(test batch sizes)")
+        )

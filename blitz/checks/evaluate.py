@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_tensor, kind_of
 from blitz.engine.fixtures import tiny_setup
@@ -25,26 +26,37 @@ def check_accuracy(sub, ctx):
         result = sub.probe("accuracy_probe", seed, ctx.device)
         if result["forwards"] < result["batches"]:
             fail(
-                f"调用 {call}\n  模型只前向了 {result['forwards']} 次，loader 有 {result['batches']} 个批次。\n  期望：遍历整个 loader。",
-                f"Called {call}\n  the model ran forward {result['forwards']} times; the loader has {result['batches']} batches.\n"
-                "  expected: go through the whole loader.",
+                call=call,
+                observed=Msg(
+                    f"模型只前向了 {result['forwards']} 次，loader 有 {result['batches']} 个批次。",
+                    f"the model ran forward {result['forwards']} times; the loader has {result['batches']} batches.",
+                ),
+                expected=Msg("遍历整个 loader。", "go through the whole loader."),
             )
         if any(result["forward_training"]):
             fail(
-                f"调用 {call}\n  模型在训练模式下被评估（比如 BatchNorm 会用当前批次的统计量）。\n  期望：先调用 model.eval()。",
-                f"Called {call}\n  the model was evaluated in train mode (batch norm would use each batch's statistics).\n"
-                "  expected: call model.eval() first.",
+                call=call,
+                observed=Msg(
+                    "模型在训练模式下被评估（比如 BatchNorm 会用当前批次的统计量）。",
+                    "the model was evaluated in train mode (batch norm would use each batch's statistics).",
+                ),
+                expected=Msg("先调用 model.eval()。", "call model.eval() first."),
             )
         if any(result["grad_enabled"]):
             fail(
-                f"调用 {call}\n  评估时仍在记录梯度。\n  期望：把循环放进 with torch.no_grad():。",
-                f"Called {call}\n  gradients were being recorded during evaluation.\n  expected: run the loop inside with torch.no_grad():.",
+                call=call,
+                observed=Msg("评估时仍在记录梯度。", "gradients were being recorded during evaluation."),
+                expected=Msg("把循环放进 with torch.no_grad():。", "run the loop inside with torch.no_grad():."),
             )
         model, loader = tiny_setup(seed, n=60, batch_size=16)
         expected = ref.accuracy(model, loader, "cpu")
         got = result["returned"]
         if not isinstance(got, float) or abs(got - expected) > 1e-9:
             fail(
-                f"调用 {call}\n  返回了：{kind_of(got)}\n  期望：{expected!r}（0 到 1 之间的 float：正确数 / 总数）",
-                f"Called {call}\n  returned: {kind_of(got)}\n  expected: {expected!r} (a float in [0, 1]: correct / total)",
+                call=call,
+                returned=kind_of(got),
+                expected=Msg(
+                    f"{expected!r}（0 到 1 之间的 float：正确数 / 总数）",
+                    f"{expected!r} (a float in [0, 1]: correct / total)",
+                ),
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_tensor
 from blitz.engine.probing import describe_call
@@ -34,19 +35,22 @@ def check_loss_for(sub, ctx):
         facts = sub.probe("module_facts", "loss_for", (task,))
         expected = _type_name(ref.loss_for(task))
         if facts["type"] != expected:
-            fail(
-                f"调用 {call}\n  返回了：{facts['type']}\n  期望：{expected}",
-                f"Called {call}\n  returned: {facts['type']}\n  expected: {expected}",
-            )
+            fail(call=call, returned=facts["type"], expected=expected)
     for bad in ("focal", "Regression", ""):
         call = describe_call("extras", "loss_for", (bad,))
         outcome = sub.probe("rejects", "loss_for", (bad,))
         if outcome["raised"] != "ValueError" or not all(task in outcome["message"] for task in TASKS):
+            said = (
+                {"raised": f"{outcome['raised']}: {outcome['message']}"}
+                if outcome["raised"]
+                else {"returned": outcome["message"].removeprefix("returned ")}
+            )
             fail(
-                f"调用 {call}\n  结果：{outcome['raised'] or outcome['message']} {outcome['message'] if outcome['raised'] else ''}\n"
-                "  期望：ValueError，消息里列出所有可选的任务名",
-                f"Called {call}\n  got: {outcome['raised'] or outcome['message']} {outcome['message'] if outcome['raised'] else ''}\n"
-                "  expected: ValueError whose message lists every task name",
+                call=call,
+                **said,
+                expected=Msg(
+                    "ValueError，消息里列出所有可选的任务名", "ValueError whose message lists every task name"
+                ),
             )
 
 
@@ -65,7 +69,7 @@ def check_conv_for(sub, ctx):
             }
             got = {k: facts.get(k) for k in want}
             if got != want:
-                fail(f"调用 {call}\n  得到：{got}\n  期望：{want}", f"Called {call}\n  got: {got}\n  expected: {want}")
+                fail(call=call, returned=str(got), expected=str(want))
 
 
 @check("extras", "RNN / LSTM / GRU", "RNN / LSTM / GRU")
@@ -76,7 +80,7 @@ def check_recurrent(sub, ctx):
         want = {"type": _type_name(ref.recurrent(kind, 6, 12)), "input_size": 6, "hidden_size": 12}
         got = {k: facts.get(k) for k in want}
         if got != want:
-            fail(f"调用 {call}\n  得到：{got}\n  期望：{want}", f"Called {call}\n  got: {got}\n  expected: {want}")
+            fail(call=call, returned=str(got), expected=str(want))
 
 
 @check("extras", "view：保留批次维展平", "view: flatten all but the batch dim")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_equal, expect_tensor
 from blitz.engine.fixtures import counting_models
@@ -19,7 +20,12 @@ def check_conv_output_size(sub, ctx):
         result = sub.probe("call", "model", "conv_output_size", (size, kernel, padding, stride))
         expect_equal(result["value"], ref.conv_output_size(size, kernel, padding, stride), result["call"])
     result = sub.probe("call", "model", "conv_output_size", (28, 5))
-    expect_equal(result["value"], 24, result["call"], what="(padding=0, stride=1 by default / 默认值)")
+    expect_equal(
+        result["value"],
+        24,
+        result["call"],
+        what=Msg("（默认 padding=0、stride=1）", "(padding=0, stride=1 by default)"),
+    )
 
 
 def reference_weights() -> tuple[list[torch.Tensor], torch.nn.Module]:
@@ -36,22 +42,32 @@ def check_cnn_structure(sub, ctx):
     result = sub.probe("cnn", [], inputs)
     if not result["is_module"]:
         fail(
-            f"调用 model.CNN()\n  得到 {result['type']}\n  期望：一个 nn.Module 的子类",
-            f"Called model.CNN()\n  got {result['type']}\n  expected: a subclass of nn.Module",
+            call="model.CNN()",
+            returned=result["type"],
+            expected=Msg("一个 nn.Module 的子类", "a subclass of nn.Module"),
         )
     for x, out in zip(inputs, result["outputs"]):
         if not isinstance(out, torch.Tensor) or tuple(out.shape) != (x.shape[0], 10):
             shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             fail(
-                f"调用 CNN()(x)，x 的形状 {tuple(x.shape)}\n  输出形状：{shape}\n  期望：({x.shape[0]}, 10)，每个数字一个分数",
-                f"Called CNN()(x) with x of shape {tuple(x.shape)}\n  output shape: {shape}\n  expected: ({x.shape[0]}, 10), one score per digit",
+                call="CNN()(x)",
+                what=Msg(f"，x 的形状 {tuple(x.shape)}", f"with x of shape {tuple(x.shape)}"),
+                returned=Msg(f"形状 {shape}", f"shape {shape}"),
+                expected=Msg(
+                    f"形状 ({x.shape[0]}, 10)，每个数字一个分数", f"shape ({x.shape[0]}, 10), one score per digit"
+                ),
             )
     if result["n_params"] != REFERENCE_PARAMETERS:
         fail(
-            f"CNN() 有 {result['n_params']:,} 个可训练参数（形状 {result['param_shapes']}）\n  期望：{REFERENCE_PARAMETERS:,}"
-            "（conv 1→16 5×5、conv 16→32 5×5、Linear 1568→10，都带偏置）",
-            f"CNN() has {result['n_params']:,} trainable parameters (shapes {result['param_shapes']})\n  expected: "
-            f"{REFERENCE_PARAMETERS:,} (conv 1→16 5×5, conv 16→32 5×5, Linear 1568→10, all with bias)",
+            call="model.CNN()",
+            observed=Msg(
+                f"有 {result['n_params']:,} 个可训练参数（形状 {result['param_shapes']}）",
+                f"has {result['n_params']:,} trainable parameters (shapes {result['param_shapes']})",
+            ),
+            expected=Msg(
+                f"{REFERENCE_PARAMETERS:,} 个（conv 1→16 5×5、conv 16→32 5×5、Linear 1568→10，都带偏置）",
+                f"{REFERENCE_PARAMETERS:,} (conv 1→16 5×5, conv 16→32 5×5, Linear 1568→10, all with bias)",
+            ),
         )
 
 
@@ -61,15 +77,23 @@ def check_cnn_function(sub, ctx):
     inputs = [torch.randn(4, 1, 28, 28), torch.rand(2, 1, 28, 28) * 2 - 1]
     result = sub.probe("cnn", weights, inputs)
     if not result["is_module"]:
-        fail(f"model.CNN() 不是 nn.Module（{result['type']}）", f"model.CNN() is not an nn.Module ({result['type']})")
+        fail(
+            call="model.CNN()",
+            returned=result["type"],
+            expected=Msg("一个 nn.Module 的子类", "a subclass of nn.Module"),
+        )
     if result["assign_problems"]:
         fail(
-            "无法把参考权重放进你的 CNN："
-            + "; ".join(result["assign_problems"])
-            + "\n  期望：与课程相同的三层（见 check_cnn_structure）",
-            "Could not load the reference weights into your CNN: "
-            + "; ".join(result["assign_problems"])
-            + "\n  expected: the course's three layers (see check_cnn_structure)",
+            call="model.CNN()",
+            observed=Msg(
+                "无法把参考权重放进你的 CNN："
+                + "；".join(f"形状为 {tuple(shape)} 的参数有 {n} 个" for shape, n in result["assign_problems"]),
+                "could not load the reference weights into your CNN: "
+                + "; ".join(f"{n} parameters of shape {tuple(shape)}" for shape, n in result["assign_problems"]),
+            ),
+            expected=Msg(
+                "与课程相同的三层（见 check_cnn_structure）", "the course's three layers (see check_cnn_structure)"
+            ),
         )
     net.eval()
     with torch.no_grad():
@@ -77,8 +101,15 @@ def check_cnn_function(sub, ctx):
             expect_tensor(
                 got,
                 net(x),
-                f"CNN()(x) with the reference weights, x {tuple(x.shape)}",
-                what="/ 用参考权重计算（缺 ReLU、用了平均池化或展平顺序不对都会不同）",
+                "CNN()(x)",
+                what=Msg(
+                    f"（用参考权重，x 的形状 {tuple(x.shape)}）",
+                    f"with the reference weights, x of shape {tuple(x.shape)}",
+                ),
+                hint=Msg(
+                    "缺 ReLU、用了平均池化或展平顺序不对，结果都会不同。",
+                    "a missing ReLU, an average pool or another flattening order each give other results.",
+                ),
                 atol=1e-4,
             )
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from blitz.course import mnist
+from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
 from blitz.engine.compare import kind_of
 
@@ -39,7 +40,8 @@ def check_mnist_accuracy(sub, ctx):
     root = str(mnist.require(Path(ctx.data_root) if ctx.data_root else None))
     epochs = ctx.epochs or EPOCHS
     child_root = ctx.capstone.worker_data_root if ctx.capstone else root
-    call = f"fit(CNN(), make_loaders(load_mnist(...)), epochs={epochs}, lr=1e-3); predict 10,000 test images"
+    call = f"fit(CNN(), make_loaders(load_mnist(...)), epochs={epochs}, lr=1e-3)"
+    predicting = Msg("，再预测 10,000 张测试图", "then predicting the 10,000 test images")
     result = sub.probe("pipeline", child_root, epochs, ctx.seed, 50, ctx.device)
     labels = true_test_labels(root)
     # In a grading sandbox (ctx.capstone) the worker sees shuffled test labels: it cannot learn the answers from disk.
@@ -57,17 +59,21 @@ def check_mnist_accuracy(sub, ctx):
             else ("返回的数据集没有长度（len() 不能用）", "returned a dataset without a length (len() fails)")
         )
         fail(
-            f"load_mnist(root, train=True) {zh_gave}。"
-            f"让它原样返回 torchvision 的 MNIST 训练集；检查会从中取固定的、各类别均衡的 {MAX_TRAIN_IMAGES:,} 张。",
-            f"load_mnist(root, train=True) {en_gave}. "
-            f"Return torchvision's MNIST training split as it is; the check takes its fixed, class-balanced "
-            f"{MAX_TRAIN_IMAGES:,}-image subset itself.",
+            call=call,
+            observed=Msg(f"load_mnist(root, train=True) {zh_gave}。", f"load_mnist(root, train=True) {en_gave}."),
+            expected=Msg(
+                f"原样返回 torchvision 的 MNIST 训练集；检查会从中取固定的、各类别均衡的 {MAX_TRAIN_IMAGES:,} 张。",
+                "torchvision's MNIST training split as it is; the check takes its fixed, class-balanced "
+                f"{MAX_TRAIN_IMAGES:,}-image subset itself.",
+            ),
         )
     predictions = result["predictions"]
     if not isinstance(predictions, torch.Tensor) or predictions.shape != labels.shape:
         fail(
-            f"{call}\n  预测结果：{kind_of(predictions)}\n  期望：10,000 个类别",
-            f"{call}\n  predictions: {kind_of(predictions)}\n  expected: 10,000 classes",
+            call=call,
+            what=predicting,
+            returned=kind_of(predictions),
+            expected=Msg("10,000 个类别", "10,000 classes"),
         )
     accuracy = (predictions.cpu() == labels).float().mean().item()
     losses = result["losses"]
@@ -78,19 +84,29 @@ def check_mnist_accuracy(sub, ctx):
     )
     if accuracy < BAR:
         fail(
-            f"{call}\n  测试集准确率 {accuracy:.2%}，每轮损失 [{losses_text}]\n  期望：至少 {BAR:.0%}。"
-            "常见原因：训练循环少了一步（zero_grad、backward 或 step）、训练 loader 没有打乱、"
-            "层放在普通的 Python 列表里（PyTorch 看不到，不会训练）、输出层后面多了激活函数。运行 `blitz report` 看损失曲线。",
-            f"{call}\n  test accuracy {accuracy:.2%}, losses per epoch [{losses_text}]\n  expected: at least {BAR:.0%}. "
-            "Usual causes: a training loop missing a step (zero_grad, backward or step), a training loader that does not "
-            "shuffle, layers kept in a plain Python list (PyTorch never sees them, so they never train), an activation "
-            "after the output layer. Run `blitz report` to see the loss curve.",
+            call=call,
+            what=predicting,
+            observed=Msg(
+                f"测试集准确率 {accuracy:.2%}，每轮损失 [{losses_text}]",
+                f"test accuracy {accuracy:.2%}, losses per epoch [{losses_text}]",
+            ),
+            expected=Msg(f"至少 {BAR:.0%}", f"at least {BAR:.0%}"),
+            hint=Msg(
+                "通常是训练循环少了一步（zero_grad、backward 或 step）、训练 loader 没有打乱、"
+                "层放在普通的 Python 列表里（PyTorch 看不到，不会训练），或输出层后面多了激活函数。"
+                "运行 `blitz report` 看损失曲线。",
+                "usual causes: a training loop missing a step (zero_grad, backward or step), a training loader that "
+                "does not shuffle, layers kept in a plain Python list (PyTorch never sees them, so they never train), "
+                "an activation after the output layer. Run `blitz report` to see the loss curve.",
+            ),
         )
     n = result["subset"]
     expected_subset = (predictions[:n].cpu() == seen_labels[:n]).float().mean().item()
     got = result["student_subset_accuracy"]
     if not isinstance(got, float) or abs(got - expected_subset) > 1e-6:
         fail(
-            f"evaluate.accuracy(model, loader of the first {n} test images)\n  返回了：{kind_of(got)}\n  期望：{expected_subset!r}",
-            f"evaluate.accuracy(model, loader of the first {n} test images)\n  returned: {kind_of(got)}\n  expected: {expected_subset!r}",
+            call="evaluate.accuracy(model, loader, device)",
+            what=Msg(f"（loader 是前 {n} 张测试图）", f"with a loader of the first {n} test images"),
+            returned=kind_of(got),
+            expected=repr(expected_subset),
         )

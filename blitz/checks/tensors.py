@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_equal, expect_sequence, expect_tensor, kind_of
 from blitz.engine.probing import describe_call
@@ -12,6 +13,7 @@ from solutions import tensors as ref
 
 SHAPES = [(2, 3), (4, 4), (1, 5), (3, 2, 2)]
 DTYPES = [torch.float32, torch.float64, torch.int64, torch.int32]
+T_AFTERWARDS = Msg("（调用后的 t）", "(t afterwards)")
 
 
 def random_tensor(shape, dtype=torch.float32) -> torch.Tensor:
@@ -24,18 +26,24 @@ def called(sub, fn: str, *args):
     return sub.probe("call", "tensors", fn, args)
 
 
-def expect_uniform(rand, shape: tuple, call: str, where: str) -> None:
+def expect_uniform(rand, shape: tuple, call: str, what: str) -> None:
     """rand must be float32 random numbers in [0, 1) of the given shape (values differ run to run)."""
     if not isinstance(rand, torch.Tensor) or tuple(rand.shape) != tuple(shape) or rand.dtype != torch.float32:
         fail(
-            f"调用 {call}\n  {where} 返回：{kind_of(rand)}\n  期望：形状 {tuple(shape)} 的 float32 随机张量",
-            f"Called {call}\n  {where} returned: {kind_of(rand)}\n  expected: a float32 random tensor of shape {tuple(shape)}",
+            call=call,
+            what=what,
+            returned=kind_of(rand),
+            expected=Msg(
+                f"形状 {tuple(shape)} 的 float32 随机张量", f"a float32 random tensor of shape {tuple(shape)}"
+            ),
         )
     if rand.numel() and (rand.min() < 0 or rand.max() >= 1 or (rand.numel() > 3 and rand.unique().numel() == 1)):
+        low, high = rand.min().item(), rand.max().item()
         fail(
-            f"调用 {call}\n  {where} 的取值 [{rand.min().item():.3g}, {rand.max().item():.3g}] 不像 [0, 1) 上的均匀随机数（torch.rand）。",
-            f"Called {call}\n  {where} holds values in [{rand.min().item():.3g}, {rand.max().item():.3g}], "
-            "not uniform random numbers in [0, 1) (torch.rand).",
+            call=call,
+            what=what,
+            returned=Msg(f"取值在 [{low:.3g}, {high:.3g}] 之间", f"values in [{low:.3g}, {high:.3g}]"),
+            expected=Msg("[0, 1) 上的均匀随机数（torch.rand）", "uniform random numbers in [0, 1) (torch.rand)"),
         )
 
 
@@ -63,9 +71,15 @@ def check_from_numpy(sub, ctx):
         expect_tensor(result["value"], expected, call)
         if not result["sees_change"]:
             fail(
-                f"调用 {call}\n  返回的张量没有和数组共享内存：改了数组，张量没变。\n  期望：用 torch.from_numpy，不要复制（torch.tensor 会复制）。",
-                f"Called {call}\n  the tensor does not share memory with the array: changing the array did not change it.\n"
-                "  expected: torch.from_numpy, no copy (torch.tensor copies).",
+                call=call,
+                observed=Msg(
+                    "返回的张量没有和数组共享内存：改了数组，张量没变。",
+                    "the tensor does not share memory with the array: changing the array did not change it.",
+                ),
+                expected=Msg(
+                    "用 torch.from_numpy，不要复制（torch.tensor 会复制）。",
+                    "torch.from_numpy, no copy (torch.tensor copies).",
+                ),
             )
 
 
@@ -110,11 +124,16 @@ def check_to_available_device(sub, ctx):
     result = sub.probe("device_of", t)
     expected_device = "cuda:0" if result["cuda_available"] else "cpu"
     if result["device"] != expected_device:
+        cuda = result["cuda_available"]
         fail(
-            f"调用 {call}\n  返回的张量在 {result['device'] or kind_of(result['value'])} 上\n  期望：{expected_device}"
-            f"（这台机器{'有' if result['cuda_available'] else '没有'} CUDA）",
-            f"Called {call}\n  returned a tensor on {result['device'] or kind_of(result['value'])}\n  expected: {expected_device} "
-            f"(CUDA is {'' if result['cuda_available'] else 'not '}available here)",
+            call=call,
+            returned=Msg(f"{result['device']} 上的张量", f"a tensor on {result['device']}")
+            if result["device"]
+            else kind_of(result["value"]),
+            expected=Msg(
+                f"{expected_device} 上的张量（这台机器{'有' if cuda else '没有'} CUDA）",
+                f"a tensor on {expected_device} (CUDA is {'' if cuda else 'not '}available here)",
+            ),
         )
     expect_tensor(result["value"].cpu(), t, call)
 
@@ -129,10 +148,11 @@ def check_zero_column(sub, ctx):
         expect_tensor(result["value"], expected, call)
         if not result["same_object"]:
             fail(
-                f"调用 {call}\n  返回了一个新张量。\n  期望：原地修改并返回 t 本身（return t）。",
-                f"Called {call}\n  returned a new tensor.\n  expected: change t in place and return t itself (return t).",
+                call=call,
+                returned=Msg("一个新张量", "a new tensor"),
+                expected=Msg("原地修改并返回 t 本身（return t）", "change t in place and return t itself (return t)"),
             )
-        expect_tensor(result["t_after"], expected, call, what="(t afterwards / 调用后的 t)")
+        expect_tensor(result["t_after"], expected, call, what=T_AFTERWARDS)
 
 
 @check("tensors", "cat：沿已有维度拼接", "cat: join along an existing dim")
@@ -179,8 +199,10 @@ def check_double_in_place(sub, ctx):
         result = sub.probe("in_place", "double_in_place", t)
         if not result["same_object"] or not result["same_storage"]:
             fail(
-                f"调用 {call}\n  返回的不是 t 本身（或 t 的内存被换掉了）。\n  期望：t.add_(t) 原地修改并返回同一个对象。",
-                f"Called {call}\n  did not return t itself (or t's memory was replaced).\n"
-                "  expected: t.add_(t), changing t in place and returning the same object.",
+                call=call,
+                returned=Msg("不是 t 本身（或 t 的内存被换掉了）", "not t itself (or t's memory was replaced)"),
+                expected=Msg(
+                    "t.add_(t) 原地修改并返回同一个对象", "t.add_(t), changing t in place and returning the same object"
+                ),
             )
-        expect_tensor(result["t_after"], expected, call, what="(t afterwards / 调用后的 t)")
+        expect_tensor(result["t_after"], expected, call, what=T_AFTERWARDS)

@@ -1,4 +1,5 @@
-"""What the course is: the exercise registry, the two languages, MNIST on disk, PyTorch errors, terminal text.
+"""What the course is: the exercise registry, the two languages, MNIST on disk, PyTorch errors, terminal text
+and the progress bars (tqdm).
 
 The bottom layer: it imports nothing else of the kit.
 """

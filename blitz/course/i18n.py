@@ -43,6 +43,22 @@ def chosen_lang(default: str = "both") -> str:
     return chosen if chosen in LANGS else default
 
 
+def unknown_language(value: str) -> Msg:
+    choices = ", ".join(LANGS)
+    return Msg(
+        f"不认识的语言 {value!r}：可选 {choices}（zh 中文，en 英文，both 两种都显示）。",
+        f"Unknown language {value!r}: choose one of {choices} (zh Chinese, en English, both for the two).",
+    )
+
+
+def env_language_problem() -> Msg | None:
+    """A message when BLITZ_LANG names no language the kit speaks (it used to fall back silently)."""
+    value = os.environ.get("BLITZ_LANG", "").strip()
+    if not value or value.lower() in LANGS:
+        return None
+    return unknown_language(value) + Msg("（来自环境变量 BLITZ_LANG）", " (from the environment variable BLITZ_LANG)")
+
+
 def current_lang() -> str:
     """`BLITZ_LANG` (zh, en or both) wins; otherwise the locale decides: zh_* means Chinese."""
     chosen = chosen_lang(default="")

@@ -6,17 +6,13 @@ points the kit at another folder holding `MNIST/raw/` (CI sets it to the offline
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 from blitz.course.i18n import Msg
 from blitz.course.registry import ROOT
 
 ENV_VAR = "BLITZ_DATA"
-CACHE_VAR = "BLITZ_CACHE"
-CACHE_FORMAT = 1
 RAW_FILES = {
     True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -84,94 +80,6 @@ def write_idx(path: Path, values) -> None:
     values = values.to("cpu", torch.uint8).contiguous()
     magic = {3: 2051, 1: 2049}[values.dim()]
     Path(path).write_bytes(struct.pack(f">I{values.dim()}I", magic, *values.shape) + values.numpy().tobytes())
-
-
-# ----------------------------------------------------------------------------------------------
-# Decoded tensors, cached on disk and checked by checksum
-
-
-def cache_dir() -> Path:
-    """Where decoded copies are kept: $BLITZ_CACHE, else ~/.cache/blitz."""
-    value = os.environ.get(CACHE_VAR, "").strip()
-    return Path(value).expanduser() if value else Path.home() / ".cache" / "blitz"
-
-
-def _sha256(*chunks: bytes) -> str:
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _payload_sha256(images, labels) -> str:
-    return _sha256(images.contiguous().numpy().tobytes(), labels.contiguous().numpy().tobytes())
-
-
-def cache_path(root: Path, train: bool) -> Path:
-    """The cache file for one split: its name carries the sha256 of the raw files it was made from."""
-    raw = Path(root) / "MNIST" / "raw"
-    source = _sha256(*((raw / name).read_bytes() for name in RAW_FILES[train]))
-    return cache_dir() / f"mnist-{'train' if train else 'test'}-{source[:32]}.pt"
-
-
-def _decode(root: Path, train: bool):
-    from torchvision.datasets.mnist import read_image_file, read_label_file
-
-    raw = Path(root) / "MNIST" / "raw"
-    images_name, labels_name = RAW_FILES[train]
-    return read_image_file(str(raw / images_name)), read_label_file(str(raw / labels_name))
-
-
-def _read_cache(path: Path):
-    """The cached (images, labels), or None if the file is missing, unreadable or fails its checksum."""
-    import torch
-
-    try:
-        saved = torch.load(path, weights_only=True)
-        images, labels = saved["images"], saved["labels"]
-        if saved.get("format") != CACHE_FORMAT or saved.get("payload_sha256") != _payload_sha256(images, labels):
-            return None
-        return images, labels
-    except Exception:  # noqa: BLE001 - a truncated or corrupted file is rebuilt, whatever the error
-        return None
-
-
-def load_tensors(root: Path | None = None, train: bool = False):
-    """One split as (images uint8 (N, 28, 28), labels int64 (N,)), decoded once and cached.
-
-    The cache file is named by the sha256 of the raw files (other raw files, other cache file) and
-    holds the sha256 of its own tensors: a corrupted or truncated file is noticed and rebuilt. The
-    decoding is torchvision's own (`read_image_file`), so the tensors equal `datasets.MNIST(...).data`.
-    Where the cache folder cannot be written, the decoded tensors are returned all the same.
-    """
-    import torch
-
-    root = require(root)
-    path = cache_path(root, train)
-    cached = _read_cache(path)
-    if cached is not None:
-        return cached
-    images, labels = _decode(root, train)
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written beside the target and renamed: a reader never sees half a file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            torch.save(
-                {
-                    "format": CACHE_FORMAT,
-                    "payload_sha256": _payload_sha256(images, labels),
-                    "images": images,
-                    "labels": labels,
-                },
-                f,
-            )
-        os.replace(tmp, path)
-    except OSError:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-    return images, labels
 
 
 # ----------------------------------------------------------------------------------------------

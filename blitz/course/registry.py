@@ -33,10 +33,6 @@ class Exercise:
         return ROOT / "solutions" / f"{self.id}.py"
 
     @property
-    def test_path(self) -> Path:
-        return ROOT / "autograder" / f"test_{self.id}.py"
-
-    @property
     def notebook_path(self) -> Path:
         return ROOT / "notebooks" / f"{self.id}.ipynb"
 

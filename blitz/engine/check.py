@@ -11,13 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 import torch
 
 from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.mnist import MnistMissing
-from blitz.course.pytorch_errors import explain_error
+from blitz.engine.feedback import feedback, student_error_message
 from blitz.engine.results import CheckResult, Status
 from blitz.engine.student_code import StudentError
 from blitz.engine.submission import Submission
@@ -29,8 +30,9 @@ class CheckFailure(AssertionError):
         super().__init__(msg.render())
 
 
-def fail(zh: str, en: str) -> None:
-    raise CheckFailure(Msg(zh, en))
+def fail(message: Msg | None = None, **parts) -> NoReturn:
+    """Fail the check with `message`, or with the one :func:`blitz.engine.feedback.feedback` makes of `parts`."""
+    raise CheckFailure(message if message is not None else feedback(**parts))
 
 
 @dataclass(frozen=True)
@@ -92,62 +94,6 @@ def check(exercise: str, zh: str, en: str, weight: int = 1):
 def registered(exercise_id: str) -> list[Check]:
     """The checks registered so far for an exercise (blitz.checks imports them all)."""
     return list(_CHECKS.get(exercise_id, []))
-
-
-def student_error_message(error: StudentError, exercise_id: str) -> tuple[Msg, str]:
-    """Turn a student's exception into words, and a status for the reports."""
-    hint_cmd = f"blitz hint {exercise_id}"
-    if error.type_name == "NotImplementedError":
-        return (
-            Msg(
-                f"{error.call or exercise_id} 还没有实现（NotImplementedError）。写完函数体再检查；需要提示就运行 `{hint_cmd}`。",
-                f"{error.call or exercise_id} is not implemented yet (NotImplementedError). Fill in the body and check "
-                f"again; run `{hint_cmd}` for a hint.",
-            ),
-            "not_done",
-        )
-    where = f"\n{error.where}" if error.where else ""
-    if error.kind == "missing":
-        return (
-            Msg(f"找不到要检查的代码：{error.message}。", f"The code to check is missing: {error.message}."),
-            "error",
-        )
-    if error.kind == "import":
-        return (
-            Msg(
-                f"导入 {exercise_id}.py 时出错：{error.type_name}: {error.message}{where}\n先让文件能正常导入（python {exercise_id}.py 不应报错）。",
-                f"Importing {exercise_id}.py failed: {error.type_name}: {error.message}{where}\nMake the file import "
-                f"cleanly first (python {exercise_id}.py should run without errors).",
-            ),
-            "error",
-        )
-    if error.kind == "timeout":
-        return (
-            Msg(
-                f"超时：{error.message}。检查有没有死循环，或者训练是不是比需要的多得多。",
-                f"Timed out: {error.message}. Look for an endless loop, or training far longer than needed.",
-            ),
-            "timeout",
-        )
-    if error.kind == "crashed":
-        return (
-            Msg(
-                f"运行你的代码时评分进程退出了（sys.exit/os._exit、内存超限或崩溃）：{error.message}",
-                f"The grading process ended while running your code (sys.exit/os._exit, the memory limit or a crash): "
-                f"{error.message}",
-            ),
-            "crashed",
-        )
-    explained = explain_error(error.type_name, error.message)
-    advice = Msg("\n", "\n") + explained if explained else Msg("", "")
-    return (
-        Msg(
-            f"调用 {error.call} 时抛出了 {error.type_name}: {error.message}{where}",
-            f"Calling {error.call} raised {error.type_name}: {error.message}{where}",
-        )
-        + advice,
-        "error",
-    )
 
 
 def run_check(entry: Check, sub: Submission, ctx: Context | None = None) -> CheckResult:

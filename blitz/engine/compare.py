@@ -6,7 +6,9 @@ from typing import Any
 
 import torch
 
+from blitz.course.i18n import Msg
 from blitz.engine.check import fail
+from blitz.engine.feedback import Text
 from blitz.engine.wire import Opaque
 
 
@@ -23,28 +25,25 @@ def expect_tensor(
     expected: torch.Tensor,
     call: str,
     *,
-    what: str = "",
+    what: Text = "",
     atol: float = 1e-5,
     rtol: float = 1e-4,
     check_dtype: bool = True,
+    hint: Text | None = None,
 ) -> None:
     """got must be a plain torch.Tensor equal to expected; the message locates the worst difference."""
-    label = f"{call}{' ' + what if what else ''}"
+    said = {"call": call, "what": what, "hint": hint}
     if not isinstance(got, torch.Tensor):
         fail(
-            f"调用 {label}\n  返回了：{kind_of(got)}\n  期望：一个 torch.Tensor，{kind_of(expected)}",
-            f"Called {label}\n  returned: {kind_of(got)}\n  expected: a torch.Tensor, {kind_of(expected)}",
+            returned=kind_of(got),
+            expected=Msg(f"一个 torch.Tensor，{kind_of(expected)}", f"a torch.Tensor, {kind_of(expected)}"),
+            **said,
         )
     if tuple(got.shape) != tuple(expected.shape):
-        fail(
-            f"调用 {label}\n  返回的形状：{tuple(got.shape)}\n  期望的形状：{tuple(expected.shape)}",
-            f"Called {label}\n  returned shape: {tuple(got.shape)}\n  expected shape: {tuple(expected.shape)}",
-        )
+        shapes = [Msg(f"形状 {tuple(t.shape)}", f"shape {tuple(t.shape)}") for t in (got, expected)]
+        fail(returned=shapes[0], expected=shapes[1], **said)
     if check_dtype and got.dtype != expected.dtype:
-        fail(
-            f"调用 {label}\n  返回的 dtype：{got.dtype}\n  期望的 dtype：{expected.dtype}",
-            f"Called {label}\n  returned dtype: {got.dtype}\n  expected dtype: {expected.dtype}",
-        )
+        fail(returned=f"dtype {got.dtype}", expected=f"dtype {expected.dtype}", **said)
     a = got.detach().cpu()
     b = expected.detach().cpu()
     if a.dtype == torch.bool or b.dtype == torch.bool or not (a.is_floating_point() or b.is_floating_point()):
@@ -61,26 +60,26 @@ def expect_tensor(
         got_v, exp_v = a[index].item() if a.numel() else None, b[index].item() if b.numel() else None
         worst = diff.reshape(-1)[flat].item() if diff.numel() else 0
         fail(
-            f"调用 {label}\n  返回：{kind_of(got)}\n  期望：{kind_of(expected)}\n"
-            f"  最大差异 {worst:.4g} 在位置 {index}：得到 {got_v}，期望 {exp_v}",
-            f"Called {label}\n  returned: {kind_of(got)}\n  expected: {kind_of(expected)}\n"
-            f"  largest difference {worst:.4g} at index {index}: got {got_v}, expected {exp_v}",
+            returned=kind_of(got),
+            expected=kind_of(expected),
+            detail=Msg(
+                f"最大差异 {worst:.4g} 在位置 {index}：得到 {got_v}，期望 {exp_v}",
+                f"largest difference {worst:.4g} at index {index}: got {got_v}, expected {exp_v}",
+            ),
+            **said,
         )
 
 
-def expect_equal(got: Any, expected: Any, call: str, *, what: str = "") -> None:
+def expect_equal(got: Any, expected: Any, call: str, *, what: Text = "") -> None:
     """Plain values (ints, sizes, dtypes, devices); the exact type matters, so __eq__ tricks fail."""
-    label = f"{call}{' ' + what if what else ''}"
     if type(got) is not type(expected) or got != expected:
-        fail(
-            f"调用 {label}\n  返回了：{kind_of(got)}\n  期望：{kind_of(expected)}",
-            f"Called {label}\n  returned: {kind_of(got)}\n  expected: {kind_of(expected)}",
-        )
+        fail(call=call, what=what, returned=kind_of(got), expected=kind_of(expected))
 
 
 def expect_sequence(got: Any, length: int, call: str) -> None:
     if not isinstance(got, (tuple, list)) or len(got) != length:
         fail(
-            f"调用 {call}\n  返回了：{kind_of(got)}\n  期望：长度为 {length} 的元组",
-            f"Called {call}\n  returned: {kind_of(got)}\n  expected: a tuple of {length} values",
+            call=call,
+            returned=kind_of(got),
+            expected=Msg(f"长度为 {length} 的元组", f"a tuple of {length} values"),
         )

@@ -10,12 +10,13 @@ import torch
 from torch import nn
 
 
-def assign_by_shape(model: nn.Module, weights: list[torch.Tensor]) -> list[str]:
+def assign_by_shape(model: nn.Module, weights: list[torch.Tensor]) -> list[tuple[tuple[int, ...], int]]:
     """Copy each reference weight into the student's parameter of the same shape.
 
     The course's CNN has six parameters of six different shapes, so a shape names a parameter
     whatever the student called the layer (nn.Sequential, self.fc, F.relu style...).
-    Returns the problems found, empty when every weight found its place.
+    Returns the problems found, empty when every weight found its place: (a weight's shape, how many
+    of the student's parameters have that shape) for each shape that is not exactly one parameter's.
     """
     params = list(model.parameters())
     by_shape: dict[tuple, list[nn.Parameter]] = {}
@@ -26,7 +27,7 @@ def assign_by_shape(model: nn.Module, weights: list[torch.Tensor]) -> list[str]:
         for w in weights:
             candidates = by_shape.get(tuple(w.shape), [])
             if len(candidates) != 1:
-                problems.append(f"{tuple(w.shape)}: {len(candidates)} parameters of this shape")
+                problems.append((tuple(w.shape), len(candidates)))
                 continue
             candidates[0].copy_(w)
     return problems

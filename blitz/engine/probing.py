@@ -27,6 +27,10 @@ def short(value: Any) -> str:
         return type(value).__name__ + "()"
     if isinstance(value, torch.utils.data.DataLoader):  # its repr is only a memory address
         return f"DataLoader(batch_size={value.batch_size})"
+    if isinstance(value, torch.optim.Optimizer):  # its repr spans many lines
+        return type(value).__name__ + "(...)"
+    if callable(value) and hasattr(value, "__qualname__") and not isinstance(value, type):  # not the address
+        return getattr(value, "__name__", "function")
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 

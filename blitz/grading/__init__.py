@@ -6,6 +6,5 @@
 - :mod:`blitz.grading.batch` — many submissions on a local process pool (or on Dask,
   :mod:`blitz.grading.dask_backend`), resumable, results written atomically.
 - :mod:`blitz.grading.reports` — Gradescope ``results.json``, ``grades.csv``, JUnit XML, the summary.
-- :mod:`blitz.grading.progress` — the progress bar on stderr.
-- :mod:`blitz.grading.cli` — the command.
+- :mod:`blitz.grading.cli` — the command (its progress bar is :class:`blitz.course.progress.SubmissionsProgress`).
 """

@@ -154,9 +154,9 @@ def run(args: argparse.Namespace) -> int:
         )
 
     # -- submissions
+    from blitz.course.progress import SubmissionsProgress
     from blitz.grading.batch import run_batch
     from blitz.grading.discover import discover
-    from blitz.grading.progress import Progress
     from blitz.grading.reports import summary_table
 
     targets = discover(args.paths, exclude=(str(out),))
@@ -181,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
         threads=0 if args.dask else max(1, cores // workers),
         hide=tuple(dict.fromkeys(hide)),
     )
-    progress = Progress(len(targets), enabled=not args.no_progress)
+    progress = SubmissionsProgress(len(targets), enabled=not args.no_progress)
     where = f"Dask {args.dask}" if args.dask else f"{min(workers, max(1, len(targets)))} worker(s)"
     print(
         Msg(

@@ -28,9 +28,8 @@ from pathlib import Path
 
 from blitz.course import registry
 from blitz.course.i18n import Msg
-from blitz.course.text import display_width, pad
+from blitz.course.text import clip, display_width, pad
 from blitz.engine.results import CheckResult, SubmissionResult
-from blitz.grading.progress import clip
 
 FORMAT = "blitz-grade/1"
 

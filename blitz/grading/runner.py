@@ -286,7 +286,7 @@ def _missing_modules(folder: Path, exercise_id: str) -> list[str]:
 
 
 def _missing_message(exercise_id: str, missing: list[str]) -> Msg:
-    from blitz.engine.check import student_error_message
+    from blitz.engine.feedback import student_error_message
     from blitz.engine.student_code import StudentError
 
     names = ", ".join(missing)

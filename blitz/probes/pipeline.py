@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import torch
 
 from blitz.engine.probing import function, invoke
 from blitz.engine.student_code import StudentModules
+
+
+class _Laps:
+    """Seconds spent in each stage: ``lap(name)`` ends the stage called `name` and starts the next."""
+
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+        self._clock = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(now - self._clock, 4)
+        self._clock = now
+
+
+def _student_data(mods: StudentModules, root: str, materialize: bool, batched: bool):
+    """The student's training and test sets (the training one cut to the capstone's subset), and the
+    training set's size as loaded."""
+    from blitz.engine import fastpath
+
+    transform_ = invoke(mods, "data", "mnist_transform")
+    train_set = invoke(mods, "data", "load_mnist", root, True, transform_)
+    test_set = invoke(mods, "data", "load_mnist", root, False, transform_)
+    loaded_size = fastpath.length_of(train_set)
+    train_set = fastpath.training_subset(train_set, Path(root))
+    if materialize:
+        train_set, test_set = fastpath.materialize(train_set, batched), fastpath.materialize(test_set, batched)
+    return train_set, test_set, loaded_size
 
 
 def pipeline(
@@ -37,30 +68,13 @@ def pipeline(
     in large batches, the thread count is fixed, and the conv weights may be stored channels-last.
     The random state the student's code sees is the same either way.
     """
-    import time
-    from pathlib import Path
-
     from blitz.engine import fastpath
 
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[name] = round(now - clock, 4)
-        clock = now
-
+    lap = _Laps()
     workers = fastpath.eval_workers(threads or fastpath.grading_threads())  # before settings() lowers the threads
     with fastpath.settings(device, threads) as used_threads:
         torch.manual_seed(seed)
-        transform_ = invoke(mods, "data", "mnist_transform")
-        train_set = invoke(mods, "data", "load_mnist", root, True, transform_)
-        test_set = invoke(mods, "data", "load_mnist", root, False, transform_)
-        loaded_size = fastpath.length_of(train_set)
-        train_set = fastpath.training_subset(train_set, Path(root))
-        if materialize:
-            train_set, test_set = fastpath.materialize(train_set, batched), fastpath.materialize(test_set, batched)
+        train_set, test_set, loaded_size = _student_data(mods, root, materialize, batched)
         lap("data")
         train_loader, test_loader = invoke(mods, "data", "make_loaders", train_set, test_set, batch_size)
         model = function(mods, "model", "CNN")()
@@ -91,6 +105,6 @@ def pipeline(
             "layout": layout,
             "threads": used_threads,
             "eval_workers": workers,
-            "seconds": timings,
+            "seconds": lap.timings,
         },
     }

@@ -22,31 +22,24 @@ import sys
 from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.text import display_width, pad
-from blitz.student.course import (
+from blitz.student.paths import UsageProblem, exercise_file, get_exercise, resolve_folder, shown_path
+from blitz.student.render import (
     ALL_DONE,
     OK_MARK,
     STATE_LABELS,
     STATE_MARKS,
     TODO_MARK,
-    Course,
-    State,
-    UsageProblem,
-    course_totals,
-    exercise_file,
     exercise_heading,
-    get_exercise,
     hint_heading,
     label,
-    next_exercise,
     next_step,
     out,
     readable_streams,
-    resolve_folder,
     result_lines,
     say,
-    shown_path,
     summary_line,
 )
+from blitz.student.state import Course, State, course_totals, next_exercise
 
 
 def _folder_option(parser: argparse.ArgumentParser) -> None:
@@ -158,7 +151,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             )
         )
     status = course.status(exercise, run_capstone=True)
-    if status.result.checks:
+    if status.results:
         out("\n".join(result_lines(status)))
         out(summary_line(status))
     out()

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blitz.course.i18n import Msg
-from blitz.student.course import label, say
+from blitz.student.render import label, say
 
 OK, NOTE, PROBLEM = "ok", "note", "problem"
 MARKS = {OK: "[ OK ]", NOTE: "[note]", PROBLEM: "[FAIL]"}

@@ -32,10 +32,11 @@ from pathlib import Path
 import torch
 
 from blitz.course import registry
-from blitz.course.i18n import Msg
-from blitz.course.text import ProgressBar
+from blitz.course.i18n import Msg, current_lang
+from blitz.course.progress import epoch_bar
 from blitz.engine.student_code import StudentError, StudentModules
-from blitz.student.course import FAIL_MARK, OK_MARK, label, out, shown_path
+from blitz.student.paths import shown_path
+from blitz.student.render import FAIL_MARK, OK_MARK, label, out
 
 DEFAULT_OUT = registry.ROOT / ".blitz" / "report"
 BATCH_SIZE = 50
@@ -88,6 +89,7 @@ class RecordingLoader:
         self.epochs = epochs
         self.epoch = 0
         self.losses: list[float] = []
+        self.epoch_starts: list[int] = []  # the index in `losses` of each epoch's first batch
         self._labels: torch.Tensor | None = None
         self._epoch_losses: list[float] = []
         self._hook = model.register_forward_hook(self._record)
@@ -103,12 +105,13 @@ class RecordingLoader:
 
     def __iter__(self):
         self.epoch += 1
+        self.epoch_starts.append(len(self.losses))
         self._epoch_losses = []
         try:
             total = len(self.loader)
         except TypeError:
             total = None
-        progress = ProgressBar(total, label=f"epoch {self.epoch}/{self.epochs}")
+        progress = epoch_bar(total, self.epoch, self.epochs)
         try:
             for batch in self.loader:
                 labels = batch[1] if isinstance(batch, (list, tuple)) and len(batch) >= 2 else None
@@ -116,7 +119,7 @@ class RecordingLoader:
                 yield batch
                 self._labels = None
                 running = sum(self._epoch_losses) / len(self._epoch_losses) if self._epoch_losses else float("nan")
-                progress.update(1, f"loss {running:.4f}")
+                progress.update(1, postfix=f"loss {running:.4f}")
         finally:
             progress.close()
 
@@ -140,7 +143,7 @@ class RecordingLoader:
 
 
 def failure_text(failure: ReportFailure) -> Msg:
-    from blitz.engine.check import student_error_message
+    from blitz.engine.feedback import student_error_message
 
     exercise = registry.get(failure.exercise_id)
     where = f"{exercise.id}.py"
@@ -208,6 +211,7 @@ def train_and_predict(folder: Path, root: Path, epochs: int, device: str, seed: 
         "epochs": epochs,
         "batches_per_epoch": len(loaders[0]),
         "losses": recorder.losses,
+        "epoch_starts": recorder.epoch_starts,
         "predictions": predictions.tolist(),
         "misclassified": wrong.tolist(),
         "device": device,
@@ -218,26 +222,30 @@ def train_and_predict(folder: Path, root: Path, epochs: int, device: str, seed: 
     }
 
 
-def draw(result: dict, out_dir: Path) -> tuple[Path, Path]:
-    from blitz.student.plots import draw_loss_curve, draw_misclassified_grid
+def draw(result: dict, out_dir: Path, lang: str, grid_items: int = GRID_ITEMS) -> tuple[Path, Path]:
+    """Both figures, in `lang` where a Chinese font allows (otherwise in English, and the student is told)."""
+    from blitz.student import plots
 
-    # All of them go in, so the title can say "64 of 1031 shown"; the grid draws the first GRID_ITEMS.
+    note = plots.font_note(lang)
+    if note is not None:
+        out(note, lang)
+    # All of them go in, so the title can say "64 of 1031 shown"; the grid draws the first `grid_items`.
     wrong = torch.tensor(result["misclassified"], dtype=torch.long)
     predictions = torch.tensor(result["predictions"])
-    epochs = result["epochs"]
-    loss_png = draw_loss_curve(
-        result["losses"],
-        out_dir / "loss_curve.png",
-        title=f"Training loss per batch ({epochs} epoch{'s' if epochs != 1 else ''}, {len(result['losses'])} batches)",
-        xlabel="batch",
+    loss_png = plots.draw_loss_curve(
+        result["losses"], out_dir / "loss_curve.png", epoch_starts=result["epoch_starts"], lang=lang
     )
-    grid_png = draw_misclassified_grid(
+    grid_png = plots.draw_misclassified_grid(
         result["_images"][wrong],
         result["_targets"][wrong],
         predictions[wrong],
         out_dir / "misclassified.png",
-        max_items=GRID_ITEMS,
-        title=f"Misclassified test digits, accuracy {result['accuracy']:.2%}",
+        max_items=grid_items,
+        title=Msg(
+            f"分错的测试数字，准确率 {result['accuracy']:.2%}",
+            f"Misclassified test digits, accuracy {result['accuracy']:.2%}",
+        ),
+        lang=lang,
     )
     return loss_png, grid_png
 
@@ -267,7 +275,7 @@ def report(
     except ReportFailure as failure:
         out(failure_text(failure), stream=sys.stderr)
         return 1
-    loss_png, grid_png = draw(result, out_dir)
+    loss_png, grid_png = draw(result, out_dir, current_lang())
     (out_dir / "report.json").write_text(
         json.dumps({k: v for k, v in result.items() if not k.startswith("_")}), encoding="utf-8"
     )
@@ -300,21 +308,25 @@ def report(
     return 0
 
 
-def compose_example(loss_png: Path, grid_png: Path, path: Path, grid_rows: int = 3) -> Path:
-    """The README's picture: the loss curve above the first rows of the grid, in 256 colours."""
+def compose_example(out_dir: Path, path: Path, lang: str, grid_rows: int = 3) -> Path:
+    """The README's picture, from the report in `out_dir`: the loss curve above the first rows of
+    the grid, in 256 colours."""
+    import tempfile
+
     from PIL import Image
+    from torchvision import datasets
 
-    from blitz.student.plots import GRID_GAP, png_metadata
+    from blitz.course import mnist
 
-    meta = png_metadata(grid_png)
-    tile_h = int(meta["blitz:tile_size"].split("x")[1])
-    origin_y = int(meta["blitz:origin"].split(",")[1])
-    with Image.open(loss_png) as loss, Image.open(grid_png) as grid:
-        cut = min(grid.height, origin_y + grid_rows * (tile_h + GRID_GAP))  # up to where the next row starts
-        grid = grid.crop((0, 0, grid.width, cut))
-        canvas = Image.new("RGB", (max(loss.width, grid.width), loss.height + grid.height), (255, 255, 255))
-        canvas.paste(loss.convert("RGB"), ((canvas.width - loss.width) // 2, 0))
-        canvas.paste(grid.convert("RGB"), ((canvas.width - grid.width) // 2, loss.height))
+    numbers = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+    official = datasets.MNIST(str(mnist.require()), train=False)
+    result = dict(numbers, _images=official.data, _targets=official.targets)
+    with tempfile.TemporaryDirectory() as tmp:
+        loss_png, grid_png = draw(result, Path(tmp), lang, grid_items=8 * grid_rows)
+        with Image.open(loss_png) as loss, Image.open(grid_png) as grid:
+            canvas = Image.new("RGB", (max(loss.width, grid.width), loss.height + grid.height), (255, 255, 255))
+            canvas.paste(loss.convert("RGB"), ((canvas.width - loss.width) // 2, 0))
+            canvas.paste(grid.convert("RGB"), ((canvas.width - grid.width) // 2, loss.height))
     path.parent.mkdir(parents=True, exist_ok=True)
     canvas.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
     return path
@@ -325,5 +337,5 @@ if __name__ == "__main__":  # python -m blitz.student.report docs/report-example
     work = DEFAULT_OUT / "example"
     code = report(registry.ROOT / "solutions", out_dir=work, epochs=1, device="cpu")
     if code == 0:
-        print(compose_example(work / "loss_curve.png", work / "misclassified.png", target))
+        print(compose_example(work, target, current_lang()))
     sys.exit(code)

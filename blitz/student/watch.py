@@ -22,26 +22,23 @@ from pathlib import Path
 
 from blitz.course import registry
 from blitz.course.i18n import Msg, current_lang
-from blitz.course.text import bar
-from blitz.student.course import (
+from blitz.course.progress import bar
+from blitz.student.paths import shown_path
+from blitz.student.render import (
     ALL_DONE,
     OK_MARK,
     STATE_LABELS,
     STATE_MARKS,
     TODO_MARK,
-    Course,
-    ExerciseStatus,
-    course_totals,
     exercise_heading,
     hint_heading,
     label,
-    next_exercise,
     next_step,
     result_lines,
     say,
-    shown_path,
     summary_line,
 )
+from blitz.student.state import Course, ExerciseStatus, course_totals, next_exercise
 
 try:  # POSIX terminals; elsewhere watch still runs, and Ctrl-C quits
     import termios
@@ -187,7 +184,7 @@ class Watcher:
             lines.append(say(ALL_DONE + Msg("按 q 退出。", " Press q to quit."), lang))
         else:
             lines.append(f"▶ {exercise_heading(status.exercise, lang)}  [{label(STATE_LABELS[status.state], lang)}]")
-            if status.result.checks:
+            if status.results:
                 lines += result_lines(status, lang, messages=1)
                 lines.append(summary_line(status, lang))
             lines += ["", say(next_step(status, self.statuses, self.folder, self.course.state, watching=True), lang)]

@@ -1,0 +1,70 @@
+"""Where the student's work is: the exercises folder, an exercise's file, a path as they would type it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from blitz.course import registry
+from blitz.course.i18n import Msg
+from blitz.course.registry import PIPELINE_INPUTS, Exercise
+
+DEFAULT_FOLDER = registry.ROOT / "exercises"
+
+
+class UsageProblem(Exception):
+    """Bad input from the command line: shown as a message, never as a traceback."""
+
+    def __init__(self, msg: Msg):
+        self.msg = msg
+        super().__init__(msg.en)
+
+
+def resolve_folder(value: str | os.PathLike | None) -> Path:
+    """The student's exercises folder: --submission, relative to here or to the kit; default exercises/."""
+    if value is None:
+        return DEFAULT_FOLDER
+    given = Path(value).expanduser()
+    for base in (Path.cwd(), registry.ROOT):
+        path = (base / given).resolve()
+        if path.is_dir():
+            return path
+    raise UsageProblem(
+        Msg(
+            f"找不到文件夹 {value}：--submission 要指向放着练习文件（tensors.py 等）的文件夹。",
+            f"There is no folder {value}: --submission must point at the folder holding the exercise files (tensors.py, ...).",
+        )
+    )
+
+
+def get_exercise(exercise_id: str) -> Exercise:
+    try:
+        return registry.get(exercise_id)
+    except KeyError:
+        ids = ", ".join(e.id for e in registry.EXERCISES)
+        raise UsageProblem(
+            Msg(
+                f"没有叫 {exercise_id!r} 的练习。可选：{ids}",
+                f"There is no exercise {exercise_id!r}. Choose one of: {ids}",
+            )
+        ) from None
+
+
+def shown_path(path: Path) -> str:
+    """A path as the student would type it: relative to the current folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def exercise_file(folder: Path, exercise: Exercise) -> Path:
+    return folder / f"{exercise.id}.py"
+
+
+def where_to_work(folder: Path, exercise: Exercise) -> Msg:
+    if exercise.has_module:
+        path = shown_path(exercise_file(folder, exercise))
+        return Msg(path, path)
+    files = ", ".join(f"{i}.py" for i in PIPELINE_INPUTS)
+    return Msg(f"你的 {files}", f"your {files}")

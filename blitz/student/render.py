@@ -1,0 +1,184 @@
+"""What the student reads: one language or both, marks, each check's result, and what to do next.
+
+Shared by `blitz list`, `check`, `hint`, `watch`, `doctor` and `report`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from blitz.course.i18n import Msg, current_lang
+from blitz.course.registry import Exercise
+from blitz.engine.results import Standing, Status
+from blitz.student.paths import where_to_work
+from blitz.student.state import ExerciseStatus, State, next_exercise
+
+OK_MARK, FAIL_MARK, TODO_MARK = "✓", "✗", "·"
+
+
+def say(msg: Msg, lang: str | None = None) -> str:
+    """A paragraph for the student: one language, or Chinese then English for `both`."""
+    return msg.render(lang or current_lang())
+
+
+def label(msg: Msg, lang: str | None = None) -> str:
+    """A short label inside a line: `both` puts the two side by side."""
+    lang = lang or current_lang()
+    return f"{msg.zh} / {msg.en}" if lang == "both" else msg.render(lang)
+
+
+def out(msg: Msg | str = "", lang: str | None = None, stream=None) -> None:
+    print(msg if isinstance(msg, str) else say(msg, lang), file=stream or sys.stdout, flush=True)
+
+
+def readable_streams() -> None:
+    """Never die on a terminal that cannot show a character: show a replacement instead."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError):  # replaced or detached streams (pytest capture, pipes)
+            pass
+
+
+STATE_LABELS: dict[Standing, Msg] = {
+    Standing.NOT_STARTED: Msg("未开始", "not started"),
+    Standing.FAILING: Msg("未通过", "failing"),
+    Standing.DONE: Msg("已完成", "done"),
+    Standing.MISSING: Msg("缺少文件", "file missing"),
+    Standing.NO_DATA: Msg("缺少 MNIST", "needs MNIST"),
+    Standing.UNCHECKED: Msg("还没检查", "not checked yet"),
+}
+STATE_MARKS = {
+    Standing.DONE: OK_MARK,
+    **dict.fromkeys((Standing.FAILING, Standing.MISSING, Standing.NO_DATA), FAIL_MARK),
+}
+ALL_DONE = Msg(
+    f"{OK_MARK} 全部完成！运行 `blitz report` 看看你的模型学到了什么：损失曲线和分错的数字。",
+    f"{OK_MARK} Everything is done! Run `blitz report` to see what your model learned: the loss curve and the misclassified digits.",
+)
+
+
+# --- what to print ----------------------------------------------------------------------------
+
+
+def indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line if line else line for line in text.splitlines())
+
+
+def result_lines(status: ExerciseStatus, lang: str | None = None, messages: int | None = None) -> list[str]:
+    """One line per check, each failure's message under it (the first `messages` of them).
+
+    A stub's NotImplementedError reads the same for every check: it is shown once, under the first.
+    """
+    lang = lang or current_lang()
+    lines: list[str] = []
+    shown, stub_told = 0, False
+    for result in status.results:
+        mark = OK_MARK if result.passed else (TODO_MARK if result.status is Status.NOT_DONE else FAIL_MARK)
+        lines.append(f"  {mark} {label(result.title, lang)}")
+        if result.passed or result.message is None:
+            continue
+        if result.status is Status.NOT_DONE and stub_told:
+            continue
+        if messages is not None and shown >= messages:
+            continue
+        stub_told = stub_told or result.status is Status.NOT_DONE
+        shown += 1
+        lines.append(indent(say(result.message, lang), "      "))
+    return lines
+
+
+def summary_line(status: ExerciseStatus, lang: str | None = None) -> str:
+    total = len(status.results)
+    points = status.exercise.points
+    return label(
+        Msg(
+            f"{status.passed_count}/{total} 项检查通过 · {status.score:.4g}/{points} 分",
+            f"{status.passed_count}/{total} checks passed · {status.score:.4g}/{points} points",
+        ),
+        lang,
+    )
+
+
+def exercise_heading(exercise: Exercise, lang: str | None = None) -> str:
+    optional = " (" + label(Msg("选做", "optional"), lang) + ")" if exercise.optional else ""
+    return f"{exercise.id} — {label(exercise.title, lang)}{optional}"
+
+
+def hint_heading(number: int, total: int, lang: str | None = None) -> str:
+    """`Hint 2 of 3:` above a hint."""
+    return label(Msg(f"提示 {number}/{total}", f"Hint {number} of {total}"), lang) + ":"
+
+
+def hints_left_text(exercise: Exercise, shown: int) -> Msg:
+    if shown >= len(exercise.hints):
+        return Msg(
+            f"`blitz hint {exercise.id} --all` 再看一遍所有提示",
+            f"`blitz hint {exercise.id} --all` shows every hint again",
+        )
+    return Msg(
+        f"`blitz hint {exercise.id}`（第 {shown + 1}/{len(exercise.hints)} 条提示）",
+        f"`blitz hint {exercise.id}` (hint {shown + 1} of {len(exercise.hints)})",
+    )
+
+
+def next_step(
+    status: ExerciseStatus, statuses: list[ExerciseStatus], folder: Path, state: State, watching: bool = False
+) -> Msg:
+    """What to do now, after a check of `status` (`watching`: in `blitz watch`, where saving re-checks)."""
+    exercise = status.exercise
+    if status.done:
+        following = next_exercise(statuses)
+        if following is None:
+            return ALL_DONE
+        return Msg(
+            f"{exercise.id} 完成了！下一步：`blitz check {following.id}`（{where_to_work(folder, following).zh}）。",
+            f"{exercise.id} is done! Next: `blitz check {following.id}` ({where_to_work(folder, following).en}).",
+        )
+    if status.note:  # a missing file, no MNIST, the capstone not run yet or waiting for its inputs
+        return status.note
+    where = where_to_work(folder, exercise)
+    shown = state.hints_shown(exercise.id)
+    untouched = status.state is Standing.NOT_STARTED  # still the stubs; otherwise some check fails
+    if watching:
+        hint = (
+            Msg("按 h 看提示", "press h for a hint")
+            if shown < len(exercise.hints)
+            else Msg("提示都在下面了", "every hint is shown below")
+        )
+        again = (
+            Msg("，然后保存：检查会自动重新运行", " and save: the checks run again by themselves")
+            if untouched
+            else Msg("，保存后会自动重新检查", " and save: the checks run again")
+        )
+    else:
+        hint = hints_left_text(exercise, shown)
+        again = (
+            Msg(
+                f"，再运行 `blitz check {exercise.id}`（或者用 `blitz watch`，保存就会重新检查）",
+                f", then run `blitz check {exercise.id}` again (or `blitz watch`, which re-checks on every save)",
+            )
+            if untouched
+            else Msg(f"，然后再运行 `blitz check {exercise.id}`", f", then run `blitz check {exercise.id}` again")
+        )
+    if untouched:
+        return Msg(
+            f"打开 {where.zh}，把每个 `raise NotImplementedError(...)` 换成你的代码{again.zh}。卡住了？{hint.zh}。",
+            f"Open {where.en}, replace each `raise NotImplementedError(...)` with your code{again.en}. Stuck? {hint.en}.",
+        )
+    report = (
+        Msg(
+            " `blitz report` 会画出损失曲线和分错的数字。",
+            " `blitz report` draws the loss curve and the misclassified digits.",
+        )
+        if not exercise.has_module
+        else Msg("", "")
+    )
+    return (
+        Msg(
+            f"从上面第一个 {FAIL_MARK} 改起（{where.zh}）{again.zh}。卡住了？{hint.zh}。",
+            f"Fix the first {FAIL_MARK} above ({where.en}){again.en}. Stuck? {hint.en}.",
+        )
+        + report
+    )

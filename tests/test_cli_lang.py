@@ -1,0 +1,55 @@
+"""--lang before or after the command, a clear error for a language the kit does not speak, and no
+traceback when the reader of the output goes away."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import kit
+
+
+def test_lang_after_the_command_is_the_same_as_before():
+    before = kit.blitz("--lang", "zh", "hint", "tensors", "--all", lang="en")
+    after = kit.blitz("hint", "tensors", "--all", "--lang", "zh", lang="en")
+    assert before.returncode == after.returncode == 0, before.stderr + after.stderr
+    assert before.stdout == after.stdout
+    assert "提示" in after.stdout and "Hint" not in after.stdout
+
+
+def test_lang_after_the_command_wins_over_the_one_before():
+    result = kit.blitz("--lang", "zh", "hint", "tensors", "--all", "--lang", "en", lang="zh")
+    assert result.returncode == 0, result.stderr
+    assert "Hint" in result.stdout and "提示" not in result.stdout
+
+
+def test_unknown_language_option_lists_the_choices_in_both_languages():
+    result = kit.blitz("hint", "tensors", "--lang", "fr")
+    assert result.returncode == 2
+    assert "Unknown language 'fr': choose one of zh, en, both" in result.stderr
+    assert "不认识的语言 'fr'" in result.stderr
+
+
+def test_unknown_language_in_the_environment_is_an_error_not_english():
+    result = kit.blitz("list", lang="fr")
+    assert result.returncode == 2
+    assert "Unknown language 'fr'" in result.stderr and "BLITZ_LANG" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_closed_pipe_is_not_a_traceback():
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the first line, as `| head -0` would
+    try:
+        result = subprocess.run(
+            kit.command() + ["hint", "tensors", "--all"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=kit.environment("both"),
+            cwd=kit.ROOT,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 0
+    assert b"Traceback" not in result.stderr and b"BrokenPipeError" not in result.stderr
