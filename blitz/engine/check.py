@@ -70,8 +70,10 @@ class Check:
 
     @property
     def max_score(self) -> float:
+        """This check's share of its exercise's points, in whole cents (see :func:`split_points`)."""
         siblings = registered(self.exercise)
-        return registry.get(self.exercise).points * self.weight / sum(c.weight for c in siblings)
+        shares = split_points(registry.get(self.exercise).points, [c.weight for c in siblings])
+        return shares[[c.name for c in siblings].index(self.name)]
 
     def result(self, status: Status, message: Msg | None = None, seconds: float = 0.0) -> CheckResult:
         return CheckResult(self.exercise, self.name, self.title, status, self.max_score, message, seconds)
@@ -89,6 +91,23 @@ def check(exercise: str, zh: str, en: str, weight: int = 1):
         return func
 
     return register
+
+
+def split_points(points: float, weights: list[int]) -> list[float]:
+    """Share `points` among checks by weight in whole cents, so that every share has at most two
+    decimals and the shares add up to the points exactly (10 over three checks: 3.34, 3.33, 3.33).
+
+    Each check gets the floor of its exact share; the cents left over go to the largest remainders,
+    the earlier check first on a tie. Shares are sums of cents divided once by 100, so they print as
+    at most two decimals and their sum rounds to the points (the reports round to two decimals)."""
+    cents = round(points * 100)
+    total = sum(weights)
+    exact = [cents * w / total for w in weights]
+    shares = [int(e) for e in exact]
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for i in by_remainder[: cents - sum(shares)]:
+        shares[i] += 1
+    return [c / 100 for c in shares]
 
 
 def registered(exercise_id: str) -> list[Check]:
