@@ -68,7 +68,10 @@ def check_sgd_step(sub, ctx):
                     "  expected: an in-place update inside torch.no_grad().",
                 )
             grad_after = result["grads_after"][i]
-            if grad_after is not None and bool(grad_after.abs().sum() > 0):
+            # "== 0" everywhere, not "sum > 0": a gradient of NaN is not a cleared one.
+            if grad_after is not None and (
+                not isinstance(grad_after, torch.Tensor) or not bool((grad_after == 0).all())
+            ):
                 fail(
                     f"调用 {call}\n  之后 params[{i}].grad 还留着旧梯度。\n  期望：更新后清空梯度（p.grad = None 或 p.grad.zero_()）。",
                     f"Called {call}\n  afterwards params[{i}].grad still holds the old gradient.\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from blitz.engine.check import check, fail
-from blitz.engine.compare import expect_tensor, kind_of
+from blitz.engine.compare import expect_close, expect_tensor
 from blitz.engine.fixtures import tiny_setup
 from solutions import evaluate as ref
 
@@ -42,9 +42,13 @@ def check_accuracy(sub, ctx):
             )
         model, loader = tiny_setup(seed, n=60, batch_size=16)
         expected = ref.accuracy(model, loader, "cpu")
-        got = result["returned"]
-        if not isinstance(got, float) or abs(got - expected) > 1e-9:
-            fail(
-                f"调用 {call}\n  返回了：{kind_of(got)}\n  期望：{expected!r}（0 到 1 之间的 float：正确数 / 总数）",
-                f"Called {call}\n  returned: {kind_of(got)}\n  expected: {expected!r} (a float in [0, 1]: correct / total)",
-            )
+        expect_close(
+            result["returned"],
+            expected,
+            call,
+            tol=1e-9,
+            expected_text=(
+                f"{expected!r}（0 到 1 之间的 float：正确数 / 总数）",
+                f"{expected!r} (a float in [0, 1]: correct / total)",
+            ),
+        )

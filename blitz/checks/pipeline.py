@@ -7,6 +7,12 @@ made in another order (another random start) 0.933-0.954. Loops without optimize
 zero_grad, SGD instead of Adam, an unshuffled training loader, a ReLU on the logits and conv layers kept
 in a plain list (never trained) stay below BAR on every seed (at most 0.879). A CNN without its ReLUs or
 with an average pool still reaches 0.92-0.96: model.cnn_function catches those, not this bar.
+
+Trusted evidence: the student's process sends back the trained weights, and this process loads them
+into the reference CNN (model.cnn_function proves the student's network computes the same function
+with the same weights) and scores it on the test images under the reference transform
+(data.transform proves the student's equal), against labels the worker never sees. A forward pass
+that does something else in the student's process (a nearest-neighbour lookup) counts for nothing.
 """
 
 from __future__ import annotations
@@ -17,33 +23,82 @@ import torch
 
 from blitz.course import mnist
 from blitz.engine.check import check, fail
-from blitz.engine.compare import kind_of
+from blitz.engine.compare import expect_close, kind_of
+from blitz.engine.fixtures import assign_by_shape
 
 EPOCHS = 2
 BAR = 0.91
 MAX_TRAIN_IMAGES = mnist.CHECK_TRAIN_IMAGES
 
 
-def true_test_labels(root: str) -> torch.Tensor:
+MIN_AGREEMENT = 0.98  # the worker's and this process's predictions of the slice (layouts round differently)
+
+
+def _test_split(root: str):
+    """Decoded from the raw files under root each time (no cache file that something else could write)."""
     from torchvision import datasets
 
-    return datasets.MNIST(root, train=False).targets.clone()
+    return datasets.MNIST(root, train=False)
 
 
-@check(
-    "pipeline",
-    "真实 MNIST 上的准确率（你的数据、模型、训练、评估）",
-    "accuracy on real MNIST (your data, model, training and evaluation)",
-)
-def check_mnist_accuracy(sub, ctx):
-    root = str(mnist.require(Path(ctx.data_root) if ctx.data_root else None))
-    epochs = ctx.epochs or EPOCHS
-    child_root = getattr(sub, "child_data_root", root)
-    call = f"fit(CNN(), make_loaders(load_mnist(...)), epochs={epochs}, lr=1e-3); predict 10,000 test images"
-    result = sub.probe("pipeline", child_root, epochs, ctx.seed, 50, ctx.device)
-    labels = true_test_labels(root)
-    # In a grading sandbox the worker sees shuffled test labels, so it cannot learn the answers from disk.
-    seen_labels = getattr(sub, "child_test_labels", labels)
+def true_test_labels(root: str) -> torch.Tensor:
+    return _test_split(root).targets.clone()
+
+
+def reference_inputs(root: str) -> torch.Tensor:
+    """The test images as the reference transform makes them: ToTensor (uint8 / 255), then
+    Normalize(0.5, 0.5); the same float32 operations, for all 10,000 images at once."""
+    images = _test_split(root).data
+    return images.to(torch.float32).div(255).sub(0.5).div(0.5).unsqueeze(1)
+
+
+def trusted_predictions(weights, root: str) -> tuple[torch.Tensor | None, list[str]]:
+    """The reference CNN with the student's trained weights, run here on the test images: (the
+    predicted classes, or None; what kept the weights from fitting)."""
+    from blitz.engine import fastpath
+    from solutions import model as ref_model
+
+    net = ref_model.CNN()
+    expected = len(list(net.parameters()))
+    if not isinstance(weights, list) or not all(isinstance(w, torch.Tensor) for w in weights):
+        return None, [f"the trained model's parameters came back as {kind_of(weights)}"]
+    if len(weights) != expected:
+        return None, [f"{len(weights)} parameter tensors instead of the course CNN's {expected}"]
+    problems = assign_by_shape(net, [w.detach().cpu().to(torch.float32) for w in weights])
+    shapes = sorted(tuple(w.shape) for w in weights)
+    if len(set(shapes)) != len(shapes):
+        problems.append("two parameters of the same shape")
+    if problems:
+        return None, problems
+    x = reference_inputs(root)
+    with fastpath.settings("cpu") as threads:
+        return fastpath.predict_tensor(net, x, workers=fastpath.eval_workers(threads)), []
+
+
+def _require_reference_function(sub) -> None:
+    """The trained weights are scored in the reference CNN, which is the student's CNN only if the two
+    compute the same function with the same weights: established here first, as model.cnn_function does."""
+    from blitz.checks.model import reference_weights
+
+    weights, net = reference_weights()
+    inputs = [torch.randn(4, 1, 28, 28)]
+    result = sub.probe("cnn", weights, inputs)
+    outputs = result.get("outputs") if result.get("is_module") and not result.get("assign_problems") else None
+    net.eval()
+    with torch.no_grad():
+        same = isinstance(outputs, list) and len(outputs) == 1 and isinstance(outputs[0], torch.Tensor)
+        same = same and outputs[0].shape == (4, 10) and torch.allclose(outputs[0].cpu(), net(inputs[0]), atol=1e-4)
+    if not same:
+        fail(
+            "model.CNN() 用参考权重算出的结果和课程的 CNN 不同，所以无法评它训练出的参数。"
+            "\n  期望：先通过 model 的检查（CNN 与参考网络计算同一个函数）。",
+            "model.CNN() with the reference weights does not compute what the course's CNN computes, so its trained "
+            "parameters cannot be scored.\n  expected: pass the model checks first (the CNN computes the same "
+            "function as the reference).",
+        )
+
+
+def _require_train_size(result: dict, root: str) -> None:
     if not isinstance(result["train_size"], int) or result["train_size"] > MAX_TRAIN_IMAGES:
         # On a full download the probe takes the balanced subset itself; it can only refuse a training
         # dataset that is not the split on disk (another length), whose subset it cannot know.
@@ -63,20 +118,43 @@ def check_mnist_accuracy(sub, ctx):
             f"Return torchvision's MNIST training split as it is; the check takes its fixed, class-balanced "
             f"{MAX_TRAIN_IMAGES:,}-image subset itself.",
         )
-    predictions = result["predictions"]
-    if not isinstance(predictions, torch.Tensor) or predictions.shape != labels.shape:
+
+
+@check(
+    "pipeline",
+    "真实 MNIST 上的准确率（你的数据、模型、训练、评估）",
+    "accuracy on real MNIST (your data, model, training and evaluation)",
+)
+def check_mnist_accuracy(sub, ctx):
+    root = str(mnist.require(Path(ctx.data_root) if ctx.data_root else None))
+    epochs = ctx.epochs or EPOCHS
+    child_root = getattr(sub, "child_data_root", root)
+    call = f"fit(CNN(), make_loaders(load_mnist(...)), epochs={epochs}, lr=1e-3); the trained CNN on 10,000 test images"
+    _require_reference_function(sub)
+    result = sub.probe("pipeline", child_root, epochs, ctx.seed, 50, ctx.device)
+    labels = true_test_labels(root)
+    # In a grading sandbox the worker sees shuffled test labels, so it cannot learn the answers from disk.
+    seen_labels = getattr(sub, "child_test_labels", labels)
+    _require_train_size(result, root)
+    predictions, problems = trusted_predictions(result["weights"], root)
+    if predictions is None:
         fail(
-            f"{call}\n  预测结果：{kind_of(predictions)}\n  期望：10,000 个类别",
-            f"{call}\n  predictions: {kind_of(predictions)}\n  expected: 10,000 classes",
+            f"{call}\n  训练后的参数放不进课程的 CNN：{'; '.join(problems)}\n  期望：与课程相同的三层（见 model 的检查）",
+            f"{call}\n  the trained parameters do not fit the course's CNN: {'; '.join(problems)}\n"
+            "  expected: the course's three layers (see the model checks)",
         )
-    accuracy = (predictions.cpu() == labels).float().mean().item()
-    losses = result["losses"]
+    accuracy = (predictions == labels).float().mean().item()
+    _require_bar(accuracy, result["losses"], call)
+    _check_student_accuracy(result, predictions, seen_labels)
+
+
+def _require_bar(accuracy: float, losses, call: str) -> None:
     losses_text = (
         ", ".join(f"{v:.3f}" for v in losses)
         if isinstance(losses, list) and all(isinstance(v, float) for v in losses)
         else kind_of(losses)
     )
-    if accuracy < BAR:
+    if not accuracy >= BAR:
         fail(
             f"{call}\n  测试集准确率 {accuracy:.2%}，每轮损失 [{losses_text}]\n  期望：至少 {BAR:.0%}。"
             "常见原因：训练循环少了一步（zero_grad、backward 或 step）、训练 loader 没有打乱、"
@@ -86,11 +164,28 @@ def check_mnist_accuracy(sub, ctx):
             "shuffle, layers kept in a plain Python list (PyTorch never sees them, so they never train), an activation "
             "after the output layer. Run `blitz report` to see the loss curve.",
         )
+
+
+def _check_student_accuracy(result: dict, predictions: torch.Tensor, seen_labels: torch.Tensor) -> None:
+    """The student's evaluate.accuracy on the first n test images (the labels the worker saw), against
+    the kit's predictions of that slice made in the worker, which must agree with this process's."""
     n = result["subset"]
-    expected_subset = (predictions[:n].cpu() == seen_labels[:n]).float().mean().item()
-    got = result["student_subset_accuracy"]
-    if not isinstance(got, float) or abs(got - expected_subset) > 1e-6:
+    call = f"evaluate.accuracy(model, loader of the first {n} test images)"
+    worker = result["subset_predictions"]
+    if not isinstance(n, int) or not 0 < n <= len(predictions) or not isinstance(worker, torch.Tensor):
+        fail(f"{call}：结果不完整（{kind_of(worker)}）", f"{call}: incomplete result ({kind_of(worker)})")
+    agree = worker.shape == (n,) and (worker.cpu() == predictions[:n]).float().mean().item() >= MIN_AGREEMENT
+    if not agree:
         fail(
-            f"evaluate.accuracy(model, loader of the first {n} test images)\n  返回了：{kind_of(got)}\n  期望：{expected_subset!r}",
-            f"evaluate.accuracy(model, loader of the first {n} test images)\n  returned: {kind_of(got)}\n  expected: {expected_subset!r}",
+            f"{call}\n  你的进程里的模型和你送回的参数给出不同的预测。\n  期望：同一个训练好的模型。",
+            f"{call}\n  the model in your process and the parameters it sent back predict differently.\n"
+            "  expected: one and the same trained model.",
         )
+    expected = (worker.cpu() == seen_labels[:n]).float().mean().item()
+    expect_close(
+        result["student_subset_accuracy"],
+        expected,
+        call,
+        tol=1e-6,
+        expected_text=(f"{expected!r}", f"{expected!r}"),
+    )

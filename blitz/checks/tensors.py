@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from blitz.engine.check import check, fail
-from blitz.engine.compare import expect_equal, expect_sequence, expect_tensor, kind_of
+from blitz.engine.compare import expect_equal, expect_finite, expect_sequence, expect_tensor, kind_of
 from blitz.engine.probing import describe_call
 from solutions import tensors as ref
 
@@ -31,6 +31,7 @@ def expect_uniform(rand, shape: tuple, call: str, where: str) -> None:
             f"调用 {call}\n  {where} 返回：{kind_of(rand)}\n  期望：形状 {tuple(shape)} 的 float32 随机张量",
             f"Called {call}\n  {where} returned: {kind_of(rand)}\n  expected: a float32 random tensor of shape {tuple(shape)}",
         )
+    expect_finite(rand, call, what=where)
     if rand.numel() and (rand.min() < 0 or rand.max() >= 1 or (rand.numel() > 3 and rand.unique().numel() == 1)):
         fail(
             f"调用 {call}\n  {where} 的取值 [{rand.min().item():.3g}, {rand.max().item():.3g}] 不像 [0, 1) 上的均匀随机数（torch.rand）。",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -16,6 +17,39 @@ def kind_of(value: Any) -> str:
     if isinstance(value, torch.Tensor):
         return f"tensor(shape={tuple(value.shape)}, dtype={str(value.dtype).removeprefix('torch.')}, device={value.device})"
     return f"{type(value).__name__} {value!r}"[:200]
+
+
+def non_finite(value: Any) -> bool:
+    """A float or tensor holding NaN or ±inf: checked before any tolerance, which NaN slips past
+    (abs(nan - x) > tol is False)."""
+    if type(value) is float:
+        return not math.isfinite(value)
+    if isinstance(value, torch.Tensor) and (value.is_floating_point() or value.is_complex()):
+        return not bool(torch.isfinite(value.detach()).all())
+    if isinstance(value, (list, tuple)):
+        return any(non_finite(v) for v in value)
+    return False
+
+
+def expect_finite(got: Any, call: str, *, what: str = "") -> None:
+    """Fail when got holds NaN or inf where a finite number was expected."""
+    if non_finite(got):
+        label = f"{call}{' ' + what if what else ''}"
+        fail(
+            f"调用 {label}\n  返回了：{kind_of(got)}\n  在期望有限数的位置返回了 NaN/inf",
+            f"Called {label}\n  returned: {kind_of(got)}\n  returned NaN/inf where a finite number was expected",
+        )
+
+
+def expect_close(got: Any, expected: float, call: str, *, tol: float, expected_text: tuple[str, str]) -> None:
+    """got must be a finite float within tol of expected; expected_text says (zh, en) what was expected."""
+    if isinstance(got, float):
+        expect_finite(got, call)
+    if not isinstance(got, float) or abs(got - expected) > tol:
+        fail(
+            f"调用 {call}\n  返回了：{kind_of(got)}\n  期望：{expected_text[0]}",
+            f"Called {call}\n  returned: {kind_of(got)}\n  expected: {expected_text[1]}",
+        )
 
 
 def expect_tensor(
@@ -47,6 +81,8 @@ def expect_tensor(
         )
     a = got.detach().cpu()
     b = expected.detach().cpu()
+    if (a.is_floating_point() or a.is_complex()) and bool((~torch.isfinite(a) & torch.isfinite(b)).any()):
+        expect_finite(got, label)
     if a.dtype == torch.bool or b.dtype == torch.bool or not (a.is_floating_point() or b.is_floating_point()):
         bad = a.to(torch.int64) != b.to(torch.int64)
         diff = bad.to(torch.float64)

@@ -101,7 +101,7 @@ def run_batch(
     result = BatchResult(records=[])
     todo = []
     for target in targets:
-        path = out / target.student / "results.json"
+        path = reports.student_folder(out, target.student) / "results.json"
         kept = None if force or not path.exists() else reports.record_from_results(path)
         if (
             kept is not None

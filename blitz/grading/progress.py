@@ -7,6 +7,7 @@ import sys
 import time
 
 from blitz.course.text import bar, display_width
+from blitz.grading.names import terminal
 
 
 def _clock(seconds: float) -> str:
@@ -46,7 +47,8 @@ class Progress:
         elapsed = time.monotonic() - self.started
         rate = elapsed / self.graded if self.graded else 0.0
         eta = rate * (self.total - self.done)
-        note = " (kept / 沿用)" if reused else ("" if status == "graded" else f" ({status})")
+        student = terminal(student)  # a folder name may hold a newline or an escape sequence
+        note = " (kept / 沿用)" if reused else ("" if status == "graded" else f" ({terminal(status)})")
         if self.tty:
             line = (
                 f"[{bar(self.done / max(1, self.total), self.width)}] {self.done}/{self.total}  "

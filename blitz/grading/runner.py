@@ -9,7 +9,6 @@ process and compare what the probes return with the reference. The result is a p
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -26,7 +25,8 @@ from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.mnist import RAW_FILES
 from blitz.engine.fastpath import physical_cores
-from blitz.grading.discover import Target
+from blitz.grading import files
+from blitz.grading.discover import Target, recheck
 from blitz.grading.sandbox.process import SandboxPolicy, describe_isolation, inside, outermost
 
 if TYPE_CHECKING:
@@ -70,20 +70,9 @@ class Options:
 
 
 def fingerprint(target: Target, options: Options) -> str:
-    """sha256 of the submission's Python files, the kit version and the decisive options."""
-    h = hashlib.sha256()
-    h.update(f"blitz {blitz.__version__}\n".encode())
-    h.update(json.dumps(options.decisive(), sort_keys=True).encode())
-    h.update(f"\n{target.problem}\n".encode())
-    folder = Path(target.folder)
-    if not target.problem:
-        for path in sorted(folder.glob("*.py")):
-            h.update(path.name.encode() + b"\0")
-            try:
-                h.update(hashlib.sha256(path.read_bytes()).digest())
-            except OSError:
-                h.update(b"unreadable")
-    return h.hexdigest()
+    """sha256 of the submission's Python files (read by lstat rules: blitz.grading.files), the kit
+    version and the decisive options."""
+    return files.fingerprint(target.folder, target.problem, options.decisive(), blitz.__version__)
 
 
 # Top-level folders a worker sees (read-only): the system. Every other top-level entry (/home,
@@ -432,10 +421,12 @@ def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: 
 def grade_submission(target: Target, options: Options) -> dict:
     """The record of one submission. Runs wherever the batch puts it (pool process, Dask worker)."""
     started = time.perf_counter()
+    target = recheck(target)  # a file may have become a link or a FIFO since discovery
     digest = fingerprint(target, options)  # of the files about to be graded
     problem = target.problem_message()
     if problem is not None:
-        return zero_record(target, options, problem, "missing" if target.problem == "missing" else "empty", digest)
+        status = {"missing": "missing", "unsafe": "refused"}.get(target.problem, "empty")
+        return zero_record(target, options, problem, status, digest)
     threads = options.threads or _threads_here()
     scratch = Path(tempfile.mkdtemp(prefix="blitz-grade-"))
     rows: list[dict] = []

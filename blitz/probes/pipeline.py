@@ -21,11 +21,14 @@ def pipeline(
     batched: bool = True,
     channels_last: bool = True,
     threads: int | None = None,
+    predict: bool = False,
 ) -> dict:
-    """Train the student's CNN with the student's data, loaders and loop; predict the test split.
+    """Train the student's CNN with the student's data, loaders and loop; send back what it learned.
 
-    The predictions go back to the trusted side, which scores them against the true labels: the
-    student's own accuracy function is run too, on a slice, and compared, never trusted.
+    The trained weights go back to the trusted side, which loads them into the reference CNN and
+    scores that on the test images itself (blitz/checks/pipeline.py): nothing this process says about
+    accuracy is believed. The student's own accuracy function is run on a slice, next to the kit's
+    predictions of the same slice, and compared there.
 
     What is trained is the student's: their transform defines every input, their make_loaders the
     batches and order, their CNN the model, their fit the optimizer, learning rate and loop. On a
@@ -35,7 +38,8 @@ def pipeline(
     `batched=False`, `channels_last=False`, `threads` and `eval_batch` undo them one by one, for the benchmarks):
     each image goes through the student's dataset once instead of once per epoch, the kit predicts
     in large batches, the thread count is fixed, and the conv weights may be stored channels-last.
-    The random state the student's code sees is the same either way.
+    The random state the student's code sees is the same either way. `predict=True` also predicts
+    the whole test split here (the benchmarks time it; the check does not use it).
     """
     import time
     from pathlib import Path
@@ -52,6 +56,7 @@ def pipeline(
         clock = now
 
     workers = fastpath.eval_workers(threads or fastpath.grading_threads())  # before settings() lowers the threads
+    out: dict = {}
     with fastpath.settings(device, threads) as used_threads:
         torch.manual_seed(seed)
         transform_ = invoke(mods, "data", "mnist_transform")
@@ -68,20 +73,20 @@ def pipeline(
         if channels_last and str(device) == "cpu":
             layout = fastpath.use_channels_last(model, fastpath.sample_inputs(train_set))
         lap("model")
-        losses = invoke(mods, "train", "fit", model, train_loader, epochs, 1e-3, device)
+        out["losses"] = invoke(mods, "train", "fit", model, train_loader, epochs, 1e-3, device)
         lap("fit")
-        predictions = fastpath.predict_dataset(
-            model, test_set, device=device, batch_size=eval_batch or fastpath.EVAL_BATCH, workers=workers
-        )
+        eval_options = {"device": device, "batch_size": eval_batch or fastpath.EVAL_BATCH, "workers": workers}
+        if predict:
+            out["predictions"] = fastpath.predict_dataset(model, test_set, **eval_options)
         lap("predict")
         subset = torch.utils.data.Subset(test_set, range(min(check_subset, len(test_set))))
+        out["subset_predictions"] = fastpath.predict_dataset(model, subset, **eval_options)
         subset_loader = torch.utils.data.DataLoader(subset, batch_size=batch_size)
-        student_subset_accuracy = invoke(mods, "evaluate", "accuracy", model, subset_loader, device)
+        out["student_subset_accuracy"] = invoke(mods, "evaluate", "accuracy", model, subset_loader, device)
         lap("student_accuracy")
     return {
-        "losses": losses,
-        "predictions": predictions,
-        "student_subset_accuracy": student_subset_accuracy,
+        **out,
+        "weights": [p.detach() for p in model.parameters()] if isinstance(model, torch.nn.Module) else None,
         "subset": len(subset),
         "train_size": fastpath.length_of(train_set),
         "loaded_train_size": loaded_size,
