@@ -70,8 +70,7 @@ class Options:
 
 
 def fingerprint(target: Target, options: Options) -> str:
-    """sha256 of the submission's Python files (read by lstat rules: blitz.grading.files), the kit
-    version and the decisive options."""
+    """sha256 of the Python files (read by the lstat rules of blitz.grading.files), kit version, options."""
     return files.fingerprint(target.folder, target.problem, options.decisive(), blitz.__version__)
 
 
