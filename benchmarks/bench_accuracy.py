@@ -153,6 +153,8 @@ def kit(root: str, epochs: int, seed: int, device: str, labels: torch.Tensor, ch
     return {
         "seconds": seconds,
         "train_seconds": fp["seconds"]["fit"],
+        # The worker's own prediction of the test split: only with predict=True (the ablations); the check
+        # predicts on the trusted side instead, which `seconds` includes.
         "eval_seconds": fp["seconds"]["predict"],
         # What the check measures: the trained weights in the reference CNN, run on the trusted side.
         "accuracy": (pipeline.trusted_predictions(probe["weights"], root)[0] == labels).float().mean().item(),
