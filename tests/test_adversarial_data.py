@@ -377,3 +377,12 @@ def test_non_finite_numbers_fail_before_any_tolerance(call):
 
 def test_matching_nan_in_the_reference_still_passes():
     compare.expect_tensor(torch.tensor([float("nan"), 1.0]), torch.tensor([float("nan"), 1.0]), "f(x)")
+
+
+def test_student_ids_never_name_a_report_nor_collide(tmp_path):
+    subs = tmp_path / "class"
+    for name in ("Alice", "alice", "grades.csv", "grades.csv-student", "=SUM(A1)", "tab\there"):
+        mutants.build(subs / name)
+    ids = [t.student for t in discover([str(subs)])]
+    assert ids == ["=SUM(A1)", "Alice", "alice-2", "grades.csv-student", "grades.csv-student-2", "tab_here"]
+    assert names.csv_cell(ids[0]) == "'=SUM(A1)"
