@@ -192,6 +192,13 @@ def test_tensor_headers_that_lie_are_refused(header, data, match):
         wire.loads(frame(b'{"$tensor":"0"}', safetensors_blob(header, data)))
 
 
+def test_a_tensor_header_naming_a_tensor_twice_is_refused():
+    text = b'{"0":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"0":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}'
+    blob = struct.pack("<Q", len(text)) + text + b"ab"
+    with pytest.raises(WireError, match="names a tensor twice"):
+        wire.loads(frame(b'{"$tensor":"0"}', blob))
+
+
 def test_too_many_tensors_are_refused(monkeypatch):
     monkeypatch.setattr(wire, "MAX_TENSORS", 3)
     with pytest.raises(WireError, match="tensors, more than"):

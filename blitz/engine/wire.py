@@ -265,7 +265,9 @@ def _load_tensors(blob: bytes) -> dict[str, torch.Tensor]:
     if header_length > MAX_HEADER or 8 + header_length > len(blob):
         raise WireError(f"the answer's tensor header declares {header_length:,} bytes")
     try:
-        header = json.loads(blob[8 : 8 + header_length].decode("utf-8"))
+        header = json.loads(blob[8 : 8 + header_length].decode("utf-8"), object_pairs_hook=_unique_keys)
+    except WireError:
+        raise
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise WireError(f"the answer's tensor header is not readable: {type(exc).__name__}") from None
     if type(header) is not dict:
@@ -290,6 +292,14 @@ def _load_tensors(blob: bytes) -> dict[str, torch.Tensor]:
         return load(blob)
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise WireError(f"the answer's tensors are not readable: {exc}"[:300]) from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """A JSON object whose keys are all different (two entries for one tensor name are refused)."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise WireError("the answer's tensor header names a tensor twice")
+    return out
 
 
 def _span(name: str, entry: Any) -> tuple[int, int, str]:
