@@ -7,7 +7,7 @@ import torch
 
 from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
-from blitz.engine.compare import expect_equal, expect_sequence, expect_tensor, kind_of
+from blitz.engine.compare import expect_equal, expect_finite, expect_sequence, expect_tensor, kind_of
 from blitz.engine.probing import describe_call
 from solutions import tensors as ref
 
@@ -37,6 +37,7 @@ def expect_uniform(rand, shape: tuple, call: str, what: str) -> None:
                 f"形状 {tuple(shape)} 的 float32 随机张量", f"a float32 random tensor of shape {tuple(shape)}"
             ),
         )
+    expect_finite(rand, call, what=what)
     if rand.numel() and (rand.min() < 0 or rand.max() >= 1 or (rand.numel() > 3 and rand.unique().numel() == 1)):
         low, high = rand.min().item(), rand.max().item()
         fail(

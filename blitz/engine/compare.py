@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -18,6 +19,36 @@ def kind_of(value: Any) -> str:
     if isinstance(value, torch.Tensor):
         return f"tensor(shape={tuple(value.shape)}, dtype={str(value.dtype).removeprefix('torch.')}, device={value.device})"
     return f"{type(value).__name__} {value!r}"[:200]
+
+
+def non_finite(value: Any) -> bool:
+    """A float or tensor holding NaN or ±inf: checked before any tolerance, which NaN slips past
+    (abs(nan - x) > tol is False)."""
+    if type(value) is float:
+        return not math.isfinite(value)
+    if isinstance(value, torch.Tensor) and (value.is_floating_point() or value.is_complex()):
+        return not bool(torch.isfinite(value.detach()).all())
+    if isinstance(value, (list, tuple)):
+        return any(non_finite(v) for v in value)
+    return False
+
+
+NON_FINITE = Msg("在期望有限数的位置返回了 NaN/inf", "returned NaN/inf where a finite number was expected")
+
+
+def expect_finite(got: Any, call: str, *, what: Text = "") -> None:
+    """Fail when got holds NaN or inf where a finite number was expected (before any tolerance:
+    abs(nan - x) > tol is False, so a NaN would pass every tolerance test)."""
+    if non_finite(got):
+        fail(call=call, what=what, returned=kind_of(got), observed=NON_FINITE)
+
+
+def expect_close(got: Any, expected: float, call: str, *, tol: float, expected_text: Msg) -> None:
+    """got must be a finite float within tol of expected; expected_text says what was expected."""
+    if isinstance(got, float):
+        expect_finite(got, call)
+    if not isinstance(got, float) or abs(got - expected) > tol:
+        fail(call=call, returned=kind_of(got), expected=expected_text)
 
 
 def expect_tensor(
@@ -46,6 +77,8 @@ def expect_tensor(
         fail(returned=f"dtype {got.dtype}", expected=f"dtype {expected.dtype}", **said)
     a = got.detach().cpu()
     b = expected.detach().cpu()
+    if (a.is_floating_point() or a.is_complex()) and bool((~torch.isfinite(a) & torch.isfinite(b)).any()):
+        expect_finite(got, call, what=what)
     if a.dtype == torch.bool or b.dtype == torch.bool or not (a.is_floating_point() or b.is_floating_point()):
         bad = a.to(torch.int64) != b.to(torch.int64)
         diff = bad.to(torch.float64)

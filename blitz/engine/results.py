@@ -45,6 +45,7 @@ class Status(_Word):
     NO_DATA = "no_data"  # MNIST is not where the kit looks: not the student's fault, but no pass
     GRADED = "graded"  # a submission that was graded (its checks say how well)
     EMPTY = "empty"  # a submission without any exercise module
+    REFUSED = "refused"  # a submission holding a symlink, FIFO or device: not graded, and nothing else spent
 
     @property
     def is_error(self) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 from blitz.engine.results import Status, SubmissionResult
 from blitz.grading import reports
 from blitz.grading.discover import Target
+from blitz.grading.names import terminal
 from blitz.grading.runner import Options, fingerprint, grade_submission, grader_error_record
 from blitz.grading.sandbox.process import die_with_parent
 
@@ -104,13 +105,13 @@ def run_batch(
     result = BatchResult(records=[])
     todo = []
     for target in targets:
-        path = out / target.student / "results.json"
+        path = reports.student_folder(out, target.student) / "results.json"
         kept = None if force or not path.exists() else reports.record_from_results(path)
         if kept is not None and kept.fingerprint == fingerprint(target, options) and kept.status is not Status.ERROR:
             done[target.student] = kept
             result.reused += 1
             if progress:
-                progress.advance(target.student, kept.score, kept.max_score, kept.status.value, reused=True)
+                progress.advance(terminal(target.student), kept.score, kept.max_score, kept.status.value, reused=True)
         else:
             todo.append(target)
 
@@ -121,7 +122,7 @@ def run_batch(
         if record.status is Status.ERROR:
             result.grader_errors.append(f"{record.student}: {record.notes}")
         if progress:
-            progress.advance(record.student, record.score, record.max_score, record.status.value)
+            progress.advance(terminal(record.student), record.score, record.max_score, record.status.value)
 
     try:
         if todo:

@@ -157,12 +157,13 @@ def run(args: argparse.Namespace) -> int:
     from blitz.course.progress import SubmissionsProgress
     from blitz.grading.batch import run_batch
     from blitz.grading.discover import discover
+    from blitz.grading.names import report_text, terminal
     from blitz.grading.reports import summary_table
 
     targets = discover(args.paths, exclude=(str(out),))
     for t in targets:
         if t.problem:
-            print(t.problem_message().render(chosen_lang()), file=sys.stderr)
+            print(report_text(t.problem_message().render(chosen_lang())), file=sys.stderr)
     cores = physical_cores()
     workers = args.workers or cores
     # What no sandbox may see: the reports, every submission and their folders (the kit's secrets
@@ -240,6 +241,6 @@ def run(args: argparse.Namespace) -> int:
     if result.grader_errors:
         print(Msg("评分程序自身出错的提交：", "the grader itself failed for:").render(chosen_lang()), file=sys.stderr)
         for line in result.grader_errors:
-            print(f"  {line}", file=sys.stderr)
+            print(f"  {terminal(line)}", file=sys.stderr)
         return 1
     return 0

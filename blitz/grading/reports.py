@@ -30,6 +30,7 @@ from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.text import clip, display_width, pad
 from blitz.engine.results import CheckResult, SubmissionResult
+from blitz.grading.names import csv_cell, report_text, student_id, terminal
 
 FORMAT = "blitz-grade/1"
 
@@ -52,7 +53,8 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def _render(message: Msg | None, lang: str) -> str:
-    return "" if message is None else message.render(lang)
+    """A message for a report; it may quote a student's exception, so it is cleaned (names.report_text)."""
+    return "" if message is None else report_text(message.render(lang))
 
 
 def _num(x: float) -> float:
@@ -134,8 +136,15 @@ def record_from_results(path: Path) -> SubmissionResult | None:
         return None
 
 
+def student_folder(out: Path, student: str) -> Path:
+    """Where one student's results.json goes: out/<student>, never a report file's path nor outside out
+    (discover makes ids safe; this holds for records read back from disk too)."""
+    safe = student_id(student)
+    return out / (safe if safe == student else f"{safe}-renamed")
+
+
 def write_results(out: Path, record: SubmissionResult, lang: str) -> Path:
-    path = out / record.student / "results.json"
+    path = student_folder(out, record.student) / "results.json"
     atomic_write(path, json.dumps(results_json(record, lang), ensure_ascii=False, indent=2) + "\n")
     return path
 
@@ -155,7 +164,16 @@ def grades_csv(records: list[SubmissionResult]) -> str:
     writer.writerow(["student", "total", "max_total", *columns, "status", "notes"])
     for r in records:
         scores = [f"{r.exercises[e].score:.2f}" if e in r.exercises else "" for e in columns]
-        writer.writerow([r.student, f"{r.score:.2f}", f"{r.max_score:.2f}", *scores, r.status.value, r.notes])
+        writer.writerow(
+            [
+                csv_cell(r.student),
+                f"{r.score:.2f}",
+                f"{r.max_score:.2f}",
+                *scores,
+                csv_cell(r.status.value),
+                csv_cell(r.notes),
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -174,7 +192,7 @@ def junit_xml(records: list[SubmissionResult], lang: str = "en") -> str:
         suite = ET.SubElement(
             suites,
             "testsuite",
-            name=r.student,
+            name=report_text(r.student),
             tests=str(len(rows)),
             failures=str(failures),
             errors=str(errors),
@@ -186,14 +204,14 @@ def junit_xml(records: list[SubmissionResult], lang: str = "en") -> str:
             ("score", f"{r.score:.4f}"),
             ("max_score", f"{r.max_score:.4f}"),
             ("status", r.status.value),
-            ("folder", r.folder),
+            ("folder", report_text(r.folder)),
         ):
             ET.SubElement(props, "property", name=name, value=value)
         for c in rows:
             case = ET.SubElement(
                 suite,
                 "testcase",
-                classname=f"{r.student}.{c.exercise}",
+                classname=report_text(f"{r.student}.{c.exercise}"),
                 name=c.key,
                 time=f"{round(c.seconds, 3):.3f}",
             )
@@ -219,14 +237,14 @@ def junit_xml(records: list[SubmissionResult], lang: str = "en") -> str:
 
 def summary_table(records: list[SubmissionResult]) -> str:
     columns = graded_exercises(records)
-    width = min(24, max([7] + [display_width(r.student) for r in records]))
+    width = min(24, max([7] + [display_width(terminal(r.student)) for r in records]))
     head = f"{'student':<{width}} {'total':>7} " + " ".join(f"{c[:8]:>8}" for c in columns) + "  status"
     lines = [head, "-" * len(head)]
     for r in records:
         cells = " ".join(f"{r.exercises[c].score:>8.2f}" if c in r.exercises else f"{'':>8}" for c in columns)
         flags = [f"{e}:{s.status.value}" for e, s in r.exercises.items() if s.status.is_error]
-        status = r.status.value + (f" ({', '.join(flags)})" if flags else "")
-        lines.append(f"{pad(clip(r.student, width), width)} {r.score:>7.2f} {cells}  {status}")
+        status = terminal(r.status.value + (f" ({', '.join(flags)})" if flags else ""))
+        lines.append(f"{pad(clip(terminal(r.student), width), width)} {r.score:>7.2f} {cells}  {status}")
     if records:
         mean = sum(r.score for r in records) / len(records)
         lines.append("-" * len(head))

@@ -10,7 +10,6 @@ turns into results.json, CSV and JUnit rows.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -28,7 +27,8 @@ from blitz.course.i18n import Msg
 from blitz.course.mnist import RAW_FILES
 from blitz.engine.fastpath import physical_cores
 from blitz.engine.results import CheckResult, Status, SubmissionResult, by_exercise
-from blitz.grading.discover import Target
+from blitz.grading import files
+from blitz.grading.discover import Target, recheck
 from blitz.grading.sandbox.process import SandboxPolicy, describe_isolation, inside, outermost
 
 if TYPE_CHECKING:
@@ -72,20 +72,8 @@ class Options:
 
 
 def fingerprint(target: Target, options: Options) -> str:
-    """sha256 of the submission's Python files, the kit version and the decisive options."""
-    h = hashlib.sha256()
-    h.update(f"blitz {blitz.__version__}\n".encode())
-    h.update(json.dumps(options.decisive(), sort_keys=True).encode())
-    h.update(f"\n{target.problem}\n".encode())
-    folder = Path(target.folder)
-    if not target.problem:
-        for path in sorted(folder.glob("*.py")):
-            h.update(path.name.encode() + b"\0")
-            try:
-                h.update(hashlib.sha256(path.read_bytes()).digest())
-            except OSError:
-                h.update(b"unreadable")
-    return h.hexdigest()
+    """sha256 of the Python files (read by the lstat rules of blitz.grading.files), kit version, options."""
+    return files.fingerprint(target.folder, target.problem, options.decisive(), blitz.__version__)
 
 
 # Top-level folders a worker sees (read-only): the system. Every other top-level entry (/home,
@@ -386,10 +374,11 @@ def grade_exercise(
 def grade_submission(target: Target, options: Options) -> SubmissionResult:
     """The record of one submission. Runs wherever the batch puts it (pool process, Dask worker)."""
     started = time.perf_counter()
+    target = recheck(target)  # a file may have become a link or a FIFO since discovery
     digest = fingerprint(target, options)  # of the files about to be graded
     problem = target.problem_message()
     if problem is not None:
-        status = Status.MISSING if target.problem == "missing" else Status.EMPTY
+        status = {"missing": Status.MISSING, "unsafe": Status.REFUSED}.get(target.problem, Status.EMPTY)
         return zero_record(target, options, problem, status, digest)
     threads = options.threads or _threads_here()
     scratch = Path(tempfile.mkdtemp(prefix="blitz-grade-"))
