@@ -18,10 +18,12 @@ import torch
 from mutants.broken import MUTANTS
 
 from blitz.checks import Context, get_check, run_check
+from blitz.checks import pipeline as pipeline_check
 from blitz.checks.pipeline import true_test_labels
 from blitz.course import mnist
 from blitz.course.i18n import Msg
 from blitz.engine.feedback import LABELS, feedback, student_error_message
+from blitz.engine.fixtures import assign_by_shape
 from blitz.engine.student_code import StudentError
 from blitz.engine.submission import Submission
 from blitz.probes.local import LocalSubmission
@@ -143,15 +145,30 @@ def test_mutant_failures_speak_one_language_at_a_time(mutant, tmp_path):
         assert_one_language(result.message, f"{mutant.name} {key}")
 
 
+def reference_outputs(weights, inputs):
+    """What the course's CNN computes with these weights: the answer of a correct model's cnn probe."""
+    from solutions.model import CNN
+
+    net = CNN().eval()
+    assign_by_shape(net, weights)
+    with torch.no_grad():
+        return {"is_module": True, "assign_problems": [], "outputs": [net(x) for x in inputs]}
+
+
 class Canned(Submission):
-    """A submission whose pipeline probe answers what a broken capstone would, without training."""
+    """A submission whose capstone probes answer what a broken capstone would, without training."""
 
     def __init__(self, **answer):
         self.answer = answer
 
     def probe(self, name, *args, **kwargs):
+        if name == "cnn":
+            return reference_outputs(*args)
         assert name == "pipeline", name
-        return {"train_size": 5000, "losses": [2.3, 2.2], "subset": 50, **self.answer}
+        from solutions.model import CNN
+
+        untrained = [p.detach().clone() for p in CNN().parameters()]
+        return {"train_size": 5000, "losses": [2.3, 2.2], "subset": 50, "weights": untrained, **self.answer}
 
 
 @pytest.mark.parametrize(
@@ -159,16 +176,17 @@ class Canned(Submission):
     [
         {"train_size": 16000, "loaded_train_size": 16000},
         {"train_size": None, "loaded_train_size": None},
-        {"predictions": "nothing"},
-        {"predictions": torch.zeros(10_000, dtype=torch.int64), "losses": "not a list"},
-        {"predictions": None, "student_subset_accuracy": 0.5},  # filled in below: right predictions
+        {"weights": "nothing"},
+        {"losses": "not a list"},  # untrained weights: far below the bar
+        {"student_subset_accuracy": 0.5},  # the trusted side predicts right (below), the student's count is off
     ],
-    ids=["other_split", "no_length", "no_predictions", "below_the_bar", "subset_accuracy"],
+    ids=["other_split", "no_length", "no_weights", "below_the_bar", "subset_accuracy"],
 )
-def test_capstone_failures_speak_one_language_at_a_time(answer):
+def test_capstone_failures_speak_one_language_at_a_time(answer, monkeypatch):
     labels = true_test_labels(str(mnist.require()))
-    if "predictions" in answer and answer["predictions"] is None:
-        answer = {**answer, "predictions": labels.clone()}
+    if "student_subset_accuracy" in answer:
+        monkeypatch.setattr(pipeline_check, "trusted_predictions", lambda weights, root: (labels.clone(), []))
+        answer = {**answer, "subset_predictions": labels[:50].clone()}
     result = run_check(get_check("pipeline.mnist_accuracy"), Canned(**answer), Context())
     assert result.status == "failed", result.message.render("en") if result.message else result.status
     assert_one_language(result.message, str(answer)[:60])
