@@ -7,5 +7,6 @@
   :mod:`blitz.grading.dask_backend`), resumable, results written atomically.
 - :mod:`blitz.grading.reports` — Gradescope ``results.json``, ``grades.csv``, JUnit XML, the summary.
 - :mod:`blitz.grading.progress` — the progress bar on stderr.
+- :mod:`blitz.grading.similar` — `blitz similar DIR`: near-identical submissions (copydetect), an HTML report.
 - :mod:`blitz.grading.cli` — the command.
 """
