@@ -20,7 +20,8 @@ import pytest
 
 from blitz.authoring.markers import stub_source
 from blitz.course import registry
-from blitz.grading.similar import class_files, compare, term_safe
+from blitz.course.text import term_safe
+from blitz.grading.similar import class_files, compare
 
 EXERCISES = ("tensors", "model", "train")
 

@@ -81,3 +81,9 @@ class ProgressBar:
         self._closed = True
         self.stream.write(("\r" if self._live else "") + self.line() + ("\x1b[K" if self._live else "") + "\n")
         self.stream.flush()
+
+
+def term_safe(text: str) -> str:
+    """A name (a student's folder, say) as a terminal may print it: control, format and separator
+    characters (escape sequences, bidi overrides, newlines) are shown escaped, never obeyed."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)

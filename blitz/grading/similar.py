@@ -28,17 +28,12 @@ from pathlib import Path
 
 from blitz.course import registry
 from blitz.course.i18n import Msg, chosen_lang
-from blitz.course.text import display_width, pad
+from blitz.course.text import display_width, pad, term_safe
 from blitz.grading.progress import clip
 
 MAX_BYTES = 1 << 20  # a file larger than this is no exercise module
 NOISE = 25  # copydetect's default: matches shorter than this many tokenised characters are noise
 FLAG = 0.5  # pairs at or above this score are highlighted in the report
-
-
-def term_safe(text: str) -> str:
-    """A name as the terminal may print it: control, format and separator characters are escaped."""
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 @dataclass
