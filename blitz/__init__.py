@@ -23,8 +23,10 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
   - :mod:`blitz.student` — the student's commands: ``cli``, where they stand (``course``),
     ``watch``, ``doctor``, ``report`` and its figures (``plots``);
   - :mod:`blitz.authoring` — solution markers and stubs (``markers``), notebooks, the generated
-    files (``generate``), the nbgrader course (``nbgrader``);
-  - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports;
+    files (``generate``), the nbgrader course (``nbgrader``) and its autograde cell check
+    (``nbgrader_cells``);
+  - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports,
+    near-identical submissions (``similar``);
     :mod:`blitz.grading.sandbox` runs untrusted code (the worker, its process, the isolated submission).
 - :mod:`blitz.cli` — the ``blitz`` command, which gathers the front ends' subcommands.
 """
