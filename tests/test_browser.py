@@ -136,25 +136,28 @@ def lab(notebooks, tmp_path_factory):
     argv += ["--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={notebooks}"]
     if os.geteuid() == 0:  # CI containers run as root; JupyterLab refuses to without this
         argv.append("--allow-root")
-    log = open(home / "server.log", "w")
-    proc = subprocess.Popen(argv, cwd=notebooks, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server_log = home / "server.log"
+    with open(server_log, "w") as log:
+        proc = subprocess.Popen(
+            argv, cwd=notebooks, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy for 127.0.0.1
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
         while True:
-            assert proc.poll() is None, (home / "server.log").read_text()
+            assert proc.poll() is None, server_log.read_text()
             try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5) as r:
+                with direct.open(f"{base}/api/status?token={token}", timeout=5) as r:
                     if r.status == 200:
                         break
             except OSError:
                 pass
-            assert time.monotonic() < deadline, "JupyterLab did not start:\n" + (home / "server.log").read_text()
+            assert time.monotonic() < deadline, "JupyterLab did not start:\n" + server_log.read_text()
             time.sleep(0.5)
         yield base, token
     finally:
         _stop(proc)
-        log.close()
         # Kernels whose connection file is in this server's runtime folder must be gone with it.
         for pid in kit.marked_processes(str(runtime)):
             os.kill(int(pid), signal.SIGKILL)

@@ -331,9 +331,10 @@ def _course_autograde(args: argparse.Namespace) -> int:
     status = autograde_course(root, args.assignment)
     for student, state in status.items():
         print(f"{student:<20} {state}")
-    print()
-    print(Msg("成绩（nbgrader 成绩簿）：", "Scores (nbgrader's gradebook):").render())
-    print(score_table(root, status))
+    if (root / "gradebook.db").is_file():
+        print()
+        print(Msg("成绩（nbgrader 成绩簿）：", "Scores (nbgrader's gradebook):").render())
+        print(score_table(root, status))
     return 0 if all(not s.startswith("not graded") for s in status.values()) else 1
 
 

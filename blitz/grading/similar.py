@@ -13,7 +13,8 @@ inside the other's. The exercises are short and some have one natural spelling (
 so a high score is a reason to read the two side by side in the HTML report, never a verdict.
 
 Nothing of the students' code runs: the files are only read (symlinks and files over 1 MB are
-skipped). Student names and code are escaped in the HTML report and in the terminal table.
+skipped). Student names are escaped in the HTML report and in the terminal table, and their code
+in the report.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "similar",
         help="find near-identical submissions (instructors) / 找出几乎相同的提交",
-        description=__doc__.split("\n\n", 1)[1],
+        description="Find near-identical submissions / 找出几乎相同的提交。\n\n" + __doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("dir", metavar="DIR", help="a class folder: one subfolder per student")
