@@ -187,3 +187,16 @@ def test_bad_arguments(tmp_path):
     assert missing.returncode == 2 and "is not a folder" in missing.stderr
     unknown = kit.blitz("similar", str(tmp_path), "--exercises", "nope", "--out", str(tmp_path / "r.html"))
     assert unknown.returncode == 2 and "unknown exercise: nope" in unknown.stderr
+
+
+def test_symlinks_and_huge_files_are_not_read(klass, tmp_path):
+    """Only the students' own files are read: a link (to a classmate's file, or anywhere) and an
+    oversized file are left out."""
+    root = tmp_path / "class"
+    (root / "linker").mkdir(parents=True)
+    (root / "linker" / "train.py").symlink_to(klass / "alice" / "train.py")
+    (root / "linked_folder").symlink_to(klass / "bob", target_is_directory=True)
+    (root / "huge").mkdir()
+    (root / "huge" / "train.py").write_text(answered("train") + "#" * (1 << 20), encoding="utf-8")
+    shutil.copytree(klass / "alice", root / "alice")
+    assert sorted(class_files(root, EXERCISES)) == ["alice"]
