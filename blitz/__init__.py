@@ -27,8 +27,10 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
     files (``paths``), what they read (``render``), ``watch``, ``doctor``, ``report`` and its figures
     (``plots``, matplotlib);
   - :mod:`blitz.authoring` — solution markers and stubs (``markers``), notebooks, the generated
-    files (``generate``), the nbgrader course (``nbgrader``);
-  - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports;
+    files (``generate``), the nbgrader course (``nbgrader``) and its autograde cell check
+    (``nbgrader_cells``);
+  - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports,
+    near-identical submissions (``similar``);
     :mod:`blitz.grading.sandbox` runs untrusted code (the worker, its process, the isolated submission).
 - :mod:`blitz.cli` — the ``blitz`` command, which gathers the front ends' subcommands.
 """

@@ -2,7 +2,7 @@
 
 - students: list, check, hint, watch, reset, doctor, report, download   (blitz/student/cli.py)
 - instructors: course (an nbgrader course directory)                      (blitz/authoring/nbgrader.py)
-- grading: grade (batch grading of many submissions)                      (blitz/grading/cli.py)
+- grading: grade (batch grading of many submissions), similar (near-copies) (blitz/grading/cli.py)
 - maintainers: generate (stubs and notebooks from the solutions)
 """
 

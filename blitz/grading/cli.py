@@ -87,6 +87,9 @@ def register(subparsers) -> None:
     p.add_argument("--dask", metavar="ADDRESS", default=None, help="grade on a Dask cluster (scheduler address)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=run)
+    from blitz.grading import similar
+
+    similar.register(subparsers)
 
 
 def _fail(zh: str, en: str) -> int:
