@@ -29,8 +29,7 @@ from pathlib import Path
 
 from blitz.course import registry
 from blitz.course.i18n import Msg, chosen_lang
-from blitz.course.text import display_width, pad, terminal
-from blitz.grading.progress import clip
+from blitz.course.text import clip, display_width, pad, terminal
 
 MAX_BYTES = 1 << 20  # a file larger than this is no exercise module
 NOISE = 25  # copydetect's default: matches shorter than this many tokenised characters are noise
