@@ -14,7 +14,9 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 - :mod:`blitz.engine` — how a check runs: checks and contexts (``check``), comparisons that
   explain themselves (``compare``), the door to student code (``submission``), loading it
   (``student_code``), the wire format back from it (``wire``), the probes' shared helpers
-  (``probing``) and fixtures (``fixtures``), and the fast paths around student code (``fastpath``).
+  (``probing``) and fixtures (``fixtures``), the fast paths around student code (``fastpath``), and
+  the reference the checks compare with (``reference``: the solutions, or in a student release their
+  results recorded as data, ``recorded``).
 - :mod:`blitz.probes` — one module per exercise: what runs next to the student's code;
   ``probes.local`` runs them in this process.
 - :mod:`blitz.checks` — one module per exercise: what is judged, on the trusted side.
@@ -23,7 +25,7 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
   - :mod:`blitz.student` — the student's commands: ``cli``, where they stand (``course``),
     ``watch``, ``doctor``, ``report`` and its figures (``plots``);
   - :mod:`blitz.authoring` — solution markers and stubs (``markers``), notebooks, the generated
-    files (``generate``), the nbgrader course (``nbgrader``);
+    files (``generate``), the nbgrader course (``nbgrader``), the student release (``release``);
   - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports;
     :mod:`blitz.grading.sandbox` runs untrusted code (the worker, its process, the isolated submission).
 - :mod:`blitz.cli` — the ``blitz`` command, which gathers the front ends' subcommands.

@@ -169,7 +169,7 @@ def build_release(out: Path) -> dict[str, list[Path]]:
         written["wheel"] = [build_wheel(out / "wheels", expected)]
     (out / "exercises").mkdir()
     written["exercises"] = [
-        Path(shutil.copy2(e.exercise_path, out / "exercises" / e.exercise_path.name)) for e in registry.MODULE_EXERCISES
+        Path(shutil.copy2(e.stub_path, out / "exercises" / e.stub_path.name)) for e in registry.MODULE_EXERCISES
     ]
     written["autograder"] = _copy_tree_files(registry.ROOT / "autograder", out / "autograder", "*.py")
     written["notebooks"] = student_notebooks(out / "notebooks")

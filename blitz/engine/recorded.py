@@ -1,5 +1,8 @@
 """The reference's results as data: recorded while the full kit runs its self-checks, replayed in a release.
 
+A call is named by a digest of what it was called with (:func:`call_key`; a module's forward by its
+numbers and inputs, :func:`forward_key`): the same bytes on every machine with the same torch.
+
 One exercise is two files: ``<id>.json`` (every call by its digest: the result, the models it changed,
 the random state it left) and ``<id>.safetensors`` (the tensors those refer to by name). Plain values are
 JSON; tensors, sizes, dtypes, tuples and modules are tagged objects (``{"$t": "t12"}``, ...).
@@ -7,16 +10,91 @@ JSON; tensors, sizes, dtypes, tuples and modules are tagged objects (``{"$t": "t
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
-from blitz.engine.reference import call_key, forward_key, module_state, rng_digest
-
 _JSON_PLAIN = (type(None), bool, int, float, str)
+
+
+# --------------------------------------------------------------------------------------------------
+# digests: what a call was called with, the same on every machine
+
+
+def _tensor_bytes(t: torch.Tensor) -> bytes:
+    t = t.detach().cpu().contiguous()
+    if t.dtype == torch.bfloat16:
+        t = t.to(torch.float32)
+    return t.numpy().tobytes()
+
+
+def _feed(h, value: Any) -> None:  # noqa: C901 - one branch per kind of value, flat on purpose
+    if isinstance(value, _JSON_PLAIN):
+        h.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, (torch.dtype, torch.device, torch.Size)):
+        h.update(f"{value!r};".encode())
+    elif isinstance(value, torch.Tensor):
+        h.update(f"T{value.dtype}{tuple(value.shape)}{value.requires_grad};".encode())
+        h.update(_tensor_bytes(value))
+    elif isinstance(value, np.ndarray):
+        h.update(f"A{value.dtype}{value.shape};".encode())
+        h.update(np.ascontiguousarray(value).tobytes())
+    elif isinstance(value, (list, tuple)):
+        h.update(f"{type(value).__name__}[{len(value)}".encode())
+        for item in value:
+            _feed(h, item)
+        h.update(b"]")
+    elif isinstance(value, dict):
+        h.update(f"D[{len(value)}".encode())
+        for key in sorted(value, key=repr):
+            _feed(h, key)
+            _feed(h, value[key])
+        h.update(b"]")
+    elif isinstance(value, nn.Module):
+        h.update(f"M{type(value).__qualname__}{value.training};".encode())
+        _feed(h, [(name, p.requires_grad) for name, p in value.named_parameters()])
+        _feed(h, dict(value.state_dict()))
+    elif isinstance(value, torch.utils.data.DataLoader):
+        h.update(f"L{value.batch_size}{value.drop_last}{type(value.sampler).__name__};".encode())
+        _feed(h, value.dataset)
+    elif isinstance(value, torch.utils.data.TensorDataset):
+        _feed(h, list(value.tensors))
+    elif isinstance(value, torch.optim.Optimizer):
+        h.update(f"O{type(value).__qualname__};".encode())
+        # Only the hyperparameters a loop's result depends on: torch versions add other keys.
+        keep = ("lr", "momentum", "weight_decay", "betas", "eps", "nesterov")
+        _feed(h, [{k: group[k] for k in keep if k in group} for group in value.param_groups])
+    else:
+        raise TypeError(f"blitz.engine.reference: cannot digest a {type(value).__qualname__}")
+
+
+def digest(*parts: Any) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        _feed(h, part)
+    return h.hexdigest()[:32]
+
+
+def module_state(module: nn.Module) -> str:
+    """A module's numbers and mode, whatever its class and attribute names (a stand-in has the same)."""
+    return digest([p.detach() for p in module.parameters()], [b.detach() for b in module.buffers()], module.training)
+
+
+def call_key(exercise: str, name: str, args: tuple, kwargs: dict) -> str:
+    return digest("call", exercise, name, list(args), kwargs)
+
+
+def forward_key(module: nn.Module, args: tuple) -> str:
+    return digest("forward", module_state(module), list(args))
+
+
+def rng_digest() -> str:
+    return digest(torch.get_rng_state())
 
 
 # --------------------------------------------------------------------------------------------------
