@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import sys
 
@@ -37,8 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_lang(parser, default=None)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    generate = subparsers.add_parser("generate", help="regenerate stubs and notebooks from solutions/ (maintainers)")
-    generate.set_defaults(func=_generate)
+    if importlib.util.find_spec("blitz.authoring") is not None:  # not in a student release
+        generate = subparsers.add_parser(
+            "generate", help="regenerate stubs and notebooks from solutions/ (maintainers)"
+        )
+        generate.set_defaults(func=_generate)
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(name)

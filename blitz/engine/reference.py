@@ -82,7 +82,7 @@ class _Reference:
         return value
 
 
-# The recorder of blitz.authoring.expected while it runs the self-checks (a stack; at most one in practice).
+# The recorder of `blitz release` while it runs the self-checks (blitz.authoring.release.record_expected).
 RECORDERS: list[Any] = []
 
 
