@@ -69,8 +69,11 @@ blitz = ["expected/*"]
 """
 
 
-def record_expected(folder: Path, seeds: tuple[int, ...] = SELF_CHECK_SEEDS) -> list[Path]:
-    """Run the self-checks on the reference with `seeds`, recording every reference call into `folder`."""
+def record_expected(
+    folder: Path, seeds: tuple[int, ...] = SELF_CHECK_SEEDS, exercises: tuple[str, ...] | None = None
+) -> list[Path]:
+    """Run the self-checks on the reference with `seeds`, recording every reference call into `folder`
+    (for the exercises whose checks use a reference, or those of them in `exercises`)."""
     import torch
 
     from blitz.checks import Context, checks_for, run_check
@@ -84,7 +87,7 @@ def record_expected(folder: Path, seeds: tuple[int, ...] = SELF_CHECK_SEEDS) -> 
     reference.RECORDERS.append(recorder)
     try:
         solutions = LocalSubmission(registry.ROOT / "solutions")
-        for exercise_id in list(reference.USED):
+        for exercise_id in [e for e in reference.USED if exercises is None or e in exercises]:
             for entry in checks_for(exercise_id):
                 for seed in seeds:
                     result = run_check(entry, solutions, Context(seed=seed))
