@@ -17,7 +17,9 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
   explain themselves (``compare``), every failure message from one template in both languages
   (``feedback``), the door to student code (``submission``), loading it
   (``student_code``), the wire format back from it (``wire``), the probes' shared helpers
-  (``probing``) and fixtures (``fixtures``), and the fast paths around student code (``fastpath``).
+  (``probing``) and fixtures (``fixtures``), the fast paths around student code (``fastpath``), and
+  the reference the checks compare with (``reference``: the solutions, or in a student release their
+  results recorded as data, ``recorded``).
 - :mod:`blitz.probes` — one module per exercise: what runs next to the student's code;
   ``probes.local`` runs them in this process.
 - :mod:`blitz.checks` — one module per exercise: what is judged, on the trusted side.
@@ -28,7 +30,7 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
     (``plots``, matplotlib);
   - :mod:`blitz.authoring` — solution markers and stubs (``markers``), notebooks, the generated
     files (``generate``), the nbgrader course (``nbgrader``) and its autograde cell check
-    (``nbgrader_cells``);
+    (``nbgrader_cells``), the student release (``release``);
   - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports,
     near-identical submissions (``similar``);
     :mod:`blitz.grading.sandbox` runs untrusted code (the worker, its process, the isolated submission).

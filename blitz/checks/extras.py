@@ -8,7 +8,9 @@ from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_tensor
 from blitz.engine.probing import describe_call
-from solutions import extras as ref
+from blitz.engine.reference import reference
+
+ref = reference("extras")  # the solutions in the full kit, their recorded results in a release
 
 TASKS = (
     "regression",

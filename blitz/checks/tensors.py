@@ -9,7 +9,9 @@ from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_equal, expect_finite, expect_sequence, expect_tensor, kind_of
 from blitz.engine.probing import describe_call
-from solutions import tensors as ref
+from blitz.engine.reference import reference
+
+ref = reference("tensors")  # the solutions in the full kit, their recorded results in a release
 
 SHAPES = [(2, 3), (4, 4), (1, 5), (3, 2, 2)]
 DTYPES = [torch.float32, torch.float64, torch.int64, torch.int32]

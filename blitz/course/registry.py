@@ -11,7 +11,15 @@ from pathlib import Path
 
 from blitz.course.i18n import Msg
 
-ROOT = Path(__file__).resolve().parents[2]
+
+def _root() -> Path:
+    """The kit's checkout; for an installed student release (no checkout around the package), the
+    folder the student works in: the release's exercises/, autograder/ and data/ are there."""
+    checkout = Path(__file__).resolve().parents[2]
+    return checkout if (checkout / "autograder").is_dir() else Path.cwd()
+
+
+ROOT = _root()
 
 
 @dataclass(frozen=True)
