@@ -19,6 +19,7 @@ import torch
 from blitz.checks import Context
 from blitz.course import registry
 from blitz.course.i18n import Msg, current_lang
+from blitz.course.text import points
 from blitz.frontends.pytest_plugin import RESULTS
 from blitz.probes.local import LocalSubmission
 
@@ -81,9 +82,9 @@ def pytest_terminal_summary(terminalreporter):
         total, maximum = total + score, maximum + top
         passed = sum(r.passed for r in mine)
         write(
-            f"{exercise.id:<10} {passed:>2}/{len(mine):<2} {score:6.2f} / {top:6.2f}  {exercise.title.render(lang if lang != 'both' else 'en')}"
+            f"{exercise.id:<10} {passed:>2}/{len(mine):<2} {points(score):>6} / {points(top):>6}  {exercise.title.render(lang if lang != 'both' else 'en')}"
         )
-    write(f"{'total':<10} {'':5} {total:6.2f} / {maximum:6.2f}")
+    write(f"{'total':<10} {'':5} {points(total):>6} / {points(maximum):>6}")
 
 
 def pytest_collection_modifyitems(items):

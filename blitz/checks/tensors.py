@@ -182,7 +182,7 @@ def check_elementwise_product(sub, ctx):
     expect_tensor(result["value"], square * square.T, result["call"])
 
 
-@check("tensors", "矩阵乘法 t @ t.T", "matrix product t @ t.T")
+@check("tensors", "Gram 矩阵：行与行的点积", "Gram matrix: dot products of rows")
 def check_gram(sub, ctx):
     for shape in [(4, 4), (2, 5), (5, 2), (1, 3)]:
         t = torch.randn(shape)

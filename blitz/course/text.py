@@ -25,3 +25,9 @@ def clip(text: str, width: int) -> str:
         if used > width:
             return text[:i]
     return text
+
+
+def points(value: float) -> str:
+    """Points as a student or instructor reads them: at most two decimals, no trailing zeros (3.33, 15)."""
+    text = f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

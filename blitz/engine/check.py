@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 import torch
 
 from blitz.course import registry
+from blitz.course.hints import ladder
 from blitz.course.i18n import Msg
 from blitz.course.mnist import MnistMissing
 from blitz.engine.feedback import feedback, student_error_message
@@ -57,6 +58,11 @@ class Check:
     @property
     def key(self) -> str:
         return f"{self.exercise}.{self.name}"
+
+    @property
+    def hints(self) -> tuple[Msg, ...]:
+        """This check's hint ladder, gentle first, the course section last (blitz/course/hints.py)."""
+        return ladder(self.key)
 
     @property
     def max_score(self) -> float:
