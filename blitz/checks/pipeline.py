@@ -109,4 +109,12 @@ def check_mnist_accuracy(sub, ctx):
             what=Msg(f"（loader 是前 {n} 张测试图）", f"with a loader of the first {n} test images"),
             returned=kind_of(got),
             expected=repr(expected_subset),
+            detail=Msg(
+                f"（你的模型在全部测试集上的准确率是 {accuracy:.2%}）",
+                f"(your model's accuracy on the whole test set: {accuracy:.2%})",
+            ),
         )
+    return Msg(
+        f"测试集准确率 {accuracy:.2%}（至少要 {BAR:.0%}），每轮损失 [{losses_text}]",
+        f"test accuracy {accuracy:.2%} (at least {BAR:.0%} needed), losses per epoch [{losses_text}]",
+    )

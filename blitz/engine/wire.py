@@ -49,6 +49,8 @@ def lower(obj: Any, _depth: int = 0) -> Any:
         return {_TAG: "opaque", "type": "deeply nested value", "repr": ""}
     if obj is None or type(obj) in (bool, int, float, str):
         return obj
+    if isinstance(obj, float):  # a float subclass (numpy.float64) is a float: its plain value, no __eq__ of its own
+        return float.__float__(obj)
     if type(obj) is torch.Tensor:
         plain = obj.detach()
         return {

@@ -144,12 +144,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     out(f"== {exercise_heading(exercise)} ==")
     if not exercise.has_module:
         from blitz.checks.pipeline import EPOCHS
+        from blitz.course.mnist import CHECK_TRAIN_IMAGES
 
         epochs = args.epochs or EPOCHS
         out(
             Msg(
-                f"用你的 data、model、train、evaluate 在 MNIST 上训练 {epochs} 轮再评估，大约需要一分钟……",
-                f"Training your data, model, train and evaluate code on MNIST for {epochs} epoch(s), then evaluating: about a minute...",
+                f"用你的 data、model、train、evaluate 在 MNIST 上训练 {epochs} 轮再评估（在 {CHECK_TRAIN_IMAGES:,} 张图上；多数电脑上不到一分钟）……",
+                f"Training your data, model, train and evaluate code on MNIST for {epochs} epoch(s) on {CHECK_TRAIN_IMAGES:,} images, then evaluating (under a minute on most computers)...",
             )
         )
     status = course.status(exercise, run_capstone=True)

@@ -75,6 +75,8 @@ def result_lines(status: Status, lang: str | None = None, messages: int | None =
     for result in status.results:
         mark = OK_MARK if result.passed else (TODO_MARK if result.status == "not_done" else FAIL_MARK)
         lines.append(f"  {mark} {label(result.title, lang)}")
+        if result.passed and isinstance(result.extra.get("note"), Msg):  # the capstone's accuracy
+            lines.append(indent(say(result.extra["note"], lang), "      "))
         if result.passed or result.message is None:
             continue
         if result.status == "not_done" and stub_told:

@@ -138,6 +138,9 @@ class Watcher:
             done = next((s for s in self.statuses if s.exercise.id == previous.id), None)
             if done is not None and done.done:
                 self.event = Msg(f"{OK_MARK} {previous.id} 通过了！", f"{OK_MARK} {previous.id} passed!")
+                for note in (r.extra.get("note") for r in done.results):  # the capstone's accuracy
+                    if isinstance(note, Msg):
+                        self.event += Msg(f"（{note.zh}）", f" ({note.en})")
                 if self.current is not None:
                     self.event += Msg(f"下一个练习：{self.current.id}。", f" Next up: {self.current.id}.")
 
@@ -146,8 +149,8 @@ class Watcher:
             CLEAR
             + say(
                 Msg(
-                    f"正在用你的代码在 MNIST 上训练并评估（{self.current.id}，大约一分钟）……",
-                    f"Training and evaluating your code on MNIST ({self.current.id}, about a minute)...",
+                    f"正在用你的代码在 MNIST 上训练并评估（{self.current.id}，多数电脑上不到一分钟）……",
+                    f"Training and evaluating your code on MNIST ({self.current.id}, under a minute on most computers)...",
                 )
             )
             + "\n"
