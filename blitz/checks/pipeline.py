@@ -31,6 +31,14 @@ def true_test_labels(root: str) -> torch.Tensor:
     return datasets.MNIST(root, train=False).targets.clone()
 
 
+def accuracy_note(accuracy: float, losses_text: str) -> Msg:
+    """What a pass says: the accuracy, the bar and the losses (shown by `blitz check` and `blitz watch`)."""
+    return Msg(
+        f"测试集准确率 {accuracy:.2%}（至少要 {BAR:.0%}），每轮损失 [{losses_text}]",
+        f"test accuracy {accuracy:.2%} (at least {BAR:.0%} needed), losses per epoch [{losses_text}]",
+    )
+
+
 @check(
     "pipeline",
     "真实 MNIST 上的准确率（你的数据、模型、训练、评估）",
@@ -114,7 +122,4 @@ def check_mnist_accuracy(sub, ctx):
                 f"(your model's accuracy on the whole test set: {accuracy:.2%})",
             ),
         )
-    return Msg(
-        f"测试集准确率 {accuracy:.2%}（至少要 {BAR:.0%}），每轮损失 [{losses_text}]",
-        f"test accuracy {accuracy:.2%} (at least {BAR:.0%} needed), losses per epoch [{losses_text}]",
-    )
+    return accuracy_note(accuracy, losses_text)

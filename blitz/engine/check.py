@@ -49,7 +49,7 @@ class Context:
 class Check:
     exercise: str
     name: str
-    func: Callable[[Submission, Context], None]
+    func: Callable[[Submission, Context], Msg | None]  # a Msg: what a pass says (the capstone's accuracy)
     title: Msg
     weight: int = 1
     # Hidden checks exist for nbgrader's hidden tests; students see their results only after grading.
