@@ -210,3 +210,27 @@ def test_the_capstone_says_its_accuracy_on_a_fail():
         answer = {k: swap.get(v, v) if isinstance(v, str) else v for k, v in CAPSTONE_ANSWERS[name].items()}
         result = run_check(get_check("pipeline.mnist_accuracy"), mutants.Canned(**answer), Context())
         assert not result.passed and re.search(r"accuracy[^\n]* \d+\.\d\d%", result.message.en), result.message.en
+
+
+def test_watchs_h_shows_only_the_first_failing_checks_ladder(tmp_path, monkeypatch):
+    """h climbs the ladder of the first failing check; once that check passes, its hints go away."""
+    import io
+    import shutil
+
+    from blitz.student.watch import Watcher
+
+    monkeypatch.setenv("BLITZ_LANG", "en")
+    folder = mutants.stubs(tmp_path)
+    mutants.build(folder, mutants.by_name("gram_elementwise"), only=("tensors",))
+    watcher = Watcher(folder, io.StringIO())
+    watcher.refresh()
+    watcher.next_hint()
+    watcher.next_hint()
+    screen = watcher.screen()
+    gram, first = ladder("tensors.gram"), ladder("tensors.from_data")
+    assert "Hint 1 of 3:" in screen and gram[0].en in screen and gram[1].en in screen and gram[2].en not in screen
+    assert not any(rung.en in screen for rung in first)  # from_data passes: none of its hints
+    shutil.copy(registry.get("tensors").solution_path, folder / "tensors.py")
+    watcher.refresh(force=True)
+    screen = watcher.screen()
+    assert "▶ autograd" in screen and not any(rung.en in screen for rung in gram)

@@ -8,6 +8,7 @@ by the check's name (``blitz/checks/<id>.py``, ``check_<name>``); a test keeps t
 
 from __future__ import annotations
 
+from blitz.course import registry
 from blitz.course.i18n import Msg
 
 # The course's chapters, as the last rung names them.
@@ -26,10 +27,16 @@ CHAPTERS: dict[str, Msg] = {
 def section(exercise: str, zh: str, en: str) -> Msg:
     """The last rung: the course section (chapter, and the topic in it) to read again."""
     chapter = CHAPTERS[exercise]
+    notebook = registry.get(exercise).has_module  # the capstone has no notebook
+    also = (
+        (f"笔记本 notebooks/{exercise}.ipynb 里也有。", f" It is in notebooks/{exercise}.ipynb too.")
+        if notebook
+        else ("", "")
+    )
     return Msg(
-        f"重读课程“{chapter.zh}”一节里讲{zh}的部分（笔记本 notebooks/{exercise}.ipynb 里也有），再对照检查的消息。",
-        f'Read the course section "{chapter.en}" again, the part on {en} (also in notebooks/{exercise}.ipynb), '
-        "then compare with the check's message.",
+        f"重读课程“{chapter.zh}”一节里讲{zh}的部分。{also[0]}再对照检查的消息。",
+        f'Read the course section "{chapter.en}" again, the part on {en}.{also[1]} Then compare it with the '
+        "check's message.",
     )
 
 
