@@ -10,7 +10,7 @@ import re
 import mutants
 import pytest
 import torch
-from mutants.broken import CAPSTONE_ANSWERS, RIGHT
+from mutants.broken import capstone_answer
 from test_feedback_languages import assert_one_language
 
 from blitz.checks import Context, all_checks, get_check, run_check
@@ -206,8 +206,7 @@ def test_the_capstone_says_its_accuracy_on_a_pass():
 def test_the_capstone_says_its_accuracy_on_a_fail():
     labels = true_test_labels(str(mnist.require()))
     for name in ("below_the_bar", "subset_accuracy"):
-        swap = {RIGHT: labels.clone(), "zeros": torch.zeros_like(labels)}
-        answer = {k: swap.get(v, v) if isinstance(v, str) else v for k, v in CAPSTONE_ANSWERS[name].items()}
+        answer = capstone_answer(name, labels)
         result = run_check(get_check("pipeline.mnist_accuracy"), mutants.Canned(**answer), Context())
         assert not result.passed and re.search(r"accuracy[^\n]* \d+\.\d\d%", result.message.en), result.message.en
 
@@ -234,3 +233,25 @@ def test_watchs_h_shows_only_the_first_failing_checks_ladder(tmp_path, monkeypat
     watcher.refresh(force=True)
     screen = watcher.screen()
     assert "▶ autograd" in screen and not any(rung.en in screen for rung in gram)
+
+
+def test_cuda_without_a_gpu_points_at_is_available(tmp_path):
+    """`t.cuda()` on a machine without a GPU: not the raw driver error alone, a hint to ask first."""
+    from blitz.probes.local import LocalSubmission
+
+    always_cuda = mutants.Mutant(
+        "always_cuda",
+        "tensors",
+        '    if torch.cuda.is_available():\n        return t.to("cuda")\n    return t\n',
+        "    return t.cuda()\n",
+        frozenset({"tensors.to_available_device"}),
+        "t.cuda() whether or not there is a GPU",
+    )
+    folder = mutants.build(tmp_path, always_cuda, only=("tensors",))
+    result = run_check(get_check("tensors.to_available_device"), LocalSubmission(folder), Context())
+    if torch.cuda.is_available():
+        assert result.passed
+    else:
+        assert result.status == "error"
+        assert "torch.cuda.is_available()" in result.message.en and "torch.cuda.is_available()" in result.message.zh
+        assert "hint: there is no usable GPU" in result.message.en

@@ -770,3 +770,11 @@ CAPSTONE_ANSWERS: dict[str, dict] = {
     "below_the_bar": {"predictions": "zeros", "losses": "not a list"},
     "subset_accuracy": {"predictions": RIGHT, "student_subset_accuracy": 0.5},
 }
+
+
+def capstone_answer(name: str, labels) -> dict:
+    """CAPSTONE_ANSWERS[name] with its placeholders filled in from the true test labels."""
+    import torch
+
+    swap = {RIGHT: labels.clone(), "zeros": torch.zeros_like(labels)}
+    return {k: swap.get(v, v) if isinstance(v, str) else v for k, v in CAPSTONE_ANSWERS[name].items()}
