@@ -119,7 +119,7 @@ def first_failing(status: Status) -> str | None:
     for result in status.results:
         if not result.passed:
             return result.key
-    return None if status.results else first_check(status.exercise.id)
+    return None if status.results or status.done else first_check(status.exercise.id)
 
 
 def hints_left_text(exercise: Exercise, key: str | None, shown: int) -> Msg:
