@@ -8,8 +8,8 @@ One exercise id names everything of it: ``exercises/<id>.py`` (the student's stu
 The module map, bottom layer first; a layer imports only from the layers below it (the contract
 in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 
-- :mod:`blitz.course` — what the course is: the ordered exercise registry with hints
-  (``registry``), the two languages (``i18n``), MNIST on disk (``mnist``), common PyTorch errors
+- :mod:`blitz.course` — what the course is: the ordered exercise registry (``registry``), a hint
+  ladder per check (``hints``), the two languages (``i18n``), MNIST on disk (``mnist``), common PyTorch errors
   and what they mean (``pytorch_errors``), terminal text (``text``), the progress bars
   (``progress``, tqdm).
 - :mod:`blitz.engine` — how a check runs: checks and contexts (``check``), what they give back

@@ -14,18 +14,14 @@ from pathlib import Path
 import kit
 import mutants
 import pytest
-import torch
-from mutants.broken import MUTANTS
+from mutants.broken import CAPSTONE_ANSWERS, MUTANTS, capstone_answer
 
 from blitz.checks import Context, get_check, run_check
-from blitz.checks import pipeline as pipeline_check
 from blitz.checks.pipeline import true_test_labels
 from blitz.course import mnist
 from blitz.course.i18n import Msg
 from blitz.engine.feedback import LABELS, feedback, student_error_message
-from blitz.engine.fixtures import assign_by_shape
 from blitz.engine.student_code import StudentError
-from blitz.engine.submission import Submission
 from blitz.probes.local import LocalSubmission
 
 CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef]")
@@ -145,51 +141,12 @@ def test_mutant_failures_speak_one_language_at_a_time(mutant, tmp_path):
         assert_one_language(result.message, f"{mutant.name} {key}")
 
 
-def reference_outputs(weights, inputs):
-    """What the course's CNN computes with these weights: the answer of a correct model's cnn probe."""
-    from solutions.model import CNN
-
-    net = CNN().eval()
-    assign_by_shape(net, weights)
-    with torch.no_grad():
-        return {"is_module": True, "assign_problems": [], "outputs": [net(x) for x in inputs]}
-
-
-class Canned(Submission):
-    """A submission whose capstone probes answer what a broken capstone would, without training."""
-
-    def __init__(self, **answer):
-        self.answer = answer
-
-    def probe(self, name, *args, **kwargs):
-        if name == "cnn":
-            return reference_outputs(*args)
-        assert name == "pipeline", name
-        from solutions.model import CNN
-
-        untrained = [p.detach().clone() for p in CNN().parameters()]
-        return {"train_size": 5000, "losses": [2.3, 2.2], "subset": 50, "weights": untrained, **self.answer}
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        {"train_size": 16000, "loaded_train_size": 16000},
-        {"train_size": None, "loaded_train_size": None},
-        {"weights": "nothing"},
-        {"losses": "not a list"},  # untrained weights: far below the bar
-        {"student_subset_accuracy": 0.5},  # the trusted side predicts right (below), the student's count is off
-    ],
-    ids=["other_split", "no_length", "no_weights", "below_the_bar", "subset_accuracy"],
-)
-def test_capstone_failures_speak_one_language_at_a_time(answer, monkeypatch):
+@pytest.mark.parametrize("name", list(CAPSTONE_ANSWERS))
+def test_capstone_failures_speak_one_language_at_a_time(name):
     labels = true_test_labels(str(mnist.require()))
-    if "student_subset_accuracy" in answer:
-        monkeypatch.setattr(pipeline_check, "trusted_predictions", lambda weights, root: (labels.clone(), []))
-        answer = {**answer, "subset_predictions": labels[:50].clone()}
-    result = run_check(get_check("pipeline.mnist_accuracy"), Canned(**answer), Context())
+    result = mutants.run_canned_capstone(capstone_answer(name, labels), labels)
     assert result.status == "failed", result.message.render("en") if result.message else result.status
-    assert_one_language(result.message, str(answer)[:60])
+    assert_one_language(result.message, name)
 
 
 @pytest.mark.parametrize("kind", ["raised", "import", "missing", "timeout", "crashed", "not_done"])

@@ -24,7 +24,7 @@ import torch
 from blitz.course import mnist
 from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
-from blitz.engine.compare import expect_close, kind_of
+from blitz.engine.compare import expect_finite, kind_of
 from blitz.engine.fixtures import assign_by_shape
 from blitz.engine.reference import expected_folder, reference
 
@@ -183,16 +183,27 @@ def check_mnist_accuracy(sub, ctx):
             expected=Msg("与课程相同的三层（见 model 的检查）", "the course's three layers (see the model checks)"),
         )
     accuracy = (predictions == labels).float().mean().item()
-    _require_bar(accuracy, result["losses"], call)
-    _check_student_accuracy(result, predictions, seen_labels)
+    losses_text = _losses_text(result["losses"])
+    _require_bar(accuracy, losses_text, call)
+    _check_student_accuracy(result, predictions, seen_labels, accuracy)
+    return accuracy_note(accuracy, losses_text)
 
 
-def _require_bar(accuracy: float, losses, call: str) -> None:
-    losses_text = (
-        ", ".join(f"{v:.3f}" for v in losses)
-        if isinstance(losses, list) and all(isinstance(v, float) for v in losses)
-        else kind_of(losses)
+def accuracy_note(accuracy: float, losses_text: str) -> Msg:
+    """What a pass says: the accuracy, the bar and the losses (shown by `blitz check` and `blitz watch`)."""
+    return Msg(
+        f"测试集准确率 {accuracy:.2%}（至少要 {BAR:.0%}），每轮损失 [{losses_text}]",
+        f"test accuracy {accuracy:.2%} (at least {BAR:.0%} needed), losses per epoch [{losses_text}]",
     )
+
+
+def _losses_text(losses) -> str:
+    if isinstance(losses, list) and all(isinstance(v, float) for v in losses):
+        return ", ".join(f"{v:.3f}" for v in losses)
+    return kind_of(losses)
+
+
+def _require_bar(accuracy: float, losses_text: str, call: str) -> None:
     if not accuracy >= BAR:  # not `<`: a NaN accuracy fails too
         fail(
             call=call,
@@ -213,7 +224,9 @@ def _require_bar(accuracy: float, losses, call: str) -> None:
         )
 
 
-def _check_student_accuracy(result: dict, predictions: torch.Tensor, seen_labels: torch.Tensor) -> None:
+def _check_student_accuracy(
+    result: dict, predictions: torch.Tensor, seen_labels: torch.Tensor, accuracy: float
+) -> None:
     """The student's evaluate.accuracy on the first n test images (the labels the worker saw), against
     the kit's predictions of that slice made in the worker, which must agree with this process's."""
     n = result["subset"]
@@ -234,10 +247,16 @@ def _check_student_accuracy(result: dict, predictions: torch.Tensor, seen_labels
             expected=Msg("同一个训练好的模型。", "one and the same trained model."),
         )
     expected = (worker.cpu() == seen_labels[:n]).float().mean().item()
-    expect_close(
-        result["student_subset_accuracy"],
-        expected,
-        call,
-        tol=1e-6,
-        expected_text=Msg(repr(expected), repr(expected)),
-    )
+    got = result["student_subset_accuracy"]
+    expect_finite(got, call, what=what)
+    if not isinstance(got, float) or abs(got - expected) > 1e-6:
+        fail(
+            call=call,
+            what=what,
+            returned=kind_of(got),
+            expected=repr(expected),
+            detail=Msg(
+                f"（你的模型在全部测试集上的准确率是 {accuracy:.2%}）",
+                f"(your model's accuracy on the whole test set: {accuracy:.2%})",
+            ),
+        )

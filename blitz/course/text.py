@@ -58,3 +58,9 @@ def clean(text: str, keep: str = "", replacement: str = "?") -> str:
 def terminal(text: str) -> str:
     """One line for the terminal."""
     return clean(text)
+
+
+def points(value: float) -> str:
+    """Points as a student or instructor reads them: at most two decimals, no trailing zeros (3.33, 15)."""
+    text = f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

@@ -16,6 +16,7 @@ from typing import NoReturn
 import torch
 
 from blitz.course import registry
+from blitz.course.hints import ladder
 from blitz.course.i18n import Msg
 from blitz.course.mnist import MnistMissing
 from blitz.engine.feedback import feedback, student_error_message
@@ -60,7 +61,7 @@ class Context:
 class Check:
     exercise: str
     name: str
-    func: Callable[[Submission, Context], None]
+    func: Callable[[Submission, Context], Msg | None]  # a Msg: what a pass says (the capstone's accuracy)
     title: Msg
     weight: int = 1
 
@@ -69,14 +70,21 @@ class Check:
         return f"{self.exercise}.{self.name}"
 
     @property
+    def hints(self) -> tuple[Msg, ...]:
+        """This check's hint ladder, gentle first, the course section last (blitz/course/hints.py)."""
+        return ladder(self.key)
+
+    @property
     def max_score(self) -> float:
         """This check's share of its exercise's points, in whole cents (see :func:`split_points`)."""
         siblings = registered(self.exercise)
         shares = split_points(registry.get(self.exercise).points, [c.weight for c in siblings])
         return shares[[c.name for c in siblings].index(self.name)]
 
-    def result(self, status: Status, message: Msg | None = None, seconds: float = 0.0) -> CheckResult:
-        return CheckResult(self.exercise, self.name, self.title, status, self.max_score, message, seconds)
+    def result(
+        self, status: Status, message: Msg | None = None, seconds: float = 0.0, note: Msg | None = None
+    ) -> CheckResult:
+        return CheckResult(self.exercise, self.name, self.title, status, self.max_score, message, seconds, note)
 
 
 _CHECKS: dict[str, list[Check]] = {}
@@ -119,16 +127,16 @@ def run_check(entry: Check, sub: Submission, ctx: Context | None = None) -> Chec
     """Run one check; whatever the student's code does, this returns a result."""
     ctx = ctx or Context()
     started = time.perf_counter()
-    message, status = None, Status.PASSED
+    message, status, note = None, Status.PASSED, None
     try:
         # Checks draw their random inputs from the generator they seed; the parent's state is kept.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(ctx.seed)
-            entry.func(sub, ctx)
+            note = entry.func(sub, ctx)  # a check may say something on a pass too (the capstone's accuracy)
     except CheckFailure as failure:
         message, status = failure.msg, Status.FAILED
     except StudentError as error:
         message, status = student_error_message(error, entry.exercise)
     except MnistMissing as missing:
         message, status = missing.msg, Status.NO_DATA
-    return entry.result(status, message, time.perf_counter() - started)
+    return entry.result(status, message, time.perf_counter() - started, note if isinstance(note, Msg) else None)

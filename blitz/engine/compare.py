@@ -92,8 +92,9 @@ def expect_tensor(
         index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), a.shape)) if a.dim() else ()
         got_v, exp_v = a[index].item() if a.numel() else None, b[index].item() if b.numel() else None
         worst = diff.reshape(-1)[flat].item() if diff.numel() else 0
+        same = kind_of(got) == kind_of(expected)  # then only the values differ: say so, not the same line twice
         fail(
-            returned=kind_of(got),
+            returned=Msg(f"{kind_of(got)}，数值不同", f"{kind_of(got)}, with other values") if same else kind_of(got),
             expected=kind_of(expected),
             detail=Msg(
                 f"最大差异 {worst:.4g} 在位置 {index}：得到 {got_v}，期望 {exp_v}",

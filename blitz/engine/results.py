@@ -91,6 +91,7 @@ class CheckResult:
     max_score: float
     message: Msg | None = None  # None when it passed
     seconds: float = 0.0
+    note: Msg | None = None  # what a check says on a pass too (the capstone's accuracy)
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)
@@ -118,6 +119,7 @@ class CheckResult:
             "max_score": self.max_score,
             "message": msg_json(self.message),
             "seconds": round(self.seconds, 3),
+            **({"note": msg_json(self.note)} if self.note is not None else {}),
         }
 
     @classmethod
@@ -129,6 +131,7 @@ class CheckResult:
             status=Status(data["status"]),
             max_score=float(data["max_score"]),
             message=msg_from(data.get("message")),
+            note=msg_from(data.get("note")),
             seconds=float(data.get("seconds", 0.0)),
         )
 

@@ -107,6 +107,8 @@ def lower(obj: Any, _depth: int = 0) -> Any:
         return obj
     if type(obj) is int:
         return obj if len(str(abs(obj))) <= MAX_INT_DIGITS else _opaque("int", f"an int of {obj.bit_length()} bits")
+    if isinstance(obj, float):  # a float subclass (numpy.float64) is a float: its plain value, no __eq__ of its own
+        return float.__float__(obj)
     if type(obj) is torch.Tensor:
         return _lower_tensor(obj)
     if type(obj) is torch.Size:

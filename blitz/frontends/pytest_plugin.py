@@ -6,6 +6,7 @@ import pytest
 
 from blitz.checks import Check, Context, run_check
 from blitz.course import registry
+from blitz.course.text import points
 from blitz.engine.results import CheckResult, by_exercise
 from blitz.engine.submission import Submission
 
@@ -30,9 +31,9 @@ def score_lines(results: list[CheckResult], lang: str) -> list[str]:
     for exercise_id, ex in exercises.items():
         title = registry.get(exercise_id).title.render(lang if lang != "both" else "en")
         lines.append(
-            f"{exercise_id:<10} {ex.passed_count:>2}/{len(ex.checks):<2} {ex.score:6.2f} / {ex.max_score:6.2f}  {title}"
+            f"{exercise_id:<10} {ex.passed_count:>2}/{len(ex.checks):<2} {points(ex.score):>6} / {points(ex.max_score):>6}  {title}"
         )
     total = sum(ex.score for ex in exercises.values())
     maximum = sum(ex.max_score for ex in exercises.values())
-    lines.append(f"{'total':<10} {'':5} {total:6.2f} / {maximum:6.2f}")
+    lines.append(f"{'total':<10} {'':5} {points(total):>6} / {points(maximum):>6}")
     return lines

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from blitz.course import registry
 from blitz.course.i18n import Msg
-from blitz.course.text import clip, display_width, pad
+from blitz.course.text import clip, display_width, pad, points
 from blitz.engine.results import CheckResult, SubmissionResult
 from blitz.grading.names import csv_cell, report_text, student_id, terminal
 
@@ -110,14 +110,14 @@ def results_json(record: SubmissionResult, lang: str = "both") -> dict:
 def overall_output(record: SubmissionResult, lang: str) -> str:
     lines = [
         Msg(
-            f"得分 {record.score:.2f} / {record.max_score:.2f}",
-            f"Score {record.score:.2f} / {record.max_score:.2f}",
+            f"得分 {points(record.score)} / {points(record.max_score)}",
+            f"Score {points(record.score)} / {points(record.max_score)}",
         ).render(lang)
     ]
     if record.message is not None:
         lines.append(_render(record.message, lang))
     for exercise_id, ex in record.exercises.items():
-        lines.append(f"{exercise_id}: {ex.score:.2f} / {ex.max_score:.2f} ({ex.status.value})")
+        lines.append(f"{exercise_id}: {points(ex.score)} / {points(ex.max_score)} ({ex.status.value})")
     return "\n".join(lines)
 
 
@@ -241,12 +241,12 @@ def summary_table(records: list[SubmissionResult]) -> str:
     head = f"{'student':<{width}} {'total':>7} " + " ".join(f"{c[:8]:>8}" for c in columns) + "  status"
     lines = [head, "-" * len(head)]
     for r in records:
-        cells = " ".join(f"{r.exercises[c].score:>8.2f}" if c in r.exercises else f"{'':>8}" for c in columns)
+        cells = " ".join(f"{points(r.exercises[c].score):>8}" if c in r.exercises else f"{'':>8}" for c in columns)
         flags = [f"{e}:{s.status.value}" for e, s in r.exercises.items() if s.status.is_error]
         status = terminal(r.status.value + (f" ({', '.join(flags)})" if flags else ""))
-        lines.append(f"{pad(clip(terminal(r.student), width), width)} {r.score:>7.2f} {cells}  {status}")
+        lines.append(f"{pad(clip(terminal(r.student), width), width)} {points(r.score):>7} {cells}  {status}")
     if records:
         mean = sum(r.score for r in records) / len(records)
         lines.append("-" * len(head))
-        lines.append(f"{'mean':<{width}} {mean:>7.2f}  ({len(records)} submissions / 份提交)")
+        lines.append(f"{'mean':<{width}} {points(mean):>7}  ({len(records)} submissions / 份提交)")
     return "\n".join(lines)

@@ -8,8 +8,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from blitz.course.hints import first_check, ladder
 from blitz.course.i18n import Msg, current_lang
 from blitz.course.registry import Exercise
+from blitz.course.text import points as points_text
 from blitz.engine.results import Standing, Status
 from blitz.student.paths import where_to_work
 from blitz.student.state import ExerciseStatus, State, next_exercise
@@ -77,6 +79,8 @@ def result_lines(status: ExerciseStatus, lang: str | None = None, messages: int 
     for result in status.results:
         mark = OK_MARK if result.passed else (TODO_MARK if result.status is Status.NOT_DONE else FAIL_MARK)
         lines.append(f"  {mark} {label(result.title, lang)}")
+        if result.passed and result.note is not None:  # the capstone's accuracy
+            lines.append(indent(say(result.note, lang), "      "))
         if result.passed or result.message is None:
             continue
         if result.status is Status.NOT_DONE and stub_told:
@@ -91,11 +95,11 @@ def result_lines(status: ExerciseStatus, lang: str | None = None, messages: int 
 
 def summary_line(status: ExerciseStatus, lang: str | None = None) -> str:
     total = len(status.results)
-    points = status.exercise.points
+    exercise_points = status.exercise.points
     return label(
         Msg(
-            f"{status.passed_count}/{total} 项检查通过 · {status.score:.4g}/{points} 分",
-            f"{status.passed_count}/{total} checks passed · {status.score:.4g}/{points} points",
+            f"{status.passed_count}/{total} 项检查通过 · {points_text(status.score)}/{exercise_points} 分",
+            f"{status.passed_count}/{total} checks passed · {points_text(status.score)}/{exercise_points} points",
         ),
         lang,
     )
@@ -111,15 +115,27 @@ def hint_heading(number: int, total: int, lang: str | None = None) -> str:
     return label(Msg(f"提示 {number}/{total}", f"Hint {number} of {total}"), lang) + ":"
 
 
-def hints_left_text(exercise: Exercise, shown: int) -> Msg:
-    if shown >= len(exercise.hints):
+def first_failing(status: Status) -> str | None:
+    """The key of the first check that fails (its ladder is the one to show); None when all pass.
+
+    Before anything has run (the capstone not checked yet, a missing file) it is the first check.
+    """
+    for result in status.results:
+        if not result.passed:
+            return result.key
+    return None if status.results or status.done else first_check(status.exercise.id)
+
+
+def hints_left_text(exercise: Exercise, key: str | None, shown: int) -> Msg:
+    total = len(ladder(key)) if key else 0
+    if shown >= total:
         return Msg(
-            f"`blitz hint {exercise.id} --all` 再看一遍所有提示",
-            f"`blitz hint {exercise.id} --all` shows every hint again",
+            f"`blitz hint {exercise.id} --all` 再看一遍这项检查的所有提示",
+            f"`blitz hint {exercise.id} --all` shows every hint of this check again",
         )
     return Msg(
-        f"`blitz hint {exercise.id}`（第 {shown + 1}/{len(exercise.hints)} 条提示）",
-        f"`blitz hint {exercise.id}` (hint {shown + 1} of {len(exercise.hints)})",
+        f"`blitz hint {exercise.id}`（第 {shown + 1}/{total} 条提示）",
+        f"`blitz hint {exercise.id}` (hint {shown + 1} of {total})",
     )
 
 
@@ -139,12 +155,13 @@ def next_step(
     if status.note:  # a missing file, no MNIST, the capstone not run yet or waiting for its inputs
         return status.note
     where = where_to_work(folder, exercise)
-    shown = state.hints_shown(exercise.id)
+    key = first_failing(status)
+    shown = state.hints_shown(key) if key else 0
     untouched = status.state is Standing.NOT_STARTED  # still the stubs; otherwise some check fails
     if watching:
         hint = (
             Msg("按 h 看提示", "press h for a hint")
-            if shown < len(exercise.hints)
+            if key and shown < len(ladder(key))
             else Msg("提示都在下面了", "every hint is shown below")
         )
         again = (
@@ -153,7 +170,7 @@ def next_step(
             else Msg("，保存后会自动重新检查", " and save: the checks run again")
         )
     else:
-        hint = hints_left_text(exercise, shown)
+        hint = hints_left_text(exercise, key, shown)
         again = (
             Msg(
                 f"，再运行 `blitz check {exercise.id}`（或者用 `blitz watch`，保存就会重新检查）",

@@ -2,8 +2,8 @@
 
 Standard library only: the files' modification times are polled (no inotify), keys are read with
 ``select`` from a terminal put in cbreak mode (one key at a time, no Enter needed, Ctrl-C still
-works), and the whole screen is redrawn after every change. `h` shows the next hint, `r` runs the
-checks again, `q` quits. When the current exercise passes, the next unfinished one becomes current.
+works), and the whole screen is redrawn after every change. `h` shows the next hint (of the first
+failing check), `r` runs the checks again, `q` quits. When the current exercise passes, the next unfinished one becomes current.
 
 Output the student's code prints during a check is caught and shown in its own box, so it does
 not scribble over the screen.
@@ -21,8 +21,10 @@ import time
 from pathlib import Path
 
 from blitz.course import registry
+from blitz.course.hints import ladder
 from blitz.course.i18n import Msg, current_lang
 from blitz.course.progress import bar
+from blitz.course.text import points as points_text
 from blitz.student.paths import shown_path
 from blitz.student.render import (
     ALL_DONE,
@@ -31,6 +33,7 @@ from blitz.student.render import (
     STATE_MARKS,
     TODO_MARK,
     exercise_heading,
+    first_failing,
     hint_heading,
     label,
     next_step,
@@ -135,6 +138,9 @@ class Watcher:
             done = next((s for s in self.statuses if s.exercise.id == previous.id), None)
             if done is not None and done.done:
                 self.event = Msg(f"{OK_MARK} {previous.id} 通过了！", f"{OK_MARK} {previous.id} passed!")
+                for note in (r.note for r in done.results):  # the capstone's accuracy
+                    if isinstance(note, Msg):
+                        self.event += Msg(f"（{note.zh}）", f" ({note.en})")
                 if self.current is not None:
                     self.event += Msg(f"下一个练习：{self.current.id}。", f" Next up: {self.current.id}.")
 
@@ -143,8 +149,8 @@ class Watcher:
             CLEAR
             + say(
                 Msg(
-                    f"正在用你的代码在 MNIST 上训练并评估（{self.current.id}，大约一分钟）……",
-                    f"Training and evaluating your code on MNIST ({self.current.id}, about a minute)...",
+                    f"正在用你的代码在 MNIST 上训练并评估（{self.current.id}，多数电脑上不到一分钟）……",
+                    f"Training and evaluating your code on MNIST ({self.current.id}, under a minute on most computers)...",
                 )
             )
             + "\n"
@@ -156,7 +162,7 @@ class Watcher:
     def screen(self) -> str:
         lang = current_lang()
         width = shutil.get_terminal_size((100, 30)).columns
-        done, required, points = course_totals(self.statuses)
+        done, required, earned = course_totals(self.statuses)
         lines = [
             label(
                 Msg(
@@ -169,8 +175,8 @@ class Watcher:
             + f" [{bar(done / max(required, 1), 28)}] "
             + label(
                 Msg(
-                    f"{done}/{required} 个练习 · {points:.4g}/{registry.TOTAL_POINTS} 分",
-                    f"{done}/{required} exercises · {points:.4g}/{registry.TOTAL_POINTS} points",
+                    f"{done}/{required} 个练习 · {points_text(earned)}/{registry.TOTAL_POINTS} 分",
+                    f"{done}/{required} exercises · {points_text(earned)}/{registry.TOTAL_POINTS} points",
                 ),
                 lang,
             ),
@@ -188,9 +194,11 @@ class Watcher:
                 lines += result_lines(status, lang, messages=1)
                 lines.append(summary_line(status, lang))
             lines += ["", say(next_step(status, self.statuses, self.folder, self.course.state, watching=True), lang)]
-            shown = self.course.state.hints_shown(status.exercise.id)
-            for number, hint in enumerate(status.exercise.hints[:shown], 1):
-                lines += ["", hint_heading(number, len(status.exercise.hints), lang), say(hint, lang)]
+            key = first_failing(status)
+            rungs = ladder(key) if key else ()
+            shown = self.course.state.hints_shown(key) if key else 0
+            for number, hint in enumerate(rungs[:shown], 1):
+                lines += ["", hint_heading(number, len(rungs), lang), say(hint, lang)]
         if self.printed.strip():
             tail = self.printed.rstrip().splitlines()[-PRINTED_LINES:]
             lines += ["", label(Msg("你的代码打印了：", "Your code printed:"), lang)] + ["  | " + t for t in tail]
@@ -214,12 +222,14 @@ class Watcher:
     # -- keys -------------------------------------------------------------------------------
 
     def next_hint(self) -> None:
-        if self.current is None:
+        """One more rung of the first failing check's ladder (never a hint about a check that passed)."""
+        key = first_failing(self.current_status) if self.current_status is not None else None
+        if key is None:
             return
         state = self.course.state
-        shown = state.hints_shown(self.current.id)
-        if shown < len(self.current.hints):
-            state.set_hints_shown(self.current.id, shown + 1)
+        shown = state.hints_shown(key)
+        if shown < len(ladder(key)):
+            state.set_hints_shown(key, shown + 1)
 
 
 def watch(folder: Path, interval: float = 0.3, stream=None, keys_stream=None) -> int:
