@@ -35,6 +35,7 @@ import pytest
 from blitz.checks.pipeline import BAR
 from blitz.course import mnist, registry
 from blitz.grading.sandbox.process import Sandbox, SandboxPolicy, isolation_available
+from blitz.grading.sandbox.view import essentials
 
 HERE = Path(__file__).parent / "adversarial"
 MARKER = f"blitzadv{uuid.uuid4().hex[:12]}"
@@ -259,7 +260,7 @@ def preflight_read_only() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         box = Sandbox(
-            [sys.executable, "-I", "-S", "-c", code], str(workdir), SandboxPolicy(), stdout_path=str(workdir / "log")
+            [sys.executable, "-I", "-S", "-c", code], str(workdir), SandboxPolicy(keep_paths=tuple(essentials()))
         )
         box.wait(60)
         box.kill()

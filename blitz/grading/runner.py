@@ -13,8 +13,6 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -27,7 +25,8 @@ from blitz.course.i18n import Msg
 from blitz.course.mnist import RAW_FILES
 from blitz.engine.fastpath import physical_cores
 from blitz.grading.discover import Target
-from blitz.grading.sandbox.process import SandboxPolicy, describe_isolation, inside, outermost
+from blitz.grading.sandbox.process import SandboxPolicy, describe_isolation, outermost
+from blitz.grading.sandbox.view import essentials
 
 if TYPE_CHECKING:
     import torch
@@ -49,6 +48,7 @@ class Options:
     memory_bytes: int = 3 << 30
     threads: int = 0  # torch threads per worker; 0: decided where the grading runs
     hide: tuple[str, ...] = ()  # more paths no worker may see (the out dir, the other submissions...)
+    unsafe: bool = False  # --unsafe-no-sandbox: run workers even where bubblewrap cannot confine them
 
     def budget(self, exercise_id: str) -> float:
         return max(self.timeout, PIPELINE_MIN_SECONDS) if exercise_id == "pipeline" else self.timeout
@@ -86,101 +86,13 @@ def fingerprint(target: Target, options: Options) -> str:
     return h.hexdigest()
 
 
-# Top-level folders a worker sees (read-only): the system. Every other top-level entry (/home,
-# /root, /work, /tmp, /mnt, /srv, ...) is hidden, then the few paths a worker needs are kept
-# visible inside: its own folder, the Python environment, the kit's package, the MNIST folder.
-SYSTEM_DIRS = frozenset(
-    {
-        "usr",
-        "bin",
-        "sbin",
-        "lib",
-        "lib32",
-        "lib64",
-        "libx32",
-        "etc",
-        "dev",
-        "proc",
-        "sys",
-        "run",
-        "var",
-        "boot",
-        "opt",
-        "snap",
-        "nix",
-    }
-)
-_worker_path: list[str] | None = None
-
-
-def worker_sys_path() -> list[str]:
-    """The folders a worker's Python (``python -I``) imports from."""
-    global _worker_path
-    if _worker_path is None:
-        import subprocess
-
-        try:
-            out = subprocess.run(
-                [sys.executable, "-I", "-c", "import sys, json; print(json.dumps(sys.path))"],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=True,
-            ).stdout
-            _worker_path = [p for p in json.loads(out) if p and os.path.isdir(p)]
-        except (OSError, subprocess.SubprocessError, ValueError):
-            _worker_path = []
-    return _worker_path
-
-
-def essentials() -> list[str]:
-    """What every worker needs to see: its Python, torch, the kit's package (not the kit's folder)."""
-    import torch
-
-    kit = os.path.realpath(registry.ROOT)
-    package = os.path.realpath(Path(blitz.__file__).parent)
-    paths = [
-        package,
-        Path(torch.__file__).parent,
-        sys.prefix,
-        sys.base_prefix,
-        sys.exec_prefix,
-        Path(os.path.realpath(sys.executable)).parent,
-        *worker_sys_path(),
-    ]
-    out = []
-    for p in paths:
-        real = os.path.realpath(p)
-        # the kit's folder (or one above it) on sys.path: only its package is needed, not solutions/
-        out.append(package if inside(kit, real) else real)
-    return out
-
-
-def world_hides() -> list[str]:
-    """Every top-level entry of / that is not part of the system (folders and files, not links)."""
-    try:
-        names = os.listdir("/")
-    except OSError:
-        return []
-    return [f"/{n}" for n in sorted(names) if n not in SYSTEM_DIRS and not os.path.islink(f"/{n}")]
-
-
 def sandbox_view(hides, keep_extra=()) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(hide_paths, keep_paths) for a worker: hide the world and `hides`, keep the essentials and
-    `keep_extra` (the data). A path is not hidden when it would swallow an essential that no kept
-    path strictly inside it brings back (the submission's parent being the kit's folder, say)."""
-    needed = essentials()
-    keeps = outermost([*needed, *(k for k in keep_extra if k)])
-    out: list[str] = []
-    for h in [*world_hides(), *hides]:
-        if not h:
-            continue
-        real = os.path.realpath(h)
-        swallowed = [e for e in needed if inside(e, real)]
-        if all(any(inside(e, k) and inside(k, real) and k != real for k in keeps) for e in swallowed):
-            if real not in out:
-                out.append(real)
-    return tuple(out), tuple(keeps)
+    """(hide_paths, keep_paths) for a worker: it sees the essentials (its Python, torch, the kit's
+    package) and `keep_extra` (the data), read-only; every path of `hides` that lies inside one of
+    them is covered. Nothing else of the host is in its sandbox at all."""
+    keeps = outermost([*essentials(), *(k for k in keep_extra if k)])
+    out = [os.path.realpath(h) for h in hides if h]
+    return tuple(dict.fromkeys(out)), tuple(keeps)
 
 
 # ---------------------------------------------------------------------------------------------- MNIST
@@ -318,7 +230,7 @@ def grader_error_record(target: Target, options: Options, exc: BaseException, on
 
 def isolation_text(options: Options) -> str:
     """What every sandbox of this batch gets on this machine (with the batch's memory limit)."""
-    return describe_isolation(SandboxPolicy(memory_bytes=options.memory_bytes))
+    return describe_isolation(SandboxPolicy(memory_bytes=options.memory_bytes, unsafe=options.unsafe))
 
 
 # ---------------------------------------------------------------------------------------------- grading
@@ -377,6 +289,7 @@ def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: 
     from blitz.checks import Context, checks_for
     from blitz.course.mnist import MnistMissing, require
     from blitz.grading.sandbox.isolated import IsolatedSubmission
+    from blitz.grading.sandbox.view import gpu_devices
 
     folder = Path(target.folder)
     entries = checks_for(exercise_id)
@@ -399,6 +312,7 @@ def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: 
         except MnistMissing as exc:
             return [check_row(c, "error", exc.msg) for c in entries]
         shuffled = private_mnist(real, workdir / "data")
+        keep.append(str(workdir / "data"))
         from blitz.course.mnist import default_root
 
         for root in {real.resolve(), default_root().resolve()}:
@@ -418,6 +332,9 @@ def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: 
         hide_paths=hide_paths,
         keep_paths=keep_paths,
         extra_env=env,
+        disk_bytes=min(512 << 20, options.memory_bytes // 4),  # its tmpfs pages count as its memory too
+        devices=tuple(gpu_devices()) if options.device != "cpu" else (),
+        unsafe=options.unsafe,
     )
     sub = IsolatedSubmission(folder, exercise_id, timeout=options.budget(exercise_id), policy=policy, workdir=workdir)
     if shuffled is not None:
@@ -432,6 +349,8 @@ def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: 
 def grade_submission(target: Target, options: Options) -> dict:
     """The record of one submission. Runs wherever the batch puts it (pool process, Dask worker)."""
     started = time.perf_counter()
+    from blitz.grading.sandbox.isolated import remove_tree
+
     digest = fingerprint(target, options)  # of the files about to be graded
     problem = target.problem_message()
     if problem is not None:
@@ -443,7 +362,7 @@ def grade_submission(target: Target, options: Options) -> dict:
         for exercise_id in options.exercises:
             rows += grade_exercise(target, exercise_id, options, scratch, threads)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        remove_tree(scratch)
     return finish_record(
         target, options, rows, "graded", None, time.perf_counter() - started, digest, isolation_text(options)
     )
