@@ -230,7 +230,14 @@ def grader_error_record(target: Target, options: Options, exc: BaseException, on
 
 def isolation_text(options: Options) -> str:
     """What every sandbox of this batch gets on this machine (with the batch's memory limit)."""
-    return describe_isolation(SandboxPolicy(memory_bytes=options.memory_bytes, unsafe=options.unsafe))
+    return describe_isolation(
+        SandboxPolicy(memory_bytes=options.memory_bytes, disk_bytes=disk_bytes(options), unsafe=options.unsafe)
+    )
+
+
+def disk_bytes(options: Options) -> int:
+    """The size of a worker's tmpfs: its pages count as its memory too."""
+    return min(512 << 20, options.memory_bytes // 4)
 
 
 # ---------------------------------------------------------------------------------------------- grading
@@ -332,7 +339,7 @@ def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: 
         hide_paths=hide_paths,
         keep_paths=keep_paths,
         extra_env=env,
-        disk_bytes=min(512 << 20, options.memory_bytes // 4),  # its tmpfs pages count as its memory too
+        disk_bytes=disk_bytes(options),
         devices=tuple(gpu_devices()) if options.device != "cpu" else (),
         unsafe=options.unsafe,
     )

@@ -182,6 +182,7 @@ def command(p: dict, view: dict, argv: list[str], env: dict[str, str]) -> list[s
         cmd += [p["setpriv"], f"--reuid={ids}", f"--regid={ids}", "--clear-groups", "--no-new-privs"]
         cmd += ["--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all"]
         if p["inner"]:
-            cmd += [p["bwrap"], "--unshare-user", "--disable-userns", "--uid", ids, "--gid", ids]
-            cmd += ["--dev-bind", "/", "/", "--die-with-parent", "--chdir", HOME, "--"]
+            # its own pid namespace too: the bwrap that waits for it is then out of its reach
+            cmd += [p["bwrap"], "--unshare-user", "--disable-userns", "--unshare-pid", "--uid", ids, "--gid", ids]
+            cmd += ["--dev-bind", "/", "/", "--proc", "/proc", "--die-with-parent", "--chdir", HOME, "--"]
     return cmd + list(argv)

@@ -9,7 +9,7 @@ sandbox, and a quota of ``cpu_threads`` cores).
 The grader's process joins nothing: the child joins its cgroup between fork and exec (it writes
 ``0`` to ``cgroup.procs`` descriptors opened beforehand), so everything the sandbox ever starts is
 inside. :meth:`Cgroup.destroy` kills every task in it (``cgroup.kill`` on v2, the freezer on v1),
-waits until it is empty, and removes it. Cgroups are made below the grader's own cgroup, named
+waits until it is empty, and removes it. Cgroups are made below the grader's own cgroup (v1) or beside it (v2), named
 ``blitz-<grader pid>-<token>``; ones left by a grader killed with SIGKILL are removed by the
 next grader that finds them (only when their grader is gone and they are empty).
 """
@@ -65,23 +65,32 @@ def _cgroup_mounts() -> list[tuple[str, str, set[str]]]:
 
 
 def _detect_v2(mounts, own) -> dict | None:
+    """The sandboxes' cgroups go beside the grader's own (below its parent, which already hands
+    the controllers down to it), or below the root, which may hand them down itself: a cgroup
+    that holds processes (the grader's) may not have children with controllers."""
     for fstype, point, _ in mounts:
         if fstype != "cgroup2" or "" not in own:
             continue
-        base = os.path.normpath(point + own[""])
+        mine = os.path.normpath(point + own[""])
         try:
-            available = set(_read(os.path.join(base, "cgroup.controllers")).split())
+            available = set(_read(os.path.join(mine, "cgroup.controllers")).split())
         except OSError:
             continue
-        if not {"memory", "pids"} <= available:
-            continue
+        at_root = mine == os.path.normpath(point)
+        base = mine if at_root else os.path.dirname(mine)
         wanted = [c for c in V2_CONTROLLERS if c in available]
-        try:  # our own cgroup must hand its controllers down to the sandboxes' cgroups below it
-            enabled = set(_read(os.path.join(base, "cgroup.subtree_control")).split())
-            if not set(wanted) <= enabled:
-                _write(os.path.join(base, "cgroup.subtree_control"), " ".join(f"+{c}" for c in wanted))
-        except OSError as exc:
-            return {"version": None, "why": f"cgroup v2 at {base} cannot hand down its controllers ({exc.strerror})"}
+        if at_root and {"memory", "pids"} <= available:
+            try:
+                enabled = set(_read(os.path.join(base, "cgroup.subtree_control")).split())
+                if not set(wanted) <= enabled:
+                    _write(os.path.join(base, "cgroup.subtree_control"), " ".join(f"+{c}" for c in wanted))
+            except OSError as exc:
+                return {
+                    "version": None,
+                    "why": f"cgroup v2 at {base} cannot hand down its controllers ({exc.strerror})",
+                }
+        if not {"memory", "pids"} <= available:
+            continue  # a hybrid host: the controllers are v1's
         if not os.access(base, os.W_OK):
             return {"version": None, "why": f"cgroup v2 at {base} is not writable"}
         return {"version": "v2", "bases": {"": base}, "controllers": wanted, "why": ""}
@@ -114,7 +123,8 @@ def detect() -> dict:
         if _found is None:
             try:
                 mounts, own = _cgroup_mounts(), _own_cgroups()
-                _found = _detect_v2(mounts, own) or _detect_v1(mounts, own)
+                v2 = _detect_v2(mounts, own)
+                _found = v2 if v2 and v2["version"] else (_detect_v1(mounts, own) or v2)
             except OSError as exc:
                 _found = {"version": None, "why": f"cannot read the cgroups ({exc.strerror})"}
             if _found is None:

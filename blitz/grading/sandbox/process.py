@@ -110,7 +110,7 @@ def _size(n: int) -> str:
 def _limits_text(policy: SandboxPolicy) -> str:
     cg = detect()
     if cg["version"]:
-        cpu = f", cpu weight equal + quota {max(1, policy.cpu_threads)} core(s)" if "cpu" in cg["controllers"] else ""
+        cpu = ", cpu weight equal + a quota of as many cores as torch threads" if "cpu" in cg["controllers"] else ""
         pids = f", {policy.pids} tasks" if "pids" in cg["controllers"] else ", NO task limit (no pids controller)"
         return f"cgroup {cg['version']}: memory {_size(policy.memory_bytes)} incl. shared memory and tmpfs{pids}{cpu}"
     return (
