@@ -25,7 +25,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
   - :mod:`blitz.authoring` — solution markers and stubs (``markers``), notebooks, the generated
     files (``generate``), the nbgrader course (``nbgrader``);
   - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports;
-    :mod:`blitz.grading.sandbox` runs untrusted code (the worker, its process, the isolated submission).
+    :mod:`blitz.grading.sandbox` runs untrusted code (the worker, its bubblewrap sandbox and cgroup, the
+    isolated submission; SECURITY.md).
 - :mod:`blitz.cli` — the ``blitz`` command, which gathers the front ends' subcommands.
 """
 

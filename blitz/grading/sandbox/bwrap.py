@@ -63,7 +63,7 @@ def probe() -> dict:
 
 def _do_probe() -> dict:
     p = {"bwrap": shutil.which("bwrap"), "version": "", "root": os.geteuid() == 0, "setpriv": None}
-    p.update(inner=False, why="")
+    p.update(inner=False, inner_why="", why="")
     if not p["bwrap"]:
         p["why"] = "bubblewrap (bwrap) is not installed"
         return p
@@ -79,7 +79,9 @@ def _do_probe() -> dict:
     if not ok:
         p.update(bwrap=None, why=f"bwrap cannot make the sandbox here: {out[-300:]}")
         return p
-    p["inner"] = p["root"] and _runs(command(p | {"inner": True}, view, check, {}))[0]
+    if p["root"]:
+        p["inner"], out = _runs(command(p | {"inner": True}, view, check, {}))
+        p["inner_why"] = "" if p["inner"] else out.splitlines()[-1][:200] if out else "refused"
     return p
 
 
@@ -182,7 +184,9 @@ def command(p: dict, view: dict, argv: list[str], env: dict[str, str]) -> list[s
         cmd += [p["setpriv"], f"--reuid={ids}", f"--regid={ids}", "--clear-groups", "--no-new-privs"]
         cmd += ["--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all"]
         if p["inner"]:
-            # its own pid namespace too: the bwrap that waits for it is then out of its reach
+            # its own pid namespace too: the bwrap that waits for it is then out of its reach. (/proc
+            # stays the one above, which shows only the sandbox: the kernel refuses a new one there,
+            # since bwrap covers parts of it.)
             cmd += [p["bwrap"], "--unshare-user", "--disable-userns", "--unshare-pid", "--uid", ids, "--gid", ids]
-            cmd += ["--dev-bind", "/", "/", "--proc", "/proc", "--die-with-parent", "--chdir", HOME, "--"]
+            cmd += ["--dev-bind", "/", "/", "--die-with-parent", "--chdir", HOME, "--"]
     return cmd + list(argv)

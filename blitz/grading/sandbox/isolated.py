@@ -61,12 +61,14 @@ def copy_sources(source: Path, dest: Path) -> None:
     for name in names:
         if not name.endswith(".py") or "/" in name:
             continue
-        try:
+        try:  # lstat first: a device is never even opened
+            if not stat.S_ISREG(os.lstat(source / name).st_mode):
+                continue
             fd = os.open(source / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError:
             continue
         try:
-            info = os.fstat(fd)
+            info = os.fstat(fd)  # what was opened, should it have been swapped since the lstat
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SOURCE:
                 continue
             data = os.read(fd, MAX_SOURCE + 1)

@@ -115,7 +115,8 @@ def _limits_text(policy: SandboxPolicy) -> str:
         return f"cgroup {cg['version']}: memory {_size(policy.memory_bytes)} incl. shared memory and tmpfs{pids}{cpu}"
     return (
         f"NO cgroup ({cg['why']}): fallback RLIMIT_DATA {_size(policy.memory_bytes)} per process, "
-        f"RLIMIT_NPROC {policy.pids}, tmpfs caps; shared memory and CPU not capped"
+        + (f"RLIMIT_NPROC {policy.pids}" if _own_task_count() else "NO task limit")
+        + ", tmpfs caps; shared memory and CPU not capped"
     )
 
 
@@ -128,7 +129,7 @@ def describe_isolation(policy: SandboxPolicy | None = None) -> str:
         return f"{head}; {_limits_text(policy)}" if policy.unsafe else f"{head}: refused without --unsafe-no-sandbox"
     who = "uid 65534 (nobody), no capabilities, no_new_privs" if p["root"] else f"the grader's uid {os.geteuid()}"
     if p["root"]:
-        user = ", own user namespace (no further ones)" if p["inner"] else ", NO user namespace (host refuses them)"
+        user = ", own user namespace (no further ones)" if p["inner"] else f", NO user namespace ({p['inner_why']})"
     else:
         user = ", user namespace (no further ones)"
     net = "" if policy.network else " network,"
@@ -186,6 +187,14 @@ def outermost(paths) -> list[str]:
     return out
 
 
+def _own_task_count() -> bool:
+    """Does RLIMIT_NPROC count this sandbox's tasks alone? Only in the user namespace of its own
+    that uid 65534 gets (the kernel counts tasks per user namespace); elsewhere it would count every
+    process of the uid, the grader's own or the other sandboxes' included."""
+    p = bwrap.probe()
+    return bool(p["bwrap"]) and p["root"] and p["inner"]
+
+
 def _rlimits(policy: SandboxPolicy, confined: bool, with_cgroup: bool) -> list[tuple[int, tuple[int, int]]]:
     if resource is None:
         return []
@@ -197,7 +206,7 @@ def _rlimits(policy: SandboxPolicy, confined: bool, with_cgroup: bool) -> list[t
     limits.append((resource.RLIMIT_DATA, (mem, mem)))  # a MemoryError the student can read, first
     if not confined:  # confined, its tmpfs is all it can write, and a full one says ENOSPC
         limits.append((resource.RLIMIT_FSIZE, (int(policy.disk_bytes), int(policy.disk_bytes))))
-    if not with_cgroup:
+    if not with_cgroup and _own_task_count():
         limits.append((resource.RLIMIT_NPROC, (int(policy.pids), int(policy.pids))))
     return limits
 
