@@ -362,3 +362,25 @@ def test_the_worker_is_nobody_without_capabilities_in_its_own_namespaces(tmp_pat
     if host_lends_user_namespaces():
         assert isolation_available()["userns"], isolation_available()
         assert seen["userns"] == -1, seen  # no further user namespace for student code
+
+
+def test_cgroup_v2_goes_beside_the_graders_own_or_below_the_root(tmp_path, monkeypatch):
+    """cgroup v2 (not on the CI host, which is v1): a cgroup holding processes may not have children
+    with controllers, so the sandboxes' cgroups go below its parent, which already hands them down;
+    below the root (which may hand them down itself) when the grader sits there; and a hybrid
+    host's empty v2 tree is passed over for v1."""
+    point = tmp_path / "cg"
+    (point / "grader.scope").mkdir(parents=True)
+    (point / "grader.scope" / "cgroup.controllers").write_text("cpu memory pids\n")
+    (point / "cgroup.controllers").write_text("cpu io memory pids\n")
+    (point / "cgroup.subtree_control").write_text("")
+    mounts = [("cgroup2", str(point), set())]
+    found = cgroups._detect_v2(mounts, {"": "/grader.scope"})
+    assert found["version"] == "v2" and found["bases"] == {"": str(point)}, found
+    assert found["controllers"] == ["memory", "pids", "cpu"]
+    assert (point / "cgroup.subtree_control").read_text() == ""  # nothing to hand down: its parent does
+    found = cgroups._detect_v2(mounts, {"": "/"})
+    assert found["version"] == "v2" and found["bases"] == {"": str(point)}, found
+    assert (point / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
+    (point / "cgroup.controllers").write_text("")  # a hybrid host: the controllers are v1's
+    assert cgroups._detect_v2(mounts, {"": "/"}) is None
