@@ -23,9 +23,11 @@ but with subfolders of which at least one holds a module, is a class folder: eac
 subfolders is a submission, and its name is the student id. A PATH that does not exist or holds
 no module still gets a report, with score 0 and a message naming it.
 
-Every exercise of every submission runs in its own sandboxed process: its own time limit, a
-memory limit, no network, a scrubbed environment, a read-only filesystem, and no sight of the
-reference solutions, the kit's tests, the other submissions or the reports.
+Every exercise of every submission runs in its own bubblewrap sandbox (needs the `bubblewrap`
+package): as an unprivileged user, with its own time limit, memory and process limits (a cgroup),
+no network, a scrubbed environment, a small private tmpfs as the only place it can write, and no
+sight of the reference solutions, the kit's tests, the other submissions or the reports (see
+SECURITY.md). Without bubblewrap it refuses to grade unless --unsafe-no-sandbox is given.
 
 Writes OUT/<student>/results.json (Gradescope format), OUT/grades.csv and OUT/junit.xml; prints a
 summary table. A stopped batch resumes: submissions whose results.json matches their files and
@@ -96,6 +98,12 @@ def register(subparsers) -> None:
     p.add_argument("--force", action="store_true", help="regrade submissions that already have matching results")
     p.add_argument("--dask", metavar="ADDRESS", default=None, help="grade on a Dask cluster (scheduler address)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="grade even where bubblewrap cannot confine the workers: student code then runs as your "
+        "user and sees the whole machine (only for code you trust) / 没有 bubblewrap 也评分（不安全）",
+    )
     p.set_defaults(func=run)
     from blitz.grading import similar
 
@@ -115,6 +123,35 @@ def _writable(out: Path) -> str | None:
         probe.unlink()
     except OSError as exc:
         return exc.strerror or str(exc)
+    return None
+
+
+def _sandbox_refusal(args: argparse.Namespace) -> int | None:
+    """Exit status 2 with a message when no sandbox can be made here and the instructor did not
+    ask to grade unconfined; a loud warning when they did."""
+    if args.dask:  # the Dask workers' machines decide; each sandbox refuses there by itself
+        return None
+    from blitz.grading.sandbox.process import INSTALL, isolation_available
+
+    found = isolation_available()
+    if found["bwrap"]:
+        return None
+    why = found["why"]
+    if not args.unsafe_no_sandbox:
+        return _fail(
+            f"无法隔离学生代码（{why}）。请{INSTALL[0]}后重试；如果确实信任所有提交，可加 --unsafe-no-sandbox"
+            "（学生代码将以你的身份运行，能看到整台机器）。",
+            f"cannot confine student code ({why}). Please {INSTALL[1]} and try again; only if you trust "
+            "every submission, pass --unsafe-no-sandbox (student code then runs as your user and sees the "
+            "whole machine).",
+        )
+    print(
+        Msg(
+            f"警告：没有沙箱（{why}），按 --unsafe-no-sandbox 的要求照样评分：学生代码以你的身份运行。",
+            f"WARNING: no sandbox ({why}); grading anyway, as --unsafe-no-sandbox asks: student code runs as your user.",
+        ).render(chosen_lang()),
+        file=sys.stderr,
+    )
     return None
 
 
@@ -148,6 +185,9 @@ def run(args: argparse.Namespace) -> int:
                 "要求 --device cuda，但这台机器没有可用的 CUDA GPU；去掉 --device 用 CPU 评分。",
                 "--device cuda was asked for, but this machine has no usable CUDA GPU; drop --device to grade on the CPU.",
             )
+    refusal = _sandbox_refusal(args)
+    if refusal:
+        return refusal
     out = Path(args.out).expanduser().resolve()
     problem = _writable(out)
     if problem:
@@ -194,6 +234,7 @@ def run(args: argparse.Namespace) -> int:
         memory_bytes=int(args.memory * (1 << 30)),
         threads=0 if args.dask else max(1, cores // workers),
         hide=tuple(dict.fromkeys(hide)),
+        unsafe=bool(args.unsafe_no_sandbox),
     )
     progress = SubmissionsProgress(len(targets), enabled=not args.no_progress)
     where = f"Dask {args.dask}" if args.dask else f"{min(workers, max(1, len(targets)))} worker(s)"
