@@ -23,7 +23,7 @@ import torch
 
 from blitz.course import mnist
 from blitz.course.i18n import Msg
-from blitz.engine.check import check, fail
+from blitz.engine.check import CheckFailure, check, fail
 from blitz.engine.compare import expect_finite, kind_of
 from blitz.engine.fixtures import assign_by_shape
 from blitz.engine.reference import expected_folder, reference
@@ -99,20 +99,17 @@ def _kit_predictions(predictions, labels: torch.Tensor) -> tuple[torch.Tensor | 
     ]
 
 
-def _require_reference_function(sub) -> None:
+def _require_reference_function(sub, ctx) -> None:
     """The trained weights are scored in the reference CNN, which is the student's CNN only if the two
-    compute the same function with the same weights: established here first, as model.cnn_function does."""
-    from blitz.checks.model import reference_weights
+    compute the same function with the same weights: model.cnn_function's own comparison, run here first
+    on its own seed (so a release replays it from the same recorded values)."""
+    from blitz.checks.model import check_cnn_function
 
-    weights, net = reference_weights()
-    inputs = [torch.randn(4, 1, 28, 28)]
-    result = sub.probe("cnn", weights, inputs)
-    outputs = result.get("outputs") if result.get("is_module") and not result.get("assign_problems") else None
-    net.eval()
-    with torch.no_grad():
-        same = isinstance(outputs, list) and len(outputs) == 1 and isinstance(outputs[0], torch.Tensor)
-        same = same and outputs[0].shape == (4, 10) and torch.allclose(outputs[0].cpu(), net(inputs[0]), atol=1e-4)
-    if not same:
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(ctx.seed)
+            check_cnn_function(sub, ctx)
+    except CheckFailure:
         fail(
             call="model.CNN()",
             what=Msg("（用参考权重）", "with the reference weights"),
@@ -164,8 +161,7 @@ def check_mnist_accuracy(sub, ctx):
     # A student release has no reference code to score the weights with. There the check is the
     # student's own self-check, no trust boundary: the kit's predictions made in their process count.
     self_check = expected_folder() is not None
-    if not self_check:
-        _require_reference_function(sub)
+    _require_reference_function(sub, ctx)
     extra = {"predict": True} if self_check else {}
     result = sub.probe("pipeline", child_root, epochs, ctx.seed, 50, ctx.device, **extra)
     labels = true_test_labels(root)
