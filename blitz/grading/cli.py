@@ -7,6 +7,7 @@ submission (their reports say so), 2 for bad arguments or an output folder that 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -203,7 +204,38 @@ def _data_root(args: argparse.Namespace, exercises: tuple[str, ...]) -> Path:
             f"注意：{data_root} 下没有 MNIST，data 和 pipeline 的相关检查会判为失败（评分照常进行）。",
             f"note: no MNIST under {data_root}; the data and pipeline checks that need it will fail (grading goes on).",
         )
+    elif any(e in exercises for e in ("data", "pipeline")) and not args.unsafe_no_sandbox and os.geteuid() == 0:
+        closed = hidden_from_others(data_root / "MNIST" / "raw")
+        if closed:
+            _say(
+                f"注意：沙箱里的用户（nobody，uid 65534）读不到 {closed}，所有人的 data 和 pipeline 检查都会失败"
+                f"（评分照常进行）。请运行 chmod o+rX 让它可读（包括上层文件夹）。",
+                f"note: the sandbox's user (nobody, uid 65534) cannot read {closed}, so everyone's data and pipeline "
+                f"checks would fail (grading goes on). Make it readable with chmod o+rX (the folders above it too).",
+            )
     return data_root
+
+
+def hidden_from_others(folder: Path) -> Path | None:
+    """The first folder on the way to `folder` (or file in it) that a user other than its owner cannot
+    pass or read: the sandboxed worker runs as nobody and sees the data through the same permissions."""
+    import stat
+
+    parts = [*reversed(folder.parents), folder]
+    for part in parts:
+        try:
+            mode = part.stat().st_mode
+        except OSError:
+            return None  # not there: the missing-data note speaks for it
+        if not mode & stat.S_IXOTH:
+            return part
+    for item in sorted(folder.iterdir()) if folder.is_dir() else []:
+        try:
+            if item.is_file() and not item.stat().st_mode & stat.S_IROTH:
+                return item
+        except OSError:
+            continue
+    return None
 
 
 def _options(args, exercises: tuple[str, ...], out: Path, targets, data_root: Path, workers: int, cores: int):
