@@ -22,8 +22,8 @@ CAPSTONE_EPOCHS = 2
 MAX_STOPS = 2  # time-outs and crashes per exercise before the rest is not run
 
 # Output the student's code prints: the first and last lines are kept, the rest counted.
-HEAD_LINES = 20
-TAIL_LINES = 20
+HEAD_LINES = 10
+TAIL_LINES = 10
 LINE_CHARS = 300
 
 

@@ -127,14 +127,15 @@ class Printed:
         return {"head": self.head, "tail": list(self.tail), "omitted": self.total - len(self.head) - len(self.tail)}
 
 
-def printed_lines(printed: dict | None, prefix: str = "  | ") -> list[str]:
-    """The kept lines, with one line in both languages saying how many were left out."""
+def printed_lines(printed: dict | None, prefix: str = "  | ", lang: str = "both") -> list[str]:
+    """The kept lines, and a line saying how many were left out between them."""
     if not printed:
         return []
     lines = [prefix + line for line in printed.get("head", [])]
     omitted = int(printed.get("omitted", 0))
     if omitted:
-        lines.append(f"{prefix}… {omitted} 行省略 / {omitted} more lines left out …")
+        left_out = Msg(f"… 中间省略了 {omitted} 行 …", f"… {omitted} more lines left out …")
+        lines.append(prefix + (f"{left_out.zh} / {left_out.en}" if lang == "both" else left_out.render(lang)))
     return lines + [prefix + line for line in printed.get("tail", [])]
 
 

@@ -69,7 +69,7 @@ def result_lines(status: Status, lang: str | None = None, messages: int | None =
     """
     lang = lang or current_lang()
     lines: list[str] = []
-    shown, stub_told = 0, False
+    shown, stub_told, told = 0, False, set()
     for result in status.results:
         mark = OK_MARK if result.passed else (TODO_MARK if result.status == "not_done" else FAIL_MARK)
         lines.append(f"  {mark} {label(result.title, lang)}")
@@ -77,12 +77,29 @@ def result_lines(status: Status, lang: str | None = None, messages: int | None =
             continue
         if result.status == "not_done" and stub_told:
             continue
+        text = say(result.message, lang)
+        if text in told:  # a syntax error, a hang at import: once, not once per check
+            lines.append("      " + label(SAME_AS_ABOVE, lang))
+            continue
         if messages is not None and shown >= messages:
             continue
         stub_told = stub_told or result.status == "not_done"
         shown += 1
-        lines.append(indent(say(result.message, lang), "      "))
+        told.add(text)
+        lines.append(indent(text, "      "))
     return lines
+
+
+SAME_AS_ABOVE = Msg("（同上）", "(the same as above)")
+PRINTED = Msg("你的代码打印了：", "Your code printed:")
+
+
+def printed_block(printed: dict | None, lang: str | None = None) -> list[str]:
+    """What the student's code printed while it was checked: the first and last lines, the rest counted."""
+    from blitz.runner.protocol import printed_lines
+
+    lines = printed_lines(printed, lang=lang or current_lang())
+    return ["", label(PRINTED, lang)] + lines if lines else []
 
 
 def summary_line(status: Status, lang: str | None = None) -> str:

@@ -10,8 +10,9 @@ States, in the order a student meets them:
 - ``no_data``:     a check needs MNIST and it is not there;
 - ``unchecked``:   the capstone (it trains for a minute) has not been run on this code yet.
 
-The capstone's result is kept in the folder's state file, keyed by a hash of the four files it
-runs, so `blitz list` can show it without training again.
+Every exercise's last results are kept in the folder's state file, keyed by a hash of the files it
+runs and of the kit (:func:`fingerprint`), so `blitz list` shows them without running anything;
+:class:`blitz.student.standing.Course` runs what is not known yet, through :mod:`blitz.runner`.
 """
 
 from __future__ import annotations
@@ -23,10 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.registry import PIPELINE_INPUTS, Exercise
-from blitz.student.paths import exercise_file, shown_path
 
 STATE_DIR = ".blitz"  # inside the exercises folder; gitignored (.gitignore has `.blitz/`)
 
@@ -112,83 +111,6 @@ def fingerprint(folder: Path, exercise: Exercise, extra: str = "") -> str:
         digest.update(name.encode() + b"\0")
         digest.update(path.read_bytes() if path.is_file() else b"<missing>")
     return digest.hexdigest()
-
-
-class Course:
-    """Runs the checks of a folder's exercises, re-running only what changed since the last time."""
-
-    def __init__(self, folder: Path, ctx=None, state: State | None = None):
-        from blitz.checks import Context
-
-        self.folder = folder
-        self.ctx = ctx or Context()
-        self.state = state or State(folder)
-        self._memo: dict[str, tuple[str, Status]] = {}
-
-    def _extra(self, exercise: Exercise) -> str:
-        # The capstone's verdict depends on the training budget too; others only on the code.
-        if exercise.has_module:
-            return ""
-        return f"epochs={self.ctx.epochs};seed={self.ctx.seed};device={self.ctx.device}"
-
-    def status(self, exercise: Exercise, run_capstone: bool = False) -> Status:
-        key = fingerprint(self.folder, exercise, self._extra(exercise))
-        memo = self._memo.get(exercise.id)
-        if memo and memo[0] == key and (memo[1].state != "unchecked" or not run_capstone):
-            return memo[1]
-        if exercise.has_module and not exercise_file(self.folder, exercise).is_file():
-            status = Status(
-                exercise,
-                "missing",
-                note=Msg(
-                    f"{shown_path(exercise_file(self.folder, exercise))} 不存在。运行 `blitz reset {exercise.id}` 取回原始练习文件。",
-                    f"{shown_path(exercise_file(self.folder, exercise))} does not exist. Run `blitz reset {exercise.id}` to get the original stub back.",
-                ),
-            )
-        elif not exercise.has_module and not run_capstone:
-            status = self._capstone_without_running(exercise, key)
-        else:
-            status = self.run(exercise)
-            if not exercise.has_module:
-                self.state.remember(exercise.id, {"fingerprint": key, "state": status.state, "score": status.score})
-        self._memo[exercise.id] = (key, status)
-        return status
-
-    def _capstone_without_running(self, exercise: Exercise, key: str) -> Status:
-        cached = self.state.cached(exercise.id, key)
-        if cached and cached.get("state") in ("done", "failing"):
-            return Status(exercise, cached["state"], score=float(cached.get("score", 0.0)))
-        waiting = [e for e in PIPELINE_INPUTS if not self.status(registry.get(e)).done]
-        if waiting:
-            names = ", ".join(waiting)
-            return Status(exercise, "not_started", note=Msg(f"先完成 {names}。", f"Finish {names} first."))
-        return Status(
-            exercise,
-            "unchecked",
-            note=Msg(
-                f"运行 `blitz check {exercise.id}`：用你的代码在 MNIST 上训练并评估（大约一分钟）。",
-                f"Run `blitz check {exercise.id}`: it trains and evaluates your code on MNIST (about a minute).",
-            ),
-        )
-
-    def run(self, exercise: Exercise) -> Status:
-        """Run every visible check of one exercise on a fresh load of the student's files."""
-        from blitz.checks import checks_for, run_check
-        from blitz.probes.local import LocalSubmission, clear_module_cache
-
-        clear_module_cache()
-        sub = LocalSubmission(self.folder)
-        results = []
-        # Hidden checks belong to nbgrader's grading; a student sees them only in the graded notebook.
-        for entry in (c for c in checks_for(exercise.id) if not c.hidden):
-            result = run_check(entry, sub, self.ctx)
-            if result.status == "no_data":
-                return Status(exercise, "no_data", results, note=result.message)
-            results.append(result)
-        return Status(exercise, classify(results), results, sum(r.score for r in results))
-
-    def statuses(self, run_capstone: bool = False) -> list[Status]:
-        return [self.status(e, run_capstone) for e in registry.EXERCISES]
 
 
 def course_totals(statuses: list[Status]) -> tuple[int, int, float]:
