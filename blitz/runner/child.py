@@ -56,6 +56,7 @@ def become_child(parent_pid: int, out_fd: int) -> None:
     """The child's setup, first thing after fork()."""
     os.setpgid(0, 0)
     die_with_parent(parent_pid)
+    sys.dont_write_bytecode = True  # no __pycache__ in the student's folder, no stale bytecode after a quick save
     for fd in WORKER_FDS:
         os.close(fd)
     signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -86,13 +86,17 @@ def serve(requests: Requests, out: Control) -> None:
         if request.get("op") != "run":
             continue
         ident = request["id"]
+        cancel = {"op": "cancel", "id": ident}
+        if cancel in requests.queue:  # cancelled before it began
+            requests.queue.remove(cancel)
+            out.send({"id": ident, "event": "done", "outcome": {"cancelled": True}})
+            continue
 
         def emit(event: dict, ident=ident) -> None:
             out.send({**event, "id": ident})
 
-        def on_ready(fd: int, ident=ident) -> bool:
+        def on_ready(fd: int, cancel=cancel) -> bool:
             requests.pump()
-            cancel = {"op": "cancel", "id": ident}
             if requests.closed or cancel in requests.queue:
                 if cancel in requests.queue:
                     requests.queue.remove(cancel)

@@ -99,7 +99,7 @@ class Course:
 
     def remember(self, exercise: Exercise, key: str, status: Status, outcome: dict) -> None:
         self.printed[exercise.id] = outcome.get("printed") or {}
-        if "cancelled" not in outcome and "failed" not in outcome:
+        if "cancelled" not in outcome:
             self._memo[exercise.id] = (key, status)
         if status.state not in ("done", "failing", "not_started") or status.note is not None:
             return  # no MNIST, or the engine failed: nothing to keep
@@ -130,7 +130,11 @@ class Course:
             return kept
         if not exercise.has_module and not run_capstone:
             return self._capstone_waiting(exercise)
-        entry = self.state.data.get("results", {}).get(exercise.id) if isinstance(self.state.data.get("results"), dict) else None
+        entry = (
+            self.state.data.get("results", {}).get(exercise.id)
+            if isinstance(self.state.data.get("results"), dict)
+            else None
+        )
         if mode == "list" and isinstance(entry, dict) and isinstance(entry.get("results"), list):
             self.stale.add(exercise.id)
             return self._from_entry(exercise, entry)
@@ -163,6 +167,10 @@ class Course:
         if key == self.key(exercise):  # the files did not change while it ran
             self.remember(exercise, key, status, outcome)
         return status
+
+    def forget(self, exercise_id: str) -> None:
+        """Run it again next time, even on the same files (`r` in `blitz watch`)."""
+        self._memo.pop(exercise_id, None)
 
     def accept(self, exercise: Exercise, key: str, outcome: dict) -> Status:
         """Take a result computed on the files whose fingerprint was `key` (`blitz watch`)."""
