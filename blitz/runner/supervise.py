@@ -75,6 +75,8 @@ class Reader:
         self.run, self.ctl, self.out, self.printed, self.emit = run, ctl, out, printed, emit
         self.buffer = b""
         self.last_emit = 0.0
+        self.last_call = ""
+        self.told: set[str] = set()
 
     def control(self, data: bytes) -> None:
         self.buffer += data
@@ -92,13 +94,17 @@ class Reader:
         run = self.run
         if "start" in message:
             run.index, run.key, run.call = int(message["start"]), str(message["key"]), ""
+            self.told, self.last_call = set(), ""
             self.deadline = time.monotonic() + self.limit
             self.emit({"event": "running", "key": run.key, "call": ""})
         elif "call" in message:
             run.call = str(message["call"])
             now = time.monotonic()
-            if run.call and now - self.last_emit >= EMIT_EVERY:
-                self.last_emit = now
+            # Each new call is told at once; repeated ones (a loop alternating calls) at most every EMIT_EVERY.
+            fresh = run.call not in self.told
+            if run.call and run.call != self.last_call and (fresh or now - self.last_emit >= EMIT_EVERY):
+                self.told.add(run.call)
+                self.last_emit, self.last_call = now, run.call
                 self.emit({"event": "running", "key": run.key, "call": run.call})
         elif "result" in message:
             run.results[int(message["result"])] = message["check"]
