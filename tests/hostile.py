@@ -21,12 +21,13 @@ SEGFAULT = "import ctypes; ctypes.string_at(0)"
 SYNTAX = "\n\ndef broken(:\n    pass\n"
 
 
-def plant(folder: Path, exercise: str, function: str, code: str) -> None:
-    """Run `code` first whenever `exercise.function` is called."""
+def plant(folder: Path, exercise: str, function: str, *code: str) -> None:
+    """Run the lines of `code` first whenever `exercise.function` is called."""
     path = folder / f"{exercise}.py"
     source = path.read_text(encoding="utf-8")
     source = mutants.patched(source, f"def {function}(", f"def _original_{function}(", f"{exercise}.{function}")
-    wrapper = f"\n\ndef {function}(*args, **kwargs):\n    {code}\n    return _original_{function}(*args, **kwargs)\n"
+    body = "".join(f"    {line}\n" for line in code)
+    wrapper = f"\n\ndef {function}(*args, **kwargs):\n{body}    return _original_{function}(*args, **kwargs)\n"
     path.write_text(source + wrapper, encoding="utf-8")
 
 
