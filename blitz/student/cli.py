@@ -167,7 +167,8 @@ def _check(args: argparse.Namespace, folder, course: Course) -> int:
                 f"Training your data, model, train and evaluate code on MNIST for {epochs} epoch(s), then evaluating: about a minute...",
             )
         )
-    status = course.run(exercise)
+    missing = exercise.has_module and not exercise_file(folder, exercise).is_file()
+    status = course.status(exercise) if missing else course.run(exercise)  # a missing file: how to get it back
     if status.results:
         out("\n".join(result_lines(status)))
         out(summary_line(status))
