@@ -8,7 +8,7 @@ export BLITZ_DATA ?= $(CURDIR)/data
 $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip >/dev/null
-	$(PY) -m pip install -e ".[dask,dev]"
+	$(PY) -m pip install -e ".[dask,dev,instructor]"
 
 setup: $(PY)
 

@@ -21,7 +21,7 @@ import torch
 from blitz.checks import Context
 from blitz.course import registry
 from blitz.course.i18n import Msg, current_lang
-from blitz.frontends.pytest_plugin import RESULTS, EngineSubmission, printed_summary
+from blitz.frontends.pytest_plugin import RESULTS, EngineSubmission, printed_summary, score_lines
 
 
 def pytest_addoption(parser):
@@ -89,22 +89,10 @@ def pytest_terminal_summary(terminalreporter):
     if not RESULTS:
         return
     lang = current_lang()
-    write = terminalreporter.write_line
     terminalreporter.section(Msg("得分", "Score").render(lang))
-    total = maximum = 0.0
-    for exercise in registry.EXERCISES:
-        mine = [r for r in RESULTS if r.exercise == exercise.id]
-        if not mine:
-            continue
-        score = sum(r.score for r in mine)
-        top = sum(r.max_score for r in mine)
-        total, maximum = total + score, maximum + top
-        passed = sum(r.passed for r in mine)
-        write(
-            f"{exercise.id:<10} {passed:>2}/{len(mine):<2} {score:6.2f} / {top:6.2f}  {exercise.title.render(lang if lang != 'both' else 'en')}"
-        )
-    write(f"{'total':<10} {'':5} {total:6.2f} / {maximum:6.2f}")
-    printed_summary(write, lang)
+    for line in score_lines(RESULTS, lang):
+        terminalreporter.write_line(line)
+    printed_summary(terminalreporter.write_line, lang)
 
 
 def pytest_collection_modifyitems(items):

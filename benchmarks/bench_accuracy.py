@@ -44,7 +44,7 @@ sys.path.insert(0, str(REPO / "tests"))  # mutants.Recording, shared with the ki
 
 from mutants import Recording  # noqa: E402
 
-from blitz.checks import Context, get_check, run_check  # noqa: E402
+from blitz.checks import Context, get_check, pipeline, run_check  # noqa: E402
 from blitz.checks.pipeline import EPOCHS  # noqa: E402
 from blitz.course import mnist  # noqa: E402
 from blitz.engine import fastpath
@@ -146,15 +146,18 @@ def kit(root: str, epochs: int, seed: int, device: str, labels: torch.Tensor, ch
         if not result.passed:
             raise SystemExit(f"the reference failed the check: {result.message.render('en')}")
     else:
-        sub.probe("pipeline", root, epochs, seed, 50, device, **options)
+        sub.probe("pipeline", root, epochs, seed, 50, device, predict=True, **options)
     seconds = time.perf_counter() - started
     probe = sub.returned["pipeline"]
     fp = probe["fastpath"]
     return {
         "seconds": seconds,
         "train_seconds": fp["seconds"]["fit"],
+        # The worker's own prediction of the test split: only with predict=True (the ablations); the check
+        # predicts on the trusted side instead, which `seconds` includes.
         "eval_seconds": fp["seconds"]["predict"],
-        "accuracy": (probe["predictions"] == labels).float().mean().item(),
+        # What the check measures: the trained weights in the reference CNN, run on the trusted side.
+        "accuracy": (pipeline.trusted_predictions(probe["weights"], root)[0] == labels).float().mean().item(),
         "threads": fp["threads"],
         "train_size": probe["train_size"],
         "subset": probe["subset"],

@@ -8,15 +8,18 @@ One exercise id names everything of it: ``exercises/<id>.py`` (the student's stu
 The module map, bottom layer first; a layer imports only from the layers below it (the contract
 in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 
-- :mod:`blitz.course` — what the course is: the ordered exercise registry with hints
-  (``registry``), the two languages (``i18n``), MNIST on disk (``mnist``), common PyTorch errors
+- :mod:`blitz.course` — what the course is: the ordered exercise registry (``registry``), a hint
+  ladder per check (``hints``), the two languages (``i18n``), MNIST on disk (``mnist``), common PyTorch errors
   and what they mean (``pytorch_errors``), terminal text (``text``), the progress bars
   (``progress``, tqdm).
-- :mod:`blitz.engine` — how a check runs: checks and contexts (``check``), comparisons that
+- :mod:`blitz.engine` — how a check runs: checks and contexts (``check``), what they give back
+  (``results``: check, exercise and submission results, their statuses and JSON), comparisons that
   explain themselves (``compare``), every failure message from one template in both languages
   (``feedback``), the door to student code (``submission``), loading it
   (``student_code``), the wire format back from it (``wire``), the probes' shared helpers
-  (``probing``) and fixtures (``fixtures``), and the fast paths around student code (``fastpath``).
+  (``probing``) and fixtures (``fixtures``), the fast paths around student code (``fastpath``), and
+  the reference the checks compare with (``reference``: the solutions, or in a student release their
+  results recorded as data, ``recorded``).
 - :mod:`blitz.probes` — one module per exercise: what runs next to the student's code;
   ``probes.local`` runs them in this process.
 - :mod:`blitz.checks` — one module per exercise: what is judged, on the trusted side.
@@ -31,8 +34,10 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
     files (``paths``), what they read (``render``), ``watch``, ``doctor``, ``report`` and its figures
     (``plots``, matplotlib);
   - :mod:`blitz.authoring` — solution markers and stubs (``markers``), notebooks, the generated
-    files (``generate``), the nbgrader course (``nbgrader``);
-  - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports;
+    files (``generate``), the nbgrader course (``nbgrader``) and its autograde cell check
+    (``nbgrader_cells``), the student release (``release``);
+  - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports,
+    near-identical submissions (``similar``);
     :mod:`blitz.grading.sandbox` runs untrusted code (the worker, its process, the isolated submission).
 - :mod:`blitz.cli` — the ``blitz`` command, which gathers the front ends' subcommands.
 """

@@ -2,7 +2,8 @@
 
 - students: list, check, hint, watch, reset, doctor, report, download   (blitz/student/cli.py)
 - instructors: course (an nbgrader course directory)                      (blitz/authoring/nbgrader.py)
-- grading: grade (batch grading of many submissions)                      (blitz/grading/cli.py)
+             release (what students of a class get: no reference code)  (blitz/authoring/release.py)
+- grading: grade (batch grading of many submissions), similar (near-copies) (blitz/grading/cli.py)
 - maintainers: generate (stubs and notebooks from the solutions)
 """
 
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import sys
 
 from blitz.course.i18n import LANGS, env_language_problem, set_lang, unknown_language
 
 # Modules that add subcommands with a `register(subparsers)` function.
-COMMAND_MODULES = ("blitz.student.cli", "blitz.authoring.nbgrader", "blitz.grading.cli")
+COMMAND_MODULES = ("blitz.student.cli", "blitz.authoring.nbgrader", "blitz.authoring.release", "blitz.grading.cli")
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -36,11 +38,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_lang(parser, default=None)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    generate = subparsers.add_parser("generate", help="regenerate stubs and notebooks from solutions/ (maintainers)")
-    generate.set_defaults(func=_generate)
+    if importlib.util.find_spec("blitz.authoring") is not None:  # not in a student release
+        generate = subparsers.add_parser(
+            "generate", help="regenerate stubs and notebooks from solutions/ (maintainers)"
+        )
+        generate.set_defaults(func=_generate)
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue  # a student release ships without the instructors' packages: not an error
+            print(f"blitz: the commands of {name} are unavailable: {exc}", file=sys.stderr)
+            continue
         except ImportError as exc:
             # One broken dependency (say nbformat) must not take every other command down with it.
             print(f"blitz: the commands of {name} are unavailable: {exc}", file=sys.stderr)

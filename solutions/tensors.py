@@ -99,8 +99,9 @@ def stack(tensors: list[torch.Tensor], dim: int) -> torch.Tensor:
 
 
 def elementwise_product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """逐元素相乘（a * b 或 a.mul(b)），不是矩阵乘法。
-    The element-wise product (a * b or a.mul(b)), not the matrix product.
+    """逐元素相乘：结果的每个位置是 a 和 b 同一位置的两个数之积（不是矩阵乘法）。
+    The element-wise product: each entry is the product of a's and b's entries at that position
+    (not the matrix product).
     """
     # BEGIN SOLUTION
     return a.mul(b)
@@ -108,8 +109,8 @@ def elementwise_product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def gram(t: torch.Tensor) -> torch.Tensor:
-    """矩阵乘法 t @ t.T（t.matmul(t.T)）：结果形状是 (行数, 行数)。
-    The matrix product t @ t.T (t.matmul(t.T)): the result is (rows, rows).
+    """t 的 Gram 矩阵：位置 (i, j) 是 t 的第 i 行与第 j 行的点积，形状是 (行数, 行数)。
+    The Gram matrix of t: entry (i, j) is the dot product of rows i and j of t; the shape is (rows, rows).
     """
     # BEGIN SOLUTION
     return t @ t.T

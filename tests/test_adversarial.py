@@ -116,11 +116,13 @@ ADVERSARIES = (
     Adversary("hardcoded_example", "tensors", {"tensors": 13.75, "model": 15}, ("from_data",)),
     # ---- pipeline: cheats at the MNIST capstone (it runs the student's data/model/train/evaluate)
     Adversary("fixed_accuracy", "pipeline", {"evaluate": THIRD, "pipeline": 0}, ("0.99",)),
+    # Its CNN is no CNN (a Linear layer, then the labels found on disk): its trained weights cannot be
+    # scored in the course's CNN, and what it predicts in its own process counts for nothing.
     Adversary(
         "pipeline_reads_labels",
         "pipeline",
         {"evaluate": 10, "pipeline": 0},
-        ("test accuracy", f"at least {BAR:.0%}"),
+        ("does not compute what the course's CNN computes",),
         needs="mountns",
     ),
     Adversary("train_on_test", "pipeline", {"evaluate": 10, "pipeline": 0}, ("test accuracy", f"at least {BAR:.0%}")),

@@ -14,8 +14,7 @@ from pathlib import Path
 import kit
 import mutants
 import pytest
-import torch
-from mutants.broken import MUTANTS
+from mutants.broken import CAPSTONE_ANSWERS, MUTANTS, capstone_answer
 
 from blitz.checks import Context, get_check, run_check
 from blitz.checks.pipeline import true_test_labels
@@ -23,7 +22,6 @@ from blitz.course import mnist
 from blitz.course.i18n import Msg
 from blitz.engine.feedback import LABELS, feedback, student_error_message
 from blitz.engine.student_code import StudentError
-from blitz.engine.submission import Submission
 from blitz.probes.local import LocalSubmission
 
 CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef]")
@@ -143,35 +141,12 @@ def test_mutant_failures_speak_one_language_at_a_time(mutant, tmp_path):
         assert_one_language(result.message, f"{mutant.name} {key}")
 
 
-class Canned(Submission):
-    """A submission whose pipeline probe answers what a broken capstone would, without training."""
-
-    def __init__(self, **answer):
-        self.answer = answer
-
-    def probe(self, name, *args, **kwargs):
-        assert name == "pipeline", name
-        return {"train_size": 5000, "losses": [2.3, 2.2], "subset": 50, **self.answer}
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        {"train_size": 16000, "loaded_train_size": 16000},
-        {"train_size": None, "loaded_train_size": None},
-        {"predictions": "nothing"},
-        {"predictions": torch.zeros(10_000, dtype=torch.int64), "losses": "not a list"},
-        {"predictions": None, "student_subset_accuracy": 0.5},  # filled in below: right predictions
-    ],
-    ids=["other_split", "no_length", "no_predictions", "below_the_bar", "subset_accuracy"],
-)
-def test_capstone_failures_speak_one_language_at_a_time(answer):
+@pytest.mark.parametrize("name", list(CAPSTONE_ANSWERS))
+def test_capstone_failures_speak_one_language_at_a_time(name):
     labels = true_test_labels(str(mnist.require()))
-    if "predictions" in answer and answer["predictions"] is None:
-        answer = {**answer, "predictions": labels.clone()}
-    result = run_check(get_check("pipeline.mnist_accuracy"), Canned(**answer), Context())
+    result = mutants.run_canned_capstone(capstone_answer(name, labels), labels)
     assert result.status == "failed", result.message.render("en") if result.message else result.status
-    assert_one_language(result.message, str(answer)[:60])
+    assert_one_language(result.message, name)
 
 
 @pytest.mark.parametrize("kind", ["raised", "import", "missing", "timeout", "crashed", "not_done"])

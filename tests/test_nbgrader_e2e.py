@@ -141,6 +141,20 @@ def test_autograde_repairs_the_crash_and_grades_everyone(course):
     assert "os._exit(1)" in cell(original, "concat").source
 
 
+def test_course_autograde_prints_the_gradebook_scores(course):
+    """After grading, a table read back from nbgrader's gradebook: each student's score of each
+    assignment, the total of the maximum, and what this run did for them."""
+    _, _, log = course
+    out = log["autograde"].stdout
+    assert "Scores (nbgrader's gradebook):" in out, out
+    table = out.split("Scores (nbgrader's gradebook):", 1)[1]
+    assert re.search(r"^student\s+tensors\s+total / max$", table, re.M), table
+    rows = re.findall(r"^(\w+)\s+([\d.]+)\s+([\d.]+) / ([\d.]+)\s+(\w+)$", table, re.M)
+    assert {name: float(score) for name, score, *_ in rows} == EXPECTED, table
+    assert all(float(total) == float(score) and float(top) == 15.0 for _, score, total, top, _ in rows), table
+    assert {name: state for name, *_, state in rows} == {s: "repaired" if s == "crash" else "graded" for s in EXPECTED}
+
+
 def test_exact_scores_in_the_exported_csv(course):
     root, _, log = course
     assert log["export"].returncode == 0, log["export"].stderr
@@ -167,8 +181,8 @@ def test_feedback_for_everyone(course):
     for student in books:
         page = root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
         assert page.is_file(), student
-    # ClearHiddenTests removes the hidden tests from the cells' code; a failing test's traceback still
-    # quotes its lines, so only a student whose tests all pass sees none of them.
+    # ClearHiddenTests removes the hidden tests from the cells' code, and a failing check shows no
+    # traceback (tests/test_release_feedback.py checks a student with failures).
     solved = (root / "feedback" / "solved" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")
     assert "HIDDEN TESTS" not in solved and "seed=7919" not in solved
     crash = (root / "feedback" / "crash" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")

@@ -18,6 +18,7 @@ from kit import blitz
 from blitz.authoring.markers import stub_source
 from blitz.checks import Context, checks_for, run_check
 from blitz.course import mnist, registry
+from blitz.course.hints import ladder
 from blitz.probes.local import LocalSubmission
 from blitz.student import doctor
 
@@ -105,7 +106,7 @@ def test_check_failure_says_what_was_called_returned_and_expected(tmp_path):
     solve(folder, "tensors", ("return t @ t.T", "return t.T @ t"))
     result = blitz("check", "tensors", "--submission", str(folder))
     assert result.returncode == 1
-    assert "✗ matrix product t @ t.T" in result.stdout
+    assert "✗ Gram matrix: dot products of rows" in result.stdout
     assert "Called tensors.gram(tensor(shape=(4, 4), dtype=float32, device=cpu))" in result.stdout
     assert "returned: tensor(shape=(4, 4)" in result.stdout and "expected: tensor(shape=(4, 4)" in result.stdout
     assert "largest difference" in result.stdout and "at index (" in result.stdout
@@ -128,16 +129,17 @@ def test_check_with_missing_dataset_is_a_clear_failure(tmp_path):
 
 def test_hints_come_one_at_a_time_and_are_remembered(tmp_path):
     folder = mutants.stubs(tmp_path)
-    hints = registry.get("tensors").hints
+    hints = ladder("tensors.from_data")  # the stub fails every check: the first one's ladder
     for number, hint in enumerate(hints, 1):
         result = blitz("hint", "tensors", "--submission", str(folder))
         assert result.returncode == 0
-        assert f"Hint {number} of 3:" in result.stdout
+        assert f"Hint {number} of 3:" in result.stdout and "First failing check: Tensor from data" in result.stdout
         assert hint.en in result.stdout
         assert all(other.en not in result.stdout for other in hints if other is not hint)
     again = blitz("hint", "tensors", "--submission", str(folder))
-    assert "Hint 3 of 3" in again.stdout and "That was the last hint" in again.stdout
-    assert '"tensors": 3' in (folder / ".blitz" / "state.json").read_text(encoding="utf-8")
+    assert "Hint 3 of 3" in again.stdout and "That was this check's last hint" in again.stdout
+    assert '"tensors.from_data": 3' in (folder / ".blitz" / "state.json").read_text(encoding="utf-8")
+    assert "course section" in hints[-1].en and "课程" in hints[-1].zh
 
     assert blitz("hint", "tensors", "--reset", "--submission", str(folder)).returncode == 0
     first = blitz("hint", "tensors", "--submission", str(folder), lang="zh")
@@ -147,11 +149,23 @@ def test_hints_come_one_at_a_time_and_are_remembered(tmp_path):
     assert all(hint.en in every.stdout for hint in hints)
 
 
+def test_hint_is_for_the_first_failing_check(tmp_path):
+    """A gram written as t * t.T: the hints are gram's, not the exercise's first check's."""
+    folder = tmp_path / "work"
+    mutants.build(folder, mutants.by_name("gram_elementwise"))
+    result = blitz("hint", "tensors", "--submission", str(folder))
+    assert "First failing check: Gram matrix" in result.stdout, result.stdout
+    assert ladder("tensors.gram")[0].en in result.stdout
+    assert ladder("tensors.from_data")[0].en not in result.stdout
+    solved = blitz("hint", "autograd", "--submission", str(folder))
+    assert "Every check of autograd passes" in solved.stdout
+
+
 def test_hint_without_id_is_for_the_next_unfinished_exercise(tensors_done, tmp_path):
     folder = tmp_path / "work"
     shutil.copytree(tensors_done, folder)
     result = blitz("hint", "--submission", str(folder))
-    assert "== autograd" in result.stdout and registry.get("autograd").hints[0].en in result.stdout
+    assert "== autograd" in result.stdout and ladder("autograd.cubic_minus_square_grads")[0].en in result.stdout
 
 
 # --- reset ------------------------------------------------------------------------------------
@@ -279,8 +293,8 @@ def test_linear_layer_shape_mismatch_hint(tmp_path):
     solve(tmp_path, "model", ("nn.Linear(32 * 7 * 7, 10)", "nn.Linear(32 * 7, 10)"))
     en, zh = _first_error(tmp_path, "model")
     assert "mat1 and mat2 shapes cannot be multiplied" in en
-    assert "in_features (32*7*7 here)" in en and '"Building the model"' in en
-    assert "构造模型" in zh
+    assert "in_features (32*7*7 here)" in en and 'See the course section "Model"' in en
+    assert "课程“模型”一节" in zh
     assert "model.py" in en and "Traceback" not in en
 
 
@@ -298,8 +312,8 @@ def test_tensor_on_the_wrong_device_hint(tmp_path):
     solve(tmp_path, "train", ("x, y = x.to(device), y.to(device)", "pass"))
     en, zh = _first_error(tmp_path, "train", Context(device="meta"))
     assert "not on the expected device" in en
-    assert "Bring them together with x.to(device)" in en and '"Moving to the GPU"' in en
-    assert "移到 GPU" in zh
+    assert "Bring them together with x.to(device)" in en and '"Tensors" on moving tensors to the GPU' in en
+    assert "把张量移到 GPU" in zh
 
 
 @pytest.mark.gpu
@@ -311,7 +325,7 @@ def test_tensor_on_the_wrong_device_hint_on_a_gpu(tmp_path):
     solve(tmp_path, "train", ("x, y = x.to(device), y.to(device)", "pass"))
     en, _ = _first_error(tmp_path, "train", Context(device="cuda"))
     assert "Expected all tensors to be on the same device" in en
-    assert '"Moving to the GPU"' in en
+    assert '"Tensors" on moving tensors to the GPU' in en
 
 
 def test_numpy_on_a_tensor_requiring_grad_hint(tmp_path):

@@ -9,8 +9,11 @@ solution, a read-only explanation (from its docstring) and a code cell. Code tha
 region becomes an nbgrader solution cell (`### BEGIN SOLUTION`); other code (imports) is read-only.
 After the code that a check exercises comes its autograded test cell, worth the check's points: it
 calls the same check function as `pytest autograder`, and inside `### BEGIN HIDDEN TESTS` runs it
-once more with a seed the students never see. `blitz generate` writes notebooks/<id>.ipynb; a test
-fails while a committed notebook differs from what this module makes.
+once more with a seed the students never see. A failing test cell shows the check's hint ladder in
+both languages (blitz/frontends/notebook.py). The last cell shows the score so far (like otter-grader's
+check_all): read-only, no grade metadata and no points, and it never raises, so nbgrader's validate
+and autograde ignore it. `blitz generate` writes notebooks/<id>.ipynb; a test fails while a committed
+notebook differs from what this module makes.
 """
 
 from __future__ import annotations
@@ -159,6 +162,23 @@ def _test_source(check: Check, index: int) -> str:
     )
 
 
+SCORE_NOTE = Msg(
+    "运行下面的单元格，看看每项检查在你现在的代码上得几分。它只是给你看的，不计入成绩。",
+    "Run the cell below to see what each check gives your code as it is now. It is for you; it does not "
+    "count toward the grade.",
+)
+
+
+def score_cells(exercise: registry.Exercise) -> list:
+    """The notebook's last cells: the score so far, worth no points (grade is False, no points)."""
+    about = f"## 目前得分 / Score so far\n\n{SCORE_NOTE.zh}\n\n{SCORE_NOTE.en}"
+    code = f'from blitz.frontends.notebook import score\nscore("{exercise.id}", globals())'
+    return [
+        new_markdown_cell(about, metadata=_meta("about_score", grade=False, solution=False, locked=True)),
+        new_code_cell(code, metadata=_meta("score_so_far", grade=False, solution=False, locked=True)),
+    ]
+
+
 def build_notebook(exercise: registry.Exercise) -> nbformat.NotebookNode:
     source = exercise.solution_path.read_text(encoding="utf-8")
     docstring, chunks = _chunks(source)
@@ -223,6 +243,7 @@ def build_notebook(exercise: registry.Exercise) -> nbformat.NotebookNode:
         if name:
             test_cells(name)
     test_cells(None)
+    cells += score_cells(exercise)
 
     for cell in cells:
         # Stable ids: the committed files must not change from one `blitz generate` to the next.

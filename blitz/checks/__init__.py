@@ -8,9 +8,21 @@ from __future__ import annotations
 
 from blitz.checks import autograd, data, evaluate, extras, model, pipeline, tensors, train  # noqa: F401 - registers
 from blitz.course import registry
-from blitz.engine.check import Check, CheckFailure, CheckResult, Context, registered, run_check
+from blitz.engine.check import CapstoneData, Check, CheckFailure, Context, registered, run_check
+from blitz.engine.results import CheckResult, Status
 
-__all__ = ["Check", "CheckFailure", "CheckResult", "Context", "all_checks", "checks_for", "get_check", "run_check"]
+__all__ = [
+    "CapstoneData",
+    "Check",
+    "CheckFailure",
+    "CheckResult",
+    "Context",
+    "Status",
+    "all_checks",
+    "checks_for",
+    "get_check",
+    "run_check",
+]
 
 
 def checks_for(exercise_id: str) -> list[Check]:

@@ -75,7 +75,10 @@ def check_sgd_step(sub, ctx):
                     expected=Msg("在 torch.no_grad() 里原地更新。", "an in-place update inside torch.no_grad()."),
                 )
             grad_after = result["grads_after"][i]
-            if grad_after is not None and bool(grad_after.abs().sum() > 0):
+            # "== 0" everywhere, not "sum > 0": a gradient of NaN is not a cleared one.
+            if grad_after is not None and (
+                not isinstance(grad_after, torch.Tensor) or not bool((grad_after == 0).all())
+            ):
                 fail(
                     call=call,
                     observed=Msg(

@@ -36,7 +36,28 @@ def check_mnist_transform(sub, ctx):
                 ),
                 expected="transforms.Compose([...])",
             )
+        expect_range(result["value"], expected, call)
         expect_tensor(result["value"], expected, call, atol=1e-6)
+
+
+def expect_range(got, expected: torch.Tensor, call: str) -> None:
+    """A transform with the wrong constants: say which range the values have and which they should have."""
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape or not got.is_floating_point():
+        return
+    low, high = got.min().item(), got.max().item()
+    want_low, want_high = expected.min().item(), expected.max().item()
+    if abs(low - want_low) > 1e-3 or abs(high - want_high) > 1e-3:
+        fail(
+            call=call,
+            returned=Msg(f"取值范围 [{low:.4g}, {high:.4g}]", f"values in [{low:.4g}, {high:.4g}]"),
+            expected=Msg(f"取值范围 [{want_low:.4g}, {want_high:.4g}]", f"values in [{want_low:.4g}, {want_high:.4g}]"),
+            hint=Msg(
+                "ToTensor 给出 [0, 1]；Normalize(均值, 标准差) 计算 (x − 均值) / 标准差，"
+                "课程用 0.5 和 0.5，把 [0, 1] 变成 [−1, 1]；normalize 为假时不做这一步。",
+                "ToTensor gives [0, 1]; Normalize(mean, std) computes (x − mean) / std, and the course's 0.5 and "
+                "0.5 turn [0, 1] into [−1, 1]; with normalize false that step is left out.",
+            ),
+        )
 
 
 def _require_data(ctx) -> str:
@@ -54,12 +75,9 @@ def check_load_mnist(sub, ctx):
         expected = datasets.MNIST(root, train=train, transform=transforms.PILToTensor())
         call = describe_call("data", "load_mnist", (root, train, "PILToTensor()"))
         result = sub.probe("dataset", root, train)
-        expect_equal(result["len"], len(expected), call, what="len()")
-        x, y = expected[0]
-        expect_tensor(result["first_x"], x, call, what="[0][0]")
-        expect_equal(result["first_y"], int(y), call, what="[0][1]")
         step = max(1, len(expected) // 50)
         wanted = [int(expected.targets[i]) for i in range(0, len(expected), step)]
+        # The split first: the other split has another length too, but "the test split" says more than a length.
         if result["sampled_targets"] != wanted:
             split = Msg("训练集", "training split") if train else Msg("测试集", "test split")
             fail(
@@ -67,6 +85,10 @@ def check_load_mnist(sub, ctx):
                 observed=Msg(f"读到的标签和{split.zh}对不上。", f"the labels do not match the {split.en}."),
                 expected=Msg(f"train={train} 读{split.zh}。", f"train={train} loads the {split.en}."),
             )
+        expect_equal(result["len"], len(expected), call, what="len()")
+        x, y = expected[0]
+        expect_tensor(result["first_x"], x, call, what="[0][0]")
+        expect_equal(result["first_y"], int(y), call, what="[0][1]")
 
 
 @check("data", "DataLoader：训练集打乱，测试集按顺序", "DataLoader: training shuffled, test in order")

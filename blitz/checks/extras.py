@@ -8,7 +8,9 @@ from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_tensor
 from blitz.engine.probing import describe_call
-from solutions import extras as ref
+from blitz.engine.reference import reference
+
+ref = reference("extras")  # the solutions in the full kit, their recorded results in a release
 
 TASKS = (
     "regression",
@@ -96,4 +98,30 @@ def check_hwc_to_chw(sub, ctx):
     for shape in ((28, 28, 1), (4, 6, 3), (2, 2, 2)):
         img = torch.randn(shape)
         result = sub.probe("call", "extras", "hwc_to_chw", (img,))
-        expect_tensor(result["value"], ref.hwc_to_chw(img), result["call"])
+        got = result["value"]
+        expected = ref.hwc_to_chw(img)
+        scrambled = img.reshape(shape[2], shape[0], shape[1])  # what a reshape gives: the same shape, other pixels
+        if (
+            isinstance(got, torch.Tensor)
+            and got.shape == scrambled.shape
+            and torch.equal(got.detach().cpu(), scrambled)
+            and not torch.equal(scrambled, expected)
+        ):
+            fail(
+                call=result["call"],
+                observed=Msg(
+                    "形状对了，但像素被打乱了：结果是按内存顺序重新切分的（view/reshape 的做法），维度没有换位置。",
+                    "the shape is right but the pixels are scrambled: the memory was cut up again in its order "
+                    "(what view/reshape do); no dimension moved.",
+                ),
+                expected=Msg(
+                    "同样的像素，维度换成 (通道, 高, 宽) 的顺序",
+                    "the same pixels, the dims reordered to (channels, height, width)",
+                ),
+                hint=Msg(
+                    "改形状（view/reshape）不移动数据；换维度顺序的操作才会。见课程“选读”一节的 view 与 permute。",
+                    'reshaping (view/reshape) moves no data; reordering the dims does. See the course section "Extras" '
+                    "on view and permute.",
+                ),
+            )
+        expect_tensor(got, expected, result["call"])

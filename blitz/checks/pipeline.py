@@ -7,6 +7,12 @@ made in another order (another random start) 0.933-0.954. Loops without optimize
 zero_grad, SGD instead of Adam, an unshuffled training loader, a ReLU on the logits and conv layers kept
 in a plain list (never trained) stay below BAR on every seed (at most 0.879). A CNN without its ReLUs or
 with an average pool still reaches 0.92-0.96: model.cnn_function catches those, not this bar.
+
+Trusted evidence: the student's process sends back the trained weights, and this process loads them
+into the reference CNN (model.cnn_function proves the student's network computes the same function
+with the same weights) and scores it on the test images under the reference transform
+(data.transform proves the student's equal), against labels the worker never sees. A forward pass
+that does something else in the student's process (a nearest-neighbour lookup) counts for nothing.
 """
 
 from __future__ import annotations
@@ -18,34 +24,110 @@ import torch
 from blitz.course import mnist
 from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
-from blitz.engine.compare import kind_of
+from blitz.engine.compare import expect_finite, kind_of
+from blitz.engine.fixtures import assign_by_shape
+from blitz.engine.reference import expected_folder, reference
 
 EPOCHS = 2
 BAR = 0.91
 MAX_TRAIN_IMAGES = mnist.CHECK_TRAIN_IMAGES
 
 
-def true_test_labels(root: str) -> torch.Tensor:
+MIN_AGREEMENT = 0.98  # the worker's and this process's predictions of the slice (layouts round differently)
+
+
+def _test_split(root: str):
+    """Decoded from the raw files under root each time (no cache file that something else could write)."""
     from torchvision import datasets
 
-    return datasets.MNIST(root, train=False).targets.clone()
+    return datasets.MNIST(root, train=False)
 
 
-@check(
-    "pipeline",
-    "真实 MNIST 上的准确率（你的数据、模型、训练、评估）",
-    "accuracy on real MNIST (your data, model, training and evaluation)",
-)
-def check_mnist_accuracy(sub, ctx):
-    root = str(mnist.require(Path(ctx.data_root) if ctx.data_root else None))
-    epochs = ctx.epochs or EPOCHS
-    child_root = getattr(sub, "child_data_root", root)
-    call = f"fit(CNN(), make_loaders(load_mnist(...)), epochs={epochs}, lr=1e-3)"
-    predicting = Msg("，再预测 10,000 张测试图", "then predicting the 10,000 test images")
-    result = sub.probe("pipeline", child_root, epochs, ctx.seed, 50, ctx.device)
-    labels = true_test_labels(root)
-    # In a grading sandbox the worker sees shuffled test labels, so it cannot learn the answers from disk.
-    seen_labels = getattr(sub, "child_test_labels", labels)
+def true_test_labels(root: str) -> torch.Tensor:
+    return _test_split(root).targets.clone()
+
+
+def reference_inputs(root: str) -> torch.Tensor:
+    """The test images as the reference transform makes them: ToTensor (uint8 / 255), then
+    Normalize(0.5, 0.5); the same float32 operations, for all 10,000 images at once."""
+    images = _test_split(root).data
+    return images.to(torch.float32).div(255).sub(0.5).div(0.5).unsqueeze(1)
+
+
+def trusted_predictions(weights, root: str) -> tuple[torch.Tensor | None, list[Msg]]:
+    """The reference CNN with the student's trained weights, run here on the test images: (the
+    predicted classes, or None; what kept the weights from fitting)."""
+    from blitz.engine import fastpath
+
+    net = reference("model").CNN()
+    expected = len(list(net.parameters()))
+    if not isinstance(weights, list) or not all(isinstance(w, torch.Tensor) for w in weights):
+        got = kind_of(weights)
+        return None, [Msg(f"训练后的参数送回来是 {got}", f"the trained model's parameters came back as {got}")]
+    if len(weights) != expected:
+        return None, [
+            Msg(
+                f"{len(weights)} 个参数张量，而课程的 CNN 有 {expected} 个",
+                f"{len(weights)} parameter tensors instead of the course CNN's {expected}",
+            )
+        ]
+    misfits = assign_by_shape(net, [w.detach().cpu().to(torch.float32) for w in weights])
+    problems = [
+        Msg(f"形状 {shape}：有 {count} 个这种形状的参数", f"shape {shape}: {count} parameters of this shape")
+        for shape, count in misfits
+    ]
+    shapes = sorted(tuple(w.shape) for w in weights)
+    if len(set(shapes)) != len(shapes):
+        problems.append(Msg("有两个参数形状相同", "two parameters of the same shape"))
+    if problems:
+        return None, problems
+    x = reference_inputs(root)
+    # As the worker used to predict: the cores shared among Python threads, weights stored channels-last.
+    workers = fastpath.eval_workers(fastpath.grading_threads())
+    fastpath.use_channels_last(net, x[:8])
+    with fastpath.settings("cpu"):
+        return fastpath.predict_tensor(net, x, workers=workers), []
+
+
+def _kit_predictions(predictions, labels: torch.Tensor) -> tuple[torch.Tensor | None, list[Msg]]:
+    """The predictions the kit made in the student's process (a release's self-check)."""
+    if isinstance(predictions, torch.Tensor) and predictions.shape == labels.shape:
+        return predictions.cpu(), []
+    got = kind_of(predictions)
+    return None, [
+        Msg(f"预测结果是 {got}，不是 10,000 个类别", f"the predictions came back as {got}, not 10,000 classes")
+    ]
+
+
+def _require_reference_function(sub) -> None:
+    """The trained weights are scored in the reference CNN, which is the student's CNN only if the two
+    compute the same function with the same weights: established here first, as model.cnn_function does."""
+    from blitz.checks.model import reference_weights
+
+    weights, net = reference_weights()
+    inputs = [torch.randn(4, 1, 28, 28)]
+    result = sub.probe("cnn", weights, inputs)
+    outputs = result.get("outputs") if result.get("is_module") and not result.get("assign_problems") else None
+    net.eval()
+    with torch.no_grad():
+        same = isinstance(outputs, list) and len(outputs) == 1 and isinstance(outputs[0], torch.Tensor)
+        same = same and outputs[0].shape == (4, 10) and torch.allclose(outputs[0].cpu(), net(inputs[0]), atol=1e-4)
+    if not same:
+        fail(
+            call="model.CNN()",
+            what=Msg("（用参考权重）", "with the reference weights"),
+            observed=Msg(
+                "算出的结果和课程的 CNN 不同，所以无法评它训练出的参数。",
+                "does not compute what the course's CNN computes, so its trained parameters cannot be scored.",
+            ),
+            expected=Msg(
+                "先通过 model 的检查（CNN 与参考网络计算同一个函数）。",
+                "pass the model checks first (the CNN computes the same function as the reference).",
+            ),
+        )
+
+
+def _require_train_size(result: dict, root: str, call: str) -> None:
     if not isinstance(result["train_size"], int) or result["train_size"] > MAX_TRAIN_IMAGES:
         # On a full download the probe takes the balanced subset itself; it can only refuse a training
         # dataset that is not the split on disk (another length), whose subset it cannot know.
@@ -67,25 +149,66 @@ def check_mnist_accuracy(sub, ctx):
                 f"{MAX_TRAIN_IMAGES:,}-image subset itself.",
             ),
         )
-    predictions = result["predictions"]
-    if not isinstance(predictions, torch.Tensor) or predictions.shape != labels.shape:
+
+
+@check(
+    "pipeline",
+    "真实 MNIST 上的准确率（你的数据、模型、训练、评估）",
+    "accuracy on real MNIST (your data, model, training and evaluation)",
+)
+def check_mnist_accuracy(sub, ctx):
+    root = str(mnist.require(Path(ctx.data_root) if ctx.data_root else None))
+    epochs = ctx.epochs or EPOCHS
+    child_root = ctx.capstone.worker_data_root if ctx.capstone else root
+    call = f"fit(CNN(), make_loaders(load_mnist(...)), epochs={epochs}, lr=1e-3)"
+    # A student release has no reference code to score the weights with. There the check is the
+    # student's own self-check, no trust boundary: the kit's predictions made in their process count.
+    self_check = expected_folder() is not None
+    if not self_check:
+        _require_reference_function(sub)
+    extra = {"predict": True} if self_check else {}
+    result = sub.probe("pipeline", child_root, epochs, ctx.seed, 50, ctx.device, **extra)
+    labels = true_test_labels(root)
+    # In a grading sandbox (ctx.capstone) the worker sees shuffled test labels: it cannot learn the answers from disk.
+    seen_labels = ctx.capstone.labels_seen if ctx.capstone else labels
+    _require_train_size(result, root, call)
+    if self_check:
+        predictions, problems = _kit_predictions(result.get("predictions"), labels)
+    else:
+        predictions, problems = trusted_predictions(result["weights"], root)
+    if predictions is None:
         fail(
             call=call,
-            what=predicting,
-            returned=kind_of(predictions),
-            expected=Msg("10,000 个类别", "10,000 classes"),
+            observed=Msg("训练后的参数放不进课程的 CNN：", "the trained parameters do not fit the course's CNN:")
+            + Msg("；".join(p.zh for p in problems), "; ".join(p.en for p in problems)),
+            expected=Msg("与课程相同的三层（见 model 的检查）", "the course's three layers (see the model checks)"),
         )
-    accuracy = (predictions.cpu() == labels).float().mean().item()
-    losses = result["losses"]
-    losses_text = (
-        ", ".join(f"{v:.3f}" for v in losses)
-        if isinstance(losses, list) and all(isinstance(v, float) for v in losses)
-        else kind_of(losses)
+    accuracy = (predictions == labels).float().mean().item()
+    losses_text = _losses_text(result["losses"])
+    _require_bar(accuracy, losses_text, call)
+    _check_student_accuracy(result, predictions, seen_labels, accuracy)
+    return accuracy_note(accuracy, losses_text)
+
+
+def accuracy_note(accuracy: float, losses_text: str) -> Msg:
+    """What a pass says: the accuracy, the bar and the losses (shown by `blitz check` and `blitz watch`)."""
+    return Msg(
+        f"测试集准确率 {accuracy:.2%}（至少要 {BAR:.0%}），每轮损失 [{losses_text}]",
+        f"test accuracy {accuracy:.2%} (at least {BAR:.0%} needed), losses per epoch [{losses_text}]",
     )
-    if accuracy < BAR:
+
+
+def _losses_text(losses) -> str:
+    if isinstance(losses, list) and all(isinstance(v, float) for v in losses):
+        return ", ".join(f"{v:.3f}" for v in losses)
+    return kind_of(losses)
+
+
+def _require_bar(accuracy: float, losses_text: str, call: str) -> None:
+    if not accuracy >= BAR:  # not `<`: a NaN accuracy fails too
         fail(
             call=call,
-            what=predicting,
+            what=Msg("，再用训练好的参数预测 10,000 张测试图", "then the trained CNN on the 10,000 test images"),
             observed=Msg(
                 f"测试集准确率 {accuracy:.2%}，每轮损失 [{losses_text}]",
                 f"test accuracy {accuracy:.2%}, losses per epoch [{losses_text}]",
@@ -100,13 +223,41 @@ def check_mnist_accuracy(sub, ctx):
                 "an activation after the output layer. Run `blitz report` to see the loss curve.",
             ),
         )
+
+
+def _check_student_accuracy(
+    result: dict, predictions: torch.Tensor, seen_labels: torch.Tensor, accuracy: float
+) -> None:
+    """The student's evaluate.accuracy on the first n test images (the labels the worker saw), against
+    the kit's predictions of that slice made in the worker, which must agree with this process's."""
     n = result["subset"]
-    expected_subset = (predictions[:n].cpu() == seen_labels[:n]).float().mean().item()
-    got = result["student_subset_accuracy"]
-    if not isinstance(got, float) or abs(got - expected_subset) > 1e-6:
+    call = "evaluate.accuracy(model, loader, device)"
+    what = Msg(f"（loader 是前 {n} 张测试图）", f"with a loader of the first {n} test images")
+    worker = result["subset_predictions"]
+    if not isinstance(n, int) or not 0 < n <= len(predictions) or not isinstance(worker, torch.Tensor):
+        fail(call=call, what=what, returned=kind_of(worker), expected=Msg("完整的结果", "a complete result"))
+    agree = worker.shape == (n,) and (worker.cpu() == predictions[:n]).float().mean().item() >= MIN_AGREEMENT
+    if not agree:
         fail(
-            call="evaluate.accuracy(model, loader, device)",
-            what=Msg(f"（loader 是前 {n} 张测试图）", f"with a loader of the first {n} test images"),
+            call=call,
+            what=what,
+            observed=Msg(
+                "你的进程里的模型和你送回的参数给出不同的预测。",
+                "the model in your process and the parameters it sent back predict differently.",
+            ),
+            expected=Msg("同一个训练好的模型。", "one and the same trained model."),
+        )
+    expected = (worker.cpu() == seen_labels[:n]).float().mean().item()
+    got = result["student_subset_accuracy"]
+    expect_finite(got, call, what=what)
+    if not isinstance(got, float) or abs(got - expected) > 1e-6:
+        fail(
+            call=call,
+            what=what,
             returned=kind_of(got),
-            expected=repr(expected_subset),
+            expected=repr(expected),
+            detail=Msg(
+                f"（你的模型在全部测试集上的准确率是 {accuracy:.2%}）",
+                f"(your model's accuracy on the whole test set: {accuracy:.2%})",
+            ),
         )

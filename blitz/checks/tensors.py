@@ -7,9 +7,11 @@ import torch
 
 from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
-from blitz.engine.compare import expect_equal, expect_sequence, expect_tensor, kind_of
+from blitz.engine.compare import expect_equal, expect_finite, expect_sequence, expect_tensor, kind_of
 from blitz.engine.probing import describe_call
-from solutions import tensors as ref
+from blitz.engine.reference import reference
+
+ref = reference("tensors")  # the solutions in the full kit, their recorded results in a release
 
 SHAPES = [(2, 3), (4, 4), (1, 5), (3, 2, 2)]
 DTYPES = [torch.float32, torch.float64, torch.int64, torch.int32]
@@ -20,6 +22,21 @@ def random_tensor(shape, dtype=torch.float32) -> torch.Tensor:
     if dtype.is_floating_point:
         return torch.randn(shape, dtype=dtype)
     return torch.randint(-9, 10, shape, dtype=dtype)
+
+
+PRODUCTS = Msg(
+    "逐元素乘积用 *（同一位置的数相乘，形状不变）；矩阵乘积用 @（行与列的点积）。",
+    "element-wise: use * (entries at the same position, the shape kept); matrix product: @ (rows times columns).",
+)
+
+
+def _same(got, expected: torch.Tensor) -> bool:
+    """got is a tensor equal to expected (same shape, close values)."""
+    return (
+        isinstance(got, torch.Tensor)
+        and got.shape == expected.shape
+        and bool(torch.allclose(got.detach().cpu().double(), expected.double(), atol=1e-5))
+    )
 
 
 def called(sub, fn: str, *args):
@@ -37,6 +54,7 @@ def expect_uniform(rand, shape: tuple, call: str, what: str) -> None:
                 f"形状 {tuple(shape)} 的 float32 随机张量", f"a float32 random tensor of shape {tuple(shape)}"
             ),
         )
+    expect_finite(rand, call, what=what)
     if rand.numel() and (rand.min() < 0 or rand.max() >= 1 or (rand.numel() > 3 and rand.unique().numel() == 1)):
         low, high = rand.min().item(), rand.max().item()
         fail(
@@ -145,6 +163,22 @@ def check_zero_column(sub, ctx):
         expected = ref.zero_column(t.clone(), col)
         call = describe_call("tensors", "zero_column", (t, col))
         result = sub.probe("in_place", "zero_column", t, col)
+        zeroed_row = t.clone()
+        if -rows <= col < rows:
+            zeroed_row[col] = 0
+        if -rows <= col < rows and _same(result["value"], zeroed_row):
+            fail(
+                call=call,
+                observed=Msg(
+                    f"第 {col} 行被置零了，而不是第 {col} 列。",
+                    f"row {col} was zeroed, not column {col}.",
+                ),
+                expected=Msg(f"第 {col} 列全为 0，其余不变", f"column {col} all zeros, everything else unchanged"),
+                hint=Msg(
+                    "二维索引是 [行, 列]：只写一个下标选的是行；列是第二个位置。",
+                    "2-D indexing is [rows, columns]: a single index picks a row; columns are the second position.",
+                ),
+            )
         expect_tensor(result["value"], expected, call)
         if not result["same_object"]:
             fail(
@@ -176,18 +210,31 @@ def check_elementwise_product(sub, ctx):
     for shape, dtype in zip(SHAPES, DTYPES):
         a, b = random_tensor(shape, dtype), random_tensor(shape, dtype)
         result = called(sub, "elementwise_product", a, b)
-        expect_tensor(result["value"], ref.elementwise_product(a, b), result["call"])
+        expect_tensor(result["value"], ref.elementwise_product(a, b), result["call"], hint=PRODUCTS)
     square = torch.randn(3, 3)
     result = called(sub, "elementwise_product", square, square.T.contiguous())
-    expect_tensor(result["value"], square * square.T, result["call"])
+    expect_tensor(result["value"], square * square.T, result["call"], hint=PRODUCTS)
 
 
-@check("tensors", "矩阵乘法 t @ t.T", "matrix product t @ t.T")
+@check("tensors", "Gram 矩阵：行与行的点积", "Gram matrix: dot products of rows")
 def check_gram(sub, ctx):
     for shape in [(4, 4), (2, 5), (5, 2), (1, 3)]:
         t = torch.randn(shape)
         result = called(sub, "gram", t)
-        expect_tensor(result["value"], ref.gram(t), result["call"])
+        if t.shape[0] == t.shape[1] and _same(result["value"], t * t.T):
+            fail(
+                call=result["call"],
+                observed=Msg(
+                    "结果是 t 与 t.T 的逐元素乘积（同一位置相乘）。",
+                    "the result is the element-wise product of t and t.T (entries at the same position multiplied).",
+                ),
+                expected=Msg(
+                    "矩阵乘积：位置 (i, j) 是第 i 行与第 j 行的点积",
+                    "the matrix product: entry (i, j) is the dot product of rows i and j",
+                ),
+                hint=PRODUCTS,
+            )
+        expect_tensor(result["value"], ref.gram(t), result["call"], hint=PRODUCTS)
 
 
 @check("tensors", "add_ 原地加倍", "add_ doubles in place")

@@ -13,7 +13,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from blitz.course.text import clip
+from blitz.course.text import clip, points
 
 
 def bar(fraction: float, width: int = 30) -> str:
@@ -125,9 +125,9 @@ class SubmissionsProgress:
             return
         note = " (kept / 沿用)" if reused else ("" if status == "graded" else f" ({status})")
         if self.bar.live:
-            desc = f"{clip(student, 20)} {score:.1f}/{max_score:.0f}{note}"
+            desc = f"{clip(student, 20)} {points(score)}/{points(max_score)}{note}"
         else:
-            desc = f"{student} {score:.2f}/{max_score:.2f}{note}"
+            desc = f"{student} {points(score)}/{points(max_score)}{note}"
         if reused:
             self.bar.tqdm.initial += 1
         self.bar.update(1, desc=desc)

@@ -4,6 +4,7 @@ The progress bars are in :mod:`blitz.course.progress`."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -25,3 +26,41 @@ def clip(text: str, width: int) -> str:
         if used > width:
             return text[:i]
     return text
+
+
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, clearing
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
+    r"|\x1b[@-Z\\-_]"  # other two-byte escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # the one-byte CSI
+)
+
+
+def _unsafe_char(ch: str, keep: str) -> bool:
+    if ch in keep:
+        return False
+    category = unicodedata.category(ch)
+    # Cc: control characters (C0, DEL, C1); Cf: format characters, among them the bidi overrides
+    # that reorder what a terminal shows; Cs: lone surrogates, which no UTF-8 file can hold.
+    return category in ("Cc", "Cf", "Cs") or ch in ("\u2028", "\u2029", "\ufffe", "\uffff")
+
+
+def clean(text: str, keep: str = "", replacement: str = "?") -> str:
+    """text without escape sequences, and with every other control or format character (except
+    those in keep) replaced."""
+    text = _ESCAPES.sub("", str(text))
+    if text.isprintable():
+        return text
+    return "".join(replacement if _unsafe_char(ch, keep) else ch for ch in text)
+
+
+def terminal(text: str) -> str:
+    """One line for the terminal."""
+    return clean(text)
+
+
+def points(value: float) -> str:
+    """Points as a student or instructor reads them: at most two decimals, no trailing zeros (3.33, 15)."""
+    text = f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

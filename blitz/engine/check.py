@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from dataclasses import dataclass
+from typing import NoReturn
 
 import torch
 
 from blitz.course import registry
+from blitz.course.hints import ladder
 from blitz.course.i18n import Msg
 from blitz.course.mnist import MnistMissing
 from blitz.engine.feedback import feedback, student_error_message
+from blitz.engine.results import CheckResult, Status
 from blitz.engine.student_code import StudentError
 from blitz.engine.submission import Submission
 
@@ -34,6 +36,16 @@ def fail(message: Msg | None = None, **parts) -> NoReturn:
     raise CheckFailure(message if message is not None else feedback(**parts))
 
 
+@dataclass(frozen=True)
+class CapstoneData:
+    """What the grading runner hands the capstone's check: the MNIST folder its sandboxed worker
+    sees, and the test labels there (shuffled by a secret permutation, so a submission that reads
+    them from disk learns nothing)."""
+
+    worker_data_root: str
+    labels_seen: torch.Tensor
+
+
 @dataclass
 class Context:
     """What a check may vary: the device, the data, the seeds, the training budget."""
@@ -42,40 +54,68 @@ class Context:
     seed: int = 0
     data_root: str | None = None
     epochs: int | None = None  # None: the calibrated default of the MNIST check
+    capstone: CapstoneData | None = None  # None: the worker sees data_root and its true labels
 
 
 @dataclass(frozen=True)
 class Check:
     exercise: str
     name: str
-    func: Callable[[Submission, Context], None]
+    func: Callable[[Submission, Context], Msg | None]  # a Msg: what a pass says (the capstone's accuracy)
     title: Msg
     weight: int = 1
-    # Hidden checks exist for nbgrader's hidden tests; students see their results only after grading.
-    hidden: bool = False
 
     @property
     def key(self) -> str:
         return f"{self.exercise}.{self.name}"
 
     @property
+    def hints(self) -> tuple[Msg, ...]:
+        """This check's hint ladder, gentle first, the course section last (blitz/course/hints.py)."""
+        return ladder(self.key)
+
+    @property
     def max_score(self) -> float:
+        """This check's share of its exercise's points, in whole cents (see :func:`split_points`)."""
         siblings = registered(self.exercise)
-        return registry.get(self.exercise).points * self.weight / sum(c.weight for c in siblings)
+        shares = split_points(registry.get(self.exercise).points, [c.weight for c in siblings])
+        return shares[[c.name for c in siblings].index(self.name)]
+
+    def result(
+        self, status: Status, message: Msg | None = None, seconds: float = 0.0, note: Msg | None = None
+    ) -> CheckResult:
+        return CheckResult(self.exercise, self.name, self.title, status, self.max_score, message, seconds, note)
 
 
 _CHECKS: dict[str, list[Check]] = {}
 
 
-def check(exercise: str, zh: str, en: str, weight: int = 1, hidden: bool = False):
+def check(exercise: str, zh: str, en: str, weight: int = 1):
     """Register a check function for an exercise, in the order of definition."""
 
     def register(func):
-        entry = Check(exercise, func.__name__.removeprefix("check_"), func, Msg(zh, en), weight, hidden)
+        entry = Check(exercise, func.__name__.removeprefix("check_"), func, Msg(zh, en), weight)
         _CHECKS.setdefault(exercise, []).append(entry)
         return func
 
     return register
+
+
+def split_points(points: float, weights: list[int]) -> list[float]:
+    """Share `points` among checks by weight in whole cents, so that every share has at most two
+    decimals and the shares add up to the points exactly (10 over three checks: 3.34, 3.33, 3.33).
+
+    Each check gets the floor of its exact share; the cents left over go to the largest remainders,
+    the earlier check first on a tie. Shares are sums of cents divided once by 100, so they print as
+    at most two decimals and their sum rounds to the points (the reports round to two decimals)."""
+    cents = round(points * 100)
+    total = sum(weights)
+    exact = [cents * w / total for w in weights]
+    shares = [int(e) for e in exact]
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for i in by_remainder[: cents - sum(shares)]:
+        shares[i] += 1
+    return [c / 100 for c in shares]
 
 
 def registered(exercise_id: str) -> list[Check]:
@@ -83,51 +123,20 @@ def registered(exercise_id: str) -> list[Check]:
     return list(_CHECKS.get(exercise_id, []))
 
 
-@dataclass
-class CheckResult:
-    key: str
-    exercise: str
-    name: str
-    title: Msg
-    passed: bool
-    score: float
-    max_score: float
-    message: Msg | None = None
-    seconds: float = 0.0
-    hidden: bool = False
-    # "passed", "failed", "not_done" (a stub), "error" (student code raised), "crashed", "timeout",
-    # "no_data" (MNIST is not where the kit looks: not the student's fault, but not a pass either)
-    status: str = "passed"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
 def run_check(entry: Check, sub: Submission, ctx: Context | None = None) -> CheckResult:
     """Run one check; whatever the student's code does, this returns a result."""
     ctx = ctx or Context()
     started = time.perf_counter()
-    message, status = None, "passed"
+    message, status, note = None, Status.PASSED, None
     try:
         # Checks draw their random inputs from the generator they seed; the parent's state is kept.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(ctx.seed)
-            entry.func(sub, ctx)
+            note = entry.func(sub, ctx)  # a check may say something on a pass too (the capstone's accuracy)
     except CheckFailure as failure:
-        message, status = failure.msg, "failed"
+        message, status = failure.msg, Status.FAILED
     except StudentError as error:
         message, status = student_error_message(error, entry.exercise)
     except MnistMissing as missing:
-        message, status = missing.msg, "no_data"
-    passed = status == "passed"
-    return CheckResult(
-        key=entry.key,
-        exercise=entry.exercise,
-        name=entry.name,
-        title=entry.title,
-        passed=passed,
-        score=entry.max_score if passed else 0.0,
-        max_score=entry.max_score,
-        message=message,
-        seconds=time.perf_counter() - started,
-        hidden=entry.hidden,
-        status=status,
-    )
+        message, status = missing.msg, Status.NO_DATA
+    return entry.result(status, message, time.perf_counter() - started, note if isinstance(note, Msg) else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -18,6 +19,36 @@ def kind_of(value: Any) -> str:
     if isinstance(value, torch.Tensor):
         return f"tensor(shape={tuple(value.shape)}, dtype={str(value.dtype).removeprefix('torch.')}, device={value.device})"
     return f"{type(value).__name__} {value!r}"[:200]
+
+
+def non_finite(value: Any) -> bool:
+    """A float or tensor holding NaN or ±inf: checked before any tolerance, which NaN slips past
+    (abs(nan - x) > tol is False)."""
+    if type(value) is float:
+        return not math.isfinite(value)
+    if isinstance(value, torch.Tensor) and (value.is_floating_point() or value.is_complex()):
+        return not bool(torch.isfinite(value.detach()).all())
+    if isinstance(value, (list, tuple)):
+        return any(non_finite(v) for v in value)
+    return False
+
+
+NON_FINITE = Msg("在期望有限数的位置返回了 NaN/inf", "returned NaN/inf where a finite number was expected")
+
+
+def expect_finite(got: Any, call: str, *, what: Text = "") -> None:
+    """Fail when got holds NaN or inf where a finite number was expected (before any tolerance:
+    abs(nan - x) > tol is False, so a NaN would pass every tolerance test)."""
+    if non_finite(got):
+        fail(call=call, what=what, returned=kind_of(got), observed=NON_FINITE)
+
+
+def expect_close(got: Any, expected: float, call: str, *, tol: float, expected_text: Msg) -> None:
+    """got must be a finite float within tol of expected; expected_text says what was expected."""
+    if isinstance(got, float):
+        expect_finite(got, call)
+    if not isinstance(got, float) or abs(got - expected) > tol:
+        fail(call=call, returned=kind_of(got), expected=expected_text)
 
 
 def expect_tensor(
@@ -46,6 +77,8 @@ def expect_tensor(
         fail(returned=f"dtype {got.dtype}", expected=f"dtype {expected.dtype}", **said)
     a = got.detach().cpu()
     b = expected.detach().cpu()
+    if (a.is_floating_point() or a.is_complex()) and bool((~torch.isfinite(a) & torch.isfinite(b)).any()):
+        expect_finite(got, call, what=what)
     if a.dtype == torch.bool or b.dtype == torch.bool or not (a.is_floating_point() or b.is_floating_point()):
         bad = a.to(torch.int64) != b.to(torch.int64)
         diff = bad.to(torch.float64)
@@ -59,8 +92,9 @@ def expect_tensor(
         index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), a.shape)) if a.dim() else ()
         got_v, exp_v = a[index].item() if a.numel() else None, b[index].item() if b.numel() else None
         worst = diff.reshape(-1)[flat].item() if diff.numel() else 0
+        same = kind_of(got) == kind_of(expected)  # then only the values differ: say so, not the same line twice
         fail(
-            returned=kind_of(got),
+            returned=Msg(f"{kind_of(got)}，数值不同", f"{kind_of(got)}, with other values") if same else kind_of(got),
             expected=kind_of(expected),
             detail=Msg(
                 f"最大差异 {worst:.4g} 在位置 {index}：得到 {got_v}，期望 {exp_v}",

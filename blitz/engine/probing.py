@@ -31,8 +31,17 @@ def short(value: Any) -> str:
         return type(value).__name__ + "(...)"
     if callable(value) and hasattr(value, "__qualname__") and not isinstance(value, type):  # not the address
         return getattr(value, "__name__", "function")
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return brief(repr(value), 80)
+
+
+def brief(text: str, limit: int) -> str:
+    """A repr on one line (runs of whitespace become one space), cut before a word, never inside one."""
+    text = " ".join(text.split()).replace("( ", "(").replace(" )", ")")
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    at = cut.rfind(" ")
+    return (cut[:at] if at > limit // 2 else cut).rstrip(" ,(") + "…"
 
 
 def describe_call(exercise: str, fn: str, args: tuple = (), kwargs: dict | None = None) -> str:

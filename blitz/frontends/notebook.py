@@ -3,8 +3,12 @@
     from blitz.frontends.notebook import check
     check("tensors.from_data", globals())
 
-A failing check raises AssertionError with the check's own bilingual message, so nbgrader (and a
-student pressing Run) sees the same words as `pytest autograder` prints; a pass prints one line.
+A failing check raises AssertionError with the check's own bilingual message and, under it, the
+check's hint ladder (blitz/course/hints.py), so nbgrader (and a student pressing Run) sees the same
+words as `pytest autograder` prints, what to try, and no traceback; a pass prints one line.
+nbgrader's hidden tests call it again with another seed: that run says in one line that it is the
+graders' run on other inputs, and never shows its seed. :func:`score` (the notebook's last cell)
+shows the score so far, like otter-grader's check_all.
 """
 
 from __future__ import annotations
@@ -13,13 +17,31 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from blitz.checks import Context, get_check, run_check
-from blitz.course.i18n import chosen_lang
+from blitz.checks import Context, checks_for, get_check, run_check
+from blitz.course.i18n import Msg, chosen_lang
+from blitz.course.text import points
 from blitz.probes.local import namespace_submission
+
+GRADED_PASSED = Msg(
+    "评分时用另一组随机输入又检查了一次：也通过了。",
+    "checked once more by the grader, on other random inputs: passed too.",
+)
+GRADED_FAILED = Msg(
+    "评分时用另一组随机输入又检查了一次（上面那次用的是你看到的输入），这一次没有通过：",
+    "The grader checked once more on other random inputs (the run above used the inputs you see), and this run failed:",
+)
 
 
 class CheckFailed(AssertionError):
-    """A failed check in a notebook (an AssertionError, which is what nbgrader counts as a failed test)."""
+    """A failed check in a notebook (an AssertionError, which is what nbgrader counts as a failed test).
+
+    Jupyter shows only its message, not a traceback: a traceback would quote the test cell around the
+    failing line (the hidden tests among them, in nbgrader's feedback) and the kit's files on the
+    grader's machine.
+    """
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows these lines instead of the traceback
+        return [f"{type(self).__name__}: {self}"]
 
 
 def check(key: str, namespace: Mapping[str, Any], seed: int = 0) -> None:
@@ -34,6 +56,48 @@ def check(key: str, namespace: Mapping[str, Any], seed: int = 0) -> None:
     # Notebooks are read by students of both languages: both unless BLITZ_LANG asks for one.
     lang = chosen_lang()
     result = run_check(entry, sub, ctx)  # no MNIST: a failure saying how to get it ("no_data")
+    # seed 0 is the run students see; any other is the graders' run on other random inputs (nbgrader's
+    # hidden tests), which says so in one line and never shows its seed.
+    graded = seed != 0
     if not result.passed:
-        raise CheckFailed(f"[{key}] {entry.title.render(lang)}\n{result.message.render(lang)}") from None
-    print(f"✓ {key}  {result.score:g} / {result.max_score:g}")
+        about = GRADED_FAILED.render(lang) + "\n" if graded else ""
+        text = f"{about}[{key}] {entry.title.render(lang)}\n{result.message.render(lang)}"
+        raise CheckFailed(text + "\n" + ladder_text(entry.hints, lang)) from None
+    if graded:
+        print(f"✓ {key}  {GRADED_PASSED.render(lang)}")
+    else:
+        print(f"✓ {key}  {points(result.score)} / {points(result.max_score)}")
+
+
+HINTS_HEADING = Msg("提示（由浅入深）：", "Hints, gentle first:")
+
+
+def ladder_text(rungs, lang: str) -> str:
+    """A check's hint ladder under its failure: numbered rungs, each in the chosen language(s)."""
+    lines = [HINTS_HEADING.render(lang).replace("\n", " / " if lang == "both" else "\n")]
+    for number, rung in enumerate(rungs, 1):
+        text = rung.render(lang).replace("\n", "\n     ")
+        lines.append(f"  {number}. {text}")
+    return "\n".join(lines)
+
+
+def score(exercise: str, namespace: Mapping[str, Any]) -> None:
+    """Print the score so far: every visible check of the exercise, run on the notebook's code.
+
+    Never raises and returns None: the cell that calls it is locked and worth no points, and nbgrader's
+    validate counts a locked cell that raises as a failure.
+    """
+    lang = chosen_lang()
+    total = earned = 0.0
+    lines = []
+    for entry in checks_for(exercise):
+        try:
+            result = run_check(entry, namespace_submission(exercise, namespace), Context())
+            passed, got = result.passed, result.score
+        except Exception:  # noqa: BLE001 - a score table must not fail the notebook
+            passed, got = False, 0.0
+        total += entry.max_score
+        earned += got
+        lines.append(f"  {'✓' if passed else '✗'} {entry.key:<34} {points(got)} / {points(entry.max_score)}")
+    heading = Msg(f"目前得分：{points(earned)} / {points(total)}", f"Score so far: {points(earned)} / {points(total)}")
+    print("\n".join([heading.render(lang).replace("\n", " / "), *lines]))

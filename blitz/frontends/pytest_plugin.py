@@ -14,12 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from blitz.course import registry
 from blitz.course.i18n import Msg
+from blitz.course.text import points
+from blitz.engine.results import CheckResult, Status, by_exercise
 from blitz.runner.engine import Engine
-from blitz.runner.protocol import Outcome, engine_msg, msg_of, printed_lines
+from blitz.runner.protocol import engine_msg, msg_of, printed_lines
 
 # Every result of this pytest session, for the score table at its end.
-RESULTS: list = []
+RESULTS: list[CheckResult] = []
 # What the student's code printed, per exercise (first and last lines).
 PRINTED: dict[str, dict] = {}
 
@@ -46,15 +49,12 @@ class EngineSubmission:
                 PRINTED[exercise_id] = outcome["printed"]
         return self.outcomes[exercise_id]
 
-    def result(self, check, ctx) -> Outcome:
+    def result(self, check, ctx) -> CheckResult:
         outcome = self.outcome(check.exercise, ctx)
         for data in outcome.get("results", []):
             if data.get("key") == check.key:
-                return Outcome.from_dict(data)
-        return Outcome(
-            check.key, check.exercise, check.name, check.title, False, 0.0, check.max_score,
-            engine_msg(outcome.get("failed", "no result")), status="error",
-        )  # fmt: skip
+                return CheckResult.from_json(data)
+        return check.result(Status.ERROR, engine_msg(outcome.get("failed", "no result")))
 
     def close(self) -> None:
         self.engine.close()
@@ -89,3 +89,18 @@ def printed_summary(write, lang: str) -> None:
         write(heading.render(lang))
         for line in printed_lines(printed, lang=lang):
             write(line)
+
+
+def score_lines(results: list[CheckResult], lang: str) -> list[str]:
+    """The score table: one line per exercise checked (in the course's order), then the total."""
+    exercises = by_exercise(results, [e.id for e in registry.EXERCISES])
+    lines = []
+    for exercise_id, ex in exercises.items():
+        title = registry.get(exercise_id).title.render(lang if lang != "both" else "en")
+        lines.append(
+            f"{exercise_id:<10} {ex.passed_count:>2}/{len(ex.checks):<2} {points(ex.score):>6} / {points(ex.max_score):>6}  {title}"
+        )
+    total = sum(ex.score for ex in exercises.values())
+    maximum = sum(ex.max_score for ex in exercises.values())
+    lines.append(f"{'total':<10} {'':5} {points(total):>6} / {points(maximum):>6}")
+    return lines

@@ -15,8 +15,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from blitz.engine.results import Status, SubmissionResult
 from blitz.grading import reports
 from blitz.grading.discover import Target
+from blitz.grading.names import terminal
 from blitz.grading.runner import Options, fingerprint, grade_submission, grader_error_record
 from blitz.grading.sandbox.process import die_with_parent
 
@@ -25,7 +27,7 @@ POOL_ROUNDS = 2  # a pool that broke (the grader's own crash) is rebuilt once fo
 
 @dataclass
 class BatchResult:
-    records: list[dict]
+    records: list[SubmissionResult]
     graded: int = 0
     reused: int = 0
     grader_errors: list[str] = field(default_factory=list)
@@ -41,7 +43,9 @@ def _check_stop() -> None:
         raise KeyboardInterrupt
 
 
-def run_local(targets: list[Target], options: Options, workers: int, on_done: Callable[[dict], None]) -> None:
+def run_local(
+    targets: list[Target], options: Options, workers: int, on_done: Callable[[SubmissionResult], None]
+) -> None:
     if workers <= 1 or len(targets) <= 1:
         for target in targets:  # in this process: student code runs in sandboxes anyway
             _check_stop()
@@ -97,32 +101,28 @@ def run_batch(
     progress=None,
 ) -> BatchResult:
     out.mkdir(parents=True, exist_ok=True)
-    done: dict[str, dict] = {}
+    done: dict[str, SubmissionResult] = {}
     result = BatchResult(records=[])
     todo = []
     for target in targets:
-        path = out / target.student / "results.json"
+        path = reports.student_folder(out, target.student) / "results.json"
         kept = None if force or not path.exists() else reports.record_from_results(path)
-        if (
-            kept is not None
-            and kept.get("fingerprint") == fingerprint(target, options)
-            and kept.get("status") != "error"
-        ):
+        if kept is not None and kept.fingerprint == fingerprint(target, options) and kept.status is not Status.ERROR:
             done[target.student] = kept
             result.reused += 1
             if progress:
-                progress.advance(target.student, kept["score"], kept["max_score"], kept["status"], reused=True)
+                progress.advance(terminal(target.student), kept.score, kept.max_score, kept.status.value, reused=True)
         else:
             todo.append(target)
 
-    def on_done(record: dict) -> None:
+    def on_done(record: SubmissionResult) -> None:
         reports.write_results(out, record, lang)
-        done[record["student"]] = record
+        done[record.student] = record
         result.graded += 1
-        if record["status"] == "error":
-            result.grader_errors.append(f"{record['student']}: {record['notes']}")
+        if record.status is Status.ERROR:
+            result.grader_errors.append(f"{record.student}: {record.notes}")
         if progress:
-            progress.advance(record["student"], record["score"], record["max_score"], record["status"])
+            progress.advance(terminal(record.student), record.score, record.max_score, record.status.value)
 
     try:
         if todo:

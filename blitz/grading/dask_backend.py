@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 
 from blitz.course.i18n import Msg
+from blitz.engine.results import SubmissionResult
 from blitz.grading.discover import Target
 from blitz.grading.runner import Options, grade_submission, grader_error_record
 
@@ -42,7 +43,9 @@ def connect(address: str, timeout: float = 10.0):
         ) from None
 
 
-def run_on_dask(address: str, targets: list[Target], options: Options, on_done: Callable[[dict], None]) -> None:
+def run_on_dask(
+    address: str, targets: list[Target], options: Options, on_done: Callable[[SubmissionResult], None]
+) -> None:
     from distributed import as_completed
 
     client = connect(address)

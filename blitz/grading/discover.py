@@ -3,85 +3,160 @@
 A PATH that holds at least one exercise module (tensors.py, autograd.py, ...) is one submission.
 A PATH that holds none, but has subfolders of which at least one holds a module, is a class
 folder: every subfolder is a submission (also an empty one, which then scores 0 with a message).
-The student id is the folder's name. A PATH that does not exist, is not a folder or holds no
-module is still reported, as a submission with score 0 and a message naming it.
+The student id is the folder's name, made safe (blitz.grading.names): no control characters, and
+never the name of a report file. A PATH that does not exist, is not a folder or holds no module is
+still reported, as a submission with score 0 and a message naming it. So is a submission with a
+*.py file that is not a plain file (a symlink, FIFO, device) or is too large
+(blitz.grading.files): it is not graded and costs nothing else. Entries are looked at with lstat:
+no link is followed, no file opened.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import stat
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from blitz.course import registry
 from blitz.course.i18n import Msg
+from blitz.grading.files import UnsafeFile, regular_python_files
+from blitz.grading.names import student_id, terminal
 
 MODULE_FILES = tuple(f"{e.id}.py" for e in registry.MODULE_EXERCISES)
 
 
 @dataclass(frozen=True)
 class Target:
-    """One submission to grade. ``problem`` is "", "missing", "notdir" or "empty"."""
+    """One submission to grade. ``problem`` is "", "missing", "notdir", "empty" or "unsafe" (then
+    ``detail`` says, in (zh, en), which file and why)."""
 
     student: str
     folder: str
     problem: str = ""
+    detail: tuple[str, str] = ("", "")
 
     def problem_message(self) -> Msg | None:
         names = ", ".join(MODULE_FILES)
+        folder = terminal(self.folder)  # the folder's name is the student's: no newline, no escape
         if self.problem == "missing":
             return Msg(
-                f"找不到提交的文件夹 {self.folder}：路径不存在。",
-                f"No submission at {self.folder}: the path does not exist.",
+                f"找不到提交的文件夹 {folder}：路径不存在。",
+                f"No submission at {folder}: the path does not exist.",
             )
         if self.problem == "notdir":
             return Msg(
-                f"{self.folder} 不是文件夹：提交应是一个包含练习模块的文件夹。",
-                f"{self.folder} is not a folder: a submission is a folder holding the exercise modules.",
+                f"{folder} 不是文件夹：提交应是一个包含练习模块的文件夹。",
+                f"{folder} is not a folder: a submission is a folder holding the exercise modules.",
             )
         if self.problem == "empty":
             return Msg(
-                f"{self.folder} 里没有任何练习模块（应有 {names} 中的一个或多个）。",
-                f"{self.folder} holds no exercise module (expected one or more of {names}).",
+                f"{folder} 里没有任何练习模块（应有 {names} 中的一个或多个）。",
+                f"{folder} holds no exercise module (expected one or more of {names}).",
+            )
+        if self.problem == "unsafe":
+            return Msg(
+                f"未评分：{self.detail[0]}（评分程序只读普通文件，不跟随链接）。",
+                f"not graded: {self.detail[1]} (the grader reads plain files only and follows no link).",
             )
         return None
 
 
+def _lexists(path: Path) -> bool:
+    try:
+        os.lstat(path)
+        return True
+    except OSError:
+        return False
+
+
+def unsafe_detail(folder: Path) -> tuple[str, str] | None:
+    """(zh, en) saying why the submission in folder will not be read, or None when it can be."""
+    try:
+        regular_python_files(folder)
+    except UnsafeFile as exc:
+        return exc.zh, exc.en
+    return None
+
+
+def recheck(target: Target) -> Target:
+    """The target, marked "unsafe" if one of its files is now not a plain file (checked again just
+    before grading: discovery may have happened a while before)."""
+    if target.problem:
+        return target
+    detail = unsafe_detail(Path(target.folder))
+    return replace(target, problem="unsafe", detail=detail) if detail else target
+
+
 def is_submission(folder: Path) -> bool:
-    return any((folder / name).is_file() for name in MODULE_FILES)
+    """A folder holding an entry named like an exercise module (by lstat: a link or a FIFO named
+    tensors.py counts, so that it is reported rather than silently skipped)."""
+    return any(_lexists(folder / name) for name in MODULE_FILES)
 
 
-def _visible_subfolders(folder: Path, exclude: set[Path]) -> list[Path]:
+def _visible_subfolders(folder: Path, exclude: set[Path]) -> list[tuple[Path, str]]:
+    """(path, "" or "a symlink") of each subfolder that is not hidden; a link is never followed."""
     try:
         children = sorted(folder.iterdir())
     except OSError:
         return []
-    return [c for c in children if c.is_dir() and not c.name.startswith((".", "__")) and c.resolve() not in exclude]
+    found = []
+    for child in children:
+        if child.name.startswith((".", "__")):
+            continue
+        try:
+            mode = os.lstat(child).st_mode
+        except OSError:
+            continue
+        if stat.S_ISLNK(mode):
+            found.append((child, "link"))
+        elif stat.S_ISDIR(mode) and child.resolve() not in exclude:
+            found.append((child, ""))
+    return found
+
+
+def _classify(folder: Path) -> tuple[str, tuple[str, str]]:
+    if not is_submission(folder):
+        return "empty", ("", "")
+    detail = unsafe_detail(folder)
+    return ("unsafe", detail) if detail else ("", ("", ""))
 
 
 def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> list[Target]:
-    """The submissions named by the command line's PATHs, in order, with unique student ids."""
+    """The submissions named by the command line's PATHs, in order, with unique, safe student ids."""
     skip = {Path(p).resolve() for p in exclude}
-    found: list[tuple[str, Path, str]] = []
+    found: list[tuple[str, Path, str, tuple[str, str]]] = []
     for raw in paths:
         path = Path(raw).expanduser()
         folder = path.resolve()
         name = folder.name or str(folder)
         if not path.exists():
-            found.append((name, folder, "missing"))
+            found.append((name, folder, "missing", ("", "")))
         elif not path.is_dir():
-            found.append((name, folder, "notdir"))
+            found.append((name, folder, "notdir", ("", "")))
         elif is_submission(folder):
-            found.append((name, folder, ""))
+            found.append((name, folder, *_classify(folder)))
         else:
             subs = _visible_subfolders(folder, skip)
-            if any(is_submission(s) for s in subs):
-                found += [(s.name, s.resolve(), "" if is_submission(s) else "empty") for s in subs]
+            if any(not link and is_submission(s) for s, link in subs):
+                for sub, link in subs:
+                    if link:
+                        detail = (f"{sub.name} 是符号链接", f"{sub.name} is a symlink")
+                        found.append((sub.name, sub.absolute(), "unsafe", detail))
+                    else:
+                        found.append((sub.name, sub.resolve(), *_classify(sub)))
             else:
-                found.append((name, folder, "empty"))
-    targets, seen = [], {}
-    for name, folder, problem in found:
+                found.append((name, folder, "empty", ("", "")))
+    targets: list[Target] = []
+    used: set[str] = set()  # case-folded: Alice and alice would share one folder on macOS
+    for name, folder, problem, detail in found:
         if any(t.folder == str(folder) for t in targets):
             continue  # the same folder named twice
-        count = seen[name] = seen.get(name, 0) + 1
-        targets.append(Target(name if count == 1 else f"{name}-{count}", str(folder), problem))
+        base = student_id(name)
+        student, count = base, 1
+        while student.casefold() in used:
+            count += 1
+            student = f"{base}-{count}"
+        used.add(student.casefold())
+        targets.append(Target(student, str(folder), problem, detail))
     return targets

@@ -1,10 +1,12 @@
-"""The reports a grading platform reads, from the records of :mod:`blitz.grading.runner`.
+"""The reports a grading platform reads, from the records of :mod:`blitz.grading.runner`
+(:class:`blitz.engine.results.SubmissionResult`).
 
 - ``<out>/<student>/results.json`` — Gradescope's autograder format
   (https://gradescope-autograders.readthedocs.io/en/latest/specs/): top-level score,
   execution_time, output, visibility, stdout_visibility, tests[] (name, number, score, max_score,
   status "passed"/"failed", output, visibility, execution_time, tags) and extra_data, where
-  blitz keeps the whole record (with the fingerprint that lets a stopped batch resume).
+  blitz keeps the whole record, ``SubmissionResult.to_json()`` (with the fingerprint that lets a
+  stopped batch resume: :func:`record_from_results` reads it back).
 - ``<out>/grades.csv`` — one row per submission: student, total, max_total, one column per
   graded exercise in the course's order, status, notes.
 - ``<out>/junit.xml`` — one <testsuite> per submission, one <testcase> per check.
@@ -26,10 +28,11 @@ from pathlib import Path
 
 from blitz.course import registry
 from blitz.course.i18n import Msg
-from blitz.course.text import clip, display_width, pad
+from blitz.course.text import clip, display_width, pad, points
+from blitz.engine.results import CheckResult, SubmissionResult
+from blitz.grading.names import csv_cell, report_text, student_id, terminal
 
 FORMAT = "blitz-grade/1"
-BAD = ("crashed", "timeout", "error")  # statuses that are errors rather than failures in JUnit
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -49,8 +52,9 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def _render(message: dict | None, lang: str) -> str:
-    return "" if not message else Msg(message["zh"], message["en"]).render(lang)
+def _render(message: Msg | None, lang: str) -> str:
+    """A message for a report; it may quote a student's exception, so it is cleaned (names.report_text)."""
+    return "" if message is None else report_text(message.render(lang))
 
 
 def _num(x: float) -> float:
@@ -60,64 +64,64 @@ def _num(x: float) -> float:
 # ---------------------------------------------------------------------------------------------- results.json
 
 
-def test_name(row: dict, lang: str) -> str:
-    title = _render(row["title"], lang).replace("\n", " / ")
-    return f"{row['key']}: {title}" if title else row["key"]
+def test_name(row: CheckResult, lang: str) -> str:
+    title = _render(row.title, lang).replace("\n", " / ")
+    return f"{row.key}: {title}" if title else row.key
 
 
-def test_output(row: dict, lang: str) -> str:
-    if row["status"] == "passed":
+def test_output(row: CheckResult, lang: str) -> str:
+    if row.passed:
         return Msg("通过", "passed").render(lang).replace("\n", " / ")
-    return _render(row["message"], lang)
+    return _render(row.message, lang)
 
 
-def results_json(record: dict, lang: str = "both") -> dict:
+def results_json(record: SubmissionResult, lang: str = "both") -> dict:
     tests = []
-    for number, row in enumerate(record["checks"], start=1):
+    for number, row in enumerate(record.checks, start=1):
         tests.append(
             {
                 "name": test_name(row, lang),
                 "number": str(number),
-                "score": _num(row["score"]),
-                "max_score": _num(row["max_score"]),
-                "status": "passed" if row["status"] == "passed" else "failed",
+                "score": _num(row.score),
+                "max_score": _num(row.max_score),
+                "status": "passed" if row.passed else "failed",
                 "output": test_output(row, lang),
-                "visibility": "after_published" if row.get("hidden") else "visible",
-                "execution_time": _num(row["seconds"]),
-                "tags": [row["exercise"], row["status"]],
+                "visibility": "visible",
+                "execution_time": _num(round(row.seconds, 3)),
+                "tags": [row.exercise, row.status.value],
             }
         )
     return {
-        "score": _num(record["score"]),
-        "execution_time": _num(record["seconds"]),
+        "score": _num(record.score),
+        "execution_time": _num(round(record.seconds, 3)),
         "output": overall_output(record, lang),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
         "extra_data": {
             "format": FORMAT,
-            "max_score": _num(record["max_score"]),
-            "fingerprint": record["fingerprint"],
-            "record": record,
+            "max_score": _num(record.max_score),
+            "fingerprint": record.fingerprint,
+            "record": record.to_json(),
         },
     }
 
 
-def overall_output(record: dict, lang: str) -> str:
+def overall_output(record: SubmissionResult, lang: str) -> str:
     lines = [
         Msg(
-            f"得分 {record['score']:.2f} / {record['max_score']:.2f}",
-            f"Score {record['score']:.2f} / {record['max_score']:.2f}",
+            f"得分 {points(record.score)} / {points(record.max_score)}",
+            f"Score {points(record.score)} / {points(record.max_score)}",
         ).render(lang)
     ]
-    if record.get("message"):
-        lines.append(_render(record["message"], lang))
-    for exercise_id, ex in record["exercises"].items():
-        lines.append(f"{exercise_id}: {ex['score']:.2f} / {ex['max_score']:.2f} ({ex['status']})")
+    if record.message is not None:
+        lines.append(_render(record.message, lang))
+    for exercise_id, ex in record.exercises.items():
+        lines.append(f"{exercise_id}: {points(ex.score)} / {points(ex.max_score)} ({ex.status.value})")
     return "\n".join(lines)
 
 
-def record_from_results(path: Path) -> dict | None:
+def record_from_results(path: Path) -> SubmissionResult | None:
     """The record a results.json was written from; None when it is not one of ours (or is damaged)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -125,13 +129,22 @@ def record_from_results(path: Path) -> dict | None:
         if extra.get("format") != FORMAT:
             return None
         record = extra["record"]
-        return record if record.get("fingerprint") == extra.get("fingerprint") else None
+        if record.get("fingerprint") != extra.get("fingerprint"):
+            return None
+        return SubmissionResult.from_json(record)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def write_results(out: Path, record: dict, lang: str) -> Path:
-    path = out / record["student"] / "results.json"
+def student_folder(out: Path, student: str) -> Path:
+    """Where one student's results.json goes: out/<student>, never a report file's path nor outside out
+    (discover makes ids safe; this holds for records read back from disk too)."""
+    safe = student_id(student)
+    return out / (safe if safe == student else f"{safe}-renamed")
+
+
+def write_results(out: Path, record: SubmissionResult, lang: str) -> Path:
+    path = student_folder(out, record.student) / "results.json"
     atomic_write(path, json.dumps(results_json(record, lang), ensure_ascii=False, indent=2) + "\n")
     return path
 
@@ -139,70 +152,79 @@ def write_results(out: Path, record: dict, lang: str) -> Path:
 # ---------------------------------------------------------------------------------------------- CSV
 
 
-def graded_exercises(records: list[dict]) -> list[str]:
-    seen = {e for r in records for e in r["exercises"]}
+def graded_exercises(records: list[SubmissionResult]) -> list[str]:
+    seen = {e for r in records for e in r.exercises}
     return [e.id for e in registry.EXERCISES if e.id in seen]
 
 
-def grades_csv(records: list[dict]) -> str:
+def grades_csv(records: list[SubmissionResult]) -> str:
     columns = graded_exercises(records)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", "total", "max_total", *columns, "status", "notes"])
     for r in records:
-        scores = [f"{r['exercises'][e]['score']:.2f}" if e in r["exercises"] else "" for e in columns]
-        writer.writerow([r["student"], f"{r['score']:.2f}", f"{r['max_score']:.2f}", *scores, r["status"], r["notes"]])
+        scores = [f"{r.exercises[e].score:.2f}" if e in r.exercises else "" for e in columns]
+        writer.writerow(
+            [
+                csv_cell(r.student),
+                f"{r.score:.2f}",
+                f"{r.max_score:.2f}",
+                *scores,
+                csv_cell(r.status.value),
+                csv_cell(r.notes),
+            ]
+        )
     return buffer.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------- JUnit
 
 
-def junit_xml(records: list[dict], lang: str = "en") -> str:
+def junit_xml(records: list[SubmissionResult], lang: str = "en") -> str:
     suites = ET.Element("testsuites", name="blitz grade")
     totals = {"tests": 0, "failures": 0, "errors": 0}
     total_time = 0.0
     for r in records:
-        rows = r["checks"]
-        failures = sum(1 for c in rows if c["status"] != "passed" and c["status"] not in BAD)
-        errors = sum(1 for c in rows if c["status"] in BAD)
+        rows = r.checks
+        failures = sum(1 for c in rows if not c.passed and not c.status.is_error)
+        errors = sum(1 for c in rows if c.status.is_error)
+        seconds = round(r.seconds, 3)
         suite = ET.SubElement(
             suites,
             "testsuite",
-            name=r["student"],
+            name=report_text(r.student),
             tests=str(len(rows)),
             failures=str(failures),
             errors=str(errors),
             skipped="0",
-            time=f"{r['seconds']:.3f}",
+            time=f"{seconds:.3f}",
         )
         props = ET.SubElement(suite, "properties")
         for name, value in (
-            ("score", f"{r['score']:.4f}"),
-            ("max_score", f"{r['max_score']:.4f}"),
-            ("status", r["status"]),
-            ("folder", r["folder"]),
+            ("score", f"{r.score:.4f}"),
+            ("max_score", f"{r.max_score:.4f}"),
+            ("status", r.status.value),
+            ("folder", report_text(r.folder)),
         ):
             ET.SubElement(props, "property", name=name, value=value)
         for c in rows:
             case = ET.SubElement(
                 suite,
                 "testcase",
-                classname=f"{r['student']}.{c['exercise']}",
-                name=c["key"],
-                time=f"{c['seconds']:.3f}",
+                classname=report_text(f"{r.student}.{c.exercise}"),
+                name=c.key,
+                time=f"{round(c.seconds, 3):.3f}",
             )
-            if c["status"] != "passed":
-                text = _render(c["message"], lang) or c["status"]
-                tag = "error" if c["status"] in BAD else "failure"
-                element = ET.SubElement(
-                    case, tag, message=text.splitlines()[0][:300] if text else c["status"], type=c["status"]
-                )
+            if not c.passed:
+                status = c.status.value
+                text = _render(c.message, lang) or status
+                tag = "error" if c.status.is_error else "failure"
+                element = ET.SubElement(case, tag, message=text.splitlines()[0][:300] if text else status, type=status)
                 element.text = text
         totals["tests"] += len(rows)
         totals["failures"] += failures
         totals["errors"] += errors
-        total_time += r["seconds"]
+        total_time += seconds
     for key, value in totals.items():
         suites.set(key, str(value))
     suites.set("time", f"{total_time:.3f}")
@@ -213,20 +235,18 @@ def junit_xml(records: list[dict], lang: str = "en") -> str:
 # ---------------------------------------------------------------------------------------------- terminal
 
 
-def summary_table(records: list[dict]) -> str:
+def summary_table(records: list[SubmissionResult]) -> str:
     columns = graded_exercises(records)
-    width = min(24, max([7] + [display_width(r["student"]) for r in records]))
+    width = min(24, max([7] + [display_width(terminal(r.student)) for r in records]))
     head = f"{'student':<{width}} {'total':>7} " + " ".join(f"{c[:8]:>8}" for c in columns) + "  status"
     lines = [head, "-" * len(head)]
     for r in records:
-        cells = " ".join(f"{r['exercises'][c]['score']:>8.2f}" if c in r["exercises"] else f"{'':>8}" for c in columns)
-        flags = [
-            f"{e}:{s['status']}" for e, s in r["exercises"].items() if s["status"] in ("crashed", "timeout", "error")
-        ]
-        status = r["status"] + (f" ({', '.join(flags)})" if flags else "")
-        lines.append(f"{pad(clip(r['student'], width), width)} {r['score']:>7.2f} {cells}  {status}")
+        cells = " ".join(f"{points(r.exercises[c].score):>8}" if c in r.exercises else f"{'':>8}" for c in columns)
+        flags = [f"{e}:{s.status.value}" for e, s in r.exercises.items() if s.status.is_error]
+        status = terminal(r.status.value + (f" ({', '.join(flags)})" if flags else ""))
+        lines.append(f"{pad(clip(terminal(r.student), width), width)} {points(r.score):>7} {cells}  {status}")
     if records:
-        mean = sum(r["score"] for r in records) / len(records)
+        mean = sum(r.score for r in records) / len(records)
         lines.append("-" * len(head))
-        lines.append(f"{'mean':<{width}} {mean:>7.2f}  ({len(records)} submissions / 份提交)")
+        lines.append(f"{'mean':<{width}} {points(mean):>7}  ({len(records)} submissions / 份提交)")
     return "\n".join(lines)

@@ -3,13 +3,13 @@
 :func:`grade_submission` is what a local pool process or a Dask worker runs for each student.
 It never imports the student's code: each exercise gets an :class:`IsolatedSubmission` (a worker
 process in a :class:`blitz.grading.sandbox.process.Sandbox`, its own time budget), the checks run in this trusted
-process and compare what the probes return with the reference. The result is a plain dict (a
-*record*), which :mod:`blitz.grading.reports` turns into results.json, CSV and JUnit rows.
+process and compare what the probes return with the reference. The result is a
+:class:`blitz.engine.results.SubmissionResult` (the *record*), which :mod:`blitz.grading.reports`
+turns into results.json, CSV and JUnit rows.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -17,7 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +26,9 @@ from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.mnist import RAW_FILES
 from blitz.engine.fastpath import physical_cores
-from blitz.grading.discover import Target
+from blitz.engine.results import CheckResult, Status, SubmissionResult, by_exercise
+from blitz.grading import files
+from blitz.grading.discover import Target, recheck
 from blitz.grading.sandbox.process import SandboxPolicy, describe_isolation, inside, outermost
 
 if TYPE_CHECKING:
@@ -70,20 +72,8 @@ class Options:
 
 
 def fingerprint(target: Target, options: Options) -> str:
-    """sha256 of the submission's Python files, the kit version and the decisive options."""
-    h = hashlib.sha256()
-    h.update(f"blitz {blitz.__version__}\n".encode())
-    h.update(json.dumps(options.decisive(), sort_keys=True).encode())
-    h.update(f"\n{target.problem}\n".encode())
-    folder = Path(target.folder)
-    if not target.problem:
-        for path in sorted(folder.glob("*.py")):
-            h.update(path.name.encode() + b"\0")
-            try:
-                h.update(hashlib.sha256(path.read_bytes()).digest())
-            except OSError:
-                h.update(b"unreadable")
-    return h.hexdigest()
+    """sha256 of the Python files (read by the lstat rules of blitz.grading.files), kit version, options."""
+    return files.fingerprint(target.folder, target.problem, options.decisive(), blitz.__version__)
 
 
 # Top-level folders a worker sees (read-only): the system. Every other top-level entry (/home,
@@ -220,100 +210,54 @@ def test_label_files(root: Path) -> list[str]:
 # ---------------------------------------------------------------------------------------------- records
 
 
-def _msg(m: Msg | None) -> dict | None:
-    return None if m is None else {"zh": m.zh, "en": m.en}
-
-
-def check_row(entry, status: str, message: Msg | None, seconds: float = 0.0) -> dict:
-    passed = status == "passed"
-    return {
-        "key": entry.key,
-        "exercise": entry.exercise,
-        "name": entry.name,
-        "title": _msg(entry.title),
-        "status": status,
-        "score": entry.max_score if passed else 0.0,
-        "max_score": entry.max_score,
-        "message": _msg(message),
-        "seconds": round(seconds, 3),
-        "hidden": entry.hidden,
-    }
-
-
-def _exercise_summary(rows: list[dict]) -> dict:
-    score = sum(r["score"] for r in rows)
-    top = sum(r["max_score"] for r in rows)
-    statuses = {r["status"] for r in rows}
-    if statuses == {"passed"}:
-        status = "passed"
-    else:
-        order = ("crashed", "timeout", "missing", "error", "not_done", "failed")
-        status = next((s for s in order if s in statuses), "failed")
-        if status == "failed" and "passed" in statuses:
-            status = "partial"
-    return {"score": round(score, 4), "max_score": round(top, 4), "status": status}
-
-
-def finish_record(
+def make_record(
     target: Target,
     options: Options,
-    rows: list[dict],
-    status: str,
-    message: Msg | None,
-    seconds: float,
+    checks: list[CheckResult],
+    status: Status,
     digest: str,
+    message: Msg | None = None,
+    seconds: float = 0.0,
     isolation: str = "",
-) -> dict:
+) -> SubmissionResult:
     """The record; `digest` is the fingerprint taken before grading (a file changed meanwhile must
     not pair its new hash with the grade of the old one)."""
-    exercises = {}
-    for exercise_id in options.exercises:
-        mine = [r for r in rows if r["exercise"] == exercise_id]
-        if mine:
-            exercises[exercise_id] = _exercise_summary(mine)
-    notes = [f"{e}: {s['status']}" for e, s in exercises.items() if s["status"] not in ("passed", "partial", "failed")]
-    if message is not None:  # one reason for everything: say it once
-        notes = [message.en]
-    return {
-        "student": target.student,
-        "folder": target.folder,
-        "fingerprint": digest,
-        "status": status,
-        "notes": "; ".join(notes),
-        "message": _msg(message),
-        "score": round(sum(r["score"] for r in rows), 4),
-        "max_score": round(sum(r["max_score"] for r in rows), 4),
-        "seconds": round(seconds, 3),
-        "exercises": exercises,
-        "checks": rows,
-        "isolation": isolation,
-        "device": options.device,
-        "kit_version": blitz.__version__,
-    }
-
-
-def zero_record(target: Target, options: Options, message: Msg, status: str, digest: str | None = None) -> dict:
-    """Every check at 0 with one message: a missing folder, an empty one, a grader failure."""
-    from blitz.checks import checks_for
-
-    rows = [
-        check_row(c, "missing" if status != "error" else "error", message)
-        for e in options.exercises
-        for c in checks_for(e)
-    ]
-    return finish_record(
-        target, options, rows, status, message, 0.0, digest if digest is not None else fingerprint(target, options)
+    return SubmissionResult(
+        student=target.student,
+        folder=target.folder,
+        fingerprint=digest,
+        status=status,
+        exercises=by_exercise(checks, options.exercises),
+        message=message,
+        seconds=seconds,
+        isolation=isolation,
+        device=options.device,
+        kit_version=blitz.__version__,
     )
 
 
-def grader_error_record(target: Target, options: Options, exc: BaseException, on_dask: bool = False) -> dict:
+def zero_record(
+    target: Target, options: Options, message: Msg, status: Status, digest: str | None = None
+) -> SubmissionResult:
+    """Every check at 0 with one message: a missing folder, an empty one, a grader failure."""
+    from blitz.checks import checks_for
+
+    each = Status.ERROR if status is Status.ERROR else Status.MISSING
+    checks = [c.result(each, message) for e in options.exercises for c in checks_for(e)]
+    digest = digest if digest is not None else fingerprint(target, options)
+    return make_record(target, options, checks, status, digest, message)
+
+
+def grader_error_record(
+    target: Target, options: Options, exc: BaseException, on_dask: bool = False
+) -> SubmissionResult:
     """The record of a submission the grader itself failed on (not the student's code)."""
     what = f"{type(exc).__name__}: {exc}"
     zh, en = ("在 Dask 上", " on Dask") if on_dask else ("", "")
     message = Msg(
         f"评分程序{zh}出错（不是学生代码的问题）：{what}", f"The grader failed{en} (not the student's code): {what}"
     )
-    return zero_record(target, options, message, "error")
+    return zero_record(target, options, message, Status.ERROR)
 
 
 def isolation_text(options: Options) -> str:
@@ -344,7 +288,7 @@ def _missing_message(exercise_id: str, missing: list[str]) -> Msg:
     return student_error_message(error, exercise_id)[0]
 
 
-def _run_one(entry, sub, ctx) -> dict:
+def _run_one(entry, sub, ctx) -> CheckResult:
     """One check; whatever goes wrong becomes this check's result, never the batch's."""
     from blitz.checks import run_check
     from blitz.grading.sandbox.isolated import WorkerStartError
@@ -357,7 +301,7 @@ def _run_one(entry, sub, ctx) -> dict:
             f"评分程序出错，没有运行你的代码（{exc}）。请告诉老师。",
             f"The grader failed before running your code ({exc}). Please tell your instructor.",
         )
-        return check_row(entry, "error", message, time.perf_counter() - started)
+        return entry.result(Status.ERROR, message, time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - must not stop the batch
         # The reference passes every check, so a check that cannot read a probe's answer was handed
         # something the kit never returns: the student's code changed the kit inside its worker.
@@ -367,14 +311,15 @@ def _run_one(entry, sub, ctx) -> dict:
             f"The check could not read what came back from your code ({text}). Did your code change "
             "the kit's modules or the values they return?",
         )
-        return check_row(entry, "failed", message, time.perf_counter() - started)
+        return entry.result(Status.FAILED, message, time.perf_counter() - started)
     # The grader's missing data is reported as the grader's error: not the student's fault, but no points.
-    status = "error" if result.status == "no_data" else result.status
-    return check_row(entry, status, result.message, result.seconds)
+    return replace(result, status=Status.ERROR) if result.status is Status.NO_DATA else result
 
 
-def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: Path, threads: int) -> list[dict]:
-    from blitz.checks import Context, checks_for
+def grade_exercise(
+    target: Target, exercise_id: str, options: Options, scratch: Path, threads: int
+) -> list[CheckResult]:
+    from blitz.checks import CapstoneData, Context, checks_for
     from blitz.course.mnist import MnistMissing, require
     from blitz.grading.sandbox.isolated import IsolatedSubmission
 
@@ -383,7 +328,7 @@ def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: 
     missing = _missing_modules(folder, exercise_id)
     if missing:  # no worker to start: say what is missing
         message = _missing_message(exercise_id, missing)
-        return [check_row(c, "missing", message) for c in entries]
+        return [c.result(Status.MISSING, message) for c in entries]
     data_root = Path(options.data_root) if options.data_root else None
     ctx = Context(
         device=options.device, seed=options.seed, data_root=str(data_root) if data_root else None, epochs=options.epochs
@@ -392,13 +337,13 @@ def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: 
     workdir.mkdir(parents=True, exist_ok=True)
     hides = list(options.hide) + [str(scratch), tempfile.gettempdir()]
     keep = [str(data_root)] if data_root else []
-    shuffled = None
     if exercise_id == "pipeline":
         try:
             real = require(data_root)
         except MnistMissing as exc:
-            return [check_row(c, "error", exc.msg) for c in entries]
+            return [c.result(Status.ERROR, exc.msg) for c in entries]
         shuffled = private_mnist(real, workdir / "data")
+        ctx = replace(ctx, capstone=CapstoneData(worker_data_root=str(workdir / "data"), labels_seen=shuffled))
         from blitz.course.mnist import default_root
 
         for root in {real.resolve(), default_root().resolve()}:
@@ -420,33 +365,31 @@ def grade_exercise(target: Target, exercise_id: str, options: Options, scratch: 
         extra_env=env,
     )
     sub = IsolatedSubmission(folder, exercise_id, timeout=options.budget(exercise_id), policy=policy, workdir=workdir)
-    if shuffled is not None:
-        sub.child_data_root = str(workdir / "data")
-        sub.child_test_labels = shuffled
     try:
         return [_run_one(entry, sub, ctx) for entry in entries]
     finally:
         sub.close()
 
 
-def grade_submission(target: Target, options: Options) -> dict:
+def grade_submission(target: Target, options: Options) -> SubmissionResult:
     """The record of one submission. Runs wherever the batch puts it (pool process, Dask worker)."""
     started = time.perf_counter()
+    target = recheck(target)  # a file may have become a link or a FIFO since discovery
     digest = fingerprint(target, options)  # of the files about to be graded
     problem = target.problem_message()
     if problem is not None:
-        return zero_record(target, options, problem, "missing" if target.problem == "missing" else "empty", digest)
+        status = {"missing": Status.MISSING, "unsafe": Status.REFUSED}.get(target.problem, Status.EMPTY)
+        return zero_record(target, options, problem, status, digest)
     threads = options.threads or _threads_here()
     scratch = Path(tempfile.mkdtemp(prefix="blitz-grade-"))
-    rows: list[dict] = []
+    checks: list[CheckResult] = []
     try:
         for exercise_id in options.exercises:
-            rows += grade_exercise(target, exercise_id, options, scratch, threads)
+            checks += grade_exercise(target, exercise_id, options, scratch, threads)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return finish_record(
-        target, options, rows, "graded", None, time.perf_counter() - started, digest, isolation_text(options)
-    )
+    seconds = time.perf_counter() - started
+    return make_record(target, options, checks, Status.GRADED, digest, None, seconds, isolation_text(options))
 
 
 def _threads_here() -> int:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 import types
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from blitz.engine import wire
 from blitz.engine.student_code import StudentModules, run_probe
@@ -22,7 +25,14 @@ class LocalSubmission(Submission):
         self.label = label or (str(folder) if folder is not None else "notebook")
 
     def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        envelope = run_probe(PROBES[name], self.modules, args, kwargs)
+        # As in a worker, the student's code gets its own copy of the inputs and leaves the check's random
+        # numbers alone: what the check draws (and gives the reference) never depends on the student's code.
+        try:
+            args, kwargs = copy.deepcopy((args, kwargs))
+        except Exception:  # noqa: BLE001 - an input that cannot be copied is passed as it is
+            pass
+        with torch.random.fork_rng(devices=[]):
+            envelope = run_probe(PROBES[name], self.modules, args, kwargs)
         # The same bytes round trip as from a worker, so local and isolated runs judge the same values.
         return self._unwrap(wire.loads(wire.dumps(envelope)))
 

@@ -1,4 +1,21 @@
-"""The capstone's probe: the student's whole course on real MNIST."""
+"""The capstone's probe: the student's whole course on real MNIST.
+
+The trained weights go back to the trusted side, which loads them into the reference CNN and scores
+that on the test images itself (blitz/checks/pipeline.py): nothing this process says about accuracy
+is believed. The student's own accuracy function is run on a slice, next to the kit's predictions of
+the same slice, and compared there.
+
+What is trained is the student's: their transform defines every input, their make_loaders the
+batches and order, their CNN the model, their fit the optimizer, learning rate and loop. On a full
+download the training dataset they load is cut to the fixed, class-balanced 5,000-image subset the
+bar was calibrated on (fastpath.training_subset); their dataset still makes each item. The kit only
+removes overheads around it (blitz/engine/fastpath.py says how; `materialize=False`,
+`batched=False`, `channels_last=False`, `threads` and `eval_batch` undo them one by one, for the
+benchmarks): each image goes through the student's dataset once instead of once per epoch, the kit
+predicts in large batches, the thread count is fixed, and the conv weights may be stored
+channels-last. The random state the student's code sees is the same either way. `predict=True` also
+predicts the whole test split in this process (the benchmarks time it; the check does not use it).
+"""
 
 from __future__ import annotations
 
@@ -52,26 +69,15 @@ def pipeline(
     batched: bool = True,
     channels_last: bool = True,
     threads: int | None = None,
+    predict: bool = False,
 ) -> dict:
-    """Train the student's CNN with the student's data, loaders and loop; predict the test split.
-
-    The predictions go back to the trusted side, which scores them against the true labels: the
-    student's own accuracy function is run too, on a slice, and compared, never trusted.
-
-    What is trained is the student's: their transform defines every input, their make_loaders the
-    batches and order, their CNN the model, their fit the optimizer, learning rate and loop. On a
-    full download the training dataset they load is cut to the fixed, class-balanced 5,000-image
-    subset the bar was calibrated on (mnist.training_subset); their dataset still makes each item. The
-    kit only removes overheads around it (blitz/engine/fastpath.py says how; `materialize=False`,
-    `batched=False`, `channels_last=False`, `threads` and `eval_batch` undo them one by one, for the benchmarks):
-    each image goes through the student's dataset once instead of once per epoch, the kit predicts
-    in large batches, the thread count is fixed, and the conv weights may be stored channels-last.
-    The random state the student's code sees is the same either way.
-    """
+    """Train the student's CNN with the student's data, loaders and loop; send back what it learned
+    (the module's docstring says what is trusted and what the fast paths change)."""
     from blitz.engine import fastpath
 
     lap = _Laps()
     workers = fastpath.eval_workers(threads or fastpath.grading_threads())  # before settings() lowers the threads
+    out: dict = {}
     with fastpath.settings(device, threads) as used_threads:
         torch.manual_seed(seed)
         train_set, test_set, loaded_size = _student_data(mods, root, materialize, batched)
@@ -82,21 +88,17 @@ def pipeline(
         if channels_last and str(device) == "cpu":
             layout = fastpath.use_channels_last(model, fastpath.sample_inputs(train_set))
         lap("model")
-        losses = invoke(mods, "train", "fit", model, train_loader, epochs, 1e-3, device)
+        out["losses"] = invoke(mods, "train", "fit", model, train_loader, epochs, 1e-3, device)
         lap("fit")
-        predictions = fastpath.predict_dataset(
-            model, test_set, device=device, batch_size=eval_batch or fastpath.EVAL_BATCH, workers=workers
-        )
+        eval_options = {"device": device, "batch_size": eval_batch or fastpath.EVAL_BATCH, "workers": workers}
+        if predict:
+            out["predictions"] = fastpath.predict_dataset(model, test_set, **eval_options)
         lap("predict")
-        subset = torch.utils.data.Subset(test_set, range(min(check_subset, len(test_set))))
-        subset_loader = torch.utils.data.DataLoader(subset, batch_size=batch_size)
-        student_subset_accuracy = invoke(mods, "evaluate", "accuracy", model, subset_loader, device)
+        out |= _on_a_slice(mods, model, test_set, check_subset, batch_size, eval_options)
         lap("student_accuracy")
     return {
-        "losses": losses,
-        "predictions": predictions,
-        "student_subset_accuracy": student_subset_accuracy,
-        "subset": len(subset),
+        **out,
+        "weights": [p.detach() for p in model.parameters()] if isinstance(model, torch.nn.Module) else None,
         "train_size": fastpath.length_of(train_set),
         "loaded_train_size": loaded_size,
         "fastpath": {
@@ -107,4 +109,17 @@ def pipeline(
             "eval_workers": workers,
             "seconds": lap.timings,
         },
+    }
+
+
+def _on_a_slice(mods: StudentModules, model, test_set, n: int, batch_size: int, eval_options: dict) -> dict:
+    """The kit's predictions and the student's evaluate.accuracy on the first n test images."""
+    from blitz.engine import fastpath
+
+    subset = torch.utils.data.Subset(test_set, range(min(n, len(test_set))))
+    loader = torch.utils.data.DataLoader(subset, batch_size=batch_size)
+    return {
+        "subset_predictions": fastpath.predict_dataset(model, subset, **eval_options),
+        "student_subset_accuracy": invoke(mods, "evaluate", "accuracy", model, loader, eval_options["device"]),
+        "subset": len(subset),
     }

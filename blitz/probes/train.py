@@ -14,6 +14,7 @@ from blitz.engine.student_code import StudentModules
 def train_epoch_probe(mods: StudentModules, seed: int, lr: float, device: str = "cpu") -> dict:
     model, loader = tiny_setup(seed)
     model.to(device)
+    model.eval()  # handed over in eval mode, as after an evaluation: the student's loop must call model.train()
     watch = Watch(model)
     optimizer = CountingSGD(model.parameters(), lr=lr)
     loss_calls = []

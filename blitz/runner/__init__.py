@@ -22,9 +22,9 @@ The pieces, front end first:
 - :mod:`blitz.runner.child`: the child's side: own process group, PDEATHSIG, stdin from /dev/null,
   fd 1 and 2 into the output pipe, ``run_check`` + :class:`blitz.probes.local.LocalSubmission`
   for each check (or a named job: ``blitz.student.report:train_job``), each result sent as a line.
-- :mod:`blitz.runner.protocol` (no torch): the JSON shapes; :class:`~blitz.runner.protocol.Outcome`
-  reads a check's result with the attributes of :class:`blitz.engine.check.CheckResult` that the
-  front ends use; :class:`~blitz.runner.protocol.Printed` keeps the first and last lines printed.
+- :mod:`blitz.runner.protocol` (no torch): the JSON shapes (a check's result is
+  :meth:`blitz.engine.results.CheckResult.to_json`, read back with ``from_json``);
+  :class:`~blitz.runner.protocol.Printed` keeps the first and last lines printed.
 - :mod:`blitz.runner.limits`: the stated time limits and output caps (``BLITZ_TIME_LIMIT``).
 
 An exercise's outcome (``Engine.run_exercise``) is always a dict: ``{"exercise", "results": [CHECK

@@ -79,7 +79,6 @@ def run_checks(control: Control, request: dict, start: int) -> None:
     from blitz.checks import Context, checks_for, run_check
     from blitz.engine.student_code import set_listener
     from blitz.probes.local import LocalSubmission
-    from blitz.runner.protocol import result_dict
 
     set_listener(lambda what: control.send({"call": what}))
     entries = selected_checks(checks_for, request)
@@ -90,12 +89,12 @@ def run_checks(control: Control, request: dict, start: int) -> None:
         result = run_check(entries[index], sub, ctx)
         sys.stdout.flush()
         sys.stderr.flush()
-        control.send({"result": index, "check": result_dict(result)})
+        control.send({"result": index, "check": result.to_json()})
 
 
 def selected_checks(checks_for, request: dict) -> list:
     entries = checks_for(request["exercise"])
-    return entries if request.get("hidden") else [c for c in entries if not c.hidden]
+    return entries if request.get("hidden") else [c for c in entries if not getattr(c, "hidden", False)]
 
 
 def run_job(control: Control, request: dict) -> None:

@@ -1,26 +1,22 @@
 """What crosses the pipes: results as plain JSON, read back without importing torch.
 
 A child sends one JSON object per line on its control pipe; the worker sends one per line to the
-front end. An exercise's outcome (:func:`exercise_outcome`) is a dict::
+front end. An exercise's outcome is a dict::
 
     {"exercise": "tensors", "results": [CHECK, ...], "printed": PRINTED, "seconds": 0.4,
      "stopped": MSG | None}
 
-    CHECK   = {"key", "exercise", "name", "title": MSG, "passed", "score", "max_score",
-               "message": MSG | None, "seconds", "hidden", "status"}
+    CHECK   = blitz.engine.results.CheckResult.to_json(): {"key", "exercise", "name", "title": MSG,
+              "status", "score", "max_score", "message": MSG | None, "seconds"[, "note": MSG]}
     PRINTED = {"head": [line, ...], "tail": [line, ...], "omitted": n}   # what the student's code printed
     MSG     = {"zh": ..., "en": ...}
 
-:class:`Outcome` is the front ends' view of one CHECK: it has the attributes of
-:class:`blitz.engine.check.CheckResult` that they read (``passed``, ``status``, ``title``,
-``message``, ``score``...), so rendering, classifying and pytest's score table take either.
+The front ends read a CHECK back with :meth:`blitz.engine.results.CheckResult.from_json` (no torch).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Any
 
 from blitz.course.i18n import Msg
 from blitz.runner.limits import HEAD_LINES, LINE_CHARS, TAIL_LINES
@@ -30,66 +26,15 @@ def msg_dict(msg: Msg | None) -> dict | None:
     return None if msg is None else {"zh": msg.zh, "en": msg.en}
 
 
-def msg_of(data: Any) -> Msg | None:
+def msg_of(data: object) -> Msg | None:
     if not isinstance(data, dict):
         return None
     return Msg(str(data.get("zh", "")), str(data.get("en", "")))
 
 
-@dataclass
-class Outcome:
-    """One check's result as the front ends read it (from a child, or from the cache)."""
-
-    key: str
-    exercise: str
-    name: str
-    title: Msg
-    passed: bool
-    score: float
-    max_score: float
-    message: Msg | None = None
-    seconds: float = 0.0
-    hidden: bool = False
-    status: str = "passed"
-    extra: dict = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Outcome:
-        return cls(
-            key=str(data["key"]),
-            exercise=str(data["exercise"]),
-            name=str(data["name"]),
-            title=msg_of(data.get("title")) or Msg("", ""),
-            passed=bool(data.get("passed")),
-            score=float(data.get("score", 0.0)),
-            max_score=float(data.get("max_score", 0.0)),
-            message=msg_of(data.get("message")),
-            seconds=float(data.get("seconds", 0.0)),
-            hidden=bool(data.get("hidden", False)),
-            status=str(data.get("status", "failed")),
-        )
-
-
-def result_dict(result: Any) -> dict:
-    """A CheckResult (or an :class:`Outcome`) as JSON."""
-    return {
-        "key": result.key,
-        "exercise": result.exercise,
-        "name": result.name,
-        "title": msg_dict(result.title),
-        "passed": bool(result.passed),
-        "score": float(result.score),
-        "max_score": float(result.max_score),
-        "message": msg_dict(result.message),
-        "seconds": round(float(result.seconds), 4),
-        "hidden": bool(result.hidden),
-        "status": result.status,
-    }
-
-
 def unscored(check: dict, status: str, message: Msg) -> dict:
     """A check that gave no result of its own (it timed out, crashed, or was not run)."""
-    return {**check, "passed": False, "score": 0.0, "message": msg_dict(message), "status": status, "seconds": 0.0}
+    return {**check, "status": status, "score": 0.0, "message": msg_dict(message), "seconds": 0.0}
 
 
 class Printed:

@@ -53,26 +53,12 @@ class Requests:
 
 
 def plan_of(request: dict) -> list[dict]:
+    """Each check of the request, as the JSON of a result it has not given yet."""
     from blitz.checks import checks_for
+    from blitz.engine.results import Status
     from blitz.runner.child import selected_checks
-    from blitz.runner.protocol import msg_dict
 
-    return [
-        {
-            "key": c.key,
-            "exercise": c.exercise,
-            "name": c.name,
-            "title": msg_dict(c.title),
-            "max_score": c.max_score,
-            "hidden": c.hidden,
-            "passed": False,
-            "score": 0.0,
-            "message": None,
-            "seconds": 0.0,
-            "status": "failed",
-        }
-        for c in selected_checks(checks_for, request)
-    ]
+    return [c.result(Status.FAILED, None, 0.0, None).to_json() for c in selected_checks(checks_for, request)]
 
 
 def serve(requests: Requests, out: Control) -> None:

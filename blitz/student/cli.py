@@ -2,7 +2,7 @@
 
     blitz list                 every exercise in course order: not started / failing / done, with points
     blitz check [ID]           run an exercise's checks (the next unfinished one without ID)
-    blitz hint [ID]            the next hint, gentle first (--all: every hint, --reset: start again)
+    blitz hint [ID]            the next hint for the first failing check, gentle first (--all, --reset)
     blitz watch                re-check on every save; h: hint, q: quit
     blitz reset ID             the original stub back (asks first; --yes does not)
     blitz doctor               is everything installed, is MNIST there and intact?
@@ -20,8 +20,9 @@ import datetime
 import sys
 
 from blitz.course import registry
+from blitz.course.hints import LADDERS, ladder
 from blitz.course.i18n import Msg
-from blitz.course.text import display_width, pad
+from blitz.course.text import display_width, pad, points
 from blitz.student.paths import UsageProblem, exercise_file, get_exercise, resolve_folder, shown_path
 from blitz.student.render import (
     ALL_DONE,
@@ -30,6 +31,7 @@ from blitz.student.render import (
     STATE_MARKS,
     TODO_MARK,
     exercise_heading,
+    first_failing,
     hint_heading,
     label,
     next_step,
@@ -103,7 +105,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             [
                 f"{number}. {status.exercise.id}",
                 state,
-                f"{status.score:.4g}/{status.exercise.points}",
+                f"{points(status.score)}/{status.exercise.points}",
                 label(status.exercise.title) + optional,
             ]
         )
@@ -125,8 +127,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     out(
         label(
             Msg(
-                f"共 {earned:.4g}/{registry.TOTAL_POINTS} 分 · 必做练习完成 {done}/{required}",
-                f"Total {earned:.4g}/{registry.TOTAL_POINTS} points · {done} of {required} required exercises done",
+                f"共 {points(earned)}/{registry.TOTAL_POINTS} 分 · 必做练习完成 {done}/{required}",
+                f"Total {points(earned)}/{registry.TOTAL_POINTS} points · {done} of {required} required exercises done",
             )
         )
     )
@@ -158,13 +160,14 @@ def _check(args: argparse.Namespace, folder, course: Course) -> int:
         return 0
     out(f"== {exercise_heading(exercise)} ==")
     if not exercise.has_module:
+        from blitz.course.mnist import CHECK_TRAIN_IMAGES
         from blitz.runner.limits import CAPSTONE_EPOCHS
 
         epochs = args.epochs or CAPSTONE_EPOCHS
         out(
             Msg(
-                f"用你的 data、model、train、evaluate 在 MNIST 上训练 {epochs} 轮再评估，大约需要一分钟……",
-                f"Training your data, model, train and evaluate code on MNIST for {epochs} epoch(s), then evaluating: about a minute...",
+                f"用你的 data、model、train、evaluate 在 MNIST 上训练 {epochs} 轮再评估（在 {CHECK_TRAIN_IMAGES:,} 张图上；多数电脑上不到一分钟）……",
+                f"Training your data, model, train and evaluate code on MNIST for {epochs} epoch(s) on {CHECK_TRAIN_IMAGES:,} images, then evaluating (under a minute on most computers)...",
             )
         )
     missing = exercise.has_module and not exercise_file(folder, exercise).is_file()
@@ -185,37 +188,56 @@ def _check(args: argparse.Namespace, folder, course: Course) -> int:
 
 
 def cmd_hint(args: argparse.Namespace) -> int:
+    """The ladder of the exercise's first failing check: one rung per call, gentle first."""
+
     folder = resolve_folder(args.submission)
     state = State(folder)
+    course = Course(folder, state=state)
+    try:
+        return _hint(args, state, course)
+    finally:
+        course.close()  # the worker that ran the exercise's checks
+
+
+def _hint(args: argparse.Namespace, state: State, course: Course) -> int:
+    from blitz.checks import get_check
+
     if args.id:
         exercise = get_exercise(args.id)
     else:
-        course = Course(folder, state=state)
-        try:
-            exercise = course.next_unfinished()
-        finally:
-            course.close()
+        exercise = course.next_unfinished()
         if exercise is None:
             out(Msg("所有练习都完成了，不需要提示了！", "Every exercise is done: no hints needed!"))
             return 0
-    total = len(exercise.hints)
     if args.reset:
-        state.set_hints_shown(exercise.id, 0)
+        for entry in LADDERS.get(exercise.id, {}):
+            state.set_hints_shown(f"{exercise.id}.{entry}", 0)
         out(Msg(f"{exercise.id} 的提示从第一条重新开始。", f"Hints for {exercise.id} start again from the first."))
         return 0
     out(f"== {exercise_heading(exercise)} ==")
-    if args.all:
-        for number, hint in enumerate(exercise.hints, 1):
-            out(hint_heading(number, total))
-            out(say(hint))
-        state.set_hints_shown(exercise.id, total)
+    key = first_failing(course.status(exercise))
+    if key is None:
+        out(
+            Msg(
+                f"{exercise.id} 的每项检查都通过了，不需要提示。",
+                f"Every check of {exercise.id} passes: no hint needed.",
+            )
+        )
         return 0
-    number = min(state.hints_shown(exercise.id) + 1, total)
-    out(hint_heading(number, total))
-    out(say(exercise.hints[number - 1]))
-    state.set_hints_shown(exercise.id, number)
+    rungs = ladder(key)
+    out(label(Msg(f"第一项没通过的检查：{get_check(key).title.zh}", f"First failing check: {get_check(key).title.en}")))
+    if args.all:
+        for number, hint in enumerate(rungs, 1):
+            out(hint_heading(number, len(rungs)))
+            out(say(hint))
+        state.set_hints_shown(key, len(rungs))
+        return 0
+    number = min(state.hints_shown(key) + 1, len(rungs))
+    out(hint_heading(number, len(rungs)))
+    out(say(rungs[number - 1]))
+    state.set_hints_shown(key, number)
     out()
-    if number < total:
+    if number < len(rungs):
         out(
             Msg(
                 f"还是卡住？再运行一次 `blitz hint {exercise.id}` 看下一条（更具体）。",
@@ -225,8 +247,8 @@ def cmd_hint(args: argparse.Namespace) -> int:
     else:
         out(
             Msg(
-                f"这是最后一条提示。`blitz hint {exercise.id} --all` 显示全部，`--reset` 从头开始。",
-                f"That was the last hint. `blitz hint {exercise.id} --all` shows them all, `--reset` starts again.",
+                f"这是这项检查的最后一条提示。`blitz hint {exercise.id} --all` 显示全部，`--reset` 从头开始。",
+                f"That was this check's last hint. `blitz hint {exercise.id} --all` shows them all, `--reset` starts again.",
             )
         )
     return 0

@@ -8,10 +8,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from blitz.course.hints import first_check, ladder
 from blitz.course.i18n import Msg, current_lang
 from blitz.course.registry import Exercise
+from blitz.course.text import points as points_text
+from blitz.engine.results import Standing, Status
 from blitz.student.paths import where_to_work
-from blitz.student.state import State, Status, next_exercise
+from blitz.student.state import ExerciseStatus, State, next_exercise
 
 OK_MARK, FAIL_MARK, TODO_MARK = "✓", "✗", "·"
 
@@ -40,15 +43,18 @@ def readable_streams() -> None:
             pass
 
 
-STATE_LABELS: dict[str, Msg] = {
-    "not_started": Msg("未开始", "not started"),
-    "failing": Msg("未通过", "failing"),
-    "done": Msg("已完成", "done"),
-    "missing": Msg("缺少文件", "file missing"),
-    "no_data": Msg("缺少 MNIST", "needs MNIST"),
-    "unchecked": Msg("还没检查", "not checked yet"),
+STATE_LABELS: dict[Standing, Msg] = {
+    Standing.NOT_STARTED: Msg("未开始", "not started"),
+    Standing.FAILING: Msg("未通过", "failing"),
+    Standing.DONE: Msg("已完成", "done"),
+    Standing.MISSING: Msg("缺少文件", "file missing"),
+    Standing.NO_DATA: Msg("缺少 MNIST", "needs MNIST"),
+    Standing.UNCHECKED: Msg("还没检查", "not checked yet"),
 }
-STATE_MARKS = {"done": OK_MARK, "failing": FAIL_MARK, "missing": FAIL_MARK, "no_data": FAIL_MARK}
+STATE_MARKS = {
+    Standing.DONE: OK_MARK,
+    **dict.fromkeys((Standing.FAILING, Standing.MISSING, Standing.NO_DATA), FAIL_MARK),
+}
 ALL_DONE = Msg(
     f"{OK_MARK} 全部完成！运行 `blitz report` 看看你的模型学到了什么：损失曲线和分错的数字。",
     f"{OK_MARK} Everything is done! Run `blitz report` to see what your model learned: the loss curve and the misclassified digits.",
@@ -62,7 +68,7 @@ def indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line if line else line for line in text.splitlines())
 
 
-def result_lines(status: Status, lang: str | None = None, messages: int | None = None) -> list[str]:
+def result_lines(status: ExerciseStatus, lang: str | None = None, messages: int | None = None) -> list[str]:
     """One line per check, each failure's message under it (the first `messages` of them).
 
     A stub's NotImplementedError reads the same for every check: it is shown once, under the first.
@@ -71,11 +77,13 @@ def result_lines(status: Status, lang: str | None = None, messages: int | None =
     lines: list[str] = []
     shown, stub_told, told = 0, False, set()
     for result in status.results:
-        mark = OK_MARK if result.passed else (TODO_MARK if result.status == "not_done" else FAIL_MARK)
+        mark = OK_MARK if result.passed else (TODO_MARK if result.status is Status.NOT_DONE else FAIL_MARK)
         lines.append(f"  {mark} {label(result.title, lang)}")
+        if result.passed and result.note is not None:  # the capstone's accuracy
+            lines.append(indent(say(result.note, lang), "      "))
         if result.passed or result.message is None:
             continue
-        if result.status == "not_done" and stub_told:
+        if result.status is Status.NOT_DONE and stub_told:
             continue
         text = say(result.message, lang)
         if text in told:  # a syntax error, a hang at import: once, not once per check
@@ -83,7 +91,7 @@ def result_lines(status: Status, lang: str | None = None, messages: int | None =
             continue
         if messages is not None and shown >= messages:
             continue
-        stub_told = stub_told or result.status == "not_done"
+        stub_told = stub_told or result.status is Status.NOT_DONE
         shown += 1
         told.add(text)
         lines.append(indent(text, "      "))
@@ -102,13 +110,13 @@ def printed_block(printed: dict | None, lang: str | None = None) -> list[str]:
     return ["", label(PRINTED, lang)] + lines if lines else []
 
 
-def summary_line(status: Status, lang: str | None = None) -> str:
+def summary_line(status: ExerciseStatus, lang: str | None = None) -> str:
     total = len(status.results)
-    points = status.exercise.points
+    exercise_points = status.exercise.points
     return label(
         Msg(
-            f"{status.passed_count}/{total} 项检查通过 · {status.score:.4g}/{points} 分",
-            f"{status.passed_count}/{total} checks passed · {status.score:.4g}/{points} points",
+            f"{status.passed_count}/{total} 项检查通过 · {points_text(status.score)}/{exercise_points} 分",
+            f"{status.passed_count}/{total} checks passed · {points_text(status.score)}/{exercise_points} points",
         ),
         lang,
     )
@@ -124,22 +132,36 @@ def hint_heading(number: int, total: int, lang: str | None = None) -> str:
     return label(Msg(f"提示 {number}/{total}", f"Hint {number} of {total}"), lang) + ":"
 
 
-def hints_left_text(exercise: Exercise, shown: int) -> Msg:
-    if shown >= len(exercise.hints):
+def first_failing(status: Status) -> str | None:
+    """The key of the first check that fails (its ladder is the one to show); None when all pass.
+
+    Before anything has run (the capstone not checked yet, a missing file) it is the first check.
+    """
+    for result in status.results:
+        if not result.passed:
+            return result.key
+    return None if status.results or status.done else first_check(status.exercise.id)
+
+
+def hints_left_text(exercise: Exercise, key: str | None, shown: int) -> Msg:
+    total = len(ladder(key)) if key else 0
+    if shown >= total:
         return Msg(
-            f"`blitz hint {exercise.id} --all` 再看一遍所有提示",
-            f"`blitz hint {exercise.id} --all` shows every hint again",
+            f"`blitz hint {exercise.id} --all` 再看一遍这项检查的所有提示",
+            f"`blitz hint {exercise.id} --all` shows every hint of this check again",
         )
     return Msg(
-        f"`blitz hint {exercise.id}`（第 {shown + 1}/{len(exercise.hints)} 条提示）",
-        f"`blitz hint {exercise.id}` (hint {shown + 1} of {len(exercise.hints)})",
+        f"`blitz hint {exercise.id}`（第 {shown + 1}/{total} 条提示）",
+        f"`blitz hint {exercise.id}` (hint {shown + 1} of {total})",
     )
 
 
-def next_step(status: Status, statuses: list[Status], folder: Path, state: State, watching: bool = False) -> Msg:
+def next_step(
+    status: ExerciseStatus, statuses: list[ExerciseStatus], folder: Path, state: State, watching: bool = False
+) -> Msg:
     """What to do now, after a check of `status` (`watching`: in `blitz watch`, where saving re-checks)."""
     exercise = status.exercise
-    if status.state == "done":
+    if status.done:
         following = next_exercise(statuses)
         if following is None:
             return ALL_DONE
@@ -150,12 +172,13 @@ def next_step(status: Status, statuses: list[Status], folder: Path, state: State
     if status.note:  # a missing file, no MNIST, the capstone not run yet or waiting for its inputs
         return status.note
     where = where_to_work(folder, exercise)
-    shown = state.hints_shown(exercise.id)
-    untouched = status.state == "not_started"  # still the stubs; otherwise some check fails
+    key = first_failing(status)
+    shown = state.hints_shown(key) if key else 0
+    untouched = status.state is Standing.NOT_STARTED  # still the stubs; otherwise some check fails
     if watching:
         hint = (
             Msg("按 h 看提示", "press h for a hint")
-            if shown < len(exercise.hints)
+            if key and shown < len(ladder(key))
             else Msg("提示都在下面了", "every hint is shown below")
         )
         again = (
@@ -164,7 +187,7 @@ def next_step(status: Status, statuses: list[Status], folder: Path, state: State
             else Msg("，保存后会自动重新检查", " and save: the checks run again")
         )
     else:
-        hint = hints_left_text(exercise, shown)
+        hint = hints_left_text(exercise, key, shown)
         again = (
             Msg(
                 f"，再运行 `blitz check {exercise.id}`（或者用 `blitz watch`，保存就会重新检查）",

@@ -23,12 +23,14 @@ import blitz
 from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.registry import PIPELINE_INPUTS, Exercise
+from blitz.engine.results import CheckResult, ExerciseResult, Standing, Status
 from blitz.runner.engine import Engine
-from blitz.runner.protocol import Outcome, engine_msg
+from blitz.runner.protocol import engine_msg
 from blitz.student.paths import exercise_file, shown_path
-from blitz.student.state import State, Status, classify, fingerprint
+from blitz.student.state import ExerciseStatus, State, fingerprint
 
 _KIT = ""
+KEEP = (Standing.DONE, Standing.FAILING, Standing.NOT_STARTED)
 
 
 def kit_version() -> str:
@@ -44,17 +46,17 @@ def kit_version() -> str:
     return _KIT
 
 
-def status_from_outcome(exercise: Exercise, outcome: dict) -> Status:
+def status_from_outcome(exercise: Exercise, outcome: dict) -> ExerciseStatus:
     """An exercise's status from the worker's outcome (blitz.runner.protocol)."""
     if "failed" in outcome or "cancelled" in outcome:
-        return Status(exercise, "failing", note=engine_msg(outcome.get("failed", "cancelled")))
+        return ExerciseStatus.given(exercise, Standing.FAILING, engine_msg(outcome.get("failed", "cancelled")))
     results = []
     for data in outcome.get("results", []):
-        result = Outcome.from_dict(data)
-        if result.status == "no_data":
-            return Status(exercise, "no_data", results, note=result.message)
+        result = CheckResult.from_json(data)
+        if result.status is Status.NO_DATA:  # the checks before it stand; the note says how to get MNIST
+            return ExerciseStatus(exercise, ExerciseResult(exercise.id, results, Standing.NO_DATA, result.message))
         results.append(result)
-    return Status(exercise, classify(results), results, sum(r.score for r in results))
+    return ExerciseStatus(exercise, ExerciseResult(exercise.id, results))
 
 
 class Course:
@@ -67,7 +69,7 @@ class Course:
         self._engine = engine
         self.stale: set[str] = set()  # exercises shown with the results of an older version of their files
         self.printed: dict[str, dict] = {}  # what the student's code printed, per exercise run here
-        self._memo: dict[str, tuple[str, Status]] = {}  # what ran here, kept or not (no MNIST)
+        self._memo: dict[str, tuple[str, ExerciseStatus]] = {}  # what ran here, kept or not (no MNIST)
 
     @property
     def engine(self) -> Engine:
@@ -87,36 +89,37 @@ class Course:
 
     # -- kept results -------------------------------------------------------------------------
 
-    def kept(self, exercise: Exercise, key: str | None = None) -> Status | None:
+    def kept(self, exercise: Exercise, key: str | None = None) -> ExerciseStatus | None:
         """The kept status when it was computed on these very files (with `key`: on those)."""
-        entry = self.state.cached(exercise.id, key or self.key(exercise))
-        return None if entry is None else self._from_entry(exercise, entry)
+        result = self.state.cached(exercise.id, key or self.key(exercise))
+        return None if result is None else ExerciseStatus(exercise, result)
 
-    def _from_entry(self, exercise: Exercise, entry: dict) -> Status:
-        results = [Outcome.from_dict(r) for r in entry.get("results", []) if isinstance(r, dict)]
-        state = entry.get("state") if entry.get("state") in ("done", "failing", "not_started") else "failing"
-        return Status(exercise, state, results, float(entry.get("score", 0.0)))
+    def _last(self, exercise: Exercise) -> ExerciseStatus | None:
+        """The kept status of an older version of the files, if any."""
+        entry = self.state.data.get("results", {})
+        entry = entry.get(exercise.id) if isinstance(entry, dict) else None
+        try:
+            return ExerciseStatus(exercise, ExerciseResult.from_json(entry["result"]))
+        except (KeyError, TypeError, ValueError, AttributeError):  # none, or from an older kit
+            return None
 
-    def remember(self, exercise: Exercise, key: str, status: Status, outcome: dict) -> None:
+    def remember(self, exercise: Exercise, key: str, status: ExerciseStatus, outcome: dict) -> None:
         self.printed[exercise.id] = outcome.get("printed") or {}
         if "cancelled" not in outcome:
             self._memo[exercise.id] = (key, status)
-        if status.state not in ("done", "failing", "not_started") or status.note is not None:
+        if status.result.given is not None or status.state not in KEEP:
             return  # no MNIST, or the engine failed: nothing to keep
-        results = outcome.get("results", [])
-        self.state.remember(
-            exercise.id, {"fingerprint": key, "state": status.state, "score": status.score, "results": results}
-        )
+        self.state.remember(exercise.id, key, status.result)
 
     # -- states -------------------------------------------------------------------------------
 
-    def status(self, exercise: Exercise, run_capstone: bool = False, mode: str = "run") -> Status:
+    def status(self, exercise: Exercise, run_capstone: bool = False, mode: str = "run") -> ExerciseStatus:
         if exercise.has_module and not exercise_file(self.folder, exercise).is_file():
             path = shown_path(exercise_file(self.folder, exercise))
-            return Status(
+            return ExerciseStatus.given(
                 exercise,
-                "missing",
-                note=Msg(
+                Standing.MISSING,
+                Msg(
                     f"{path} 不存在。运行 `blitz reset {exercise.id}` 取回原始练习文件。",
                     f"{path} does not exist. Run `blitz reset {exercise.id}` to get the original stub back.",
                 ),
@@ -130,36 +133,40 @@ class Course:
             return kept
         if not exercise.has_module and not run_capstone:
             return self._capstone_waiting(exercise)
-        entry = (
-            self.state.data.get("results", {}).get(exercise.id)
-            if isinstance(self.state.data.get("results"), dict)
-            else None
-        )
-        if mode == "list" and isinstance(entry, dict) and isinstance(entry.get("results"), list):
+        last = self._last(exercise)
+        if mode == "list" and last is not None:
             self.stale.add(exercise.id)
-            return self._from_entry(exercise, entry)
-        if mode != "run" and not (mode == "list" and entry is None):
-            return Status(exercise, "unchecked", note=self._unchecked(exercise))
+            return last
+        if mode == "cached" or (mode == "list" and last is not None):
+            return ExerciseStatus.given(exercise, Standing.UNCHECKED, self._unchecked(exercise))
         return self.run(exercise, key)
 
     def _unchecked(self, exercise: Exercise) -> Msg:
         return Msg(f"运行 `blitz check {exercise.id}` 检查它。", f"Run `blitz check {exercise.id}` to check it.")
 
-    def _capstone_waiting(self, exercise: Exercise) -> Status:
+    def _capstone_waiting(self, exercise: Exercise) -> ExerciseStatus:
         waiting = [e for e in PIPELINE_INPUTS if not self.status(registry.get(e), mode="cached").done]
         if waiting:
             names = ", ".join(waiting)
-            return Status(exercise, "not_started", note=Msg(f"先完成 {names}。", f"Finish {names} first."))
-        return Status(
+            return ExerciseStatus.given(
+                exercise, Standing.NOT_STARTED, Msg(f"先完成 {names}。", f"Finish {names} first.")
+            )
+        from blitz.course import mnist
+
+        root = Path(self.ctx["data_root"]) if self.ctx.get("data_root") else mnist.data_root()
+        missing = mnist.missing_files(root)
+        if missing:  # what running it would say: list and watch agree
+            return ExerciseStatus.given(exercise, Standing.NO_DATA, mnist.MnistMissing(root, missing).msg)
+        return ExerciseStatus.given(
             exercise,
-            "unchecked",
-            note=Msg(
-                f"运行 `blitz check {exercise.id}`：用你的代码在 MNIST 上训练并评估（大约一分钟）。",
-                f"Run `blitz check {exercise.id}`: it trains and evaluates your code on MNIST (about a minute).",
+            Standing.UNCHECKED,
+            Msg(
+                f"运行 `blitz check {exercise.id}`：用你的代码在 MNIST 上训练并评估（多数电脑上不到一分钟）。",
+                f"Run `blitz check {exercise.id}`: it trains and evaluates your code on MNIST (under a minute on most computers).",
             ),
         )
 
-    def run(self, exercise: Exercise, key: str | None = None, on_event=None) -> Status:
+    def run(self, exercise: Exercise, key: str | None = None, on_event=None) -> ExerciseStatus:
         """Every visible check of one exercise, in a fresh child of the warm worker."""
         key = key or self.key(exercise)
         outcome = self.engine.run_exercise(self.folder, exercise.id, self.ctx, on_event=on_event)
@@ -172,13 +179,13 @@ class Course:
         """Run it again next time, even on the same files (`r` in `blitz watch`)."""
         self._memo.pop(exercise_id, None)
 
-    def accept(self, exercise: Exercise, key: str, outcome: dict) -> Status:
+    def accept(self, exercise: Exercise, key: str, outcome: dict) -> ExerciseStatus:
         """Take a result computed on the files whose fingerprint was `key` (`blitz watch`)."""
         status = status_from_outcome(exercise, outcome)
         self.remember(exercise, key, status, outcome)
         return status
 
-    def statuses(self, run_capstone: bool = False, mode: str = "run") -> list[Status]:
+    def statuses(self, run_capstone: bool = False, mode: str = "run") -> list[ExerciseStatus]:
         return [self.status(e, run_capstone, mode) for e in registry.EXERCISES]
 
     def next_unfinished(self) -> Exercise | None:

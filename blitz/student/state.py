@@ -1,7 +1,8 @@
 """Where a student stands: each exercise's state, kept per folder, and what comes next.
 
 Shared by `blitz list`, `check`, `hint` and `watch` (blitz/student/cli.py, blitz/student/watch.py).
-States, in the order a student meets them:
+Each exercise's :class:`blitz.engine.results.ExerciseResult` says where the student stands
+(:class:`blitz.engine.results.Standing`), in the order a student meets the states:
 
 - ``not_started``: every check stops at a stub's ``raise NotImplementedError`` (the stub as generated);
 - ``failing``:     some code is there, and at least one check fails;
@@ -10,9 +11,10 @@ States, in the order a student meets them:
 - ``no_data``:     a check needs MNIST and it is not there;
 - ``unchecked``:   the capstone (it trains for a minute) has not been run on this code yet.
 
-Every exercise's last results are kept in the folder's state file, keyed by a hash of the files it
-runs and of the kit (:func:`fingerprint`), so `blitz list` shows them without running anything;
-:class:`blitz.student.standing.Course` runs what is not known yet, through :mod:`blitz.runner`.
+Every exercise's last result (its ExerciseResult as JSON) is kept in the folder's state file,
+keyed by a hash of the files it runs, of the kit and of the context (:func:`fingerprint`), so
+`blitz list` shows it without running anything; :class:`blitz.student.standing.Course` runs what is
+not known yet, through :mod:`blitz.runner`.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from blitz.course.i18n import Msg
 from blitz.course.registry import PIPELINE_INPUTS, Exercise
+from blitz.engine.results import ExerciseResult, Standing
 
 STATE_DIR = ".blitz"  # inside the exercises folder; gitignored (.gitignore has `.blitz/`)
 
@@ -56,12 +59,18 @@ class State:
         self._table("hints")[exercise_id] = count
         self.save()
 
-    def cached(self, key: str, fingerprint: str) -> dict | None:
+    def cached(self, key: str, fingerprint: str) -> ExerciseResult | None:
+        """The result remembered for `key` with this fingerprint; None if there is none (or it is unreadable)."""
         entry = self._table("results").get(key)
-        return entry if isinstance(entry, dict) and entry.get("fingerprint") == fingerprint else None
+        if not isinstance(entry, dict) or entry.get("fingerprint") != fingerprint:
+            return None
+        try:
+            return ExerciseResult.from_json(entry["result"])
+        except (KeyError, TypeError, ValueError, AttributeError):  # a file from an older kit, or edited
+            return None
 
-    def remember(self, key: str, entry: dict) -> None:
-        self._table("results")[key] = entry
+    def remember(self, key: str, fingerprint: str, result: ExerciseResult) -> None:
+        self._table("results")[key] = {"fingerprint": fingerprint, "result": result.to_json()}
         self.save()
 
     def save(self) -> None:
@@ -78,28 +87,42 @@ class State:
 
 
 @dataclass
-class Status:
+class ExerciseStatus:
+    """An exercise of the course and its result: where the student stands in it."""
+
     exercise: Exercise
-    state: str
-    results: list = field(default_factory=list)  # CheckResult, in check order
-    score: float = 0.0
-    note: Msg | None = None  # why there are no results (missing file, no data, not checked)
+    result: ExerciseResult
+
+    @classmethod
+    def given(cls, exercise: Exercise, standing: Standing, note: Msg) -> ExerciseStatus:
+        """No check decides it: a missing file, the capstone waiting for its inputs or not run yet."""
+        return cls(exercise, ExerciseResult(exercise.id, given=standing, note=note))
+
+    @property
+    def state(self) -> Standing:
+        return self.result.standing
+
+    @property
+    def results(self):
+        """The CheckResults, in check order."""
+        return self.result.checks
+
+    @property
+    def score(self) -> float:
+        return self.result.score
+
+    @property
+    def note(self) -> Msg | None:
+        """Why no check (or not every check) ran: a missing file, no MNIST, the capstone not run."""
+        return self.result.note
 
     @property
     def done(self) -> bool:
-        return self.state == "done"
+        return self.state is Standing.DONE
 
     @property
     def passed_count(self) -> int:
-        return sum(r.passed for r in self.results)
-
-
-def classify(results: list) -> str:
-    if results and all(r.passed for r in results):
-        return "done"
-    if results and all(r.status == "not_done" for r in results):
-        return "not_started"
-    return "failing"
+        return self.result.passed_count
 
 
 def fingerprint(folder: Path, exercise: Exercise, extra: str = "") -> str:
@@ -113,13 +136,13 @@ def fingerprint(folder: Path, exercise: Exercise, extra: str = "") -> str:
     return digest.hexdigest()
 
 
-def course_totals(statuses: list[Status]) -> tuple[int, int, float]:
+def course_totals(statuses: list[ExerciseStatus]) -> tuple[int, int, float]:
     """(required exercises done, required exercises, points earned in all exercises)."""
     required = [s for s in statuses if not s.exercise.optional]
     return sum(s.done for s in required), len(required), sum(s.score for s in statuses)
 
 
-def next_exercise(statuses: list[Status]) -> Exercise | None:
+def next_exercise(statuses: list[ExerciseStatus]) -> Exercise | None:
     """The first required exercise not done, then the optional ones; None when all are done."""
     for optional in (False, True):
         for status in statuses:

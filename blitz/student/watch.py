@@ -2,8 +2,8 @@
 
 Standard library only: the files' modification times are polled (no inotify), keys are read with
 ``select`` from a terminal put in cbreak mode (one key at a time, no Enter needed, Ctrl-C still
-works), and the whole screen is redrawn after every change. `h` shows the next hint, `r` runs the
-checks again, `q` quits. When the current exercise passes, the next unfinished one becomes current.
+works), and the whole screen is redrawn after every change. `h` shows the next hint (of the first
+failing check), `r` runs the checks again, `q` quits. When the current exercise passes, the next unfinished one becomes current.
 
 The checks run in a fresh child of the warm worker (:mod:`blitz.runner`), never in this process:
 the screen stays responsive while they run (h, r and q work, a spinner names the running check),
@@ -23,8 +23,10 @@ import time
 from pathlib import Path
 
 from blitz.course import registry
+from blitz.course.hints import ladder
 from blitz.course.i18n import Msg, current_lang
 from blitz.course.progress import bar
+from blitz.course.text import points as points_text
 from blitz.student.paths import shown_path
 from blitz.student.render import (
     ALL_DONE,
@@ -33,6 +35,7 @@ from blitz.student.render import (
     STATE_MARKS,
     TODO_MARK,
     exercise_heading,
+    first_failing,
     hint_heading,
     label,
     next_step,
@@ -42,7 +45,7 @@ from blitz.student.render import (
     summary_line,
 )
 from blitz.student.standing import Course
-from blitz.student.state import Status, course_totals, next_exercise
+from blitz.student.state import ExerciseStatus, course_totals, next_exercise
 
 try:  # POSIX terminals; elsewhere watch still runs, and Ctrl-C quits
     import termios
@@ -110,9 +113,9 @@ class Watcher:
         self.folder = folder
         self.stream = stream or sys.stdout
         self.course = Course(folder)
-        self.statuses: list[Status] = []
+        self.statuses: list[ExerciseStatus] = []
         self.current = None
-        self.current_status: Status | None = None
+        self.current_status: ExerciseStatus | None = None
         self.settled = False  # the current exercise's result is known (nothing left to run for it)
         self.event: Msg | None = None
         self.job: tuple[int, object, str] | None = None  # (request id, exercise, fingerprint of its files)
@@ -136,6 +139,9 @@ class Watcher:
             done = next((s for s in statuses if s.exercise.id == previous.id), None)
             if done is not None and done.done:
                 self.event = Msg(f"{OK_MARK} {previous.id} 通过了！", f"{OK_MARK} {previous.id} passed!")
+                for note in (r.note for r in done.results):  # the capstone's accuracy
+                    if isinstance(note, Msg):
+                        self.event += Msg(f"（{note.zh}）", f" ({note.en})")
                 if current is not None:
                     self.event += Msg(f"下一个练习：{current.id}。", f" Next up: {current.id}.")
 
@@ -153,6 +159,16 @@ class Watcher:
         if self.current is not None:
             self.course.forget(self.current.id)
             self.submit(self.current)
+
+    def refresh(self, force: bool = False) -> None:
+        """Check what is not known (`force`: the current exercise too) and wait for the results; the
+        loop of :func:`watch` does not wait, it pumps between keys."""
+        if force and self.current is not None:
+            self.rerun()
+        if self.job is None:
+            self.plan()
+        while self.job is not None:
+            self.pump(0.5)
 
     def files_changed(self) -> None:
         if self.job is not None and self.course.key(self.job[1]) != self.job[2]:
@@ -183,7 +199,7 @@ class Watcher:
     def screen(self) -> str:
         lang = current_lang()
         width = shutil.get_terminal_size((100, 30)).columns
-        done, required, points = course_totals(self.statuses)
+        done, required, earned = course_totals(self.statuses)
         lines = [
             label(
                 Msg(
@@ -196,8 +212,8 @@ class Watcher:
             + f" [{bar(done / max(required, 1), 28)}] "
             + label(
                 Msg(
-                    f"{done}/{required} 个练习 · {points:.4g}/{registry.TOTAL_POINTS} 分",
-                    f"{done}/{required} exercises · {points:.4g}/{registry.TOTAL_POINTS} points",
+                    f"{done}/{required} 个练习 · {points_text(earned)}/{registry.TOTAL_POINTS} 分",
+                    f"{done}/{required} exercises · {points_text(earned)}/{registry.TOTAL_POINTS} points",
                 ),
                 lang,
             ),
@@ -215,9 +231,11 @@ class Watcher:
                 lines += result_lines(status, lang, messages=1)
                 lines.append(summary_line(status, lang))
             lines += ["", say(next_step(status, self.statuses, self.folder, self.course.state, watching=True), lang)]
-            shown = self.course.state.hints_shown(status.exercise.id)
-            for number, hint in enumerate(status.exercise.hints[:shown], 1):
-                lines += ["", hint_heading(number, len(status.exercise.hints), lang), say(hint, lang)]
+            key = first_failing(status)
+            rungs = ladder(key) if key else ()
+            shown = self.course.state.hints_shown(key) if key else 0
+            for number, hint in enumerate(rungs[:shown], 1):
+                lines += ["", hint_heading(number, len(rungs), lang), say(hint, lang)]
         if status is not None:
             lines += printed_block(self.course.printed.get(status.exercise.id), lang)
         if self.job is not None:
@@ -256,12 +274,14 @@ class Watcher:
     # -- keys -------------------------------------------------------------------------------
 
     def next_hint(self) -> None:
-        if self.current is None:
+        """One more rung of the first failing check's ladder (never a hint about a check that passed)."""
+        key = first_failing(self.current_status) if self.current_status is not None else None
+        if key is None:
             return
         state = self.course.state
-        shown = state.hints_shown(self.current.id)
-        if shown < len(self.current.hints):
-            state.set_hints_shown(self.current.id, shown + 1)
+        shown = state.hints_shown(key)
+        if shown < len(ladder(key)):
+            state.set_hints_shown(key, shown + 1)
 
 
 def watch(folder: Path, interval: float = 0.3, stream=None, keys_stream=None) -> int:

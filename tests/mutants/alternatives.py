@@ -135,6 +135,13 @@ ALTERNATIVES: tuple[A, ...] = (
         "the course's torch.max(output, 1)[1], under torch.inference_mode()",
     ),
     A(
+        "accuracy_numpy_float64",
+        "evaluate",
+        "return correct / max(total, 1)",
+        'return __import__("numpy").float64(correct) / max(total, 1)',
+        "a numpy.float64 (a float subclass) with the right value: a float is what was asked for",
+    ),
+    A(
         "predict_torch_max",
         "evaluate",
         "return logits.argmax(dim=1)",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from mutants import CNN_BODY, Mutant
 
+RIGHT = "right predictions"  # in CAPSTONE_ANSWERS: the true test labels, filled in by the test
+
 
 def M(name: str, exercise: str, old: str, new: str, fails: str, bug: str, says: str = "") -> Mutant:
     return Mutant(name, exercise, old, new, frozenset(f"{exercise}.{f}" for f in fails.split()), bug, says)
@@ -66,6 +68,15 @@ MUTANTS: tuple[Mutant, ...] = (
         "zeros_like where ones_like was asked",
     ),
     M(
+        "device_as_numpy",
+        "tensors",
+        '    if torch.cuda.is_available():\n        return t.to("cuda")\n    return t\n',
+        "    return t.cpu().numpy()\n",
+        "to_available_device",
+        "hands back a NumPy array (always on the CPU), not a tensor on the available device",
+        says="CUDA is",
+    ),
+    M(
         "randn_for_rand",
         "tensors",
         "return torch.rand(shape), ",
@@ -104,6 +115,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "t[col] = 0",
         "zero_column",
         "t[col] indexes a row, not a column",
+        says="was zeroed, not column",
     ),
     M(
         "concat_with_stack",
@@ -128,6 +140,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "return a.matmul(b)",
         "elementwise_product",
         "the matrix product where the element-wise product was asked",
+        says="Element-wise: use *",
     ),
     M(
         "gram_elementwise",
@@ -136,6 +149,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "return t * t.T",
         "gram",
         "t * t.T is element-wise (and only works for square t), not t @ t.T",
+        says="the element-wise product of t and t.T",
     ),
     M(
         "double_returns_new",
@@ -172,6 +186,16 @@ MUTANTS: tuple[Mutant, ...] = (
         "an external gradient of 2s doubles every gradient",
     ),
     M(
+        "grads_with_autograd_grad",
+        "autograd",
+        "    q.backward(gradient=torch.ones_like(q))\n    return q, a.grad, b.grad\n",
+        "    a_grad, b_grad = torch.autograd.grad(q, (a, b), grad_outputs=torch.ones_like(q))\n"
+        "    return q, a_grad, b_grad\n",
+        "cubic_minus_square_grads",
+        "torch.autograd.grad returns the gradients but leaves a.grad and b.grad empty: backward was asked for",
+        says="backward never ran",
+    ),
+    M(
         "backward_twice_no_retain",
         "autograd",
         "q.backward(gradient=ones, retain_graph=True)",
@@ -205,6 +229,24 @@ MUTANTS: tuple[Mutant, ...] = (
         "the gradients are not cleared after the step",
     ),
     M(
+        "sgd_returns_params",
+        "autograd",
+        "            p.grad = None\n    # END SOLUTION",
+        "            p.grad = None\n    return params\n    # END SOLUTION",
+        "sgd_step",
+        "returns the parameters, where the step changes them in place and returns None",
+        says="None (update the parameters in place)",
+    ),
+    M(
+        "sgd_detaches_params",
+        "autograd",
+        "p -= lr * p.grad",
+        "p.detach_().sub_(lr * p.grad)",
+        "sgd_step",
+        "detach_() takes the parameter out of autograd for good: it no longer requires grad",
+        says="no longer a leaf that requires grad",
+    ),
+    M(
         "sgd_gradient_ascent",
         "autograd",
         "p -= lr * p.grad",
@@ -223,6 +265,15 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     # ------------------------------------------------------------------ data
     M(
+        "transform_list_not_compose",
+        "data",
+        "    return transforms.Compose(steps)\n",
+        "    return steps\n",
+        "mnist_transform",
+        "returns the list of steps, not transforms.Compose(steps): a list cannot be applied to an image",
+        says="cannot be applied to an image",
+    ),
+    M(
         "normalize_missing",
         "data",
         "    if normalize:\n        steps.append(transforms.Normalize((0.5,), (0.5,)))\n",
@@ -237,6 +288,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "transforms.Normalize((0.1307,), (0.3081,))",
         "mnist_transform",
         "MNIST's mean/std from another tutorial instead of the course's (0.5, 0.5)",
+        says="values in [",
     ),
     M(
         "normalize_ignores_flag",
@@ -261,6 +313,25 @@ MUTANTS: tuple[Mutant, ...] = (
         "train=True,",
         "load_mnist",
         "always the training split, whatever `train` says",
+        says="train=False loads the test split",
+    ),
+    M(
+        "loaders_train_only",
+        "data",
+        "    return train_loader, test_loader\n",
+        "    return train_loader\n",
+        "make_loaders",
+        "returns the training loader alone, not the pair",
+        says="a pair (train_loader, test_loader)",
+    ),
+    M(
+        "train_loader_drop_last",
+        "data",
+        "DataLoader(train_set, batch_size=batch_size, shuffle=True)",
+        "DataLoader(train_set, batch_size=batch_size, shuffle=True, drop_last=True)",
+        "make_loaders",
+        "drop_last=True: an epoch leaves the last, smaller batch of the training set out",
+        says="not every item of the training set",
     ),
     M(
         "test_loader_on_training_set",
@@ -311,6 +382,24 @@ MUTANTS: tuple[Mutant, ...] = (
         "(size - kernel_size + 2 * padding) / stride + 1",
         "conv_output_size",
         "true division: a float (14.0) where a side length is an int",
+    ),
+    M(
+        "cnn_not_a_module",
+        "model",
+        "class CNN(nn.Module):",
+        "class CNN:",
+        "cnn_structure cnn_function",
+        "the class does not derive from nn.Module: no parameters, not callable",
+        says="a subclass of nn.Module",
+    ),
+    M(
+        "forward_skips_output_layer",
+        "model",
+        "return self.out(x.flatten(1))",
+        "return x.flatten(1)",
+        "cnn_structure cnn_function",
+        "forward returns the flattened features without the output layer",
+        says="one score per digit",
     ),
     M(
         "conv_without_padding",
@@ -452,6 +541,16 @@ MUTANTS: tuple[Mutant, ...] = (
         "    model.eval()\n",
         "train_one_epoch fit",
         "model.eval() where model.train() belongs",
+        says="the model was trained in eval mode",
+    ),
+    M(
+        "forgets_train_mode",
+        "train",
+        "    model.train()\n",
+        "",
+        "train_one_epoch",
+        "no model.train(): a model handed over in eval mode (after an evaluation) is trained in eval mode",
+        says="call model.train() first",
     ),
     M(
         "returns_last_loss",
@@ -497,6 +596,24 @@ MUTANTS: tuple[Mutant, ...] = (
         "a new Adam every epoch: its running averages restart each time",
     ),
     M(
+        "fit_forgets_return",
+        "train",
+        "    return [train_one_epoch(model, train_loader, optimizer, loss_fn, device) for _ in range(epochs)]\n",
+        "    losses = [train_one_epoch(model, train_loader, optimizer, loss_fn, device) for _ in range(epochs)]\n",
+        "fit",
+        "the losses are collected but never returned: fit returns None",
+        says="a list of 3 floats",
+    ),
+    M(
+        "fit_repeats_one_epoch",
+        "train",
+        "[train_one_epoch(model, train_loader, optimizer, loss_fn, device) for _ in range(epochs)]",
+        "[train_one_epoch(model, train_loader, optimizer, loss_fn, device)] * epochs",
+        "fit",
+        "[loss] * epochs trains once and repeats that epoch's loss",
+        says="the model ran forward",
+    ),
+    M(
         "fit_one_epoch_only",
         "train",
         "for _ in range(epochs)]",
@@ -538,6 +655,26 @@ MUTANTS: tuple[Mutant, ...] = (
         "        correct += (predict(model(x)) == y).sum().item()\n        total += y.numel()\n",
         "accuracy",
         "no torch.no_grad(): evaluation records a graph",
+    ),
+    M(
+        "accuracy_numpy_with_grad",
+        "evaluate",
+        "    with torch.no_grad():\n        for x, y in loader:\n            x, y = x.to(device), y.to(device)\n"
+        "            correct += (predict(model(x)) == y).sum().item()\n            total += y.numel()\n",
+        "    for x, y in loader:\n        x, y = x.to(device), y.to(device)\n"
+        "        correct += int((model(x).numpy().argmax(1) == y.numpy()).sum())\n        total += y.numel()\n",
+        "accuracy",
+        "no torch.no_grad() and .numpy() on the logits: a tensor that requires grad cannot become an array",
+        says="torch.no_grad()",
+    ),
+    M(
+        "accuracy_first_batch_only",
+        "evaluate",
+        "            total += y.numel()\n",
+        "            total += y.numel()\n            break\n",
+        "accuracy",
+        "a stray break: only the first batch is counted",
+        says="the loader has",
     ),
     M(
         "accuracy_percent",
@@ -620,5 +757,37 @@ MUTANTS: tuple[Mutant, ...] = (
         "return img.reshape(img.shape[2], img.shape[0], img.shape[1])",
         "hwc_to_chw",
         "reshape keeps the memory order: the right shape, scrambled pixels",
+        says="the pixels are scrambled",
     ),
 )
+
+# The capstone trains for real, so its broken pipelines are fake answers of its probes (mutants.Canned,
+# run by mutants.run_canned_capstone): what each kind of broken pipeline hands back. RIGHT stands for
+# the trained weights of a network that predicts every test label (and the worker's predictions of the
+# first 50 test images that go with them). (tests/test_calibration.py trains the real ones.)
+CAPSTONE_ANSWERS: dict[str, dict] = {
+    "not_the_course_cnn": {"cnn": {"is_module": True, "assign_problems": [], "outputs": ["not a tensor"]}},
+    "other_split": {"train_size": 16000, "loaded_train_size": 16000},
+    "no_length": {"train_size": None, "loaded_train_size": None},
+    "no_weights": {"weights": "nothing"},
+    "below_the_bar": {"losses": "not a list"},  # untrained weights: about one in ten right
+    "incomplete_subset": {"weights": RIGHT, "subset_predictions": "nothing"},
+    "disagreeing_models": {"weights": RIGHT, "subset_predictions": "zeros"},
+    "subset_accuracy": {"weights": RIGHT, "subset_predictions": RIGHT, "student_subset_accuracy": 0.5},
+}
+
+
+def capstone_answer(name: str, labels) -> dict:
+    """CAPSTONE_ANSWERS[name] with its placeholders filled in from the true test labels."""
+    import torch
+
+    from mutants import RIGHT_WEIGHTS
+
+    out = {}
+    for key, value in CAPSTONE_ANSWERS[name].items():
+        if value == RIGHT:
+            value = RIGHT_WEIGHTS if key == "weights" else labels[:50].clone()
+        elif value == "zeros":
+            value = torch.zeros(50, dtype=labels.dtype)
+        out[key] = value
+    return out

@@ -1,0 +1,289 @@
+"""What checking gives back, in one typed model and one vocabulary.
+
+- :class:`Status` — the outcome of a check, of an exercise's checks together, of a graded submission;
+- :class:`Standing` — where a student stands in an exercise (`blitz list`, `check`, `watch`), derived
+  from the exercise's checks in one place (:attr:`ExerciseResult.standing`);
+- :class:`CheckResult` — one check; :class:`ExerciseResult` — an exercise's checks, its score and
+  status; :class:`SubmissionResult` — a graded submission (the *record* the grading reports are
+  written from, kept in results.json so that a stopped batch resumes).
+
+Every result has ``to_json()`` and ``from_json()``; the enums are strings, so the JSON reads as
+before ("passed", "not_done", ...), and a message is ``{"zh": ..., "en": ...}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from blitz.course.i18n import Msg
+
+
+class _Word(str, Enum):
+    """A string enum that prints, formats and hashes as its value (so "passed" finds Status.PASSED)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+class Status(_Word):
+    PASSED = "passed"
+    FAILED = "failed"  # the check's comparison failed
+    PARTIAL = "partial"  # an exercise: some checks passed, the others failed
+    NOT_DONE = "not_done"  # a stub: the student's code raised NotImplementedError
+    ERROR = "error"  # the student's code raised; or the grader failed (its message says so)
+    CRASHED = "crashed"  # the worker running the student's code ended
+    TIMEOUT = "timeout"
+    MISSING = "missing"  # the file (or the whole submission) is not there
+    NO_DATA = "no_data"  # MNIST is not where the kit looks: not the student's fault, but no pass
+    GRADED = "graded"  # a submission that was graded (its checks say how well)
+    EMPTY = "empty"  # a submission without any exercise module
+    REFUSED = "refused"  # a submission holding a symlink, FIFO or device: not graded, and nothing else spent
+
+    @property
+    def is_error(self) -> bool:
+        """An error rather than a failure (JUnit's <error>, the flags of the summary table)."""
+        return self in (Status.CRASHED, Status.TIMEOUT, Status.ERROR)
+
+
+# An exercise's status is its checks' worst: the first of these that any check has.
+PRECEDENCE = (
+    Status.CRASHED,
+    Status.TIMEOUT,
+    Status.MISSING,
+    Status.NO_DATA,
+    Status.ERROR,
+    Status.NOT_DONE,
+    Status.FAILED,
+)
+
+
+class Standing(_Word):
+    NOT_STARTED = "not_started"  # every check stops at a stub's NotImplementedError
+    FAILING = "failing"  # some code is there, and at least one check fails
+    DONE = "done"  # every check passes
+    MISSING = "missing"  # the exercise's file is not in the folder
+    NO_DATA = "no_data"  # a check needs MNIST and it is not there
+    UNCHECKED = "unchecked"  # the capstone has not been run on this code yet
+
+
+def msg_json(msg: Msg | None) -> dict | None:
+    return None if msg is None else {"zh": msg.zh, "en": msg.en}
+
+
+def msg_from(data: dict | None) -> Msg | None:
+    return None if data is None else Msg(str(data["zh"]), str(data["en"]))
+
+
+@dataclass
+class CheckResult:
+    exercise: str
+    name: str
+    title: Msg
+    status: Status
+    max_score: float
+    message: Msg | None = None  # None when it passed
+    seconds: float = 0.0
+    note: Msg | None = None  # what a check says on a pass too (the capstone's accuracy)
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)
+
+    @property
+    def key(self) -> str:
+        return f"{self.exercise}.{self.name}"
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
+
+    @property
+    def score(self) -> float:
+        return self.max_score if self.passed else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "exercise": self.exercise,
+            "name": self.name,
+            "title": msg_json(self.title),
+            "status": self.status.value,
+            "score": self.score,
+            "max_score": self.max_score,
+            "message": msg_json(self.message),
+            "seconds": round(self.seconds, 3),
+            **({"note": msg_json(self.note)} if self.note is not None else {}),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> CheckResult:
+        return cls(
+            exercise=data["exercise"],
+            name=data["name"],
+            title=msg_from(data["title"]),
+            status=Status(data["status"]),
+            max_score=float(data["max_score"]),
+            message=msg_from(data.get("message")),
+            note=msg_from(data.get("note")),
+            seconds=float(data.get("seconds", 0.0)),
+        )
+
+
+@dataclass
+class ExerciseResult:
+    """An exercise's checks, in check order, and what they add up to."""
+
+    exercise: str
+    checks: list[CheckResult] = field(default_factory=list)
+    # Set when the checks do not decide where the student stands: a missing file, no MNIST, the
+    # capstone not run yet or waiting for its inputs; `note` then says why.
+    given: Standing | None = None
+    note: Msg | None = None
+
+    def __post_init__(self) -> None:
+        self.given = None if self.given is None else Standing(self.given)
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks), 4)
+
+    @property
+    def passed_count(self) -> int:
+        return sum(c.passed for c in self.checks)
+
+    @property
+    def status(self) -> Status:
+        """The grade's word: passed, partial (some passed, the rest failed), or the worst outcome."""
+        statuses = {c.status for c in self.checks}
+        if statuses == {Status.PASSED}:
+            return Status.PASSED
+        worst = next((s for s in PRECEDENCE if s in statuses), Status.FAILED)
+        return Status.PARTIAL if worst is Status.FAILED and Status.PASSED in statuses else worst
+
+    @property
+    def standing(self) -> Standing:
+        """The student's word: done, not started (nothing but stubs), failing."""
+        if self.given is not None:
+            return self.given
+        if self.checks and all(c.passed for c in self.checks):
+            return Standing.DONE
+        if self.checks and all(c.status is Status.NOT_DONE for c in self.checks):
+            return Standing.NOT_STARTED
+        return Standing.FAILING
+
+    def summary(self) -> dict[str, Any]:
+        """The exercise's line in a grading record."""
+        return {"score": self.score, "max_score": self.max_score, "status": self.status.value}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "exercise": self.exercise,
+            **self.summary(),
+            "standing": self.standing.value,
+            "given": None if self.given is None else self.given.value,
+            "note": msg_json(self.note),
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> ExerciseResult:
+        given = data.get("given")
+        return cls(
+            exercise=data["exercise"],
+            checks=[CheckResult.from_json(c) for c in data.get("checks", [])],
+            given=None if given is None else Standing(given),
+            note=msg_from(data.get("note")),
+        )
+
+
+def by_exercise(checks: list[CheckResult], order: tuple[str, ...] | list[str] = ()) -> dict[str, ExerciseResult]:
+    """The checks grouped into their exercises: those in `order` first, in that order, then the rest."""
+    grouped: dict[str, list[CheckResult]] = {e: [] for e in order}
+    for c in checks:
+        grouped.setdefault(c.exercise, []).append(c)
+    return {e: ExerciseResult(e, mine) for e, mine in grouped.items() if mine}
+
+
+@dataclass
+class SubmissionResult:
+    """The grading record of one submission: who, which files (their fingerprint), every check."""
+
+    student: str
+    folder: str
+    fingerprint: str
+    status: Status  # graded, or missing / empty (nothing to grade), or error (the grader failed)
+    exercises: dict[str, ExerciseResult]  # in grading order
+    message: Msg | None = None  # one reason for every check (a missing folder, a grader failure)
+    seconds: float = 0.0
+    isolation: str = ""
+    device: str = "cpu"
+    kit_version: str = ""
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)
+
+    @property
+    def checks(self) -> list[CheckResult]:
+        return [c for e in self.exercises.values() for c in e.checks]
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks), 4)
+
+    @property
+    def notes(self) -> str:
+        """What went wrong beyond failed checks; the one reason for everything when there is one."""
+        if self.message is not None:
+            return self.message.en
+        ordinary = (Status.PASSED, Status.PARTIAL, Status.FAILED)
+        return "; ".join(f"{i}: {e.status.value}" for i, e in self.exercises.items() if e.status not in ordinary)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "student": self.student,
+            "folder": self.folder,
+            "fingerprint": self.fingerprint,
+            "status": self.status.value,
+            "notes": self.notes,
+            "message": msg_json(self.message),
+            "score": self.score,
+            "max_score": self.max_score,
+            "seconds": round(self.seconds, 3),
+            "exercises": {i: e.summary() for i, e in self.exercises.items()},
+            "checks": [c.to_json() for c in self.checks],
+            "isolation": self.isolation,
+            "device": self.device,
+            "kit_version": self.kit_version,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> SubmissionResult:
+        """A record back from its JSON; the totals, the notes and the exercises' lines are derived."""
+        checks = [CheckResult.from_json(c) for c in data["checks"]]
+        return cls(
+            student=data["student"],
+            folder=data["folder"],
+            fingerprint=data["fingerprint"],
+            status=Status(data["status"]),
+            exercises=by_exercise(checks, list(data.get("exercises", {}))),
+            message=msg_from(data.get("message")),
+            seconds=float(data.get("seconds", 0.0)),
+            isolation=data.get("isolation", ""),
+            device=data.get("device", "cpu"),
+            kit_version=data.get("kit_version", ""),
+        )

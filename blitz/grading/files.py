@@ -1,0 +1,148 @@
+"""A submission's files as the trusted side touches them: by lstat, regular files only, with size caps.
+
+The grader reads a student's *.py files before any sandbox exists (to fingerprint them) and copies
+them for the worker. A symlink (to /dev/zero, to a classmate's file, to a hidden solution), a FIFO,
+a device or a socket named like a module would make those reads hang, bloat the grader or read
+what the student may not. So every entry is looked at with ``lstat`` (never following a link), and
+a file is opened with ``O_NOFOLLOW | O_NONBLOCK`` and checked again with ``fstat`` before a byte is
+read: a file swapped for something else in between is refused too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from pathlib import Path
+
+MAX_FILE_BYTES = 1 << 20  # one .py file: course solutions are a few KB
+MAX_FILES = 200  # .py files in one submission
+MAX_TOTAL_BYTES = 8 << 20  # all of them
+
+
+class UnsafeFile(Exception):
+    """A submission file the grader will not read; ``zh``/``en`` say which and why."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+def kind_of_entry(mode: int) -> tuple[str, str] | None:
+    """(zh, en) naming a file type that is not a regular file, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, zh, en in (
+        (stat.S_ISLNK, "符号链接", "a symlink"),
+        (stat.S_ISFIFO, "命名管道（FIFO）", "a FIFO"),
+        (stat.S_ISCHR, "字符设备", "a character device"),
+        (stat.S_ISBLK, "块设备", "a block device"),
+        (stat.S_ISSOCK, "套接字", "a socket"),
+        (stat.S_ISDIR, "文件夹", "a folder"),
+    ):
+        if test(mode):
+            return zh, en
+    return "特殊文件", "a special file"
+
+
+def _entries(folder: Path) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as it:
+            return sorted((e for e in it if e.name.endswith(".py")), key=lambda e: e.name)
+    except OSError:
+        return []
+
+
+def regular_python_files(folder: Path | str) -> list[Path]:
+    """The submission's *.py files, every one a regular file within the caps (by lstat, no link
+    followed). UnsafeFile names the first that is not: a symlink, FIFO, device or socket named *.py,
+    a file over MAX_FILE_BYTES, more than MAX_FILES files or MAX_TOTAL_BYTES in all. A folder named
+    *.py is left out (it is no module)."""
+    found, total = [], 0
+    for entry in _entries(Path(folder)):
+        name = entry.name
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            raise UnsafeFile(f"无法读取 {name}", f"{name} cannot be read") from None
+        if stat.S_ISDIR(info.st_mode):
+            continue
+        kind = kind_of_entry(info.st_mode)
+        if kind is not None:
+            raise UnsafeFile(f"{name} 是{kind[0]}", f"{name} is {kind[1]}")
+        if info.st_size > MAX_FILE_BYTES:
+            raise UnsafeFile(
+                f"{name} 有 {info.st_size:,} 字节，超过上限 {MAX_FILE_BYTES:,}",
+                f"{name} has {info.st_size:,} bytes, more than the {MAX_FILE_BYTES:,} allowed",
+            )
+        total += info.st_size
+        found.append(Path(entry.path))
+    if len(found) > MAX_FILES or total > MAX_TOTAL_BYTES:
+        raise UnsafeFile(
+            f"提交里有 {len(found)} 个 .py 文件、共 {total:,} 字节，超过上限（{MAX_FILES} 个、{MAX_TOTAL_BYTES:,} 字节）",
+            f"the submission holds {len(found)} .py files of {total:,} bytes in all, more than allowed "
+            f"({MAX_FILES} files, {MAX_TOTAL_BYTES:,} bytes)",
+        )
+    return found
+
+
+def read_regular(path: Path | str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; never follows a link, never blocks on a
+    FIFO or a device. UnsafeFile otherwise."""
+    name = Path(path).name
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise UnsafeFile(f"无法打开 {name}（{exc.strerror}）", f"{name} cannot be opened ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        kind = kind_of_entry(info.st_mode)
+        if kind is not None:
+            raise UnsafeFile(f"{name} 是{kind[0]}", f"{name} is {kind[1]}")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 16, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise UnsafeFile(f"{name} 超过 {limit:,} 字节", f"{name} has more than {limit:,} bytes")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def copy_python_files(folder: Path | str, dest: Path | str) -> list[str]:
+    """Copy the submission's regular *.py files into dest (read as :func:`read_regular` reads);
+    the names copied. UnsafeFile when one is not a plain file within the caps."""
+    names = []
+    for path in regular_python_files(folder):
+        data = read_regular(path)
+        (Path(dest) / path.name).write_bytes(data)
+        names.append(path.name)
+    return names
+
+
+def fingerprint(folder: str, problem: str, decisive: dict, version: str) -> str:
+    """sha256 of the submission's Python files, the kit version and the decisive options; files are
+    read as :func:`read_regular` reads them (a file that cannot be is hashed as "unreadable")."""
+    h = hashlib.sha256()
+    h.update(f"blitz {version}\n".encode())
+    h.update(json.dumps(decisive, sort_keys=True).encode())
+    h.update(f"\n{problem}\n".encode())
+    if not problem:
+        try:
+            paths = regular_python_files(folder)
+        except UnsafeFile as exc:
+            h.update(f"unsafe: {exc.en}".encode())
+            paths = []
+        for path in paths:
+            h.update(path.name.encode() + b"\0")
+            try:
+                h.update(hashlib.sha256(read_regular(path)).digest())
+            except UnsafeFile:
+                h.update(b"unreadable")
+    return h.hexdigest()
