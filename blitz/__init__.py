@@ -38,7 +38,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
     (``nbgrader_cells``), the student release (``release``);
   - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports,
     near-identical submissions (``similar``);
-    :mod:`blitz.grading.sandbox` runs untrusted code (the worker, its process, the isolated submission).
+    :mod:`blitz.grading.sandbox` runs untrusted code (the worker, its bubblewrap sandbox and cgroup, the
+    isolated submission; SECURITY.md).
 - :mod:`blitz.cli` — the ``blitz`` command, which gathers the front ends' subcommands.
 """
 

@@ -31,8 +31,10 @@ from blitz.course.progress import SubmissionsProgress
 from blitz.grading.discover import Target, discover
 from blitz.grading.runner import MNIST_TEST_LABELS, Options, fingerprint, private_mnist, sandbox_view
 from blitz.grading.sandbox.process import Sandbox, SandboxPolicy, isolation_available
+from blitz.grading.sandbox.view import essentials
 
 ISO = isolation_available()
+ESSENTIALS = tuple(essentials())
 needs_mounts = pytest.mark.skipif(
     not (ISO["mountns"] and ISO["keep"] and ISO["readonly"]), reason="no mount namespace here: paths cannot be hidden"
 )
@@ -357,7 +359,7 @@ def test_no_progress_writes_nothing():
 
 
 def sandboxed(code: str, workdir: Path, policy: SandboxPolicy, timeout: float = 60) -> tuple[int | None, str]:
-    box = Sandbox([sys.executable, "-I", "-S", "-c", code], str(workdir), policy, stdout_path=str(workdir / "log.txt"))
+    box = Sandbox([sys.executable, "-I", "-S", "-c", code], str(workdir), policy)
     try:
         code_ = box.wait(timeout)
         return code_, box.output()
@@ -366,32 +368,35 @@ def sandboxed(code: str, workdir: Path, policy: SandboxPolicy, timeout: float = 
 
 
 @needs_mounts
-def test_worker_sees_its_folder_not_its_neighbours_and_writes_nowhere_else(tmp_path):
+def test_worker_sees_only_what_is_kept_and_writes_only_its_tmpfs(tmp_path):
     scratch = tmp_path / "scratch"
     mine, other, data = scratch / "mine", scratch / "other", tmp_path / "data"
     for d in (mine, other, data):
         d.mkdir(parents=True)
+    (mine / "code.py").write_text("mine")
     (other / "answers.py").write_text("secret")
     (data / "images").write_text("pixels")
     (data / "labels").write_text("answers")
-    hides, keeps = sandbox_view([str(scratch), str(data / "labels")], [str(data)])
+    hides, keeps = sandbox_view([str(scratch), str(data / "labels")], [str(data), str(mine)])
     code = f"""
 import os
 print("other", os.path.exists({str(other / "answers.py")!r}))
+print("mine", open({str(mine / "code.py")!r}).read())
 print("images", open({str(data / "images")!r}).read())
 print("labels", repr(open({str(data / "labels")!r}).read()))
-for p in ({str(mine / "new")!r}, {str(data / "new")!r}, {str(registry.ROOT / "blitz" / "new")!r}, "/tmp/new", "/etc/new"):
+for p in ("new", {str(mine / "new")!r}, {str(data / "new")!r}, {str(registry.ROOT / "blitz" / "new")!r}, "/etc/new"):
     try:
         open(p, "w").write("x"); print("wrote", p)
     except OSError as e:
         print("refused", p, e.strerror)
-print("home", os.listdir(os.path.expanduser("~")))
+print("home", os.path.expanduser("~"), os.getcwd(), sorted(os.listdir(".")))
 """
     status, out = sandboxed(code, mine, SandboxPolicy(hide_paths=hides, keep_paths=keeps))
     assert status == 0, out
-    assert "other False" in out and "images pixels" in out and "labels ''" in out
-    assert f"wrote {mine / 'new'}" in out and (mine / "new").exists()
-    for refused in (data / "new", registry.ROOT / "blitz" / "new", "/tmp/new", "/etc/new"):
+    assert "other False" in out and "mine mine" in out and "images pixels" in out and "labels ''" in out
+    assert "wrote new" in out and "home /tmp /tmp" in out, out  # its own tmpfs: relative paths work
+    assert not (mine / "new").exists() and not Path("/tmp/new").exists()
+    for refused in (mine / "new", data / "new", registry.ROOT / "blitz" / "new", "/etc/new"):
         assert f"refused {refused}" in out, out
         assert not Path(refused).exists()
 
@@ -403,9 +408,7 @@ def test_kill_reaches_an_escaped_grandchild(tmp_path):
         f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}], start_new_session=True)\n"
         "print('started', flush=True)\nimport time\ntime.sleep(600)\n"
     )
-    box = Sandbox(
-        [sys.executable, "-I", "-S", "-c", code], str(tmp_path), SandboxPolicy(), stdout_path=str(tmp_path / "log")
-    )
+    box = Sandbox([sys.executable, "-I", "-S", "-c", code], str(tmp_path), SandboxPolicy(keep_paths=ESSENTIALS))
     deadline = time.monotonic() + 30
     while "started" not in box.output() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -421,7 +424,8 @@ def test_sandbox_dies_with_the_process_that_started_it(tmp_path):
     starter = (
         "import sys, time\n"
         "from blitz.grading.sandbox.process import Sandbox, SandboxPolicy\n"
-        f"box = Sandbox([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}], {str(tmp_path)!r}, SandboxPolicy())\n"
+        f"box = Sandbox([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}], {str(tmp_path)!r}, "
+        f"SandboxPolicy(keep_paths={ESSENTIALS!r}))\n"
         "print(box.pid, flush=True)\n"
         "time.sleep(600)\n"
     )
@@ -431,7 +435,10 @@ def test_sandbox_dies_with_the_process_that_started_it(tmp_path):
         deadline = time.monotonic() + 30
 
         def sandboxed_python() -> bool:  # the worker itself, not the starter or the sandbox's shell
-            return any(b"Sandbox" not in c and b"bash" not in c for c in kit.marked_processes(marker).values())
+            return any(
+                not any(w in c for w in (b"Sandbox", b"bash", b"bwrap", b"setpriv"))
+                for c in kit.marked_processes(marker).values()
+            )
 
         while not sandboxed_python():
             assert time.monotonic() < deadline, "the sandboxed process never started"

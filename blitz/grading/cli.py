@@ -23,9 +23,11 @@ but with subfolders of which at least one holds a module, is a class folder: eac
 subfolders is a submission, and its name is the student id. A PATH that does not exist or holds
 no module still gets a report, with score 0 and a message naming it.
 
-Every exercise of every submission runs in its own sandboxed process: its own time limit, a
-memory limit, no network, a scrubbed environment, a read-only filesystem, and no sight of the
-reference solutions, the kit's tests, the other submissions or the reports.
+Every exercise of every submission runs in its own bubblewrap sandbox (needs the `bubblewrap`
+package): as an unprivileged user, with its own time limit, memory and process limits (a cgroup),
+no network, a scrubbed environment, a small private tmpfs as the only place it can write, and no
+sight of the reference solutions, the kit's tests, the other submissions or the reports (see
+SECURITY.md). Without bubblewrap it refuses to grade unless --unsafe-no-sandbox is given.
 
 Writes OUT/<student>/results.json (Gradescope format), OUT/grades.csv and OUT/junit.xml; prints a
 summary table. A stopped batch resumes: submissions whose results.json matches their files and
@@ -96,6 +98,12 @@ def register(subparsers) -> None:
     p.add_argument("--force", action="store_true", help="regrade submissions that already have matching results")
     p.add_argument("--dask", metavar="ADDRESS", default=None, help="grade on a Dask cluster (scheduler address)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="grade even where bubblewrap cannot confine the workers: student code then runs as your "
+        "user and sees the whole machine (only for code you trust) / 没有 bubblewrap 也评分（不安全）",
+    )
     p.set_defaults(func=run)
     from blitz.grading import similar
 
@@ -118,22 +126,52 @@ def _writable(out: Path) -> str | None:
     return None
 
 
-def run(args: argparse.Namespace) -> int:
-    from blitz.engine.fastpath import physical_cores
-    from blitz.grading.runner import Options, isolation_text
+def _sandbox_refusal(args: argparse.Namespace) -> int | None:
+    """Exit status 2 with a message when no sandbox can be made here and the instructor did not
+    ask to grade unconfined; a loud warning when they did."""
+    if args.dask:  # the Dask workers' machines decide; each sandbox refuses there by itself
+        return None
+    from blitz.grading.sandbox.process import INSTALL, isolation_available
 
-    # -- arguments
-    if args.exercises:
-        chosen = [e.strip() for e in args.exercises.split(",") if e.strip()]
-        unknown = [e for e in chosen if e not in registry.BY_ID]
-        if unknown or not chosen:
-            return _fail(
-                f"未知的练习 {', '.join(unknown) or '(空)'}；可选：{', '.join(registry.BY_ID)}",
-                f"unknown exercise {', '.join(unknown) or '(none given)'}; choose from: {', '.join(registry.BY_ID)}",
-            )
-        exercises = tuple(e.id for e in registry.EXERCISES if e.id in chosen)
-    else:
-        exercises = tuple(e.id for e in registry.EXERCISES)
+    found = isolation_available()
+    if found["bwrap"]:
+        return None
+    why = found["why"]
+    if not args.unsafe_no_sandbox:
+        return _fail(
+            f"无法隔离学生代码（{why}）。请{INSTALL[0]}后重试；如果确实信任所有提交，可加 --unsafe-no-sandbox"
+            "（学生代码将以你的身份运行，能看到整台机器）。",
+            f"cannot confine student code ({why}). Please {INSTALL[1]} and try again; only if you trust "
+            "every submission, pass --unsafe-no-sandbox (student code then runs as your user and sees the "
+            "whole machine).",
+        )
+    print(
+        Msg(
+            f"警告：没有沙箱（{why}），按 --unsafe-no-sandbox 的要求照样评分：学生代码以你的身份运行。",
+            f"WARNING: no sandbox ({why}); grading anyway, as --unsafe-no-sandbox asks: student code runs as your user.",
+        ).render(chosen_lang()),
+        file=sys.stderr,
+    )
+    return None
+
+
+def _chosen_exercises(args: argparse.Namespace) -> tuple[str, ...] | None:
+    """--exercises in the course's order (all by default); None after saying what is wrong."""
+    if not args.exercises:
+        return tuple(e.id for e in registry.EXERCISES)
+    chosen = [e.strip() for e in args.exercises.split(",") if e.strip()]
+    unknown = [e for e in chosen if e not in registry.BY_ID]
+    if unknown or not chosen:
+        _fail(
+            f"未知的练习 {', '.join(unknown) or '(空)'}；可选：{', '.join(registry.BY_ID)}",
+            f"unknown exercise {', '.join(unknown) or '(none given)'}; choose from: {', '.join(registry.BY_ID)}",
+        )
+        return None
+    return tuple(e.id for e in registry.EXERCISES if e.id in chosen)
+
+
+def _argument_problem(args: argparse.Namespace) -> int | None:
+    """Exit status 2 (after saying why) when a number or the device makes no sense here."""
     if args.workers is not None and args.workers < 1:
         return _fail("--workers 至少为 1。", "--workers must be at least 1.")
     if not args.timeout > 0:
@@ -148,43 +186,35 @@ def run(args: argparse.Namespace) -> int:
                 "要求 --device cuda，但这台机器没有可用的 CUDA GPU；去掉 --device 用 CPU 评分。",
                 "--device cuda was asked for, but this machine has no usable CUDA GPU; drop --device to grade on the CPU.",
             )
-    out = Path(args.out).expanduser().resolve()
-    problem = _writable(out)
-    if problem:
-        return _fail(f"无法写入输出文件夹 {out}：{problem}", f"cannot write to the output folder {out}: {problem}")
+    return None
 
+
+def _say(zh: str, en: str, stream=None) -> None:
+    """A line for the instructor, on stderr unless `stream` says otherwise (looked up when called)."""
+    print(Msg(zh, en).render(chosen_lang()), file=stream or sys.stderr)
+
+
+def _data_root(args: argparse.Namespace, exercises: tuple[str, ...]) -> Path:
     from blitz.course import mnist
 
     data_root = Path(args.data).expanduser().resolve() if args.data else mnist.data_root()
     if any(e in exercises for e in ("data", "pipeline")) and mnist.missing_files(data_root):
-        print(
-            Msg(
-                f"注意：{data_root} 下没有 MNIST，data 和 pipeline 的相关检查会判为失败（评分照常进行）。",
-                f"note: no MNIST under {data_root}; the data and pipeline checks that need it will fail "
-                "(grading goes on).",
-            ).render(chosen_lang()),
-            file=sys.stderr,
+        _say(
+            f"注意：{data_root} 下没有 MNIST，data 和 pipeline 的相关检查会判为失败（评分照常进行）。",
+            f"note: no MNIST under {data_root}; the data and pipeline checks that need it will fail (grading goes on).",
         )
+    return data_root
 
-    # -- submissions
-    from blitz.course.progress import SubmissionsProgress
-    from blitz.grading.batch import run_batch
-    from blitz.grading.discover import discover
-    from blitz.grading.names import report_text, terminal
-    from blitz.grading.reports import summary_table
 
-    targets = discover(args.paths, exclude=(str(out),))
-    for t in targets:
-        if t.problem:
-            print(report_text(t.problem_message().render(chosen_lang())), file=sys.stderr)
-    cores = physical_cores()
-    workers = args.workers or cores
+def _options(args, exercises: tuple[str, ...], out: Path, targets, data_root: Path, workers: int, cores: int):
+    from blitz.grading.runner import Options
+
     # What no sandbox may see: the reports, every submission and their folders (the kit's secrets
     # are hidden by every IsolatedSubmission).
     hide = [str(out)]
     for t in targets:
         hide += [t.folder, str(Path(t.folder).parent)]
-    options = Options(
+    return Options(
         exercises=exercises,
         timeout=float(args.timeout),
         device=args.device,
@@ -194,27 +224,23 @@ def run(args: argparse.Namespace) -> int:
         memory_bytes=int(args.memory * (1 << 30)),
         threads=0 if args.dask else max(1, cores // workers),
         hide=tuple(dict.fromkeys(hide)),
+        unsafe=bool(args.unsafe_no_sandbox),
     )
-    progress = SubmissionsProgress(len(targets), enabled=not args.no_progress)
-    where = f"Dask {args.dask}" if args.dask else f"{min(workers, max(1, len(targets)))} worker(s)"
-    print(
-        Msg(
-            f"评分 {len(targets)} 份提交（{', '.join(exercises)}），{where}，输出到 {out}",
-            f"grading {len(targets)} submission(s) ({', '.join(exercises)}) with {where} into {out}",
-        ).render(chosen_lang()),
-        file=sys.stderr,
-    )
-    isolation = isolation_text(options)
-    print(Msg(f"隔离：{isolation}", f"isolation: {isolation}").render(chosen_lang()), file=sys.stderr)
-    from blitz.grading.batch import STOP
+
+
+def _grade(args: argparse.Namespace, targets, options, out: Path, workers: int):
+    """run_batch, stopped cleanly by Ctrl-C or SIGTERM: its result, or the exit status to return."""
+    from blitz.course.progress import SubmissionsProgress
+    from blitz.grading.batch import STOP, run_batch
 
     def _stop(signum, frame):  # a batch stopped by `kill` ends like one stopped with Ctrl-C
         STOP.set()
         raise KeyboardInterrupt
 
+    progress = SubmissionsProgress(len(targets), enabled=not args.no_progress)
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
-        result = run_batch(
+        return run_batch(
             targets,
             options,
             out,
@@ -225,35 +251,72 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
     except KeyboardInterrupt:
-        print(
-            Msg(
-                "已中断；已完成的结果已保存，再次运行同一命令会从中断处继续。",
-                "interrupted; finished results are saved, and the same command resumes where it stopped.",
-            ).render(chosen_lang()),
-            file=sys.stderr,
+        _say(
+            "已中断；已完成的结果已保存，再次运行同一命令会从中断处继续。",
+            "interrupted; finished results are saved, and the same command resumes where it stopped.",
         )
         return 130
     except Exception as exc:  # noqa: BLE001 - e.g. the Dask scheduler cannot be reached
         msg = getattr(exc, "msg", None)
-        if isinstance(msg, Msg):
-            print(f"blitz grade: {msg.render(chosen_lang())}", file=sys.stderr)
-        else:
-            print(f"blitz grade: {type(exc).__name__}: {exc}", file=sys.stderr)
+        text = msg.render(chosen_lang()) if isinstance(msg, Msg) else f"{type(exc).__name__}: {exc}"
+        print(f"blitz grade: {text}", file=sys.stderr)
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _report(result, out: Path) -> int:
+    from blitz.grading.names import terminal
+    from blitz.grading.reports import summary_table
+
     print(summary_table(result.records))
-    print(
-        Msg(
-            f"报告：{out}/<学生>/results.json、{out / 'grades.csv'}、{out / 'junit.xml'}"
-            f"（新评 {result.graded} 份，沿用 {result.reused} 份）",
-            f"reports: {out}/<student>/results.json, {out / 'grades.csv'}, {out / 'junit.xml'} "
-            f"({result.graded} graded, {result.reused} kept from an earlier run)",
-        ).render(chosen_lang())
+    _say(
+        f"报告：{out}/<学生>/results.json、{out / 'grades.csv'}、{out / 'junit.xml'}"
+        f"（新评 {result.graded} 份，沿用 {result.reused} 份）",
+        f"reports: {out}/<student>/results.json, {out / 'grades.csv'}, {out / 'junit.xml'} "
+        f"({result.graded} graded, {result.reused} kept from an earlier run)",
+        stream=sys.stdout,
     )
     if result.grader_errors:
-        print(Msg("评分程序自身出错的提交：", "the grader itself failed for:").render(chosen_lang()), file=sys.stderr)
+        _say("评分程序自身出错的提交：", "the grader itself failed for:")
         for line in result.grader_errors:
             print(f"  {terminal(line)}", file=sys.stderr)
         return 1
     return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from blitz.engine.fastpath import physical_cores
+    from blitz.grading.discover import discover
+    from blitz.grading.names import report_text
+    from blitz.grading.runner import isolation_text
+
+    exercises = _chosen_exercises(args)
+    if exercises is None:
+        return 2
+    problem = _argument_problem(args) or _sandbox_refusal(args)
+    if problem:
+        return problem
+    out = Path(args.out).expanduser().resolve()
+    unwritable = _writable(out)
+    if unwritable:
+        return _fail(
+            f"无法写入输出文件夹 {out}：{unwritable}", f"cannot write to the output folder {out}: {unwritable}"
+        )
+    data_root = _data_root(args, exercises)
+    targets = discover(args.paths, exclude=(str(out),))
+    for t in targets:
+        if t.problem:
+            print(report_text(t.problem_message().render(chosen_lang())), file=sys.stderr)
+    cores = physical_cores()
+    workers = args.workers or cores
+    options = _options(args, exercises, out, targets, data_root, workers, cores)
+    where = f"Dask {args.dask}" if args.dask else f"{min(workers, max(1, len(targets)))} worker(s)"
+    _say(
+        f"评分 {len(targets)} 份提交（{', '.join(exercises)}），{where}，输出到 {out}",
+        f"grading {len(targets)} submission(s) ({', '.join(exercises)}) with {where} into {out}",
+    )
+    isolation = isolation_text(options)
+    _say(f"隔离：{isolation}", f"isolation: {isolation}")
+    result = _grade(args, targets, options, out, workers)
+    return result if isinstance(result, int) else _report(result, out)

@@ -3,8 +3,8 @@
 Each task grades one submission with :func:`blitz.grading.runner.grade_submission`, exactly what a
 local pool process runs: the Dask worker starts the sandboxes itself, on its own machine, and
 returns the record; this client writes every report. The workers need the kit installed, the
-submissions and the MNIST folder at the same paths (a shared filesystem), and the same
-isolation tools (unshare) as a local run. Torch threads per sandbox: the worker's physical
+submissions and the MNIST folder at the same paths (a shared filesystem), and bubblewrap, as a
+local run (without it their sandboxes refuse to start unless --unsafe-no-sandbox was given). Torch threads per sandbox: the worker's physical
 cores divided by its number of task threads (`dask worker --nthreads`).
 """
 

@@ -10,11 +10,8 @@ turns into results.json, CSV and JUnit rows.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
-import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -29,7 +26,8 @@ from blitz.engine.fastpath import physical_cores
 from blitz.engine.results import CheckResult, Status, SubmissionResult, by_exercise
 from blitz.grading import files
 from blitz.grading.discover import Target, recheck
-from blitz.grading.sandbox.process import SandboxPolicy, describe_isolation, inside, outermost
+from blitz.grading.sandbox.process import SandboxPolicy, describe_isolation, outermost
+from blitz.grading.sandbox.view import essentials
 
 if TYPE_CHECKING:
     import torch
@@ -51,6 +49,7 @@ class Options:
     memory_bytes: int = 3 << 30
     threads: int = 0  # torch threads per worker; 0: decided where the grading runs
     hide: tuple[str, ...] = ()  # more paths no worker may see (the out dir, the other submissions...)
+    unsafe: bool = False  # --unsafe-no-sandbox: run workers even where bubblewrap cannot confine them
 
     def budget(self, exercise_id: str) -> float:
         return max(self.timeout, PIPELINE_MIN_SECONDS) if exercise_id == "pipeline" else self.timeout
@@ -76,101 +75,13 @@ def fingerprint(target: Target, options: Options) -> str:
     return files.fingerprint(target.folder, target.problem, options.decisive(), blitz.__version__)
 
 
-# Top-level folders a worker sees (read-only): the system. Every other top-level entry (/home,
-# /root, /work, /tmp, /mnt, /srv, ...) is hidden, then the few paths a worker needs are kept
-# visible inside: its own folder, the Python environment, the kit's package, the MNIST folder.
-SYSTEM_DIRS = frozenset(
-    {
-        "usr",
-        "bin",
-        "sbin",
-        "lib",
-        "lib32",
-        "lib64",
-        "libx32",
-        "etc",
-        "dev",
-        "proc",
-        "sys",
-        "run",
-        "var",
-        "boot",
-        "opt",
-        "snap",
-        "nix",
-    }
-)
-_worker_path: list[str] | None = None
-
-
-def worker_sys_path() -> list[str]:
-    """The folders a worker's Python (``python -I``) imports from."""
-    global _worker_path
-    if _worker_path is None:
-        import subprocess
-
-        try:
-            out = subprocess.run(
-                [sys.executable, "-I", "-c", "import sys, json; print(json.dumps(sys.path))"],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=True,
-            ).stdout
-            _worker_path = [p for p in json.loads(out) if p and os.path.isdir(p)]
-        except (OSError, subprocess.SubprocessError, ValueError):
-            _worker_path = []
-    return _worker_path
-
-
-def essentials() -> list[str]:
-    """What every worker needs to see: its Python, torch, the kit's package (not the kit's folder)."""
-    import torch
-
-    kit = os.path.realpath(registry.ROOT)
-    package = os.path.realpath(Path(blitz.__file__).parent)
-    paths = [
-        package,
-        Path(torch.__file__).parent,
-        sys.prefix,
-        sys.base_prefix,
-        sys.exec_prefix,
-        Path(os.path.realpath(sys.executable)).parent,
-        *worker_sys_path(),
-    ]
-    out = []
-    for p in paths:
-        real = os.path.realpath(p)
-        # the kit's folder (or one above it) on sys.path: only its package is needed, not solutions/
-        out.append(package if inside(kit, real) else real)
-    return out
-
-
-def world_hides() -> list[str]:
-    """Every top-level entry of / that is not part of the system (folders and files, not links)."""
-    try:
-        names = os.listdir("/")
-    except OSError:
-        return []
-    return [f"/{n}" for n in sorted(names) if n not in SYSTEM_DIRS and not os.path.islink(f"/{n}")]
-
-
 def sandbox_view(hides, keep_extra=()) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(hide_paths, keep_paths) for a worker: hide the world and `hides`, keep the essentials and
-    `keep_extra` (the data). A path is not hidden when it would swallow an essential that no kept
-    path strictly inside it brings back (the submission's parent being the kit's folder, say)."""
-    needed = essentials()
-    keeps = outermost([*needed, *(k for k in keep_extra if k)])
-    out: list[str] = []
-    for h in [*world_hides(), *hides]:
-        if not h:
-            continue
-        real = os.path.realpath(h)
-        swallowed = [e for e in needed if inside(e, real)]
-        if all(any(inside(e, k) and inside(k, real) and k != real for k in keeps) for e in swallowed):
-            if real not in out:
-                out.append(real)
-    return tuple(out), tuple(keeps)
+    """(hide_paths, keep_paths) for a worker: it sees the essentials (its Python, torch, the kit's
+    package) and `keep_extra` (the data), read-only; every path of `hides` that lies inside one of
+    them is covered. Nothing else of the host is in its sandbox at all."""
+    keeps = outermost([*essentials(), *(k for k in keep_extra if k)])
+    out = [os.path.realpath(h) for h in hides if h]
+    return tuple(dict.fromkeys(out)), tuple(keeps)
 
 
 # ---------------------------------------------------------------------------------------------- MNIST
@@ -262,7 +173,14 @@ def grader_error_record(
 
 def isolation_text(options: Options) -> str:
     """What every sandbox of this batch gets on this machine (with the batch's memory limit)."""
-    return describe_isolation(SandboxPolicy(memory_bytes=options.memory_bytes))
+    return describe_isolation(
+        SandboxPolicy(memory_bytes=options.memory_bytes, disk_bytes=disk_bytes(options), unsafe=options.unsafe)
+    )
+
+
+def disk_bytes(options: Options) -> int:
+    """The size of a worker's tmpfs: its pages count as its memory too."""
+    return min(512 << 20, options.memory_bytes // 4)
 
 
 # ---------------------------------------------------------------------------------------------- grading
@@ -322,6 +240,7 @@ def grade_exercise(
     from blitz.checks import CapstoneData, Context, checks_for
     from blitz.course.mnist import MnistMissing, require
     from blitz.grading.sandbox.isolated import IsolatedSubmission
+    from blitz.grading.sandbox.view import gpu_devices
 
     folder = Path(target.folder)
     entries = checks_for(exercise_id)
@@ -344,6 +263,7 @@ def grade_exercise(
             return [c.result(Status.ERROR, exc.msg) for c in entries]
         shuffled = private_mnist(real, workdir / "data")
         ctx = replace(ctx, capstone=CapstoneData(worker_data_root=str(workdir / "data"), labels_seen=shuffled))
+        keep.append(str(workdir / "data"))
         from blitz.course.mnist import default_root
 
         for root in {real.resolve(), default_root().resolve()}:
@@ -363,6 +283,9 @@ def grade_exercise(
         hide_paths=hide_paths,
         keep_paths=keep_paths,
         extra_env=env,
+        disk_bytes=disk_bytes(options),
+        devices=tuple(gpu_devices()) if options.device != "cpu" else (),
+        unsafe=options.unsafe,
     )
     sub = IsolatedSubmission(folder, exercise_id, timeout=options.budget(exercise_id), policy=policy, workdir=workdir)
     try:
@@ -374,6 +297,8 @@ def grade_exercise(
 def grade_submission(target: Target, options: Options) -> SubmissionResult:
     """The record of one submission. Runs wherever the batch puts it (pool process, Dask worker)."""
     started = time.perf_counter()
+    from blitz.grading.sandbox.isolated import remove_tree
+
     target = recheck(target)  # a file may have become a link or a FIFO since discovery
     digest = fingerprint(target, options)  # of the files about to be graded
     problem = target.problem_message()
@@ -387,7 +312,7 @@ def grade_submission(target: Target, options: Options) -> SubmissionResult:
         for exercise_id in options.exercises:
             checks += grade_exercise(target, exercise_id, options, scratch, threads)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        remove_tree(scratch)
     seconds = time.perf_counter() - started
     return make_record(target, options, checks, Status.GRADED, digest, None, seconds, isolation_text(options))
 

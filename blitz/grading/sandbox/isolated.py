@@ -14,6 +14,7 @@ import dataclasses
 import os
 import pickle
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +25,9 @@ from blitz.course.registry import ROOT
 from blitz.engine import wire
 from blitz.engine.student_code import StudentError
 from blitz.engine.submission import Submission
-from blitz.grading.sandbox.process import Sandbox, SandboxPolicy
+from blitz.grading import files
+from blitz.grading.sandbox.process import Sandbox, SandboxPolicy, SandboxUnavailable
+from blitz.grading.sandbox.view import essentials
 from blitz.grading.sandbox.worker import read_frame, write_frame
 
 MAX_STARTS = 3
@@ -45,6 +48,28 @@ def kit_secrets() -> list[str]:
     if spec is not None:
         paths += [Path(p) for p in (spec.submodule_search_locations or [])]
     return [str(p) for p in paths]
+
+
+def copy_sources(source: Path, dest: Path) -> None:
+    """Copy the submission's regular top-level .py files into `dest`, read-only, by the rules of
+    :mod:`blitz.grading.files` (lstat, O_NOFOLLOW, size caps: nothing here blocks or follows a link)."""
+    try:
+        names = files.copy_python_files(source, dest)
+    except files.UnsafeFile:  # refused before grading (discover.recheck); a file swapped since stays out
+        names = [p.name for p in dest.glob("*.py")]
+    for name in names:
+        os.chmod(dest / name, 0o444)
+    os.chmod(dest, 0o555)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a folder of the grader's, whatever is in it (deep trees included); never raises."""
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    except RecursionError:
+        pass
+    if os.path.lexists(path):
+        subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)], check=False, timeout=300)
 
 
 class IsolatedSubmission(Submission):
@@ -69,11 +94,11 @@ class IsolatedSubmission(Submission):
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="blitz-worker-")).resolve()
         self.code_dir = self.workdir / "submission"
         self.code_dir.mkdir(parents=True, exist_ok=True)
-        for path in self.source.glob("*.py"):
-            if path.is_file() and not path.is_symlink():
-                shutil.copyfile(path, self.code_dir / path.name)
-        # The kit's reference solutions, its tests and history are out of the worker's sight (the
-        # other submissions too, when the caller's policy hides them).
+        copy_sources(self.source, self.code_dir)
+        # The worker sees its copy (read-only) and nothing else of the submission; the kit's reference
+        # solutions, its tests and history stay out of its sight even inside a kept folder.
+        keep = (*essentials(), *self.policy.keep_paths, str(self.code_dir))
+        self.policy.keep_paths = tuple(dict.fromkeys(keep))
         self.policy.hide_paths = tuple(dict.fromkeys((*self.policy.hide_paths, *kit_secrets())))
         self._sandbox: Sandbox | None = None
         self._request_w = self._response_r = -1
@@ -100,14 +125,18 @@ class IsolatedSubmission(Submission):
             str(self.code_dir),
             str(self.policy.cpu_threads),
         ]
-        log = self.workdir / f"output-{self._starts}.txt"
+        home = self.workdir / "home"  # its working folder only when it runs unconfined (--unsafe-no-sandbox)
+        home.mkdir(exist_ok=True)
         try:
-            self._sandbox = Sandbox(
-                argv, str(self.workdir), self.policy, pass_fds=(request_r, response_w), stdout_path=str(log)
-            )
+            self._sandbox = Sandbox(argv, str(home), self.policy, pass_fds=(request_r, response_w))
+        except (SandboxUnavailable, OSError) as exc:
+            os.close(request_w)
+            os.close(response_r)
+            raise WorkerStartError(str(exc)) from exc
         finally:
             os.close(request_r)
             os.close(response_w)
+        os.set_blocking(request_w, False)  # a worker that stops reading cannot block the grader
         self._request_w, self._response_r = request_w, response_r
         try:
             ready = self._read(STARTUP_SECONDS)
@@ -116,7 +145,7 @@ class IsolatedSubmission(Submission):
         if ready is None:
             # No student code has run yet: this is the grader's own failure (a broken install, a sandbox
             # this machine refuses), and it is reported as such, not as the student's crash.
-            output = self._sandbox.output(2000) if self._sandbox else ""
+            output = self._sandbox.output() if self._sandbox else ""
             self._stop()
             raise WorkerStartError(f"the grading worker did not start: {output.strip()[-500:]}")
 
@@ -135,7 +164,7 @@ class IsolatedSubmission(Submission):
     def close(self) -> None:
         self._stop()
         if self._own_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+            remove_tree(self.workdir)
 
     # -- framing ----------------------------------------------------------------------------------
 
@@ -165,8 +194,11 @@ class IsolatedSubmission(Submission):
             self._start()
         started = time.monotonic()
         try:
-            write_frame(self._request_w, pickle.dumps((name, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
-            envelope = self._read(remaining)
+            request = pickle.dumps((name, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+            write_frame(self._request_w, request, started + remaining)
+            envelope = self._read(remaining - (time.monotonic() - started))
+        except TimeoutError:  # it stopped reading its requests: its time runs out as in an endless loop
+            envelope = None
         except Exception as exc:  # noqa: BLE001 - a dead worker, or bytes it garbled: the same to us
             self.spent += time.monotonic() - started
             return self._crashed(exc)
@@ -183,13 +215,16 @@ class IsolatedSubmission(Submission):
         # A worker that hung up has exited or is about to (its status says how); one that sent garbage
         # is still running and gets no grace.
         code = sandbox.wait(2.0 if isinstance(exc, EOFError) else 0.05) if sandbox is not None else None
-        output = sandbox.output(600) if sandbox is not None else ""
+        output = sandbox.output() if sandbox is not None else ""
+        oom = sandbox is not None and sandbox.oom_killed()
         self._stop()
         detail = (
             f"exit status {code}"
             if code is not None
             else f"it stopped answering or sent back unreadable data: {type(exc).__name__}"
         )
+        if oom:
+            detail += f", killed at the memory limit of {self.policy.memory_bytes / (1 << 30):g} GiB"
         raise StudentError(
             "WorkerCrashed",
             f"the grading process ended while running your code ({detail}); last output: {output.strip()[-300:]!r}",

@@ -1,45 +1,34 @@
-"""Launch and manage an untrusted Python worker process (stdlib only, Linux-first).
+"""Launch and manage an untrusted worker process (Linux; stdlib only).
 
-What a :class:`Sandbox` applies, each layer only where this machine allows it (probed once,
-see :func:`isolation_available`; what was really applied is in ``Sandbox.isolation``):
+A :class:`Sandbox` runs ``argv`` confined by bubblewrap (:mod:`.bwrap`: new pid, network, IPC,
+UTS and mount namespaces, uid 65534 without capabilities in a user namespace of its own; it sees
+the system, the ``keep_paths`` read-only and a size-capped tmpfs as its home) and limited by a
+cgroup of its own (:mod:`.cgroups`: memory counting shared memory and tmpfs, tasks, a fair share
+and a quota of the CPU). Where no cgroup can be made, per-process rlimits stand in (weaker: the
+isolation line says so). Its stdout and stderr go to a pipe made here, drained with a size cap
+(:mod:`.drain`); the grader never opens a path the worker can write.
 
-* a new session / process group, stdin from ``/dev/null``, stdout+stderr to a file;
-* a scrubbed environment (no parent secrets) carrying a unique ``BLITZ_SANDBOX_TOKEN``;
-* rlimits: ``RLIMIT_DATA`` = ``memory_bytes`` (not ``RLIMIT_AS``: a CUDA build of torch maps
-  ~3.3 GB of address space just to ``import torch``, and CUDA reserves far more), ``RLIMIT_CORE`` = 0,
-  ``RLIMIT_FSIZE`` = ``file_bytes``;
-* ``PR_SET_PDEATHSIG``: when the process that started the sandbox dies (even by SIGKILL), the
-  kernel kills the sandbox;
-* via ``unshare(1)`` (as root, or as an ordinary user through a user namespace):
-  a new network namespace (no network, not even the host's loopback), a pid namespace (killing
-  the sandbox kills everything in it; a private ``/proc`` hides the host's processes), and a
-  private mount namespace in which every ``hide_paths`` entry is covered by an empty read-only
-  tmpfs (a file by ``/dev/null``); ``keep_paths`` inside a hidden path (and always the cwd) are
-  brought back through a descriptor opened before the cover; with ``read_only`` every mounted
-  filesystem becomes read-only except the cwd, and ``/dev/shm`` is a private tmpfs. The worker
-  itself then runs in a further, nested user namespace, so those mounts are locked (it cannot
-  unmount or remount them) and, when we are root, it holds no capabilities over the host (it
-  cannot ``setns`` back into the host network, remount, ...).
+Without bubblewrap a Sandbox refuses to start (:class:`SandboxUnavailable`) unless the policy says
+``unsafe=True`` (``blitz grade --unsafe-no-sandbox``): then the worker runs as the grader's own
+user, with the rlimits and the cgroup only.
 
-:meth:`Sandbox.kill` SIGKILLs the process group, and then every process whose environment
-still holds this sandbox's token (this catches ``setsid``/double-fork escapes even when no pid
-namespace is available).
+:meth:`Sandbox.kill` kills the whole sandbox (its pid namespace and its cgroup) and removes the
+cgroup; nothing of it is left on the host: its files were in its tmpfs.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import shlex
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import uuid
-import warnings
 from dataclasses import dataclass, field
+
+from blitz.grading.sandbox import bwrap
+from blitz.grading.sandbox.cgroups import Cgroup, CgroupError, detect
+from blitz.grading.sandbox.drain import Drain
 
 try:  # not on Windows
     import resource
@@ -49,11 +38,13 @@ except ImportError:  # pragma: no cover
 __all__ = [
     "SandboxPolicy",
     "Sandbox",
+    "SandboxUnavailable",
     "isolation_available",
     "describe_isolation",
     "die_with_parent",
     "inside",
     "outermost",
+    "INSTALL",
 ]
 
 TOKEN_VAR = "BLITZ_SANDBOX_TOKEN"
@@ -65,276 +56,91 @@ THREAD_VARS = (
     "VECLIB_MAXIMUM_THREADS",
     "BLIS_NUM_THREADS",
 )
-SETUP_FAILED = 125  # exit status of the wrapper when a namespace/mount step failed
-_HIDE_OPTS = "ro,nosuid,nodev,noexec,size=16k,mode=0555"
+INSTALL = (
+    "安装 bubblewrap（Debian/Ubuntu：sudo apt-get install bubblewrap）",
+    "install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap)",
+)
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap cannot confine a worker here, and the policy does not allow running unconfined."""
 
 
 @dataclass
 class SandboxPolicy:
-    memory_bytes: int = 3 << 30  # RLIMIT_DATA for the child (see module doc for why not RLIMIT_AS)
-    cpu_threads: int = 1  # OMP_NUM_THREADS / MKL_NUM_THREADS etc. for the child
-    network: bool = False  # False: run in a new network namespace when possible
-    hide_paths: tuple[str, ...] = ()  # covered by an empty tmpfs in a private mount namespace when possible
-    extra_env: dict[str, str] = field(default_factory=dict)
-    # Paths inside a hidden path that stay visible (read-only); the cwd is always kept (read-write).
-    # This is how a worker whose directory lies in a shared scratch folder (or /tmp) sees its own
-    # directory and nothing of its neighbours'.
+    memory_bytes: int = 3 << 30  # the sandbox's memory cgroup (everything counted); RLIMIT_DATA per process too
+    cpu_threads: int = 1  # OMP_NUM_THREADS etc. for the child, and its CPU quota in cores
+    network: bool = False  # False: a network namespace of its own (loopback only)
+    # Host paths the worker sees, read-only, at their own paths (Python, torch, the kit's package,
+    # the data, the submission's copy); everything else of the host is absent but the system.
     keep_paths: tuple[str, ...] = ()
-    # Every mounted filesystem read-only except the cwd: student code running as (namespaced) root
-    # could otherwise delete the kit, the data or anything else its uid may write.
-    read_only: bool = True
-    file_bytes: int = 1 << 30  # RLIMIT_FSIZE: no single file larger than this (a full disk hurts everyone)
-    shm_bytes: int = 256 << 20  # size of the private /dev/shm (DataLoader workers use it)
+    hide_paths: tuple[str, ...] = ()  # paths inside kept ones that are covered (e.g. the test labels)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    disk_bytes: int = 512 << 20  # the size of its tmpfs home (/tmp): all it can write
+    shm_bytes: int = 256 << 20  # the size of its /dev/shm (DataLoader workers use it)
+    pids: int = 256  # processes and threads at once
+    devices: tuple[str, ...] = ()  # device nodes it may use (the GPU's)
+    unsafe: bool = False  # run even without bubblewrap (the instructor's explicit choice)
 
 
-# --------------------------------------------------------------------------- probing
-
-_probe_lock = threading.Lock()
-_probe: dict | None = None
+# --------------------------------------------------------------------------- what this machine offers
 
 
-def _run_quiet(cmd: list[str], timeout: float = 10.0, **kw) -> bool:
-    try:
-        return (
-            subprocess.run(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                timeout=timeout,
-                **kw,
-            ).returncode
-            == 0
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-
-
-def _data_limit_probe() -> None:
-    resource.setrlimit(resource.RLIMIT_DATA, (64 << 20, 64 << 20))
-
-
-def _do_probe() -> dict:
-    p: dict = {
-        "netns": False,
-        "mountns": False,
-        "rlimit": False,
-        "pidns": False,
-        "userns": False,
-        "procfs": False,
-        "nested_userns": False,
-        "root": False,
-        "unshare": None,
-        "keep": False,
-        "readonly": False,
+def isolation_available() -> dict[str, bool | str | None]:
+    """What a sandbox gets here. The layer flags (``netns``, ``pidns``, ``mountns``, ``procfs``,
+    ``keep``, ``readonly``, ``userns``, ``unprivileged``) are all bubblewrap's; ``cgroup`` is
+    ``"v1"``, ``"v2"`` or None; ``rlimit`` is always there; ``why`` says what is missing."""
+    p = bwrap.probe()
+    confined = bool(p["bwrap"])
+    out: dict[str, bool | str | None] = {
+        k: confined for k in ("netns", "pidns", "mountns", "procfs", "keep", "readonly", "bwrap")
     }
-    # rlimit: does RLIMIT_DATA really cap anonymous mmap (Linux >= 4.7)?
-    if resource is not None and hasattr(resource, "RLIMIT_DATA") and sys.executable:
-        try:
-            r = subprocess.run(
-                [sys.executable, "-I", "-S", "-c", "bytearray(256 << 20)"],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                preexec_fn=_data_limit_probe,
-                timeout=30,
-            )
-            p["rlimit"] = r.returncode != 0 and b"MemoryError" in r.stderr
-        except (OSError, subprocess.SubprocessError):
-            pass
-    if not sys.platform.startswith("linux"):
-        return p
-    unshare, sh, mount = shutil.which("unshare"), shutil.which("sh"), shutil.which("mount")
-    if not unshare:
-        return p
-    p["unshare"] = unshare
-    root = p["root"] = os.geteuid() == 0
-    p["userns"] = _run_quiet([unshare, "--user", "--map-root-user", "true"])
-    if not root and not p["userns"]:
-        return p  # an ordinary user needs a user namespace for every other namespace
-    u = [] if root else ["--user", "--map-root-user"]
-    p["netns"] = _run_quiet([unshare, *u, "--net", "true"])
-    if sh and mount:
-        d = tempfile.mkdtemp(prefix="blitz-probe-")
-        try:
-            open(os.path.join(d, "probe"), "w").close()
-            script = (
-                f'mount -t tmpfs -o {_HIDE_OPTS} blitz-hidden "$1" && [ ! -e "$1/probe" ] || exit 1\nshift; exec "$@"'
-            )
-            ok = _run_quiet(
-                [unshare, *u, "--mount", "--propagation", "private", "--", sh, "-c", script, "sh", d, "true"]
-            )
-            # the host must be unaffected
-            p["mountns"] = ok and os.path.exists(os.path.join(d, "probe")) and not os.path.ismount(d)
-            if p["mountns"] and p["userns"]:
-                p["nested_userns"] = _run_quiet(
-                    [
-                        unshare,
-                        *u,
-                        "--mount",
-                        "--propagation",
-                        "private",
-                        "--",
-                        sh,
-                        "-c",
-                        script,
-                        "sh",
-                        d,
-                        unshare,
-                        "--user",
-                        "--map-root-user",
-                        "--mount",
-                        "true",
-                    ]
-                )
-            if p["mountns"]:
-                p["keep"], p["readonly"] = _probe_keep_readonly(unshare, u, sh, d)
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
-    pid = [unshare, *u, "--pid", "--fork", "--kill-child"]
-    if p["mountns"] and _run_quiet([*pid, "--mount", "--propagation", "private", "--mount-proc", "true"]):
-        p["pidns"] = p["procfs"] = True
-    else:
-        p["pidns"] = _run_quiet([*pid, "true"])
-    return p
+    out["userns"] = confined and (p["inner"] or not p["root"])
+    out["unprivileged"] = confined and p["root"]
+    out["rlimit"] = resource is not None
+    out["cgroup"] = detect()["version"]
+    out["why"] = p["why"]
+    return out
 
 
-def _probe_keep_readonly(unshare: str, u: list[str], sh: str, d: str) -> tuple[bool, bool]:
-    """Can a path inside a hidden folder be brought back (keep), and can mounts be made read-only?"""
-    keep = os.path.join(d, "a", "keep")
-    os.makedirs(keep, exist_ok=True)
-    open(os.path.join(keep, "mine"), "w").close()
-    open(os.path.join(d, "a", "other"), "w").close()
-    script = "\n".join(
-        [
-            f"exec 3<{shlex.quote(keep)}",
-            *_cover_lines(d, rw=True),
-            f"mkdir -p {shlex.quote(keep)} || exit 1",
-            *_restore_lines(keep, 3),
-            f"[ -e {shlex.quote(os.path.join(keep, 'mine'))} ] && [ ! -e {shlex.quote(os.path.join(d, 'a', 'other'))} ] || exit 1",
-        ]
-    )
-    keep_ok = _run_quiet([unshare, *u, "--mount", "--propagation", "private", "--", sh, "-c", script])
-    keep_ok = keep_ok and os.path.exists(os.path.join(d, "a", "other"))
-    mount = _mount_of(d)
-    ro_ok = False
-    if mount is not None:
-        script = "\n".join(
-            [
-                *_remount_ro_lines(mount, fatal=True),
-                f"touch {shlex.quote(os.path.join(d, 'written'))} 2>/dev/null && exit 1; exit 0",
-            ]
-        )
-        ro_ok = _run_quiet([unshare, *u, "--mount", "--propagation", "private", "--", sh, "-c", script])
-        ro_ok = ro_ok and os.access(d, os.W_OK) and not os.path.exists(os.path.join(d, "written"))
-    return keep_ok, ro_ok
-
-
-# --------------------------------------------------------------------------- mount helpers
-
-_ATIME_FLAGS = {"nosuid", "nodev", "noexec", "relatime", "noatime", "nodiratime", "strictatime"}
-
-
-def _unescape(field_: str) -> str:
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field_)
-
-
-def _mounts() -> list[tuple[str, set[str]]]:
-    """(mount point, per-mount flags) of this process's mount namespace, from /proc/self/mountinfo."""
-    found = []
-    try:
-        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 6:
-                    found.append((_unescape(parts[4]), set(parts[5].split(","))))
-    except OSError:
-        pass
-    return found
-
-
-def _mount_of(path: str) -> tuple[str, set[str]] | None:
-    best = None
-    for point, flags in _mounts():
-        if inside(path, point) and (best is None or len(point) >= len(best[0])):
-            best = (point, flags)
-    return best
-
-
-def _cover_lines(path: str, rw: bool = False) -> list[str]:
-    q = shlex.quote(path)
-    if os.path.isdir(path):
-        opts = _HIDE_OPTS if not rw else _HIDE_OPTS.replace("ro,", "rw,").replace("mode=0555", "mode=0755")
-        return [f"mount -t tmpfs -o {opts} blitz-hidden {q} || exit {SETUP_FAILED}"]
-    return [f"mount --bind /dev/null {q} || exit {SETUP_FAILED}"]
-
-
-def _restore_lines(keep: str, fd: int) -> list[str]:
-    # The descriptor, opened before the cover, still reaches the real directory; --no-canonicalize
-    # keeps mount(8) from turning /proc/self/fd/N back into the (now covered) path.
-    q = shlex.quote(keep)
-    return [
-        f"mkdir -p {q} || exit {SETUP_FAILED}",
-        f"mount --no-canonicalize --bind /proc/self/fd/{fd} {q} || exit {SETUP_FAILED}",
-        f"exec {fd}<&-",
-    ]
-
-
-def _remount_ro_lines(mount: tuple[str, set[str]], fatal: bool) -> list[str]:
-    point, flags = mount
-    # An unprivileged mount namespace may only add restrictions: keep the locked flags as they are.
-    opts = ",".join(["remount", "bind", "ro", *sorted(flags & _ATIME_FLAGS)])
-    tail = f"|| exit {SETUP_FAILED}" if fatal else "2>/dev/null || true"
-    return [f"mount -o {opts} {shlex.quote(point)} {tail}"]
-
-
-def _probe_all() -> dict:
-    global _probe
-    with _probe_lock:
-        if _probe is None:
-            _probe = _do_probe()
-        return _probe
-
-
-def isolation_available() -> dict[str, bool]:
-    """Cached probe: ``{"netns", "mountns", "rlimit", "pidns", "userns", "procfs", "keep", "readonly"}`` -> bool."""
-    p = _probe_all()
-    return {k: bool(p[k]) for k in ("netns", "mountns", "rlimit", "pidns", "userns", "procfs", "keep", "readonly")}
-
-
-def _gib(n: int) -> str:
+def _size(n: int) -> str:
     return f"{n / (1 << 30):g} GiB" if n >= 1 << 30 else f"{n / (1 << 20):g} MiB"
 
 
-def describe_isolation(policy: SandboxPolicy | None = None) -> str:
-    """One line: what a sandbox with ``policy`` (default policy if None) gets on this machine."""
-    policy = policy or SandboxPolicy()
-    p = _probe_all()
-    via = "" if p["root"] else " via userns"
-    parts = ["process group"]
-    parts.append(
-        f"rlimit data {_gib(policy.memory_bytes)}" if p["rlimit"] else "NO memory limit (RLIMIT_DATA not enforced)"
+def _limits_text(policy: SandboxPolicy) -> str:
+    cg = detect()
+    if cg["version"]:
+        cpu = ", cpu weight equal + a quota of as many cores as torch threads" if "cpu" in cg["controllers"] else ""
+        pids = f", {policy.pids} tasks" if "pids" in cg["controllers"] else ", NO task limit (no pids controller)"
+        return f"cgroup {cg['version']}: memory {_size(policy.memory_bytes)} incl. shared memory and tmpfs{pids}{cpu}"
+    return (
+        f"NO cgroup ({cg['why']}): fallback RLIMIT_DATA {_size(policy.memory_bytes)} per process, "
+        + (f"RLIMIT_NPROC {policy.pids}" if _own_task_count() else "NO task limit")
+        + ", tmpfs caps; shared memory and CPU not capped"
     )
-    if policy.network:
-        parts.append("network allowed")
-    else:
-        parts.append(f"no network{via}" if p["netns"] else "NETWORK NOT ISOLATED (no netns)")
-    if p["pidns"]:
-        parts.append("pid namespace" + ("" if p["procfs"] else " (host /proc visible)"))
-    else:
-        parts.append("no pid namespace (kill by token scan)")
-    if p["mountns"]:
-        parts.append("hidden paths" + ("" if p["nested_userns"] else " (unlockable)"))
-        if policy.read_only:
-            parts.append("read-only filesystem but its own folder" if p["readonly"] else "filesystem NOT read-only")
-    else:
-        parts.append("paths NOT hidden (no mount namespace)")
-    if p["root"] and not p["userns"]:
-        parts.append("child keeps root capabilities")
-    return ", ".join(parts)
 
 
-# --------------------------------------------------------------------------- sandbox
+def describe_isolation(policy: SandboxPolicy | None = None) -> str:
+    """One line: what a sandbox with `policy` (the default if None) gets on this machine."""
+    policy = policy or SandboxPolicy()
+    p = bwrap.probe()
+    if not p["bwrap"]:
+        head = f"NO SANDBOX ({p['why']}): the worker runs as the grader's user, sees the whole host"
+        return f"{head}; {_limits_text(policy)}" if policy.unsafe else f"{head}: refused without --unsafe-no-sandbox"
+    who = "uid 65534 (nobody), no capabilities, no_new_privs" if p["root"] else f"the grader's uid {os.geteuid()}"
+    if p["root"]:
+        user = ", own user namespace (no further ones)" if p["inner"] else f", NO user namespace ({p['inner_why']})"
+    else:
+        user = ", user namespace (no further ones)"
+    net = "" if policy.network else " network,"
+    return (
+        f"bubblewrap {p['version']}: new pid,{net} IPC, UTS, mount namespaces{user}; {who}; sees only the system, "
+        f"Python, the kit's package, the data and its own submission (read-only) and a {_size(policy.disk_bytes)} "
+        f"tmpfs home; {_limits_text(policy)}"
+    )
+
+
+# --------------------------------------------------------------------------- helpers
 
 _PR_SET_PDEATHSIG = 1
 
@@ -356,7 +162,8 @@ def die_with_parent(prctl=None, parent: int | None = None) -> None:
 
     Between fork and exec nothing may be loaded: there, pass ``prctl`` (from ``_prctl()``, looked
     up before the fork) and ``parent`` (the pid before the fork; if it already died, exit at once).
-    The signal follows the death of the parent *thread*, so a sandbox is started from the main thread."""
+    The signal follows the death of the parent *thread*, so a sandbox is started from the thread
+    that stays until it is killed."""
     if prctl is None:
         prctl = _prctl()
         if prctl is None:
@@ -380,214 +187,121 @@ def outermost(paths) -> list[str]:
     return out
 
 
-def _proc_pids():
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return
-    for n in names:
-        if n.isdigit():
-            yield int(n)
+def _own_task_count() -> bool:
+    """Does RLIMIT_NPROC count this sandbox's tasks alone? Only in the user namespace of its own
+    that uid 65534 gets (the kernel counts tasks per user namespace); elsewhere it would count every
+    process of the uid, the grader's own or the other sandboxes' included."""
+    p = bwrap.probe()
+    return bool(p["bwrap"]) and p["root"] and p["inner"]
+
+
+def _rlimits(policy: SandboxPolicy, confined: bool, with_cgroup: bool) -> list[tuple[int, tuple[int, int]]]:
+    if resource is None:
+        return []
+    limits = [(resource.RLIMIT_CORE, (0, 0))]
+    mem = int(policy.memory_bytes)
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        mem = min(mem, hard)
+    limits.append((resource.RLIMIT_DATA, (mem, mem)))  # a MemoryError the student can read, first
+    if not confined:  # confined, its tmpfs is all it can write, and a full one says ENOSPC
+        limits.append((resource.RLIMIT_FSIZE, (int(policy.disk_bytes), int(policy.disk_bytes))))
+    if not with_cgroup and _own_task_count():
+        limits.append((resource.RLIMIT_NPROC, (int(policy.pids), int(policy.pids))))
+    return limits
+
+
+# --------------------------------------------------------------------------- sandbox
 
 
 class Sandbox:
-    """A running untrusted worker; see the module docstring.  ``pid`` is the outermost
-    process (the ``unshare`` wrapper when namespaces are used)."""
+    """A running untrusted worker; see the module docstring. ``cwd`` is the host folder it works in
+    only when it runs unconfined (``unsafe``); confined, it works in its tmpfs home."""
 
-    def __init__(self, argv: list[str], cwd: str, policy: SandboxPolicy, pass_fds=(), stdout_path: str | None = None):
+    def __init__(self, argv: list[str], cwd: str, policy: SandboxPolicy, pass_fds=()):
         if not argv:
             raise ValueError("empty argv")
         self.policy = policy
         self.token = uuid.uuid4().hex
-        self.stdout_path = stdout_path
-        p = _probe_all()
-        cwd = os.path.realpath(cwd)
-        if not os.path.isdir(cwd):
-            raise FileNotFoundError(cwd)
-
-        # -- environment: nothing inherited but PATH
-        tmpdir = os.path.join(cwd, ".tmp")
-        try:
-            os.makedirs(tmpdir, exist_ok=True)
-        except OSError:
-            tmpdir = cwd
+        p = bwrap.probe()
+        self.confined = bool(p["bwrap"])
+        if not self.confined and not policy.unsafe:
+            raise SandboxUnavailable(f"{p['why']}; {INSTALL[1]}, or pass --unsafe-no-sandbox")
+        home = bwrap.HOME if self.confined else os.path.realpath(cwd)
         env = {
-            "PATH": os.environ.get("PATH") or os.defpath,
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8",
-            "HOME": cwd,
-            "TMPDIR": tmpdir,
+            "HOME": home,
+            "TMPDIR": home,
             "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
         }
         env.update({v: str(policy.cpu_threads) for v in THREAD_VARS})
         env.update({str(k): str(v) for k, v in policy.extra_env.items()})
         env[TOKEN_VAR] = self.token
+        if self.confined:
+            view = {
+                "keep": policy.keep_paths,
+                "hide": policy.hide_paths,
+                "disk_bytes": policy.disk_bytes,
+                "shm_bytes": policy.shm_bytes,
+                "network": policy.network,
+                "devices": policy.devices,
+            }
+            self.cmd = bwrap.command(p, view, list(argv), env)
+        else:
+            self.cmd = list(argv)
+        self.cgroup: Cgroup | None = None
+        try:
+            self.cgroup = Cgroup(self.token, policy.memory_bytes, policy.pids, max(1, policy.cpu_threads))
+        except CgroupError:
+            self.cgroup = None
+        self.isolation = {"bwrap": self.confined, "cgroup": self.cgroup.version if self.cgroup else None}
+        self._start(home, env, pass_fds)
 
-        self._shell = shutil.which("bash") or shutil.which("sh") or "/bin/sh"
-        # -- hidden paths, and the paths inside them that stay visible (the cwd among them)
-        keeps = sorted({os.path.realpath(k) for k in (*policy.keep_paths, cwd) if os.path.exists(k)}, key=len)
-        wanted = sorted({os.path.realpath(h) for h in policy.hide_paths}, key=len)
-        if cwd in wanted:
-            raise ValueError(f"cwd {cwd} is itself a hidden path")
-        wanted = [h for h in wanted if os.path.lexists(h) and h not in keeps]
-        # Outer covers come first, then the kept paths are brought back, then the covers that lie
-        # inside a kept path (e.g. one file of a kept data folder); a cover inside another is redundant.
-        outer = [h for h in wanted if not any(inside(h, k) for k in keeps)]
-        inner = outermost([h for h in wanted if h not in outer])
-        outer = outermost(outer)
-        hide = outer + inner
-        restore = outermost([k for k in keeps if any(inside(k, h) and k != h for h in outer)])
-
-        # -- namespaces
-        iso = {
-            "process_group": True,
-            "rlimit": None,
-            "netns": False,
-            "pidns": False,
-            "procfs": False,
-            "mountns": False,
-            "hidden": [],
-            "locked": False,
-            "userns": False,
-            "not_hidden": [],
-        }
-        want_net = not policy.network and p["netns"]
-        can_keep = p["keep"] or not restore
-        want_mount = p["mountns"] and can_keep and (bool(hide) or (policy.read_only and p["readonly"]))
-        want_ro = want_mount and policy.read_only and p["readonly"]
-        want_pid = p["pidns"]
-        if hide and not want_mount:
-            iso["not_hidden"] = hide
-            warnings.warn(
-                f"blitz.grading.sandbox.process: cannot hide {hide} (no mount namespace)", RuntimeWarning, stacklevel=2
-            )
-        if not policy.network and not want_net:
-            warnings.warn(
-                "blitz.grading.sandbox.process: network not isolated (no network namespace)",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-        cmd = list(argv)
-        if want_net or want_mount or want_pid:
-            unshare = p["unshare"]
-            # innermost: a nested user namespace locks our tmpfs covers (and, as root, drops host capabilities)
-            if p["userns"] and (p["root"] or (want_mount and p["nested_userns"])):
-                inner_ns = [unshare, "--user", "--map-root-user"]
-                if want_mount and p["nested_userns"]:
-                    inner_ns.append("--mount")
-                    iso["locked"] = True
-                cmd = [*inner_ns, "--", *cmd]
-                iso["userns"] = True
-            outer_ns = [unshare]
-            if not p["root"]:
-                outer_ns += ["--user", "--map-root-user"]
-                iso["userns"] = True
-            if want_net:
-                outer_ns.append("--net")
-            if want_mount or (want_pid and p["procfs"]):
-                outer_ns += ["--mount", "--propagation", "private"]
-            if want_pid:
-                outer_ns += ["--pid", "--fork", "--kill-child"]
-                if p["procfs"]:
-                    outer_ns.append("--mount-proc")
-            # middle: sh does the mounts, and serves as pid 1 of the pid namespace (a Python pid 1 would
-            # ignore signals it has no handler for, e.g. its own SIGKILL/SIGABRT)
-            lines = self._mount_script(cwd, outer, inner, restore, pass_fds, want_ro) if want_mount else []
-            lines.append('"$@"; exit $?' if want_pid else 'exec "$@"')
-            cmd = [*outer_ns, "--", self._shell, "-c", "\n".join(lines), "sh", *cmd]
-            iso.update(
-                netns=want_net,
-                pidns=want_pid,
-                procfs=want_pid and p["procfs"],
-                mountns=want_mount,
-                hidden=hide if want_mount else [],
-            )
-        self._wrapped = cmd[0] != argv[0]
-
-        # -- rlimits (applied in the forked child before exec; inherited through unshare/sh)
-        limits = []
-        if resource is not None:
-            if hasattr(resource, "RLIMIT_DATA"):
-                mem = int(policy.memory_bytes)
-                _, hard = resource.getrlimit(resource.RLIMIT_DATA)
-                if hard != resource.RLIM_INFINITY:
-                    mem = min(mem, hard)
-                limits.append((resource.RLIMIT_DATA, (mem, mem)))
-                iso["rlimit"] = f"RLIMIT_DATA={mem}" + ("" if p["rlimit"] else " (not enforced for mmap)")
-            limits.append((resource.RLIMIT_CORE, (0, 0)))
-            if hasattr(resource, "RLIMIT_FSIZE") and policy.file_bytes:
-                limits.append((resource.RLIMIT_FSIZE, (int(policy.file_bytes), int(policy.file_bytes))))
-
-        # If the process that starts the sandbox dies (a grader killed with SIGKILL), the kernel kills
-        # the sandbox too. Only from the main thread: the signal follows the death of the *thread*.
-        prctl = _prctl() if threading.current_thread() is threading.main_thread() else None
+    def _start(self, home: str, env: dict[str, str], pass_fds) -> None:
+        limits = tuple(_rlimits(self.policy, self.confined, self.cgroup is not None))
+        # If the thread that starts the sandbox dies (a grader killed with SIGKILL), the kernel kills
+        # the sandbox too (bwrap's --die-with-parent does the same for what it starts).
+        prctl = _prctl()
         parent = os.getpid()
+        cgroup = self.cgroup
 
-        def _preexec(limits=tuple(limits)):  # keep minimal: runs between fork and exec
+        def _preexec():  # keep minimal: runs between fork and exec
+            if cgroup is not None:
+                cgroup.join_in_child()
             for which, value in limits:
                 resource.setrlimit(which, value)
             if prctl is not None:
                 die_with_parent(prctl, parent)
 
-        self.isolation = iso
-        self.cmd = cmd
-        out = open(stdout_path, "wb") if stdout_path else None
+        out_r, out_w = os.pipe()
         try:
             self._proc = subprocess.Popen(
-                cmd,
-                cwd=cwd,
-                env=env,
+                self.cmd,
+                cwd=home if not self.confined else "/",
+                env=env if not self.confined else {"PATH": "/usr/bin:/bin"},
                 stdin=subprocess.DEVNULL,
-                stdout=out if out else subprocess.DEVNULL,
-                stderr=subprocess.STDOUT,
+                stdout=out_w,
+                stderr=out_w,
                 close_fds=True,
                 pass_fds=tuple(pass_fds),
                 start_new_session=True,
-                preexec_fn=_preexec if (limits or prctl is not None) else None,
+                preexec_fn=_preexec,
             )
+        except BaseException:
+            os.close(out_r)
+            if self.cgroup is not None:
+                self.cgroup.destroy()
+            raise
         finally:
-            if out:
-                out.close()
+            os.close(out_w)
+            if self.cgroup is not None:
+                self.cgroup.close_fds()
         self.pid = self._proc.pid
-
-    def _mount_script(
-        self, cwd: str, outer: list[str], inner: list[str], restore: list[str], pass_fds, read_only: bool
-    ) -> list[str]:
-        """The shell lines that build the worker's view of the filesystem (see SandboxPolicy)."""
-        # bash can open any descriptor number; a POSIX sh addresses 0-9 only
-        numbers = range(20, 256) if self._shell.endswith("bash") else range(3, 10)
-        free = [n for n in numbers if n not in set(pass_fds)]
-        if len(restore) > len(free):
-            raise ValueError(f"too many kept paths inside hidden ones: {restore}")
-        fds = dict(zip(restore, free))
-        lines = [f"exec {n}<{shlex.quote(k)} || exit {SETUP_FAILED}" for k, n in fds.items()]
-        with_keeps = {h for h in outer if any(inside(k, h) for k in restore)}
-        for h in outer:
-            lines += _cover_lines(h, rw=h in with_keeps)
-        for k, n in fds.items():
-            lines += _restore_lines(k, n)
-        for h in with_keeps:  # the cover needed to be writable only to create the kept paths' mount points
-            lines.append(f"mount -o remount,{_HIDE_OPTS} {shlex.quote(h)} || exit {SETUP_FAILED}")
-        for h in inner:
-            lines += _cover_lines(h)
-        if read_only:
-            hidden = outer + inner
-            if cwd not in restore:  # its own mount, so that making its filesystem read-only spares it
-                lines.append(f"mount --bind {shlex.quote(cwd)} {shlex.quote(cwd)} || exit {SETUP_FAILED}")
-            for point, flags in _mounts():
-                if any(inside(point, x) for x in ("/proc", "/dev")) or any(inside(point, h) for h in hidden):
-                    continue
-                if point == cwd:
-                    continue
-                lines += _remount_ro_lines((point, flags), fatal=not inside(point, "/sys"))
-            for k in restore:
-                if k != cwd:
-                    source = _mount_of(k)
-                    lines += _remount_ro_lines((k, source[1] if source else set()), fatal=True)
-            if os.path.isdir("/dev/shm"):
-                size = max(1 << 20, int(self.policy.shm_bytes))
-                lines.append(f"mount -t tmpfs -o rw,nosuid,nodev,size={size} blitz-shm /dev/shm 2>/dev/null || true")
-        return lines
+        self._drain = Drain(out_r)
+        self._killed = threading.Lock()
 
     # ---------------------------------------------------------------- state
 
@@ -595,13 +309,13 @@ class Sandbox:
         return self._proc.poll() is None
 
     def wait(self, timeout: float | None = None) -> int | None:
-        """Exit status of the worker, None on timeout.  Death by signal N gives -N (also when the
-        worker ran behind the pid-namespace shell, which reports it as 128+N)."""
+        """Exit status of the worker, None on timeout. Death by signal N gives -N (bwrap reports a
+        worker killed by signal N as 128+N)."""
         try:
             rc = self._proc.wait(timeout)
         except subprocess.TimeoutExpired:
             return None
-        if self._wrapped and self.isolation["pidns"] and 128 < rc < 160:
+        if self.confined and 128 < rc < 160:
             return -(rc - 128)
         return rc
 
@@ -609,64 +323,40 @@ class Sandbox:
     def returncode(self) -> int | None:
         return None if self._proc.returncode is None else self.wait(0)
 
+    def oom_killed(self) -> bool:
+        """Did the kernel kill a process of this sandbox at its memory limit?"""
+        return self.cgroup is not None and self.cgroup.oom_killed()
+
+    def output(self) -> str:
+        """What the worker printed: the first and last 8 KiB, with how much was left out."""
+        return self._drain.text()
+
     # ---------------------------------------------------------------- cleanup
 
-    def _token_pids(self) -> list[int]:
-        needle = f"{TOKEN_VAR}={self.token}".encode()
-        me = os.getpid()
-        found = []
-        for pid in _proc_pids():
-            if pid == me:
-                continue
+    def kill(self) -> bool:
+        """Kill everything of the sandbox, reap it, remove its cgroup. Idempotent. True when nothing
+        is left behind."""
+        with self._killed:
+            if self._proc.poll() is None:
+                try:
+                    os.killpg(self.pid, signal.SIGKILL)  # bwrap and, through its pid namespace, all inside
+                except (ProcessLookupError, PermissionError):
+                    pass
+                try:
+                    self._proc.kill()
+                except ProcessLookupError:
+                    pass
+            clean = True
+            if self.cgroup is not None:
+                clean = self.cgroup.kill_all()
             try:
-                with open(f"/proc/{pid}/environ", "rb") as f:
-                    if needle in f.read().split(b"\0"):
-                        found.append(pid)
-            except OSError:  # gone, or not ours to read
-                continue
-        return found
-
-    def kill(self) -> None:
-        """SIGKILL the process group and every escaped descendant still carrying our token.
-        Idempotent; reaps the direct child."""
-        if hasattr(os, "killpg"):
-            try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if self._proc.poll() is None:
-            try:
-                self._proc.kill()
-            except ProcessLookupError:
-                pass
-        if os.path.isdir("/proc"):
-            for _ in range(50):  # a forking escapee may spawn new ones between scans
-                pids = self._token_pids()
-                if not pids:
-                    break
-                for pid in pids:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except (ProcessLookupError, PermissionError):
-                        pass
-        try:
-            self._proc.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover - uninterruptible sleep
-            pass
-
-    def output(self, limit: int = 20000) -> str:
-        """The last ``limit`` characters (roughly) of the captured stdout/stderr."""
-        if not self.stdout_path:
-            return ""
-        try:
-            with open(self.stdout_path, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                size = f.tell()
-                f.seek(max(0, size - 4 * limit))
-                data = f.read()
-        except OSError:
-            return ""
-        return data.decode("utf-8", errors="replace")[-limit:]
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:  # pragma: no cover - uninterruptible sleep
+                clean = False
+            if self.cgroup is not None:
+                clean = self.cgroup.destroy() and clean
+            self._drain.close()
+            return clean
 
     def __enter__(self) -> Sandbox:
         return self

@@ -46,11 +46,20 @@ def _read_exact(fd: int, n: int, deadline: float | None = None) -> bytes:
     return b"".join(chunks)
 
 
-def write_frame(fd: int, payload: bytes) -> None:
+def write_frame(fd: int, payload: bytes, deadline: float | None = None) -> None:
+    """One length-prefixed frame. With a `deadline` (a ``time.monotonic()`` value; `fd` non-blocking),
+    TimeoutError when the reader has not taken it all by then."""
     data = HEADER.pack(len(payload)) + payload
     view = memoryview(data)
     while view:
-        written = os.write(fd, view)
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([], [fd], [], left)[1]:
+                raise TimeoutError
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:  # room for less than one atomic write yet
+            continue
         view = view[written:]
 
 
