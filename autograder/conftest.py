@@ -6,7 +6,9 @@
     pytest autograder --device cuda            # on the GPU (skipped where there is none)
 
 Each test runs one check from blitz/checks/<id>.py; a failure prints what was called, what came
-back and what was expected. The run ends with a score table, keyed by exercise id.
+back and what was expected. The run ends with a score table, keyed by exercise id. Each exercise
+runs once, in a fresh process with a time limit (blitz/runner/limits.py; BLITZ_TIME_LIMIT=SECONDS
+replaces it): an endless loop or a crash fails the checks it hit, and the others still count.
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ import torch
 from blitz.checks import Context
 from blitz.course import registry
 from blitz.course.i18n import Msg, current_lang
-from blitz.frontends.pytest_plugin import RESULTS, score_lines
-from blitz.probes.local import LocalSubmission
+from blitz.frontends.pytest_plugin import RESULTS, EngineSubmission, printed_summary, score_lines
 
 
 def pytest_addoption(parser):
@@ -60,9 +61,28 @@ def ctx(request) -> Context:
     )
 
 
+def pytest_configure(config):
+    """The worker starts importing torch now, while pytest collects the tests."""
+    if config.getoption("--submission", None) is None:
+        return
+    try:
+        folder = _resolve(config.getoption("--submission"))
+    except pytest.UsageError:
+        return  # said again, as an error, when the first test asks for the submission
+    config._blitz_submission = EngineSubmission(folder)
+    config._blitz_submission.start()
+
+
+def pytest_unconfigure(config):
+    submission = getattr(config, "_blitz_submission", None)
+    if submission is not None:
+        submission.close()
+
+
 @pytest.fixture(scope="session")
-def submission(request) -> LocalSubmission:
-    return LocalSubmission(_resolve(request.config.getoption("--submission")))
+def submission(request) -> EngineSubmission:
+    found = getattr(request.config, "_blitz_submission", None)
+    return found if found is not None else EngineSubmission(_resolve(request.config.getoption("--submission")))
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -72,6 +92,7 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section(Msg("得分", "Score").render(lang))
     for line in score_lines(RESULTS, lang):
         terminalreporter.write_line(line)
+    printed_summary(terminalreporter.write_line, lang)
 
 
 def pytest_collection_modifyitems(items):

@@ -23,9 +23,14 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 - :mod:`blitz.probes` — one module per exercise: what runs next to the student's code;
   ``probes.local`` runs them in this process.
 - :mod:`blitz.checks` — one module per exercise: what is judged, on the trusted side.
+- :mod:`blitz.runner` — where student code runs for the front ends: a warm worker that imported
+  torch and the checks once forks a fresh child per (submission, exercise), with time limits
+  (``limits``), output caps and crash/time-out results (``supervise``, ``child``), JSON over pipes
+  (``protocol``); the front ends drive it from ``engine`` without importing torch.
 - Front ends, each on the layers above:
   - :mod:`blitz.frontends` — the pytest plugin (``pytest autograder``) and notebook test cells;
-  - :mod:`blitz.student` — the student's commands: ``cli``, where they stand (``state``), their
+  - :mod:`blitz.student` — the student's commands: ``cli``, where they stand (``state``, and
+    ``standing``: results kept by content, the rest run through the runner), their
     files (``paths``), what they read (``render``), ``watch``, ``doctor``, ``report`` and its figures
     (``plots``, matplotlib);
   - :mod:`blitz.authoring` — solution markers and stubs (``markers``), notebooks, the generated

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from blitz.engine.student_code import StudentError, StudentModules
+from blitz.engine.student_code import StudentError, StudentModules, announce
 
 
 def short(value: Any) -> str:
@@ -88,8 +88,11 @@ class labelled:
 def invoke(mods: StudentModules, exercise: str, fn: str, *args: Any, **kwargs: Any) -> Any:
     """Call a student's function, labelling any exception with what was called."""
     func = function(mods, exercise, fn)
+    announce(f"{exercise}.{fn}")
     try:
         return func(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001
         label_exception(exc, describe_call(exercise, fn, args, kwargs))  # formatted only when something went wrong
         raise
+    finally:
+        announce("")

@@ -11,6 +11,21 @@ from typing import Any
 
 from blitz.engine import wire
 
+# Who is told what student code is about to run (blitz.runner's child reports it to its supervisor,
+# so a time-out can name the function that was running); None: nobody, at no cost.
+_listener: Callable[[str], None] | None = None
+
+
+def set_listener(listener: Callable[[str], None] | None) -> None:
+    global _listener
+    _listener = listener
+
+
+def announce(what: str) -> None:
+    """Say what student code runs now ("tensors.gram", "import tensors.py"); "" when it returned."""
+    if _listener is not None:
+        _listener(what)
+
 
 class StudentError(Exception):
     """Student code raised, or could not be imported. Carries only the student's own frames."""
@@ -110,12 +125,15 @@ class StudentModules:
         name = f"blitz_submission_{abs(hash(str(self.folder)))}.{exercise_id}"
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
+        announce(f"import {path.name}")
         try:
             spec.loader.exec_module(module)
         except BaseException as exc:  # noqa: BLE001 - SystemExit at import counts as the student's error too
             if isinstance(exc, KeyboardInterrupt):
                 raise
             raise StudentError.from_exception(exc, self.files, f"import {path.name}", "import") from None
+        finally:
+            announce("")
         return module
 
 

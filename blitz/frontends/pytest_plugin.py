@@ -1,27 +1,94 @@
-"""The glue between pytest and the checks: one test per check, failures in the check's own words."""
+"""The glue between pytest and the checks: one test per check, failures in the check's own words.
+
+`pytest autograder` runs each exercise once, in a fresh child of the warm worker
+(:mod:`blitz.runner`): the first test of an exercise runs all its checks there, with the time
+limits and output caps of every front end, and each test then reports its own check's result. A
+hang or a crash in the student's code fails the checks it hit, with a message naming what was
+running; the other tests still pass or fail on their own. The output of the student's code is
+shown once per exercise, first and last lines, in the summary.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from blitz.checks import Check, Context, run_check
 from blitz.course import registry
+from blitz.course.i18n import Msg
 from blitz.course.text import points
-from blitz.engine.results import CheckResult, by_exercise
-from blitz.engine.submission import Submission
+from blitz.engine.results import CheckResult, Status, by_exercise
+from blitz.runner.engine import Engine
+from blitz.runner.protocol import engine_msg, msg_of, printed_lines
 
 # Every result of this pytest session, for the score table at its end.
 RESULTS: list[CheckResult] = []
+# What the student's code printed, per exercise (first and last lines).
+PRINTED: dict[str, dict] = {}
 
 
-def run_as_test(check: Check, submission: Submission, ctx: Context) -> None:
+class EngineSubmission:
+    """A folder of exercise modules, each exercise run once in a fresh child."""
+
+    def __init__(self, folder: Path | str):
+        self.folder = Path(folder)
+        self.label = str(folder)
+        self.engine = Engine(label=str(self.folder))
+        self.outcomes: dict[str, dict] = {}
+        self.told: dict[str, str] = {}  # a failure's text → the check that showed it first
+
+    def start(self) -> None:
+        self.engine.start()
+
+    def outcome(self, exercise_id: str, ctx) -> dict:
+        if exercise_id not in self.outcomes:
+            context = {"device": ctx.device, "seed": ctx.seed, "data_root": ctx.data_root, "epochs": ctx.epochs}
+            outcome = self.engine.run_exercise(self.folder, exercise_id, context, hidden=True)
+            self.outcomes[exercise_id] = outcome
+            if outcome.get("printed", {}).get("head"):
+                PRINTED[exercise_id] = outcome["printed"]
+        return self.outcomes[exercise_id]
+
+    def result(self, check, ctx) -> CheckResult:
+        outcome = self.outcome(check.exercise, ctx)
+        for data in outcome.get("results", []):
+            if data.get("key") == check.key:
+                return CheckResult.from_json(data)
+        return check.result(Status.ERROR, engine_msg(outcome.get("failed", "no result")))
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def run_as_test(check, submission, ctx) -> None:
     """Run one check; a failure shows the check's message, never the kit's traceback."""
     # No data (status "no_data") is not the student's fault, but not a pass or a skip either: it fails
     # with the message that says how to get MNIST.
-    result = run_check(check, submission, ctx)
+    if isinstance(submission, EngineSubmission):
+        result = submission.result(check, ctx)
+    else:  # a submission in this process (notebooks, the kit's own tests)
+        from blitz.checks import run_check
+
+        result = run_check(check, submission, ctx)
     RESULTS.append(result)
-    if not result.passed:
-        pytest.fail(f"[{result.key}] {result.title.render()}\n{result.message.render()}", pytrace=False)
+    if result.passed:
+        return
+    text = result.message.render()
+    if isinstance(submission, EngineSubmission):
+        first = submission.told.setdefault(text, result.key)
+        if first != result.key:  # a syntax error, a hang at import: shown once, under the first check
+            same = Msg(f"与 [{first}] 的错误相同（见上）。", f"The same error as [{first}] (see above).")
+            text = same.render()
+    pytest.fail(f"[{result.key}] {result.title.render()}\n{text}", pytrace=False)
+
+
+def printed_summary(write, lang: str) -> None:
+    """What the student's code printed, per exercise, at the end of the session."""
+    for exercise_id, printed in PRINTED.items():
+        heading = msg_of({"zh": f"{exercise_id} 的代码打印了：", "en": f"{exercise_id} printed:"})
+        write(heading.render(lang))
+        for line in printed_lines(printed, lang=lang):
+            write(line)
 
 
 def score_lines(results: list[CheckResult], lang: str) -> list[str]:

@@ -36,12 +36,14 @@ from blitz.student.render import (
     label,
     next_step,
     out,
+    printed_block,
     readable_streams,
     result_lines,
     say,
     summary_line,
 )
-from blitz.student.state import Course, State, course_totals, next_exercise
+from blitz.student.standing import Course
+from blitz.student.state import State, course_totals, next_exercise
 
 
 def _folder_option(parser: argparse.ArgumentParser) -> None:
@@ -84,7 +86,10 @@ def _guarded(func):
 def cmd_list(args: argparse.Namespace) -> int:
     folder = resolve_folder(args.submission)
     course = Course(folder)
-    statuses = course.statuses()
+    try:
+        statuses = course.statuses(mode="list")
+    finally:
+        course.close()
     head = [
         label(Msg("练习", "exercise")),
         label(Msg("状态", "state")),
@@ -94,6 +99,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     rows = []
     for number, status in enumerate(statuses, 1):
         state = f"{STATE_MARKS.get(status.state, TODO_MARK)} {label(STATE_LABELS[status.state])}"
+        state += " *" if status.exercise.id in course.stale else ""
         optional = " (" + label(Msg("选做", "optional")) + ")" if status.exercise.optional else ""
         rows.append(
             [
@@ -110,6 +116,14 @@ def cmd_list(args: argparse.Namespace) -> int:
         out("  ".join(pad(c, w) for c, w in zip(row, widths)) + "  " + row[3])
     done, required, earned = course_totals(statuses)
     out()
+    if course.stale:
+        names = ", ".join(sorted(course.stale))
+        out(
+            Msg(
+                f"* 上次检查之后改过（{names}）：显示的是上次的结果；运行 `blitz check ID` 重新检查。",
+                f"* changed since last checked ({names}): the last results are shown; `blitz check ID` checks again.",
+            )
+        )
     out(
         label(
             Msg(
@@ -130,35 +144,42 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from blitz.checks import Context
-
     folder = resolve_folder(args.submission)
-    course = Course(folder, Context(device=args.device, seed=args.seed, epochs=args.epochs))
-    if args.id:
-        exercise = get_exercise(args.id)
-    else:
-        exercise = next_exercise(course.statuses())
-        if exercise is None:
-            out(ALL_DONE)
-            return 0
+    course = Course(folder, {"device": args.device, "seed": args.seed, "epochs": args.epochs})
+    course.engine.start()  # torch is imported in the worker while this process reads the results kept
+    try:
+        return _check(args, folder, course)
+    finally:
+        course.close()
+
+
+def _check(args: argparse.Namespace, folder, course: Course) -> int:
+    exercise = get_exercise(args.id) if args.id else course.next_unfinished()
+    if exercise is None:
+        out(ALL_DONE)
+        return 0
     out(f"== {exercise_heading(exercise)} ==")
     if not exercise.has_module:
-        from blitz.checks.pipeline import EPOCHS
         from blitz.course.mnist import CHECK_TRAIN_IMAGES
+        from blitz.runner.limits import CAPSTONE_EPOCHS
 
-        epochs = args.epochs or EPOCHS
+        epochs = args.epochs or CAPSTONE_EPOCHS
         out(
             Msg(
                 f"用你的 data、model、train、evaluate 在 MNIST 上训练 {epochs} 轮再评估（在 {CHECK_TRAIN_IMAGES:,} 张图上；多数电脑上不到一分钟）……",
                 f"Training your data, model, train and evaluate code on MNIST for {epochs} epoch(s) on {CHECK_TRAIN_IMAGES:,} images, then evaluating (under a minute on most computers)...",
             )
         )
-    status = course.status(exercise, run_capstone=True)
+    missing = exercise.has_module and not exercise_file(folder, exercise).is_file()
+    status = course.status(exercise) if missing else course.run(exercise)  # a missing file: how to get it back
     if status.results:
         out("\n".join(result_lines(status)))
         out(summary_line(status))
+    printed = printed_block(course.printed.get(exercise.id))
+    if printed:
+        out("\n".join(printed))
     out()
-    statuses = course.statuses() if status.done else [status]
+    statuses = course.statuses(mode="cached") if status.done else [status]
     out(next_step(status, statuses, folder, course.state))
     return 0 if status.done else 1
 
@@ -168,15 +189,23 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_hint(args: argparse.Namespace) -> int:
     """The ladder of the exercise's first failing check: one rung per call, gentle first."""
-    from blitz.checks import get_check
 
     folder = resolve_folder(args.submission)
     state = State(folder)
     course = Course(folder, state=state)
+    try:
+        return _hint(args, state, course)
+    finally:
+        course.close()  # the worker that ran the exercise's checks
+
+
+def _hint(args: argparse.Namespace, state: State, course: Course) -> int:
+    from blitz.checks import get_check
+
     if args.id:
         exercise = get_exercise(args.id)
     else:
-        exercise = next_exercise(course.statuses())
+        exercise = course.next_unfinished()
         if exercise is None:
             out(Msg("所有练习都完成了，不需要提示了！", "Every exercise is done: no hints needed!"))
             return 0

@@ -75,7 +75,7 @@ def result_lines(status: ExerciseStatus, lang: str | None = None, messages: int 
     """
     lang = lang or current_lang()
     lines: list[str] = []
-    shown, stub_told = 0, False
+    shown, stub_told, told = 0, False, set()
     for result in status.results:
         mark = OK_MARK if result.passed else (TODO_MARK if result.status is Status.NOT_DONE else FAIL_MARK)
         lines.append(f"  {mark} {label(result.title, lang)}")
@@ -85,12 +85,29 @@ def result_lines(status: ExerciseStatus, lang: str | None = None, messages: int 
             continue
         if result.status is Status.NOT_DONE and stub_told:
             continue
+        text = say(result.message, lang)
+        if text in told:  # a syntax error, a hang at import: once, not once per check
+            lines.append("      " + label(SAME_AS_ABOVE, lang))
+            continue
         if messages is not None and shown >= messages:
             continue
         stub_told = stub_told or result.status is Status.NOT_DONE
         shown += 1
-        lines.append(indent(say(result.message, lang), "      "))
+        told.add(text)
+        lines.append(indent(text, "      "))
     return lines
+
+
+SAME_AS_ABOVE = Msg("（同上）", "(the same as above)")
+PRINTED = Msg("你的代码打印了：", "Your code printed:")
+
+
+def printed_block(printed: dict | None, lang: str | None = None) -> list[str]:
+    """What the student's code printed while it was checked: the first and last lines, the rest counted."""
+    from blitz.runner.protocol import printed_lines
+
+    lines = printed_lines(printed, lang=lang or current_lang())
+    return ["", label(PRINTED, lang)] + lines if lines else []
 
 
 def summary_line(status: ExerciseStatus, lang: str | None = None) -> str:

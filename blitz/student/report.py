@@ -20,6 +20,10 @@ The wrapper also advances a progress bar on stderr, with the running loss of the
 
 If the student's code fails, the report names the exercise to fix (the file holding the failing
 line, else the step that was running) and shows the student's own frames only, never the kit's.
+
+The training runs in a fresh child of the warm worker (:mod:`blitz.runner`, :func:`train_job`), with
+the capstone's time limit (x1.5 for the predictions) and output caps: an endless loop, os._exit or
+a segfault in the student's code ends the report with a message naming the step, not a hang.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import torch
 from blitz.course import registry
 from blitz.course.i18n import Msg, current_lang
 from blitz.course.progress import epoch_bar
-from blitz.engine.student_code import StudentError, StudentModules
+from blitz.engine.student_code import StudentError, StudentModules, announce
 from blitz.student.paths import shown_path
 from blitz.student.render import FAIL_MARK, OK_MARK, label, out
 
@@ -64,6 +68,7 @@ def _blamed(exc: BaseException, files: set[str], fallback: str) -> str:
 
 def run_student(mods: StudentModules, exercise_id: str, func, *args, **kwargs):
     """Call into the student's code (directly, or through the kit's helpers that call it)."""
+    announce(f"{exercise_id}.{getattr(func, '__name__', 'code')}")
     try:
         return func(*args, **kwargs)
     except StudentError as error:  # an import failure or a missing function
@@ -84,8 +89,9 @@ def student_function(mods: StudentModules, exercise_id: str, name: str):
 class RecordingLoader:
     """The student's training loader, recording each batch's loss and driving a progress bar."""
 
-    def __init__(self, loader, model: torch.nn.Module, epochs: int):
+    def __init__(self, loader, model: torch.nn.Module, epochs: int, stream=None):
         self.loader = loader
+        self.stream = stream  # where the bar goes (None: stderr)
         self.epochs = epochs
         self.epoch = 0
         self.losses: list[float] = []
@@ -111,7 +117,7 @@ class RecordingLoader:
             total = len(self.loader)
         except TypeError:
             total = None
-        progress = epoch_bar(total, self.epoch, self.epochs)
+        progress = epoch_bar(total, self.epoch, self.epochs, self.stream)
         try:
             for batch in self.loader:
                 labels = batch[1] if isinstance(batch, (list, tuple)) and len(batch) >= 2 else None
@@ -161,7 +167,7 @@ def failure_text(failure: ReportFailure) -> Msg:
     return head + (body or Msg("", "")) + tail
 
 
-def train_and_predict(folder: Path, root: Path, epochs: int, device: str, seed: int) -> dict:
+def train_and_predict(folder: Path, root: Path, epochs: int, device: str, seed: int, bar_stream=None) -> dict:
     """The student's pipeline, trained; the kit's predictions on the official test split."""
     from torchvision import datasets
 
@@ -196,7 +202,7 @@ def train_and_predict(folder: Path, root: Path, epochs: int, device: str, seed: 
         )
     model = run_student(mods, "model", student_function(mods, "model", "CNN"))
     fit = student_function(mods, "train", "fit")
-    recorder = RecordingLoader(loaders[0], model, epochs)
+    recorder = RecordingLoader(loaders[0], model, epochs, bar_stream)
     try:
         run_student(mods, "train", fit, model, recorder, epochs, LEARNING_RATE, device)
     finally:
@@ -220,6 +226,49 @@ def train_and_predict(folder: Path, root: Path, epochs: int, device: str, seed: 
         "_images": official.data,
         "_targets": targets,
     }
+
+
+def train_job(folder: str, root: str, epochs: int, device: str, seed: int) -> dict:
+    """In the runner's child: the training and predictions as JSON, or which exercise failed."""
+    from blitz.runner import child
+    from blitz.runner.protocol import msg_dict
+
+    try:
+        result = train_and_predict(Path(folder), Path(root), epochs, device, seed, child.KIT_STDERR)
+    except ReportFailure as failure:
+        error = failure.error.as_dict() if failure.error is not None else None
+        return {"failure": {"exercise_id": failure.exercise_id, "error": error, "msg": msg_dict(failure.msg)}}
+    return {k: v for k, v in result.items() if not k.startswith("_")}
+
+
+def train_in_child(folder: Path, root: Path, epochs: int, device: str, seed: int) -> dict:
+    """:func:`train_job` in a fresh child of the warm worker; the student's prints, capped, shown after."""
+    from torchvision import datasets
+
+    from blitz.runner.engine import Engine
+    from blitz.runner.limits import time_limit
+    from blitz.runner.protocol import engine_msg, msg_of
+    from blitz.student.render import printed_block
+
+    args = {"folder": str(folder), "root": str(root), "epochs": epochs, "device": device, "seed": seed}
+    request = {"job": "blitz.student.report:train_job", "args": args, "label": "blitz report"}
+    with Engine(label=str(folder), stderr=sys.stderr) as engine:
+        answer = engine.wait(engine.submit(request, 1.5 * time_limit("pipeline", False, epochs)))
+    printed = printed_block(answer.get("printed"))
+    if printed:
+        out("\n".join(printed))
+    if "failed" in answer:
+        raise ReportFailure("train", msg=engine_msg(answer["failed"]))
+    if "stopped" in answer:  # a time-out or a crash: the step that was running is the one to fix
+        step = answer.get("call", "").split(".")[0]
+        raise ReportFailure(step if step in registry.BY_ID else "train", msg=msg_of(answer["stopped"]))
+    value = answer.get("value") or {}
+    if "failure" in value:
+        failure = value["failure"]
+        error = StudentError.from_dict(failure["error"]) if failure.get("error") else None
+        raise ReportFailure(failure["exercise_id"], error, msg_of(failure.get("msg")))
+    official = datasets.MNIST(str(root), train=False)
+    return {**value, "_images": official.data, "_targets": official.targets.clone()}
 
 
 def draw(result: dict, out_dir: Path, lang: str, grid_items: int = GRID_ITEMS) -> tuple[Path, Path]:
@@ -271,7 +320,7 @@ def report(
         )
     )
     try:
-        result = train_and_predict(folder, root, epochs, device, seed)
+        result = train_in_child(folder, root, epochs, device, seed)
     except ReportFailure as failure:
         out(failure_text(failure), stream=sys.stderr)
         return 1

@@ -11,9 +11,10 @@ Each exercise's :class:`blitz.engine.results.ExerciseResult` says where the stud
 - ``no_data``:     a check needs MNIST and it is not there;
 - ``unchecked``:   the capstone (it trains for a minute) has not been run on this code yet.
 
-The capstone's result (its ExerciseResult as JSON) is kept in the folder's state file, keyed by a
-hash of the four files it runs and the training budget, so `blitz list` can show it without
-training again.
+Every exercise's last result (its ExerciseResult as JSON) is kept in the folder's state file,
+keyed by a hash of the files it runs, of the kit and of the context (:func:`fingerprint`), so
+`blitz list` shows it without running anything; :class:`blitz.student.standing.Course` runs what is
+not known yet, through :mod:`blitz.runner`.
 """
 
 from __future__ import annotations
@@ -25,11 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.registry import PIPELINE_INPUTS, Exercise
-from blitz.engine.results import ExerciseResult, Standing, Status
-from blitz.student.paths import exercise_file, shown_path
+from blitz.engine.results import ExerciseResult, Standing
 
 STATE_DIR = ".blitz"  # inside the exercises folder; gitignored (.gitignore has `.blitz/`)
 
@@ -135,91 +134,6 @@ def fingerprint(folder: Path, exercise: Exercise, extra: str = "") -> str:
         digest.update(name.encode() + b"\0")
         digest.update(path.read_bytes() if path.is_file() else b"<missing>")
     return digest.hexdigest()
-
-
-class Course:
-    """Runs the checks of a folder's exercises, re-running only what changed since the last time."""
-
-    def __init__(self, folder: Path, ctx=None, state: State | None = None):
-        from blitz.checks import Context
-
-        self.folder = folder
-        self.ctx = ctx or Context()
-        self.state = state or State(folder)
-        self._memo: dict[str, tuple[str, ExerciseStatus]] = {}
-
-    def _extra(self, exercise: Exercise) -> str:
-        # The capstone's verdict depends on the training budget too; others only on the code.
-        if exercise.has_module:
-            return ""
-        return f"epochs={self.ctx.epochs};seed={self.ctx.seed};device={self.ctx.device}"
-
-    def status(self, exercise: Exercise, run_capstone: bool = False) -> ExerciseStatus:
-        key = fingerprint(self.folder, exercise, self._extra(exercise))
-        memo = self._memo.get(exercise.id)
-        # A capstone known only from the state file (no results) runs when asked to: its message is wanted.
-        if memo and memo[0] == key and (not run_capstone or exercise.has_module or memo[1].results):
-            return memo[1]
-        if exercise.has_module and not exercise_file(self.folder, exercise).is_file():
-            status = ExerciseStatus.given(
-                exercise,
-                Standing.MISSING,
-                Msg(
-                    f"{shown_path(exercise_file(self.folder, exercise))} 不存在。运行 `blitz reset {exercise.id}` 取回原始练习文件。",
-                    f"{shown_path(exercise_file(self.folder, exercise))} does not exist. Run `blitz reset {exercise.id}` to get the original stub back.",
-                ),
-            )
-        elif not exercise.has_module and not run_capstone:
-            status = self._capstone_without_running(exercise, key)
-        else:
-            status = self.run(exercise)
-            if not exercise.has_module:
-                self.state.remember(exercise.id, key, status.result)
-        self._memo[exercise.id] = (key, status)
-        return status
-
-    def _capstone_without_running(self, exercise: Exercise, key: str) -> ExerciseStatus:
-        cached = self.state.cached(exercise.id, key)
-        if cached and cached.standing in (Standing.DONE, Standing.FAILING):
-            return ExerciseStatus(exercise, cached)
-        waiting = [e for e in PIPELINE_INPUTS if not self.status(registry.get(e)).done]
-        if waiting:
-            names = ", ".join(waiting)
-            return ExerciseStatus.given(
-                exercise, Standing.NOT_STARTED, Msg(f"先完成 {names}。", f"Finish {names} first.")
-            )
-        from blitz.course import mnist
-
-        root = Path(self.ctx.data_root) if self.ctx.data_root else mnist.data_root()
-        missing = mnist.missing_files(root)
-        if missing:  # what running it would say: list and watch agree
-            return ExerciseStatus.given(exercise, Standing.NO_DATA, mnist.MnistMissing(root, missing).msg)
-        return ExerciseStatus.given(
-            exercise,
-            Standing.UNCHECKED,
-            Msg(
-                f"运行 `blitz check {exercise.id}`：用你的代码在 MNIST 上训练并评估（多数电脑上不到一分钟）。",
-                f"Run `blitz check {exercise.id}`: it trains and evaluates your code on MNIST (under a minute on most computers).",
-            ),
-        )
-
-    def run(self, exercise: Exercise) -> ExerciseStatus:
-        """Run every check of one exercise on a fresh load of the student's files."""
-        from blitz.checks import checks_for, run_check
-        from blitz.probes.local import LocalSubmission, clear_module_cache
-
-        clear_module_cache()
-        sub = LocalSubmission(self.folder)
-        results = []
-        for entry in checks_for(exercise.id):
-            result = run_check(entry, sub, self.ctx)
-            if result.status is Status.NO_DATA:  # the checks before it stand; the note says how to get MNIST
-                return ExerciseStatus(exercise, ExerciseResult(exercise.id, results, Standing.NO_DATA, result.message))
-            results.append(result)
-        return ExerciseStatus(exercise, ExerciseResult(exercise.id, results))
-
-    def statuses(self, run_capstone: bool = False) -> list[ExerciseStatus]:
-        return [self.status(e, run_capstone) for e in registry.EXERCISES]
 
 
 def course_totals(statuses: list[ExerciseStatus]) -> tuple[int, int, float]:

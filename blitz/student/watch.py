@@ -5,14 +5,16 @@ Standard library only: the files' modification times are polled (no inotify), ke
 works), and the whole screen is redrawn after every change. `h` shows the next hint (of the first
 failing check), `r` runs the checks again, `q` quits. When the current exercise passes, the next unfinished one becomes current.
 
-Output the student's code prints during a check is caught and shown in its own box, so it does
-not scribble over the screen.
+The checks run in a fresh child of the warm worker (:mod:`blitz.runner`), never in this process:
+the screen stays responsive while they run (h, r and q work, a spinner names the running check),
+a time-out or crash is shown as the check's failure, and a result is shown only if the files it was
+computed on are still the ones on disk (their fingerprint before and after); a save while a check
+runs cancels it and checks the new contents. What the student's code printed is shown in its own
+box (first and last lines), so it does not scribble over the screen.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import select
 import shutil
@@ -37,11 +39,13 @@ from blitz.student.render import (
     hint_heading,
     label,
     next_step,
+    printed_block,
     result_lines,
     say,
     summary_line,
 )
-from blitz.student.state import Course, ExerciseStatus, course_totals, next_exercise
+from blitz.student.standing import Course
+from blitz.student.state import ExerciseStatus, course_totals, next_exercise
 
 try:  # POSIX terminals; elsewhere watch still runs, and Ctrl-C quits
     import termios
@@ -50,7 +54,8 @@ except ImportError:  # pragma: no cover - Windows
     termios = tty = None
 
 CLEAR = "\x1b[H\x1b[2J\x1b[3J"
-PRINTED_LINES = 12  # the last lines the student's code printed, shown under the results
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+TICK = 0.2  # seconds between spinner frames while a check runs
 
 
 class Keys:
@@ -111,51 +116,83 @@ class Watcher:
         self.statuses: list[ExerciseStatus] = []
         self.current = None
         self.current_status: ExerciseStatus | None = None
+        self.settled = False  # the current exercise's result is known (nothing left to run for it)
         self.event: Msg | None = None
-        self.printed = ""
+        self.job: tuple[int, object, str] | None = None  # (request id, exercise, fingerprint of its files)
+        self.running = ""  # the check (and call) the child runs now, for the spinner
+        self.started = 0.0
 
     # -- running ----------------------------------------------------------------------------
 
-    def refresh(self, force: bool = False) -> None:
-        """Re-check what changed (the course caches the rest by file content), then move on if done."""
-        if force:
-            self.course = Course(self.folder, state=self.course.state)
-        previous = self.current
-        captured = io.StringIO()
-        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-            self.statuses = self.course.statuses()
-            self.current = next_exercise(self.statuses)
-            if self.current is not None and not self.current.has_module:
-                self.draw_busy()
-                status = self.course.status(self.current, run_capstone=True)
-                self.statuses = [status if s.exercise.id == status.exercise.id else s for s in self.statuses]
-                self.current = next_exercise(self.statuses)
-        self.printed = captured.getvalue()
-        self.current_status = next(
-            (s for s in self.statuses if self.current and s.exercise.id == self.current.id), None
-        )
-        if previous is not None and previous != self.current:
-            done = next((s for s in self.statuses if s.exercise.id == previous.id), None)
+    def plan(self) -> None:
+        """From what is known (nothing runs here): the current exercise; a run for it if its result
+        is not known for the files on disk."""
+        statuses = [self.course.status(e, mode="cached") for e in registry.EXERCISES]
+        current = next_exercise(statuses)
+        status = next((s for s in statuses if current and s.exercise.id == current.id), None)
+        if status is not None and status.state == "unchecked":
+            self.submit(current)
+            return
+        previous = self.current if self.settled else None
+        self.statuses, self.current, self.current_status, self.settled = statuses, current, status, True
+        if previous is not None and previous != current:
+            done = next((s for s in statuses if s.exercise.id == previous.id), None)
             if done is not None and done.done:
                 self.event = Msg(f"{OK_MARK} {previous.id} 通过了！", f"{OK_MARK} {previous.id} passed!")
                 for note in (r.note for r in done.results):  # the capstone's accuracy
                     if isinstance(note, Msg):
                         self.event += Msg(f"（{note.zh}）", f" ({note.en})")
-                if self.current is not None:
-                    self.event += Msg(f"下一个练习：{self.current.id}。", f" Next up: {self.current.id}.")
+                if current is not None:
+                    self.event += Msg(f"下一个练习：{current.id}。", f" Next up: {current.id}.")
 
-    def draw_busy(self) -> None:
-        self.stream.write(
-            CLEAR
-            + say(
-                Msg(
-                    f"正在用你的代码在 MNIST 上训练并评估（{self.current.id}，多数电脑上不到一分钟）……",
-                    f"Training and evaluating your code on MNIST ({self.current.id}, under a minute on most computers)...",
-                )
-            )
-            + "\n"
-        )
-        self.stream.flush()
+    def submit(self, exercise) -> None:
+        if self.job is not None:
+            if self.job[1] == exercise and self.job[2] == self.course.key(exercise):
+                return  # already running on these very files
+            self.course.engine.cancel(self.job[0])
+        key = self.course.key(exercise)
+        ident = self.course.engine.submit_exercise(self.folder, exercise.id, self.course.ctx)
+        self.job, self.running, self.started = (ident, exercise, key), exercise.id, time.monotonic()
+
+    def rerun(self) -> None:
+        """`r`: the current exercise again, whatever is known."""
+        if self.current is not None:
+            self.course.forget(self.current.id)
+            self.submit(self.current)
+
+    def refresh(self, force: bool = False) -> None:
+        """Check what is not known (`force`: the current exercise too) and wait for the results; the
+        loop of :func:`watch` does not wait, it pumps between keys."""
+        if force and self.current is not None:
+            self.rerun()
+        if self.job is None:
+            self.plan()
+        while self.job is not None:
+            self.pump(0.5)
+
+    def files_changed(self) -> None:
+        if self.job is not None and self.course.key(self.job[1]) != self.job[2]:
+            self.course.engine.cancel(self.job[0])  # its result would be for files that are gone
+        self.plan()
+
+    def pump(self, timeout: float) -> bool:
+        """The worker's news within `timeout` seconds; True when a result came (redraw)."""
+        if self.job is None:
+            return False
+        for event in self.course.engine.poll(timeout):
+            if event.get("id") != self.job[0]:
+                continue
+            if event.get("event") == "running":
+                self.running = event.get("call") or event.get("key") or self.running
+            elif event.get("event") == "done":
+                _, exercise, key = self.job
+                self.job = None
+                outcome = event.get("outcome", {})
+                if "cancelled" not in outcome and self.course.key(exercise) == key:
+                    self.course.accept(exercise, key, outcome)
+                self.plan()
+                return True
+        return False
 
     # -- drawing ----------------------------------------------------------------------------
 
@@ -199,9 +236,10 @@ class Watcher:
             shown = self.course.state.hints_shown(key) if key else 0
             for number, hint in enumerate(rungs[:shown], 1):
                 lines += ["", hint_heading(number, len(rungs), lang), say(hint, lang)]
-        if self.printed.strip():
-            tail = self.printed.rstrip().splitlines()[-PRINTED_LINES:]
-            lines += ["", label(Msg("你的代码打印了：", "Your code printed:"), lang)] + ["  | " + t for t in tail]
+        if status is not None:
+            lines += printed_block(self.course.printed.get(status.exercise.id), lang)
+        if self.job is not None:
+            lines += ["", self.spinner(lang)]
         lines += [
             "",
             "─" * min(width, 72),
@@ -215,8 +253,22 @@ class Watcher:
         ]
         return "\n".join(lines)
 
+    def spinner(self, lang: str | None = None) -> str:
+        frame = SPINNER[int(time.monotonic() / TICK) % len(SPINNER)]
+        seconds = time.monotonic() - self.started
+        return (
+            frame
+            + " "
+            + label(Msg(f"正在检查 {self.running}", f"checking {self.running}"), lang)
+            + f" ({seconds:.0f} s)"
+        )
+
     def draw(self) -> None:
-        self.stream.write(CLEAR + self.screen() + "\n")
+        if not self.settled:  # nothing to show yet: the first results are on their way
+            first = say(Msg("正在检查你的练习……（q 退出）", "Checking your exercises... (q quits)"))
+            self.stream.write(CLEAR + first + "\n" + self.spinner() + "\n")
+        else:
+            self.stream.write(CLEAR + self.screen() + "\n")
         self.stream.flush()
 
     # -- keys -------------------------------------------------------------------------------
@@ -235,39 +287,19 @@ class Watcher:
 def watch(folder: Path, interval: float = 0.3, stream=None, keys_stream=None) -> int:
     """Run until q (or Ctrl-C); 0 on a normal quit."""
     stream = stream or sys.stdout
-    # No .pyc files while watching: a save within the same second as the last one, at the same size,
-    # would otherwise let Python reuse stale bytecode.
-    sys.dont_write_bytecode = True
     watcher = Watcher(folder, stream)
     live = getattr(stream, "isatty", lambda: False)()
     try:
         with Keys(keys_stream) as keys:
             if live:
                 stream.write("\x1b[?25l")  # hide the cursor while the screen belongs to watch
-            watcher.refresh()
+            watcher.plan()
             watcher.draw()
-            seen = snapshot(folder)
-            while True:
-                pressed = keys.read(interval)
-                if "q" in pressed.lower():
-                    break
-                redraw = False
-                if "h" in pressed.lower():
-                    watcher.next_hint()
-                    redraw = True
-                if "r" in pressed.lower():
-                    watcher.refresh(force=True)
-                    seen, redraw = snapshot(folder), True
-                now = snapshot(folder)
-                if now != seen:
-                    seen = now
-                    watcher.refresh()
-                    redraw = True
-                if redraw:
-                    watcher.draw()
+            _loop(watcher, keys, folder, interval)
     except KeyboardInterrupt:
         pass
     finally:
+        watcher.course.close()  # the worker and any running child go
         if live:
             stream.write("\x1b[?25h")
     stream.write(
@@ -275,3 +307,32 @@ def watch(folder: Path, interval: float = 0.3, stream=None, keys_stream=None) ->
     )
     stream.flush()
     return 0
+
+
+def _loop(watcher: Watcher, keys: Keys, folder: Path, interval: float) -> None:
+    seen = snapshot(folder)
+    looked = turned = time.monotonic()
+    while True:
+        busy = watcher.job is not None
+        pressed = keys.read(TICK / 4 if busy else interval).lower()
+        if "q" in pressed:
+            return
+        redraw = busy and time.monotonic() - turned >= TICK  # the spinner turns
+        if "h" in pressed:
+            watcher.next_hint()
+            redraw = True
+        if "r" in pressed:
+            watcher.rerun()
+            redraw = True
+        if time.monotonic() - looked >= (min(interval, TICK) if busy else 0):
+            looked = time.monotonic()
+            now = snapshot(folder)
+            if now != seen:
+                seen = now
+                watcher.files_changed()
+                redraw = True
+        if watcher.pump(TICK / 4 if busy else 0):
+            redraw = True
+        if redraw:
+            watcher.draw()
+            turned = time.monotonic()

@@ -1,0 +1,33 @@
+"""One engine for student code: a warm worker, a fresh child per (submission, exercise).
+
+Who uses it: `blitz check`, `list`, `watch`, `report` (blitz/student/) and `pytest autograder`
+(blitz/frontends/pytest_plugin.py). Notebooks run their checks in the kernel (they are the
+student's process). Grading can adopt it next: run the worker inside the sandbox (one submission
+per sandbox view) and talk to it over the same pipes.
+
+The pieces, front end first:
+
+- :mod:`blitz.runner.engine` (no torch): :class:`~blitz.runner.engine.Engine` starts
+  ``python -m blitz.runner.worker`` once (``start()`` warms it in the background), sends requests,
+  reads answers: ``run_exercise(folder, exercise_id, ctx, hidden)`` blocks; ``submit_exercise`` /
+  ``poll(timeout)`` / ``cancel(id)`` do not (watch). ``close()`` leaves no process behind.
+- :mod:`blitz.runner.worker`: imports torch and the checks, then serves requests one at a time
+  (JSON lines on stdin/stdout, documented there). It never runs torch operations itself (a fork
+  after OpenMP has run hangs the child) nor student code; it dies with its parent (PDEATHSIG).
+- :mod:`blitz.runner.supervise`: forks a child per request, reads its control and output pipes
+  with deadlines (bounded reads), kills the child's whole process group when done, on a time-out,
+  or on cancel. A check that times out or crashes gets its own result ("timeout", "crashed",
+  naming the function that was running: ``tensors.gram ran longer than 10 s — an endless loop?``)
+  and a fresh child carries on with the next check; a hang or crash at import stands for all.
+- :mod:`blitz.runner.child`: the child's side: own process group, PDEATHSIG, stdin from /dev/null,
+  fd 1 and 2 into the output pipe, ``run_check`` + :class:`blitz.probes.local.LocalSubmission`
+  for each check (or a named job: ``blitz.student.report:train_job``), each result sent as a line.
+- :mod:`blitz.runner.protocol` (no torch): the JSON shapes (a check's result is
+  :meth:`blitz.engine.results.CheckResult.to_json`, read back with ``from_json``);
+  :class:`~blitz.runner.protocol.Printed` keeps the first and last lines printed.
+- :mod:`blitz.runner.limits`: the stated time limits and output caps (``BLITZ_TIME_LIMIT``).
+
+An exercise's outcome (``Engine.run_exercise``) is always a dict: ``{"exercise", "results": [CHECK
+...], "printed": {"head", "tail", "omitted"}, "seconds", "stopped"}``, or ``{"failed": why}`` when
+the worker itself failed, or ``{"cancelled": true}``. Every check of the exercise has a result.
+"""

@@ -1,0 +1,259 @@
+"""The supervisor (in the warm worker): fork a fresh child, read its pipes with deadlines, kill its group.
+
+:func:`run_exercise` runs one exercise's checks: a child runs them in order and sends each result;
+when a check runs past its time limit or the child dies (os._exit, a segfault), that check gets a
+"timeout" or "crashed" result naming what was running, and a new child carries on with the next
+check. A hang or crash while importing the student's file stands for every remaining check;
+after ``MAX_STOPS`` stops the rest are marked not run. :func:`run_job` runs one job (``blitz
+report``'s training) the same way. Reads are bounded: control lines up to CONTROL_MAX bytes, the
+student's output kept as first and last lines (:class:`blitz.runner.protocol.Printed`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from blitz.runner.child import child_main
+from blitz.runner.limits import MAX_STOPS
+from blitz.runner.protocol import (
+    Printed,
+    crash_msg,
+    engine_msg,
+    msg_dict,
+    not_run_msg,
+    timeout_msg,
+    unscored,
+)
+
+CONTROL_MAX = 64 * 1024 * 1024
+DRAIN_SECONDS = 0.2  # the output still in the pipe when the child has ended
+EMIT_EVERY = 0.1  # at most this often, a "call" is passed on to the front end
+
+# listen: fds the caller wants watched while a child runs, and what to do when one is readable
+# (True: cancel the run).
+Listen = tuple[list[int], Callable[[int], bool]]
+
+
+@dataclass
+class Run:
+    pid: int
+    index: int | None = None  # the check running (its "start" came, its result not yet)
+    key: str = ""
+    call: str = ""
+    results: dict[int, dict] = field(default_factory=dict)
+    value: object = None
+    ended: bool = False
+    timed_out: bool = False
+    cancelled: bool = False
+    error: str = ""
+    status: int = 0
+
+
+def how_it_ended(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            return f"signal {signal.Signals(number).name}: {signal.strsignal(number)}"
+        except ValueError:
+            return f"signal {number}"
+    if os.WIFEXITED(status):
+        return f"exit status {os.WEXITSTATUS(status)}"
+    return f"status {status}"
+
+
+class Reader:
+    """One child's two pipes, read until its control pipe closes or a deadline passes."""
+
+    def __init__(self, run: Run, ctl: int, out: int, printed: Printed, emit: Callable[[dict], None]):
+        self.run, self.ctl, self.out, self.printed, self.emit = run, ctl, out, printed, emit
+        self.buffer = b""
+        self.last_emit = 0.0
+        self.last_call = ""
+        self.told: set[str] = set()
+
+    def control(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) > CONTROL_MAX:
+            self.run.error = "control message too long"
+            return
+        *lines, self.buffer = self.buffer.split(b"\n")
+        for line in lines:
+            try:
+                self.handle(json.loads(line))
+            except (ValueError, KeyError, TypeError):
+                self.run.error = "unreadable control message"
+
+    def handle(self, message: dict) -> None:
+        run = self.run
+        if "start" in message:
+            run.index, run.key, run.call = int(message["start"]), str(message["key"]), ""
+            self.told, self.last_call = set(), ""
+            self.deadline = time.monotonic() + self.limit
+            self.emit({"event": "running", "key": run.key, "call": ""})
+        elif "call" in message:
+            run.call = str(message["call"])
+            now = time.monotonic()
+            # Each new call is told at once; repeated ones (a loop alternating calls) at most every EMIT_EVERY.
+            fresh = run.call not in self.told
+            if run.call and run.call != self.last_call and (fresh or now - self.last_emit >= EMIT_EVERY):
+                self.told.add(run.call)
+                self.last_emit, self.last_call = now, run.call
+                self.emit({"event": "running", "key": run.key, "call": run.call})
+        elif "result" in message:
+            run.results[int(message["result"])] = message["check"]
+            run.index, run.call = None, ""
+        elif "value" in message:
+            run.value = message["value"]
+        elif "end" in message:
+            run.ended = True
+        elif "error" in message:
+            run.error = str(message["error"])
+
+    def read(self, limit: float, listen: Listen | None) -> None:
+        self.limit = limit
+        self.deadline = time.monotonic() + limit
+        extra, on_ready = listen or ([], None)
+        pipes = [self.ctl, self.out]
+        while not (self.run.error or self.run.ended):
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self.run.timed_out = True
+                return
+            ready, _, _ = select.select(pipes + list(extra), [], [], min(left, 0.5))
+            for fd in ready:
+                if fd in extra:
+                    if on_ready(fd):
+                        self.run.cancelled = True
+                        return
+                    continue
+                data = os.read(fd, 65536)
+                if not data:
+                    if fd == self.ctl:
+                        return  # the child is gone
+                    pipes.remove(fd)
+                elif fd == self.out:
+                    self.printed.feed(data)
+                else:
+                    self.control(data)
+
+    def drain(self) -> None:
+        """What the child printed last; a background process of the student's holding the pipe
+        open is not waited for."""
+        end = time.monotonic() + DRAIN_SECONDS
+        while time.monotonic() < end:
+            ready, _, _ = select.select([self.out], [], [], max(0.0, end - time.monotonic()))
+            if not ready:
+                return
+            data = os.read(self.out, 65536)
+            if not data:
+                return
+            self.printed.feed(data)
+
+
+def run_child(request: dict, start: int, limit: float, printed: Printed, emit, listen: Listen | None) -> Run:
+    """Fork one child for `request` (checks from `start`, or the job), read it, kill its group."""
+    ctl_r, ctl_w = os.pipe()
+    out_r, out_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(ctl_r)
+        os.close(out_r)
+        child_main(parent, ctl_w, out_w, request, start)
+    os.close(ctl_w)
+    os.close(out_w)
+    try:
+        os.setpgid(pid, pid)  # also done by the child: whichever comes first
+    except OSError:
+        pass
+    run = Run(pid)
+    reader = Reader(run, ctl_r, out_r, printed, emit)
+    try:
+        reader.read(limit, listen)
+        if not (run.timed_out or run.cancelled):
+            reader.drain()
+    finally:
+        kill_group(pid)
+        _, run.status = os.waitpid(pid, 0)
+        os.close(ctl_r)
+        os.close(out_r)
+    return run
+
+
+def kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_message(run: Run, running: str, limit: float):
+    if run.timed_out:
+        return "timeout", timeout_msg(running, limit)
+    if run.error:
+        return "error", engine_msg(run.error)
+    return "crashed", crash_msg(running, how_it_ended(run.status))
+
+
+def run_exercise(request: dict, plan: list[dict], emit, listen: Listen | None = None) -> dict:
+    """Every check of `plan` (one dict per check: key, exercise, name, title, max_score, hidden)
+    scored, whatever the student's code does."""
+    started = time.monotonic()
+    limit = float(request["limit"])
+    printed = Printed()
+    results: list[dict | None] = [None] * len(plan)
+    start, stops, stopped = 0, 0, None
+    while start < len(plan):
+        run = run_child(request, start, limit, printed, emit, listen)
+        for index, check in run.results.items():
+            if 0 <= index < len(plan):
+                results[index] = check
+        if run.cancelled:
+            return {"cancelled": True}
+        if run.ended and not run.error:
+            break
+        index = run.index if run.index is not None else next((i for i, r in enumerate(results) if r is None), start)
+        running = run.call or plan[index]["key"]
+        status, message = stop_message(run, running, limit)
+        results[index] = unscored(plan[index], status, message)
+        stops += 1
+        whole = run.call.startswith("import ")
+        if whole or stops >= MAX_STOPS:
+            rest = message if whole else not_run_msg(message)
+            for later in range(index + 1, len(plan)):
+                results[later] = unscored(plan[later], status, rest)
+            stopped = msg_dict(message)
+            break
+        start = index + 1
+    missing = engine_msg("no result")
+    return {
+        "exercise": request["exercise"],
+        "results": [r if r is not None else unscored(plan[i], "error", missing) for i, r in enumerate(results)],
+        "printed": printed.as_dict(),
+        "seconds": round(time.monotonic() - started, 3),
+        "stopped": stopped,
+    }
+
+
+def run_job(request: dict, emit, listen: Listen | None = None) -> dict:
+    """One job in one child: {"value": ...} or {"stopped": MSG, "status": ...}, and what it printed."""
+    started = time.monotonic()
+    printed = Printed()
+    limit = float(request["limit"])
+    run = run_child(request, 0, limit, printed, emit, listen)
+    if run.cancelled:
+        return {"cancelled": True}
+    answer = {"printed": printed.as_dict(), "seconds": round(time.monotonic() - started, 3), "call": run.call}
+    if run.ended and not run.error:
+        return {**answer, "value": run.value}
+    status, message = stop_message(run, run.call or request.get("label", "blitz"), limit)
+    return {**answer, "status": status, "stopped": msg_dict(message)}
