@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 
 import kit
 
@@ -53,3 +54,13 @@ def test_a_closed_pipe_is_not_a_traceback():
         os.close(write_end)
     assert result.returncode == 0
     assert b"Traceback" not in result.stderr and b"BrokenPipeError" not in result.stderr
+
+
+def test_both_languages_print_cleanly_in_the_doctor():
+    result = kit.blitz("--lang", "both", "doctor", data=None)
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("[ OK ] torch ") for line in lines), result.stdout
+    # The same text in both languages (a path, a version) is said once; nothing is an empty " / ".
+    assert not [line for line in lines if line.rstrip().endswith(("/", ":"))], result.stdout
+    python = next(line for line in lines if "Python 3" in line)
+    assert python.count(sys.executable) <= 1, python

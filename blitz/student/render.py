@@ -25,9 +25,12 @@ def say(msg: Msg, lang: str | None = None) -> str:
 
 
 def label(msg: Msg, lang: str | None = None) -> str:
-    """A short label inside a line: `both` puts the two side by side."""
+    """A short label inside a line: `both` puts the two side by side (once when they are the same
+    text, nothing when both are empty)."""
     lang = lang or current_lang()
-    return f"{msg.zh} / {msg.en}" if lang == "both" else msg.render(lang)
+    if lang != "both":
+        return msg.render(lang)
+    return msg.zh if msg.zh == msg.en else f"{msg.zh} / {msg.en}"
 
 
 def out(msg: Msg | str = "", lang: str | None = None, stream=None) -> None:
