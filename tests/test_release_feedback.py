@@ -64,7 +64,7 @@ def test_the_two_failures_cost_their_points(feedback):
 
 def test_feedback_says_what_failed(feedback):
     _, page = feedback
-    assert "tensors.stack" in page and "expected shape" in page  # the visible check's own message
+    assert "tensors.stack" in page and "expected: shape (2, 2, 2)" in page  # the visible check's own message
     assert GRADED_FAILED.en.split(" (")[0] in page  # the hidden run, explained in one line
     assert GRADED_PASSED.en in page  # a passing hidden run says what it was
 
