@@ -91,8 +91,10 @@ class Engine:
         if self.log is None:
             return ""
         try:
-            self.log.seek(0)
-            return self.log.read()[-400:].decode("utf-8", errors="replace").strip()
+            # Only the end: the worker's stderr file can be as long as what the student's code wrote to it.
+            size = self.log.seek(0, os.SEEK_END)
+            self.log.seek(max(0, size - 4096))
+            return self.log.read(4096)[-400:].decode("utf-8", errors="replace").strip()
         except OSError:
             return ""
 

@@ -31,7 +31,6 @@ from blitz.grading.sandbox.view import essentials
 from blitz.grading.sandbox.worker import read_frame, write_frame
 
 MAX_STARTS = 3
-MAX_ANSWER = 256 << 20  # bytes: what a probe legitimately returns is far smaller; this process must not bloat
 STARTUP_SECONDS = 60.0  # importing torch in a cold worker; not charged to the student's budget
 
 
@@ -170,9 +169,9 @@ class IsolatedSubmission(Submission):
 
     def _read(self, seconds: float) -> Any:
         """One answer within `seconds`: None on timeout, EOFError when the worker is gone,
-        ValueError when the answer is larger than MAX_ANSWER."""
+        ValueError when the answer is larger than wire.MAX_BYTES."""
         try:
-            payload = read_frame(self._response_r, time.monotonic() + seconds, MAX_ANSWER)
+            payload = read_frame(self._response_r, time.monotonic() + seconds, wire.MAX_BYTES)
         except TimeoutError:
             return None
         return wire.loads(payload)
