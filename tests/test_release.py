@@ -310,3 +310,17 @@ def test_unrecorded_seed_says_why(student_python, release):
     )
     assert done.returncode == 1
     assert "This seed's expected values are not in the release" in done.stdout, done.stdout[-3000:]
+
+
+def test_reset_gives_back_the_released_stub(student_python, release, tmp_path):
+    # A release has no solutions/ to make stubs from: `blitz reset` uses the ones its package ships.
+    work = tmp_path / "exercises"
+    work.mkdir()
+    stub = (release / "exercises" / "tensors.py").read_text(encoding="utf-8")
+    (work / "tensors.py").write_text(stub.replace("raise NotImplementedError", "return None  # mine"), "utf-8")
+    done = run_student(student_python, "-m", "blitz", "reset", "tensors", "--yes", "--lang", "en", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (work / "tensors.py").read_text(encoding="utf-8") == stub
+    backups = list((work / ".blitz" / "backup").glob("tensors-*.py"))
+    assert len(backups) == 1 and "# mine" in backups[0].read_text(encoding="utf-8")
+    assert "is the original stub again" in done.stdout

@@ -9,7 +9,8 @@
     OUT/autograder/            `pytest autograder`, the same tests as the kit's
     OUT/wheels/blitz-*.whl     the student package: the checks, probes, hints and student commands,
                                and the reference's results on the self-check seeds as data
-                               (blitz/expected/: JSON and safetensors), no reference code. It needs
+                               (blitz/expected/: JSON and safetensors), the stubs for `blitz reset`
+                               (blitz/stubs/), no reference code. It needs
                                torch, torchvision, numpy, pytest and safetensors; not nbgrader.
 
 The results are recorded here, by running every self-check on the reference solutions with the
@@ -65,7 +66,7 @@ blitz = "blitz.cli:main"
 include = ["blitz*"]
 
 [tool.setuptools.package-data]
-blitz = ["expected/*"]
+blitz = ["expected/*", "stubs/*"]
 """
 
 
@@ -107,6 +108,10 @@ def _student_package(project: Path, expected: Path) -> None:
     for name in INSTRUCTOR_PACKAGES:
         shutil.rmtree(project / "blitz" / name)
     shutil.copytree(expected, project / "blitz" / "expected")
+    # `blitz reset` hands these back; in the kit it makes them from solutions/, which a release lacks.
+    (project / "blitz" / "stubs").mkdir()
+    for exercise in registry.MODULE_EXERCISES:
+        shutil.copyfile(exercise.stub_path, project / "blitz" / "stubs" / exercise.stub_path.name)
     deps = "[\n" + "".join(f'    "{d}",\n' for d in STUDENT_DEPENDENCIES) + "]"
     (project / "pyproject.toml").write_text(
         PYPROJECT.format(version=blitz.__version__, dependencies=deps), encoding="utf-8"

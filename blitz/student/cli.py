@@ -18,7 +18,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import sys
+from pathlib import Path
 
+import blitz
 from blitz.course import registry
 from blitz.course.hints import LADDERS, ladder
 from blitz.course.i18n import Msg
@@ -259,9 +261,17 @@ def _hint(args: argparse.Namespace, state: State, course: Course) -> int:
 YES = ("y", "yes", "是", "好", "是的")
 
 
-def cmd_reset(args: argparse.Namespace) -> int:
+def original_stub(exercise) -> str:
+    """The stub as handed out: shipped in a student release's package, made from solutions/ in the kit."""
+    shipped = Path(blitz.__file__).resolve().parent / "stubs" / f"{exercise.id}.py"
+    if shipped.is_file():
+        return shipped.read_text(encoding="utf-8")
     from blitz.authoring.markers import stub_source
 
+    return stub_source(exercise)
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
     folder = resolve_folder(args.submission)
     exercise = get_exercise(args.id)
     if not exercise.has_module:
@@ -274,7 +284,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
         )
         return 2
     path = exercise_file(folder, exercise)
-    stub = stub_source(exercise)
+    stub = original_stub(exercise)
     old = path.read_text(encoding="utf-8") if path.is_file() else None
     if old == stub:
         out(
