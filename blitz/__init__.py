@@ -31,7 +31,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
   - :mod:`blitz.frontends` — the pytest plugin (``pytest autograder``) and notebook test cells;
   - :mod:`blitz.student` — the student's commands: ``cli``, where they stand (``state``, and
     ``standing``: results kept by content, the rest run through the runner), their
-    files (``paths``), what they read (``render``), ``watch``, ``doctor``, ``report`` and its figures
+    files (``paths``), what they read (``render``), ``watch``, ``doctor`` (its MNIST findings in
+    ``doctor_mnist``), ``report`` and its figures
     (``plots``, matplotlib);
   - :mod:`blitz.authoring` — solution markers and stubs (``markers``), notebooks, the generated
     files (``generate``), the nbgrader course (``nbgrader``) and its autograde cell check

@@ -20,7 +20,7 @@ from blitz.checks import Context, checks_for, run_check
 from blitz.course import mnist, registry
 from blitz.course.hints import ladder
 from blitz.probes.local import LocalSubmission
-from blitz.student import doctor
+from blitz.student import doctor, doctor_mnist, plots
 
 
 def solve(folder: Path, exercise_id: str, replace: tuple[str, str] | None = None) -> Path:
@@ -214,6 +214,8 @@ def test_doctor_with_the_data_in_place():
         "[ OK ] torch ",
         "[ OK ] torchvision ",
         "[ OK ] nbgrader ",
+        "[ OK ] matplotlib ",
+        "[ OK ] tqdm ",
         "[ OK ] Jupyter kernel python3",
         "[ OK ] t10k-images-idx3-ubyte (10,000): md5 9fb629c4189551a2d022fa330f9573f3 (official)",
         "[ OK ] t10k-labels-idx1-ubyte (10,000): md5 ec29112dd5afa0611ce80d1b7f02629c (official)",
@@ -221,11 +223,23 @@ def test_doctor_with_the_data_in_place():
         assert any(line.startswith(start) for line in lines), start
     train = next(line for line in lines if "train-images-idx3-ubyte" in line)
     gz = mnist.data_root() / "MNIST" / "raw" / "train-images-idx3-ubyte.gz"
-    if doctor._md5(gz.read_bytes()) == doctor.OFFICIAL_GZ_MD5["train-images-idx3-ubyte"]:
+    if doctor_mnist._md5(gz.read_bytes()) == doctor_mnist.OFFICIAL_GZ_MD5["train-images-idx3-ubyte"]:
         assert train.startswith("[ OK ]") and "(official)" in train
     else:  # CI's class-balanced subset: a note, not an error
         assert train.startswith("[note]") and "unofficial subset" in train
+    font = next(line for line in lines if "CJK font" in line)
+    assert font.startswith("[ OK ] CJK font ") if plots.cjk_font() else font.startswith("[note] CJK font: none")
     assert "All good." in result.stdout
+
+
+def test_doctor_names_the_font_package_without_a_cjk_font(monkeypatch):
+    monkeypatch.setattr(plots, "cjk_font", lambda: None)
+    finding = doctor.check_cjk_font()
+    assert (
+        finding.level == "note" and plots.FONT_PACKAGE in finding.detail.en and plots.FONT_PACKAGE in finding.detail.zh
+    )
+    monkeypatch.setattr(plots, "cjk_font", lambda: "Noto Sans CJK SC")
+    assert doctor.check_cjk_font().line() == "[ OK ] CJK font Noto Sans CJK SC"
 
 
 def test_doctor_without_data_says_what_to_do():
