@@ -126,7 +126,8 @@ def exercise_times(records: list[SubmissionResult]) -> list[ExerciseTime]:
             if not result.checks or all(c.status is Status.MISSING for c in result.checks):
                 continue  # nothing of it ran
             timed = found.setdefault(exercise_id, ExerciseTime(exercise_id, []))
-            seconds = sum(c.seconds for c in result.checks)
+            # to the millisecond, as results.json keeps them: a resumed batch reports the same times
+            seconds = round(sum(round(c.seconds, 3) for c in result.checks), 3)
             if not timed.seconds or seconds > max(timed.seconds):
                 timed.slowest = record.student
             timed.seconds.append(seconds)
@@ -258,14 +259,11 @@ def common_failures_csv(failures: list[Failure]) -> str:
 # ---------------------------------------------------------------------------------------------- terminal
 
 
-def _first_line(message: Msg, lang: str, width: int) -> str:
-    """The message's first line (Chinese and English side by side for both), clipped to `width` columns."""
-    firsts = [
-        next((terminal(line).strip() for line in text.splitlines() if line.strip()), "")
-        for text in ((message.zh, message.en) if lang == "both" else (message.render(lang),))
-    ]
-    shown = " / ".join(dict.fromkeys(firsts))
-    return shown if display_width(shown) <= width else clip(shown, width - 1) + "…"
+def _message_lines(message: Msg, lang: str, width: int) -> list[str]:
+    """The message on one line per language (its lines joined), clipped to `width` terminal columns."""
+    texts = (message.zh, message.en) if lang == "both" and message.zh != message.en else (message.render(lang),)
+    lines = [" ".join(terminal(text).split()) for text in texts]
+    return [line if display_width(line) <= width else clip(line, width - 1) + "…" for line in lines]
 
 
 def summary_text(records: list[SubmissionResult], lang: str, top: int = TOP, width: int = 110) -> str:
@@ -301,9 +299,9 @@ def summary_text(records: list[SubmissionResult], lang: str, top: int = TOP, wid
         ).render(lang)
     )
     for rank, f in enumerate(failures, start=1):
-        head = f"{rank:>3}. {len(f.students)} × {f.occurrences}  {terminal(' '.join(list(f.checks)[:3]))}"
-        head += " …" if len(f.checks) > 3 else ""
-        lines.append(f"{head}: {_first_line(f.example, lang, max(20, width - len(head)))}")
+        checks = terminal(" ".join(list(f.checks)[:4])) + (" …" if len(f.checks) > 4 else "")
+        lines.append(f"{rank:>3}. {len(f.students)} × {f.occurrences}  {checks}")
+        lines += [f"       {line}" for line in _message_lines(f.example, lang, width - 7)]
     return "\n".join(lines)
 
 
