@@ -275,7 +275,7 @@ def summary_text(records: list[SubmissionResult], lang: str, top: int = TOP, wid
         Msg(
             f"全班：{len(records)} 份提交，已评 {len(done)} 份，未评 {len(records) - len(done)} 份"
             + (f"（{why}）" if why else ""),
-            f"class: {len(records)} submission(s), {len(done)} graded, {len(records) - len(done)} not graded"
+            f"class: {len(records)} submission(s): {len(done)} graded; {len(records) - len(done)} not graded"
             + (f" ({why})" if why else ""),
         ).render(lang)
     ]
