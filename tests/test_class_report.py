@@ -12,12 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import struct
 
 import kit
 import mutants
 import pytest
 
+from blitz.course import figures
 from blitz.course.figures import png_metadata
 from blitz.course.i18n import Msg
 from blitz.engine.results import CheckResult, ExerciseResult, Status, SubmissionResult
@@ -180,6 +182,8 @@ def test_hostile_names_and_messages_inject_nothing(graded):
     # The escapes are gone (the title-setting OSC with its text), the forged line is joined to the rest.
     assert "raised: ValueError: =cmd|calc!A0 forged: all tests passed" in gram["example_en"]
     assert "\x1b" not in run.stdout and "\x07" not in run.stdout
+    for name in ("pass_rate.png", "score_histogram.png", "exercise_time.png"):  # no student text drawn
+        assert not any("HYPERLINK" in v or "calc" in v for v in png_metadata(folder / name).values())
     assert not any(line.startswith("forged") for line in run.stdout.splitlines())
 
 
@@ -285,3 +289,17 @@ def test_a_report_that_cannot_be_drawn_loses_no_grades(tmp_path, monkeypatch):
     result = batch.BatchResult(records=[record("ok", [check("model", "a", Status.PASSED)])])
     batch._write_class_report(result, tmp_path, "en")
     assert result.class_report == {} and result.class_report_error == "RuntimeError: no matplotlib backend"
+
+
+@pytest.mark.parametrize("font", [True, False])
+def test_the_figures_speak_chinese_only_with_a_chinese_font(tmp_path, monkeypatch, font):
+    if font and figures.cjk_font() is None:
+        pytest.skip("no CJK font installed here (Debian/Ubuntu: apt-get install fonts-noto-cjk)")
+    if not font:
+        monkeypatch.setattr(figures, "cjk_font", lambda: None)
+    records = [record("s", [check("model", "a", Status.PASSED)])]
+    paths = write_class_report(records, tmp_path, "zh")
+    for name in ("pass_rate.png", "score_histogram.png", "exercise_time.png"):
+        meta = png_metadata(paths[name])
+        assert meta["blitz:lang"] == ("zh" if font else "en")
+        assert bool(re.search(r"[\u4e00-\u9fff]", meta["blitz:title"])) == font, meta["blitz:title"]

@@ -299,6 +299,7 @@ def _grade(args: argparse.Namespace, targets, options, out: Path, workers: int):
 
 
 def _report(result, out: Path) -> int:
+    from blitz.course.figures import font_missing
     from blitz.grading.class_report import FOLDER, summary_text
     from blitz.grading.names import terminal
     from blitz.grading.reports import summary_table
@@ -315,6 +316,9 @@ def _report(result, out: Path) -> int:
     if result.class_report:
         names = ", ".join(result.class_report)
         _say(f"班级报告：{out / FOLDER}/（{names}）", f"class report: {out / FOLDER}/ ({names})", stream=sys.stdout)
+        no_font = font_missing(chosen_lang())
+        if no_font is not None:
+            _say(f"注意：{no_font.zh}。", f"note: {no_font.en}.", stream=sys.stdout)
     else:
         why = terminal(result.class_report_error)
         _say(
