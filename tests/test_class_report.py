@@ -142,7 +142,8 @@ def test_the_commonest_failure_is_the_shared_one_with_its_counts(graded):
     assert [f["checks"] for f in failures[2:]] == ["tensors.gram"]  # stubs are not failures here
     printed = run.stdout.splitlines()
     at = printed.index("  1. 2 × 2  tensors.from_data")
-    assert printed[at + 1].strip().startswith("Called tensors.from_data(") and "float32" in printed[at + 1]
+    assert printed[at + 1].strip().startswith("Called tensors.from_data(")
+    assert "returned: dtype torch.float32 expected: dtype torch.int64" in printed[at + 1]
 
 
 @pytest.mark.slow

@@ -39,7 +39,7 @@ from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.text import clip, display_width, points
 from blitz.engine.results import CheckResult, Status, SubmissionResult
-from blitz.grading.names import csv_cell, terminal
+from blitz.grading.names import csv_cell, report_text, terminal
 from blitz.grading.reports import atomic_write
 
 FOLDER = "class_report"
@@ -162,6 +162,7 @@ def common_failures(records: list[SubmissionResult], top: int = TOP) -> list[Fai
             if check.status not in FAILURES:
                 continue
             message = check.message or Msg(check.status.value, check.status.value)
+            message = Msg(report_text(message.zh), report_text(message.en))  # no escapes, from here on
             failure = found.setdefault(pattern(message.en), Failure(pattern(message.en)))
             failure.students.add(record.student)
             failure.occurrences += 1
@@ -262,7 +263,7 @@ def common_failures_csv(failures: list[Failure]) -> str:
 def _message_lines(message: Msg, lang: str, width: int) -> list[str]:
     """The message on one line per language (its lines joined), clipped to `width` terminal columns."""
     texts = (message.zh, message.en) if lang == "both" and message.zh != message.en else (message.render(lang),)
-    lines = [" ".join(terminal(text).split()) for text in texts]
+    lines = [terminal(" ".join(text.split())) for text in texts]
     return [line if display_width(line) <= width else clip(line, width - 1) + "…" for line in lines]
 
 
