@@ -98,7 +98,8 @@ def pass_rate_png(rows: Sequence[tuple[str, str, list[int]]], categories: Sequen
             right.set_ylabel(figures.text_line(Msg("通过 / 学生数", "passed / students"), lang))
             ax.invert_yaxis()
             right.invert_yaxis()
-            figure.legend(loc="outside lower center", ncol=4, fontsize=8)
+            shown = len(ax.get_legend_handles_labels()[0])
+            figure.legend(loc="outside lower center", ncol=shown if shown <= 6 else 4, fontsize=8)
         else:
             _nothing(ax, lang)
         ax.set_xlim(0, 100)
@@ -191,7 +192,7 @@ def exercise_time_png(times: Sequence[tuple[str, list[float]]], lang: str) -> by
                     fontsize=8,
                     color=GREY,
                 )
-            ax.set_ylim(bottom=0)
+            ax.set_ylim(0, 1.12 * max(max(s) for _, s in shown) or 1.0)  # room for the medians written on top
         else:
             _nothing(ax, lang)
         ax.set_ylabel(figures.text_line(Msg("秒", "seconds"), lang))
