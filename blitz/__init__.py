@@ -11,7 +11,7 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 - :mod:`blitz.course` — what the course is: the ordered exercise registry (``registry``), a hint
   ladder per check (``hints``), the two languages (``i18n``), MNIST on disk (``mnist``), common PyTorch errors
   and what they mean (``pytorch_errors``), terminal text (``text``), the progress bars
-  (``progress``, tqdm).
+  (``progress``, tqdm), what every figure shares (``figures``: the Chinese font, PNGs with metadata).
 - :mod:`blitz.engine` — how a check runs: checks and contexts (``check``), what they give back
   (``results``: check, exercise and submission results, their statuses and JSON), comparisons that
   explain themselves (``compare``), every failure message from one template in both languages
@@ -38,7 +38,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
     files (``generate``), the nbgrader course (``nbgrader``) and its autograde cell check
     (``nbgrader_cells``), the student release (``release``);
   - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports,
-    near-identical submissions (``similar``);
+    the class report (``class_report``, its figures ``class_figures``), near-identical submissions
+    (``similar``);
     :mod:`blitz.grading.sandbox` runs untrusted code (the worker, its bubblewrap sandbox and cgroup, the
     isolated submission; SECURITY.md).
 - :mod:`blitz.cli` — the ``blitz`` command, which gathers the front ends' subcommands.

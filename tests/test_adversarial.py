@@ -354,7 +354,7 @@ def test_reports_are_complete_and_only_ours(group, graded):
     batch = graded(group)
     students = {"reference", *(a.name for a in batch.members)}
     assert set(batch.results) == students
-    assert {p.name for p in batch.out.iterdir()} == students | {"grades.csv", "junit.xml"}
+    assert {p.name for p in batch.out.iterdir()} == students | {"grades.csv", "junit.xml", "class_report"}
     for student in students:
         assert sorted(p.name for p in (batch.out / student).iterdir()) == ["results.json"]
         record = batch.results[student]["extra_data"]["record"]

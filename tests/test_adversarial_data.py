@@ -273,7 +273,7 @@ def test_reports_hold_every_student_and_nothing_else(group, graded):
     assert batch.rc == 0, batch.stderr[-3000:]
     students = {"reference", *(c.student for c in batch.members)}
     assert set(batch.results) == students
-    assert {p.name for p in batch.out.iterdir()} == students | {"grades.csv", "junit.xml"}
+    assert {p.name for p in batch.out.iterdir()} == students | {"grades.csv", "junit.xml", "class_report"}
     rows = list(csv.DictReader((batch.out / "grades.csv").open(encoding="utf-8", newline="")))
     assert len(rows) == len(students)
     for row in rows:

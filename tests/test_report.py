@@ -18,7 +18,7 @@ import torch
 from kit import blitz
 from PIL import Image
 
-from blitz.course import mnist
+from blitz.course import figures, mnist
 from blitz.engine import fastpath
 from blitz.student import plots, report
 from blitz.student.plots import png_metadata
@@ -171,7 +171,7 @@ def fake_result(wrong: int = 10, total: int = 30) -> dict:
 def with_font(monkeypatch):
     """A Chinese font, real where one is installed; elsewhere DejaVu stands in (its missing glyphs warn)."""
     real = plots.cjk_font() or "DejaVu Sans"
-    monkeypatch.setattr(plots, "cjk_font", lambda: real)
+    monkeypatch.setattr(figures, "cjk_font", lambda: real)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         yield
@@ -179,7 +179,7 @@ def with_font(monkeypatch):
 
 @pytest.mark.parametrize("lang", ["zh", "both"])
 def test_without_a_chinese_font_the_figures_are_english_and_the_student_is_told(tmp_path, monkeypatch, capsys, lang):
-    monkeypatch.setattr(plots, "cjk_font", lambda: None)
+    monkeypatch.setattr(figures, "cjk_font", lambda: None)
     loss_png, grid_png = report.draw(fake_result(), tmp_path, lang)
     told = capsys.readouterr().out
     assert "fonts-noto-cjk" in told and "apt-get install fonts-noto-cjk" in told
@@ -191,7 +191,7 @@ def test_without_a_chinese_font_the_figures_are_english_and_the_student_is_told(
 
 
 def test_english_needs_no_chinese_font(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(plots, "cjk_font", lambda: None)
+    monkeypatch.setattr(figures, "cjk_font", lambda: None)
     loss_png, _ = report.draw(fake_result(), tmp_path, "en")
     assert capsys.readouterr().out == ""
     assert png_metadata(loss_png)["blitz:title"] == "Training loss per batch (2 epochs, 120 batches)"

@@ -1,4 +1,5 @@
-"""Many submissions: a local process pool (or Dask), resumable, every report written atomically.
+"""Many submissions: a local process pool (or Dask), resumable, every report written atomically; the
+class report (:mod:`blitz.grading.class_report`) at the end of every batch, a resumed one included.
 
 The pool processes are the grader's own (trusted) code; each starts one sandbox per exercise for
 its submission. A submission whose results.json holds the same fingerprint (its files, the kit
@@ -31,6 +32,8 @@ class BatchResult:
     graded: int = 0
     reused: int = 0
     grader_errors: list[str] = field(default_factory=list)
+    class_report: dict[str, Path] = field(default_factory=dict)  # file name -> path (class_report.py)
+    class_report_error: str = ""  # why the class report could not be written (the grades are)
 
 
 # Set by the CLI's SIGTERM/SIGINT handler. The handler also raises KeyboardInterrupt, but code deep
@@ -139,4 +142,16 @@ def run_batch(
         result.records = [done[t.student] for t in targets if t.student in done]
         reports.atomic_write(out / "grades.csv", reports.grades_csv(result.records))
         reports.atomic_write(out / "junit.xml", reports.junit_xml(result.records, lang))
+        _write_class_report(result, out, lang)
     return result
+
+
+def _write_class_report(result: BatchResult, out: Path, lang: str) -> None:
+    """The class report of every finished record, kept ones included; a failure to draw it is said,
+    never a reason to lose the grades written before it."""
+    from blitz.grading.class_report import write_class_report
+
+    try:
+        result.class_report = write_class_report(result.records, out, lang)
+    except Exception as exc:  # noqa: BLE001 - e.g. a broken matplotlib: the grades stand
+        result.class_report_error = f"{type(exc).__name__}: {exc}"

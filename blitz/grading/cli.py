@@ -31,7 +31,8 @@ sight of the reference solutions, the kit's tests, the other submissions or the 
 SECURITY.md). Without bubblewrap it refuses to grade unless --unsafe-no-sandbox is given.
 
 Writes OUT/<student>/results.json (Gradescope format), OUT/grades.csv and OUT/junit.xml; prints a
-summary table. A stopped batch resumes: submissions whose results.json matches their files and
+summary table; writes the class report into OUT/class_report/ (pass rate per check, score histogram,
+time per exercise: CSV and PNG; the ten commonest failure messages) and prints its summary. A stopped batch resumes: submissions whose results.json matches their files and
 the options are not graded again (--force regrades them).
 """
 
@@ -298,10 +299,13 @@ def _grade(args: argparse.Namespace, targets, options, out: Path, workers: int):
 
 
 def _report(result, out: Path) -> int:
+    from blitz.course.figures import font_missing
+    from blitz.grading.class_report import FOLDER, summary_text
     from blitz.grading.names import terminal
     from blitz.grading.reports import summary_table
 
     print(summary_table(result.records))
+    print(summary_text(result.records, chosen_lang()))
     _say(
         f"报告：{out}/<学生>/results.json、{out / 'grades.csv'}、{out / 'junit.xml'}"
         f"（新评 {result.graded} 份，沿用 {result.reused} 份）",
@@ -309,6 +313,19 @@ def _report(result, out: Path) -> int:
         f"({result.graded} graded, {result.reused} kept from an earlier run)",
         stream=sys.stdout,
     )
+    if result.class_report:
+        names = ", ".join(result.class_report)
+        _say(f"班级报告：{out / FOLDER}/（{names}）", f"class report: {out / FOLDER}/ ({names})", stream=sys.stdout)
+        no_font = font_missing(chosen_lang())
+        if no_font is not None:
+            _say(f"注意：{no_font.zh}。", f"note: {no_font.en}.", stream=sys.stdout)
+    else:
+        why = terminal(result.class_report_error)
+        _say(
+            f"班级报告没能写出（{why}），成绩不受影响；修好 matplotlib 后再运行同一命令即可补上。",
+            f"the class report could not be written ({why}); the grades stand. Fix matplotlib and run the "
+            "same command again to write it.",
+        )
     if result.grader_errors:
         _say("评分程序自身出错的提交：", "the grader itself failed for:")
         for line in result.grader_errors:

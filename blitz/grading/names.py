@@ -11,7 +11,9 @@ from __future__ import annotations
 from blitz.course.text import clean, terminal  # noqa: F401 - one copy, shared with the course's text
 
 # What `blitz grade` writes at the top of its output folder (besides one folder per student).
-REPORT_NAMES = frozenset({"grades.csv", "junit.xml", "results.json", "summary.txt", "isolation.json", "logs"})
+REPORT_NAMES = frozenset(
+    {"grades.csv", "junit.xml", "results.json", "summary.txt", "isolation.json", "logs", "class_report"}
+)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

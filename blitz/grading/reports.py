@@ -8,8 +8,10 @@
   blitz keeps the whole record, ``SubmissionResult.to_json()`` (with the fingerprint that lets a
   stopped batch resume: :func:`record_from_results` reads it back).
 - ``<out>/grades.csv`` — one row per submission: student, total, max_total, one column per
-  graded exercise in the course's order, status, notes.
-- ``<out>/junit.xml`` — one <testsuite> per submission, one <testcase> per check.
+  graded exercise in the course's order, status, notes. Points as :func:`blitz.course.text.points`
+  writes them: at most two decimals, no trailing zeros (the reference's total is ``100``).
+- ``<out>/junit.xml`` — one <testsuite> per submission (its score and max_score properties written
+  the same way), one <testcase> per check.
 - :func:`summary_table` — the table printed at the end of `blitz grade`.
 
 Every file is written atomically (a temporary file, then os.replace): a stopped batch never
@@ -35,12 +37,14 @@ from blitz.grading.names import csv_cell, report_text, student_id, terminal
 FORMAT = "blitz-grade/1"
 
 
-def atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str | bytes) -> None:
+    """`text` (UTF-8) or bytes into `path`, all or nothing: a temporary file, then os.replace."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -163,12 +167,12 @@ def grades_csv(records: list[SubmissionResult]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", "total", "max_total", *columns, "status", "notes"])
     for r in records:
-        scores = [f"{r.exercises[e].score:.2f}" if e in r.exercises else "" for e in columns]
+        scores = [points(r.exercises[e].score) if e in r.exercises else "" for e in columns]
         writer.writerow(
             [
                 csv_cell(r.student),
-                f"{r.score:.2f}",
-                f"{r.max_score:.2f}",
+                points(r.score),
+                points(r.max_score),
                 *scores,
                 csv_cell(r.status.value),
                 csv_cell(r.notes),
@@ -201,8 +205,8 @@ def junit_xml(records: list[SubmissionResult], lang: str = "en") -> str:
         )
         props = ET.SubElement(suite, "properties")
         for name, value in (
-            ("score", f"{r.score:.4f}"),
-            ("max_score", f"{r.max_score:.4f}"),
+            ("score", points(r.score)),
+            ("max_score", points(r.max_score)),
             ("status", r.status.value),
             ("folder", report_text(r.folder)),
         ):

@@ -14,15 +14,13 @@ import json
 import math
 import os
 from collections.abc import Sequence
-from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 
 import numpy as np
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from blitz.course import figures
+from blitz.course.figures import CJK_FILE_HINTS, FONT_PACKAGE, cjk_font, png_metadata  # noqa: F401 - re-exported
 from blitz.course.i18n import Msg
 
 __all__ = [
@@ -35,24 +33,6 @@ __all__ = [
     "draw_misclassified_grid",
     "png_metadata",
 ]
-
-# Families with Chinese glyphs, best first (matched as prefixes of matplotlib's family names).
-CJK_FAMILIES = (
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Noto Sans CJK",
-    "Source Han Sans",
-    "Noto Serif CJK SC",
-    "Source Han Serif",
-    "Noto Serif CJK",
-    "AR PL UMing",
-    "Droid Sans Fallback",
-)
-# File names of the same fonts, for fonts installed after matplotlib cached its font list.
-CJK_FILE_HINTS = ("notosanscjk", "notoserifcjk", "sourcehan", "wqy", "wenquanyi", "uming", "droidsansfallback")
-FONT_PACKAGE = "fonts-noto-cjk"  # Debian and Ubuntu; other systems: any Noto CJK / Source Han font
 
 DPI = 100
 LOSS_SIZE = (8.0, 5.0)  # inches: 800 x 500 pixels at DPI
@@ -69,84 +49,21 @@ MARGIN, TITLE_LINE = 0.1, 0.3
 DIGIT_SIDE = 28
 
 
-# --- fonts and language -------------------------------------------------------------------------
+# --- fonts and language (blitz.course.figures, shared with the instructors' class report) -------
 
-
-def _cjk_family(names: set[str]) -> str | None:
-    for wanted in CJK_FAMILIES:
-        for name in sorted(names):
-            if name.startswith(wanted):
-                return name
-    return None
-
-
-@cache
-def cjk_font() -> str | None:
-    """The family name of an installed font with Chinese glyphs, or None."""
-    found = _cjk_family({f.name for f in font_manager.fontManager.ttflist})
-    if found is None:
-        # matplotlib keeps its font list in a cache file: a font installed later is not in it yet.
-        for path in font_manager.findSystemFonts():
-            if any(hint in Path(path).name.lower() for hint in CJK_FILE_HINTS):
-                try:
-                    font_manager.fontManager.addfont(path)
-                except (OSError, RuntimeError, ValueError):  # an unreadable font file: look at the others
-                    continue
-        found = _cjk_family({f.name for f in font_manager.fontManager.ttflist})
-    return found
-
-
-def figure_lang(lang: str) -> str:
-    """The language the figures can be drawn in: the student's, or English without a Chinese font."""
-    return lang if lang == "en" or cjk_font() else "en"
+figure_lang = figures.figure_lang
+_text = figures.text_line
+_title = figures.title_text
+_fonts = figures.fonts
+_save = figures.save_png
 
 
 def font_note(lang: str) -> Msg | None:
     """What to install for Chinese figures, when the student reads Chinese and no font has the glyphs."""
-    if figure_lang(lang) == lang:
+    missing = figures.font_missing(lang)
+    if missing is None:
         return None
-    return Msg(
-        f"注意：没有找到中文字体，图中文字用英文。安装 {FONT_PACKAGE}（Debian/Ubuntu：sudo apt-get install {FONT_PACKAGE}）后重新运行 blitz report。",
-        f"Note: no Chinese font found, so the figures are in English. Install {FONT_PACKAGE} (Debian/Ubuntu: sudo apt-get install {FONT_PACKAGE}) and run blitz report again.",
-    )
-
-
-def _text(msg: Msg, lang: str) -> str:
-    """One line in the figure's language; `both` puts Chinese and English side by side."""
-    return f"{msg.zh} / {msg.en}" if lang == "both" else msg.render(lang)
-
-
-def _title(msg: Msg, lang: str) -> str:
-    """A title in the figure's language; `both` puts Chinese above English."""
-    return msg.render(lang)  # Msg.render gives "zh\nen" for both
-
-
-@contextmanager
-def _fonts(lang: str):
-    """matplotlib's fonts for `lang`: DejaVu Sans for Latin, falling back to the CJK font for Chinese."""
-    import matplotlib
-
-    # Named outright (not "sans-serif"): each text keeps this list, wherever it is drawn later.
-    families = ["DejaVu Sans"] + ([cjk_font()] if lang != "en" and cjk_font() else [])
-    with matplotlib.rc_context({"font.family": families}):
-        yield
-
-
-def _save(figure: Figure, path: str | os.PathLike, meta: dict[str, str]) -> Path:
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with _fonts(meta["blitz:lang"]):  # tick labels are made while drawing
-        FigureCanvasAgg(figure).print_png(out, metadata=meta)
-    return out
-
-
-def png_metadata(path: str | os.PathLike) -> dict[str, str]:
-    """The PNG's text chunks (tEXt, zTXt, iTXt) as a plain dict."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        image.load()  # text chunks after the image data are only read with the pixels
-        return {str(k): str(v) for k, v in getattr(image, "text", {}).items()}
+    return Msg("注意：", "Note: ") + missing + Msg("后重新运行 blitz report。", " and run blitz report again.")
 
 
 # --- loss curve ---------------------------------------------------------------------------------
