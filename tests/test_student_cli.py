@@ -17,10 +17,10 @@ from kit import blitz
 
 from blitz.authoring.markers import stub_source
 from blitz.checks import Context, checks_for, run_check
-from blitz.course import mnist, registry
+from blitz.course import figures, mnist, registry
 from blitz.course.hints import ladder
 from blitz.probes.local import LocalSubmission
-from blitz.student import doctor, doctor_mnist, plots
+from blitz.student import doctor, doctor_mnist
 
 
 def solve(folder: Path, exercise_id: str, replace: tuple[str, str] | None = None) -> Path:
@@ -228,17 +228,19 @@ def test_doctor_with_the_data_in_place():
     else:  # CI's class-balanced subset: a note, not an error
         assert train.startswith("[note]") and "unofficial subset" in train
     font = next(line for line in lines if "CJK font" in line)
-    assert font.startswith("[ OK ] CJK font ") if plots.cjk_font() else font.startswith("[note] CJK font: none")
+    assert font.startswith("[ OK ] CJK font ") if figures.cjk_font() else font.startswith("[note] CJK font: none")
     assert "All good." in result.stdout
 
 
 def test_doctor_names_the_font_package_without_a_cjk_font(monkeypatch):
-    monkeypatch.setattr(plots, "cjk_font", lambda: None)
+    monkeypatch.setattr(figures, "cjk_font", lambda: None)
     finding = doctor.check_cjk_font()
     assert (
-        finding.level == "note" and plots.FONT_PACKAGE in finding.detail.en and plots.FONT_PACKAGE in finding.detail.zh
+        finding.level == "note"
+        and figures.FONT_PACKAGE in finding.detail.en
+        and figures.FONT_PACKAGE in finding.detail.zh
     )
-    monkeypatch.setattr(plots, "cjk_font", lambda: "Noto Sans CJK SC")
+    monkeypatch.setattr(figures, "cjk_font", lambda: "Noto Sans CJK SC")
     assert doctor.check_cjk_font().line() == "[ OK ] CJK font Noto Sans CJK SC"
 
 

@@ -183,7 +183,7 @@ def check_kernel() -> Finding:
 def check_cjk_font() -> Finding:
     """The figures' Chinese labels need a CJK font; without one they are drawn in English."""
     try:
-        from blitz.student.plots import FONT_PACKAGE, cjk_font
+        from blitz.course.figures import FONT_PACKAGE, cjk_font
 
         family = cjk_font()
     except Exception:  # noqa: BLE001 - matplotlib missing or broken: its own line says so
