@@ -37,7 +37,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
     files (``generate``), the nbgrader course (``nbgrader``) and its autograde cell check
     (``nbgrader_cells``), the student release (``release``);
   - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports,
-    near-identical submissions (``similar``);
+    near-identical submissions (``similar``), the Gradescope autograder zip (``gradescope``) and what
+    its run_autograder runs (``gradescope_run``);
     :mod:`blitz.grading.sandbox` runs untrusted code (the worker, its bubblewrap sandbox and cgroup, the
     isolated submission; SECURITY.md).
 - :mod:`blitz.cli` — the ``blitz`` command, which gathers the front ends' subcommands.

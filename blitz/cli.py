@@ -3,7 +3,8 @@
 - students: list, check, hint, watch, reset, doctor, report, download   (blitz/student/cli.py)
 - instructors: course (an nbgrader course directory)                      (blitz/authoring/nbgrader.py)
              release (what students of a class get: no reference code)  (blitz/authoring/release.py)
-- grading: grade (batch grading of many submissions), similar (near-copies) (blitz/grading/cli.py)
+- grading: grade (batch grading of many submissions), similar (near-copies), gradescope (an autograder
+           zip for Gradescope)                                                (blitz/grading/cli.py)
 - maintainers: generate (stubs and notebooks from the solutions)
 """
 
