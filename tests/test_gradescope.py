@@ -364,3 +364,41 @@ def test_a_grader_that_cannot_start_still_leaves_a_valid_results_json(package, t
     run, results = run_autograder(root, env={"BLITZ_PYTHON": shutil.which("false")})
     assert run.returncode != 0
     assert results["score"] == 0.0 and "grader itself failed" in results["output"] and "评分程序" in results["output"]
+
+
+# ---------------------------------------------------------------------------------------------- notebooks
+
+
+def test_a_notebook_becomes_its_code_cells_without_the_check_cells():
+    from blitz.grading.notebook_submission import NotANotebook, notebook_module
+
+    notebook = json.loads((registry.ROOT / "notebooks" / "autograd.ipynb").read_text(encoding="utf-8"))
+    notebook["cells"].append({"cell_type": "code", "metadata": {}, "source": ["%timeit x\n", "!ls\n", "y = 1\n"]})
+    module = notebook_module(json.dumps(notebook).encode())
+    compile(module, "autograd.py", "exec")
+    assert "def sgd_step(" in module and "import torch" in module and "y = 1" in module
+    assert "blitz.frontends" not in module and "check(" not in module  # check and score cells left out
+    assert "# %timeit x" in module and "# !ls" in module
+    for bad in (b"\xff", b"[]", b"{}", b"[" * 100_000):
+        with pytest.raises(NotANotebook):
+            notebook_module(bad)
+
+
+@pytest.mark.slow
+def test_notebooks_are_graded_as_their_modules(tmp_path):
+    """A package for two exercises, students in English: tensors.ipynb (answered) scores its 15 points;
+    autograd.ipynb that is not a notebook scores 0 with a message saying what to upload."""
+    out = tmp_path / "week1.zip"
+    built = kit.blitz("gradescope", str(out), "--exercises", "tensors,autograd", "--lang", "en", lang="en")
+    assert built.returncode == 0 and "set its points to 25" in built.stdout, built.stderr
+    root = gradescope_root(out, tmp_path)
+    shutil.copy(registry.ROOT / "notebooks" / "tensors.ipynb", root / "submission" / "tensors.ipynb")
+    (root / "submission" / "autograd.ipynb").write_text("{not json", encoding="utf-8")
+    run, results = run_autograder(root)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert results["score"] == 15.0
+    assert by_exercise(graded(results)) == {"tensors": 15.0, "autograd": 0.0}
+    assert round(sum(t["max_score"] for t in results["tests"]), 2) == 25
+    assert "tensors is graded from the code cells of tensors.ipynb" in results["output"]
+    assert "autograd.ipynb is not a Jupyter notebook that can be read; upload autograd.py" in results["output"]
+    assert "自测" not in json.dumps(results["tests"], ensure_ascii=False)  # English only

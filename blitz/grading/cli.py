@@ -106,10 +106,9 @@ def register(subparsers) -> None:
         "user and sees the whole machine (only for code you trust) / 没有 bubblewrap 也评分（不安全）",
     )
     p.set_defaults(func=run)
-    from blitz.grading import gradescope, similar
+    from blitz.grading import similar
 
     similar.register(subparsers)
-    gradescope.register(subparsers)
 
 
 def _fail(zh: str, en: str) -> int:

@@ -31,13 +31,12 @@ import blitz
 from blitz.course.i18n import Msg
 from blitz.engine.results import CheckResult, Status, SubmissionResult
 from blitz.grading.discover import discover, is_submission, recheck
+from blitz.grading.gradescope import CONFIG, FORMAT
 from blitz.grading.names import report_text
 from blitz.grading.notebook_submission import notebook_exercises, with_notebooks
 from blitz.grading.reports import atomic_write, test_name, test_output
 from blitz.grading.runner import Options, fingerprint, grade_exercise, isolation_text, make_record, zero_record
 
-CONFIG = "blitz-gradescope.json"
-FORMAT = "blitz-gradescope/1"
 SEARCH_DEPTH = 3  # how deep below ROOT/submission a folder of modules is looked for
 SEARCH_ENTRIES = 2000  # at most this many entries are looked at (a submission may hold anything)
 
