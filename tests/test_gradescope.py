@@ -402,3 +402,15 @@ def test_notebooks_are_graded_as_their_modules(tmp_path):
     assert "tensors is graded from the code cells of tensors.ipynb" in results["output"]
     assert "autograd.ipynb is not a Jupyter notebook that can be read; upload autograd.py" in results["output"]
     assert "自测" not in json.dumps(results["tests"], ensure_ascii=False)  # English only
+
+
+def test_bad_options_write_no_zip(tmp_path):
+    out = tmp_path / "a.zip"
+    for args, says in (
+        (("--seed", "0"), "must not be the self-check seed 0"),
+        (("--exercises", "tensors,nope"), "unknown exercise nope"),
+        (("--timeout", "0"), "must be positive"),
+    ):
+        run = kit.blitz("gradescope", str(out), *args, lang="en")
+        assert run.returncode == 2 and says in run.stderr, run.stderr
+        assert not out.exists()
