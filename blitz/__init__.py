@@ -39,7 +39,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
     (``nbgrader_cells``), the student release (``release``);
   - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports,
     the class report (``class_report``, its figures ``class_figures``), near-identical submissions
-    (``similar``);
+    (``similar``), the Gradescope autograder zip (``gradescope``) and what its run_autograder runs
+    (``gradescope_run``);
     :mod:`blitz.grading.sandbox` runs untrusted code (the worker, its bubblewrap sandbox and cgroup, the
     isolated submission; SECURITY.md).
 - :mod:`blitz.cli` — the ``blitz`` command, which gathers the front ends' subcommands.

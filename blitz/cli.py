@@ -4,6 +4,7 @@
 - instructors: course (an nbgrader course directory)                      (blitz/authoring/nbgrader.py)
              release (what students of a class get: no reference code)  (blitz/authoring/release.py)
 - grading: grade (batch grading of many submissions), similar (near-copies) (blitz/grading/cli.py)
+           gradescope (an autograder zip for Gradescope)                 (blitz/grading/gradescope.py)
 - maintainers: generate (stubs and notebooks from the solutions)
 """
 
@@ -18,7 +19,13 @@ import sys
 from blitz.course.i18n import LANGS, env_language_problem, set_lang, unknown_language
 
 # Modules that add subcommands with a `register(subparsers)` function.
-COMMAND_MODULES = ("blitz.student.cli", "blitz.authoring.nbgrader", "blitz.authoring.release", "blitz.grading.cli")
+COMMAND_MODULES = (
+    "blitz.student.cli",
+    "blitz.authoring.nbgrader",
+    "blitz.authoring.release",
+    "blitz.grading.cli",
+    "blitz.grading.gradescope",
+)
 
 
 def _generate(args: argparse.Namespace) -> int:

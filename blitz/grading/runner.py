@@ -235,19 +235,22 @@ def _run_one(entry, sub, ctx) -> CheckResult:
 
 
 def grade_exercise(
-    target: Target, exercise_id: str, options: Options, scratch: Path, threads: int
+    target: Target, exercise_id: str, options: Options, scratch: Path, threads: int, seeds: tuple[int, ...] = ()
 ) -> list[CheckResult]:
+    """The exercise's checks, run once per seed of `seeds` (default: options.seed alone) by one sandboxed
+    worker, in that order; the worker's time budget grows with the number of runs."""
     from blitz.checks import CapstoneData, Context, checks_for
     from blitz.course.mnist import MnistMissing, require
     from blitz.grading.sandbox.isolated import IsolatedSubmission
     from blitz.grading.sandbox.view import gpu_devices
 
     folder = Path(target.folder)
+    seeds = seeds or (options.seed,)
     entries = checks_for(exercise_id)
     missing = _missing_modules(folder, exercise_id)
     if missing:  # no worker to start: say what is missing
         message = _missing_message(exercise_id, missing)
-        return [c.result(Status.MISSING, message) for c in entries]
+        return [c.result(Status.MISSING, message) for _ in seeds for c in entries]
     data_root = Path(options.data_root) if options.data_root else None
     ctx = Context(
         device=options.device, seed=options.seed, data_root=str(data_root) if data_root else None, epochs=options.epochs
@@ -260,7 +263,7 @@ def grade_exercise(
         try:
             real = require(data_root)
         except MnistMissing as exc:
-            return [c.result(Status.ERROR, exc.msg) for c in entries]
+            return [c.result(Status.ERROR, exc.msg) for _ in seeds for c in entries]
         shuffled = private_mnist(real, workdir / "data")
         ctx = replace(ctx, capstone=CapstoneData(worker_data_root=str(workdir / "data"), labels_seen=shuffled))
         keep.append(str(workdir / "data"))
@@ -287,9 +290,10 @@ def grade_exercise(
         devices=tuple(gpu_devices()) if options.device != "cpu" else (),
         unsafe=options.unsafe,
     )
-    sub = IsolatedSubmission(folder, exercise_id, timeout=options.budget(exercise_id), policy=policy, workdir=workdir)
+    budget = options.budget(exercise_id) * len(seeds)
+    sub = IsolatedSubmission(folder, exercise_id, timeout=budget, policy=policy, workdir=workdir)
     try:
-        return [_run_one(entry, sub, ctx) for entry in entries]
+        return [_run_one(entry, sub, replace(ctx, seed=seed)) for seed in seeds for entry in entries]
     finally:
         sub.close()
 

@@ -1,0 +1,107 @@
+"""A submission of course notebooks, made into the exercise modules the grader reads.
+
+On Gradescope a student may upload ``<id>.ipynb`` (the notebook of the exercise, as nbgrader
+released it, answered) instead of ``<id>.py``. The module is the notebook's code cells in order,
+without the kit's check cells (nbgrader's graded cells, and any cell that starts by importing
+``blitz.frontends.notebook``: the checks and the score so far) and with IPython's ``%`` and ``!``
+lines commented out. A ``.py`` file wins over a notebook of the same exercise.
+
+The notebook is the student's: it is read by the rules of :mod:`blitz.grading.files` (lstat, no
+link, no FIFO, a size cap) and parsed as JSON with nothing of it run here; what it holds runs only
+in the sandbox, as any module would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from blitz.course.i18n import Msg
+from blitz.course.registry import MODULE_EXERCISES
+from blitz.grading import files
+
+NOTEBOOK_BYTES = 4 << 20  # a notebook keeps its outputs (figures): larger than a module
+CHECK_CELL = "from blitz.frontends.notebook import"
+
+
+class NotANotebook(ValueError):
+    """The file is not a Jupyter notebook this module can read."""
+
+
+def notebook_module(raw: bytes) -> str:
+    """The module in a course notebook's bytes (NotANotebook when they are not a notebook)."""
+    try:
+        notebook = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise NotANotebook("not JSON") from None
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        raise NotANotebook("no cells")
+    parts = []
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(s for s in source if isinstance(s, str))
+        if not isinstance(source, str):
+            continue
+        metadata = cell.get("metadata")
+        nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+        graded = isinstance(nbgrader, dict) and nbgrader.get("grade") is True
+        if graded or source.lstrip().startswith(CHECK_CELL):
+            continue
+        lines = [f"# {line}" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def _lexists(path: Path) -> bool:
+    return os.path.lexists(path)
+
+
+def notebook_exercises(folder: Path) -> list[str]:
+    """The exercises of `folder` with a notebook and no module (by lstat: a link counts, and is refused)."""
+    return [
+        e.id for e in MODULE_EXERCISES if _lexists(folder / f"{e.id}.ipynb") and not _lexists(folder / f"{e.id}.py")
+    ]
+
+
+def with_notebooks(folder: Path, staging: Path) -> tuple[Path, list[Msg]]:
+    """The folder to grade: `folder` itself when no notebook stands in for a module; else `staging`
+    (made here), holding the folder's .py files and a module made from each such notebook. The
+    messages say which exercises came from notebooks and which notebook could not be read."""
+    names = notebook_exercises(folder)
+    if not names:
+        return folder, []
+    staging.mkdir(parents=True, exist_ok=True)
+    try:
+        files.copy_python_files(folder, staging)
+    except files.UnsafeFile:
+        return folder, []  # the grader refuses the submission and says why
+    notes = []
+    for exercise_id in names:
+        name = f"{exercise_id}.ipynb"
+        try:
+            source = notebook_module(files.read_regular(folder / name, NOTEBOOK_BYTES))
+        except files.UnsafeFile as exc:
+            notes.append(Msg(f"未读取 {name}：{exc.zh}。", f"{name} was not read: {exc.en}."))
+            continue
+        except NotANotebook:
+            notes.append(
+                Msg(
+                    f"{name} 不是可以读取的 Jupyter 笔记本；请上传 {exercise_id}.py 或在 Jupyter 里保存好的笔记本。",
+                    f"{name} is not a Jupyter notebook that can be read; upload {exercise_id}.py, or the "
+                    "notebook as Jupyter saves it.",
+                )
+            )
+            continue
+        (staging / f"{exercise_id}.py").write_text(source, encoding="utf-8")
+        notes.append(
+            Msg(
+                f"{exercise_id} 按 {name} 的代码单元评分（不含检查单元）。",
+                f"{exercise_id} is graded from the code cells of {name} (its check cells left out).",
+            )
+        )
+    return staging, notes
