@@ -9,7 +9,6 @@ a time-out costs the sandbox, and the next exercise gets a fresh one.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import hostile

@@ -192,6 +192,16 @@ def command(p: dict, view: dict, argv: list[str], env: dict[str, str]) -> list[s
             # its own pid namespace too: the bwrap that waits for it is then out of its reach. (/proc
             # stays the one above, which shows only the sandbox: the kernel refuses a new one there,
             # since bwrap covers parts of it.)
-            cmd += [p["bwrap"], "--unshare-user", "--disable-userns", "--unshare-pid", *init, "--uid", ids, "--gid", ids]
+            cmd += [
+                p["bwrap"],
+                "--unshare-user",
+                "--disable-userns",
+                "--unshare-pid",
+                *init,
+                "--uid",
+                ids,
+                "--gid",
+                ids,
+            ]
             cmd += ["--dev-bind", "/", "/", "--die-with-parent", "--chdir", HOME, "--"]
     return cmd + list(argv)

@@ -180,7 +180,7 @@ class SandboxSession:
         sandbox when there is none (or it has died); WorkerStartError when no child comes up."""
         if self.child_owner is not None:
             self.end_child()
-        for attempt in range(2):  # a sandbox the last child left unusable is replaced once
+        for _attempt in range(2):  # a sandbox the last child left unusable is replaced once
             if not self.alive():
                 self.start()
             try:
