@@ -9,6 +9,7 @@ a time-out costs the sandbox, and the next exercise gets a fresh one.
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import hostile
@@ -140,3 +141,42 @@ def test_a_crash_costs_a_child_and_a_time_out_the_sandbox(tmp_path):
     finally:
         session.close()
     assert hostile.leftovers(str(tmp_path / "scratch")) == []
+
+
+LEAVE = """
+import os as _os, subprocess as _subprocess, sys as _sys
+_subprocess.Popen([_sys.executable, "-c", "import time\\nwhile True: time.sleep(1)", "{marker}"],
+                  start_new_session=True, stdin=_subprocess.DEVNULL, stdout=_subprocess.DEVNULL, stderr=_subprocess.DEVNULL)
+open(_os.path.join(_os.path.expanduser("~"), "{marker}"), "w").write("left behind")
+"""
+FIND = """
+import os as _os
+if _os.path.exists(_os.path.join(_os.path.expanduser("~"), "{marker}")):
+    raise RuntimeError("a file of an earlier exercise is still here")
+"""
+
+
+def test_the_next_exercise_finds_nothing_of_the_last_one(tmp_path):
+    """autograd's code leaves a process in a session of its own and a file in the tmpfs; the worker
+    kills the one and removes the other before model's child starts, in the same sandbox."""
+    assert isolation_available()["bwrap"]
+    marker = f"blitz-left-{uuid.uuid4().hex[:10]}"
+    folder = hostile.solutions(tmp_path / "student", ("autograd", "model"))
+    for exercise, code in (("autograd", LEAVE), ("model", FIND)):
+        path = folder / f"{exercise}.py"
+        path.write_text(path.read_text(encoding="utf-8") + code.format(marker=marker), encoding="utf-8")
+    options = Options(exercises=("autograd", "model"), timeout=TIMEOUT, memory_bytes=2 << 30)
+    target = Target("student", str(folder))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    session, ctx = submission_sandbox(target, options, scratch, threads=1)
+    try:
+        rows = grade_exercise(target, "autograd", options, session, ctx)
+        assert all(r.status is Status.PASSED for r in rows)
+        assert kit.marked_processes(marker) == {}  # gone while its sandbox still runs
+        assert session.alive()
+        rows = grade_exercise(target, "model", options, session, ctx)
+        assert [r.status for r in rows] == [Status.PASSED] * len(rows), [r.message for r in rows]
+        assert session.sandboxes == 1
+    finally:
+        session.close()
