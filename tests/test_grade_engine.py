@@ -9,11 +9,13 @@ a time-out costs the sandbox, and the next exercise gets a fresh one.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from pathlib import Path
 
 import hostile
 import kit
+import mutants
 import pytest
 
 from blitz.checks import checks_for
@@ -180,3 +182,29 @@ def test_the_next_exercise_finds_nothing_of_the_last_one(tmp_path):
         assert session.sandboxes == 1
     finally:
         session.close()
+
+
+def test_the_data_check_reads_the_private_copy_with_its_shuffled_test_labels(tmp_path):
+    """The sandbox covers the true test labels for every exercise (the capstone shares it): the data
+    check compares the test split with the shuffled labels its child sees, so the reference passes
+    and a load_mnist that ignores `train` still fails."""
+    assert isolation_available()["bwrap"]
+    data = os.environ.get("BLITZ_DATA", "")
+    for name, patch, expected in (("reference", None, Status.PASSED), ("wrong_split", "load_ignores_train", None)):
+        folder = mutants.build(tmp_path / name, mutants.by_name(patch) if patch else None, only=("data",))
+        options = Options(exercises=("data",), timeout=60, data_root=data, memory_bytes=2 << 30)
+        target = Target(name, str(folder))
+        scratch = tmp_path / f"scratch-{name}"
+        scratch.mkdir()
+        session, ctx = submission_sandbox(target, options, scratch, threads=1)
+        try:
+            assert ctx.capstone is not None  # the private copy, its labels shuffled
+            rows = {r.name: r for r in grade_exercise(target, "data", options, session, ctx)}
+        finally:
+            session.close()
+        if expected is Status.PASSED:
+            assert all(r.status is Status.PASSED for r in rows.values()), rows
+        else:
+            assert rows["load_mnist"].status is Status.FAILED
+            assert "train=False loads the test split" in rows["load_mnist"].message.en
+            assert all(r.status is Status.PASSED for n, r in rows.items() if n != "load_mnist"), rows
