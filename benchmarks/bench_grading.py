@@ -1,13 +1,22 @@
-"""How many submissions per minute `blitz grade` grades, at 1 and 2 workers.
+"""How fast `blitz grade` grades, against grading the reference in one Python.
 
-    python benchmarks/bench_grading.py                 # 4 copies of the reference, no MNIST pipeline
-    python benchmarks/bench_grading.py --copies 8 --with-pipeline --workers 1 2 4
+    python benchmarks/bench_grading.py                 # the target: (a) and (b) below, in one run
+    python benchmarks/bench_grading.py --scaling       # 4 copies at 1 and 2 workers, no MNIST pipeline
+    python benchmarks/bench_grading.py --scaling --copies 8 --with-pipeline --workers 1 2 4
 
-Each run is the real command (`python -m blitz grade`) in a subprocess, on a fresh class folder of
-copies of the reference solutions, into a fresh report folder. Prints a table and the speed-up over
-one worker, and writes the numbers (with the machine and the isolation in use) to
-benchmarks/results/bench_grading.json. The pipeline exercise trains a CNN on MNIST (about as long as
-all the other exercises together), so it is left out unless asked for.
+The target (default): (a) one in-process grading of the reference: a fresh Python imports torch and
+the kit and runs every check of every exercise (the capstone included) against solutions/ with
+:class:`blitz.probes.local.LocalSubmission`, at grade's seed, as `pytest autograder --submission
+solutions` did in-process before the engine; (b) `blitz grade` of 8 copies of the reference, every
+exercise, ``--workers 2``. It prints b / (1.3 x 8 x a / 2), the ratio to the target (at most 1 meets
+it), and writes benchmarks/results/bench_grading.json.
+
+--scaling (the older mode): submissions per minute at each worker count and the speed-up over the
+first, written to benchmarks/results/bench_grading_workers.json. The pipeline exercise trains a CNN
+on MNIST (about as long as all the other exercises together), so it is left out unless asked for.
+
+Each grading is the real command (`python -m blitz grade`) in a subprocess, on a fresh class folder
+of copies of the reference solutions, into a fresh report folder.
 """
 
 from __future__ import annotations
@@ -63,13 +72,115 @@ def run(class_dir: Path, out: Path, workers: int, exercises: list[str]) -> tuple
     return seconds, proc.stdout
 
 
+SEED = 7907  # blitz grade's default seed
+TARGET = 1.3  # (b) may take at most 1.3 x the in-process time per submission, shared by the workers
+
+
+def in_process_child() -> None:
+    """(a), in a fresh Python: every check of every exercise against solutions/ in this process."""
+    started = time.perf_counter()
+    import torch  # noqa: F401 - its import is part of what is measured
+
+    from blitz.checks import Context, checks_for, run_check
+    from blitz.course.mnist import default_root
+    from blitz.probes.local import LocalSubmission
+
+    data = os.environ.get("BLITZ_DATA") or str(default_root())
+    sub = LocalSubmission(ROOT / "solutions")
+    ctx = Context(seed=SEED, data_root=data)
+    results = [run_check(c, sub, ctx) for e in registry.EXERCISES for c in checks_for(e.id)]
+    seconds = time.perf_counter() - started
+    score = sum(r.score for r in results)
+    print(json.dumps({"seconds": seconds, "score": round(score, 2), "checks": len(results)}))
+
+
+def in_process() -> dict:
+    """(a) measured from outside: the subprocess's wall time, Python's start included."""
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, __file__, "--in-process-child"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BLITZ_LANG": "en"},
+    )
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"in-process grading failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    inner = json.loads(proc.stdout.strip().splitlines()[-1])
+    # "seconds": the whole run, Python's start and the imports included; "seconds_inside": from its first line.
+    return {**inner, "seconds": round(seconds, 2), "seconds_inside": round(inner["seconds"], 2)}
+
+
+def target(args) -> int:
+    exercises = [e.id for e in registry.EXERCISES]
+    copies, workers = args.copies or 8, 2
+    load_before = os.getloadavg()
+    a = in_process()
+    if a["score"] < 100:
+        raise SystemExit(f"the reference scored {a['score']} in-process, not 100")
+    with tempfile.TemporaryDirectory(prefix="blitz-bench-") as tmp:
+        class_dir = Path(tmp) / "class"
+        build_class(class_dir, copies)
+        b, stdout = run(class_dir, Path(tmp) / "out", workers, exercises)
+        if f"{copies} graded" not in stdout:
+            raise SystemExit(f"expected {copies} graded submissions:\n{stdout[-2000:]}")
+        scores = [json.loads(p.read_text())["score"] for p in sorted((Path(tmp) / "out").glob("*/results.json"))]
+    goal = TARGET * copies * a["seconds"] / workers
+    ratio = b / goal
+    print(f"(a) in-process grading of the reference: {a['seconds']:.1f} s ({a['checks']} checks, {a['score']} points)")
+    print(f"(b) blitz grade, {copies} copies, every exercise, --workers {workers}: {b:.1f} s")
+    print(f"target: {TARGET} x {copies} x a / {workers} = {goal:.1f} s; b / target = {ratio:.2f}", end="")
+    print(" (met)" if ratio <= 1 else " (not met)")
+    report = {
+        "benchmark": "bench_grading",
+        "kit_version": __version__,
+        "in_process": a,
+        "grade": {"copies": copies, "workers": workers, "exercises": exercises, "seconds": round(b, 2)},
+        "grade_scores": scores,
+        "target_seconds": round(goal, 2),
+        "ratio_to_target": round(ratio, 3),
+        "load_average": {"before": load_before, "after": os.getloadavg()},  # 1, 5, 15 minutes
+        **machine(),
+    }
+    write(report, args.out or str(ROOT / "benchmarks" / "results" / "bench_grading.json"))
+    return 0
+
+
+def machine() -> dict:
+    return {
+        "machine": {
+            "physical_cores": physical_cores(),
+            "logical_cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "isolation": describe_isolation(),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def write(report: dict, path: str) -> None:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--copies", type=int, default=4, help="submissions in the batch (default 4)")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to compare (default 1 2)")
-    parser.add_argument("--with-pipeline", action="store_true", help="also grade the MNIST pipeline exercise")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "bench_grading.json"))
+    parser.add_argument("--scaling", action="store_true", help="the older mode: compare worker counts")
+    parser.add_argument("--copies", type=int, default=0, help="submissions in the batch (target 8, scaling 4)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="--scaling: worker counts (default 1 2)")
+    parser.add_argument("--with-pipeline", action="store_true", help="--scaling: also grade the MNIST pipeline")
+    parser.add_argument("--out", default="", help="the JSON report (default benchmarks/results/bench_grading*.json)")
+    parser.add_argument("--in-process-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.in_process_child:
+        in_process_child()
+        return 0
+    if not args.scaling:
+        return target(args)
+    args.copies = args.copies or 4
 
     exercises = [e.id for e in registry.EXERCISES if args.with_pipeline or e.id != "pipeline"]
     rows = []
@@ -96,24 +207,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['workers']:>8} {row['seconds']:>9.1f} {row['submissions_per_minute']:>9.2f} {row['speedup']:>8.2f}x"
         )
     report = {
-        "benchmark": "bench_grading",
+        "benchmark": "bench_grading --scaling",
         "kit_version": __version__,
         "copies": args.copies,
         "exercises": exercises,
         "rows": rows,
-        "machine": {
-            "physical_cores": physical_cores(),
-            "logical_cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-        },
-        "isolation": describe_isolation(),
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **machine(),
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {out}")
+    write(report, args.out or str(ROOT / "benchmarks" / "results" / "bench_grading_workers.json"))
     return 0
 
 

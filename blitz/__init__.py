@@ -41,8 +41,9 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
     the class report (``class_report``, its figures ``class_figures``), near-identical submissions
     (``similar``), the Gradescope autograder zip (``gradescope``) and what its run_autograder runs
     (``gradescope_run``);
-    :mod:`blitz.grading.sandbox` runs untrusted code (the worker, its bubblewrap sandbox and cgroup, the
-    isolated submission; SECURITY.md).
+    :mod:`blitz.grading.sandbox` runs untrusted code: one bubblewrap sandbox and cgroup per submission
+    (``session``), in it a warm worker that forks a fresh child per exercise (``worker``), which serves
+    the probes of that exercise's :class:`~blitz.grading.sandbox.isolated.IsolatedSubmission`; SECURITY.md.
 - :mod:`blitz.cli` — the ``blitz`` command, which gathers the front ends' subcommands.
 """
 

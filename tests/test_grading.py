@@ -617,7 +617,7 @@ def test_a_worker_that_cannot_start_is_the_graders_fault(monkeypatch, tmp_path):
     from blitz.grading.runner import _run_one
     from blitz.grading.sandbox.isolated import IsolatedSubmission
 
-    monkeypatch.setattr("blitz.grading.sandbox.isolated.sys.executable", "/bin/false")
+    monkeypatch.setattr("blitz.grading.sandbox.session.sys.executable", "/bin/false")
     sub = IsolatedSubmission(registry.ROOT / "solutions", "tensors", timeout=30)
     try:
         row = _run_one(get_check("tensors.from_data"), sub, Context())

@@ -71,12 +71,15 @@ def check_load_mnist(sub, ctx):
     root = _require_data(ctx)
     from torchvision import datasets, transforms
 
+    # In a grading sandbox (ctx.capstone) the worker reads a private copy whose test labels are shuffled.
+    child_root = ctx.capstone.worker_data_root if ctx.capstone else root
     for train in (True, False):
         expected = datasets.MNIST(root, train=train, transform=transforms.PILToTensor())
+        targets = ctx.capstone.labels_seen if ctx.capstone and not train else expected.targets
         call = describe_call("data", "load_mnist", (root, train, "PILToTensor()"))
-        result = sub.probe("dataset", root, train)
+        result = sub.probe("dataset", child_root, train)
         step = max(1, len(expected) // 50)
-        wanted = [int(expected.targets[i]) for i in range(0, len(expected), step)]
+        wanted = [int(targets[i]) for i in range(0, len(expected), step)]
         # The split first: the other split has another length too, but "the test split" says more than a length.
         if result["sampled_targets"] != wanted:
             split = Msg("训练集", "training split") if train else Msg("测试集", "test split")
@@ -86,9 +89,9 @@ def check_load_mnist(sub, ctx):
                 expected=Msg(f"train={train} 读{split.zh}。", f"train={train} loads the {split.en}."),
             )
         expect_equal(result["len"], len(expected), call, what="len()")
-        x, y = expected[0]
+        x = expected[0][0]
         expect_tensor(result["first_x"], x, call, what="[0][0]")
-        expect_equal(result["first_y"], int(y), call, what="[0][1]")
+        expect_equal(result["first_y"], int(targets[0]), call, what="[0][1]")
 
 
 @check("data", "DataLoader：训练集打乱，测试集按顺序", "DataLoader: training shuffled, test in order")

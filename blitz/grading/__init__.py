@@ -4,8 +4,9 @@
 - :mod:`blitz.grading.files` — a submission's files as the trusted side reads them: lstat, regular
   files only, size caps, no link followed, no FIFO opened; the fingerprint.
 - :mod:`blitz.grading.names` — student-derived text made safe for the terminal, CSV and reports.
-- :mod:`blitz.grading.runner` — one submission, every exercise in its own sandboxed worker
-  (:class:`blitz.grading.sandbox.isolated.IsolatedSubmission`); the checks judge in this trusted process.
+- :mod:`blitz.grading.runner` — one submission in one sandbox, each exercise in a fresh child of its
+  warm worker (:class:`blitz.grading.sandbox.isolated.IsolatedSubmission`); the checks judge in this
+  trusted process.
 - :mod:`blitz.grading.batch` — many submissions on a local process pool (or on Dask,
   :mod:`blitz.grading.dask_backend`), resumable, results written atomically.
 - :mod:`blitz.grading.reports` — Gradescope ``results.json``, ``grades.csv``, JUnit XML, the summary.

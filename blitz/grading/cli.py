@@ -243,7 +243,7 @@ def _options(args, exercises: tuple[str, ...], out: Path, targets, data_root: Pa
     from blitz.grading.runner import Options
 
     # What no sandbox may see: the reports, every submission and their folders (the kit's secrets
-    # are hidden by every IsolatedSubmission).
+    # are hidden by every SandboxSession).
     hide = [str(out)]
     for t in targets:
         hide += [t.folder, str(Path(t.folder).parent)]

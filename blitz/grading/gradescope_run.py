@@ -35,7 +35,7 @@ from blitz.grading.gradescope import CONFIG, FORMAT
 from blitz.grading.names import report_text
 from blitz.grading.notebook_submission import notebook_exercises, with_notebooks
 from blitz.grading.reports import atomic_write, test_name, test_output
-from blitz.grading.runner import Options, fingerprint, grade_exercise, isolation_text, make_record, zero_record
+from blitz.grading.runner import Options, fingerprint, grade_in_sandbox, isolation_text, make_record, zero_record
 
 SEARCH_DEPTH = 3  # how deep below ROOT/submission a folder of modules is looked for
 SEARCH_ENTRIES = 2000  # at most this many entries are looked at (a submission may hold anything)
@@ -67,10 +67,8 @@ def find_submission(top: Path) -> tuple[Path, list[Path]]:
 
 
 def grade(target, options: Options, self_check_seeds: tuple[int, ...]) -> tuple[SubmissionResult, list[CheckResult]]:
-    """The record of the hidden run (options.seed), and the self-check runs' results; one sandboxed
-    worker per exercise serves all its runs, the hidden one first."""
-    from blitz.grading.sandbox.isolated import remove_tree
-
+    """The record of the hidden run (options.seed), and the self-check runs' results; the submission's
+    one sandbox serves them all, each exercise's hidden run first."""
     started = time.perf_counter()
     target = recheck(target)
     digest = fingerprint(target, options)
@@ -79,17 +77,12 @@ def grade(target, options: Options, self_check_seeds: tuple[int, ...]) -> tuple[
         status = {"missing": Status.MISSING, "unsafe": Status.REFUSED}.get(target.problem, Status.EMPTY)
         return zero_record(target, options, problem, status, digest), []
     seeds = (options.seed, *self_check_seeds)
-    scratch = Path(tempfile.mkdtemp(prefix="blitz-gradescope-"))
     hidden: list[CheckResult] = []
     visible: list[CheckResult] = []
-    try:
-        for exercise_id in options.exercises:
-            rows = grade_exercise(target, exercise_id, options, scratch, options.threads, seeds)
-            count = len(rows) // len(seeds)
-            hidden += rows[:count]
-            visible += rows[count:]
-    finally:
-        remove_tree(scratch)
+    for rows in grade_in_sandbox(target, options, seeds).values():
+        count = len(rows) // len(seeds)
+        hidden += rows[:count]
+        visible += rows[count:]
     seconds = time.perf_counter() - started
     record = make_record(target, options, hidden, Status.GRADED, digest, None, seconds, isolation_text(options))
     return record, visible

@@ -1,9 +1,11 @@
-"""Grade one submission: every exercise in its own sandboxed worker, judged here.
+"""Grade one submission: one sandbox, a fresh child per exercise, judged here.
 
 :func:`grade_submission` is what a local pool process or a Dask worker runs for each student.
-It never imports the student's code: each exercise gets an :class:`IsolatedSubmission` (a worker
-process in a :class:`blitz.grading.sandbox.process.Sandbox`, its own time budget), the checks run in this trusted
-process and compare what the probes return with the reference. The result is a
+It never imports the student's code: the submission gets one
+:class:`blitz.grading.sandbox.session.SandboxSession` (a warm worker in a
+:class:`blitz.grading.sandbox.process.Sandbox`, started on first use), each exercise an
+:class:`IsolatedSubmission` (a fresh child of that worker, its own time budget); the checks run in
+this trusted process and compare what the probes return with the reference. The result is a
 :class:`blitz.engine.results.SubmissionResult` (the *record*), which :mod:`blitz.grading.reports`
 turns into results.json, CSV and JUnit rows.
 """
@@ -235,49 +237,69 @@ def _run_one(entry, sub, ctx) -> CheckResult:
 
 
 def grade_exercise(
-    target: Target, exercise_id: str, options: Options, scratch: Path, threads: int, seeds: tuple[int, ...] = ()
+    target: Target, exercise_id: str, options: Options, session, ctx, seeds: tuple[int, ...] = ()
 ) -> list[CheckResult]:
-    """The exercise's checks, run once per seed of `seeds` (default: options.seed alone) by one sandboxed
-    worker, in that order; the worker's time budget grows with the number of runs."""
-    from blitz.checks import CapstoneData, Context, checks_for
+    """Every check of one exercise, once per seed of `seeds` (default: the context's), in that order;
+    its probes in a fresh child of the submission's sandbox, whose time budget grows with the runs."""
+    from blitz.checks import checks_for
     from blitz.course.mnist import MnistMissing, require
     from blitz.grading.sandbox.isolated import IsolatedSubmission
-    from blitz.grading.sandbox.view import gpu_devices
 
-    folder = Path(target.folder)
-    seeds = seeds or (options.seed,)
+    seeds = seeds or (ctx.seed,)
     entries = checks_for(exercise_id)
-    missing = _missing_modules(folder, exercise_id)
-    if missing:  # no worker to start: say what is missing
+    missing = _missing_modules(Path(target.folder), exercise_id)
+    if missing:  # no child to start: say what is missing
         message = _missing_message(exercise_id, missing)
         return [c.result(Status.MISSING, message) for _ in seeds for c in entries]
+    if exercise_id == "pipeline" and ctx.capstone is None:
+        try:
+            require(Path(ctx.data_root) if ctx.data_root else None)
+        except MnistMissing as exc:
+            return [c.result(Status.ERROR, exc.msg) for _ in seeds for c in entries]
+    budget = options.budget(exercise_id) * len(seeds)
+    sub = IsolatedSubmission(target.folder, exercise_id, timeout=budget, session=session)
+    try:
+        return [_run_one(entry, sub, replace(ctx, seed=seed)) for seed in seeds for entry in entries]
+    finally:
+        sub.close()
+
+
+def _needs_data(target: Target, options: Options) -> bool:
+    """Does a graded exercise of this submission read MNIST (so its sandbox gets the private copy)?"""
+    folder = Path(target.folder)
+    return any(e in ("data", "pipeline") and not _missing_modules(folder, e) for e in options.exercises)
+
+
+def submission_sandbox(target: Target, options: Options, scratch: Path, threads: int):
+    """The submission's one sandbox (started on first use) and the checks' context.
+
+    Its view: the essentials, the data and its own code. Where an exercise reads MNIST, the data it
+    sees is a private copy whose test labels are shuffled by a secret permutation (the true ones are
+    covered), for every exercise of the submission: they share the sandbox."""
+    from blitz.checks import CapstoneData, Context
+    from blitz.course.mnist import MnistMissing, default_root, require
+    from blitz.grading.sandbox.session import SandboxSession
+    from blitz.grading.sandbox.view import gpu_devices
+
     data_root = Path(options.data_root) if options.data_root else None
     ctx = Context(
         device=options.device, seed=options.seed, data_root=str(data_root) if data_root else None, epochs=options.epochs
     )
-    workdir = scratch / exercise_id
-    workdir.mkdir(parents=True, exist_ok=True)
     hides = list(options.hide) + [str(scratch), tempfile.gettempdir()]
     keep = [str(data_root)] if data_root else []
-    if exercise_id == "pipeline":
+    real = None
+    if _needs_data(target, options):
         try:
             real = require(data_root)
-        except MnistMissing as exc:
-            return [c.result(Status.ERROR, exc.msg) for _ in seeds for c in entries]
-        shuffled = private_mnist(real, workdir / "data")
-        ctx = replace(ctx, capstone=CapstoneData(worker_data_root=str(workdir / "data"), labels_seen=shuffled))
-        keep.append(str(workdir / "data"))
-        from blitz.course.mnist import default_root
-
+        except MnistMissing:  # the checks that need it say so
+            real = None
+    if real is not None:
+        shuffled = private_mnist(real, scratch / "data")
+        ctx = replace(ctx, capstone=CapstoneData(worker_data_root=str(scratch / "data"), labels_seen=shuffled))
+        keep.append(str(scratch / "data"))
         for root in {real.resolve(), default_root().resolve()}:
             hides += test_label_files(root)
-    env = (
-        {"CUDA_VISIBLE_DEVICES": ""}
-        if options.device == "cpu"
-        else (
-            {"CUDA_VISIBLE_DEVICES": os.environ["CUDA_VISIBLE_DEVICES"]} if "CUDA_VISIBLE_DEVICES" in os.environ else {}
-        )
-    )
+    cuda = {"CUDA_VISIBLE_DEVICES": os.environ["CUDA_VISIBLE_DEVICES"]} if "CUDA_VISIBLE_DEVICES" in os.environ else {}
     hide_paths, keep_paths = sandbox_view(hides, keep)
     policy = SandboxPolicy(
         memory_bytes=options.memory_bytes,
@@ -285,23 +307,37 @@ def grade_exercise(
         network=False,
         hide_paths=hide_paths,
         keep_paths=keep_paths,
-        extra_env=env,
+        extra_env={"CUDA_VISIBLE_DEVICES": ""} if options.device == "cpu" else cuda,
         disk_bytes=disk_bytes(options),
         devices=tuple(gpu_devices()) if options.device != "cpu" else (),
         unsafe=options.unsafe,
     )
-    budget = options.budget(exercise_id) * len(seeds)
-    sub = IsolatedSubmission(folder, exercise_id, timeout=budget, policy=policy, workdir=workdir)
+    return SandboxSession(target.folder, policy=policy, workdir=scratch / "sandbox"), ctx
+
+
+def grade_in_sandbox(target: Target, options: Options, seeds: tuple[int, ...] = ()) -> dict[str, list[CheckResult]]:
+    """Each exercise's results (per seed of `seeds`, default options.seed, in that order), all from the
+    submission's one sandbox, which is gone, with its scratch folder, when this returns."""
+    from blitz.grading.sandbox.isolated import remove_tree
+
+    threads = options.threads or _threads_here()
+    scratch = Path(tempfile.mkdtemp(prefix="blitz-grade-"))
+    results: dict[str, list[CheckResult]] = {}
+    session = None
     try:
-        return [_run_one(entry, sub, replace(ctx, seed=seed)) for seed in seeds for entry in entries]
+        session, ctx = submission_sandbox(target, options, scratch, threads)
+        for exercise_id in options.exercises:
+            results[exercise_id] = grade_exercise(target, exercise_id, options, session, ctx, seeds)
     finally:
-        sub.close()
+        if session is not None:
+            session.close()
+        remove_tree(scratch)
+    return results
 
 
 def grade_submission(target: Target, options: Options) -> SubmissionResult:
     """The record of one submission. Runs wherever the batch puts it (pool process, Dask worker)."""
     started = time.perf_counter()
-    from blitz.grading.sandbox.isolated import remove_tree
 
     target = recheck(target)  # a file may have become a link or a FIFO since discovery
     digest = fingerprint(target, options)  # of the files about to be graded
@@ -309,14 +345,7 @@ def grade_submission(target: Target, options: Options) -> SubmissionResult:
     if problem is not None:
         status = {"missing": Status.MISSING, "unsafe": Status.REFUSED}.get(target.problem, Status.EMPTY)
         return zero_record(target, options, problem, status, digest)
-    threads = options.threads or _threads_here()
-    scratch = Path(tempfile.mkdtemp(prefix="blitz-grade-"))
-    checks: list[CheckResult] = []
-    try:
-        for exercise_id in options.exercises:
-            checks += grade_exercise(target, exercise_id, options, scratch, threads)
-    finally:
-        remove_tree(scratch)
+    checks = [row for rows in grade_in_sandbox(target, options).values() for row in rows]
     seconds = time.perf_counter() - started
     return make_record(target, options, checks, Status.GRADED, digest, None, seconds, isolation_text(options))
 

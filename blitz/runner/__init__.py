@@ -2,8 +2,10 @@
 
 Who uses it: `blitz check`, `list`, `watch`, `report` (blitz/student/) and `pytest autograder`
 (blitz/frontends/pytest_plugin.py). Notebooks run their checks in the kernel (they are the
-student's process). Grading can adopt it next: run the worker inside the sandbox (one submission
-per sandbox view) and talk to it over the same pipes.
+student's process). `blitz grade` uses the same model inside its sandbox
+(:mod:`blitz.grading.sandbox.session` and ``worker``): one sandbox per submission, in it a warm
+worker (pid 1 of the sandbox) that imported torch and the probes once and forks a fresh child per
+exercise; there the checks stay in the trusted grader and only probes run in the child.
 
 The pieces, front end first:
 

@@ -1,5 +1,6 @@
-"""Running code the grader does not trust (see SECURITY.md): the worker that serves probes
-(``worker``), the submission that talks to it (``isolated``), the sandboxed process it runs in
+"""Running code the grader does not trust (see SECURITY.md): one sandbox per submission
+(``session``), the warm worker in it that forks a fresh child per exercise to serve its probes
+(``worker``), the exercise's submission that talks to its child (``isolated``), the sandboxed process it runs in
 (``process``), built of a bubblewrap command line (``bwrap``), a cgroup of its own (``cgroups``),
 its output drained from a pipe with a cap (``drain``), and what every worker must see (``view``).
 """

@@ -159,8 +159,13 @@ def _view(keep: list[str], hide: list[str]) -> list[str]:
 
 def command(p: dict, view: dict, argv: list[str], env: dict[str, str]) -> list[str]:
     """The full command line for `argv` under `view` (``keep``, ``hide``, ``disk_bytes``,
-    ``shm_bytes``, ``network``, optional ``devices``), with `env` as its whole environment."""
+    ``shm_bytes``, ``network``, optional ``devices`` and ``init``), with `env` as its whole
+    environment. ``init``: `argv` is pid 1 of the innermost pid namespace (``--as-pid-1``), so no
+    process inside can kill it and it reaps every orphan (the grading worker)."""
+    init = ["--as-pid-1"] if view.get("init") else []
+    inner = bool(p["root"] and p["inner"])
     cmd = [p["bwrap"], "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    cmd += [] if inner else init
     cmd += ["--unshare-cgroup-try", "--hostname", "sandbox"]
     if not view["network"]:
         cmd.append("--unshare-net")
@@ -187,6 +192,16 @@ def command(p: dict, view: dict, argv: list[str], env: dict[str, str]) -> list[s
             # its own pid namespace too: the bwrap that waits for it is then out of its reach. (/proc
             # stays the one above, which shows only the sandbox: the kernel refuses a new one there,
             # since bwrap covers parts of it.)
-            cmd += [p["bwrap"], "--unshare-user", "--disable-userns", "--unshare-pid", "--uid", ids, "--gid", ids]
+            cmd += [
+                p["bwrap"],
+                "--unshare-user",
+                "--disable-userns",
+                "--unshare-pid",
+                *init,
+                "--uid",
+                ids,
+                "--gid",
+                ids,
+            ]
             cmd += ["--dev-bind", "/", "/", "--die-with-parent", "--chdir", HOME, "--"]
     return cmd + list(argv)

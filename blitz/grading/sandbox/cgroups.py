@@ -237,18 +237,22 @@ class Cgroup:
 
     def oom_killed(self) -> bool:
         """Did the kernel kill a process of this sandbox at its memory limit?"""
+        return self.oom_kills() > 0
+
+    def oom_kills(self) -> int:
+        """How many processes of this sandbox the kernel has killed at its memory limit."""
         try:
             if self.version == "v2":
                 text = _read(self._file("", "memory.events"))
             else:
                 text = _read(self._file("memory", "memory.oom_control"))
         except (OSError, KeyError):
-            return False
+            return 0
         for line in text.splitlines():
             key, _, value = line.partition(" ")
             if key == "oom_kill" and value.strip().isdigit():
-                return int(value) > 0
-        return False
+                return int(value)
+        return 0
 
     def kill_all(self, seconds: float = 10.0) -> bool:
         """SIGKILL every task, until none is left (or `seconds` pass). True when empty."""

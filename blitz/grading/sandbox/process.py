@@ -81,6 +81,7 @@ class SandboxPolicy:
     pids: int = 256  # processes and threads at once
     devices: tuple[str, ...] = ()  # device nodes it may use (the GPU's)
     unsafe: bool = False  # run even without bubblewrap (the instructor's explicit choice)
+    init: bool = False  # the command is pid 1 of its pid namespace (bwrap --as-pid-1): the grading worker
 
 
 # --------------------------------------------------------------------------- what this machine offers
@@ -248,6 +249,7 @@ class Sandbox:
                 "shm_bytes": policy.shm_bytes,
                 "network": policy.network,
                 "devices": policy.devices,
+                "init": policy.init,
             }
             self.cmd = bwrap.command(p, view, list(argv), env)
         else:
@@ -326,6 +328,10 @@ class Sandbox:
     def oom_killed(self) -> bool:
         """Did the kernel kill a process of this sandbox at its memory limit?"""
         return self.cgroup is not None and self.cgroup.oom_killed()
+
+    def oom_kills(self) -> int:
+        """How many processes of this sandbox the kernel has killed at its memory limit so far."""
+        return self.cgroup.oom_kills() if self.cgroup is not None else 0
 
     def output(self) -> str:
         """What the worker printed: the first and last 8 KiB, with how much was left out."""

@@ -1,0 +1,231 @@
+"""One submission's sandbox: a warm worker that forks a fresh child per exercise.
+
+A :class:`SandboxSession` holds, for one submission, at most one
+:class:`blitz.grading.sandbox.process.Sandbox` at a time, started on first use: inside it the
+worker of :mod:`blitz.grading.sandbox.worker` imports torch and the probes once and forks a child
+for each exercise (:meth:`begin_child`), which serves that exercise's probes until
+:meth:`end_child`. A child is never reused: after it ends, the worker kills whatever it left,
+removes its IPC objects and empties the tmpfs before the next child is forked.
+
+The trusted side never relies on the sandbox to stop anything: on a time-out, on bytes it cannot
+read, or when the worker says it could not tidy up, :meth:`stop` kills the whole sandbox (its pid
+namespace and cgroup), and the next child is forked in a fresh one, started lazily. Starting it
+(importing torch) is not charged to any exercise's time budget.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from blitz.course.registry import ROOT
+from blitz.engine import wire
+from blitz.grading import files
+from blitz.grading.sandbox.process import Sandbox, SandboxPolicy, SandboxUnavailable
+from blitz.grading.sandbox.view import essentials
+from blitz.grading.sandbox.worker import read_frame, write_frame
+
+STARTUP_SECONDS = 60.0  # importing torch in a cold worker; not charged to the student's budget
+CHILD_SECONDS = 30.0  # forking a child and hearing from it; no student code has run yet
+END_SECONDS = 30.0  # a child's end and the worker's tidying up (TIDY_SECONDS) before a fresh sandbox
+
+
+class WorkerStartError(RuntimeError):
+    """The sandboxed worker died before any student code ran: a fault of the grader, not the student."""
+
+
+def kit_secrets() -> list[str]:
+    """The kit's paths no student code may read: reference solutions, tests, its git history."""
+    import importlib.util
+
+    paths = [ROOT / name for name in ("solutions", "tests", "autograder", ".git", "source", "release")]
+    spec = importlib.util.find_spec("solutions")
+    if spec is not None:
+        paths += [Path(p) for p in (spec.submodule_search_locations or [])]
+    return [str(p) for p in paths]
+
+
+def copy_sources(source: Path, dest: Path) -> None:
+    """Copy the submission's regular top-level .py files into `dest`, read-only, by the rules of
+    :mod:`blitz.grading.files` (lstat, O_NOFOLLOW, size caps: nothing here blocks or follows a link)."""
+    try:
+        names = files.copy_python_files(source, dest)
+    except files.UnsafeFile:  # refused before grading (discover.recheck); a file swapped since stays out
+        names = [p.name for p in dest.glob("*.py")]
+    for name in names:
+        os.chmod(dest / name, 0o444)
+    os.chmod(dest, 0o555)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a folder of the grader's, whatever is in it (deep trees included); never raises."""
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    except RecursionError:
+        pass
+    if os.path.lexists(path):
+        subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)], check=False, timeout=300)
+
+
+class SandboxSession:
+    def __init__(self, folder: Path | str, policy: SandboxPolicy | None = None, workdir: Path | None = None):
+        """folder: the student's submission; only its .py files are copied into the worker's private
+        directory, which is all of the submission the sandbox can see."""
+        self.source = Path(folder).resolve()
+        # A copy: the caller's policy may serve several submissions.
+        self.policy = dataclasses.replace(policy) if policy is not None else SandboxPolicy()
+        self._own_workdir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="blitz-worker-")).resolve()
+        self.code_dir = self.workdir / "submission"
+        self.code_dir.mkdir(parents=True, exist_ok=True)
+        copy_sources(self.source, self.code_dir)
+        # The worker sees its copy (read-only) and nothing else of the submission; the kit's reference
+        # solutions, its tests and history stay out of its sight even inside a kept folder.
+        keep = (*essentials(), *self.policy.keep_paths, str(self.code_dir))
+        self.policy.keep_paths = tuple(dict.fromkeys(keep))
+        self.policy.hide_paths = tuple(dict.fromkeys((*self.policy.hide_paths, *kit_secrets())))
+        self.policy.init = True
+        self.sandbox: Sandbox | None = None
+        self._request_w = self._response_r = -1
+        self.child_owner: object | None = None  # who the live child serves (an IsolatedSubmission)
+        self._oom_before = 0
+        self.sandboxes = 0  # how many were started (a benchmark's and a test's figure)
+
+    # -- the sandbox --------------------------------------------------------------------------
+
+    def alive(self) -> bool:
+        return self.sandbox is not None and self.sandbox.alive()
+
+    def start(self) -> None:
+        self.stop()
+        self.sandboxes += 1
+        request_r, request_w = os.pipe()
+        response_r, response_w = os.pipe()
+        # -I drops PYTHONPATH and the user site; the kit's own folder is put on the path explicitly, so
+        # a kit run from a checkout (not pip-installed) starts its workers too.
+        bootstrap = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from blitz.grading.sandbox.worker import main; sys.exit(main(sys.argv[1:]))"
+        argv = [sys.executable, "-I", "-c", bootstrap, str(request_r), str(response_w), str(self.code_dir)]
+        argv += [str(self.policy.cpu_threads), "1"]
+        home = self.workdir / "home"  # its working folder only when it runs unconfined (--unsafe-no-sandbox)
+        home.mkdir(exist_ok=True)
+        try:
+            self.sandbox = Sandbox(argv, str(home), self.policy, pass_fds=(request_r, response_w))
+        except (SandboxUnavailable, OSError) as exc:
+            os.close(request_w)
+            os.close(response_r)
+            raise WorkerStartError(str(exc)) from exc
+        finally:
+            os.close(request_r)
+            os.close(response_w)
+        os.set_blocking(request_w, False)  # a sandbox that stops reading cannot block the grader
+        self._request_w, self._response_r = request_w, response_r
+        try:
+            ready = self.receive(STARTUP_SECONDS)
+        except (EOFError, OSError, ValueError):
+            ready = None
+        if ready != {"ok": True, "value": "ready"}:
+            # No student code has run yet: this is the grader's own failure (a broken install, a sandbox
+            # this machine refuses), and it is reported as such, not as the student's crash.
+            output = self.sandbox.output() if self.sandbox else ""
+            self.stop()
+            raise WorkerStartError(f"the grading worker did not start: {output.strip()[-500:]}")
+
+    def stop(self) -> None:
+        """Kill the whole sandbox (whatever runs in it), if there is one."""
+        self.child_owner = None
+        if self.sandbox is not None:
+            self.sandbox.kill()
+            self.sandbox = None
+        for fd in (self._request_w, self._response_r):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._request_w = self._response_r = -1
+
+    def close(self) -> None:
+        self.end_child()
+        self.stop()
+        if self._own_workdir:
+            remove_tree(self.workdir)
+
+    # -- framing ------------------------------------------------------------------------------
+
+    def send(self, message: tuple, deadline: float) -> None:
+        """One request; TimeoutError when the sandbox has not taken it by `deadline` (monotonic)."""
+        write_frame(self._request_w, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL), deadline)
+
+    def receive(self, seconds: float) -> Any:
+        """One answer within `seconds`: None on timeout, EOFError when the sandbox is gone,
+        ValueError (wire.WireError included) when it is larger than wire.MAX_BYTES or garbled."""
+        try:
+            payload = read_frame(self._response_r, time.monotonic() + max(0.0, seconds), wire.MAX_BYTES)
+        except TimeoutError:
+            return None
+        return wire.loads(payload)
+
+    # -- children -----------------------------------------------------------------------------
+
+    def begin_child(self, owner: object) -> None:
+        """A fresh child for `owner`; the previous child (another exercise's) ends first. Starts a
+        sandbox when there is none (or it has died); WorkerStartError when no child comes up."""
+        if self.child_owner is not None:
+            self.end_child()
+        for _attempt in range(2):  # a sandbox the last child left unusable is replaced once
+            if not self.alive():
+                self.start()
+            try:
+                self.send(("child",), time.monotonic() + CHILD_SECONDS)
+                answer = self.receive(CHILD_SECONDS)
+            except (TimeoutError, EOFError, OSError, ValueError):
+                answer = None
+            if answer == {"ok": True, "value": "child"}:
+                self.child_owner = owner
+                self._oom_before = self.sandbox.oom_kills()
+                return
+            output = self.sandbox.output() if self.sandbox else ""
+            self.stop()
+        raise WorkerStartError(f"the grading worker could not start a child: {output.strip()[-500:]}")
+
+    def child_ended(self, answer: dict) -> None:
+        """The worker said the child has gone (`answer`: its "ended" frame)."""
+        self.child_owner = None
+        if answer.get("clean") is not True:
+            self.stop()
+
+    def end_child(self) -> None:
+        """Let the live child end and the worker tidy up; a sandbox that does not say so in time
+        is killed."""
+        if self.child_owner is None:
+            return
+        self.child_owner = None
+        deadline = time.monotonic() + END_SECONDS
+        try:
+            self.send(("end",), deadline)
+            while True:  # anything the child still sent (it should have sent nothing) is skipped
+                answer = self.receive(deadline - time.monotonic())
+                if answer is None:
+                    break
+                if isinstance(answer, dict) and "ended" in answer:
+                    if answer.get("clean") is True:
+                        return
+                    break
+        except (TimeoutError, EOFError, OSError, ValueError):
+            pass
+        self.stop()
+
+    def oom_since_child(self) -> bool:
+        """Did the kernel kill a process at the memory limit since the live child began?"""
+        return self.sandbox is not None and self.sandbox.oom_kills() > self._oom_before
+
+    def output(self) -> str:
+        return self.sandbox.output() if self.sandbox is not None else ""
