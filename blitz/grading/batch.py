@@ -1,9 +1,10 @@
 """Many submissions: a local process pool (or Dask), resumable, every report written atomically; the
 class report (:mod:`blitz.grading.class_report`) at the end of every batch, a resumed one included.
 
-The pool processes are the grader's own (trusted) code; each starts one sandbox for its
-submission (a fresh child of its warm worker per exercise). A submission whose results.json holds the same fingerprint (its files, the kit
-version, the options) is not graded again unless `force`: a stopped batch resumes where it stopped.
+The pool processes are the grader's own (trusted) code; each starts one sandbox for its submission
+(a fresh child of its warm worker per exercise). A submission whose results.json holds the same
+fingerprint (its files, the kit version, the options) is not graded again unless `force`: a stopped
+batch resumes where it stopped.
 """
 
 from __future__ import annotations
