@@ -2,6 +2,7 @@
 
     python benchmarks/bench_grading.py                 # the target: (a) and (b) below, in one run
     python benchmarks/bench_grading.py --scaling       # 4 copies at 1 and 2 workers, no MNIST pipeline
+    python benchmarks/bench_grading.py --before        # this kit against the kit before the sandbox
     python benchmarks/bench_grading.py --scaling --copies 8 --with-pipeline --workers 1 2 4
 
 The target (default): (a) one in-process grading of the reference: a fresh Python imports torch and
@@ -14,6 +15,11 @@ it), and writes benchmarks/results/bench_grading.json.
 --scaling (the older mode): submissions per minute at each worker count and the speed-up over the
 first, written to benchmarks/results/bench_grading_workers.json. The pipeline exercise trains a CNN
 on MNIST (about as long as all the other exercises together), so it is left out unless asked for.
+
+--before [REV] (default bd663f9, the kit before bubblewrap and the warm worker: one unconfined worker
+per exercise): the same class graded by the kit at REV (extracted with `git archive`) and by this one,
+one after the other in one run, with the same options; prints this / before (the grader-security
+target: at most 1.2) and writes benchmarks/results/bench_grading_before.json.
 
 Each grading is the real command (`python -m blitz grade`) in a subprocess, on a fresh class folder
 of copies of the reference solutions, into a fresh report folder.
@@ -49,7 +55,9 @@ def build_class(folder: Path, copies: int) -> None:
             shutil.copyfile(e.solution_path, student / f"{e.id}.py")
 
 
-def run(class_dir: Path, out: Path, workers: int, exercises: list[str]) -> tuple[float, str]:
+def run(
+    class_dir: Path, out: Path, workers: int, exercises: list[str], kit: Path = ROOT, seed: int | None = None
+) -> tuple[float, str]:
     cmd = [
         sys.executable,
         "-m",
@@ -63,9 +71,10 @@ def run(class_dir: Path, out: Path, workers: int, exercises: list[str]) -> tuple
         "--exercises",
         ",".join(exercises),
         "--no-progress",
-    ]
+    ] + (["--seed", str(seed)] if seed is not None else [])
+    env = {**os.environ, "BLITZ_LANG": "en", "PYTHONPATH": str(kit)}
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "BLITZ_LANG": "en"})
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=kit)
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"blitz grade failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -146,6 +155,55 @@ def target(args) -> int:
     return 0
 
 
+BEFORE = "bd663f9"  # the last kit before the bubblewrap sandbox and the warm worker
+SECURITY_TARGET = 1.2  # the sandboxed grader may be at most 20% slower than the one before it
+
+
+def before(args) -> int:
+    exercises = [e.id for e in registry.EXERCISES]
+    copies, workers = args.copies or 4, 2
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="blitz-bench-") as tmp:
+        old_kit = Path(tmp) / "kit-before"
+        old_kit.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(old_kit)], input=archive.stdout, check=True)
+        class_dir = Path(tmp) / "class"
+        build_class(class_dir, copies)
+        times = {}
+        for name, kit in (("before", old_kit), ("this", ROOT)):
+            times[name], stdout = run(class_dir, Path(tmp) / f"out-{name}", workers, exercises, kit, SEED)
+            if f"{copies} graded" not in stdout:
+                raise SystemExit(f"expected {copies} graded submissions ({name}):\n{stdout[-2000:]}")
+            scores = [
+                json.loads(p.read_text())["score"] for p in sorted((Path(tmp) / f"out-{name}").glob("*/results.json"))
+            ]
+            if [round(x, 2) for x in scores] != [100.0] * copies:
+                raise SystemExit(f"the reference copies scored {scores} ({name}), not 100 each")
+    ratio = times["this"] / times["before"]
+    print(
+        f"before ({args.before}): {times['before']:.1f} s; this kit: {times['this']:.1f} s "
+        f"({copies} copies, every exercise, --workers {workers})"
+    )
+    print(
+        f"this / before = {ratio:.2f} (target at most {SECURITY_TARGET}: {'met' if ratio <= SECURITY_TARGET else 'not met'})"
+    )
+    report = {
+        "benchmark": "bench_grading --before",
+        "kit_version": __version__,
+        "before": args.before,
+        "copies": copies,
+        "workers": workers,
+        "exercises": exercises,
+        "seconds": {k: round(v, 2) for k, v in times.items()},
+        "ratio": round(ratio, 3),
+        "load_average": {"before": load_before, "after": os.getloadavg()},
+        **machine(),
+    }
+    write(report, args.out or str(ROOT / "benchmarks" / "results" / "bench_grading_before.json"))
+    return 0
+
+
 def machine() -> dict:
     return {
         "machine": {
@@ -173,11 +231,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="--scaling: worker counts (default 1 2)")
     parser.add_argument("--with-pipeline", action="store_true", help="--scaling: also grade the MNIST pipeline")
     parser.add_argument("--out", default="", help="the JSON report (default benchmarks/results/bench_grading*.json)")
+    parser.add_argument(
+        "--before",
+        nargs="?",
+        const=BEFORE,
+        default=None,
+        metavar="REV",
+        help=f"compare with the kit at REV (default {BEFORE}, before the sandbox)",
+    )
     parser.add_argument("--in-process-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.in_process_child:
         in_process_child()
         return 0
+    if args.before:
+        return before(args)
     if not args.scaling:
         return target(args)
     args.copies = args.copies or 4
