@@ -184,6 +184,37 @@ def test_the_next_exercise_finds_nothing_of_the_last_one(tmp_path):
         session.close()
 
 
+TAMPER = """
+import ctypes as _ctypes
+_outcome = []
+try:
+    open("/proc/1/mem", "rb").close()
+    _outcome.append("mem: opened")
+except OSError as _exc:
+    _outcome.append(f"mem: {type(_exc).__name__}")
+_libc = _ctypes.CDLL(None, use_errno=True)
+_libc.ptrace.restype = _ctypes.c_long
+_libc.ptrace.argtypes = [_ctypes.c_long, _ctypes.c_long, _ctypes.c_void_p, _ctypes.c_void_p]
+_done = _libc.ptrace(16, 1, None, None)  # PTRACE_ATTACH to the worker, pid 1 of the sandbox
+_outcome.append(f"ptrace: {'attached' if _done == 0 else 'errno ' + str(_ctypes.get_errno())}")
+raise RuntimeError("tamper " + ", ".join(_outcome))
+"""
+
+
+def test_student_code_cannot_trace_or_read_the_worker(tmp_path):
+    """The worker (pid 1) is not dumpable: its child, running student code as the same uid, can
+    neither open its memory nor ptrace it (EPERM), so it cannot tamper with later exercises' children."""
+    assert isolation_available()["bwrap"]
+    folder = hostile.solutions(tmp_path / "student", ("tensors",))
+    hostile.plant(folder, "tensors", "gram", *TAMPER.strip().splitlines())
+    session, rows = _grade(folder, ("tensors",), tmp_path)
+    session.close()
+    gram = next(r for r in rows["tensors"] if r.name == "gram")
+    assert gram.status is not Status.PASSED and "tamper " in gram.message.en, gram.message
+    assert "mem: PermissionError" in gram.message.en and "ptrace: errno 1" in gram.message.en, gram.message.en
+    assert all(r.status is Status.PASSED for r in rows["tensors"] if r.name != "gram")
+
+
 def test_the_data_check_reads_the_private_copy_with_its_shuffled_test_labels(tmp_path):
     """The sandbox covers the true test labels for every exercise (the capstone shares it): the data
     check compares the test split with the shuffled labels its child sees, so the reference passes

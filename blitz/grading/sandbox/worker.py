@@ -22,7 +22,8 @@ the next child: with INIT=1 it is pid 1 of the sandbox's pid namespace (``bwrap 
 nothing inside can kill it, every orphan is its child, and ``kill(-1)`` reaches every other process
 of the sandbox; it kills them all, removes the SysV IPC objects and what children wrote in the tmpfs
 (``/tmp``, ``/dev/shm``). ``clean`` says whether that worked; when it did not, the trusted side starts a fresh
-sandbox. With INIT=0 (``--unsafe-no-sandbox``) only the child's process group is killed.
+sandbox. The worker is not dumpable (``PR_SET_DUMPABLE`` 0): a child, which runs the student's code as
+the same uid, can neither ptrace it nor read or write its memory through /proc. With INIT=0 (``--unsafe-no-sandbox``) only the child's process group is killed.
 
 This module imports no reference solution; the sandbox hides their folder from this process.
 """
@@ -39,6 +40,7 @@ import sys
 import time
 
 HEADER = struct.Struct(">Q")
+PR_SET_DUMPABLE = 4
 TIDY_SECONDS = 20.0  # killing the child's leftovers and emptying the tmpfs; beyond it: not clean
 SCRATCH = ("/tmp", "/dev/shm")  # the sandbox's tmpfs (its home) and its shared memory
 
@@ -92,6 +94,7 @@ def child_main(request_fd: int, response_fd: int, folder: str, threads: int) -> 
     code = 0
     try:
         os.setpgid(0, 0)  # its own group: without a pid namespace (unsafe), the worker kills the group
+        set_dumpable(True)  # as an ordinary process (the worker, its parent, is not; see serve)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         import torch
 
@@ -220,6 +223,17 @@ def tidy(pid: int, init: bool, baseline: dict[str, set[str]]) -> bool:
     return _empty_scratch(baseline, deadline)
 
 
+def set_dumpable(flag: bool) -> bool:
+    """PR_SET_DUMPABLE: a process that is not dumpable cannot be ptraced nor its /proc/PID/mem read
+    by another process of the same uid without CAP_SYS_PTRACE, which nothing in the sandbox has."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, int(flag), 0, 0, 0) == 0
+    except (OSError, AttributeError):  # pragma: no cover - not Linux's libc
+        return False
+
+
 def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bool) -> None:
     import torch  # noqa: F401 - warm: every child starts with torch imported
 
@@ -234,6 +248,8 @@ def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bo
     baseline = scratch_entries() if init else {}
     if init:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # pid 1 ignores what it does not handle; so does this
+        # Its children run student code as the same uid: they must not trace it or write its memory.
+        set_dumpable(False)
     write_frame(response_fd, wire.dumps({"ok": True, "value": "ready"}))
     while True:
         try:
