@@ -215,6 +215,41 @@ def test_student_code_cannot_trace_or_read_the_worker(tmp_path):
     assert all(r.status is Status.PASSED for r in rows["tensors"] if r.name != "gram")
 
 
+INJECT = """
+import os as _os, pickle as _pickle, struct as _struct, sys as _sys
+class _Payload:
+    def __reduce__(self):
+        return (exec, ("open('/tmp/blitz-pwned', 'w').write('the worker ran my pickle')",))
+_data = _pickle.dumps(_Payload())
+_fd = _os.open(f"/proc/self/fd/{_sys.argv[1]}", _os.O_WRONLY)  # the worker's request pipe, reopened
+_os.write(_fd, _struct.pack(">Q", len(_data)) + _data)
+_os._exit(0)  # the worker reads the pipe next, once it has reaped this child
+"""
+PWNED = """
+import os as _os
+if _os.path.exists("/tmp/blitz-pwned"):
+    raise RuntimeError("pwned: " + open("/tmp/blitz-pwned").read())
+"""
+
+
+def test_student_code_cannot_write_into_the_workers_request_pipe(tmp_path):
+    """A child tries to reopen the worker's request pipe for writing through /proc/self/fd, to hand
+    it a pickle that would run code: the pipe is the grader's (EACCES). (Were it written, the worker
+    would not run it either: it compares frames with its one request and never unpickles them.) The
+    exercise's next child finds nothing the payload would have written."""
+    assert isolation_available()["bwrap"]
+    folder = hostile.solutions(tmp_path / "student", ("tensors",))
+    hostile.plant(folder, "tensors", "stack", *INJECT.strip().splitlines())
+    hostile.plant(folder, "tensors", "double_in_place", *PWNED.strip().splitlines())
+    session, rows = _grade(folder, ("tensors",), tmp_path)
+    session.close()
+    result = {r.name: r for r in rows["tensors"]}
+    assert result["stack"].status is not Status.PASSED
+    assert "PermissionError: [Errno 13] Permission denied: '/proc/self/fd/" in result["stack"].message.en
+    assert result["double_in_place"].status is Status.PASSED, result["double_in_place"].message
+    assert all(r.status is Status.PASSED for n, r in result.items() if n != "stack")
+
+
 def test_the_data_check_reads_the_private_copy_with_its_shuffled_test_labels(tmp_path):
     """The sandbox covers the true test labels for every exercise (the capstone shares it): the data
     check compares the test split with the shuffled labels its child sees, so the reference passes

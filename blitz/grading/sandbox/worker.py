@@ -7,8 +7,9 @@ Started once per submission by :class:`blitz.grading.sandbox.session.SandboxSess
 
 The worker imports torch, torchvision and the probes once, says ``ready``, then waits for requests.
 It never runs a torch operation itself (a fork after OpenMP has run can hang the child) and never
-runs student code. Requests are length-prefixed pickles from the trusted parent (safe to unpickle:
-the parent wrote them); answers are length-prefixed :mod:`blitz.engine.wire` frames:
+runs student code. Requests are length-prefixed pickles from the trusted parent, which the child
+unpickles (it runs the student's code anyway) and the worker only compares with ``CHILD_REQUEST``;
+answers are length-prefixed :mod:`blitz.engine.wire` frames, which the parent decodes with bounds:
 
     → ("child",)                      fork a fresh child; the child answers {"ok": true, "value": "child"}
     → ("probe", name, args, kwargs)   served by the child: a probe envelope {"ok": ...}
@@ -41,6 +42,9 @@ import time
 
 HEADER = struct.Struct(">Q")
 PR_SET_DUMPABLE = 4
+# The one request the worker itself takes, compared as bytes: a child can write into its own copy of
+# the request pipe (reopened through /proc/self/fd), so the worker never unpickles what it reads.
+CHILD_REQUEST = pickle.dumps(("child",), protocol=pickle.HIGHEST_PROTOCOL)
 TIDY_SECONDS = 20.0  # killing the child's leftovers and emptying the tmpfs; beyond it: not clean
 SCRATCH = ("/tmp", "/dev/shm")  # the sandbox's tmpfs (its home) and its shared memory
 
@@ -256,7 +260,7 @@ def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bo
             frame = read_frame(request_fd)
         except EOFError:  # the parent hung up
             return
-        if pickle.loads(frame)[0] != "child":
+        if frame != CHILD_REQUEST:
             continue  # a request for a child that has gone; its "ended" is on its way already
         sys.stdout.flush()
         sys.stderr.flush()
