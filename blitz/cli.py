@@ -2,6 +2,7 @@
 
 - students: list, check, hint, watch, reset, doctor, report, download   (blitz/student/cli.py)
 - instructors: course (an nbgrader course directory)                      (blitz/authoring/nbgrader.py)
+             course-autograde (nbgrader, sandboxed kernels, the kit's scores) (blitz/grading/notebook/autograde.py)
              release (what students of a class get: no reference code)  (blitz/authoring/release.py)
 - grading: grade (batch grading of many submissions), similar (near-copies) (blitz/grading/cli.py)
 - maintainers: generate (stubs and notebooks from the solutions)
@@ -18,7 +19,13 @@ import sys
 from blitz.course.i18n import LANGS, env_language_problem, set_lang, unknown_language
 
 # Modules that add subcommands with a `register(subparsers)` function.
-COMMAND_MODULES = ("blitz.student.cli", "blitz.authoring.nbgrader", "blitz.authoring.release", "blitz.grading.cli")
+COMMAND_MODULES = (
+    "blitz.student.cli",
+    "blitz.authoring.nbgrader",
+    "blitz.authoring.release",
+    "blitz.grading.cli",
+    "blitz.grading.notebook.autograde",
+)
 
 
 def _generate(args: argparse.Namespace) -> int:

@@ -9,6 +9,8 @@
 - :mod:`blitz.grading.batch` — many submissions on a local process pool (or on Dask,
   :mod:`blitz.grading.dask_backend`), resumable, results written atomically.
 - :mod:`blitz.grading.reports` — Gradescope ``results.json``, ``grades.csv``, JUnit XML, the summary.
+- :mod:`blitz.grading.notebook` — `blitz course-autograde`: nbgrader's autograde with every kernel in
+  the sandbox, the scores from the kit's checks of each notebook's code, written into the gradebook.
 - :mod:`blitz.grading.similar` — `blitz similar DIR`: near-identical submissions (copydetect), an HTML report.
 - :mod:`blitz.grading.cli` — the command (its progress bar is :class:`blitz.course.progress.SubmissionsProgress`).
 """
