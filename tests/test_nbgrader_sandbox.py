@@ -316,3 +316,37 @@ def test_the_kit_records_are_in_the_score_table(batch):
     table = result.stdout.split("Scores (nbgrader's gradebook, scored by the kit's checks):", 1)[1]
     for student, score in EXPECTED.items():
         assert f"{score:.2f} / 15.00" in next(line for line in table.splitlines() if line.startswith(student))
+
+
+def test_a_stopped_run_leaves_nothing_behind(tmp_path):
+    """SIGTERM to `blitz course-autograde` while a student's kernel loops: nbgrader stops, the
+    kernel's launcher follows it (and cleans up), the run removes its folders."""
+    import time
+
+    root = tmp_path / "course"
+    assert sh([str(BIN / "blitz"), "course", str(root), "--timeout", "300"], tmp_path).returncode == 0
+    assert sh([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], root).returncode == 0
+    nb = attack(
+        nbformat.read(root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4), "while True:\n    pass"
+    )
+    (root / "submitted" / "looper" / ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(nb, root / "submitted" / "looper" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    scratch = set(Path("/tmp").glob("blitz-course-*"))
+    mark = f"sys.path.insert(0, {str(ROOT)!r}); from blitz.grading.notebook.inside"
+    run = subprocess.Popen([str(BIN / "blitz"), "course-autograde", ".", ASSIGNMENT], cwd=root, env=nbgrader_env())
+    try:
+        deadline = time.monotonic() + 300
+        while not _processes(mark) and time.monotonic() < deadline and run.poll() is None:
+            time.sleep(0.5)
+        assert _processes(mark), "the student's kernel never started"
+        run.terminate()
+        run.wait(120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    deadline = time.monotonic() + 30
+    while _processes(mark, "blitz.grading.notebook.kernel", str(root)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes(mark, "blitz.grading.notebook.kernel", str(root)) == []
+    assert set(Path("/tmp").glob("blitz-course-*")) == scratch
+    assert _stale_cgroups() == []

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -154,11 +155,11 @@ def _kit_scores(root: Path, assignment: str, run_folder: Path, students: list[st
         name = f"{assignment}.ipynb"
         autograded = root / "autograded" / student / assignment / name
         submitted = root / "submitted" / student / assignment / name
-        notebook = autograded if autograded.is_file() else submitted if os.path.lexists(submitted) else None
+        notebooks = [p for p in (autograded, submitted) if os.path.lexists(p)]
         scratch = run_folder / f"kit-{number}"
         scratch.mkdir()
         try:
-            grade = grade_notebook(student, assignment, notebook, scratch, configured_timeout(root), (str(root),))
+            grade = grade_notebook(student, assignment, notebooks, scratch, configured_timeout(root), (str(root),))
             write_scores(db_url, assignment, grade)
             if autograded.is_file():
                 write_outputs(autograded, assignment, grade)
@@ -260,6 +261,11 @@ def _course_autograde(args: argparse.Namespace) -> int:
                 f"Cannot put the students' kernels in a sandbox ({why}): {INSTALL[1]}.",
             )
         )
+
+    def stop(signum, frame):  # a stopped run still removes its sandboxes' folders (and stops nbgrader)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     run = autograde_course(root, args.assignment)
     for student, state in run.status.items():
         print(f"{student:<20} {state}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-MAX_NOTEBOOK_BYTES = 16 << 20  # a notebook file read from a submission (outputs included)
+MAX_NOTEBOOK_BYTES = 64 << 20  # a notebook file read from a submission (outputs included)
 SKIPPED_IDS = ("score_so_far",)  # locked cells that only show results
 
 

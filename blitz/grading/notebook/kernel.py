@@ -207,19 +207,34 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    scratch = Path(os.environ.get(SCRATCH_ENV) or tempfile.gettempdir())
-    kernel = SandboxedKernel(connection, Path.cwd(), scratch, extra)
 
-    def stop(signum, frame):  # Jupyter's terminate: everything of the sandbox goes with us
-        kernel.close()
-        os._exit(128 + signum)
+    def stop(signum, frame):  # Jupyter's terminate, or its process gone: the sandbox goes with us
+        raise SystemExit(128 + signum)
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, stop)
+    _term_with_parent()
+    scratch = Path(os.environ.get(SCRATCH_ENV) or tempfile.gettempdir())
+    kernel = SandboxedKernel(connection, Path.cwd(), scratch, extra)
     try:
         return kernel.run()
     finally:
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # the cleanup runs to its end
+            signal.signal(signum, signal.SIG_IGN)
         kernel.close()
+
+
+def _term_with_parent() -> None:
+    """SIGTERM when the process that started this launcher (nbgrader's) dies, so the cleanup runs."""
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() != parent:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

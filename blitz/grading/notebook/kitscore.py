@@ -98,34 +98,43 @@ def run_seeds(folder: Path, exercise_id: str, options: Options, scratch: Path) -
     return runs
 
 
-def grade_notebook(
-    student: str, assignment: str, notebook: Path | None, scratch: Path, cell_timeout: float, hide=()
-) -> NotebookGrade:
-    """The kit's grade of one student's notebook (None: no notebook was handed in)."""
+def read_first(notebooks: list[Path]):
+    """(the first of `notebooks` that reads as a notebook, its path), or (None, why)."""
     from blitz.grading.files import UnsafeFile
-    from blitz.grading.notebook.extract import read_notebook, write_module
+    from blitz.grading.notebook.extract import read_notebook
+
+    why = "no notebook was handed in"
+    for path in notebooks:
+        try:
+            return read_notebook(path), path
+        except (UnsafeFile, ValueError, UnicodeError) as exc:  # nbformat's errors are ValueErrors
+            why = str(exc)[:300]
+    return None, why
+
+
+def grade_notebook(
+    student: str, assignment: str, notebooks: list[Path], scratch: Path, cell_timeout: float, hide=()
+) -> NotebookGrade:
+    """The kit's grade of one student's notebook: the first of `notebooks` that can be read (the
+    autograded one, where nbgrader restored the read-only cells, then the one handed in)."""
+    from blitz.grading.notebook.extract import write_module
     from blitz.grading.runner import fingerprint, isolation_text
 
     started = time.perf_counter()
     options = options_for(assignment, cell_timeout, tuple(hide))
     code = scratch / "code"
     target = Target(student=student, folder=str(code))
-    try:
-        nb = read_notebook(notebook) if notebook is not None else None
-    except (UnsafeFile, ValueError, UnicodeError) as exc:  # nbformat's errors are ValueErrors
-        nb, why = None, str(exc)[:300]
-    else:
-        why = "" if nb is not None else f"no {assignment}.ipynb was handed in"
+    nb, path = read_first(notebooks)
     if nb is None:
-        message = Msg(f"没有可评分的笔记本（{why}）。", f"No notebook to grade ({why}).")
+        message = Msg(f"没有可评分的笔记本（{path}）。", f"No notebook to grade ({path}).")
         return NotebookGrade(student, {}, zero_record(target, options, message, Status.MISSING, ""))
-    write_module(nb, assignment, notebook.name, code, cell_timeout)
+    write_module(nb, assignment, path.name, code, cell_timeout)
     digest = fingerprint(target, options)
     runs = run_seeds(code, assignment, options, scratch / "work")
     checks = [deciding(r) for r in runs.values()]
     seconds = time.perf_counter() - started
     record = make_record(target, options, checks, Status.GRADED, digest, None, seconds, isolation_text(options))
-    return NotebookGrade(student, runs, record)
+    return NotebookGrade(student, runs, replace(record, folder=str(path.parent)))
 
 
 def write_scores(db_url: str, assignment: str, grade: NotebookGrade) -> int:
