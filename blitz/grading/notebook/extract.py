@@ -46,7 +46,7 @@ def _literal(source: str) -> tuple[str, bool]:
     """A raw triple-quoted literal holding `source` verbatim when one can; else repr (one line)."""
     for quote in ("'''", '"""'):
         if quote not in source and not source.endswith(("\\", quote[0])) and "\r" not in source:
-            return f"r{quote}{source}{quote}", True
+            return f"r{quote}{source}\n{quote}", True  # the closing quotes on a line of their own
     return repr(source), False
 
 
