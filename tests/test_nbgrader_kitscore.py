@@ -83,3 +83,17 @@ def test_a_traceback_names_the_modules_real_lines(tmp_path):
     done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env, timeout=60)
     line = text.splitlines().index("    return 1 / 0") + 1
     assert f'File "{path}", line {line}, in f\n    return 1 / 0' in done.stderr, done.stderr
+
+
+def test_course_autograde_refuses_without_bubblewrap(tmp_path, monkeypatch, capsys):
+    """No kernel ever runs unconfined: without bubblewrap the command stops before nbgrader (exit 2)."""
+    from blitz.cli import main
+    from blitz.grading.sandbox import bwrap
+
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n", encoding="utf-8")
+    (tmp_path / "submitted" / "alice" / "tensors").mkdir(parents=True)
+    missing = {"bwrap": None, "version": "", "root": True, "setpriv": None, "inner": False, "inner_why": ""}
+    monkeypatch.setattr(bwrap, "_probe", missing | {"why": "bubblewrap (bwrap) is not installed"})
+    assert main(["course-autograde", str(tmp_path), "tensors"]) == 2
+    assert "apt-get install bubblewrap" in capsys.readouterr().err
+    assert not (tmp_path / "autograded").exists() and not (tmp_path / "gradebook.db").exists()
