@@ -256,6 +256,18 @@ def test_every_student_scores_exactly_what_the_code_deserves(batch):
         assert gb.find_submission(ASSIGNMENT, "reference").score == pytest.approx(EXPECTED["reference"])
 
 
+def test_the_kit_records_of_the_class(batch):
+    """The kit's SubmissionResult of each student, as JSON beside the gradebook, agree with it."""
+    from blitz.engine.results import SubmissionResult
+
+    root, *_ = batch
+    data = json.loads((root / f"blitz-records-{ASSIGNMENT}.json").read_text(encoding="utf-8"))
+    records = {r["student"]: SubmissionResult.from_json(r) for r in data["records"]}
+    assert {s: r.score for s, r in records.items()} == pytest.approx(EXPECTED)
+    assert {r.max_score for r in records.values()} == {15.0}
+    assert all(r.isolation.startswith("bubblewrap") for r in records.values())
+
+
 def test_the_kernels_ran_in_the_sandbox(batch):
     """nbgrader really used the sandboxed kernel: uid 65534, the sandbox's hostname, a tmpfs home."""
     root, *_ = batch

@@ -11,7 +11,8 @@
    on the test cells' seeds; the scores go into the gradebook as the test cells' auto scores, the
    verdicts into the autograded notebooks' test cells. The kernels' own output decides nothing.
 4. A score table read back from the gradebook, and the kit's records of the class
-   (:func:`autograde_course` returns them).
+   (:func:`autograde_course` returns them; ``blitz-records-<assignment>.json`` in the course folder
+   holds them as JSON, each as `blitz grade` keeps it in results.json).
 
 Exit status: 0 when every student was graded (whatever the scores), 1 when the grader itself failed
 for someone, 2 for a folder that is not a course or has nothing submitted.
@@ -20,6 +21,7 @@ for someone, 2 for a folder that is not a course or has nothing submitted.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import signal
@@ -190,6 +192,9 @@ def autograde_course(root: Path, assignment: str) -> CourseRun:
         elif state.startswith("notebook not run"):
             score = f"{record.score:g} / {record.max_score:g}"
             feedback_note(root, assignment, student, state.split(": ", 1)[-1], score)
+    records = [run.records[s].to_json() for s in sorted(run.records)]
+    text = json.dumps({"assignment": assignment, "records": records}, ensure_ascii=False, indent=1)
+    (root / f"blitz-records-{assignment}.json").write_text(text + "\n", encoding="utf-8")
     return run
 
 
