@@ -16,7 +16,7 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
   (``results``: check, exercise and submission results, their statuses and JSON), comparisons that
   explain themselves (``compare``), every failure message from one template in both languages
   (``feedback``), the door to student code (``submission``), loading it
-  (``student_code``), the wire format back from it (``wire``), the probes' shared helpers
+  (``student_code``), a notebook's cells run as one module (``cells``), the wire format back from it (``wire``), the probes' shared helpers
   (``probing``) and fixtures (``fixtures``), the fast paths around student code (``fastpath``), and
   the reference the checks compare with (``reference``: the solutions, or in a student release their
   results recorded as data, ``recorded``).
@@ -44,6 +44,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
     :mod:`blitz.grading.sandbox` runs untrusted code: one bubblewrap sandbox and cgroup per submission
     (``session``), in it a warm worker that forks a fresh child per exercise (``worker``), which serves
     the probes of that exercise's :class:`~blitz.grading.sandbox.isolated.IsolatedSubmission`; SECURITY.md.
+    :mod:`blitz.grading.notebook` is `blitz course-autograde` (nbgrader with every kernel in that
+    sandbox, scored by the kit's checks).
 - :mod:`blitz.cli` — the ``blitz`` command, which gathers the front ends' subcommands.
 """
 

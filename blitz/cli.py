@@ -2,6 +2,7 @@
 
 - students: list, check, hint, watch, reset, doctor, report, download   (blitz/student/cli.py)
 - instructors: course (an nbgrader course directory)                      (blitz/authoring/nbgrader.py)
+             course-autograde (nbgrader, sandboxed kernels, the kit's scores) (blitz/grading/notebook/autograde.py)
              release (what students of a class get: no reference code)  (blitz/authoring/release.py)
 - grading: grade (batch grading of many submissions), similar (near-copies) (blitz/grading/cli.py)
            gradescope (an autograder zip for Gradescope)                 (blitz/grading/gradescope.py)
@@ -25,6 +26,7 @@ COMMAND_MODULES = (
     "blitz.authoring.release",
     "blitz.grading.cli",
     "blitz.grading.gradescope",
+    "blitz.grading.notebook.autograde",
 )
 
 

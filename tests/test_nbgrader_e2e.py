@@ -1,15 +1,16 @@
 """The instructor's path, end to end, with the real nbgrader command line and its sqlite gradebook.
 
 The commands are exactly the README's; only "students submit" is done by writing notebooks into
-submitted/<student>/tensors/ (what `nbgrader collect` does). Six students, one assignment
-(tensors: 12 checks × 1.25 points), a 10 s cell timeout:
+submitted/<student>/tensors/ (what `nbgrader collect` does). Seven students, one assignment
+(tensors: 12 checks × 1.25 points), a 10 s cell timeout. `blitz course-autograde` runs every kernel
+in a sandbox and takes the scores from the kit's checks of each notebook's code:
 
     solved     everything right                                   15
     untouched  the release notebook as handed out                  0
     half       the first 6 functions                               7.5
     loop       all right, but the `gram` cell loops forever       13.75 (the cell is interrupted)
     crash      all right, but the `concat` cell calls os._exit    13.75 (repaired by course-autograde)
-    deltest    all right, but deleted the test cell of `stack`    13.75 (nbgrader does not restore it)
+    deltest    all right, but deleted the test cell of `stack`    15   (the kit grades the code, not the cell)
     edittest   half done, and replaced every test cell by `pass`   7.5  (nbgrader restores them)
 """
 
@@ -40,7 +41,7 @@ EXPECTED = {
     "half": 7.5,
     "loop": 13.75,
     "crash": 13.75,
-    "deltest": 13.75,
+    "deltest": 15.0,
     "edittest": 7.5,
 }
 
@@ -146,8 +147,8 @@ def test_course_autograde_prints_the_gradebook_scores(course):
     assignment, the total of the maximum, and what this run did for them."""
     _, _, log = course
     out = log["autograde"].stdout
-    assert "Scores (nbgrader's gradebook):" in out, out
-    table = out.split("Scores (nbgrader's gradebook):", 1)[1]
+    assert "Scores (nbgrader's gradebook, scored by the kit's checks):" in out, out
+    table = out.split("Scores (nbgrader's gradebook, scored by the kit's checks):", 1)[1]
     assert re.search(r"^student\s+tensors\s+total / max$", table, re.M), table
     rows = re.findall(r"^(\w+)\s+([\d.]+)\s+([\d.]+) / ([\d.]+)\s+(\w+)$", table, re.M)
     assert {name: float(score) for name, score, *_ in rows} == EXPECTED, table
@@ -170,7 +171,7 @@ def test_bad_submissions_cost_only_their_own_points(course):
     assert lost["solved"] == []
     assert lost["loop"] == ["test_gram"]
     assert lost["crash"] == ["test_concat"]
-    assert lost["deltest"] == ["test_stack"]
+    assert lost["deltest"] == []
     assert lost["untouched"] == [f"test_{n}" for n in sorted(NAMES)]
     assert lost["edittest"] == lost["half"] == sorted(f"test_{n}" for n in NAMES[6:])
 

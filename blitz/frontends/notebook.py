@@ -9,6 +9,12 @@ words as `pytest autograder` prints, what to try, and no traceback; a pass print
 nbgrader's hidden tests call it again with another seed: that run says in one line that it is the
 graders' run on other inputs, and never shows its seed. :func:`score` (the notebook's last cell)
 shows the score so far, like otter-grader's check_all.
+
+In a kernel that `blitz course-autograde` runs in its sandbox (``BLITZ_SCORED_BY_KIT`` set), the
+test cells check nothing and fail (so nbgrader's own score of each is 0): the grader runs the checks
+on the notebook's code itself, outside the kernel, and writes their results (:func:`passed_line`,
+:func:`failure_text`) into these cells' outputs and their scores into the gradebook. Whatever a
+cell does to this module changes nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +38,13 @@ GRADED_FAILED = Msg(
 )
 
 
+GRADED_ENV = "BLITZ_SCORED_BY_KIT"
+ELSEWHERE = Msg(
+    "（评分时由评分程序在内核之外运行检查，结果写在这里。）",
+    "(while grading, the grader runs the checks outside this kernel and writes their results here.)",
+)
+
+
 class CheckFailed(AssertionError):
     """A failed check in a notebook (an AssertionError, which is what nbgrader counts as a failed test).
 
@@ -50,23 +63,35 @@ def check(key: str, namespace: Mapping[str, Any], seed: int = 0) -> None:
     Returns None on purpose: nbgrader reads a test cell's value as partial credit, so a cell must
     show no value; the score comes from the cell passing (full points) or raising (none).
     """
+    # Notebooks are read by students of both languages: both unless BLITZ_LANG asks for one.
+    lang = chosen_lang()
+    if os.environ.get(GRADED_ENV):  # fails: the kernel's own score is 0 until the grader writes its own
+        raise CheckFailed(f"[{key}] {ELSEWHERE.render(lang)}")
     entry = get_check(key)
     sub = namespace_submission(entry.exercise, namespace)
     ctx = Context(device=os.environ.get("BLITZ_DEVICE", "cpu"), seed=seed)
-    # Notebooks are read by students of both languages: both unless BLITZ_LANG asks for one.
-    lang = chosen_lang()
     result = run_check(entry, sub, ctx)  # no MNIST: a failure saying how to get it ("no_data")
     # seed 0 is the run students see; any other is the graders' run on other random inputs (nbgrader's
     # hidden tests), which says so in one line and never shows its seed.
     graded = seed != 0
     if not result.passed:
-        about = GRADED_FAILED.render(lang) + "\n" if graded else ""
-        text = f"{about}[{key}] {entry.title.render(lang)}\n{result.message.render(lang)}"
-        raise CheckFailed(text + "\n" + ladder_text(entry.hints, lang)) from None
+        raise CheckFailed(failure_text(entry, result, graded, lang)) from None
+    print(passed_line(result, graded, lang))
+
+
+def passed_line(result, graded: bool, lang: str) -> str:
+    """What a test cell prints for a passed run (the visible one, or the graders' hidden one)."""
     if graded:
-        print(f"✓ {key}  {GRADED_PASSED.render(lang)}")
-    else:
-        print(f"✓ {key}  {points(result.score)} / {points(result.max_score)}")
+        return f"✓ {result.key}  {GRADED_PASSED.render(lang)}"
+    return f"✓ {result.key}  {points(result.score)} / {points(result.max_score)}"
+
+
+def failure_text(entry, result, graded: bool, lang: str) -> str:
+    """The CheckFailed message of a failed run: the check, what went wrong, the hint ladder."""
+    about = GRADED_FAILED.render(lang) + "\n" if graded else ""
+    message = result.message.render(lang) if result.message is not None else ""
+    text = f"{about}[{entry.key}] {entry.title.render(lang)}\n{message}"
+    return text + "\n" + ladder_text(entry.hints, lang)
 
 
 HINTS_HEADING = Msg("提示（由浅入深）：", "Hints, gentle first:")
@@ -88,16 +113,23 @@ def score(exercise: str, namespace: Mapping[str, Any]) -> None:
     validate counts a locked cell that raises as a failure.
     """
     lang = chosen_lang()
-    total = earned = 0.0
-    lines = []
+    if os.environ.get(GRADED_ENV):
+        print(ELSEWHERE.render(lang))
+        return
+    rows = []
     for entry in checks_for(exercise):
         try:
             result = run_check(entry, namespace_submission(exercise, namespace), Context())
             passed, got = result.passed, result.score
         except Exception:  # noqa: BLE001 - a score table must not fail the notebook
             passed, got = False, 0.0
-        total += entry.max_score
-        earned += got
-        lines.append(f"  {'✓' if passed else '✗'} {entry.key:<34} {points(got)} / {points(entry.max_score)}")
-    heading = Msg(f"目前得分：{points(earned)} / {points(total)}", f"Score so far: {points(earned)} / {points(total)}")
-    print("\n".join([heading.render(lang).replace("\n", " / "), *lines]))
+        rows.append((entry.key, passed, got, entry.max_score))
+    print(score_text(rows, lang))
+
+
+def score_text(rows, lang: str, heading: tuple[str, str] = ("目前得分", "Score so far")) -> str:
+    """The score table: (key, passed, points, max points) per check, under a total."""
+    earned, total = sum(r[2] for r in rows), sum(r[3] for r in rows)
+    lines = [f"  {'✓' if ok else '✗'} {key:<34} {points(got)} / {points(top)}" for key, ok, got, top in rows]
+    head = Msg(f"{heading[0]}：{points(earned)} / {points(total)}", f"{heading[1]}: {points(earned)} / {points(total)}")
+    return "\n".join([head.render(lang).replace("\n", " / "), *lines])

@@ -12,6 +12,8 @@
 - :mod:`blitz.grading.reports` — Gradescope ``results.json``, ``grades.csv``, JUnit XML, the summary.
 - :mod:`blitz.grading.class_report` — the class report (``<out>/class_report/``): pass rate per check,
   scores, time per exercise (CSV and PNG, drawn by :mod:`blitz.grading.class_figures`), the commonest failures.
+- :mod:`blitz.grading.notebook` — `blitz course-autograde`: nbgrader's autograde with every kernel in
+  the sandbox, the scores from the kit's checks of each notebook's code, written into the gradebook.
 - :mod:`blitz.grading.similar` — `blitz similar DIR`: near-identical submissions (copydetect), an HTML report.
 - :mod:`blitz.grading.cli` — the command (its progress bar is :class:`blitz.course.progress.SubmissionsProgress`).
 """

@@ -122,19 +122,24 @@ def _system() -> list[str]:
     return args
 
 
-def _view(keep: list[str], hide: list[str]) -> list[str]:
+def _view(keep: list[str], hide: list[str], writable: list[str] = ()) -> list[str]:
     """Read-only binds of `keep`, covers of the `hide` paths that lie in them, shortest path first
-    (so a kept path inside a covered one comes back)."""
+    (so a kept path inside a covered one comes back); `writable` paths are bound read-write (only
+    folders the grader made for it, whose permissions decide what the worker may change)."""
     system = ("/usr", "/etc", *(f"/{n}" for n in SYSTEM_LINKS))
     steps: list[tuple[str, str]] = []
     for k in sorted({os.path.realpath(k) for k in keep if k and os.path.exists(k)}, key=len):
         if k == "/" or any(inside(k, s) for s in system):
             continue
         steps.append((k, "keep"))
+    for w in sorted({os.path.realpath(w) for w in writable if w and os.path.isdir(w)}, key=len):
+        steps.append((w, "write"))
     for h in sorted({os.path.realpath(h) for h in hide if h and os.path.lexists(h)}, key=len):
         if any(inside(h, k) and h != k for k, kind in steps if kind == "keep"):
             steps.append((h, "hide"))
     steps.sort(key=lambda s: (len(s[0]), s[1] != "hide"))
+    if writable:  # a read-write folder goes on top of whatever else would show at its path
+        steps = [s for s in steps if s[1] != "write"] + [s for s in steps if s[1] == "write"]
     args: list[str] = []
     made: set[str] = {"/tmp"}
     visible: list[tuple[str, str]] = []  # what a path shows now: the last step at or above it
@@ -149,6 +154,8 @@ def _view(keep: list[str], hide: list[str]) -> list[str]:
         made.add(path)
         if kind == "keep":
             args += ["--ro-bind", path, path]
+        elif kind == "write":
+            args += ["--bind", path, path]
         elif os.path.isdir(path):
             args += ["--perms", "0555", "--tmpfs", path, "--remount-ro", path]
         else:
@@ -159,7 +166,7 @@ def _view(keep: list[str], hide: list[str]) -> list[str]:
 
 def command(p: dict, view: dict, argv: list[str], env: dict[str, str]) -> list[str]:
     """The full command line for `argv` under `view` (``keep``, ``hide``, ``disk_bytes``,
-    ``shm_bytes``, ``network``, optional ``devices`` and ``init``), with `env` as its whole
+    ``shm_bytes``, ``network``, optional ``devices``, ``writable`` and ``init``), with `env` as its whole
     environment. ``init``: `argv` is pid 1 of the innermost pid namespace (``--as-pid-1``), so no
     process inside can kill it and it reaps every orphan (the grading worker)."""
     init = ["--as-pid-1"] if view.get("init") else []
@@ -179,7 +186,7 @@ def command(p: dict, view: dict, argv: list[str], env: dict[str, str]) -> list[s
     for device in view.get("devices", ()):
         cmd += ["--dev-bind", device, device]
     cmd += ["--size", str(int(view["disk_bytes"])), "--perms", "1777", "--tmpfs", HOME]
-    cmd += _view(list(view["keep"]), list(view["hide"]))
+    cmd += _view(list(view["keep"]), list(view["hide"]), list(view.get("writable", ())))
     cmd += ["--chdir", HOME, "--clearenv"]
     for key, value in env.items():
         cmd += ["--setenv", key, value]

@@ -21,7 +21,7 @@ import signal
 import threading
 import time
 
-__all__ = ["Cgroup", "detect", "CgroupError"]
+__all__ = ["Cgroup", "detect", "CgroupError", "sweep_stale"]
 
 V1_CONTROLLERS = ("memory", "pids", "cpu", "freezer")
 V2_CONTROLLERS = ("memory", "pids", "cpu")
@@ -159,6 +159,13 @@ def _sweep(base: str) -> None:
                 os.rmdir(os.path.join(base, name))
             except OSError:
                 pass
+
+
+def sweep_stale() -> None:
+    """Remove the empty cgroups of graders that are gone (a notebook kernel's launcher killed by
+    Jupyter with SIGKILL): what `blitz course-autograde` runs when it is done."""
+    for base in detect().get("bases", {}).values():
+        _sweep(base)
 
 
 class Cgroup:

@@ -80,6 +80,8 @@ class SandboxPolicy:
     shm_bytes: int = 256 << 20  # the size of its /dev/shm (DataLoader workers use it)
     pids: int = 256  # processes and threads at once
     devices: tuple[str, ...] = ()  # device nodes it may use (the GPU's)
+    # Host folders bound read-write (a notebook kernel's socket folder, made and locked by the grader)
+    writable_paths: tuple[str, ...] = ()
     unsafe: bool = False  # run even without bubblewrap (the instructor's explicit choice)
     init: bool = False  # the command is pid 1 of its pid namespace (bwrap --as-pid-1): the grading worker
 
@@ -250,6 +252,7 @@ class Sandbox:
                 "network": policy.network,
                 "devices": policy.devices,
                 "init": policy.init,
+                "writable": policy.writable_paths,
             }
             self.cmd = bwrap.command(p, view, list(argv), env)
         else:

@@ -1,0 +1,364 @@
+"""`blitz course-autograde` against hostile notebooks: real nbgrader, real sqlite gradebook, real kernels.
+
+Every student's kernel runs in bubblewrap (the ``blitz-sandbox`` kernelspec, Jupyter's ipc
+transport), and the scores come from the kit's checks of each notebook's code, run outside the
+kernels. Seven students of `tensors` (12 checks x 1.25 points), a 10 s cell timeout, one batch:
+
+    reference  the reference code, plus a cell that prints who and where it runs     15
+    stub       the release notebook as handed out                                    0
+    patcher    stub, plus a cell replacing `check` (module, builtins, run_check)      0  (gained 15 before)
+    dbwriter   half done, plus a cell writing and deleting ../../gradebook.db, the    7.5
+               course's gradebook by its absolute path, and a canary file
+    snoop      stub, plus a cell reading the reference student's notebook, the        0
+               course's source/ (answers, hidden tests) and the kit's solutions
+    lingerer   the reference code, plus a cell leaving background processes and       15
+               a SysV shared-memory segment, and trying to remove or replace the
+               kernel's own sockets (by a link the grader's client would follow)
+    forkbomb   stub, plus `while True: os.fork()`                                     0
+
+Each asserts: the attacker's exact score, every classmate's exact score, exit status 0, no process,
+IPC object, cgroup or scratch folder left, and a world-writable canary outside unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell
+
+from blitz.authoring.nbgrader import nbgrader_env
+from blitz.checks import checks_for
+from blitz.course.registry import ROOT
+from blitz.grading.sandbox.cgroups import detect
+
+BIN = Path(sys.executable).parent
+ASSIGNMENT = "tensors"
+NAMES = [c.name for c in checks_for(ASSIGNMENT)]
+HALF = NAMES[:6]
+MARK = "7777"  # in the lingering processes' command lines
+SHM_KEY = 0x7E57B17
+EXPECTED = {
+    "reference": 15.0,
+    "stub": 0.0,
+    "patcher": 0.0,
+    "dbwriter": 7.5,
+    "snoop": 0.0,
+    "lingerer": 15.0,
+    "forkbomb": 0.0,
+}
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (BIN / "nbgrader").exists(), reason="nbgrader is not installed next to this Python"),
+    pytest.mark.skipif(os.geteuid() != 0, reason="the course server grades as root (uid drop, cgroups)"),
+]
+
+
+def cell(nb, grade_id: str):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def solve(release: Path, source: Path, names: list[str]):
+    src = nbformat.read(source, as_version=4)
+    nb = nbformat.read(release, as_version=4)
+    for name in names:
+        lines = cell(src, name).source.splitlines()
+        cell(nb, name).source = "\n".join(line for line in lines if "SOLUTION" not in line)
+    return nb
+
+
+def attack(nb, code: str):
+    """`code` as a cell of the student's own, right after the imports."""
+    index = nb.cells.index(cell(nb, "module_1"))
+    nb.cells.insert(index + 1, new_code_cell(code))
+    return nb
+
+
+def attacks(root: Path, canary: Path) -> dict[str, str]:
+    db, reference = root / "gradebook.db", root / "submitted" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    secrets = [str(root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), str(reference), str(ROOT / "solutions")]
+    return {
+        "reference": "import os, socket\nprint('WHO', os.getuid(), socket.gethostname(), os.getcwd())",
+        "patcher": (
+            "import builtins\nimport blitz.checks as _checks\nimport blitz.frontends.notebook as _nb\n"
+            "def _yes(*args, **kwargs):\n    print('✓ passed')\n"
+            "_nb.check = _nb.score = builtins.check = check = _yes\n_checks.run_check = _yes"
+        ),
+        "dbwriter": (
+            "import os, sqlite3\n"
+            f"for path in ['../../gradebook.db', '../../../gradebook.db', {str(db)!r}]:\n"
+            "    try:\n"
+            "        con = sqlite3.connect(path)\n"
+            "        con.execute('update grade set auto_score = 0, manual_score = 0')\n"
+            "        con.commit()\n"
+            "        print('WROTE', path)\n"
+            "    except Exception as exc:\n"
+            "        print('blocked', path, type(exc).__name__)\n"
+            "    try:\n"
+            "        os.remove(path)\n"
+            "        print('REMOVED', path)\n"
+            "    except Exception as exc:\n"
+            "        print('blocked', path, type(exc).__name__)\n"
+            "try:\n"
+            f"    open({str(canary)!r}, 'w').write('pwned')\n"
+            "except Exception as exc:\n"
+            "    print('canary blocked', type(exc).__name__)"
+        ),
+        "snoop": (
+            "import json, os\n"
+            f"paths = {secrets!r}\n"
+            "print('SEEN', json.dumps({p: os.path.exists(p) for p in paths}))\n"
+            "for path in paths[:2]:\n"
+            "    try:\n"
+            "        for c in json.load(open(path))['cells']:\n"
+            "            text = ''.join(c['source'])\n"
+            "            if c['cell_type'] == 'code' and 'def ' in text and 'check(' not in text:\n"
+            "                exec(text, globals())\n"
+            "    except Exception as exc:\n"
+            "        print('blocked', type(exc).__name__)\n"
+            "try:\n"
+            "    import solutions.tensors as _s\n"
+            "    globals().update({k: getattr(_s, k) for k in dir(_s) if not k.startswith('_')})\n"
+            "except Exception as exc:\n"
+            "    print('no solutions', type(exc).__name__)"
+        ),
+        "lingerer": (
+            "import ctypes, subprocess, sys\n"
+            f"subprocess.Popen(['sleep', '{MARK}'], start_new_session=True)\n"
+            "subprocess.Popen([sys.executable, '-c', "
+            f"'import os, time\\nos.setsid()\\nwhile True: time.sleep(1)  # {MARK}'])\n"
+            f"print('shm', ctypes.CDLL(None).shmget({SHM_KEY}, 4096, 0o1000 | 0o666))\n"
+            "import json, os\n"
+            "try:\n"
+            "    from ipykernel import get_connection_file\n"
+            "    info = json.load(open(get_connection_file()))\n"
+            "except Exception as exc:\n"
+            "    info = {}\n"
+            "    print('not in a kernel', type(exc).__name__)\n"
+            "for port in ('shell_port', 'hb_port') if info else ():\n"
+            "    path = f\"{info['ip']}-{info[port]}\"\n"
+            "    try:\n"
+            "        os.rename(path, path + '.old')\n"
+            "        os.symlink('/run/systemd/private', path)\n"
+            "        print('REPLACED', path)\n"
+            "    except Exception as exc:\n"
+            "        print('socket kept', type(exc).__name__)"
+        ),
+        "forkbomb": "import os\nwhile True:\n    os.fork()",
+    }
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _processes(*marks: str) -> list[str]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(m in cmd for m in marks):
+            found.append(f"{pid}: {cmd[:200]}")
+    return found
+
+
+def _stale_cgroups() -> list[str]:
+    stale = []
+    for base in detect().get("bases", {}).values():
+        for name in os.listdir(base):
+            parts = name.split("-")
+            if (
+                len(parts) == 3
+                and parts[0] == "blitz"
+                and parts[1].isdigit()
+                and not Path(f"/proc/{parts[1]}").exists()
+            ):
+                stale.append(f"{base}/{name}")
+    return stale
+
+
+def sh(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, cwd=cwd, env=nbgrader_env(), capture_output=True, text=True, timeout=1500)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    base = tmp_path_factory.mktemp("sandboxed")
+    root = base / "course"
+    canary = base / "canary.txt"
+    canary.write_text("untouched\n", encoding="utf-8")
+    canary.chmod(0o666)  # world-writable: only the sandbox stands in its way
+    for folder in (base, *base.parents):
+        if folder != Path("/"):
+            folder.chmod(folder.stat().st_mode | 0o005)
+    assert sh([str(BIN / "blitz"), "course", str(root), "--timeout", "10"], base).returncode == 0
+    made = sh([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], root)
+    assert made.returncode == 0, made.stdout + made.stderr
+    release, source = (root / d / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" for d in ("release", "source"))
+    code = attacks(root, canary)
+    solved = {"reference": NAMES, "dbwriter": HALF, "lingerer": NAMES}
+    for student in EXPECTED:
+        nb = solve(release, source, solved.get(student, []))
+        if student in code:
+            attack(nb, code[student])
+        folder = root / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+    before = {"canary": _sha(canary), "scratch": set(Path("/tmp").glob("blitz-course-*"))}
+    result = sh([str(BIN / "blitz"), "course-autograde", ".", ASSIGNMENT], root)
+    return root, result, before, canary
+
+
+def _shm_keys() -> set[int]:
+    lines = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    return {int(line.split()[0]) for line in lines if line.split()}
+
+
+def scores(root: Path) -> dict[str, float]:
+    con = sqlite3.connect(root / "gradebook.db")
+    rows = con.execute(
+        """select sa.student_id, sum(coalesce(g.manual_score, g.auto_score, 0)) from grade g
+           join submitted_notebook sn on g.notebook_id = sn.id
+           join submitted_assignment sa on sn.assignment_id = sa.id group by sa.student_id"""
+    ).fetchall()
+    con.close()
+    return dict(rows)
+
+
+def outputs(root: Path, student: str) -> str:
+    nb = nbformat.read(root / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    return "\n".join(
+        o.get("text", "") + o.get("evalue", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
+    )
+
+
+def test_every_student_scores_exactly_what_the_code_deserves(batch):
+    root, result, _, _ = batch
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert scores(root) == pytest.approx(EXPECTED), result.stdout
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:  # the reference scores the assignment's maximum
+        assert gb.find_assignment(ASSIGNMENT).max_score == pytest.approx(EXPECTED["reference"])
+        assert gb.find_submission(ASSIGNMENT, "reference").score == pytest.approx(EXPECTED["reference"])
+
+
+def test_the_kit_records_of_the_class(batch):
+    """The kit's SubmissionResult of each student, as JSON beside the gradebook, agree with it."""
+    from blitz.engine.results import SubmissionResult
+
+    root, *_ = batch
+    data = json.loads((root / f"blitz-records-{ASSIGNMENT}.json").read_text(encoding="utf-8"))
+    records = {r["student"]: SubmissionResult.from_json(r) for r in data["records"]}
+    assert {s: r.score for s, r in records.items()} == pytest.approx(EXPECTED)
+    assert {r.max_score for r in records.values()} == {15.0}
+    assert all(r.isolation.startswith("bubblewrap") for r in records.values())
+
+
+def test_the_kernels_ran_in_the_sandbox(batch):
+    """nbgrader really used the sandboxed kernel: uid 65534, the sandbox's hostname, a tmpfs home."""
+    root, *_ = batch
+    assert "WHO 65534 sandbox /tmp/notebook" in outputs(root, "reference")
+
+
+def test_patching_the_check_gains_nothing(batch):
+    root, *_ = batch
+    text = outputs(root, "patcher")
+    # the kit's verdicts replace what the kernel printed: the stub's first failure, in every test cell
+    assert sum(f"[tensors.{name}]" in text for name in NAMES) == len(NAMES) and "✓ tensors." not in text, text
+
+
+def test_control_plain_nbgrader_believes_the_patched_check(batch, tmp_path):
+    """The attack is real: a plain `nbgrader autograde` (kernel unconfined, its output believed) gives
+    the patcher's stub full marks."""
+    root, *_ = batch
+    copy = tmp_path / "course"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("autograded", "feedback"))
+    plain = sh([str(BIN / "nbgrader"), "autograde", ASSIGNMENT, "--student=patcher", "--force"], copy)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert scores(copy)["patcher"] == pytest.approx(15.0)
+
+
+def test_the_gradebook_and_the_canary_are_out_of_reach(batch):
+    root, _, before, canary = batch
+    text = outputs(root, "dbwriter")
+    assert "WROTE" not in text and "REMOVED" not in text, text
+    assert text.count("blocked") >= 6 and "canary blocked" in text, text
+    assert (root / "gradebook.db").is_file()
+    assert _sha(canary) == before["canary"]
+
+
+def test_classmates_notebooks_the_source_and_the_solutions_are_not_visible(batch):
+    root, *_ = batch
+    seen = next(line for line in outputs(root, "snoop").splitlines() if line.startswith("SEEN "))
+    assert set(json.loads(seen[5:]).values()) == {False}, seen
+
+
+def test_the_kernel_cannot_touch_its_sockets(batch):
+    """Its socket folder is locked before any cell runs: no socket can be swapped for a link."""
+    root, *_ = batch
+    text = outputs(root, "lingerer")
+    assert "REPLACED" not in text and text.count("socket kept PermissionError") == 2, text
+
+
+def test_nothing_is_left_behind(batch):
+    root, _, before, _ = batch
+    assert _processes(MARK, str(root), "blitz.grading.notebook", "blitz-course-") == []
+    assert set(Path("/tmp").glob("blitz-course-*")) == before["scratch"]
+    assert _stale_cgroups() == []
+    assert SHM_KEY not in _shm_keys()
+    assert "shm" in outputs(root, "lingerer")  # the segment was made, in the sandbox's IPC namespace
+
+
+def test_the_kit_records_are_in_the_score_table(batch):
+    root, result, *_ = batch
+    table = result.stdout.split("Scores (nbgrader's gradebook, scored by the kit's checks):", 1)[1]
+    for student, score in EXPECTED.items():
+        assert f"{score:.2f} / 15.00" in next(line for line in table.splitlines() if line.startswith(student))
+
+
+def test_a_stopped_run_leaves_nothing_behind(tmp_path):
+    """SIGTERM to `blitz course-autograde` while a student's kernel loops: nbgrader stops, the
+    kernel's launcher follows it (and cleans up), the run removes its folders."""
+    import time
+
+    root = tmp_path / "course"
+    assert sh([str(BIN / "blitz"), "course", str(root), "--timeout", "300"], tmp_path).returncode == 0
+    assert sh([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], root).returncode == 0
+    nb = attack(
+        nbformat.read(root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4), "while True:\n    pass"
+    )
+    (root / "submitted" / "looper" / ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(nb, root / "submitted" / "looper" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    scratch = set(Path("/tmp").glob("blitz-course-*"))
+    mark = f"sys.path.insert(0, {str(ROOT)!r}); from blitz.grading.notebook.inside"
+    run = subprocess.Popen([str(BIN / "blitz"), "course-autograde", ".", ASSIGNMENT], cwd=root, env=nbgrader_env())
+    try:
+        deadline = time.monotonic() + 300
+        while not _processes(mark) and time.monotonic() < deadline and run.poll() is None:
+            time.sleep(0.5)
+        assert _processes(mark), "the student's kernel never started"
+        run.terminate()
+        run.wait(120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    deadline = time.monotonic() + 30
+    while _processes(mark, "blitz.grading.notebook.kernel", str(root)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes(mark, "blitz.grading.notebook.kernel", str(root)) == []
+    assert set(Path("/tmp").glob("blitz-course-*")) == scratch
+    assert _stale_cgroups() == []
