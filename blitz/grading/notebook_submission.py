@@ -1,10 +1,12 @@
 """A submission of course notebooks, made into the exercise modules the grader reads.
 
 On Gradescope a student may upload ``<id>.ipynb`` (the notebook of the exercise, as nbgrader
-released it, answered) instead of ``<id>.py``. The module is the notebook's code cells in order,
-without the kit's check cells (nbgrader's graded cells, and any cell that starts by importing
-``blitz.frontends.notebook``: the checks and the score so far) and with IPython's ``%`` and ``!``
-lines commented out. A ``.py`` file wins over a notebook of the same exercise.
+released it, answered) instead of ``<id>.py``. The module is the one `blitz course-autograde` makes
+(:mod:`blitz.grading.notebook.extract`): the notebook's code cells in order, each run as the
+notebook runs it (one that raises stops only itself), without the kit's check cells (nbgrader's
+graded cells, and any cell that starts by importing ``blitz.frontends.notebook``: the checks and the
+score so far) and with IPython's ``%`` and ``!`` lines commented out. A ``.py`` file wins over a
+notebook of the same exercise.
 
 The notebook is the student's: it is read by the rules of :mod:`blitz.grading.files` (lstat, no
 link, no FIFO, a size cap) and parsed as JSON with nothing of it run here; what it holds runs only
@@ -23,14 +25,39 @@ from blitz.grading import files
 
 NOTEBOOK_BYTES = 4 << 20  # a notebook keeps its outputs (figures): larger than a module
 CHECK_CELL = "from blitz.frontends.notebook import"
+CELL_SECONDS = 60.0  # a cell's own limit (as nbgrader's per cell); the exercise's budget still bounds them all
 
 
 class NotANotebook(ValueError):
     """The file is not a Jupyter notebook this module can read."""
 
 
-def notebook_module(raw: bytes) -> str:
-    """The module in a course notebook's bytes (NotANotebook when they are not a notebook)."""
+def _cell(cell) -> dict | None:
+    """A code cell of the student's JSON in the shape :mod:`blitz.grading.notebook.extract` reads, or
+    None: not a code cell, a source that is not text, or a check cell."""
+    if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        return None
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(s for s in source if isinstance(s, str))
+    if not isinstance(source, str) or source.lstrip().startswith(CHECK_CELL):
+        return None
+    metadata = cell.get("metadata")
+    nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    nbgrader = (
+        {k: v for k, v in nbgrader.items() if k in ("grade", "solution", "grade_id")}
+        if isinstance(nbgrader, dict)
+        else {}
+    )
+    return {"cell_type": "code", "metadata": {"nbgrader": nbgrader}, "source": source}
+
+
+def notebook_module(raw: bytes, exercise_id: str = "exercise", name: str = "notebook.ipynb") -> str:
+    """The module in a course notebook's bytes (NotANotebook when they are not a notebook): its code
+    cells, each run as the notebook runs it, as `blitz course-autograde` makes it
+    (:func:`blitz.grading.notebook.extract.module_text`)."""
+    from blitz.grading.notebook.extract import module_text
+
     try:
         notebook = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -38,23 +65,8 @@ def notebook_module(raw: bytes) -> str:
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         raise NotANotebook("no cells")
-    parts = []
-    for cell in cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(s for s in source if isinstance(s, str))
-        if not isinstance(source, str):
-            continue
-        metadata = cell.get("metadata")
-        nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-        graded = isinstance(nbgrader, dict) and nbgrader.get("grade") is True
-        if graded or source.lstrip().startswith(CHECK_CELL):
-            continue
-        lines = [f"# {line}" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts) + "\n"
+    code = [c for c in map(_cell, cells) if c is not None]
+    return module_text({"cells": code}, exercise_id, name, CELL_SECONDS)
 
 
 def _lexists(path: Path) -> bool:
@@ -84,7 +96,7 @@ def with_notebooks(folder: Path, staging: Path) -> tuple[Path, list[Msg]]:
     for exercise_id in names:
         name = f"{exercise_id}.ipynb"
         try:
-            source = notebook_module(files.read_regular(folder / name, NOTEBOOK_BYTES))
+            source = notebook_module(files.read_regular(folder / name, NOTEBOOK_BYTES), exercise_id, name)
         except files.UnsafeFile as exc:
             notes.append(Msg(f"未读取 {name}：{exc.zh}。", f"{name} was not read: {exc.en}."))
             continue

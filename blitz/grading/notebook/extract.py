@@ -52,7 +52,7 @@ def _literal(source: str) -> tuple[str, bool]:
 
 def module_text(nb, exercise_id: str, notebook_name: str, cell_timeout: float) -> str:
     head = [
-        f"# Made by `blitz course-autograde` from {notebook_name!r}: its code cells, each run as the notebook",
+        f"# Made by blitz from {notebook_name!r}: its code cells, each run as the notebook",
         f"# runs it (one that raises, or runs longer than {cell_timeout:g} s, stops only itself). The checks of",
         f"# {exercise_id} grade the functions it defines.",
         "from blitz.engine.cells import run_cells as _blitz_run_cells",
