@@ -22,7 +22,9 @@ IPC object, cgroup or scratch folder left, and a world-writable canary outside u
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -328,6 +330,19 @@ def test_the_kit_records_are_in_the_score_table(batch):
     table = result.stdout.split("Scores (nbgrader's gradebook, scored by the kit's checks):", 1)[1]
     for student, score in EXPECTED.items():
         assert f"{score:.2f} / 15.00" in next(line for line in table.splitlines() if line.startswith(student))
+
+
+def test_the_class_report_of_the_course(batch):
+    """course-autograde writes the class report from the kit's records, as blitz grade does."""
+    root, result, *_ = batch
+    folder = root / "blitz-reports" / ASSIGNMENT / "class_report"
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO((folder / "scores.csv").read_text(encoding="utf-8")))}
+    assert {s: float(r["total"]) for s, r in rows.items()} == pytest.approx(EXPECTED)
+    rates = list(csv.DictReader(io.StringIO((folder / "pass_rate.csv").read_text(encoding="utf-8"))))
+    assert [r["check"] for r in rates] == [f"{ASSIGNMENT}.{c.name}" for c in checks_for(ASSIGNMENT)]
+    for name in ("pass_rate.png", "score_histogram.png", "exercise_time.png"):
+        assert (folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"class report: {folder}/" in result.stdout and f"class: {len(EXPECTED)} submission(s)" in result.stdout
 
 
 def test_a_stopped_run_leaves_nothing_behind(tmp_path):

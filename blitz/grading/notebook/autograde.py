@@ -12,7 +12,9 @@
    verdicts into the autograded notebooks' test cells. The kernels' own output decides nothing.
 4. A score table read back from the gradebook, and the kit's records of the class
    (:func:`autograde_course` returns them; ``blitz-records-<assignment>.json`` in the course folder
-   holds them as JSON, each as `blitz grade` keeps it in results.json).
+   holds them as JSON, each as `blitz grade` keeps it in results.json), from which the class report
+   is written as `blitz grade` writes it (:mod:`blitz.grading.class_report`), into
+   ``blitz-reports/<assignment>/class_report/``.
 
 Exit status: 0 when every student was graded (whatever the scores), 1 when the grader itself failed
 for someone, 2 for a folder that is not a course or has nothing submitted.
@@ -234,6 +236,33 @@ def score_table(root: Path, status: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def _class_report(root: Path, assignment: str, records: list[SubmissionResult]) -> None:
+    """The class report of the kit's records, as `blitz grade` writes it; never a reason to fail the run."""
+    from blitz.course.i18n import chosen_lang
+    from blitz.grading.class_report import FOLDER, summary_text, write_class_report
+    from blitz.grading.names import terminal
+
+    if not records:
+        return
+    lang = chosen_lang()
+    out = root / "blitz-reports" / assignment
+    print()
+    print(summary_text(records, lang))
+    try:
+        written = write_class_report(records, out, lang)
+    except Exception as exc:  # noqa: BLE001 - e.g. a broken matplotlib: the grades stand
+        why = terminal(f"{type(exc).__name__}: {exc}")
+        print(
+            Msg(
+                f"班级报告没能写出（{why}），成绩不受影响。",
+                f"The class report could not be written ({why}); the grades stand.",
+            ).render()
+        )
+        return
+    names = ", ".join(written)
+    print(Msg(f"班级报告：{out / FOLDER}/（{names}）", f"class report: {out / FOLDER}/ ({names})").render())
+
+
 def _refuse(text: Msg) -> int:
     print(text.render(), file=sys.stderr)
     return 2
@@ -283,6 +312,7 @@ def _course_autograde(args: argparse.Namespace) -> int:
             ).render()
         )
         print(score_table(root, run.status))
+    _class_report(root, args.assignment, list(run.records.values()))
     return 1 if any(r.status is Status.ERROR for r in run.records.values()) else 0
 
 
