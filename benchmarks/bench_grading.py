@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from blitz import __version__
 from blitz.course import registry  # noqa: E402
-from blitz.engine.fastpath import physical_cores  # noqa: E402
+from blitz.course.cores import physical_cores  # noqa: E402
 from blitz.grading.sandbox.process import describe_isolation  # noqa: E402
 
 

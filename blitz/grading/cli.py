@@ -335,7 +335,7 @@ def _report(result, out: Path) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from blitz.engine.fastpath import physical_cores
+    from blitz.course.cores import physical_cores
     from blitz.grading.discover import discover
     from blitz.grading.names import report_text
     from blitz.grading.runner import isolation_text

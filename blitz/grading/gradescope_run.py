@@ -187,7 +187,7 @@ def refusal_json(why: str, lang: str) -> dict:
 
 def _options(root: Path, config: dict) -> Options:
     from blitz.course import mnist
-    from blitz.engine.fastpath import physical_cores
+    from blitz.course.cores import physical_cores
 
     return Options(
         exercises=tuple(config["exercises"]),

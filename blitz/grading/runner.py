@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 
 import blitz
 from blitz.course import registry
+from blitz.course.cores import physical_cores
 from blitz.course.i18n import Msg
 from blitz.course.mnist import RAW_FILES
-from blitz.engine.fastpath import physical_cores
 from blitz.engine.results import CheckResult, Status, SubmissionResult, by_exercise
 from blitz.grading import files
 from blitz.grading.discover import Target, recheck
