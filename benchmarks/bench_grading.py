@@ -85,6 +85,21 @@ SEED = 7907  # blitz grade's default seed
 TARGET = 1.3  # (b) may take at most 1.3 x the in-process time per submission, shared by the workers
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far, from /proc/stat (Linux)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total > 0 else float("nan")
+
+
 def in_process_child() -> None:
     """(a), in a fresh Python: every check of every exercise against solutions/ in this process."""
     started = time.perf_counter()
@@ -130,21 +145,29 @@ def target(args) -> int:
     with tempfile.TemporaryDirectory(prefix="blitz-bench-") as tmp:
         class_dir = Path(tmp) / "class"
         build_class(class_dir, copies)
+        busy_before = cpu_ticks()
         b, stdout = run(class_dir, Path(tmp) / "out", workers, exercises)
+        busy = busy_share(busy_before, cpu_ticks())
         if f"{copies} graded" not in stdout:
             raise SystemExit(f"expected {copies} graded submissions:\n{stdout[-2000:]}")
         scores = [json.loads(p.read_text())["score"] for p in sorted((Path(tmp) / "out").glob("*/results.json"))]
     goal = TARGET * copies * a["seconds"] / workers
     ratio = b / goal
     print(f"(a) in-process grading of the reference: {a['seconds']:.1f} s ({a['checks']} checks, {a['score']} points)")
-    print(f"(b) blitz grade, {copies} copies, every exercise, --workers {workers}: {b:.1f} s")
+    print(f"(b) blitz grade, {copies} copies, every exercise, --workers {workers}: {b:.1f} s (CPUs {busy:.0%} busy)")
     print(f"target: {TARGET} x {copies} x a / {workers} = {goal:.1f} s; b / target = {ratio:.2f}", end="")
     print(" (met)" if ratio <= 1 else " (not met)")
     report = {
         "benchmark": "bench_grading",
         "kit_version": __version__,
         "in_process": a,
-        "grade": {"copies": copies, "workers": workers, "exercises": exercises, "seconds": round(b, 2)},
+        "grade": {
+            "copies": copies,
+            "workers": workers,
+            "exercises": exercises,
+            "seconds": round(b, 2),
+            "cpu_busy": round(busy, 3),  # the whole machine's, from /proc/stat, while (b) ran
+        },
         "grade_scores": scores,
         "target_seconds": round(goal, 2),
         "ratio_to_target": round(ratio, 3),
