@@ -72,3 +72,17 @@ def marked_processes(marker: str) -> dict[str, bytes]:
             if marker.encode() in line:
                 found[pid] = line
     return found
+
+
+def gradebook_scores(root: Path) -> dict[str, float]:
+    """Each student's total in a course's nbgrader gradebook (root/gradebook.db), read with sqlite."""
+    import sqlite3
+
+    con = sqlite3.connect(root / "gradebook.db")
+    rows = con.execute(
+        """select sa.student_id, sum(coalesce(g.manual_score, g.auto_score, 0)) from grade g
+           join submitted_notebook sn on g.notebook_id = sn.id
+           join submitted_assignment sa on sn.assignment_id = sa.id group by sa.student_id"""
+    ).fetchall()
+    con.close()
+    return dict(rows)

@@ -618,13 +618,13 @@ def test_cuda_grading_gives_the_same_scores(tmp_path):
 def test_a_worker_that_cannot_start_is_the_graders_fault(monkeypatch, tmp_path):
     """No student code has run when the sandbox fails to start: the message blames the grader."""
     from blitz.checks import Context, get_check
-    from blitz.grading.runner import _run_one
+    from blitz.grading.runner import judge_check
     from blitz.grading.sandbox.isolated import IsolatedSubmission
 
     monkeypatch.setattr("blitz.grading.sandbox.session.sys.executable", "/bin/false")
     sub = IsolatedSubmission(registry.ROOT / "solutions", "tensors", timeout=30)
     try:
-        row = _run_one(get_check("tensors.from_data"), sub, Context())
+        row = judge_check(get_check("tensors.from_data"), sub, Context())
     finally:
         sub.close()
     assert row.status == "error"

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import kit
 import nbformat
 import pytest
 
@@ -91,17 +91,6 @@ def graded(tmp_path_factory):
     return root, logs
 
 
-def scores(root: Path) -> dict[str, float]:
-    con = sqlite3.connect(root / "gradebook.db")
-    rows = con.execute(
-        """select sa.student_id, sum(coalesce(g.auto_score, 0)) from grade g
-           join submitted_notebook sn on g.notebook_id = sn.id
-           join submitted_assignment sa on sn.assignment_id = sa.id group by sa.student_id"""
-    ).fetchall()
-    con.close()
-    return dict(rows)
-
-
 def hidden_runs(root: Path, student: str) -> int:
     text = (root / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text(encoding="utf-8")
     return text.count("seed=79")
@@ -111,14 +100,14 @@ def test_an_untouched_notebook_raises_no_checksum_warning(graded):
     root, logs = graded
     assert CHANGED.findall(logs["untouched"]) == [], logs["untouched"]
     assert hidden_runs(root, "untouched") == len(NAMES)  # the hidden tests were put back all the same
-    assert scores(root)["untouched"] == 0.0
+    assert kit.gradebook_scores(root)["untouched"] == 0.0
 
 
 def test_an_answered_notebook_raises_no_checksum_warning(graded):
     root, logs = graded
     assert CHANGED.findall(logs["answered"]) == [], logs["answered"]
     assert hidden_runs(root, "answered") == len(NAMES)
-    assert scores(root)["answered"] == 15.0
+    assert kit.gradebook_scores(root)["answered"] == 15.0
 
 
 def test_a_tampered_test_cell_is_still_reported_and_overwritten(graded):
@@ -128,7 +117,7 @@ def test_a_tampered_test_cell_is_still_reported_and_overwritten(graded):
     assert cell(nb, "test_gram").source.startswith("from blitz.frontends.notebook import check")
     assert "the student added a line" not in cell(nb, "test_stack").source
     assert hidden_runs(root, "tampered") == len(NAMES)
-    assert scores(root)["tampered"] == 15.0
+    assert kit.gradebook_scores(root)["tampered"] == 15.0
 
 
 def test_without_the_fix_nbgrader_warns_for_every_test_cell(graded, tmp_path):

@@ -28,11 +28,11 @@ import io
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import kit
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
@@ -229,17 +229,6 @@ def _shm_keys() -> set[int]:
     return {int(line.split()[0]) for line in lines if line.split()}
 
 
-def scores(root: Path) -> dict[str, float]:
-    con = sqlite3.connect(root / "gradebook.db")
-    rows = con.execute(
-        """select sa.student_id, sum(coalesce(g.manual_score, g.auto_score, 0)) from grade g
-           join submitted_notebook sn on g.notebook_id = sn.id
-           join submitted_assignment sa on sn.assignment_id = sa.id group by sa.student_id"""
-    ).fetchall()
-    con.close()
-    return dict(rows)
-
-
 def outputs(root: Path, student: str) -> str:
     nb = nbformat.read(root / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     return "\n".join(
@@ -250,7 +239,7 @@ def outputs(root: Path, student: str) -> str:
 def test_every_student_scores_exactly_what_the_code_deserves(batch):
     root, result, _, _ = batch
     assert result.returncode == 0, result.stdout + result.stderr
-    assert scores(root) == pytest.approx(EXPECTED), result.stdout
+    assert kit.gradebook_scores(root) == pytest.approx(EXPECTED), result.stdout
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:  # the reference scores the assignment's maximum
@@ -291,7 +280,7 @@ def test_control_plain_nbgrader_believes_the_patched_check(batch, tmp_path):
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("autograded", "feedback"))
     plain = sh([str(BIN / "nbgrader"), "autograde", ASSIGNMENT, "--student=patcher", "--force"], copy)
     assert plain.returncode == 0, plain.stdout + plain.stderr
-    assert scores(copy)["patcher"] == pytest.approx(15.0)
+    assert kit.gradebook_scores(copy)["patcher"] == pytest.approx(15.0)
 
 
 def test_the_gradebook_and_the_canary_are_out_of_reach(batch):

@@ -208,7 +208,7 @@ def _missing_message(exercise_id: str, missing: list[str]) -> Msg:
     return student_error_message(error, exercise_id)[0]
 
 
-def _run_one(entry, sub, ctx) -> CheckResult:
+def judge_check(entry, sub, ctx) -> CheckResult:
     """One check; whatever goes wrong becomes this check's result, never the batch's."""
     from blitz.checks import run_check
     from blitz.grading.sandbox.isolated import WorkerStartError
@@ -259,7 +259,7 @@ def grade_exercise(
     budget = options.budget(exercise_id) * len(seeds)
     sub = IsolatedSubmission(target.folder, exercise_id, timeout=budget, session=session)
     try:
-        return [_run_one(entry, sub, replace(ctx, seed=seed)) for seed in seeds for entry in entries]
+        return [judge_check(entry, sub, replace(ctx, seed=seed)) for seed in seeds for entry in entries]
     finally:
         sub.close()
 

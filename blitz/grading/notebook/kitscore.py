@@ -80,7 +80,7 @@ def run_seeds(folder: Path, exercise_id: str, options: Options, scratch: Path) -
     """Every check of the exercise on the test cells' seeds, in one sandboxed worker."""
     from blitz.authoring.notebooks import HIDDEN_SEED
     from blitz.checks import Context, checks_for
-    from blitz.grading.runner import _run_one
+    from blitz.grading.runner import judge_check
     from blitz.grading.sandbox.isolated import IsolatedSubmission
 
     ctx = Context(device="cpu", seed=0, data_root=options.data_root or None)
@@ -90,9 +90,9 @@ def run_seeds(folder: Path, exercise_id: str, options: Options, scratch: Path) -
     runs: dict[str, list[CheckResult]] = {}
     try:
         for index, entry in enumerate(checks_for(exercise_id)):
-            runs[entry.name] = [_run_one(entry, sub, ctx)]
+            runs[entry.name] = [judge_check(entry, sub, ctx)]
             if runs[entry.name][0].passed:
-                runs[entry.name].append(_run_one(entry, sub, replace(ctx, seed=HIDDEN_SEED + index)))
+                runs[entry.name].append(judge_check(entry, sub, replace(ctx, seed=HIDDEN_SEED + index)))
     finally:
         sub.close()
     return runs
