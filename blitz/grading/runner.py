@@ -312,7 +312,8 @@ def submission_sandbox(target: Target, options: Options, scratch: Path, threads:
         devices=tuple(gpu_devices()) if options.device != "cpu" else (),
         unsafe=options.unsafe,
     )
-    return SandboxSession(target.folder, policy=policy, workdir=scratch / "sandbox"), ctx
+    reads_mnist = any(e in ("data", "pipeline") for e in options.exercises)
+    return SandboxSession(target.folder, policy=policy, workdir=scratch / "sandbox", torchvision=reads_mnist), ctx
 
 
 def grade_in_sandbox(target: Target, options: Options, seeds: tuple[int, ...] = ()) -> dict[str, list[CheckResult]]:

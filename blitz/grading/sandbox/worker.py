@@ -3,11 +3,11 @@
 Started once per submission by :class:`blitz.grading.sandbox.session.SandboxSession` inside a
 :class:`blitz.grading.sandbox.process.Sandbox`:
 
-    python -I -c BOOTSTRAP REQUEST_FD RESPONSE_FD SUBMISSION_FOLDER THREADS INIT
+    python -I -c BOOTSTRAP REQUEST_FD RESPONSE_FD SUBMISSION_FOLDER THREADS INIT [full|lean]
 
-The worker imports torch, torchvision and the probes once, says ``ready``, then waits for requests.
-It never runs a torch operation itself (a fork after OpenMP has run can hang the child) and never
-runs student code. Requests are length-prefixed pickles from the trusted parent, which the child
+The worker imports torch, torchvision (not with ``lean``: nothing to grade reads MNIST) and the
+probes once, says ``ready``, then waits for requests. It never runs a torch operation itself (a fork
+after OpenMP has run can hang the child) and never runs student code. Requests are length-prefixed pickles from the trusted parent, which the child
 unpickles (it runs the student's code anyway) and the worker only compares with ``CHILD_REQUEST``;
 answers are length-prefixed :mod:`blitz.engine.wire` frames, which the parent decodes with bounds:
 
@@ -238,14 +238,15 @@ def set_dumpable(flag: bool) -> bool:
         return False
 
 
-def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bool) -> None:
+def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bool, torchvision: bool = True) -> None:
     import torch  # noqa: F401 - warm: every child starts with torch imported
 
-    try:
-        import torchvision.datasets  # noqa: F401 - warm too (the data and pipeline probes use it)
-        import torchvision.transforms  # noqa: F401
-    except ImportError:  # pragma: no cover - the data probes say so themselves
-        pass
+    if torchvision:  # only where an exercise to grade reads MNIST: its import costs as much as torch's
+        try:
+            import torchvision.datasets  # noqa: F401 - warm too (the data and pipeline probes use it)
+            import torchvision.transforms  # noqa: F401
+        except ImportError:  # pragma: no cover - the data probes say so themselves
+            pass
     from blitz.engine import wire
     from blitz.probes import PROBES  # noqa: F401 - every probe module imported once
 
@@ -275,7 +276,8 @@ def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bo
 def main(argv: list[str]) -> int:
     request_fd, response_fd, folder, threads = int(argv[0]), int(argv[1]), argv[2], int(argv[3])
     init = len(argv) > 4 and argv[4] == "1" and os.getpid() == 1
-    serve(request_fd, response_fd, folder, threads, init)
+    torchvision = not (len(argv) > 5 and argv[5] == "lean")
+    serve(request_fd, response_fd, folder, threads, init, torchvision)
     return 0
 
 
