@@ -97,3 +97,14 @@ def test_course_autograde_refuses_without_bubblewrap(tmp_path, monkeypatch, caps
     assert main(["course-autograde", str(tmp_path), "tensors"]) == 2
     assert "apt-get install bubblewrap" in capsys.readouterr().err
     assert not (tmp_path / "autograded").exists() and not (tmp_path / "gradebook.db").exists()
+
+
+def test_a_deeply_nested_notebook_is_unreadable_not_a_crash(tmp_path):
+    """The handed-in notebook is the student's bytes: nesting deeper than the JSON parser recurses is
+    'no notebook to grade' for that student, never an exception in the grader."""
+    from blitz.grading.notebook.kitscore import read_first
+
+    path = tmp_path / "tensors.ipynb"
+    path.write_text('{"cells": ' + "[" * 200_000 + "]" * 200_000 + "}", encoding="utf-8")
+    nb, why = read_first([path])
+    assert nb is None and why

@@ -107,7 +107,7 @@ def read_first(notebooks: list[Path]):
     for path in notebooks:
         try:
             return read_notebook(path), path
-        except (UnsafeFile, ValueError, UnicodeError) as exc:  # nbformat's errors are ValueErrors
+        except (UnsafeFile, ValueError, UnicodeError, RecursionError) as exc:  # nbformat: ValueErrors; deep nesting
             why = str(exc)[:300]
     return None, why
 
