@@ -9,6 +9,8 @@ Each test runs one check from blitz/checks/<id>.py; a failure prints what was ca
 back and what was expected. The run ends with a score table, keyed by exercise id. Each exercise
 runs once, in a fresh process with a time limit (blitz/runner/limits.py; BLITZ_TIME_LIMIT=SECONDS
 replaces it): an endless loop or a crash fails the checks it hit, and the others still count.
+This process never imports torch (the checks are named by blitz/engine/check_table.py); the warm
+worker does, while pytest collects.
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
-from blitz.checks import Context
 from blitz.course import registry
 from blitz.course.i18n import Msg, current_lang
+from blitz.engine.catalog import Context
 from blitz.frontends.pytest_plugin import RESULTS, EngineSubmission, printed_summary, score_lines
 
 
@@ -51,7 +52,7 @@ def _resolve(folder: str) -> Path:
 @pytest.fixture(scope="session")
 def ctx(request) -> Context:
     device = request.config.getoption("--device")
-    if device == "cuda" and not torch.cuda.is_available():
+    if device == "cuda" and not _cuda_available():
         pytest.skip("--device cuda: CUDA is not available on this machine / 这台机器没有可用的 CUDA")
     return Context(
         device=device,
@@ -59,6 +60,12 @@ def ctx(request) -> Context:
         data_root=request.config.getoption("--data"),
         epochs=request.config.getoption("--epochs"),
     )
+
+
+def _cuda_available() -> bool:
+    import torch  # only for --device cuda
+
+    return torch.cuda.is_available()
 
 
 def pytest_configure(config):

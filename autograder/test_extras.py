@@ -6,10 +6,10 @@ with notebooks and `blitz grade`.
 
 import pytest
 
-from blitz.checks import checks_for
+from blitz.engine.catalog import check_refs
 from blitz.frontends.pytest_plugin import run_as_test
 
 
-@pytest.mark.parametrize("check", checks_for("extras"), ids=lambda c: c.name)
+@pytest.mark.parametrize("check", check_refs("extras"), ids=lambda c: c.name)
 def test_extras(check, submission, ctx):
     run_as_test(check, submission, ctx)

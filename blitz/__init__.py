@@ -12,7 +12,9 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
   ladder per check (``hints``), the two languages (``i18n``), MNIST on disk (``mnist``), common PyTorch errors
   and what they mean (``pytorch_errors``), terminal text (``text``), the progress bars
   (``progress``, tqdm), what every figure shares (``figures``: the Chinese font, PNGs with metadata).
-- :mod:`blitz.engine` — how a check runs: checks and contexts (``check``), what they give back
+- :mod:`blitz.engine` — how a check runs: checks (``check``), what checks there are and what a
+  check may vary, without torch (``catalog``, its list generated into ``check_table``), the kit's
+  workers' warm imports (``imports``: torchvision without torch._dynamo), what they give back
   (``results``: check, exercise and submission results, their statuses and JSON), comparisons that
   explain themselves (``compare``), every failure message from one template in both languages
   (``feedback``), the door to student code (``submission``), loading it

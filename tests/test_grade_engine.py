@@ -150,17 +150,24 @@ import os as _os, subprocess as _subprocess, sys as _sys
 _subprocess.Popen([_sys.executable, "-c", "import time\\nwhile True: time.sleep(1)", "{marker}"],
                   start_new_session=True, stdin=_subprocess.DEVNULL, stdout=_subprocess.DEVNULL, stderr=_subprocess.DEVNULL)
 open(_os.path.join(_os.path.expanduser("~"), "{marker}"), "w").write("left behind")
+import ctypes as _ctypes
+_libc = _ctypes.CDLL(None, use_errno=True)
+if _libc.mq_open(b"/{marker}", _os.O_CREAT | _os.O_RDWR, 0o600, None) < 0:  # a POSIX message queue
+    raise RuntimeError("mq_open failed: errno " + str(_ctypes.get_errno()))
 """
 FIND = """
-import os as _os
+import ctypes as _ctypes, os as _os
 if _os.path.exists(_os.path.join(_os.path.expanduser("~"), "{marker}")):
     raise RuntimeError("a file of an earlier exercise is still here")
+if _ctypes.CDLL(None, use_errno=True).mq_open(b"/{marker}", _os.O_RDONLY) >= 0:
+    raise RuntimeError("a message queue of an earlier exercise is still here")
 """
 
 
 def test_the_next_exercise_finds_nothing_of_the_last_one(tmp_path):
-    """autograd's code leaves a process in a session of its own and a file in the tmpfs; the worker
-    kills the one and removes the other before model's child starts, in the same sandbox."""
+    """autograd's code leaves a process in a session of its own, a file in the tmpfs and a POSIX
+    message queue; the worker kills the one and removes the others before model's child starts, in
+    the same sandbox."""
     assert isolation_available()["bwrap"]
     marker = f"blitz-left-{uuid.uuid4().hex[:10]}"
     folder = hostile.solutions(tmp_path / "student", ("autograd", "model"))
@@ -274,3 +281,27 @@ def test_the_data_check_reads_the_private_copy_with_its_shuffled_test_labels(tmp
             assert rows["load_mnist"].status is Status.FAILED
             assert "train=False loads the test split" in rows["load_mnist"].message.en
             assert all(r.status is Status.PASSED for n, r in rows.items() if n != "load_mnist"), rows
+
+
+def test_the_sandbox_warms_what_the_graded_exercises_import_and_the_grader_keeps_its_share_of_cores(
+    tmp_path, monkeypatch
+):
+    """Training imports torch._dynamo (optimizer.step()): the worker imports it before forking when
+    train or the capstone is graded, not otherwise. The trusted process's own torch work runs on the
+    grading worker's share of the cores (more threads only spin on cores the sandboxes need)."""
+    import torch
+
+    from blitz.grading import runner
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    target = Target("s", str(hostile.solutions(tmp_path / "s", ("tensors", "train"))))
+    for exercises, warm in ((("tensors",), ()), (("tensors", "train"), ("torch._dynamo",))):
+        session, _ = submission_sandbox(target, Options(exercises=exercises), scratch / "-".join(exercises), threads=1)
+        assert session.warm_imports == warm
+        session.close()
+    asked = []
+    monkeypatch.setattr(torch, "set_num_threads", asked.append)
+    rows = runner.grade_in_sandbox(target, Options(exercises=("tensors",), threads=1, timeout=TIMEOUT))
+    assert asked == [1]
+    assert all(r.status is Status.PASSED for r in rows["tensors"])

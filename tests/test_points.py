@@ -14,7 +14,7 @@ import pytest
 
 from blitz.checks import all_checks, checks_for
 from blitz.course import registry
-from blitz.engine.check import split_points
+from blitz.engine.catalog import split_points
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ the other checks and exercises are scored; no process is left; watch's screen an
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -92,18 +93,33 @@ def test_list_scores_the_other_exercises_then_shows_kept_results(folder, tmp_pat
 # --- pytest autograder --------------------------------------------------------------------------
 
 
-def test_pytest_autograder(folder):
+TORCH_SEEN = """
+import json, os, sys
+def pytest_unconfigure(config):
+    with open(os.environ["TORCH_SEEN"], "w") as f:
+        json.dump(sorted(m for m in sys.modules if m.split(".")[0] == "torch"), f)
+"""
+
+
+def test_pytest_autograder(folder, tmp_path):
+    """Student code runs only in the warm worker's children; pytest's own process never imports torch
+    (a plugin of this test writes down what pytest's process had imported at its end)."""
+    (tmp_path / "torch_seen.py").write_text(TORCH_SEEN)
+    seen = tmp_path / "seen.json"
+    env = kit.environment("en", extra={**LIMIT, "TORCH_SEEN": str(seen)})
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(tmp_path), env.get("PYTHONPATH", "")) if p)
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "autograder", "--submission", str(folder), "-p", "no:cacheprovider"]
-        + ["-k", "test_tensors or test_autograd or test_evaluate"],
+        + ["-p", "torch_seen", "-k", "test_tensors or test_autograd or test_evaluate"],
         capture_output=True,
         text=True,
         encoding="utf-8",
-        env=kit.environment("en", extra=LIMIT),
+        env=env,
         cwd=ROOT,
         timeout=900,
     )
     out = result.stdout
+    assert json.loads(seen.read_text()) == []
     assert result.returncode == 1
     assert "tensors.gram ran longer than 3 s and was stopped — an endless loop?" in out
     assert "autograd.backward_twice (exit status 3)" in out and "autograd.sgd_step (signal SIGSEGV" in out

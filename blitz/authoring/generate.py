@@ -19,11 +19,11 @@ with notebooks and `blitz grade`.
 
 import pytest
 
-from blitz.checks import checks_for
+from blitz.engine.catalog import check_refs
 from blitz.frontends.pytest_plugin import run_as_test
 
 
-@pytest.mark.parametrize("check", checks_for("{id}"), ids=lambda c: c.name)
+@pytest.mark.parametrize("check", check_refs("{id}"), ids=lambda c: c.name)
 def test_{id}(check, submission, ctx):
     run_as_test(check, submission, ctx)
 '''
@@ -39,9 +39,18 @@ def autograder_tests() -> dict[Path, str]:
     }
 
 
+def check_table() -> dict[Path, str]:
+    """blitz/engine/check_table.py: every check by name, for the front ends that do not import torch."""
+    from blitz.checks import all_checks
+    from blitz.engine.catalog import check_table_source
+
+    return {registry.ROOT / "blitz" / "engine" / "check_table.py": check_table_source(all_checks())}
+
+
 def generated_files() -> dict[Path, str]:
     """Every generated file and what it must contain."""
     files = {e.stub_path: stub_source(e) for e in registry.MODULE_EXERCISES}
+    files.update(check_table())
     files.update(generated_notebooks())
     files.update(autograder_tests())
     return files

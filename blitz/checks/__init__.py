@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from blitz.checks import autograd, data, evaluate, extras, model, pipeline, tensors, train  # noqa: F401 - registers
 from blitz.course import registry
-from blitz.engine.check import CapstoneData, Check, CheckFailure, Context, registered, run_check
+from blitz.engine.catalog import CapstoneData, Context
+from blitz.engine.check import Check, CheckFailure, registered, run_check
 from blitz.engine.results import CheckResult, Status
 
 __all__ = [

@@ -19,6 +19,7 @@ from blitz.course import registry
 from blitz.course.hints import ladder
 from blitz.course.i18n import Msg
 from blitz.course.mnist import MnistMissing
+from blitz.engine.catalog import Context, split_points
 from blitz.engine.feedback import feedback, student_error_message
 from blitz.engine.results import CheckResult, Status
 from blitz.engine.student_code import StudentError
@@ -34,27 +35,6 @@ class CheckFailure(AssertionError):
 def fail(message: Msg | None = None, **parts) -> NoReturn:
     """Fail the check with `message`, or with the one :func:`blitz.engine.feedback.feedback` makes of `parts`."""
     raise CheckFailure(message if message is not None else feedback(**parts))
-
-
-@dataclass(frozen=True)
-class CapstoneData:
-    """What the grading runner hands the capstone's check: the MNIST folder its sandboxed worker
-    sees, and the test labels there (shuffled by a secret permutation, so a submission that reads
-    them from disk learns nothing)."""
-
-    worker_data_root: str
-    labels_seen: torch.Tensor
-
-
-@dataclass
-class Context:
-    """What a check may vary: the device, the data, the seeds, the training budget."""
-
-    device: str = "cpu"
-    seed: int = 0
-    data_root: str | None = None
-    epochs: int | None = None  # None: the calibrated default of the MNIST check
-    capstone: CapstoneData | None = None  # None: the worker sees data_root and its true labels
 
 
 @dataclass(frozen=True)
@@ -99,23 +79,6 @@ def check(exercise: str, zh: str, en: str, weight: int = 1):
         return func
 
     return register
-
-
-def split_points(points: float, weights: list[int]) -> list[float]:
-    """Share `points` among checks by weight in whole cents, so that every share has at most two
-    decimals and the shares add up to the points exactly (10 over three checks: 3.34, 3.33, 3.33).
-
-    Each check gets the floor of its exact share; the cents left over go to the largest remainders,
-    the earlier check first on a tie. Shares are sums of cents divided once by 100, so they print as
-    at most two decimals and their sum rounds to the points (the reports round to two decimals)."""
-    cents = round(points * 100)
-    total = sum(weights)
-    exact = [cents * w / total for w in weights]
-    shares = [int(e) for e in exact]
-    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
-    for i in by_remainder[: cents - sum(shares)]:
-        shares[i] += 1
-    return [c / 100 for c in shares]
 
 
 def registered(exercise_id: str) -> list[Check]:

@@ -111,6 +111,9 @@ def main(argv: list[str]) -> int:
     os.dup2(2, 1)
     import torch  # noqa: F401 - warm: every child starts with torch imported
 
+    from blitz.engine.imports import import_torchvision
+
+    import_torchvision()  # warm too, without torch._dynamo (the data and pipeline checks use it)
     import blitz.checks  # noqa: F401
     import blitz.probes.local  # noqa: F401
 

@@ -14,7 +14,6 @@ Nothing the kernel printed or wrote decides anything.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 from blitz.course.i18n import Msg, chosen_lang
 from blitz.engine.results import CheckResult, Status, SubmissionResult
 from blitz.grading.discover import Target
-from blitz.grading.runner import Options, disk_bytes, make_record, sandbox_view, zero_record
+from blitz.grading.runner import Options, make_record, zero_record
 
 MEMORY_BYTES = 3 << 30
 
@@ -60,33 +59,17 @@ def options_for(assignment: str, cell_timeout: float, hide: tuple[str, ...]) -> 
     )
 
 
-def _policy(options: Options, scratch: Path):
-    from blitz.grading.sandbox.process import SandboxPolicy
-
-    hides = [*options.hide, str(scratch), tempfile.gettempdir()]
-    hide_paths, keep_paths = sandbox_view(hides, [options.data_root])
-    return SandboxPolicy(
-        memory_bytes=options.memory_bytes,
-        cpu_threads=max(1, options.threads),
-        network=False,
-        hide_paths=hide_paths,
-        keep_paths=keep_paths,
-        extra_env={"CUDA_VISIBLE_DEVICES": ""},
-        disk_bytes=disk_bytes(options),
-    )
-
-
 def run_seeds(folder: Path, exercise_id: str, options: Options, scratch: Path) -> dict[str, list[CheckResult]]:
-    """Every check of the exercise on the test cells' seeds, in one sandboxed worker."""
+    """Every check of the exercise on the test cells' seeds, in one sandbox made as `blitz grade`
+    makes a submission's (:func:`blitz.grading.runner.submission_sandbox`: the same view and limits)."""
     from blitz.authoring.notebooks import HIDDEN_SEED
-    from blitz.checks import Context, checks_for
-    from blitz.grading.runner import judge_check
+    from blitz.checks import checks_for
+    from blitz.grading.runner import judge_check, submission_sandbox
     from blitz.grading.sandbox.isolated import IsolatedSubmission
 
-    ctx = Context(device="cpu", seed=0, data_root=options.data_root or None)
-    sub = IsolatedSubmission(
-        folder, exercise_id, timeout=options.budget(exercise_id), policy=_policy(options, scratch), workdir=scratch
-    )
+    scratch.mkdir(parents=True, exist_ok=True)
+    session, ctx = submission_sandbox(Target(folder.name, str(folder)), options, scratch, max(1, options.threads))
+    sub = IsolatedSubmission(folder, exercise_id, timeout=options.budget(exercise_id), session=session)
     runs: dict[str, list[CheckResult]] = {}
     try:
         for index, entry in enumerate(checks_for(exercise_id)):
@@ -95,6 +78,7 @@ def run_seeds(folder: Path, exercise_id: str, options: Options, scratch: Path) -
                 runs[entry.name].append(judge_check(entry, sub, replace(ctx, seed=HIDDEN_SEED + index)))
     finally:
         sub.close()
+        session.close()
     return runs
 
 

@@ -179,7 +179,8 @@ def command(p: dict, view: dict, argv: list[str], env: dict[str, str]) -> list[s
     if not p["root"]:
         cmd += ["--unshare-user", "--disable-userns"]
     cmd += _system()
-    cmd += ["--proc", "/proc", "--dev", "/dev"]
+    # /dev/mqueue: the IPC namespace's POSIX message queues as files, so the worker can remove them
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--mqueue", "/dev/mqueue"]
     cmd += ["--size", str(int(view["shm_bytes"])), "--perms", "1777", "--tmpfs", "/dev/shm"]
     if view.get("devices"):  # a GPU: its device nodes, and what its driver reads in /sys
         cmd += ["--ro-bind", "/sys", "/sys"]

@@ -81,12 +81,12 @@ class SandboxSession:
         folder: Path | str,
         policy: SandboxPolicy | None = None,
         workdir: Path | None = None,
-        torchvision: bool = True,
+        warm_imports: tuple[str, ...] = (),
     ):
         """folder: the student's submission; only its .py files are copied into the worker's private
-        directory, which is all of the submission the sandbox can see. torchvision: the worker imports
-        it before forking (where an exercise to grade reads MNIST; else a child that needs it imports it)."""
-        self.torchvision = torchvision
+        directory, which is all of the submission the sandbox can see. warm_imports: modules the worker
+        imports before forking (the graded exercises' :attr:`blitz.course.registry.Exercise.warm_imports`)."""
+        self.warm_imports = tuple(warm_imports)
         self.source = Path(folder).resolve()
         # A copy: the caller's policy may serve several submissions.
         self.policy = dataclasses.replace(policy) if policy is not None else SandboxPolicy()
@@ -121,7 +121,7 @@ class SandboxSession:
         # a kit run from a checkout (not pip-installed) starts its workers too.
         bootstrap = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from blitz.grading.sandbox.worker import main; sys.exit(main(sys.argv[1:]))"
         argv = [sys.executable, "-I", "-c", bootstrap, str(request_r), str(response_w), str(self.code_dir)]
-        argv += [str(self.policy.cpu_threads), "1", "full" if self.torchvision else "lean"]
+        argv += [str(self.policy.cpu_threads), "1", ",".join(self.warm_imports)]
         home = self.workdir / "home"  # its working folder only when it runs unconfined (--unsafe-no-sandbox)
         home.mkdir(exist_ok=True)
         try:

@@ -3,10 +3,10 @@
 Started once per submission by :class:`blitz.grading.sandbox.session.SandboxSession` inside a
 :class:`blitz.grading.sandbox.process.Sandbox`:
 
-    python -I -c BOOTSTRAP REQUEST_FD RESPONSE_FD SUBMISSION_FOLDER THREADS INIT [full|lean]
+    python -I -c BOOTSTRAP REQUEST_FD RESPONSE_FD SUBMISSION_FOLDER THREADS INIT [MODULE,...]
 
-The worker imports torch, torchvision (not with ``lean``: nothing to grade reads MNIST) and the
-probes once, says ``ready``, then waits for requests. It never runs a torch operation itself (a fork
+The worker imports torch, torchvision (without torch._dynamo: :mod:`blitz.engine.imports`), the
+probes and the modules named last (the graded exercises' ``warm_imports``) once, says ``ready``, then waits for requests. It never runs a torch operation itself (a fork
 after OpenMP has run can hang the child) and never runs student code. Requests are length-prefixed pickles from the trusted parent, which the child
 unpickles (it runs the student's code anyway) and the worker only compares with ``CHILD_REQUEST``;
 answers are length-prefixed :mod:`blitz.engine.wire` frames, which the parent decodes with bounds:
@@ -22,7 +22,7 @@ While a child lives the worker only waits for it; the child reads the requests. 
 the next child: with INIT=1 it is pid 1 of the sandbox's pid namespace (``bwrap --as-pid-1``), so
 nothing inside can kill it, every orphan is its child, and ``kill(-1)`` reaches every other process
 of the sandbox; it kills them all, removes the SysV IPC objects and what children wrote in the tmpfs
-(``/tmp``, ``/dev/shm``). ``clean`` says whether that worked; when it did not, the trusted side starts a fresh
+(``/tmp``, ``/dev/shm``) and the POSIX message queues (``/dev/mqueue``). ``clean`` says whether that worked; when it did not, the trusted side starts a fresh
 sandbox. The worker is not dumpable (``PR_SET_DUMPABLE`` 0): a child, which runs the student's code as
 the same uid, can neither ptrace it nor read or write its memory through /proc. With INIT=0 (``--unsafe-no-sandbox``) only the child's process group is killed.
 
@@ -46,7 +46,8 @@ PR_SET_DUMPABLE = 4
 # the request pipe (reopened through /proc/self/fd), so the worker never unpickles what it reads.
 CHILD_REQUEST = pickle.dumps(("child",), protocol=pickle.HIGHEST_PROTOCOL)
 TIDY_SECONDS = 20.0  # killing the child's leftovers and emptying the tmpfs; beyond it: not clean
-SCRATCH = ("/tmp", "/dev/shm")  # the sandbox's tmpfs (its home) and its shared memory
+# The sandbox's tmpfs (its home), its shared memory and its POSIX message queues (bwrap --mqueue)
+SCRATCH = ("/tmp", "/dev/shm", "/dev/mqueue")
 
 
 def read_frame(fd: int, deadline: float | None = None, max_length: int | None = None) -> bytes:
@@ -238,16 +239,17 @@ def set_dumpable(flag: bool) -> bool:
         return False
 
 
-def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bool, torchvision: bool = True) -> None:
+def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bool, warm: tuple[str, ...] = ()) -> None:
+    import importlib
+
     import torch  # noqa: F401 - warm: every child starts with torch imported
 
-    if torchvision:  # only where an exercise to grade reads MNIST: its import costs as much as torch's
-        try:
-            import torchvision.datasets  # noqa: F401 - warm too (the data and pipeline probes use it)
-            import torchvision.transforms  # noqa: F401
-        except ImportError:  # pragma: no cover - the data probes say so themselves
-            pass
     from blitz.engine import wire
+    from blitz.engine.imports import import_torchvision
+
+    import_torchvision()  # warm too (the data and pipeline probes use it); None: they say so themselves
+    for name in warm:  # the grader's list (registry.Exercise.warm_imports), never the student's
+        importlib.import_module(name)
     from blitz.probes import PROBES  # noqa: F401 - every probe module imported once
 
     baseline = scratch_entries() if init else {}
@@ -276,8 +278,8 @@ def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bo
 def main(argv: list[str]) -> int:
     request_fd, response_fd, folder, threads = int(argv[0]), int(argv[1]), argv[2], int(argv[3])
     init = len(argv) > 4 and argv[4] == "1" and os.getpid() == 1
-    torchvision = not (len(argv) > 5 and argv[5] == "lean")
-    serve(request_fd, response_fd, folder, threads, init, torchvision)
+    warm = tuple(name for name in argv[5].split(",") if name) if len(argv) > 5 else ()
+    serve(request_fd, response_fd, folder, threads, init, warm)
     return 0
 
 

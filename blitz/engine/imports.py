@@ -1,0 +1,92 @@
+"""Warm imports for the kit's worker processes: torchvision without torch._dynamo.
+
+``import torchvision`` imports all of it, and ``torchvision.ops.roi_align`` imports one function from
+``torch._dynamo.utils`` (``is_compile_supported``, called only inside ``roi_align``), which pulls in
+torch's compiler stack: about 1.5 s of CPU, as much as importing torch itself. Every sandbox of
+``blitz grade`` and every warm worker of a student's command paid it, for MNIST and two transforms.
+
+:func:`import_torchvision` imports torchvision with a stand-in for that one function, which loads the
+real one on its first call, and then takes the stand-in away: ``torch._dynamo`` (``torch.compile``,
+``torch._dynamo.utils``) is imported for real the first time anything uses it. If this torchvision
+needs more of ``torch._dynamo`` at import time than the stand-in offers, the partial import is undone
+and torchvision is imported the usual way.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+DYNAMO = "torch._dynamo"
+DYNAMO_UTILS = "torch._dynamo.utils"
+
+
+def _is_compile_supported(device_type):
+    """The stand-in torchvision keeps: the real function, imported when first called."""
+    from torch._dynamo.utils import is_compile_supported
+
+    return is_compile_supported(device_type)
+
+
+def _stand_ins() -> tuple[types.ModuleType, types.ModuleType]:
+    package = types.ModuleType(DYNAMO)
+    package.__path__ = []  # a package, so that its "utils" submodule can be imported from it
+    utils = types.ModuleType(DYNAMO_UTILS)
+    utils.is_compile_supported = _is_compile_supported
+    package.utils = utils
+    return package, utils
+
+
+def _forget(stand_ins: tuple[types.ModuleType, ...]) -> None:
+    import torch
+
+    for name in (DYNAMO_UTILS, DYNAMO):
+        if sys.modules.get(name) in stand_ins:
+            del sys.modules[name]
+    if torch.__dict__.get("_dynamo") in stand_ins:
+        del torch._dynamo  # torch's module __getattr__ imports the real one on the next use
+
+
+def import_torchvision() -> types.ModuleType | None:
+    """torchvision, imported without torch._dynamo where it was not imported yet; None when torchvision
+    is not installed (whatever needs it says so itself)."""
+    if "torchvision" in sys.modules or DYNAMO in sys.modules:
+        try:
+            import torchvision
+        except ImportError:
+            return None
+        return torchvision
+    import torch  # noqa: F401 - first, so that its own imports never meet the stand-ins
+
+    stand_ins = _stand_ins()
+    sys.modules[DYNAMO], sys.modules[DYNAMO_UTILS] = stand_ins
+    try:
+        import torchvision
+        import torchvision.datasets  # noqa: F401 - what the kit uses, imported while the stand-ins serve
+        import torchvision.transforms  # noqa: F401
+
+        light = not _holds_stand_ins(stand_ins)
+    except Exception:  # noqa: BLE001 - this torchvision wants more of torch._dynamo at import time
+        light = False
+    finally:
+        _forget(stand_ins)
+    if light:
+        return torchvision
+    # Undo the partial import (nothing may keep a stand-in) and import it the usual way.
+    for name in [n for n in sys.modules if n == "torchvision" or n.startswith("torchvision.")]:
+        del sys.modules[name]
+    try:
+        import torchvision
+    except ImportError:
+        return None
+    return torchvision
+
+
+def _holds_stand_ins(stand_ins: tuple[types.ModuleType, ...]) -> bool:
+    """Does a torchvision module keep a stand-in (``import torch._dynamo as d``)? Only functions may
+    be kept: a module kept would never become the real one."""
+    for name, module in list(sys.modules.items()):
+        if name == "torchvision" or name.startswith("torchvision."):
+            if any(value in stand_ins for value in vars(module).values() if isinstance(value, types.ModuleType)):
+                return True
+    return False

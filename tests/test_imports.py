@@ -1,0 +1,104 @@
+"""The kit's warm workers import torchvision without torch._dynamo (blitz.engine.imports), and that
+changes nothing of what torchvision or torch do: each case runs in a fresh Python."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(code: str):
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{code}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_torchvision_comes_without_dynamo_which_stays_real_on_first_use():
+    out = run(
+        """
+import json, sys
+from blitz.engine.imports import import_torchvision
+tv = import_torchvision()
+before = "torch._dynamo" in sys.modules
+import torch
+from torchvision import datasets, transforms
+from torchvision.ops import roi_align
+x = torch.arange(64.0).reshape(1, 1, 8, 8)
+boxes = torch.tensor([[0.0, 0.0, 0.0, 4.0, 4.0]])
+pooled = roi_align(x, boxes, output_size=2, aligned=True)
+# torch._dynamo is the real one once something asks for it; optimizer.step() does
+w = torch.zeros(2, requires_grad=True)
+opt = torch.optim.Adam([w], lr=0.1)
+w.sum().backward()
+opt.step()
+print(json.dumps({
+    "before": before,
+    "real": hasattr(torch._dynamo, "optimize") and hasattr(sys.modules["torch._dynamo.utils"], "counters"),
+    "supported": bool(torch._dynamo.utils.is_compile_supported("cpu")),
+    "mnist": datasets.MNIST.__name__, "normalize": transforms.Normalize.__name__,
+    "pooled": pooled.flatten().tolist(), "step": w.tolist(),
+}))
+"""
+    )
+    assert out["before"] is False
+    assert out["real"] and out["supported"]
+    assert (out["mnist"], out["normalize"]) == ("MNIST", "Normalize")
+    plain = run(
+        """
+import json, torch
+from torchvision.ops import roi_align
+x = torch.arange(64.0).reshape(1, 1, 8, 8)
+boxes = torch.tensor([[0.0, 0.0, 0.0, 4.0, 4.0]])
+print(json.dumps(roi_align(x, boxes, output_size=2, aligned=True).flatten().tolist()))
+"""
+    )
+    assert out["pooled"] == plain and len(set(plain)) == 4
+    assert out["step"] == pytest.approx([-0.1, -0.1])  # Adam's first step: lr in the direction of -grad
+
+
+def test_a_torchvision_that_wants_more_of_dynamo_is_imported_the_usual_way():
+    """A stand-in that offers nothing (as if torchvision imported more than it offers): the partial
+    import is undone and torchvision comes the usual way, with the real torch._dynamo."""
+    out = run(
+        """
+import json, sys, types
+import blitz.engine.imports as imports
+real_stand_ins = imports._stand_ins
+def empty():
+    package, utils = real_stand_ins()
+    del utils.is_compile_supported
+    return package, utils
+imports._stand_ins = empty
+tv = imports.import_torchvision()
+import torch
+print(json.dumps({
+    "dynamo": "torch._dynamo" in sys.modules and hasattr(sys.modules["torch._dynamo"], "optimize"),
+    "roi_align": tv.ops.roi_align.__module__,
+    "kept": [n for n, m in sys.modules.items() if n.startswith("torchvision") and m is None],
+}))
+"""
+    )
+    assert out == {"dynamo": True, "roi_align": "torchvision.ops.roi_align", "kept": []}
+
+
+def test_an_already_imported_torchvision_is_left_as_it_is():
+    out = run(
+        """
+import json, sys
+import torchvision
+from blitz.engine.imports import import_torchvision
+print(json.dumps({"same": import_torchvision() is torchvision, "dynamo": "torch._dynamo" in sys.modules}))
+"""
+    )
+    assert out == {"same": True, "dynamo": True}
