@@ -102,3 +102,20 @@ print(json.dumps({"same": import_torchvision() is torchvision, "dynamo": "torch.
 """
     )
     assert out == {"same": True, "dynamo": True}
+
+
+def test_the_student_commands_worker_warms_what_an_exercise_imports_before_forking_it():
+    """registry.Exercise.warm_imports, imported by the runner's worker before the exercise's child
+    is forked: train's torch._dynamo, nothing for tensors or a request without an exercise."""
+    out = run(
+        """
+import json, sys
+from blitz.runner.worker import warm_for
+seen = []
+for request in ({"exercise": "tensors"}, {"job": "x"}, {"exercise": "nope"}, {"exercise": "train"}):
+    warm_for(request)
+    seen.append("torch._dynamo" in sys.modules)
+print(json.dumps(seen))
+"""
+    )
+    assert out == [False, False, False, True]

@@ -30,8 +30,9 @@ class Exercise:
     # False for the capstone, which has no file of its own: it runs the student's whole pipeline.
     has_module: bool = True
     optional: bool = False
-    # What its code imports at run time that a grading sandbox's warm worker imports once, before
-    # forking its children: optimizer.step() imports torch._dynamo (1.5 s of CPU, as much as torch).
+    # What its code imports at run time that the warm workers (a grading sandbox's, the student
+    # commands') import once, before forking its child: optimizer.step() imports torch._dynamo (1.5 s
+    # of CPU, as much as torch), which each child would import again.
     warm_imports: tuple[str, ...] = ()
 
     @property

@@ -61,6 +61,19 @@ def plan_of(request: dict) -> list[dict]:
     return [c.result(Status.FAILED, None, 0.0, None).to_json() for c in selected_checks(checks_for, request)]
 
 
+def warm_for(request: dict) -> None:
+    """Import what the exercise's code imports at run time (registry.Exercise.warm_imports), here,
+    once, before its child is forked: not charged to its time limit, and every later child has it.
+    Only modules the kit names (train's optimizer.step() imports torch._dynamo); never the student's."""
+    import importlib
+
+    from blitz.course import registry
+
+    exercise = registry.BY_ID.get(request.get("exercise", ""))
+    for name in exercise.warm_imports if exercise else ():
+        importlib.import_module(name)
+
+
 def serve(requests: Requests, out: Control) -> None:
     from blitz.runner.supervise import run_exercise, run_job
 
@@ -94,6 +107,7 @@ def serve(requests: Requests, out: Control) -> None:
             if request.get("job"):
                 outcome = run_job(request, emit, listen)
             else:
+                warm_for(request)
                 outcome = run_exercise(request, plan_of(request), emit, listen)
         except Exception as exc:  # noqa: BLE001 - a bad request must not end the worker
             outcome = {"failed": f"{type(exc).__name__}: {exc}"}
