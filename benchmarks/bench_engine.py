@@ -60,14 +60,15 @@ def student_folder(base: Path) -> Path:
     return folder
 
 
-def commands(folder: Path, rounds: int) -> dict[str, list[float]]:
+def commands(folder: Path, rounds: int, device: str = "cpu") -> dict[str, list[float]]:
     blitz = [sys.executable, "-m", "blitz"]
     torch_import = [sys.executable, "-c", "import torch"]
     timed(blitz + ["list", "--submission", str(folder)])  # the first list runs and keeps every result
     times: dict[str, list[float]] = {"import torch": [], "check tensors": [], "list (kept)": []}
     for _ in range(rounds):
         times["import torch"].append(timed(torch_import))
-        times["check tensors"].append(timed(blitz + ["check", "tensors", "--submission", str(folder)]))
+        check = ["check", "tensors", "--submission", str(folder), "--device", device]
+        times["check tensors"].append(timed(blitz + check))
         times["list (kept)"].append(timed(blitz + ["list", "--submission", str(folder)]))
     return times
 
@@ -115,12 +116,13 @@ def watch_latency(folder: Path, rounds: int) -> list[float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--device", default="cpu", help="blitz check's --device (list and watch have none)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / f"engine_{platform.node()}.json"))
     args = parser.parse_args()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         folder = student_folder(Path(tmp))
-        times = commands(folder, args.rounds)
+        times = commands(folder, args.rounds, args.device)
         watch = watch_latency(folder, args.rounds)
     median = {name: statistics.median(values) for name, values in times.items()}
     ratios = {
@@ -133,6 +135,7 @@ def main() -> int:
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
         "rounds": args.rounds,
+        "device": args.device,
         "seconds": times,
         "median_seconds": median,
         "ratios": ratios,

@@ -10,7 +10,9 @@ the kit and runs every check of every exercise (the capstone included) against s
 :class:`blitz.probes.local.LocalSubmission`, at grade's seed, as `pytest autograder --submission
 solutions` did in-process before the engine; (b) `blitz grade` of 8 copies of the reference, every
 exercise, ``--workers 2``. It prints b / (1.3 x 8 x a / 2), the ratio to the target (at most 1 meets
-it), and writes benchmarks/results/bench_grading.json.
+it), and writes benchmarks/results/bench_grading.json. ``--device cuda`` does the same on the GPU
+(both (a) and (b); bench_grading_cuda.json); ``--unsafe-no-sandbox`` grades where bubblewrap is
+missing (a machine lent only for GPU figures), and the JSON says so.
 
 --scaling (the older mode): submissions per minute at each worker count and the speed-up over the
 first, written to benchmarks/results/bench_grading_workers.json. The pipeline exercise trains a CNN
@@ -56,22 +58,32 @@ def build_class(folder: Path, copies: int) -> None:
 
 
 def run(
-    class_dir: Path, out: Path, workers: int, exercises: list[str], kit: Path = ROOT, seed: int | None = None
+    class_dir: Path,
+    out: Path,
+    workers: int,
+    exercises: list[str],
+    kit: Path = ROOT,
+    seed: int | None = None,
+    extra: tuple[str, ...] = (),
 ) -> tuple[float, str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "blitz",
-        "grade",
-        str(class_dir),
-        "--out",
-        str(out),
-        "--workers",
-        str(workers),
-        "--exercises",
-        ",".join(exercises),
-        "--no-progress",
-    ] + (["--seed", str(seed)] if seed is not None else [])
+    cmd = (
+        [
+            sys.executable,
+            "-m",
+            "blitz",
+            "grade",
+            str(class_dir),
+            "--out",
+            str(out),
+            "--workers",
+            str(workers),
+            "--exercises",
+            ",".join(exercises),
+            "--no-progress",
+        ]
+        + (["--seed", str(seed)] if seed is not None else [])
+        + list(extra)
+    )
     env = {**os.environ, "BLITZ_LANG": "en", "PYTHONPATH": str(kit)}
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=kit)
@@ -111,21 +123,21 @@ def in_process_child() -> None:
 
     data = os.environ.get("BLITZ_DATA") or str(default_root())
     sub = LocalSubmission(ROOT / "solutions")
-    ctx = Context(seed=SEED, data_root=data)
+    ctx = Context(seed=SEED, data_root=data, device=os.environ.get("BENCH_DEVICE", "cpu"))
     results = [run_check(c, sub, ctx) for e in registry.EXERCISES for c in checks_for(e.id)]
     seconds = time.perf_counter() - started
     score = sum(r.score for r in results)
     print(json.dumps({"seconds": seconds, "score": round(score, 2), "checks": len(results)}))
 
 
-def in_process() -> dict:
+def in_process(device: str = "cpu") -> dict:
     """(a) measured from outside: the subprocess's wall time, Python's start included."""
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, __file__, "--in-process-child"],
         capture_output=True,
         text=True,
-        env={**os.environ, "BLITZ_LANG": "en"},
+        env={**os.environ, "BLITZ_LANG": "en", "BENCH_DEVICE": device},
     )
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
@@ -139,14 +151,15 @@ def target(args) -> int:
     exercises = [e.id for e in registry.EXERCISES]
     copies, workers = args.copies or 8, 2
     load_before = os.getloadavg()
-    a = in_process()
+    a = in_process(args.device)
+    extra = ("--device", args.device) + (("--unsafe-no-sandbox",) if args.unsafe_no_sandbox else ())
     if a["score"] < 100:
         raise SystemExit(f"the reference scored {a['score']} in-process, not 100")
     with tempfile.TemporaryDirectory(prefix="blitz-bench-") as tmp:
         class_dir = Path(tmp) / "class"
         build_class(class_dir, copies)
         busy_before = cpu_ticks()
-        b, stdout = run(class_dir, Path(tmp) / "out", workers, exercises)
+        b, stdout = run(class_dir, Path(tmp) / "out", workers, exercises, extra=extra)
         busy = busy_share(busy_before, cpu_ticks())
         if f"{copies} graded" not in stdout:
             raise SystemExit(f"expected {copies} graded submissions:\n{stdout[-2000:]}")
@@ -161,9 +174,11 @@ def target(args) -> int:
         "benchmark": "bench_grading",
         "kit_version": __version__,
         "in_process": a,
+        "device": args.device,
         "grade": {
             "copies": copies,
             "workers": workers,
+            "unsafe_no_sandbox": args.unsafe_no_sandbox,
             "exercises": exercises,
             "seconds": round(b, 2),
             "cpu_busy": round(busy, 3),  # the whole machine's, from /proc/stat, while (b) ran
@@ -174,7 +189,8 @@ def target(args) -> int:
         "load_average": {"before": load_before, "after": os.getloadavg()},  # 1, 5, 15 minutes
         **machine(),
     }
-    write(report, args.out or str(ROOT / "benchmarks" / "results" / "bench_grading.json"))
+    name = "bench_grading.json" if args.device == "cpu" else f"bench_grading_{args.device}.json"
+    write(report, args.out or str(ROOT / "benchmarks" / "results" / name))
     return 0
 
 
@@ -261,6 +277,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         metavar="REV",
         help=f"compare with the kit at REV (default {BEFORE}, before the sandbox)",
+    )
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="the target mode on this device")
+    parser.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="the target mode where bubblewrap is missing (the JSON says so)",
     )
     parser.add_argument("--in-process-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The MNIST check on a CUDA machine: the accuracy benchmark and the autograder, both with --device cuda.
+# On a CUDA machine, with --device cuda: the MNIST accuracy benchmark, the autograder, and the engine's
+# benchmarks (bench_grading.py's target, bench_engine.py).
 #
 #   BLITZ_DATA=/path/holding/MNIST/raw OUT=/tmp/out bash benchmarks/gpu_check.sh
 #
@@ -7,7 +8,8 @@
 # downloaded). MNIST must travel with the repository: BLITZ_DATA names the folder holding
 # MNIST/raw/ (default: ./data). Everything it writes goes under $OUT (default: ./gpu-out):
 # bench_cuda.txt/json, bench_cpu_same_box.txt/json (the CPU baseline on the same machine),
-# autograder_cuda.txt, env.txt. Takes about 2-4 minutes.
+# autograder_cuda.txt, grading_cuda.txt/json, engine_cuda.txt/json, env.txt. Takes about 4-7 minutes.
+# Without bubblewrap on that machine, bench_grading grades with --unsafe-no-sandbox and its JSON says so.
 set -u -o pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-$PWD/gpu-out}"
@@ -54,5 +56,18 @@ for r in results:
     print(f"{r.key:<40} {r.status:<8} {r.seconds:6.2f} s")
 print(f"{sum(r.passed for r in results)}/{len(results)} passed; wall {time.perf_counter() - started:.1f} s (no pytest)")
 PYEOF
+fi
+echo "== grading benchmark, $DEVICE (8 copies, --workers 2)"
+unsafe=""
+command -v bwrap >/dev/null 2>&1 || unsafe="--unsafe-no-sandbox"
+timeout 600 "$PY" benchmarks/bench_grading.py --device "$DEVICE" $unsafe --out "$OUT/grading_cuda.json" 2>&1 \
+  | tee "$OUT/grading_cuda.txt" || status=1
+
+echo "== engine benchmark, $DEVICE (blitz check; list and watch)"
+if "$PY" -c "import pexpect" 2>/dev/null; then
+  timeout 300 "$PY" benchmarks/bench_engine.py --device "$DEVICE" --rounds 3 --out "$OUT/engine_cuda.json" 2>&1 \
+    | tee "$OUT/engine_cuda.txt" || status=1
+else
+  echo "pexpect missing: the engine benchmark drives blitz watch through a pty" | tee "$OUT/engine_cuda.txt"
 fi
 exit $status

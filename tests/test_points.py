@@ -14,7 +14,7 @@ import pytest
 
 from blitz.checks import all_checks, checks_for
 from blitz.course import registry
-from blitz.engine.catalog import split_points
+from blitz.engine.catalog import check_refs, split_points
 
 
 @pytest.mark.parametrize(
@@ -44,6 +44,14 @@ def test_each_exercise_adds_up_to_its_points_and_the_course_to_100():
         total = sum(c.max_score for c in checks_for(exercise.id))
         assert round(total, 2) == exercise.points, exercise.id
     assert round(sum(c.max_score for c in all_checks()), 2) == 100
+
+
+def test_the_torch_free_check_list_names_every_check_as_registered():
+    """What pytest's process reads (blitz.engine.catalog) is what the checks register: names, titles,
+    weights and points, in order."""
+    for exercise in registry.EXERCISES:
+        refs = [(r.key, r.title, r.weight, r.max_score) for r in check_refs(exercise.id)]
+        assert refs == [(c.key, c.title, c.weight, c.max_score) for c in checks_for(exercise.id)]
 
 
 # ---------------------------------------------------------------------------------------------- end to end

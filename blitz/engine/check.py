@@ -19,7 +19,7 @@ from blitz.course import registry
 from blitz.course.hints import ladder
 from blitz.course.i18n import Msg
 from blitz.course.mnist import MnistMissing
-from blitz.engine.catalog import Context, split_points
+from blitz.engine.catalog import CheckRef, Context, split_points
 from blitz.engine.feedback import feedback, student_error_message
 from blitz.engine.results import CheckResult, Status
 from blitz.engine.student_code import StudentError
@@ -38,16 +38,11 @@ def fail(message: Msg | None = None, **parts) -> NoReturn:
 
 
 @dataclass(frozen=True)
-class Check:
-    exercise: str
-    name: str
-    func: Callable[[Submission, Context], Msg | None]  # a Msg: what a pass says (the capstone's accuracy)
-    title: Msg
-    weight: int = 1
+class Check(CheckRef):
+    """A check by name (:class:`blitz.engine.catalog.CheckRef`) and the function that runs it."""
 
-    @property
-    def key(self) -> str:
-        return f"{self.exercise}.{self.name}"
+    # A Msg back: what a pass says (the capstone's accuracy). None only to follow CheckRef's defaults.
+    func: Callable[[Submission, Context], Msg | None] | None = None
 
     @property
     def hints(self) -> tuple[Msg, ...]:
@@ -56,15 +51,11 @@ class Check:
 
     @property
     def max_score(self) -> float:
-        """This check's share of its exercise's points, in whole cents (see :func:`split_points`)."""
+        """This check's share of its exercise's points, in whole cents (see :func:`split_points`),
+        from the live registrations (the generated table may lag behind them until `blitz generate`)."""
         siblings = registered(self.exercise)
         shares = split_points(registry.get(self.exercise).points, [c.weight for c in siblings])
         return shares[[c.name for c in siblings].index(self.name)]
-
-    def result(
-        self, status: Status, message: Msg | None = None, seconds: float = 0.0, note: Msg | None = None
-    ) -> CheckResult:
-        return CheckResult(self.exercise, self.name, self.title, status, self.max_score, message, seconds, note)
 
 
 _CHECKS: dict[str, list[Check]] = {}
@@ -74,7 +65,7 @@ def check(exercise: str, zh: str, en: str, weight: int = 1):
     """Register a check function for an exercise, in the order of definition."""
 
     def register(func):
-        entry = Check(exercise, func.__name__.removeprefix("check_"), func, Msg(zh, en), weight)
+        entry = Check(exercise, func.__name__.removeprefix("check_"), Msg(zh, en), weight, func=func)
         _CHECKS.setdefault(exercise, []).append(entry)
         return func
 
