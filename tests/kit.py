@@ -55,6 +55,25 @@ def blitz(
     )
 
 
+def grade(
+    subs: Path,
+    out: Path,
+    exercises,
+    *extra: str,
+    workers: int = 2,
+    lang: str = "en",
+    data: str | None = None,
+    env: dict | None = None,
+    cwd: Path | str = ROOT,
+    timeout: float = 1500,
+) -> subprocess.CompletedProcess:
+    """`blitz grade SUBS --out OUT --exercises ... --workers N --no-progress EXTRA...`: one class
+    graded as the batch suites grade theirs (`exercises`: ids, or one comma-separated string)."""
+    ids = exercises if isinstance(exercises, str) else ",".join(exercises)
+    args = ("grade", str(subs), "--out", str(out), "--exercises", ids, "--workers", str(workers), "--no-progress")
+    return blitz(*args, *extra, lang=lang, data=data, env=env, cwd=cwd, timeout=timeout)
+
+
 def _cmdline(pid: str) -> bytes:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:

@@ -222,22 +222,15 @@ def grade(world: World, group: str) -> Batch:
     for adversary in members:
         build(subs / adversary.name, adversary, world, subs, out)
     before = tree_hash(subs)
-    proc = kit.blitz(
-        "grade",
-        str(subs),
-        "--out",
-        str(out),
-        "--workers",
-        "2",
-        "--exercises",
-        ",".join(exercises),
-        "--no-progress",
+    proc = kit.grade(
+        subs,
+        out,
+        exercises,
         *extra,
         lang="both",
         data=str(mnist.data_root()),
         env={"BLITZ_ADVERSARY_SECRET": SECRET},
         cwd=world.root,
-        timeout=1500,
     )
     batch = Batch(
         group,

@@ -182,22 +182,8 @@ def grade(world: World, group: str) -> Batch:
     for case in members:
         _build(subs / case.name, case, world, subs, out)
     before = _sha(canary)
-    proc = kit.blitz(
-        "grade",
-        str(subs),
-        "--out",
-        str(out),
-        "--workers",
-        "2",
-        "--exercises",
-        ",".join(exercises),
-        "--no-progress",
-        *extra,
-        lang="both",
-        data=str(mnist.data_root()),
-        env={"TMPDIR": str(tmp)},
-        cwd=world.root,
-        timeout=1500,
+    proc = kit.grade(
+        subs, out, exercises, *extra, lang="both", data=str(mnist.data_root()), env={"TMPDIR": str(tmp)}, cwd=world.root
     )
     results = {}
     for folder in sorted(out.iterdir()):

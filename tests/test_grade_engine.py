@@ -67,22 +67,7 @@ def test_five_faults_in_grade_cost_only_their_own_exercise(tmp_path):
     subs, out, scratch = tmp_path / "class", tmp_path / "out", tmp_path / "scratch"
     scratch.mkdir()
     faults = build_class(subs)
-    proc = kit.blitz(
-        "grade",
-        str(subs),
-        "--out",
-        str(out),
-        "--exercises",
-        ",".join(EXERCISES),
-        "--timeout",
-        str(TIMEOUT),
-        "--workers",
-        "2",
-        "--no-progress",
-        env={"TMPDIR": str(scratch)},
-        cwd=tmp_path,
-        timeout=900,
-    )
+    proc = kit.grade(subs, out, EXERCISES, "--timeout", str(TIMEOUT), env={"TMPDIR": str(scratch)}, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert scores(json.loads((out / "reference" / "results.json").read_text(encoding="utf-8"))) == FULL
     for student, (exercise, words) in faults.items():

@@ -6,10 +6,12 @@ Started once per submission by :class:`blitz.grading.sandbox.session.SandboxSess
     python -I -c BOOTSTRAP REQUEST_FD RESPONSE_FD SUBMISSION_FOLDER THREADS INIT [MODULE,...]
 
 The worker imports torch, torchvision (without torch._dynamo: :mod:`blitz.engine.imports`), the
-probes and the modules named last (the graded exercises' ``warm_imports``) once, says ``ready``, then waits for requests. It never runs a torch operation itself (a fork
-after OpenMP has run can hang the child) and never runs student code. Requests are length-prefixed pickles from the trusted parent, which the child
-unpickles (it runs the student's code anyway) and the worker only compares with ``CHILD_REQUEST``;
-answers are length-prefixed :mod:`blitz.engine.wire` frames, which the parent decodes with bounds:
+probes and the modules named last (the graded exercises' ``warm_imports``) once, says ``ready``,
+then waits for requests. It never runs a torch operation itself (a fork after OpenMP has run can
+hang the child) and never runs student code. Requests are length-prefixed pickles from the trusted
+parent, which the child unpickles (it runs the student's code anyway) and the worker only compares
+with ``CHILD_REQUEST``; answers are length-prefixed :mod:`blitz.engine.wire` frames, which the parent
+decodes with bounds:
 
     → ("child",)                      fork a fresh child; the child answers {"ok": true, "value": "child"}
     → ("probe", name, args, kwargs)   served by the child: a probe envelope {"ok": ...}
@@ -22,9 +24,11 @@ While a child lives the worker only waits for it; the child reads the requests. 
 the next child: with INIT=1 it is pid 1 of the sandbox's pid namespace (``bwrap --as-pid-1``), so
 nothing inside can kill it, every orphan is its child, and ``kill(-1)`` reaches every other process
 of the sandbox; it kills them all, removes the SysV IPC objects and what children wrote in the tmpfs
-(``/tmp``, ``/dev/shm``) and the POSIX message queues (``/dev/mqueue``). ``clean`` says whether that worked; when it did not, the trusted side starts a fresh
-sandbox. The worker is not dumpable (``PR_SET_DUMPABLE`` 0): a child, which runs the student's code as
-the same uid, can neither ptrace it nor read or write its memory through /proc. With INIT=0 (``--unsafe-no-sandbox``) only the child's process group is killed.
+(``/tmp``, ``/dev/shm``) and the POSIX message queues (``/dev/mqueue``). ``clean`` says whether
+that worked; when it did not, the trusted side starts a fresh sandbox. The worker is not dumpable
+(``PR_SET_DUMPABLE`` 0): a child, which runs the student's code as the same uid, can neither ptrace
+it nor read or write its memory through /proc. With INIT=0 (``--unsafe-no-sandbox``) only the
+child's process group is killed.
 
 This module imports no reference solution; the sandbox hides their folder from this process.
 """
