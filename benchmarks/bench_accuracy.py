@@ -47,6 +47,7 @@ from mutants import Recording  # noqa: E402
 from blitz.checks import Context, get_check, pipeline, run_check  # noqa: E402
 from blitz.checks.pipeline import EPOCHS  # noqa: E402
 from blitz.course import mnist  # noqa: E402
+from blitz.course.cores import physical_cores
 from blitz.engine import fastpath
 
 DEFAULT_THREADS = torch.get_num_threads()  # what a student's notebook gets
@@ -451,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         "device": args.device,
         "device_name": device_name,
         "cpus": os.cpu_count(),
-        "physical_cores": fastpath.physical_cores(),
+        "physical_cores": physical_cores(),
         "load_average_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,

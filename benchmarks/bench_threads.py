@@ -30,6 +30,7 @@ from torch import nn
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from blitz.course.cores import physical_cores  # noqa: E402
 from blitz.engine import fastpath  # noqa: E402
 from solutions.model import CNN  # noqa: E402
 
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
-    thread_counts = args.threads or sorted({1, fastpath.physical_cores()})
+    thread_counts = args.threads or sorted({1, physical_cores()})
     results = []
     cases = [(0, "none")] if 0 in args.busy else []
     cases += [(busy, kind) for kind in args.kind for busy in args.busy if busy]
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                 "when": time.strftime("%Y-%m-%d %H:%M:%S"),
                 "host": socket.gethostname(),
                 "cpus": os.cpu_count(),
-                "physical_cores": fastpath.physical_cores(),
+                "physical_cores": physical_cores(),
                 "torch": torch.__version__,
                 "steps": args.steps,
                 "load_average_at_end": os.getloadavg(),

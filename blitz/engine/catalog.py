@@ -73,11 +73,16 @@ class CheckRef:
     def key(self) -> str:
         return f"{self.exercise}.{self.name}"
 
+    def siblings(self) -> list[CheckRef]:
+        """Every check of this one's exercise, in order (here: the generated table)."""
+        return check_refs(self.exercise)
+
     @property
     def max_score(self) -> float:
-        siblings = CHECKS[self.exercise]
-        shares = split_points(registry.get(self.exercise).points, [row[3] for row in siblings])
-        return shares[[row[0] for row in siblings].index(self.name)]
+        """This check's share of its exercise's points, in whole cents (see :func:`split_points`)."""
+        siblings = self.siblings()
+        shares = split_points(registry.get(self.exercise).points, [c.weight for c in siblings])
+        return shares[[c.name for c in siblings].index(self.name)]
 
     def result(
         self, status: Status, message: Msg | None = None, seconds: float = 0.0, note: Msg | None = None

@@ -15,11 +15,10 @@ from typing import NoReturn
 
 import torch
 
-from blitz.course import registry
 from blitz.course.hints import ladder
 from blitz.course.i18n import Msg
 from blitz.course.mnist import MnistMissing
-from blitz.engine.catalog import CheckRef, Context, split_points
+from blitz.engine.catalog import CheckRef, Context
 from blitz.engine.feedback import feedback, student_error_message
 from blitz.engine.results import CheckResult, Status
 from blitz.engine.student_code import StudentError
@@ -49,13 +48,9 @@ class Check(CheckRef):
         """This check's hint ladder, gentle first, the course section last (blitz/course/hints.py)."""
         return ladder(self.key)
 
-    @property
-    def max_score(self) -> float:
-        """This check's share of its exercise's points, in whole cents (see :func:`split_points`),
-        from the live registrations (the generated table may lag behind them until `blitz generate`)."""
-        siblings = registered(self.exercise)
-        shares = split_points(registry.get(self.exercise).points, [c.weight for c in siblings])
-        return shares[[c.name for c in siblings].index(self.name)]
+    def siblings(self) -> list[Check]:
+        """The live registrations (the generated table may lag behind them until `blitz generate`)."""
+        return registered(self.exercise)
 
 
 _CHECKS: dict[str, list[Check]] = {}

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from blitz.course import mnist
-from blitz.course.cores import physical_cores  # noqa: F401 - where the kit asked for it first
+from blitz.course.cores import physical_cores
 
 # ----------------------------------------------------------------------------------------------
 # Threads and backend settings

@@ -14,6 +14,7 @@ and torchvision is imported the usual way.
 
 from __future__ import annotations
 
+import importlib
 import sys
 import types
 
@@ -47,15 +48,30 @@ def _forget(stand_ins: tuple[types.ModuleType, ...]) -> None:
         del torch._dynamo  # torch's module __getattr__ imports the real one on the next use
 
 
+def import_modules(names) -> None:
+    """Import each module of `names` (the kit's own list, :func:`blitz.course.registry.warm_imports`)."""
+    for name in names:
+        importlib.import_module(name)
+
+
+def _usual() -> types.ModuleType | None:
+    """torchvision as Python imports it; None when it is not installed."""
+    try:
+        import torchvision
+    except ImportError:
+        return None
+    return torchvision
+
+
+def _torchvision_modules() -> list[str]:
+    return [name for name in sys.modules if name == "torchvision" or name.startswith("torchvision.")]
+
+
 def import_torchvision() -> types.ModuleType | None:
     """torchvision, imported without torch._dynamo where it was not imported yet; None when torchvision
     is not installed (whatever needs it says so itself)."""
     if "torchvision" in sys.modules or DYNAMO in sys.modules:
-        try:
-            import torchvision
-        except ImportError:
-            return None
-        return torchvision
+        return _usual()
     import torch  # noqa: F401 - first, so that its own imports never meet the stand-ins
 
     stand_ins = _stand_ins()
@@ -72,21 +88,15 @@ def import_torchvision() -> types.ModuleType | None:
         _forget(stand_ins)
     if light:
         return torchvision
-    # Undo the partial import (nothing may keep a stand-in) and import it the usual way.
-    for name in [n for n in sys.modules if n == "torchvision" or n.startswith("torchvision.")]:
+    for name in _torchvision_modules():  # undo the partial import: nothing may keep a stand-in
         del sys.modules[name]
-    try:
-        import torchvision
-    except ImportError:
-        return None
-    return torchvision
+    return _usual()
 
 
 def _holds_stand_ins(stand_ins: tuple[types.ModuleType, ...]) -> bool:
     """Does a torchvision module keep a stand-in (``import torch._dynamo as d``)? Only functions may
     be kept: a module kept would never become the real one."""
-    for name, module in list(sys.modules.items()):
-        if name == "torchvision" or name.startswith("torchvision."):
-            if any(value in stand_ins for value in vars(module).values() if isinstance(value, types.ModuleType)):
-                return True
+    for name in _torchvision_modules():
+        if any(value in stand_ins for value in vars(sys.modules[name]).values() if isinstance(value, types.ModuleType)):
+            return True
     return False

@@ -312,7 +312,7 @@ def submission_sandbox(target: Target, options: Options, scratch: Path, threads:
         devices=tuple(gpu_devices()) if options.device != "cpu" else (),
         unsafe=options.unsafe,
     )
-    warm = tuple(dict.fromkeys(m for e in options.exercises for m in registry.BY_ID[e].warm_imports))
+    warm = registry.warm_imports(options.exercises)
     return SandboxSession(target.folder, policy=policy, workdir=scratch / "sandbox", warm_imports=warm), ctx
 
 

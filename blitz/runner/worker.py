@@ -65,13 +65,10 @@ def warm_for(request: dict) -> None:
     """Import what the exercise's code imports at run time (registry.Exercise.warm_imports), here,
     once, before its child is forked: not charged to its time limit, and every later child has it.
     Only modules the kit names (train's optimizer.step() imports torch._dynamo); never the student's."""
-    import importlib
-
     from blitz.course import registry
+    from blitz.engine.imports import import_modules
 
-    exercise = registry.BY_ID.get(request.get("exercise", ""))
-    for name in exercise.warm_imports if exercise else ():
-        importlib.import_module(name)
+    import_modules(registry.warm_imports([request.get("exercise")]))
 
 
 def serve(requests: Requests, out: Control) -> None:

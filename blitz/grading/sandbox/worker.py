@@ -244,16 +244,13 @@ def set_dumpable(flag: bool) -> bool:
 
 
 def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bool, warm: tuple[str, ...] = ()) -> None:
-    import importlib
-
     import torch  # noqa: F401 - warm: every child starts with torch imported
 
     from blitz.engine import wire
-    from blitz.engine.imports import import_torchvision
+    from blitz.engine.imports import import_modules, import_torchvision
 
     import_torchvision()  # warm too (the data and pipeline probes use it); None: they say so themselves
-    for name in warm:  # the grader's list (registry.Exercise.warm_imports), never the student's
-        importlib.import_module(name)
+    import_modules(warm)  # the grader's list (registry.warm_imports), never the student's
     from blitz.probes import PROBES  # noqa: F401 - every probe module imported once
 
     baseline = scratch_entries() if init else {}
