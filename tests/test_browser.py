@@ -198,6 +198,10 @@ def run_all(driver, base: str, token: str, name: str, done) -> str:
     # The indicator says "idle" before a kernel is attached ("No Kernel"): wait for the kernel itself.
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f"{PANEL} .jp-Toolbar-kernelName").text.startswith("Python 3"))
     wait.until(lambda d: status(d) == "idle")
+    # Run All acts on the current notebook: make it `name`'s (a notebook opened earlier may still hold it).
+    current = "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel"
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, current).text == name)
+    driver.find_element(By.CSS_SELECTOR, f"{PANEL} .jp-Cell .jp-InputPrompt").click()
     driver.find_element(By.XPATH, "//div[contains(@class,'lm-MenuBar-itemLabel') and text()='Run']").click()
     WebDriverWait(driver, 30).until(
         lambda d: d.find_element(By.XPATH, "//div[contains(@class,'lm-Menu-itemLabel') and text()='Run All Cells']")
