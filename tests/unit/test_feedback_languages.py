@@ -122,7 +122,7 @@ def string_constants(path: Path) -> list[str]:
 
 def test_the_checks_type_no_labels_of_their_own():
     """The drift this module ended: every check spells its labels through blitz.engine.feedback."""
-    root = Path(__file__).resolve().parents[1] / "blitz"
+    root = Path(__file__).resolve().parents[2] / "blitz"
     hand_typed = re.compile(r"^Called |^调用 |returned: |expected: |got: |hint: |期望：|返回了?：|得到：|提示：")
     sources = [*sorted((root / "checks").glob("*.py")), root / "engine" / "compare.py", root / "engine" / "check.py"]
     found = {p.name: [s for s in string_constants(p) if hand_typed.search(s)] for p in sources}

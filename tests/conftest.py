@@ -1,0 +1,15 @@
+"""The kit's tests in three tiers, by folder: unit/ (in process), e2e/ (commands, workers, sandboxes,
+nbgrader, the browser), corpora/ (the mutants and the adversarial suites).
+
+The helpers the tiers share sit here in tests/ and are imported by name (`import kit`, `import hostile`,
+`import mutants`): this folder goes on sys.path before any test module is imported.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
