@@ -1,5 +1,6 @@
-"""The architecture stays as the module map in blitz/__init__.py says: layers (import-linter), no
-import cycles (imports inside functions included), small modules and functions, ruff's style."""
+"""The architecture stays as the module map in blitz/__init__.py says: layers and no import cycles
+(import-linter's contracts in pyproject.toml; imports inside functions included), small modules and
+functions, ruff's style."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import grimp
 import pytest
 
 from blitz.course import registry
@@ -35,54 +35,14 @@ def test_layers_hold():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _cycles(graph) -> list[list[str]]:
-    """Strongly connected components of more than one module (Tarjan, iterative)."""
-    index, low, stack, on, found, counter = {}, {}, [], set(), [], [0]
-    for root in sorted(graph.modules):
-        if root in index:
-            continue
-        work = [(root, iter(sorted(graph.find_modules_directly_imported_by(root))))]
-        index[root] = low[root] = counter[0]
-        counter[0] += 1
-        stack.append(root)
-        on.add(root)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in index:
-                    index[child] = low[child] = counter[0]
-                    counter[0] += 1
-                    stack.append(child)
-                    on.add(child)
-                    work.append((child, iter(sorted(graph.find_modules_directly_imported_by(child)))))
-                elif child in on:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1:
-                    found.append(sorted(component))
-    return found
-
-
 def test_no_import_cycles():
-    # grimp counts imports inside functions too; a package importing its own submodules is no cycle.
-    graph = grimp.build_graph("blitz")
-    for package in [m for m in graph.modules if graph.find_children(m)]:
-        for child in graph.find_children(package):
-            if graph.direct_import_exists(importer=package, imported=child):
-                graph.remove_import(importer=package, imported=child)
-    assert _cycles(graph) == []
+    # import-linter's acyclic_siblings contract (pyproject.toml) finds them: grimp counts imports inside
+    # functions too, and a package importing its own children is no cycle. It must stay declared over blitz.
+    result = subprocess.run(
+        [_tool("lint-imports"), "--contract", "acyclic"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No import cycles" in result.stdout and "1 kept, 0 broken" in result.stdout, result.stdout
 
 
 def _python_files():
