@@ -107,16 +107,16 @@ def _chunks(source: str) -> tuple[str | None, list[tuple[str | None, str, str | 
     spans: list[tuple[str | None, int, int, str | None]] = []  # (name, first line, last line (0-based), docstring)
     for node in body:
         start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
-        end = node.end_lineno - 1
+        end = (node.end_lineno or node.lineno) - 1  # set by ast.parse on every statement
         # Comments (and solution markers) directly above a statement belong to it.
         while start > 0 and lines[start - 1].lstrip().startswith("#"):
             start -= 1
-        named = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-        name = node.name if named else None
+        named = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else None
+        name = named.name if named else None
         if name is None and spans and spans[-1][0] is None:
             spans[-1] = (None, spans[-1][1], end, None)
         else:
-            spans.append((name, start, end, ast.get_docstring(node) if named else None))
+            spans.append((name, start, end, ast.get_docstring(named) if named else None))
     chunks = []
     for i, (name, start, end, doc) in enumerate(spans):
         # A module-level END SOLUTION may follow the last statement of a chunk; take trailing comments too.
@@ -220,7 +220,7 @@ def build_notebook(exercise: registry.Exercise) -> nbformat.NotebookNode:
             )
 
     module_cells = 0
-    pieces = []
+    pieces: list[tuple[str | None, str, str | None]] = []
     for name, chunk, doc in chunks:
         pieces += [(name, chunk, doc)] if name else [(None, piece, None) for piece in _split_regions(chunk)]
     for name, chunk, doc in pieces:

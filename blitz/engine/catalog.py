@@ -9,6 +9,7 @@ written by `blitz generate`; a test fails when it is stale).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -73,7 +74,7 @@ class CheckRef:
     def key(self) -> str:
         return f"{self.exercise}.{self.name}"
 
-    def siblings(self) -> list[CheckRef]:
+    def siblings(self) -> Sequence[CheckRef]:
         """Every check of this one's exercise, in order (here: the generated table)."""
         return check_refs(self.exercise)
 

@@ -9,7 +9,7 @@ was called, what came back and what was expected. pytest, notebook test cells, `
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -48,7 +48,7 @@ class Check(CheckRef):
         """This check's hint ladder, gentle first, the course section last (blitz/course/hints.py)."""
         return ladder(self.key)
 
-    def siblings(self) -> list[Check]:
+    def siblings(self) -> Sequence[Check]:
         """The live registrations (the generated table may lag behind them until `blitz generate`)."""
         return registered(self.exercise)
 
@@ -77,6 +77,7 @@ def run_check(entry: Check, sub: Submission, ctx: Context | None = None) -> Chec
     ctx = ctx or Context()
     started = time.perf_counter()
     message, status, note = None, Status.PASSED, None
+    assert entry.func is not None, f"{entry.key} was registered without its function"
     try:
         # Checks draw their random inputs from the generator they seed; the parent's state is kept.
         with torch.random.fork_rng(devices=[]):
@@ -85,7 +86,8 @@ def run_check(entry: Check, sub: Submission, ctx: Context | None = None) -> Chec
     except CheckFailure as failure:
         message, status = failure.msg, Status.FAILED
     except StudentError as error:
-        message, status = student_error_message(error, entry.exercise)
+        message, word = student_error_message(error, entry.exercise)
+        status = Status(word)
     except MnistMissing as missing:
         message, status = missing.msg, Status.NO_DATA
     return entry.result(status, message, time.perf_counter() - started, note if isinstance(note, Msg) else None)

@@ -63,7 +63,7 @@ def expect_tensor(
     hint: Text | None = None,
 ) -> None:
     """got must be a plain torch.Tensor equal to expected; the message locates the worst difference."""
-    said = {"call": call, "what": what, "hint": hint}
+    said: dict[str, Any] = {"call": call, "what": what, "hint": hint}
     if not isinstance(got, torch.Tensor):
         fail(
             returned=kind_of(got),

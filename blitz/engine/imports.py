@@ -33,8 +33,8 @@ def _stand_ins() -> tuple[types.ModuleType, types.ModuleType]:
     package = types.ModuleType(DYNAMO)
     package.__path__ = []  # a package, so that its "utils" submodule can be imported from it
     utils = types.ModuleType(DYNAMO_UTILS)
-    utils.is_compile_supported = _is_compile_supported
-    package.utils = utils
+    utils.__dict__.update(is_compile_supported=_is_compile_supported)
+    package.__dict__.update(utils=utils)
     return package, utils
 
 

@@ -13,6 +13,9 @@ from torch import nn
 
 from blitz.engine.student_code import StudentError, StudentModules, announce
 
+# The attribute that says, on a student's exception, what was being called (read by StudentError.from_exception).
+LABEL = "__blitz_call__"
+
 
 def short(value: Any) -> str:
     """A short description of an argument for failure messages: tensors by shape and dtype."""
@@ -61,10 +64,10 @@ def function(mods: StudentModules, exercise: str, name: str):
 
 def label_exception(exc: BaseException, call_text: str) -> None:
     """Say on a student's exception what was being called, for the message; the innermost label stays."""
-    if getattr(exc, "__blitz_call__", ""):
+    if getattr(exc, LABEL, ""):
         return
     try:
-        exc.__blitz_call__ = call_text
+        setattr(exc, LABEL, call_text)
     except Exception:  # noqa: BLE001 - some exception types refuse new attributes
         pass
 
@@ -79,10 +82,9 @@ class labelled:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind, exc, tb) -> bool:
+    def __exit__(self, kind, exc, tb) -> None:  # the exception, labelled, goes on
         if exc is not None:
             label_exception(exc, self.call_text)
-        return False
 
 
 def invoke(mods: StudentModules, exercise: str, fn: str, *args: Any, **kwargs: Any) -> Any:

@@ -88,7 +88,7 @@ RECORDERS: list[Any] = []
 
 def missing(what: str) -> CheckFailure:
     recorded = _manifest().get("torch", "")
-    version = ""
+    version: tuple[str, str] | None = None
     if recorded and recorded.split("+")[0] != torch.__version__.split("+")[0]:
         version = (
             f"\n这些期望值是用 torch {recorded} 记录的，而这里是 torch {torch.__version__}：随机数可能因此不同。",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, overload
 
 from blitz.course.i18n import Msg
 
@@ -78,6 +78,10 @@ def msg_json(msg: Msg | None) -> dict | None:
     return None if msg is None else {"zh": msg.zh, "en": msg.en}
 
 
+@overload
+def msg_from(data: dict) -> Msg: ...
+@overload
+def msg_from(data: None) -> None: ...
 def msg_from(data: dict | None) -> Msg | None:
     return None if data is None else Msg(str(data["zh"]), str(data["en"]))
 

@@ -124,6 +124,7 @@ class StudentModules:
         # A private module name: the student's data.py must not shadow anything, nor be shadowed.
         name = f"blitz_submission_{abs(hash(str(self.folder)))}.{exercise_id}"
         spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None  # a .py file's path always has a loader
         module = importlib.util.module_from_spec(spec)
         announce(f"import {path.name}")
         try:

@@ -338,7 +338,8 @@ def write_class_report(records: list[SubmissionResult], out_dir: Path | str, lan
         "exercise_time.png": class_figures.exercise_time_png([(t.exercise, t.seconds) for t in times], lang),
     }
     written = {}
-    for name, content in {**texts, **pictures}.items():
+    files: dict[str, str | bytes] = {**texts, **pictures}
+    for name, content in files.items():
         atomic_write(folder / name, content)
         written[name] = folder / name
     return written

@@ -355,8 +355,8 @@ def run(args: argparse.Namespace) -> int:
     data_root = _data_root(args, exercises)
     targets = discover(args.paths, exclude=(str(out),))
     for t in targets:
-        if t.problem:
-            print(report_text(t.problem_message().render(chosen_lang())), file=sys.stderr)
+        if (said := t.problem_message()) is not None:
+            print(report_text(said.render(chosen_lang())), file=sys.stderr)
     cores = physical_cores()
     workers = args.workers or cores
     options = _options(args, exercises, out, targets, data_root, workers, cores)

@@ -230,8 +230,8 @@ def junit_xml(records: list[SubmissionResult], lang: str = "en") -> str:
         totals["failures"] += failures
         totals["errors"] += errors
         total_time += seconds
-    for key, value in totals.items():
-        suites.set(key, str(value))
+    for key, total in totals.items():
+        suites.set(key, str(total))
     suites.set("time", f"{total_time:.3f}")
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -90,7 +91,11 @@ def pipeline(
         lap("model")
         out["losses"] = invoke(mods, "train", "fit", model, train_loader, epochs, 1e-3, device)
         lap("fit")
-        eval_options = {"device": device, "batch_size": eval_batch or fastpath.EVAL_BATCH, "workers": workers}
+        eval_options: dict[str, Any] = {
+            "device": device,
+            "batch_size": eval_batch or fastpath.EVAL_BATCH,
+            "workers": workers,
+        }
         if predict:
             out["predictions"] = fastpath.predict_dataset(model, test_set, **eval_options)
         lap("predict")

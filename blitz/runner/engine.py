@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import IO
 
 from blitz.course import registry
 from blitz.runner.limits import time_limit
@@ -36,7 +37,7 @@ class Engine:
         self.label = label  # shown in the worker's command line (ps), e.g. the exercises folder
         self.stderr = stderr  # where the worker (and a job's progress bar) write; default: a log
         self.proc: subprocess.Popen | None = None
-        self.log = None
+        self.log: IO[bytes] | None = None
         self.buffer = b""
         self.next_id = 0
         self.limits: dict[int, float] = {}
@@ -72,7 +73,7 @@ class Engine:
             except (ProcessLookupError, PermissionError):
                 pass
             proc.wait()
-            for stream in (proc.stdin, proc.stdout):
+            for stream in filter(None, (proc.stdin, proc.stdout)):
                 try:
                     stream.close()
                 except OSError:
@@ -120,9 +121,12 @@ class Engine:
             self._send({"op": "cancel", "id": ident})
 
     def _send(self, message: dict) -> None:
+        stdin = self.proc.stdin if self.proc is not None else None
         try:
-            self.proc.stdin.write((json.dumps(message) + "\n").encode())
-            self.proc.stdin.flush()
+            if stdin is None:
+                raise BrokenPipeError("no worker")
+            stdin.write((json.dumps(message) + "\n").encode())
+            stdin.flush()
         except (BrokenPipeError, OSError, AttributeError):
             self._worker_gone("the worker did not take the request")
 

@@ -129,7 +129,7 @@ class Reader:
             ready, _, _ = select.select(pipes + list(extra), [], [], min(left, 0.5))
             for fd in ready:
                 if fd in extra:
-                    if on_ready(fd):
+                    if on_ready is not None and on_ready(fd):
                         self.run.cancelled = True
                         return
                     continue

@@ -204,13 +204,10 @@ def cmd_hint(args: argparse.Namespace) -> int:
 def _hint(args: argparse.Namespace, state: State, course: Course) -> int:
     from blitz.checks import get_check
 
-    if args.id:
-        exercise = get_exercise(args.id)
-    else:
-        exercise = course.next_unfinished()
-        if exercise is None:
-            out(Msg("所有练习都完成了，不需要提示了！", "Every exercise is done: no hints needed!"))
-            return 0
+    exercise = get_exercise(args.id) if args.id else course.next_unfinished()
+    if exercise is None:
+        out(Msg("所有练习都完成了，不需要提示了！", "Every exercise is done: no hints needed!"))
+        return 0
     if args.reset:
         for entry in LADDERS.get(exercise.id, {}):
             state.set_hints_shown(f"{exercise.id}.{entry}", 0)

@@ -156,7 +156,7 @@ def check_kernel() -> Finding:
     python = spec.argv[0] if spec.argv else ""
     # jupyter_client runs a kernel whose argv starts with "python" with its own interpreter: this one.
     if python in {"python", "python3", f"python{sys.version_info[0]}.{sys.version_info[1]}"} or (
-        shutil.which(python) and Path(shutil.which(python)).resolve() == Path(sys.executable).resolve()
+        (found := shutil.which(python)) and Path(found).resolve() == Path(sys.executable).resolve()
     ):
         return Finding(
             OK,

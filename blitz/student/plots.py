@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import SupportsInt
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -255,15 +256,15 @@ def _grid_canvas(count: int, columns: int, title: str, caption_lines: int) -> Fi
         row, col = divmod(i, columns)
         left = MARGIN + col * CELL_WIDTH + (CELL_WIDTH - DIGIT_INCHES) / 2
         top = title_band + row * cell_height
-        box = [left / width, 1 - (top + DIGIT_INCHES) / height, DIGIT_INCHES / width, DIGIT_INCHES / height]
+        box = (left / width, 1 - (top + DIGIT_INCHES) / height, DIGIT_INCHES / width, DIGIT_INCHES / height)
         figure.add_axes(box)
     return figure
 
 
 def build_grid_figure(
     images,
-    true_labels: Sequence[int],
-    pred_labels: Sequence[int],
+    true_labels: Iterable[SupportsInt],
+    pred_labels: Iterable[SupportsInt],
     *,
     columns: int = 8,
     max_items: int = 64,
@@ -304,8 +305,8 @@ def build_grid_figure(
 
 def draw_misclassified_grid(
     images,
-    true_labels: Sequence[int],
-    pred_labels: Sequence[int],
+    true_labels: Iterable[SupportsInt],
+    pred_labels: Iterable[SupportsInt],
     path: str | os.PathLike,
     *,
     columns: int = 8,
@@ -316,11 +317,10 @@ def draw_misclassified_grid(
     """Save :func:`build_grid_figure` as a PNG. Metadata: blitz:kind="misclassified", blitz:count
     (cells drawn), blitz:labels (JSON [[true, pred], ...] in cell order), blitz:columns (as used),
     blitz:lang (the language drawn), blitz:title. Returns the path written."""
-    figure = build_grid_figure(
-        images, true_labels, pred_labels, columns=columns, max_items=max_items, title=title, lang=lang
-    )
-    count = min(len(true_labels), max_items)
-    pairs = [[int(t), int(p)] for t, p in zip(list(true_labels)[:count], list(pred_labels)[:count])]
+    trues, preds = [int(t) for t in true_labels], [int(p) for p in pred_labels]
+    figure = build_grid_figure(images, trues, preds, columns=columns, max_items=max_items, title=title, lang=lang)
+    count = min(len(trues), max_items)
+    pairs = [[t, p] for t, p in zip(trues[:count], preds[:count])]
     meta = {
         "blitz:kind": "misclassified",
         "blitz:count": str(count),

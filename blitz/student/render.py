@@ -41,7 +41,7 @@ def readable_streams() -> None:
     """Never die on a terminal that cannot show a character: show a replacement instead."""
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(errors="replace")
+            stream.reconfigure(errors="replace")  # type: ignore[union-attr]  # when it has it: caught below
         except (AttributeError, ValueError):  # replaced or detached streams (pytest capture, pipes)
             pass
 
@@ -135,7 +135,7 @@ def hint_heading(number: int, total: int, lang: str | None = None) -> str:
     return label(Msg(f"提示 {number}/{total}", f"Hint {number} of {total}"), lang) + ":"
 
 
-def first_failing(status: Status) -> str | None:
+def first_failing(status: ExerciseStatus) -> str | None:
     """The key of the first check that fails (its ladder is the one to show); None when all pass.
 
     Before anything has run (the capstone not checked yet, a missing file) it is the first check.

@@ -50,7 +50,7 @@ def status_from_outcome(exercise: Exercise, outcome: dict) -> ExerciseStatus:
     """An exercise's status from the worker's outcome (blitz.runner.protocol)."""
     if "failed" in outcome or "cancelled" in outcome:
         return ExerciseStatus.given(exercise, Standing.FAILING, engine_msg(outcome.get("failed", "cancelled")))
-    results = []
+    results: list[CheckResult] = []
     for data in outcome.get("results", []):
         result = CheckResult.from_json(data)
         if result.status is Status.NO_DATA:  # the checks before it stand; the note says how to get MNIST
@@ -98,6 +98,8 @@ class Course:
         """The kept status of an older version of the files, if any."""
         entry = self.state.data.get("results", {})
         entry = entry.get(exercise.id) if isinstance(entry, dict) else None
+        if not isinstance(entry, dict):
+            return None
         try:
             return ExerciseStatus(exercise, ExerciseResult.from_json(entry["result"]))
         except (KeyError, TypeError, ValueError, AttributeError):  # none, or from an older kit

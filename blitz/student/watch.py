@@ -26,6 +26,7 @@ from blitz.course import registry
 from blitz.course.hints import ladder
 from blitz.course.i18n import Msg, current_lang
 from blitz.course.progress import bar
+from blitz.course.registry import Exercise
 from blitz.course.text import points as points_text
 from blitz.student.paths import shown_path
 from blitz.student.render import (
@@ -51,7 +52,7 @@ try:  # POSIX terminals; elsewhere watch still runs, and Ctrl-C quits
     import termios
     import tty
 except ImportError:  # pragma: no cover - Windows
-    termios = tty = None
+    termios = tty = None  # type: ignore[assignment]  # checked before use: no terminal modes here
 
 CLEAR = "\x1b[H\x1b[2J\x1b[3J"
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -78,13 +79,13 @@ class Keys:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.saved is not None:
+        if self.saved is not None and self.fd is not None:
             termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
             self.saved = None
 
     def read(self, timeout: float) -> str:
         """The keys pressed within `timeout` seconds ('' if none)."""
-        if self.eof:
+        if self.eof or self.fd is None:
             time.sleep(timeout)
             return ""
         ready, _, _ = select.select([self.fd], [], [], timeout)
@@ -114,11 +115,11 @@ class Watcher:
         self.stream = stream or sys.stdout
         self.course = Course(folder)
         self.statuses: list[ExerciseStatus] = []
-        self.current = None
+        self.current: Exercise | None = None
         self.current_status: ExerciseStatus | None = None
         self.settled = False  # the current exercise's result is known (nothing left to run for it)
         self.event: Msg | None = None
-        self.job: tuple[int, object, str] | None = None  # (request id, exercise, fingerprint of its files)
+        self.job: tuple[int, Exercise, str] | None = None  # (request id, exercise, fingerprint of its files)
         self.running = ""  # the check (and call) the child runs now, for the spinner
         self.started = 0.0
 

@@ -33,8 +33,12 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from blitz.course.registry import ROOT
+
+if TYPE_CHECKING:
+    from blitz.grading.sandbox.process import Sandbox
 
 KERNEL_NAME = "blitz-sandbox"
 SCRATCH_ENV = "BLITZ_KERNEL_SCRATCH"  # where the private folders go (course-autograde's own, removed after)
@@ -98,7 +102,7 @@ class SandboxedKernel:
         self.connection = connection
         self.extra = extra
         self.links: list[str] = []
-        self.sandbox = None
+        self.sandbox: Sandbox | None = None
         self.private = Path(tempfile.mkdtemp(prefix="kernel-", dir=scratch))
         os.chmod(self.private, 0o711)
         self.work = self.private / "work"
@@ -148,7 +152,7 @@ class SandboxedKernel:
         argv = [sys.executable, "-I", "-c", bootstrap, str(self.connection_file), str(self.work)]
         argv += [str(ready_w), str(go_r), *self.extra]
         try:
-            self.sandbox = Sandbox(argv, str(self.private), self.policy(), pass_fds=(ready_w, go_r))
+            self.sandbox = sandbox = Sandbox(argv, str(self.private), self.policy(), pass_fds=(ready_w, go_r))
         finally:
             os.close(ready_w)
             os.close(go_r)
@@ -158,9 +162,9 @@ class SandboxedKernel:
             os.close(ready_r)
             os.close(go_w)
         if not ok:
-            print(f"blitz: the sandboxed kernel did not start: {self.sandbox.output()[-2000:]}", file=sys.stderr)
+            print(f"blitz: the sandboxed kernel did not start: {sandbox.output()[-2000:]}", file=sys.stderr)
             return 1
-        rc = self.sandbox.wait()
+        rc = sandbox.wait()
         return 0 if rc is None else rc
 
     def _handshake(self, ready_r: int, go_w: int) -> bool:

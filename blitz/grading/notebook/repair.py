@@ -44,12 +44,14 @@ def find_killer_cell(nb: nbformat.NotebookNode, cwd: Path, timeout: int, config=
     )
     try:
         with client.setup_kernel():
+            kc, km = client.kc, client.km
+            assert kc is not None and km is not None  # what setup_kernel started
             for index, cell in enumerate(nb.cells):
                 try:
                     client.execute_cell(cell, index)
                 except (DeadKernelError, CellTimeoutError, RuntimeError):
                     return index
-                if not client.kc.is_alive() or not client.km.is_alive():
+                if not kc.is_alive() or not km.is_alive():  # type: ignore[attr-defined]  # nbclient types kc as the base KernelClient; it is a blocking client, which has is_alive
                     return index
     except (DeadKernelError, RuntimeError):
         return len(nb.cells) - 1

@@ -26,6 +26,8 @@ import os
 import shutil
 import subprocess
 import threading
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["NOBODY", "HOME", "probe", "command", "SYSTEM_LINKS"]
 
@@ -62,7 +64,7 @@ def probe() -> dict:
 
 
 def _do_probe() -> dict:
-    p = {"bwrap": shutil.which("bwrap"), "version": "", "root": os.geteuid() == 0, "setpriv": None}
+    p: dict[str, Any] = {"bwrap": shutil.which("bwrap"), "version": "", "root": os.geteuid() == 0, "setpriv": None}
     p.update(inner=False, inner_why="", why="")
     if not p["bwrap"]:
         p["why"] = "bubblewrap (bwrap) is not installed"
@@ -122,7 +124,7 @@ def _system() -> list[str]:
     return args
 
 
-def _view(keep: list[str], hide: list[str], writable: list[str] = ()) -> list[str]:
+def _view(keep: list[str], hide: list[str], writable: Sequence[str] = ()) -> list[str]:
     """Read-only binds of `keep`, covers of the `hide` paths that lie in them, shortest path first
     (so a kept path inside a covered one comes back); `writable` paths are bound read-write (only
     folders the grader made for it, whose permissions decide what the worker may change)."""

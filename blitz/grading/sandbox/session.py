@@ -198,6 +198,7 @@ class SandboxSession:
                 answer = None
             if answer == {"ok": True, "value": "child"}:
                 self.child_owner = owner
+                assert self.sandbox is not None  # started above
                 self._oom_before = self.sandbox.oom_kills()
                 return
             output = self.sandbox.output() if self.sandbox else ""

@@ -48,7 +48,7 @@ def essentials() -> list[str]:
 
     kit = os.path.realpath(registry.ROOT)
     package = os.path.realpath(Path(blitz.__file__).parent)
-    paths = [
+    paths: list[str | Path] = [
         package,
         Path(torch.__file__).parent,
         sys.prefix,

@@ -43,6 +43,7 @@ import struct
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 HEADER = struct.Struct(">Q")
 PR_SET_DUMPABLE = 4
@@ -114,7 +115,7 @@ def child_main(request_fd: int, response_fd: int, folder: str, threads: int) -> 
         torch.set_num_threads(max(1, threads))  # here, not in the worker: it never touches OpenMP
         # Only in the child, with torch and the kit imported, may the student's folder shadow module names.
         sys.path.insert(0, folder)
-        modules = StudentModules(folder)
+        modules = StudentModules(Path(folder))
         write_frame(response_fd, wire.dumps({"ok": True, "value": "child"}))
         while True:
             message = pickle.loads(read_frame(request_fd))
