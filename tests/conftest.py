@@ -13,3 +13,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
+
+TIERS = ("unit", "e2e", "corpora")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Each test carries its folder's tier as a marker (`-m unit`, `-m "not corpora"`)."""
+    for item in items:
+        parts = Path(str(item.path)).resolve().relative_to(HERE).parts
+        if parts and parts[0] in TIERS:
+            item.add_marker(parts[0])
