@@ -4,10 +4,15 @@ traceback when the reader of the output goes away."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 import kit
+import mutants
+
+# tests/unit/test_feedback_languages.py's: any CJK character or punctuation.
+CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef]")
 
 
 def test_lang_after_the_command_is_the_same_as_before():
@@ -64,3 +69,13 @@ def test_both_languages_print_cleanly_in_the_doctor():
     assert not [line for line in lines if line.rstrip().endswith(("/", ":"))], result.stdout
     python = next(line for line in lines if "Python 3" in line)
     assert python.count(sys.executable) <= 1, python
+
+
+def test_check_train_in_english_shows_no_chinese(tmp_path):
+    """The issue's case: `blitz --lang en check train` on a broken train.py, the environment saying zh."""
+    folder = mutants.build(tmp_path / "submission", mutants.by_name("missing_zero_grad"))
+    result = kit.blitz("--lang", "en", "check", "train", "--submission", str(folder), lang="zh")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "✗ one epoch" in result.stdout and "afterwards" in result.stdout, result.stdout
+    assert "zero_grad() never ran" in result.stdout, result.stdout
+    assert not CJK.findall(result.stdout + result.stderr), result.stdout + result.stderr
