@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export BLITZ_DATA ?= $(CURDIR)/data
 
-.PHONY: demo test setup
+.PHONY: demo check test setup
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -18,6 +18,16 @@ demo: $(PY)
 	$(VENV)/bin/blitz download
 	$(VENV)/bin/pytest autograder --submission solutions
 
-# The kit's own tests.
+# The kit's own tests, on every core (pytest-xdist; groups that must not be split or overlap stay on one
+# worker: tests/conftest.py). WORKERS=1 runs them one after the other.
+WORKERS ?= auto
+XDIST = $(if $(filter 1,$(WORKERS)),,-n $(WORKERS) --maxprocesses 8 --dist loadgroup)
+
+# The fast tier: the in-process tests (tests/unit, not the slow ones) and the static checks (ruff,
+# import-linter, mypy, module and function sizes).
+check: $(PY)
+	$(VENV)/bin/pytest $(XDIST) tests/unit tests/e2e -m "(unit and not slow) or check"
+
+# Everything, what CI runs (.ci/run): tests/unit, tests/e2e, tests/corpora.
 test: $(PY)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(XDIST)

@@ -1,6 +1,6 @@
 """Every generated file of the kit, from the solutions and the registry, and whether it is stale.
 
-`blitz generate` writes them; tests/test_reference_and_stubs.py fails when one is out of date.
+`blitz generate` writes them; tests/unit/test_reference_and_stubs.py fails when one is out of date.
 """
 
 from __future__ import annotations

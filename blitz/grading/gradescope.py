@@ -33,7 +33,7 @@ from blitz.course.i18n import LANGS, Msg, chosen_lang
 
 CONFIG = "blitz-gradescope.json"  # the build's choices, read by blitz.grading.gradescope_run
 FORMAT = "blitz-gradescope/1"
-# The distributions a graded run imports (tests/test_gradescope.py checks that no other is needed),
+# The distributions a graded run imports (tests/e2e/test_gradescope.py checks that no other is needed),
 # pinned to the versions of the building environment.
 PINNED = ("torch", "torchvision", "numpy", "pillow", "safetensors", "tqdm")
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"

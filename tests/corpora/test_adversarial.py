@@ -1,6 +1,6 @@
 """Hostile submissions through the real `blitz grade` command: the grader survives every one.
 
-Each adversary is the reference solutions with one file changed (tests/adversarial/<name>/, see
+Each adversary is the reference solutions with one file changed (tests/corpora/adversarial/<name>/, see
 its README). The submissions of a group are graded in ONE batch, next to an untouched copy of the
 reference, by `blitz grade` in a subprocess (2 workers), with a secret in the grader's
 environment. Then, per adversary: the exact score of every graded exercise and the words of the

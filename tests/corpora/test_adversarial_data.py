@@ -1,6 +1,6 @@
 """Hostile answers, files, names and evidence, through the real `blitz grade` command.
 
-The harness is tests/test_adversarial.py's (tests/adversarial/README.md): each adversary is a copy
+The harness is tests/corpora/test_adversarial.py's (tests/corpora/adversarial/README.md): each adversary is a copy
 of the reference solutions with hostile files appended or added, graded in ONE batch per group next
 to an untouched reference, with --exercises limited to what the attacks need. This file covers what
 the trusted side reads from a student: answers (the wire format: NaN, a pickle bomb, a lying tensor
@@ -75,7 +75,7 @@ class Case:
     group: str
     scores: dict  # exercise -> the score the code deserves
     says: tuple[str, ...] = ()  # words the student's output must hold (English side)
-    files: str = ""  # tests/adversarial/<files>/ to append, as in test_adversarial.py
+    files: str = ""  # tests/corpora/adversarial/<files>/ to append, as in test_adversarial.py
     make: Callable[[Path], None] | None = field(default=None, compare=False)  # more hostile entries
     status: str = "graded"
 

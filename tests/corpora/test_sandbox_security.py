@@ -1,8 +1,8 @@
 """The sandbox holds against a hostile class: each attack of issue 11 on the worker's process, its
 files and the kernel's limits, graded by the real `blitz grade` in ONE batch.
 
-Each hostile student is the reference with autograd.py changed (tests/adversarial/sb_*/, built as
-in tests/test_adversarial.py); tensors is the witness exercise every one of them keeps at 15. Most
+Each hostile student is the reference with autograd.py changed (tests/corpora/adversarial/sb_*/, built as
+in tests/corpora/test_adversarial.py); tensors is the witness exercise every one of them keeps at 15. Most
 attacks end in an honest `sgd_step` only when the attack *worked* (the memory, disk or privilege
 it tried to get was there), so the exact score shows whether the limit held: 10 would mean it did
 not, 20/3 (the sgd_step check lost) that it did.

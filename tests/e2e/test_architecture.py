@@ -15,6 +15,7 @@ import pytest
 from blitz.course import registry
 
 ROOT = registry.ROOT
+pytestmark = pytest.mark.check  # in `make check`: static, a few seconds
 MAX_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 80
 SOURCES = ("blitz", "tests", "benchmarks", "autograder", "solutions", "exercises")

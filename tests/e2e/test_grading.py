@@ -1,5 +1,5 @@
 """`blitz grade`: discovery, the report formats, resuming, bad input, missing data, Dask, and the
-sandbox layers it relies on. Hostile submissions are in tests/test_adversarial.py.
+sandbox layers it relies on. Hostile submissions are in tests/corpora/test_adversarial.py.
 
 The CLI runs in a subprocess, as an instructor runs it. Most batches grade only the `model`
 exercise (the cheapest to start) to keep the suite fast; test_adversarial.py grades the others.

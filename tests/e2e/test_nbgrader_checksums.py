@@ -35,6 +35,7 @@ CHANGED = re.compile(r"Attribute 'checksum' for cell (\S+) has changed!")
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.xdist_group("nbgrader"),  # nbgrader courses and kernels: one after the other (tests/conftest.py)
     pytest.mark.skipif(not (BIN / "nbgrader").exists(), reason="nbgrader is not installed next to this Python"),
 ]
 

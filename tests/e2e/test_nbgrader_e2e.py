@@ -45,7 +45,10 @@ EXPECTED = {
     "edittest": 7.5,
 }
 
-pytestmark = pytest.mark.skipif(not (BIN / "nbgrader").exists(), reason="nbgrader is not installed next to this Python")
+pytestmark = [
+    pytest.mark.skipif(not (BIN / "nbgrader").exists(), reason="nbgrader is not installed next to this Python"),
+    pytest.mark.xdist_group("nbgrader"),  # nbgrader courses and kernels: one after the other (tests/conftest.py)
+]
 
 
 def sh(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -183,7 +186,7 @@ def test_feedback_for_everyone(course):
         page = root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
         assert page.is_file(), student
     # ClearHiddenTests removes the hidden tests from the cells' code, and a failing check shows no
-    # traceback (tests/test_release_feedback.py checks a student with failures).
+    # traceback (tests/e2e/test_release_feedback.py checks a student with failures).
     solved = (root / "feedback" / "solved" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")
     assert "HIDDEN TESTS" not in solved and "seed=7919" not in solved
     crash = (root / "feedback" / "crash" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")

@@ -60,6 +60,7 @@ EXPECTED = {
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.xdist_group("nbgrader"),  # nbgrader courses and kernels: one after the other (tests/conftest.py)
     pytest.mark.skipif(not (BIN / "nbgrader").exists(), reason="nbgrader is not installed next to this Python"),
     pytest.mark.skipif(os.geteuid() != 0, reason="the course server grades as root (uid drop, cgroups)"),
 ]

@@ -21,6 +21,7 @@ from blitz.frontends.notebook import GRADED_FAILED, GRADED_PASSED
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.xdist_group("nbgrader"),  # nbgrader courses and kernels: one after the other (tests/conftest.py)
     pytest.mark.skipif(not (BIN / "nbgrader").exists(), reason="nbgrader is not installed next to this Python"),
 ]
 

@@ -4,7 +4,7 @@ A patch is (old → new) on ``solutions/<exercise>.py``. :func:`build` copies th
 folder and applies it, refusing a patch whose ``old`` text is not there exactly once: a mutant
 whose target text moved must fail loudly, never silently become the reference again.
 
-Used by tests/test_mutants.py (each broken submission fails exactly the checks it should; each
+Used by tests/corpora/test_mutants.py (each broken submission fails exactly the checks it should; each
 alternative passes everything) and by benchmarks/calibrate_bar.py (the MNIST bar against broken
 training loops and models). Also the submission helpers the other tests and benchmarks share:
 :func:`stubs` (a student's untouched folder) and :class:`Recording` (a local submission that keeps

@@ -1,7 +1,7 @@
 """Broken submissions: one realistic student bug each, and the checks it must fail.
 
 ``fails`` names checks of the mutant's own exercise (the MNIST capstone is covered by
-tests/test_calibration.py). Every other check of that exercise must still pass: a check that
+tests/unit/test_calibration.py). Every other check of that exercise must still pass: a check that
 fails for a bug it is not about would blame the student for the wrong thing.
 """
 
@@ -764,7 +764,7 @@ MUTANTS: tuple[Mutant, ...] = (
 # The capstone trains for real, so its broken pipelines are fake answers of its probes (mutants.Canned,
 # run by mutants.run_canned_capstone): what each kind of broken pipeline hands back. RIGHT stands for
 # the trained weights of a network that predicts every test label (and the worker's predictions of the
-# first 50 test images that go with them). (tests/test_calibration.py trains the real ones.)
+# first 50 test images that go with them). (tests/unit/test_calibration.py trains the real ones.)
 CAPSTONE_ANSWERS: dict[str, dict] = {
     "not_the_course_cnn": {"cnn": {"is_module": True, "assign_problems": [], "outputs": ["not a tensor"]}},
     "other_split": {"train_size": 16000, "loaded_train_size": 16000},
