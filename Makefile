@@ -18,10 +18,11 @@ demo: $(PY)
 	$(VENV)/bin/blitz download
 	$(VENV)/bin/pytest autograder --submission solutions
 
-# The kit's own tests, on every core (pytest-xdist; groups that must not be split or overlap stay on one
-# worker: tests/conftest.py). WORKERS=1 runs them one after the other.
+# The kit's own tests, on every core (pytest-xdist): one worker runs a whole test module, or a whole group
+# of modules that must not overlap (tests/conftest.py), the groups with slow tests first (kept in that
+# order: --no-loadscope-reorder). WORKERS=1 runs them one after the other.
 WORKERS ?= auto
-XDIST = $(if $(filter 1,$(WORKERS)),,-n $(WORKERS) --maxprocesses 8 --dist loadgroup)
+XDIST = $(if $(filter 1,$(WORKERS)),,-n $(WORKERS) --maxprocesses 8 --dist loadgroup --no-loadscope-reorder)
 
 # The fast tier: the in-process tests (tests/unit, not the slow ones) and the static checks (ruff,
 # import-linter, mypy, module and function sizes).

@@ -7,6 +7,7 @@ The helpers the tiers share sit here in tests/ and are imported by name (`import
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -17,30 +18,56 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 TIERS = ("unit", "e2e", "corpora")
+# A module's own group: `pytestmark = [..., pytest.mark.xdist_group("name"), ...]` at its top level.
+GROUP_MARK = re.compile(r"""^\s*(?:pytestmark\s*=\s*)?pytest\.mark\.xdist_group\(["']([^"']+)["']\)""", re.M)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Each test carries its folder's tier as a marker (`-m unit`, `-m "not corpora"`). For `pytest -n`
-    (`--dist loadgroup`, `make test`), a test module is one group unless its tests name another with
-    `pytest.mark.xdist_group`: one worker runs it, so its module-scoped fixtures (a class graded once,
-    MNIST trained once) are built once. Groups holding slow tests go first, so that no long group is
-    left to start when the other worker has run out of work."""
+    """Each test carries its folder's tier as a marker (`-m unit`, `-m "not corpora"`). For `make test`
+    (`pytest -n --dist loadgroup`), the groups that go first are those holding slow tests, so that no long
+    group is left to start when the other worker has run out of work."""
     for item in items:
         parts = Path(str(item.path)).resolve().relative_to(HERE).parts
         if parts and parts[0] in TIERS:
             item.add_marker(parts[0])
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(Path(*parts).with_suffix("").as_posix()))
-    slow: set[str] = set()
-    for item in items:
-        if item.get_closest_marker("slow") is not None:
-            slow.add(_group(item))
-    first = {}
+    groups = {item: _group(item) for item in items}
+    slow = {groups[item] for item in items if item.get_closest_marker("slow") is not None}
+    first: dict[str, int] = {}
     for index, item in enumerate(items):
-        first.setdefault(_group(item), index)
-    items.sort(key=lambda item: (_group(item) not in slow, first[_group(item)]))
+        first.setdefault(groups[item], index)
+    items.sort(key=lambda item: (groups[item] not in slow, first[groups[item]]))
 
 
 def _group(item) -> str:
     marker = item.get_closest_marker("xdist_group")
-    return str(marker.kwargs.get("name", marker.args[0] if marker.args else "")) if marker else ""
+    if marker is not None:
+        return str(marker.kwargs.get("name", marker.args[0] if marker.args else "default"))
+    return item.nodeid.split("::", 1)[0]
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` by test module: one worker runs a whole module (its module-scoped fixtures, a
+    class graded once or MNIST trained once, are built once), or a whole group of modules that name one
+    with `pytest.mark.xdist_group("name")` (the nbgrader courses, one after the other).
+
+    pytest-xdist 3.8 marks a test's group by appending "@name" to its id, which pytest 9.2's structured
+    ids ignore (pytest-xdist issue 1386): without this scheduler every test would be a group of its own."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    named = {}
+    for path in HERE.rglob("test_*.py"):
+        found = GROUP_MARK.search(path.read_text(encoding="utf-8"))
+        if found:
+            named[path.relative_to(config.rootpath).as_posix()] = found.group(1)
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.rfind("@") > nodeid.rfind("]"):  # pytest-xdist's own suffix, where it works
+                return nodeid.split("@")[-1]
+            module = nodeid.split("::", 1)[0]
+            return named.get(module, module)
+
+    return ByModule(config, log)
