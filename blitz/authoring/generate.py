@@ -13,7 +13,7 @@ from blitz.course import registry
 
 AUTOGRADER_TEST = '''"""Checks for exercises/{id}.py: {title_en} / {title_zh}.
 
-Generated from the registry by `blitz generate`; the checks live in blitz/checks/{id}.py, shared
+Generated from the registry by `blitz generate`; the checks live in blitz/exercises/{id}/checks.py, shared
 with notebooks and `blitz grade`.
 """
 

@@ -171,7 +171,7 @@ def train_and_predict(folder: Path, root: Path, epochs: int, device: str, seed: 
     """The student's pipeline, trained; the kit's predictions on the official test split."""
     from torchvision import datasets
 
-    from blitz.engine.fastpath import predict_dataset, training_subset
+    from blitz.exercises.pipeline.fastpath import predict_dataset, training_subset
 
     mods = StudentModules(folder)
     torch.manual_seed(seed)
@@ -302,8 +302,8 @@ def draw(result: dict, out_dir: Path, lang: str, grid_items: int = GRID_ITEMS) -
 def report(
     folder: Path, out_dir: str | Path | None = None, epochs: int | None = None, device: str | None = None, seed: int = 0
 ) -> int:
-    from blitz.checks.pipeline import EPOCHS
     from blitz.course import mnist
+    from blitz.exercises.pipeline.checks import EPOCHS
 
     try:
         root = mnist.require()
