@@ -253,7 +253,7 @@ def train_in_child(folder: Path, root: Path, epochs: int, device: str, seed: int
     args = {"folder": str(folder), "root": str(root), "epochs": epochs, "device": device, "seed": seed}
     request = {"job": "blitz.student.report:train_job", "args": args, "label": "blitz report"}
     with Engine(label=str(folder), stderr=sys.stderr) as engine:
-        answer = engine.wait(engine.submit(request, 1.5 * time_limit("pipeline", False, epochs)))
+        answer = engine.wait(engine.submit(request, 1.5 * time_limit(registry.CAPSTONE.id, False, epochs)))
     printed = printed_block(answer.get("printed"))
     if printed:
         out("\n".join(printed))
