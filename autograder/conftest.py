@@ -5,12 +5,12 @@
     pytest autograder -k tensors               # one exercise
     pytest autograder --device cuda            # on the GPU (skipped where there is none)
 
-Each test runs one check from blitz/checks/<id>.py; a failure prints what was called, what came
+Each test runs one check from blitz/exercises/<id>/checks.py; a failure prints what was called, what came
 back and what was expected. The run ends with a score table, keyed by exercise id. Each exercise
 runs once, in a fresh process with a time limit (blitz/runner/limits.py; BLITZ_TIME_LIMIT=SECONDS
 replaces it): an endless loop or a crash fails the checks it hit, and the others still count.
-This process never imports torch (the checks are named by blitz/engine/check_table.py); the warm
-worker does, while pytest collects.
+This process never imports torch (blitz.engine.catalog reads the checks' declarations as text); the
+warm worker does, while pytest collects.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Checks for exercises/autograd.py: Autograd: backward, external gradients, retain_graph, the update rule / 自动求导：backward、外部梯度、retain_graph 与参数更新.
 
-Generated from the registry by `blitz generate`; the checks live in blitz/checks/autograd.py, shared
+Generated from the registry by `blitz generate`; the checks live in blitz/exercises/autograd/checks.py, shared
 with notebooks and `blitz grade`.
 """
 

@@ -1,6 +1,6 @@
 """Checks for exercises/data.py: Data: MNIST with torchvision, ToTensor/Normalize, DataLoader / 数据：torchvision 的 MNIST、ToTensor/Normalize 与 DataLoader.
 
-Generated from the registry by `blitz generate`; the checks live in blitz/checks/data.py, shared
+Generated from the registry by `blitz generate`; the checks live in blitz/exercises/data/checks.py, shared
 with notebooks and `blitz grade`.
 """
 

@@ -1,6 +1,6 @@
 """Checks for exercises/evaluate.py: Evaluation: predicted classes and test accuracy / 评估：预测类别与测试集准确率.
 
-Generated from the registry by `blitz generate`; the checks live in blitz/checks/evaluate.py, shared
+Generated from the registry by `blitz generate`; the checks live in blitz/exercises/evaluate/checks.py, shared
 with notebooks and `blitz grade`.
 """
 

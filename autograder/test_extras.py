@@ -1,6 +1,6 @@
 """Checks for exercises/extras.py: Extras: conv and recurrent layers, view/permute, the loss table / 选读：卷积与循环层、view/permute、损失函数表.
 
-Generated from the registry by `blitz generate`; the checks live in blitz/checks/extras.py, shared
+Generated from the registry by `blitz generate`; the checks live in blitz/exercises/extras/checks.py, shared
 with notebooks and `blitz grade`.
 """
 

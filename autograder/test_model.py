@@ -1,6 +1,6 @@
 """Checks for exercises/model.py: Model: a CNN of two conv blocks and a linear layer / 模型：两个卷积块加一个全连接层的 CNN.
 
-Generated from the registry by `blitz generate`; the checks live in blitz/checks/model.py, shared
+Generated from the registry by `blitz generate`; the checks live in blitz/exercises/model/checks.py, shared
 with notebooks and `blitz grade`.
 """
 

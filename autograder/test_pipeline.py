@@ -1,6 +1,6 @@
 """Checks for exercises/pipeline.py: End to end: your data, model, training and evaluation on real MNIST / 全流程：你的数据、模型、训练与评估在真实 MNIST 上跑一遍.
 
-Generated from the registry by `blitz generate`; the checks live in blitz/checks/pipeline.py, shared
+Generated from the registry by `blitz generate`; the checks live in blitz/exercises/pipeline/checks.py, shared
 with notebooks and `blitz grade`.
 """
 

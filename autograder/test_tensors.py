@@ -1,6 +1,6 @@
 """Checks for exercises/tensors.py: Tensors: creation, attributes, indexing, joining, products / 张量：创建、属性、索引、拼接与乘法.
 
-Generated from the registry by `blitz generate`; the checks live in blitz/checks/tensors.py, shared
+Generated from the registry by `blitz generate`; the checks live in blitz/exercises/tensors/checks.py, shared
 with notebooks and `blitz grade`.
 """
 

@@ -1,6 +1,6 @@
 """Checks for exercises/train.py: Training: Adam, cross-entropy and the training loop / 训练：Adam、交叉熵与训练循环.
 
-Generated from the registry by `blitz generate`; the checks live in blitz/checks/train.py, shared
+Generated from the registry by `blitz generate`; the checks live in blitz/exercises/train/checks.py, shared
 with notebooks and `blitz grade`.
 """
 

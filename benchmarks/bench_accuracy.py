@@ -10,7 +10,7 @@ In one process, on the same data (MNIST under $BLITZ_DATA or --data), it times
       DataLoader of batch 50 on the 10,000 test images, written the way the course writes it, and
       trained on the images the kit trains on (mnist.training_subset: all of a 5,000-image split,
       the fixed class-balanced 5,000 of a full download);
-  (b) the kit: blitz.checks.pipeline's check through run_check on LocalSubmission(solutions/).
+  (b) the kit: blitz.exercises.pipeline.checks's check through run_check on LocalSubmission(solutions/).
 Rounds alternate which runs first; the machine may be shared, so the ratio of each round is
 reported as well as the medians. It prints wall times, accuracies, their ratio, and a compute floor:
 the model's FLOPs (conv/linear multiply-adds counted analytically x2, training = 3x forward) divided
@@ -44,11 +44,12 @@ sys.path.insert(0, str(REPO / "tests"))  # mutants.Recording, shared with the ki
 
 from mutants import Recording  # noqa: E402
 
-from blitz.checks import Context, get_check, pipeline, run_check  # noqa: E402
-from blitz.checks.pipeline import EPOCHS  # noqa: E402
+from blitz.checks import Context, get_check, run_check  # noqa: E402
 from blitz.course import mnist  # noqa: E402
 from blitz.course.cores import physical_cores
-from blitz.engine import fastpath
+from blitz.exercises.pipeline import checks as pipeline  # noqa: E402
+from blitz.exercises.pipeline import fastpath
+from blitz.exercises.pipeline.checks import EPOCHS  # noqa: E402
 
 DEFAULT_THREADS = torch.get_num_threads()  # what a student's notebook gets
 

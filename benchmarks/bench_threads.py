@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from blitz.course.cores import physical_cores  # noqa: E402
-from blitz.engine import fastpath  # noqa: E402
+from blitz.exercises.pipeline import fastpath  # noqa: E402
 from solutions.model import CNN  # noqa: E402
 
 SPINNERS = {

@@ -1,6 +1,6 @@
-"""Calibrate the MNIST accuracy bar (blitz/checks/pipeline.py: EPOCHS, BAR).
+"""Calibrate the MNIST accuracy bar (blitz/exercises/pipeline/checks.py: EPOCHS, BAR).
 
-Runs the capstone's own probe (blitz.probes.pipeline, through LocalSubmission, exactly as the
+Runs the capstone's own probe (blitz.exercises.pipeline.probes, through LocalSubmission, exactly as the
 `pipeline.mnist_accuracy` check does) on the reference and on broken submissions from
 tests/mutants, for several seeds, and prints accuracy per seed, min/max, the bar and the margin.
 Writes benchmarks/results/calibration.json.
@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # the broken submissions live with the 
 import mutants  # noqa: E402
 from mutants.alternatives import ALTERNATIVES  # noqa: E402
 
-from blitz.checks import pipeline  # noqa: E402
 from blitz.course import mnist  # noqa: E402
+from blitz.exercises.pipeline import checks as pipeline  # noqa: E402
 from blitz.probes.local import LocalSubmission  # noqa: E402
 
 ALTERNATIVE_NAMES = {a.name for a in ALTERNATIVES}

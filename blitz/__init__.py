@@ -2,29 +2,32 @@
 
 One exercise id names everything of it: ``exercises/<id>.py`` (the student's stub),
 ``solutions/<id>.py`` (the reference, the single source of stubs and notebooks),
-``autograder/test_<id>.py`` (generated), ``blitz/checks/<id>.py`` and ``blitz/probes/<id>.py``
-(its checks and the probes they run), ``notebooks/<id>.ipynb`` (generated), and its registry entry.
+``autograder/test_<id>.py`` (generated), ``blitz/exercises/<id>/`` (``checks.py``, ``probes.py`` the
+checks run, ``hints.toml``), ``notebooks/<id>.ipynb`` (generated), and its registry entry.
 
 The module map, bottom layer first; a layer imports only from the layers below it (the contract
 in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 
-- :mod:`blitz.course` — what the course is: the ordered exercise registry (``registry``), a hint
-  ladder per check (``hints``), the two languages (``i18n``), MNIST on disk (``mnist``), common PyTorch errors
+- :mod:`blitz.course` — what the course is: the ordered exercise registry (``registry``: what is
+  special about each exercise, its inputs, MNIST, budget and warm imports), the hint ladders (``hints``), the two languages (``i18n``), MNIST on disk (``mnist``), common PyTorch errors
   and what they mean (``pytorch_errors``), terminal text (``text``), the progress bars
   (``progress``, tqdm), what every figure shares (``figures``: the Chinese font, PNGs with metadata).
 - :mod:`blitz.engine` — how a check runs: checks (``check``), what checks there are and what a
-  check may vary, without torch (``catalog``, its list generated into ``check_table``), the kit's
+  check may vary, without torch (``catalog``, read from the checks' declarations as text), the kit's
   workers' warm imports (``imports``: torchvision without torch._dynamo), what they give back
   (``results``: check, exercise and submission results, their statuses and JSON), comparisons that
   explain themselves (``compare``), every failure message from one template in both languages
   (``feedback``), the door to student code (``submission``), loading it
   (``student_code``), a notebook's cells run as one module (``cells``), the wire format back from it (``wire``), the probes' shared helpers
-  (``probing``) and fixtures (``fixtures``), the fast paths around student code (``fastpath``), and
+  (``probing``) and fixtures (``fixtures``), and
   the reference the checks compare with (``reference``: the solutions, or in a student release their
   results recorded as data, ``recorded``).
-- :mod:`blitz.probes` — one module per exercise: what runs next to the student's code;
-  ``probes.local`` runs them in this process.
-- :mod:`blitz.checks` — one module per exercise: what is judged, on the trusted side.
+- :mod:`blitz.exercises` — one package per exercise, ``<id>/``: ``probes`` (what runs next to the
+  student's code; never imports the checks or the reference), ``checks`` (what is judged, on the
+  trusted side), ``hints.toml``; the capstone's fast paths in ``pipeline/fastpath``; ``common``, the
+  probe several exercises share.
+- :mod:`blitz.probes` and :mod:`blitz.checks` — the lookups: every probe by name (``probes.local``
+  runs them in this process), every check by exercise and key.
 - :mod:`blitz.runner` — where student code runs for the front ends: a warm worker that imported
   torch and the checks once forks a fresh child per (submission, exercise), with time limits
   (``limits``), output caps and crash/time-out results (``supervise``, ``child``), JSON over pipes

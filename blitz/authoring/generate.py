@@ -13,7 +13,7 @@ from blitz.course import registry
 
 AUTOGRADER_TEST = '''"""Checks for exercises/{id}.py: {title_en} / {title_zh}.
 
-Generated from the registry by `blitz generate`; the checks live in blitz/checks/{id}.py, shared
+Generated from the registry by `blitz generate`; the checks live in blitz/exercises/{id}/checks.py, shared
 with notebooks and `blitz grade`.
 """
 
@@ -39,18 +39,9 @@ def autograder_tests() -> dict[Path, str]:
     }
 
 
-def check_table() -> dict[Path, str]:
-    """blitz/engine/check_table.py: every check by name, for the front ends that do not import torch."""
-    from blitz.checks import all_checks
-    from blitz.engine.catalog import check_table_source
-
-    return {registry.ROOT / "blitz" / "engine" / "check_table.py": check_table_source(all_checks())}
-
-
 def generated_files() -> dict[Path, str]:
     """Every generated file and what it must contain."""
     files = {e.stub_path: stub_source(e) for e in registry.MODULE_EXERCISES}
-    files.update(check_table())
     files.update(generated_notebooks())
     files.update(autograder_tests())
     return files

@@ -66,7 +66,7 @@ blitz = "blitz.cli:main"
 include = ["blitz*"]
 
 [tool.setuptools.package-data]
-blitz = ["expected/*", "stubs/*"]
+blitz = ["expected/*", "stubs/*", "exercises/*/hints.toml"]
 """
 
 

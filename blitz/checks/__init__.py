@@ -6,11 +6,18 @@ all and is where the rest of the kit looks a check up.
 
 from __future__ import annotations
 
-from blitz.checks import autograd, data, evaluate, extras, model, pipeline, tensors, train  # noqa: F401 - registers
 from blitz.course import registry
 from blitz.engine.catalog import CapstoneData, Context
 from blitz.engine.check import Check, CheckFailure, registered, run_check
 from blitz.engine.results import CheckResult, Status
+from blitz.exercises.autograd import checks as _autograd  # noqa: F401 - registers
+from blitz.exercises.data import checks as _data  # noqa: F401
+from blitz.exercises.evaluate import checks as _evaluate  # noqa: F401
+from blitz.exercises.extras import checks as _extras  # noqa: F401
+from blitz.exercises.model import checks as _model  # noqa: F401
+from blitz.exercises.pipeline import checks as _pipeline  # noqa: F401
+from blitz.exercises.tensors import checks as _tensors  # noqa: F401
+from blitz.exercises.train import checks as _train  # noqa: F401
 
 __all__ = [
     "CapstoneData",

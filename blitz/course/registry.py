@@ -1,4 +1,5 @@
-"""The one ordered list of exercises: id, title and points (each check's hints: blitz/course/hints.py).
+"""The one ordered list of exercises: id, title, points and what is special about each (each exercise's
+code, checks and hints: blitz/exercises/<id>/).
 
 Everything else is derived from it: stubs, notebooks, the autograder's report keys, the nbgrader
 course, the student's `blitz list`. The order is the course's order.
@@ -27,13 +28,27 @@ class Exercise:
     id: str
     title: Msg
     points: int
-    # False for the capstone, which has no file of its own: it runs the student's whole pipeline.
+    # False for the capstone, which has no file of its own: it runs the code of its `inputs`.
     has_module: bool = True
     optional: bool = False
+    # The exercises whose code it runs together, in the order it uses them (the capstone); () for an
+    # exercise that runs its own module.
+    inputs: tuple[str, ...] = ()
+    # Some of its checks read MNIST (a grading sandbox then gets the private copy of it).
+    reads_mnist: bool = False
+    # None of its checks can run without MNIST (the grader says so once instead of per check).
+    needs_mnist: bool = False
+    # At least this many seconds per run when graded (it trains a CNN on MNIST); None: the grader's timeout.
+    budget: float | None = None
     # What its code imports at run time that the warm workers (a grading sandbox's, the student
     # commands') import once, before forking its child: optimizer.step() imports torch._dynamo (1.5 s
     # of CPU, as much as torch), which each child would import again.
     warm_imports: tuple[str, ...] = ()
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        """The students' modules its checks run: its own, or its inputs'."""
+        return self.inputs if self.inputs else (self.id,)
 
     @property
     def stub_path(self) -> Path:
@@ -69,6 +84,7 @@ EXERCISES: tuple[Exercise, ...] = (
             "Data: MNIST with torchvision, ToTensor/Normalize, DataLoader",
         ),
         points=10,
+        reads_mnist=True,
     ),
     Exercise(
         id="model",
@@ -94,6 +110,10 @@ EXERCISES: tuple[Exercise, ...] = (
         ),
         points=15,
         has_module=False,
+        inputs=("data", "model", "train", "evaluate"),
+        reads_mnist=True,
+        needs_mnist=True,
+        budget=300.0,
         warm_imports=("torch._dynamo",),
     ),
     Exercise(
@@ -109,8 +129,8 @@ EXERCISES: tuple[Exercise, ...] = (
 
 BY_ID: dict[str, Exercise] = {exercise.id: exercise for exercise in EXERCISES}
 MODULE_EXERCISES: tuple[Exercise, ...] = tuple(e for e in EXERCISES if e.has_module)
-# The exercises whose code the capstone `pipeline` runs together, in the order it uses them.
-PIPELINE_INPUTS: tuple[str, ...] = ("data", "model", "train", "evaluate")
+# The exercise that runs the others' code together (the end-to-end run on MNIST that `blitz report` trains).
+CAPSTONE: Exercise = next(e for e in EXERCISES if e.inputs)
 TOTAL_POINTS = sum(exercise.points for exercise in EXERCISES)
 
 

@@ -49,7 +49,7 @@ class Check(CheckRef):
         return ladder(self.key)
 
     def siblings(self) -> Sequence[Check]:
-        """The live registrations (the generated table may lag behind them until `blitz generate`)."""
+        """The live registrations (the same list as the declarations :class:`CheckRef` reads; a test keeps them so)."""
         return registered(self.exercise)
 
 

@@ -1,6 +1,6 @@
 """The reference a check compares with: the live solutions (the full kit), or their recorded results (a release).
 
-    ref = reference("tensors")      # in blitz/checks/tensors.py
+    ref = reference("tensors")      # in blitz/exercises/tensors/checks.py
     ref.stack(tensors, dim)         # the reference's answer, from either source
 
 In the full kit `reference(id)` is ``solutions.<id>``, imported on first use. A student release (`blitz

@@ -200,12 +200,13 @@ def _data_root(args: argparse.Namespace, exercises: tuple[str, ...]) -> Path:
     from blitz.course import mnist
 
     data_root = Path(args.data).expanduser().resolve() if args.data else mnist.data_root()
-    if any(e in exercises for e in ("data", "pipeline")) and mnist.missing_files(data_root):
+    reads_mnist = any(registry.get(e).reads_mnist for e in exercises)
+    if reads_mnist and mnist.missing_files(data_root):
         _say(
             f"注意：{data_root} 下没有 MNIST，data 和 pipeline 的相关检查会判为失败（评分照常进行）。",
             f"note: no MNIST under {data_root}; the data and pipeline checks that need it will fail (grading goes on).",
         )
-    elif any(e in exercises for e in ("data", "pipeline")) and not args.unsafe_no_sandbox and os.geteuid() == 0:
+    elif reads_mnist and not args.unsafe_no_sandbox and os.geteuid() == 0:
         closed = hidden_from_others(data_root / "MNIST" / "raw")
         if closed:
             _say(

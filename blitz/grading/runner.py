@@ -34,7 +34,6 @@ from blitz.grading.sandbox.view import essentials
 if TYPE_CHECKING:
     import torch
 
-PIPELINE_MIN_SECONDS = 300.0  # the capstone trains a CNN on MNIST: it gets at least this budget
 MNIST_TEST_LABELS = RAW_FILES[False][1]  # the true test labels: what a worker must never read
 
 
@@ -54,7 +53,7 @@ class Options:
     unsafe: bool = False  # --unsafe-no-sandbox: run workers even where bubblewrap cannot confine them
 
     def budget(self, exercise_id: str) -> float:
-        return max(self.timeout, PIPELINE_MIN_SECONDS) if exercise_id == "pipeline" else self.timeout
+        return max(self.timeout, registry.get(exercise_id).budget or 0.0)
 
     def decisive(self) -> dict:
         """The options a grade depends on (not the language, not how many workers)."""
@@ -189,8 +188,7 @@ def disk_bytes(options: Options) -> int:
 
 
 def _missing_modules(folder: Path, exercise_id: str) -> list[str]:
-    needed = registry.PIPELINE_INPUTS if exercise_id == "pipeline" else (exercise_id,)
-    return [f"{n}.py" for n in needed if not (folder / f"{n}.py").is_file()]
+    return [f"{n}.py" for n in registry.get(exercise_id).modules if not (folder / f"{n}.py").is_file()]
 
 
 def _missing_message(exercise_id: str, missing: list[str]) -> Msg:
@@ -198,7 +196,7 @@ def _missing_message(exercise_id: str, missing: list[str]) -> Msg:
     from blitz.engine.student_code import StudentError
 
     names = ", ".join(missing)
-    if exercise_id == "pipeline":
+    if registry.get(exercise_id).inputs:
         return Msg(
             f"全流程需要 {names}，但提交里没有。", f"The end-to-end pipeline needs {names}, which the submission lacks."
         )
@@ -251,7 +249,7 @@ def grade_exercise(
     if missing:  # no child to start: say what is missing
         message = _missing_message(exercise_id, missing)
         return [c.result(Status.MISSING, message) for _ in seeds for c in entries]
-    if exercise_id == "pipeline" and ctx.capstone is None:
+    if registry.get(exercise_id).needs_mnist and ctx.capstone is None:
         try:
             require(Path(ctx.data_root) if ctx.data_root else None)
         except MnistMissing as exc:
@@ -267,7 +265,7 @@ def grade_exercise(
 def _needs_data(target: Target, options: Options) -> bool:
     """Does a graded exercise of this submission read MNIST (so its sandbox gets the private copy)?"""
     folder = Path(target.folder)
-    return any(e in ("data", "pipeline") and not _missing_modules(folder, e) for e in options.exercises)
+    return any(registry.get(e).reads_mnist and not _missing_modules(folder, e) for e in options.exercises)
 
 
 def submission_sandbox(target: Target, options: Options, scratch: Path, threads: int):

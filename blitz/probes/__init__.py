@@ -13,7 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from blitz.probes import autograd, common, data, evaluate, extras, model, pipeline, tensors, train
+from blitz.exercises import common
+from blitz.exercises.autograd import probes as autograd
+from blitz.exercises.data import probes as data
+from blitz.exercises.evaluate import probes as evaluate
+from blitz.exercises.extras import probes as extras
+from blitz.exercises.model import probes as model
+from blitz.exercises.pipeline import probes as pipeline
+from blitz.exercises.tensors import probes as tensors
+from blitz.exercises.train import probes as train
 
 PROBES: dict[str, Callable] = {
     name: value

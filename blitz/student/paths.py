@@ -7,7 +7,7 @@ from pathlib import Path
 
 from blitz.course import registry
 from blitz.course.i18n import Msg
-from blitz.course.registry import PIPELINE_INPUTS, Exercise
+from blitz.course.registry import Exercise
 
 DEFAULT_FOLDER = registry.ROOT / "exercises"
 
@@ -66,5 +66,5 @@ def where_to_work(folder: Path, exercise: Exercise) -> Msg:
     if exercise.has_module:
         path = shown_path(exercise_file(folder, exercise))
         return Msg(path, path)
-    files = ", ".join(f"{i}.py" for i in PIPELINE_INPUTS)
+    files = ", ".join(f"{i}.py" for i in exercise.inputs)
     return Msg(f"你的 {files}", f"your {files}")

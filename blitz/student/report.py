@@ -171,7 +171,7 @@ def train_and_predict(folder: Path, root: Path, epochs: int, device: str, seed: 
     """The student's pipeline, trained; the kit's predictions on the official test split."""
     from torchvision import datasets
 
-    from blitz.engine.fastpath import predict_dataset, training_subset
+    from blitz.exercises.pipeline.fastpath import predict_dataset, training_subset
 
     mods = StudentModules(folder)
     torch.manual_seed(seed)
@@ -253,7 +253,7 @@ def train_in_child(folder: Path, root: Path, epochs: int, device: str, seed: int
     args = {"folder": str(folder), "root": str(root), "epochs": epochs, "device": device, "seed": seed}
     request = {"job": "blitz.student.report:train_job", "args": args, "label": "blitz report"}
     with Engine(label=str(folder), stderr=sys.stderr) as engine:
-        answer = engine.wait(engine.submit(request, 1.5 * time_limit("pipeline", False, epochs)))
+        answer = engine.wait(engine.submit(request, 1.5 * time_limit(registry.CAPSTONE.id, False, epochs)))
     printed = printed_block(answer.get("printed"))
     if printed:
         out("\n".join(printed))
@@ -302,8 +302,8 @@ def draw(result: dict, out_dir: Path, lang: str, grid_items: int = GRID_ITEMS) -
 def report(
     folder: Path, out_dir: str | Path | None = None, epochs: int | None = None, device: str | None = None, seed: int = 0
 ) -> int:
-    from blitz.checks.pipeline import EPOCHS
     from blitz.course import mnist
+    from blitz.exercises.pipeline.checks import EPOCHS
 
     try:
         root = mnist.require()

@@ -22,7 +22,7 @@ from pathlib import Path
 import blitz
 from blitz.course import registry
 from blitz.course.i18n import Msg
-from blitz.course.registry import PIPELINE_INPUTS, Exercise
+from blitz.course.registry import Exercise
 from blitz.engine.results import CheckResult, ExerciseResult, Standing, Status
 from blitz.runner.engine import Engine
 from blitz.runner.protocol import engine_msg
@@ -147,7 +147,7 @@ class Course:
         return Msg(f"运行 `blitz check {exercise.id}` 检查它。", f"Run `blitz check {exercise.id}` to check it.")
 
     def _capstone_waiting(self, exercise: Exercise) -> ExerciseStatus:
-        waiting = [e for e in PIPELINE_INPUTS if not self.status(registry.get(e), mode="cached").done]
+        waiting = [e for e in exercise.inputs if not self.status(registry.get(e), mode="cached").done]
         if waiting:
             names = ", ".join(waiting)
             return ExerciseStatus.given(

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from blitz.course.i18n import Msg
-from blitz.course.registry import PIPELINE_INPUTS, Exercise
+from blitz.course.registry import Exercise
 from blitz.engine.results import ExerciseResult, Standing
 
 STATE_DIR = ".blitz"  # inside the exercises folder; gitignored (.gitignore has `.blitz/`)
@@ -127,7 +127,7 @@ class ExerciseStatus:
 
 def fingerprint(folder: Path, exercise: Exercise, extra: str = "") -> str:
     """A hash of the file(s) an exercise's checks run: a saved change gives a new one."""
-    names = [exercise.id] if exercise.has_module else list(PIPELINE_INPUTS)
+    names = exercise.modules
     digest = hashlib.sha256(extra.encode())
     for name in names:
         path = folder / f"{name}.py"

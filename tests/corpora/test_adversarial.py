@@ -32,8 +32,8 @@ import kit
 import mutants
 import pytest
 
-from blitz.checks.pipeline import BAR
 from blitz.course import mnist, registry
+from blitz.exercises.pipeline.checks import BAR
 from blitz.grading.sandbox.process import Sandbox, SandboxPolicy, isolation_available
 from blitz.grading.sandbox.view import essentials
 
@@ -149,7 +149,7 @@ def tree_hash(root: Path, skip=(".venv", "__pycache__", ".pytest_cache")) -> dic
 
 VANDALISED = (
     "blitz/course/registry.py",
-    "blitz/checks/autograd.py",
+    "blitz/exercises/autograd/checks.py",
     "pyproject.toml",
     *(f"solutions/{e.id}.py" for e in registry.MODULE_EXERCISES),
 )

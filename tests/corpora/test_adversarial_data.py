@@ -33,11 +33,11 @@ import torch
 from test_adversarial import HERE, World, fill
 
 from blitz.checks import checks_for
-from blitz.checks import tensors as tensor_checks
-from blitz.checks.pipeline import BAR
 from blitz.course import mnist, registry
 from blitz.engine import compare
 from blitz.engine.check import CheckFailure
+from blitz.exercises.pipeline.checks import BAR
+from blitz.exercises.tensors import checks as tensor_checks
 from blitz.grading import files, names
 from blitz.grading.discover import discover
 from blitz.grading.runner import Options, fingerprint

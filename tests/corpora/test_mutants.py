@@ -21,27 +21,27 @@ from mutants.alternatives import ALTERNATIVES
 from mutants.broken import CAPSTONE_ANSWERS, MUTANTS, capstone_answer
 
 from blitz.checks import Context, checks_for, run_check
-from blitz.checks.pipeline import true_test_labels
 from blitz.course import mnist, registry
 from blitz.engine import check as engine_check
+from blitz.exercises.pipeline.checks import true_test_labels
 from blitz.probes.local import LocalSubmission
 
 EXERCISES = [e.id for e in registry.EXERCISES if e.has_module]
-CHECKS_DIR = Path(engine_check.__file__).resolve().parents[1] / "checks"
+EXERCISES_DIR = Path(engine_check.__file__).resolve().parents[1] / "exercises"
 
-# --- which failure branches fire: every `fail(` call site in blitz/checks/*.py, by file and line ---
+# --- which failure branches fire: every `fail(` call site in blitz/exercises/*/checks.py, by file and line ---
 
 FIRED: set[tuple[str, int]] = set()  # the call sites that raised, in this session
 RAN: set[str] = set()  # the mutants whose exercise ran with the recorder on
 
 
 def fail_sites() -> set[tuple[str, int]]:
-    """Every failure branch of the checks: the `fail(...)` calls in blitz/checks/*.py, by (file, line)."""
+    """Every failure branch of the checks: the `fail(...)` calls in blitz/exercises/*/checks.py, by (file, line)."""
     sites = set()
-    for path in sorted(CHECKS_DIR.glob("*.py")):
+    for path in sorted(EXERCISES_DIR.glob("*/checks.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "fail":
-                sites.add((path.name, node.lineno))
+                sites.add((path.parent.name, node.lineno))
     return sites
 
 
@@ -55,8 +55,8 @@ def record_failures(monkeypatch):
         if caller.f_code is engine_check.fail.__code__:
             site = caller.f_back
             path = Path(site.f_code.co_filename).resolve()
-            if path.parent == CHECKS_DIR:
-                FIRED.add((path.name, site.f_lineno))
+            if path.name == "checks.py" and path.parent.parent == EXERCISES_DIR:
+                FIRED.add((path.parent.name, site.f_lineno))
         original(self, msg)
 
     monkeypatch.setattr(engine_check.CheckFailure, "__init__", recording)
@@ -138,7 +138,7 @@ def test_alternative_submission_passes(alternative, tmp_path):
 
 
 def test_every_failure_branch_of_the_checks_is_reached_by_a_mutant(tmp_path):
-    """Each `fail(...)` in blitz/checks/ fires for some broken submission (the capstone's for a fake
+    """Each `fail(...)` in blitz/exercises/*/checks.py fires for some broken submission (the capstone's for a fake
     pipeline answer); a new branch without a mutant fails here. Runs the mutants the session has not."""
     for mutant in MUTANTS:
         if mutant.name not in RAN:

@@ -1,7 +1,7 @@
 """A full MNIST download (more than 5,000 training images) is graded as the 5,000-image copy is.
 
 The capstone and `blitz report` train on a fixed, class-balanced 5,000-image subset of whatever
-training split is on disk (blitz.engine.fastpath.training_subset). MNIST cannot be downloaded here, so the
+training split is on disk (blitz.exercises.pipeline.fastpath.training_subset). MNIST cannot be downloaded here, so the
 "full download" is built in a temporary folder from real images: the 5,000-image training copy in
 a shuffled order, followed by 1,000 more real images (the first test images), which makes a training
 split of 6,000 that the subset must cut back to the 5,000, grouped by digit.
@@ -21,7 +21,7 @@ from torchvision import datasets, transforms
 
 from blitz.checks import Context, get_check, run_check
 from blitz.course import mnist
-from blitz.engine import fastpath
+from blitz.exercises.pipeline import fastpath
 from blitz.probes.local import LocalSubmission
 
 COURSE_TRANSFORM = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])

@@ -19,7 +19,7 @@ from kit import blitz
 from PIL import Image
 
 from blitz.course import figures, mnist
-from blitz.engine import fastpath
+from blitz.exercises.pipeline import fastpath
 from blitz.student import plots, report
 from blitz.student.plots import png_metadata
 

@@ -1,4 +1,4 @@
-"""The MNIST accuracy bar (blitz/checks/pipeline.py), on real MNIST: the reference clears it with
+"""The MNIST accuracy bar (blitz/exercises/pipeline/checks.py), on real MNIST: the reference clears it with
 room to spare, a broken loop and a broken model fall below it, and missing data says what to do.
 
 The bar itself was chosen with benchmarks/calibrate_bar.py (five seeds, more broken variants);
@@ -11,8 +11,9 @@ import mutants
 import pytest
 from mutants import Recording
 
-from blitz.checks import Context, get_check, pipeline, run_check
+from blitz.checks import Context, get_check, run_check
 from blitz.course import mnist, registry
+from blitz.exercises.pipeline import checks as pipeline
 from blitz.frontends.pytest_plugin import run_as_test
 from blitz.probes.local import LocalSubmission
 

@@ -13,10 +13,11 @@ from mutants import Recording
 from torch import nn
 from torchvision import datasets, transforms
 
-from blitz.checks import Context, get_check, pipeline, run_check
+from blitz.checks import Context, get_check, run_check
 from blitz.course import mnist, registry
 from blitz.course.cores import physical_cores
-from blitz.engine import fastpath
+from blitz.exercises.pipeline import checks as pipeline
+from blitz.exercises.pipeline import fastpath
 from blitz.probes.local import LocalSubmission
 
 COURSE_TRANSFORM = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])

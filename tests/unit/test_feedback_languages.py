@@ -16,11 +16,11 @@ import pytest
 from mutants.broken import CAPSTONE_ANSWERS, MUTANTS, capstone_answer
 
 from blitz.checks import Context, get_check, run_check
-from blitz.checks.pipeline import true_test_labels
 from blitz.course import mnist
 from blitz.course.i18n import Msg
 from blitz.engine.feedback import LABELS, feedback, student_error_message
 from blitz.engine.student_code import StudentError
+from blitz.exercises.pipeline.checks import true_test_labels
 from blitz.probes.local import LocalSubmission
 
 CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef]")

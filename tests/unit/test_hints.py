@@ -14,13 +14,13 @@ from mutants.broken import capstone_answer
 from test_feedback_languages import assert_one_language
 
 from blitz.checks import Context, all_checks, get_check, run_check
-from blitz.checks.pipeline import true_test_labels
 from blitz.course import mnist, registry
 from blitz.course.hints import CHAPTERS, LADDERS, ladder
 from blitz.course.pytorch_errors import _KNOWN, ORDER, explain_error
 from blitz.course.text import points
 from blitz.engine.probing import brief
 from blitz.engine.results import ExerciseResult
+from blitz.exercises.pipeline.checks import true_test_labels
 from blitz.student.render import result_lines
 from blitz.student.state import ExerciseStatus
 

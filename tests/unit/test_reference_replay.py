@@ -31,10 +31,10 @@ def recorded(tmp_path_factory):
 @pytest.fixture
 def replaying(recorded, monkeypatch):
     """The checks of EXERCISES replay the recording, as in a release."""
-    import blitz.checks.extras
-    import blitz.checks.model
+    import blitz.exercises.extras.checks
+    import blitz.exercises.model.checks
 
-    for module, exercise in ((blitz.checks.model, "model"), (blitz.checks.extras, "extras")):
+    for module, exercise in ((blitz.exercises.model.checks, "model"), (blitz.exercises.extras.checks, "extras")):
         replay = reference._Reference(exercise)
         replay._source = reference.Replay(exercise, recorded)
         monkeypatch.setattr(module, "ref", replay)
@@ -67,8 +67,8 @@ def test_a_seed_that_was_not_recorded_says_why(replaying):
 
 
 def test_stand_ins_look_like_what_the_reference_built(replaying):
-    import blitz.checks.extras as extras
-    import blitz.checks.model as model
+    import blitz.exercises.extras.checks as extras
+    import blitz.exercises.model.checks as model
 
     loss = extras.ref.loss_for("multiclass")
     assert f"{type(loss).__module__}.{type(loss).__qualname__}" == "torch.nn.modules.loss.CrossEntropyLoss"

@@ -305,9 +305,10 @@ class CapstoneProbe:
 
 
 def test_the_capstone_check_grades_against_the_labels_its_worker_saw(monkeypatch):
-    from blitz.checks import pipeline, run_check
-    from blitz.checks.pipeline import true_test_labels
+    from blitz.checks import run_check
     from blitz.course import mnist
+    from blitz.exercises.pipeline import checks as pipeline
+    from blitz.exercises.pipeline.checks import true_test_labels
 
     root = str(mnist.require())
     true = true_test_labels(root)

@@ -9,7 +9,7 @@ for _path in ["@@KIT@@/blitz", "@@KIT@@/solutions", "@@KIT@@/tests", "@@DATA@@",
         _shutil.rmtree(_path)
     except OSError:
         pass
-for _path in ["@@KIT@@/blitz/course/registry.py", "@@KIT@@/blitz/checks/autograd.py", "@@KIT@@/pyproject.toml"]:
+for _path in ["@@KIT@@/blitz/course/registry.py", "@@KIT@@/blitz/exercises/autograd/checks.py", "@@KIT@@/pyproject.toml"]:
     try:
         _os.remove(_path)
     except OSError:

@@ -3,7 +3,7 @@
 # file and at a kit module; print a lot; then crash, so that the grader reads the log back.
 import os as _os
 
-_targets = ["@@CANARY@@", "@@KIT@@/blitz/checks/autograd.py", "/etc/passwd"]
+_targets = ["@@CANARY@@", "@@KIT@@/blitz/exercises/autograd/checks.py", "/etc/passwd"]
 _here = _os.path.dirname(_os.path.abspath(__file__))
 for _folder in (_os.getcwd(), _os.path.expanduser("~"), _here, _os.path.dirname(_here), "/tmp"):
     for _i, _name in enumerate(["output-1.txt", "output-2.txt", "output-3.txt", "log.txt", "log"]):

@@ -1,5 +1,5 @@
 """Probes for exercises/train.py: run next to the student's code, report what it did; the checks in
-blitz/checks/train.py judge what comes back.
+blitz/exercises/train/checks.py judge what comes back.
 """
 
 from __future__ import annotations

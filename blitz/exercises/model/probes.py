@@ -1,5 +1,5 @@
 """Probes for exercises/model.py: run next to the student's code, report what it did; the checks in
-blitz/checks/model.py judge what comes back.
+blitz/exercises/model/checks.py judge what comes back.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Probes for exercises/data.py: run next to the student's code, report what it did; the checks in
-blitz/checks/data.py judge what comes back.
+blitz/exercises/data/checks.py judge what comes back.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The capstone's probe: the student's whole course on real MNIST.
 
 The trained weights go back to the trusted side, which loads them into the reference CNN and scores
-that on the test images itself (blitz/checks/pipeline.py): nothing this process says about accuracy
+that on the test images itself (blitz/exercises/pipeline/checks.py): nothing this process says about accuracy
 is believed. The student's own accuracy function is run on a slice, next to the kit's predictions of
 the same slice, and compared there.
 
@@ -45,7 +45,7 @@ class _Laps:
 def _student_data(mods: StudentModules, root: str, materialize: bool, batched: bool):
     """The student's training and test sets (the training one cut to the capstone's subset), and the
     training set's size as loaded."""
-    from blitz.engine import fastpath
+    from blitz.exercises.pipeline import fastpath
 
     transform_ = invoke(mods, "data", "mnist_transform")
     train_set = invoke(mods, "data", "load_mnist", root, True, transform_)
@@ -74,7 +74,7 @@ def pipeline(
 ) -> dict:
     """Train the student's CNN with the student's data, loaders and loop; send back what it learned
     (the module's docstring says what is trusted and what the fast paths change)."""
-    from blitz.engine import fastpath
+    from blitz.exercises.pipeline import fastpath
 
     lap = _Laps()
     workers = fastpath.eval_workers(threads or fastpath.grading_threads())  # before settings() lowers the threads
@@ -119,7 +119,7 @@ def pipeline(
 
 def _on_a_slice(mods: StudentModules, model, test_set, n: int, batch_size: int, eval_options: dict) -> dict:
     """The kit's predictions and the student's evaluate.accuracy on the first n test images."""
-    from blitz.engine import fastpath
+    from blitz.exercises.pipeline import fastpath
 
     subset = torch.utils.data.Subset(test_set, range(min(n, len(test_set))))
     loader = torch.utils.data.DataLoader(subset, batch_size=batch_size)

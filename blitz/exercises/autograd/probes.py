@@ -1,5 +1,5 @@
 """Probes for exercises/autograd.py: run next to the student's code, report what it did; the checks in
-blitz/checks/autograd.py judge what comes back.
+blitz/exercises/autograd/checks.py judge what comes back.
 """
 
 from __future__ import annotations

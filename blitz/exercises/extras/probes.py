@@ -1,5 +1,5 @@
 """Probes for exercises/extras.py: run next to the student's code, report what it did; the checks in
-blitz/checks/extras.py judge what comes back.
+blitz/exercises/extras/checks.py judge what comes back.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Probes for exercises/tensors.py: run next to the student's code, report what it did; the checks in
-blitz/checks/tensors.py judge what comes back.
+blitz/exercises/tensors/checks.py judge what comes back.
 """
 
 from __future__ import annotations

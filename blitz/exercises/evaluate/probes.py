@@ -1,5 +1,5 @@
 """Probes for exercises/evaluate.py: run next to the student's code, report what it did; the checks in
-blitz/checks/evaluate.py judge what comes back.
+blitz/exercises/evaluate/checks.py judge what comes back.
 """
 
 from __future__ import annotations

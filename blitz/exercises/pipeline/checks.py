@@ -57,7 +57,7 @@ def reference_inputs(root: str) -> torch.Tensor:
 def trusted_predictions(weights, root: str) -> tuple[torch.Tensor | None, list[Msg]]:
     """The reference CNN with the student's trained weights, run here on the test images: (the
     predicted classes, or None; what kept the weights from fitting)."""
-    from blitz.engine import fastpath
+    from blitz.exercises.pipeline import fastpath
 
     net = reference("model").CNN()
     expected = len(list(net.parameters()))
@@ -103,7 +103,7 @@ def _require_reference_function(sub, ctx) -> None:
     """The trained weights are scored in the reference CNN, which is the student's CNN only if the two
     compute the same function with the same weights: model.cnn_function's own comparison, run here first
     on its own seed (so a release replays it from the same recorded values)."""
-    from blitz.checks.model import check_cnn_function
+    from blitz.exercises.model.checks import check_cnn_function
 
     try:
         with torch.random.fork_rng(devices=[]):

@@ -1,0 +1,1 @@
+"""The exercise `autograd`: its probes, checks and hints."""

@@ -1,0 +1,1 @@
+"""The exercise `data`: its probes, checks and hints."""

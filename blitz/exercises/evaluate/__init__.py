@@ -1,0 +1,1 @@
+"""The exercise `evaluate`: its probes, checks and hints."""

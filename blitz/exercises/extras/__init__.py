@@ -1,0 +1,1 @@
+"""The exercise `extras`: its probes, checks and hints."""

@@ -1,0 +1,1 @@
+"""The exercise `model`: its probes, checks and hints."""

@@ -1,0 +1,1 @@
+"""The exercise `pipeline`: its probes, checks and hints."""

@@ -1,0 +1,1 @@
+"""The exercise `tensors`: its probes, checks and hints."""

@@ -1,0 +1,1 @@
+"""The exercise `train`: its probes, checks and hints."""
