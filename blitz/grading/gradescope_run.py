@@ -32,7 +32,7 @@ from blitz.course.i18n import Msg
 from blitz.engine.results import CheckResult, Status, SubmissionResult
 from blitz.grading.discover import discover, is_submission, recheck
 from blitz.grading.gradescope import CONFIG, FORMAT
-from blitz.grading.names import report_text
+from blitz.grading.names import clean_tree, report_text
 from blitz.grading.notebook_submission import notebook_exercises, with_notebooks
 from blitz.grading.reports import atomic_write, test_name, test_output
 from blitz.grading.runner import Options, fingerprint, grade_in_sandbox, isolation_text, make_record, zero_record
@@ -74,7 +74,9 @@ def grade(target, options: Options, self_check_seeds: tuple[int, ...]) -> tuple[
     digest = fingerprint(target, options)
     problem = target.problem_message()
     if problem is not None:
-        status = {"missing": Status.MISSING, "unsafe": Status.REFUSED}.get(target.problem, Status.EMPTY)
+        status = {"missing": Status.MISSING, "unsafe": Status.REFUSED, "collision": Status.REFUSED}.get(
+            target.problem, Status.EMPTY
+        )
         return zero_record(target, options, problem, status, digest), []
     seeds = (options.seed, *self_check_seeds)
     hidden: list[CheckResult] = []
@@ -223,7 +225,9 @@ def run(root: Path) -> int:
     out = root / "results" / "results.json"
     found = isolation_available()
     if not found["bwrap"]:
-        atomic_write(out, json.dumps(refusal_json(str(found["why"]), lang), ensure_ascii=False, indent=2) + "\n")
+        atomic_write(
+            out, json.dumps(clean_tree(refusal_json(str(found["why"]), lang)), ensure_ascii=False, indent=2) + "\n"
+        )
         print(
             f"blitz: refused to grade: {found['why']}. Please {INSTALL[1]} in setup.sh, in a container that lets it make namespaces."
         )
@@ -241,7 +245,7 @@ def run(root: Path) -> int:
         remove_tree(staging)
     notes = _notes(root, folder, others) + from_notebooks
     data = results_json(record, visible, lang, time.perf_counter() - started, notes)
-    atomic_write(out, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    atomic_write(out, json.dumps(clean_tree(data), ensure_ascii=False, indent=2) + "\n")
     print(summary_table([record]))
     return 0
 
