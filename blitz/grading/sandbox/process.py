@@ -130,7 +130,9 @@ def describe_isolation(policy: SandboxPolicy | None = None) -> str:
     if not p["bwrap"]:
         head = f"NO SANDBOX ({p['why']}): the worker runs as the grader's user, sees the whole host"
         return f"{head}; {_limits_text(policy)}" if policy.unsafe else f"{head}: refused without --unsafe-no-sandbox"
-    who = "uid 65534 (nobody), no capabilities, no_new_privs" if p["root"] else f"the grader's uid {os.geteuid()}"
+    inside = " (65534 inside)" if p["inner"] else ""
+    who = f"a host uid of its own{inside}, no capabilities" if p["root"] else f"the grader's uid {os.geteuid()}"
+    who += ", no_new_privs; seccomp: no keyrings, file locks, watches, bpf, perf, ptrace, namespaces"
     if p["root"]:
         user = ", own user namespace (no further ones)" if p["inner"] else f", NO user namespace ({p['inner_why']})"
     else:
@@ -246,7 +248,10 @@ class Sandbox:
         self._uid: seccomp.Uid | None = None
         filter_fd = None
         if self.confined:
-            self._uid = seccomp.Uid() if p["root"] else None  # a host uid of its own while it runs
+            try:
+                self._uid = seccomp.Uid() if p["root"] else None  # a host uid of its own while it runs
+            except OSError:  # no folder for the reservations: the shared 65534 (the filter still applies)
+                self._uid = None
             filter_fd = seccomp.filter_fd()
             pass_fds = (*pass_fds, filter_fd)
             view = {

@@ -35,6 +35,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import stat
 import threading
 
 __all__ = ["available", "filter_fd", "REFUSED", "Uid", "UID_BASE", "UID_SLOTS"]
@@ -142,6 +143,9 @@ class Uid:
         self.uid: int | None = None
         self._fd: int | None = None
         os.makedirs(UID_LOCKS, mode=0o700, exist_ok=True)
+        info = os.lstat(UID_LOCKS)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+            raise OSError(errno.EPERM, f"{UID_LOCKS} is not a private folder of this user")
         start = int.from_bytes(os.urandom(2), "little") % UID_SLOTS
         for i in range(UID_SLOTS):
             slot = (start + i) % UID_SLOTS
