@@ -1,4 +1,7 @@
-"""Text in a terminal, where a Chinese character takes two columns: its width, padding, clipping.
+"""Text in a terminal, where a Chinese character takes two columns: its width, padding, clipping;
+and the kit's one sanitizer, :func:`clean`, through which every text a student controls passes before
+it is shown or stored (terminal lines, CSV cells, JUnit XML, results.json, the class report): escape
+sequences removed, control and format characters (bidi overrides, zero-width ones) replaced.
 
 The progress bars are in :mod:`blitz.course.progress`."""
 
@@ -37,7 +40,7 @@ _ESCAPES = re.compile(
 )
 
 
-def _unsafe_char(ch: str, keep: str) -> bool:
+def unsafe_char(ch: str, keep: str = "") -> bool:
     if ch in keep:
         return False
     category = unicodedata.category(ch)
@@ -52,7 +55,20 @@ def clean(text: str, keep: str = "", replacement: str = "?") -> str:
     text = _ESCAPES.sub("", str(text))
     if text.isprintable():
         return text
-    return "".join(replacement if _unsafe_char(ch, keep) else ch for ch in text)
+    return "".join(replacement if unsafe_char(ch, keep) else ch for ch in text)
+
+
+def clean_tree(value, keep: str = "\n\t"):
+    """A JSON-like tree (dicts, lists, strings, numbers) with every string, keys included, passed
+    through :func:`clean` (line breaks and tabs kept by default): for results.json and the like,
+    where ``json.dumps`` would write a control character as ``\\u001b`` and a bidi override as is."""
+    if isinstance(value, str):
+        return clean(value.replace("\r\n", "\n"), keep=keep)
+    if isinstance(value, dict):
+        return {clean_tree(k, keep): clean_tree(v, keep) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_tree(v, keep) for v in value]
+    return value
 
 
 def terminal(text: str) -> str:

@@ -39,7 +39,7 @@ from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.text import clip, display_width, points
 from blitz.engine.results import CheckResult, Status, SubmissionResult
-from blitz.grading.names import csv_cell, report_text, terminal
+from blitz.grading.names import clean, csv_cell, report_text, terminal
 from blitz.grading.reports import atomic_write
 
 FOLDER = "class_report"
@@ -340,6 +340,7 @@ def write_class_report(records: list[SubmissionResult], out_dir: Path | str, lan
     written = {}
     files: dict[str, str | bytes] = {**texts, **pictures}
     for name, content in files.items():
-        atomic_write(folder / name, content)
+        # every cell is cleaned already (names.csv_cell); the one sanitizer again over the whole text
+        atomic_write(folder / name, clean(content, keep="\n\t") if isinstance(content, str) else content)
         written[name] = folder / name
     return written

@@ -3,8 +3,10 @@
 A PATH that holds at least one exercise module (tensors.py, autograd.py, ...) is one submission.
 A PATH that holds none, but has subfolders of which at least one holds a module, is a class
 folder: every subfolder is a submission (also an empty one, which then scores 0 with a message).
-The student id is the folder's name, made safe (blitz.grading.names): no control characters, and
-never the name of a report file. A PATH that does not exist, is not a folder or holds no module is
+The student id is the folder's name, made safe and kept injective (blitz.grading.names.student_id:
+control characters escaped as %XX, never the name of a report file). Folders whose names differ only
+in case or Unicode compatibility form (or are the same name reached by two PATHs) are all refused,
+each with a record naming every one of them: no grade is ever filed under another folder's id. A PATH that does not exist, is not a folder or holds no module is
 still reported, as a submission with score 0 and a message naming it. So is a submission with a
 *.py file that is not a plain file (a symlink, FIFO, device) or is too large
 (blitz.grading.files): it is not graded and costs nothing else. Entries are looked at with lstat:
@@ -21,15 +23,15 @@ from pathlib import Path
 from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.grading.files import UnsafeFile, regular_python_files
-from blitz.grading.names import student_id, terminal
+from blitz.grading.names import collision_key, student_id, terminal
 
 MODULE_FILES = tuple(f"{e.id}.py" for e in registry.MODULE_EXERCISES)
 
 
 @dataclass(frozen=True)
 class Target:
-    """One submission to grade. ``problem`` is "", "missing", "notdir", "empty" or "unsafe" (then
-    ``detail`` says, in (zh, en), which file and why)."""
+    """One submission to grade. ``problem`` is "", "missing", "notdir", "empty", "unsafe" (then
+    ``detail`` says, in (zh, en), which file and why) or "collision" (``detail`` names the folders)."""
 
     student: str
     folder: str
@@ -58,6 +60,12 @@ class Target:
             return Msg(
                 f"未评分：{self.detail[0]}（评分程序只读普通文件，不跟随链接）。",
                 f"not graded: {self.detail[1]} (the grader reads plain files only and follows no link).",
+            )
+        if self.problem == "collision":
+            return Msg(
+                f"未评分：{self.detail[0]} 这几个文件夹的名字只差大小写或写法（或完全相同），会被当成同一个学生；请改名后重新评分。",
+                f"not graded: the folders {self.detail[1]} differ only in case or in how their names are written, "
+                "(or are the same), so they would pass for one student; rename them and grade again.",
             )
         return None
 
@@ -147,16 +155,29 @@ def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> list[Target]:
                         found.append((sub.name, sub.resolve(), *_classify(sub)))
             else:
                 found.append((name, folder, "empty", ("", "")))
+    unique: list[tuple[str, Path, str, tuple[str, str]]] = []
+    for entry in found:
+        if not any(u[1] == entry[1] for u in unique):  # the same folder named twice counts once
+            unique.append(entry)
+    return _refuse_collisions(unique)
+
+
+def _refuse_collisions(found: list[tuple[str, Path, str, tuple[str, str]]]) -> list[Target]:
+    """One Target per folder, with ids from names.student_id (injective); folders whose names share a
+    names.collision_key are all refused, each naming every one of them. The same name reached by
+    two PATHs gets ``%%2``, ``%%3``... on the refused copies (never part of an id student_id makes)."""
+    groups: dict[str, list[str]] = {}
+    for name, *_ in found:
+        groups.setdefault(collision_key(name), []).append(student_id(name))
     targets: list[Target] = []
-    used: set[str] = set()  # case-folded: Alice and alice would share one folder on macOS
+    seen: dict[str, int] = {}
     for name, folder, problem, detail in found:
-        if any(t.folder == str(folder) for t in targets):
-            continue  # the same folder named twice
-        base = student_id(name)
-        student, count = base, 1
-        while student.casefold() in used:
-            count += 1
-            student = f"{base}-{count}"
-        used.add(student.casefold())
+        student = student_id(name)
+        group = groups[collision_key(name)]
+        if len(group) > 1:
+            seen[student] = seen.get(student, 0) + 1
+            listed = ", ".join(i if group.count(i) == 1 else f"{i} (x{group.count(i)})" for i in dict.fromkeys(group))
+            problem, detail = "collision", (listed, listed)
+            student = student if seen[student] == 1 else f"{student}%%{seen[student]}"
         targets.append(Target(student, str(folder), problem, detail))
     return targets

@@ -8,11 +8,11 @@ choices in ROOT/source/blitz-gradescope.json (language, exercises, seeds, limits
 The submission is the first folder, breadth first and by name, that holds an exercise module
 (``tensors.py``...) or an exercise's notebook (``tensors.ipynb``, made into the module by
 :mod:`blitz.grading.notebook_submission`): ROOT/submission itself, or a subfolder up to three levels
-down (a zip of a folder). Entries are looked at with lstat; no link is followed. Every exercise runs in its own
-bubblewrap sandbox (:mod:`blitz.grading.runner`), once with the hidden seed, whose checks carry
-the points and are shown when grades are published, and once per self-check seed (the inputs of
-`blitz check`), shown at once and worth 0 points: the score is the sum of the tests and the hidden
-tests add up to the exercises' points. Without a working sandbox nothing runs: results.json says
+down (a zip of a folder). Entries are looked at with lstat; no link is followed. The submission
+runs in two bubblewrap sandboxes (:mod:`blitz.grading.runner`), one after the other: first once per
+self-check seed (the inputs of `blitz check`), shown at once and worth 0 points; then, in a fresh
+sandbox, with the hidden seed, whose checks carry the points and are shown when grades are
+published: the score is the sum of the tests and the hidden tests add up to the exercises' points. Without a working sandbox nothing runs: results.json says
 so, score 0.
 """
 
@@ -32,7 +32,7 @@ from blitz.course.i18n import Msg
 from blitz.engine.results import CheckResult, Status, SubmissionResult
 from blitz.grading.discover import discover, is_submission, recheck
 from blitz.grading.gradescope import CONFIG, FORMAT
-from blitz.grading.names import report_text
+from blitz.grading.names import clean_tree, report_text
 from blitz.grading.notebook_submission import notebook_exercises, with_notebooks
 from blitz.grading.reports import atomic_write, test_name, test_output
 from blitz.grading.runner import Options, fingerprint, grade_in_sandbox, isolation_text, make_record, zero_record
@@ -67,22 +67,22 @@ def find_submission(top: Path) -> tuple[Path, list[Path]]:
 
 
 def grade(target, options: Options, self_check_seeds: tuple[int, ...]) -> tuple[SubmissionResult, list[CheckResult]]:
-    """The record of the hidden run (options.seed), and the self-check runs' results; the submission's
-    one sandbox serves them all, each exercise's hidden run first."""
+    """The record of the hidden run (options.seed), and the self-check runs' results. The self-checks
+    run first, in a sandbox of their own that is gone before the hidden run starts in a fresh one:
+    nothing the graded run computes exists while anything shown before publication is made."""
     started = time.perf_counter()
     target = recheck(target)
     digest = fingerprint(target, options)
     problem = target.problem_message()
     if problem is not None:
-        status = {"missing": Status.MISSING, "unsafe": Status.REFUSED}.get(target.problem, Status.EMPTY)
+        status = {"missing": Status.MISSING, "unsafe": Status.REFUSED, "collision": Status.REFUSED}.get(
+            target.problem, Status.EMPTY
+        )
         return zero_record(target, options, problem, status, digest), []
-    seeds = (options.seed, *self_check_seeds)
-    hidden: list[CheckResult] = []
     visible: list[CheckResult] = []
-    for rows in grade_in_sandbox(target, options, seeds).values():
-        count = len(rows) // len(seeds)
-        hidden += rows[:count]
-        visible += rows[count:]
+    if self_check_seeds:
+        visible = [row for rows in grade_in_sandbox(target, options, self_check_seeds).values() for row in rows]
+    hidden = [row for rows in grade_in_sandbox(target, options, (options.seed,)).values() for row in rows]
     seconds = time.perf_counter() - started
     record = make_record(target, options, hidden, Status.GRADED, digest, None, seconds, isolation_text(options))
     return record, visible
@@ -223,7 +223,9 @@ def run(root: Path) -> int:
     out = root / "results" / "results.json"
     found = isolation_available()
     if not found["bwrap"]:
-        atomic_write(out, json.dumps(refusal_json(str(found["why"]), lang), ensure_ascii=False, indent=2) + "\n")
+        atomic_write(
+            out, json.dumps(clean_tree(refusal_json(str(found["why"]), lang)), ensure_ascii=False, indent=2) + "\n"
+        )
         print(
             f"blitz: refused to grade: {found['why']}. Please {INSTALL[1]} in setup.sh, in a container that lets it make namespaces."
         )
@@ -241,7 +243,7 @@ def run(root: Path) -> int:
         remove_tree(staging)
     notes = _notes(root, folder, others) + from_notebooks
     data = results_json(record, visible, lang, time.perf_counter() - started, notes)
-    atomic_write(out, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    atomic_write(out, json.dumps(clean_tree(data), ensure_ascii=False, indent=2) + "\n")
     print(summary_table([record]))
     return 0
 

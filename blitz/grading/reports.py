@@ -32,7 +32,7 @@ from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.text import clip, display_width, pad, points
 from blitz.engine.results import CheckResult, SubmissionResult
-from blitz.grading.names import csv_cell, report_text, student_id, terminal
+from blitz.grading.names import clean, clean_tree, csv_cell, is_student_id, report_text, student_id, terminal
 
 FORMAT = "blitz-grade/1"
 
@@ -144,13 +144,15 @@ def record_from_results(path: Path) -> SubmissionResult | None:
 def student_folder(out: Path, student: str) -> Path:
     """Where one student's results.json goes: out/<student>, never a report file's path nor outside out
     (discover makes ids safe; this holds for records read back from disk too)."""
-    safe = student_id(student)
-    return out / (safe if safe == student else f"{safe}-renamed")
+    base, mark, copy = str(student).partition("%%")  # a refused copy of a name reached twice: x%%2
+    if is_student_id(base) and (not mark or copy.isdecimal() and copy.isascii()):
+        return out / student
+    return out / f"{student_id(student)}-renamed"
 
 
 def write_results(out: Path, record: SubmissionResult, lang: str) -> Path:
     path = student_folder(out, record.student) / "results.json"
-    atomic_write(path, json.dumps(results_json(record, lang), ensure_ascii=False, indent=2) + "\n")
+    atomic_write(path, json.dumps(clean_tree(results_json(record, lang)), ensure_ascii=False, indent=2) + "\n")
     return path
 
 
@@ -179,7 +181,7 @@ def grades_csv(records: list[SubmissionResult]) -> str:
                 csv_cell(r.notes),
             ]
         )
-    return buffer.getvalue()
+    return clean(buffer.getvalue(), keep="\n")  # every cell is cleaned already; this holds for the rest too
 
 
 # ---------------------------------------------------------------------------------------------- JUnit
@@ -234,7 +236,8 @@ def junit_xml(records: list[SubmissionResult], lang: str = "en") -> str:
         suites.set(key, str(total))
     suites.set("time", f"{total_time:.3f}")
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    text = ET.tostring(suites, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + clean(text, keep="\n\t") + "\n"  # no control char XML refuses
 
 
 # ---------------------------------------------------------------------------------------------- terminal

@@ -350,7 +350,9 @@ def grade_submission(target: Target, options: Options) -> SubmissionResult:
     digest = fingerprint(target, options)  # of the files about to be graded
     problem = target.problem_message()
     if problem is not None:
-        status = {"missing": Status.MISSING, "unsafe": Status.REFUSED}.get(target.problem, Status.EMPTY)
+        status = {"missing": Status.MISSING, "unsafe": Status.REFUSED, "collision": Status.REFUSED}.get(
+            target.problem, Status.EMPTY
+        )
         return zero_record(target, options, problem, status, digest)
     checks = [row for rows in grade_in_sandbox(target, options).values() for row in rows]
     seconds = time.perf_counter() - started

@@ -339,10 +339,11 @@ def test_names_are_safe_everywhere():
         assert names.csv_cell(start).startswith("'")
     assert names.terminal("a\x1b[2Jb\x1b]0;title\x07c\nd\u202e") == "abc?d?"
     assert names.report_text("line one\nline\x00two\x1b[31m") == "line one\nline?two"
-    assert names.student_id("grades.csv") == "grades.csv-student"
-    assert names.student_id("JUNIT.XML") == "JUNIT.XML-student"
-    assert names.student_id(".hidden") == "hidden-student"
-    assert names.student_id("a\nb") == "a_b"
+    # ids are injective (issue 21): what would name a report, hide, or break a line is escaped %XX
+    assert names.student_id("grades.csv") == "%67rades.csv"
+    assert names.student_id("JUNIT.XML") == "%4AUNIT.XML"
+    assert names.student_id(".hidden") == "%2Ehidden"
+    assert names.student_id("a\nb") == "a%0Ab"
 
 
 @pytest.mark.parametrize(
@@ -369,6 +370,10 @@ def test_student_ids_never_name_a_report_nor_collide(tmp_path):
     subs = tmp_path / "class"
     for name in ("Alice", "alice", "grades.csv", "grades.csv-student", "=SUM(A1)", "tab\there"):
         mutants.build(subs / name)
-    ids = [t.student for t in discover([str(subs)])]
-    assert ids == ["=SUM(A1)", "Alice", "alice-2", "grades.csv-student", "grades.csv-student-2", "tab_here"]
+    targets = discover([str(subs)])
+    ids = [t.student for t in targets]
+    # injective ids (issue 21): Alice and alice differ only in case, so both are refused, naming both
+    assert ids == ["=SUM(A1)", "Alice", "alice", "%67rades.csv", "grades.csv-student", "tab%09here"]
+    assert [t.problem for t in targets] == ["", "collision", "collision", "", "", ""]
+    assert all("Alice, alice" in t.problem_message().en for t in targets[1:3])
     assert names.csv_cell(ids[0]) == "'=SUM(A1)"

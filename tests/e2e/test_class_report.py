@@ -29,7 +29,7 @@ from blitz.grading.class_report import common_failures, pattern, write_class_rep
 EXERCISES = "tensors,autograd"
 FLOAT_FROM_DATA = mutants.by_name("from_data_float_tensor")
 HOSTILE_FOLDER = '=HYPERLINK("x")\x1b[31m\nforged'
-HOSTILE_ID = '=HYPERLINK("x")_forged'  # blitz.grading.names.student_id: escapes gone, newline as _
+HOSTILE_ID = '=HYPERLINK("x")%1B[31m%0Aforged'  # names.student_id: ESC and newline escaped %XX (injective)
 HOSTILE_RAISE = (
     "def gram(m):\n    raise ValueError('\\x1b]0;pwned\\x07\\x1b[2J=cmd|calc!A0\\r\\nforged: all tests passed')\n"
 )

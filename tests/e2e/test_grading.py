@@ -262,10 +262,10 @@ def test_discover(tmp_path):
     targets = discover(
         [str(tmp_path / "one"), str(tmp_path / "two" / "x"), str(tmp_path / "file.py"), str(tmp_path / "none")]
     )
-    assert [(t.student, t.problem) for t in targets] == [
-        ("x", ""),
+    assert [(t.student, t.problem) for t in targets] == [  # two folders named x: both refused (issue 21)
+        ("x", "collision"),
         ("y", "empty"),
-        ("x-2", ""),
+        ("x%%2", "collision"),
         ("file.py", "notdir"),
         ("none", "missing"),
     ]

@@ -16,6 +16,12 @@
    is written as `blitz grade` writes it (:mod:`blitz.grading.class_report`), into
    ``blitz-reports/<assignment>/class_report/``.
 
+Before nbgrader runs, each ``submitted/<student>/`` and its ``<assignment>/`` tree are looked at with
+lstat (:func:`unsafe_submissions`): a student whose folder is a link, or holds a link, FIFO, device or
+socket, is refused, named with those entries in the score table and the kit's records (0 points), and
+left out of nbgrader's run (``--CourseDirectory.student_id_exclude``): nbgrader, which copies
+``submitted/`` following links, never reads a byte of it.
+
 Exit status: 0 when every student was graded (whatever the scores), 1 when the grader itself failed
 for someone, 2 for a folder that is not a course or has nothing submitted.
 """
@@ -23,6 +29,7 @@ for someone, 2 for a folder that is not a course or has nothing submitted.
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import re
@@ -38,6 +45,7 @@ from blitz.course.i18n import Msg
 from blitz.engine.results import Status, SubmissionResult
 
 DEFAULT_TIMEOUT = 180
+MAX_ENTRIES = 10_000  # entries of one student's assignment folder looked at before it is refused
 FAILED = re.compile(r"There was an error processing assignment '[^']*' for student '([^']+)'")
 
 
@@ -104,7 +112,7 @@ def _nbgrader(root: Path, assignment: str, options: list[str], student: str | No
 
     argv = [nbgrader_bin(), "autograde", assignment, "--force", *options]
     if student:
-        argv.append(f"--student={student}")
+        argv.append(f"--student={glob.escape(student)}")  # a pattern to nbgrader: this folder's name only
     env = nbgrader_env()  # os.environ (with this run's kernel folders) and the venv's bin first
     return subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True)
 
@@ -114,15 +122,74 @@ def _log(root: Path, assignment: str, result, mode: str = "a") -> None:
         out.write(result.stdout + result.stderr)
 
 
+def _bad_entries(folder: Path) -> list[str]:
+    """Entries of `folder`'s tree (by lstat, no link followed) that are neither folders nor regular files."""
+    from blitz.grading.files import kind_of_entry
+
+    bad, seen, todo = [], 0, [folder]
+    while todo:
+        current = todo.pop()
+        try:
+            with os.scandir(current) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            return [f"{current.relative_to(folder.parent)} ({exc.strerror})"]
+        for entry in entries:
+            seen += 1
+            if seen > MAX_ENTRIES:
+                return bad + [f"more than {MAX_ENTRIES} entries"]
+            mode = entry.stat(follow_symlinks=False).st_mode
+            kind = kind_of_entry(mode)
+            if kind is None:
+                continue
+            if kind[1] == "a folder":
+                todo.append(Path(entry.path))
+            else:
+                bad.append(f"{Path(entry.path).relative_to(folder.parent)} ({kind[1]})")
+    return bad
+
+
+def unsafe_submissions(root: Path, assignment: str) -> dict[str, str]:
+    """Each student of ``submitted/`` whose folder for `assignment` nbgrader must not copy, with the
+    entries that make it so (links, FIFOs, devices, sockets; by lstat: nothing is followed or opened)."""
+    from blitz.grading.names import terminal
+
+    refused = {}
+    with os.scandir(root / "submitted") as it:
+        students = sorted(it, key=lambda e: e.name)
+    for entry in students:
+        folder = Path(entry.path)
+        if entry.is_symlink():
+            refused[entry.name] = f"submitted/{terminal(entry.name)} is a symlink"
+            continue
+        if not entry.is_dir(follow_symlinks=False) or not os.path.lexists(folder / assignment):
+            continue
+        if os.path.islink(folder / assignment) or not (folder / assignment).is_dir():
+            refused[entry.name] = f"submitted/{terminal(entry.name)}/{assignment} is not a plain folder"
+            continue
+        bad = _bad_entries(folder / assignment)
+        if bad or "," in entry.name:  # nbgrader's exclusion list is comma-separated
+            refused[entry.name] = "; ".join(terminal(b) for b in bad) or "a comma in the folder's name"
+    return refused
+
+
 def _run_nbgrader(root: Path, assignment: str, options: list[str], ip: str) -> dict[str, str]:
-    """nbgrader autograde for everyone, then the repair of those whose kernel died."""
+    """nbgrader autograde for everyone but the refused, then the repair of those whose kernel died."""
     from traitlets.config import Config
 
     from blitz.grading.notebook.repair import repair
 
-    result = _nbgrader(root, assignment, options)
+    refused = unsafe_submissions(root, assignment)
+    submitted = sorted(
+        p.name for p in (root / "submitted").iterdir() if p.name not in refused and (p / assignment).is_dir()
+    )
+    if any("," in s for s in refused):  # nbgrader's exclusion list cannot name it: one run per student
+        runs = [_nbgrader(root, assignment, options, s) for s in submitted]
+        result = subprocess.CompletedProcess([], 0, "".join(r.stdout for r in runs), "".join(r.stderr for r in runs))
+    else:
+        excluded = ["--CourseDirectory.student_id_exclude=" + ",".join(sorted(refused))] if refused else []
+        result = _nbgrader(root, assignment, [*options, *excluded])
     _log(root, assignment, result, "w")
-    submitted = sorted(p.name for p in (root / "submitted").iterdir() if (p / assignment).is_dir())
     failed = set(FAILED.findall(result.stdout + result.stderr))
     failed |= {s for s in submitted if not (root / "autograded" / s / assignment).is_dir()}
     status = {s: "graded" for s in submitted if s not in failed}
@@ -145,6 +212,7 @@ def _run_nbgrader(root: Path, assignment: str, options: list[str], ip: str) -> d
                 continue
             reason = "nbgrader autograde failed again"
         status[student] = f"notebook not run: {reason}"
+    status.update({s: f"refused: {why}" for s, why in refused.items()})
     return status
 
 
@@ -179,6 +247,27 @@ def _kit_scores(root: Path, assignment: str, run_folder: Path, students: list[st
     return records
 
 
+def _refused_records(root: Path, assignment: str, status: dict[str, str]) -> dict[str, SubmissionResult]:
+    """A record at 0 points for each refused student, naming what was refused (nothing of it read)."""
+    from blitz.grading.discover import Target
+    from blitz.grading.notebook.kitscore import options_for
+    from blitz.grading.runner import zero_record
+
+    records = {}
+    for student, state in status.items():
+        if state.startswith("refused: "):
+            why = state.removeprefix("refused: ")
+            message = Msg(
+                f"未评分：{why}（评分程序只读普通文件，不跟随链接）。",
+                f"not graded: {why} (plain files only, no link followed).",
+            )
+            target = Target(student, str(root / "submitted" / student), "unsafe", (why, why))
+            records[student] = zero_record(
+                target, options_for(assignment, configured_timeout(root), ()), message, Status.REFUSED
+            )
+    return records
+
+
 def autograde_course(root: Path, assignment: str) -> CourseRun:
     """Autograde everyone (see the module docstring); returns each student's state and kit record."""
     from blitz.grading.notebook.repair import feedback_note
@@ -186,7 +275,9 @@ def autograde_course(root: Path, assignment: str) -> CourseRun:
     run = CourseRun()
     with sandboxed_kernels(root) as (options, ip, folder):
         run.status = _run_nbgrader(root, assignment, options, ip)
-        run.records = _kit_scores(root, assignment, folder, sorted(run.status))
+        graded = sorted(s for s, state in run.status.items() if not state.startswith("refused: "))
+        run.records = _kit_scores(root, assignment, folder, graded)
+    run.records.update(_refused_records(root, assignment, run.status))
     for student, state in run.status.items():
         record = run.records[student]
         if record.status is Status.ERROR:

@@ -29,6 +29,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from blitz.grading.sandbox import seccomp
+
 __all__ = ["NOBODY", "HOME", "probe", "command", "SYSTEM_LINKS"]
 
 NOBODY = 65534
@@ -70,6 +72,10 @@ def _do_probe() -> dict:
         p["why"] = "bubblewrap (bwrap) is not installed"
         return p
     p["version"] = _version(p["bwrap"])
+    p["seccomp"] = seccomp.available()
+    if p["seccomp"]:
+        p.update(bwrap=None, why=p["seccomp"])
+        return p
     if p["root"]:
         p["setpriv"] = shutil.which("setpriv")
         if not p["setpriv"]:
@@ -170,7 +176,9 @@ def command(p: dict, view: dict, argv: list[str], env: dict[str, str]) -> list[s
     """The full command line for `argv` under `view` (``keep``, ``hide``, ``disk_bytes``,
     ``shm_bytes``, ``network``, optional ``devices``, ``writable`` and ``init``), with `env` as its whole
     environment. ``init``: `argv` is pid 1 of the innermost pid namespace (``--as-pid-1``), so no
-    process inside can kill it and it reaps every orphan (the grading worker)."""
+    process inside can kill it and it reaps every orphan (the grading worker). ``seccomp_fd``: the
+    filter of :mod:`.seccomp`, loaded by the bwrap that runs `argv`; ``uid``: the host uid the
+    worker runs as when root (65534 inside its user namespace)."""
     init = ["--as-pid-1"] if view.get("init") else []
     inner = bool(p["root"] and p["inner"])
     cmd = [p["bwrap"], "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
@@ -180,6 +188,8 @@ def command(p: dict, view: dict, argv: list[str], env: dict[str, str]) -> list[s
         cmd.append("--unshare-net")
     if not p["root"]:
         cmd += ["--unshare-user", "--disable-userns"]
+    filt = [] if view.get("seccomp_fd") is None else ["--seccomp", str(view["seccomp_fd"])]
+    cmd += [] if inner else filt
     cmd += _system()
     # /dev/mqueue: the IPC namespace's POSIX message queues as files, so the worker can remove them
     cmd += ["--proc", "/proc", "--dev", "/dev", "--mqueue", "/dev/mqueue"]
@@ -195,8 +205,8 @@ def command(p: dict, view: dict, argv: list[str], env: dict[str, str]) -> list[s
         cmd += ["--setenv", key, value]
     cmd.append("--")
     if p["root"]:
-        ids = str(NOBODY)
-        cmd += [p["setpriv"], f"--reuid={ids}", f"--regid={ids}", "--clear-groups", "--no-new-privs"]
+        ids, host = str(NOBODY), str(view.get("uid", NOBODY))
+        cmd += [p["setpriv"], f"--reuid={host}", f"--regid={host}", "--clear-groups", "--no-new-privs"]
         cmd += ["--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all"]
         if p["inner"]:
             # its own pid namespace too: the bwrap that waits for it is then out of its reach. (/proc
@@ -213,5 +223,5 @@ def command(p: dict, view: dict, argv: list[str], env: dict[str, str]) -> list[s
                 "--gid",
                 ids,
             ]
-            cmd += ["--dev-bind", "/", "/", "--die-with-parent", "--chdir", HOME, "--"]
+            cmd += ["--dev-bind", "/", "/", "--die-with-parent", *filt, "--chdir", HOME, "--"]
     return cmd + list(argv)

@@ -26,7 +26,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
-from blitz.grading.sandbox import bwrap
+from blitz.grading.sandbox import bwrap, seccomp
 from blitz.grading.sandbox.cgroups import Cgroup, CgroupError, detect
 from blitz.grading.sandbox.drain import Drain
 
@@ -130,7 +130,9 @@ def describe_isolation(policy: SandboxPolicy | None = None) -> str:
     if not p["bwrap"]:
         head = f"NO SANDBOX ({p['why']}): the worker runs as the grader's user, sees the whole host"
         return f"{head}; {_limits_text(policy)}" if policy.unsafe else f"{head}: refused without --unsafe-no-sandbox"
-    who = "uid 65534 (nobody), no capabilities, no_new_privs" if p["root"] else f"the grader's uid {os.geteuid()}"
+    inside = " (65534 inside)" if p["inner"] else ""
+    who = f"a host uid of its own{inside}, no capabilities" if p["root"] else f"the grader's uid {os.geteuid()}"
+    who += ", no_new_privs; seccomp: no keyrings, file locks, watches, bpf, perf, ptrace, namespaces"
     if p["root"]:
         user = ", own user namespace (no further ones)" if p["inner"] else f", NO user namespace ({p['inner_why']})"
     else:
@@ -243,7 +245,15 @@ class Sandbox:
         env.update({v: str(policy.cpu_threads) for v in THREAD_VARS})
         env.update({str(k): str(v) for k, v in policy.extra_env.items()})
         env[TOKEN_VAR] = self.token
+        self._uid: seccomp.Uid | None = None
+        filter_fd = None
         if self.confined:
+            try:
+                self._uid = seccomp.Uid() if p["root"] else None  # a host uid of its own while it runs
+            except OSError:  # no folder for the reservations: the shared 65534 (the filter still applies)
+                self._uid = None
+            filter_fd = seccomp.filter_fd()
+            pass_fds = (*pass_fds, filter_fd)
             view = {
                 "keep": policy.keep_paths,
                 "hide": policy.hide_paths,
@@ -253,6 +263,8 @@ class Sandbox:
                 "devices": policy.devices,
                 "init": policy.init,
                 "writable": policy.writable_paths,
+                "seccomp_fd": filter_fd,
+                "uid": self._uid.uid if self._uid else bwrap.NOBODY,
             }
             self.cmd = bwrap.command(p, view, list(argv), env)
         else:
@@ -263,7 +275,15 @@ class Sandbox:
         except CgroupError:
             self.cgroup = None
         self.isolation = {"bwrap": self.confined, "cgroup": self.cgroup.version if self.cgroup else None}
-        self._start(home, env, pass_fds)
+        try:
+            self._start(home, env, pass_fds)
+        except BaseException:
+            if self._uid is not None:
+                self._uid.release()
+            raise
+        finally:
+            if filter_fd is not None:
+                os.close(filter_fd)
 
     def _start(self, home: str, env: dict[str, str], pass_fds) -> None:
         limits = tuple(_rlimits(self.policy, self.confined, self.cgroup is not None))
@@ -364,6 +384,8 @@ class Sandbox:
                 clean = False
             if self.cgroup is not None:
                 clean = self.cgroup.destroy() and clean
+            if self._uid is not None and clean:  # its uid is free once none of its processes is left
+                self._uid.release()
             self._drain.close()
             return clean
 
