@@ -116,3 +116,11 @@ def test_course_autograde_needs_a_course(tmp_path, capsys):
 
     assert main(["course-autograde", str(tmp_path), "tensors"]) == 2
     assert "blitz course" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+def test_the_notebook_asks_for_no_button_a_class_release_lacks(exercise):
+    # A class release has no nbgrader: its students have no Validate button; Restart and Run All they do have.
+    text = "".join(c.source for c in build_notebook(exercise).cells if c.cell_type == "markdown")
+    assert "Validate" not in text
+    assert "Restart Kernel and Run All Cells" in text

@@ -77,10 +77,13 @@ WHY: dict[str, Msg] = {
 HOW_TO = Msg(
     "**怎么做**：在每个写着 `YOUR CODE HERE` 的地方写你的代码，删掉 `raise NotImplementedError()`。"
     "每段代码后面的测试单元格会运行和 `pytest autograder` 相同的检查；从上到下依次运行（Run All）。"
-    "交作业前点 **Validate**。评分时还会用别的随机种子再检查一次。",
+    "交作业前，重启内核并从头运行全部单元格（Kernel → Restart Kernel and Run All Cells），确认每个测试单元格都通过。"
+    "评分时还会用别的随机种子再检查一次。",
     "**How**: write your code where it says `YOUR CODE HERE` and remove `raise NotImplementedError()`. The test "
     "cell after each piece of code runs the same check as `pytest autograder`; run the cells top to bottom "
-    "(Run All). Press **Validate** before you submit. Grading runs each check once more with other random seeds.",
+    "(Run All). Before you hand it in, restart the kernel and run every cell (Kernel → Restart Kernel and Run All "
+    "Cells) and see that every test cell passes. Grading runs each check once "
+    "more with other random seeds.",
 )
 
 

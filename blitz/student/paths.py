@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -10,6 +11,11 @@ from blitz.course.i18n import Msg
 from blitz.course.registry import PIPELINE_INPUTS, Exercise
 
 DEFAULT_FOLDER = registry.ROOT / "exercises"
+
+
+def in_release() -> bool:
+    """Installed from a class release (`blitz release`): its package leaves the instructors' tools out."""
+    return importlib.util.find_spec("blitz.authoring") is None
 
 
 class UsageProblem(Exception):
