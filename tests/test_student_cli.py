@@ -90,6 +90,17 @@ def test_check_passing_exercise_says_what_comes_next(tensors_done):
     assert result.stdout.count("✓ ") == len(checks_for("tensors"))
     assert "12/12 checks passed · 15/15 points" in result.stdout
     assert "tensors is done! Next: `blitz check autograd`" in result.stdout
+    # A self-learner is told where the reference is, once the exercise passes (not before).
+    assert "Want to compare? The reference solution is in solutions/tensors.py." in result.stdout
+    assert (registry.ROOT / "solutions" / "tensors.py").is_file()
+
+
+def test_the_reference_is_named_only_after_a_pass_in_chinese_too(tensors_done):
+    done = blitz("check", "tensors", "--submission", str(tensors_done), lang="zh")
+    assert "想对照参考答案？它在 solutions/tensors.py。" in done.stdout
+    assert "reference" not in done.stdout
+    failing = blitz("check", "autograd", "--submission", str(tensors_done))
+    assert "reference solution" not in failing.stdout
 
 
 def test_check_without_id_runs_the_next_unfinished_exercise(tensors_done):

@@ -13,7 +13,7 @@ from blitz.course.i18n import Msg, current_lang
 from blitz.course.registry import Exercise
 from blitz.course.text import points as points_text
 from blitz.engine.results import Standing, Status
-from blitz.student.paths import where_to_work
+from blitz.student.paths import in_release, shown_path, where_to_work
 from blitz.student.state import ExerciseStatus, State, next_exercise
 
 OK_MARK, FAIL_MARK, TODO_MARK = "✓", "✗", "·"
@@ -159,6 +159,17 @@ def hints_left_text(exercise: Exercise, key: str | None, shown: int) -> Msg:
     )
 
 
+def compare_with_reference(exercise, sep: str = "\n") -> Msg:
+    """After a pass, where the reference solution is to compare with (a class release ships none)."""
+    if in_release() or not exercise.has_module or not exercise.solution_path.is_file():
+        return Msg("", "")
+    where = shown_path(exercise.solution_path)
+    return Msg(
+        f"{sep}想对照参考答案？它在 {where}。",
+        f"{sep}Want to compare? The reference solution is in {where}.",
+    )
+
+
 def next_step(
     status: ExerciseStatus, statuses: list[ExerciseStatus], folder: Path, state: State, watching: bool = False
 ) -> Msg:
@@ -167,11 +178,11 @@ def next_step(
     if status.done:
         following = next_exercise(statuses)
         if following is None:
-            return ALL_DONE
+            return ALL_DONE + compare_with_reference(exercise)
         return Msg(
             f"{exercise.id} 完成了！下一步：`blitz check {following.id}`（{where_to_work(folder, following).zh}）。",
             f"{exercise.id} is done! Next: `blitz check {following.id}` ({where_to_work(folder, following).en}).",
-        )
+        ) + compare_with_reference(exercise)
     if status.note:  # a missing file, no MNIST, the capstone not run yet or waiting for its inputs
         return status.note
     where = where_to_work(folder, exercise)
