@@ -362,3 +362,13 @@ def test_numpy_on_a_tensor_requiring_grad_hint(tmp_path):
     assert ".detach() it first" in en and 'See the course section "Autograd"' in en
     assert "自动求导" in zh
     assert "total += float(loss.numpy())" in en  # the student's own line, from their frames
+
+
+def test_pythons_did_you_mean_is_kept(tmp_path):
+    # Python prints "Did you mean" only in its own hook; the check's message keeps it, in both languages.
+    folder = mutants.stubs(tmp_path)
+    solve(folder, "tensors", ("return torch.tensor(data)", "return torch.tensr(data)"))
+    for lang in ("en", "zh"):
+        result = blitz("check", "tensors", "--submission", str(folder), lang=lang)
+        assert result.returncode == 1
+        assert "module 'torch' has no attribute 'tensr'. Did you mean: 'tensor'?" in result.stdout, result.stdout
