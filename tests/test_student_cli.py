@@ -54,7 +54,7 @@ def test_list_shows_every_exercise_in_order_with_state_and_points(tensors_done):
         assert "not started" in row and f"0/{exercise.points}" in row
     assert "(optional)" in rows[-1]
     assert f"Total 15/{registry.TOTAL_POINTS} points" in result.stdout
-    assert "Next: `blitz check autograd`" in result.stdout
+    assert f"Next: `blitz check autograd --submission {tensors_done}`" in result.stdout
 
 
 def test_list_in_chinese(tensors_done):
@@ -62,7 +62,7 @@ def test_list_in_chinese(tensors_done):
     assert result.returncode == 0, result.stderr
     assert "✓ 已完成" in result.stdout and "· 未开始" in result.stdout
     assert registry.get("tensors").title.zh in result.stdout
-    assert "下一步：`blitz check autograd`" in result.stdout
+    assert f"下一步：`blitz check autograd --submission {tensors_done}`" in result.stdout
     assert "not started" not in result.stdout
 
 
@@ -89,7 +89,7 @@ def test_check_passing_exercise_says_what_comes_next(tensors_done):
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("✓ ") == len(checks_for("tensors"))
     assert "12/12 checks passed · 15/15 points" in result.stdout
-    assert "tensors is done! Next: `blitz check autograd`" in result.stdout
+    assert f"tensors is done! Next: `blitz check autograd --submission {tensors_done}`" in result.stdout
     # A self-learner is told where the reference is, once the exercise passes (not before).
     assert "Want to compare? The reference solution is in solutions/tensors.py." in result.stdout
     assert (registry.ROOT / "solutions" / "tensors.py").is_file()
@@ -109,7 +109,7 @@ def test_check_without_id_runs_the_next_unfinished_exercise(tensors_done):
     assert result.stdout.startswith(f"== autograd — {registry.get('autograd').title.zh} ==")
     assert "还没有实现（NotImplementedError）" in result.stdout
     assert "0/3 项检查通过 · 0/10 分" in result.stdout
-    assert "`blitz hint autograd`（第 1/3 条提示）" in result.stdout
+    assert f"`blitz hint autograd --submission {tensors_done}`（第 1/3 条提示）" in result.stdout
 
 
 def test_check_failure_says_what_was_called_returned_and_expected(tmp_path):
@@ -372,3 +372,23 @@ def test_pythons_did_you_mean_is_kept(tmp_path):
         result = blitz("check", "tensors", "--submission", str(folder), lang=lang)
         assert result.returncode == 1
         assert "module 'torch' has no attribute 'tensr'. Did you mean: 'tensor'?" in result.stdout, result.stdout
+
+
+def test_footers_name_the_submission_folder_and_files_that_exist(tmp_path):
+    # --submission DIR: every command a footer proposes carries it, and a file is named only if it exists.
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    solve(folder, "tensors")
+    done = blitz("check", "tensors", "--submission", str(folder))
+    assert f"Next: `blitz check autograd --submission {folder}`" in done.stdout
+    assert f"{folder}/autograd.py does not exist yet: `blitz reset autograd --submission {folder}`" in done.stdout
+    zh = blitz("check", "tensors", "--submission", str(folder), lang="zh")
+    assert f"{folder}/autograd.py 还不存在：`blitz reset autograd --submission {folder}`" in zh.stdout
+    missing = blitz("check", "autograd", "--submission", str(folder))
+    assert f"Run `blitz reset autograd --submission {folder}` to get the original stub back." in missing.stdout
+    reset = blitz("reset", "autograd", "--yes", "--submission", str(folder))
+    assert reset.returncode == 0 and (folder / "autograd.py").is_file()
+    assert f"Run `blitz check autograd --submission {folder}` to start over." in reset.stdout
+    # In the default exercises/ the commands stay short.
+    default = blitz("check", "tensors")
+    assert "--submission" not in default.stdout
