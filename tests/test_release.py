@@ -291,7 +291,7 @@ def test_the_release_readme_tells_students_how_to_install(release):
     assert "--index-url https://download.pytorch.org/whl/cpu" in readme
     assert "@jupyter/nbgrader:formgrader" in readme and "pytest autograder" in readme
     # Every student command a release has is in its README.
-    for command in ("doctor", "list", "check", "watch", "hint", "reset", "report"):
+    for command in ("doctor", "list", "learn", "check", "watch", "hint", "reset", "report"):
         assert f"blitz {command}" in readme, command
 
 

@@ -392,3 +392,14 @@ def test_footers_name_the_submission_folder_and_files_that_exist(tmp_path):
     # In the default exercises/ the commands stay short.
     default = blitz("check", "tensors")
     assert "--submission" not in default.stdout
+
+
+def test_learn_prints_the_exercises_reading_in_the_chosen_language():
+    en = blitz("learn", "tensors", lang="en")
+    assert en.returncode == 0, en.stderr
+    assert "## Making a tensor from data" in en.stdout and "torch.tensor" in en.stdout
+    assert "从数据创建张量" not in en.stdout
+    zh = blitz("learn", "autograd", lang="zh")
+    assert "## 计算图" in zh.stdout and "The computational graph" not in zh.stdout
+    unknown = blitz("learn", "tensor")
+    assert unknown.returncode == 2 and "There is no exercise 'tensor'" in unknown.stderr

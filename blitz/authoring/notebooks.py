@@ -26,7 +26,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from blitz.authoring.markers import BEGIN, END, strip_solutions
 from blitz.checks import Check, checks_for
-from blitz.course import registry
+from blitz.course import reading, registry
 from blitz.course.i18n import Msg
 
 # Seeds of the hidden second run of each check: check i of an exercise uses HIDDEN_SEED + i.
@@ -205,6 +205,9 @@ def build_notebook(exercise: registry.Exercise) -> nbformat.NotebookNode:
         intro += ["*选做 / Optional.*", ""]
     intro += [HOW_TO.zh, "", HOW_TO.en, "", f"共 {exercise.points} 分 / {exercise.points} points."]
     cells = [new_markdown_cell("\n".join(intro), metadata=_meta("intro", grade=False, solution=False, locked=True))]
+    # The exercise's reading (the course text with examples; also `blitz learn ID`), both languages.
+    course_text = "\n\n---\n\n".join(reading.text(exercise.id, lang) for lang in reading.LANGS)
+    cells.append(new_markdown_cell(course_text, metadata=_meta("reading", grade=False, solution=False, locked=True)))
 
     def test_cells(owner: str | None) -> None:
         for index, entry in placed.get(owner, []):

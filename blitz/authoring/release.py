@@ -70,7 +70,7 @@ blitz = "blitz.cli:main"
 include = ["blitz*"]
 
 [tool.setuptools.package-data]
-blitz = ["expected/*", "stubs/*"]
+blitz = ["expected/*", "stubs/*", "course/readings/*.md"]
 """
 
 

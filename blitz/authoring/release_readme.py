@@ -52,6 +52,7 @@ jupyter server extension disable nbgrader.server_extensions.formgrader
 ```bash
 blitz doctor                   # 检查安装是否就绪 / is everything installed?
 blitz list                     # 全部练习和你的进度 / every exercise and where you stand
+blitz learn tensors            # 这一节的讲解和可运行的例子 / the section's reading, with examples to run
 blitz check tensors            # 检查一个练习 / check one exercise
 blitz watch                    # 每次保存文件就重新检查当前练习 / re-check the current exercise on every save
 blitz hint tensors             # 提示，由浅入深 / hints, gentle first
