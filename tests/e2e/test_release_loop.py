@@ -167,6 +167,8 @@ def test_list_check_hint_reset(venv, work):
     assert all(e.id in listed.stdout for e in registry.EXERCISES)
     stub = student(venv, "check", "tensors", cwd=work)
     assert stub.returncode == 1 and "is not implemented yet" in stub.stdout, stub.stdout + stub.stderr
+    learn = student(venv, "learn", "tensors", cwd=work)  # the readings ship in the wheel
+    assert learn.returncode == 0 and "## Making a tensor from data" in learn.stdout, learn.stderr
     hint = student(venv, "hint", "tensors", cwd=work)
     assert hint.returncode == 0 and hint.stdout.strip(), hint.stderr
     original = (work / "exercises" / "tensors.py").read_text(encoding="utf-8")
