@@ -5,9 +5,24 @@ export BLITZ_DATA ?= $(CURDIR)/data
 
 .PHONY: demo check test setup
 
+# Without an NVIDIA GPU the CPU-only torch (about 200 MB, not the 5+ GB CUDA build) comes from PyTorch's
+# CPU index when that index answers; when it does not, pip's default index serves the default build.
+# .venv/torch-build records which one this venv got; `make demo` prints it.
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_REQS := "torch>=2.2,<2.15" "torchvision>=0.17,<0.30"
+
 $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip >/dev/null
+	@if nvidia-smi -L >/dev/null 2>&1; then \
+		echo "NVIDIA GPU found: the default (CUDA) torch" | tee $(VENV)/torch-build; \
+	elif $(PY) -c "import urllib.request; urllib.request.urlopen('$(TORCH_CPU_INDEX)/torch/', timeout=15)" 2>/dev/null \
+		&& $(PY) -m pip install --index-url $(TORCH_CPU_INDEX) $(TORCH_REQS); then \
+		echo "no NVIDIA GPU: the CPU-only torch from $(TORCH_CPU_INDEX)" | tee $(VENV)/torch-build; \
+	else \
+		echo "no NVIDIA GPU, and $(TORCH_CPU_INDEX) did not answer: the default torch from pip's default index" \
+			| tee $(VENV)/torch-build; \
+	fi
 	$(PY) -m pip install -e ".[dask,dev,instructor]"
 
 setup: $(PY)
@@ -15,6 +30,8 @@ setup: $(PY)
 # The main job: MNIST fetched if missing, then the reference solutions through the autograder, ending
 # in a score table.
 demo: $(PY)
+	@$(PY) -c "import torch; print('torch', torch.__version__, '(CUDA build)' if torch.version.cuda else '(CPU-only build)')"
+	@cat $(VENV)/torch-build 2>/dev/null || true
 	$(VENV)/bin/blitz download
 	$(VENV)/bin/pytest autograder --submission solutions
 

@@ -22,6 +22,7 @@ from blitz.course.i18n import LANGS, env_language_problem, set_lang, unknown_lan
 # Modules that add subcommands with a `register(subparsers)` function.
 COMMAND_MODULES = (
     "blitz.student.cli",
+    "blitz.student.learn",
     "blitz.authoring.nbgrader",
     "blitz.authoring.release",
     "blitz.grading.cli",

@@ -26,7 +26,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from blitz.authoring.markers import BEGIN, END, strip_solutions
 from blitz.checks import Check, checks_for
-from blitz.course import registry
+from blitz.course import reading, registry
 from blitz.course.i18n import Msg
 
 # Seeds of the hidden second run of each check: check i of an exercise uses HIDDEN_SEED + i.
@@ -77,10 +77,13 @@ WHY: dict[str, Msg] = {
 HOW_TO = Msg(
     "**怎么做**：在每个写着 `YOUR CODE HERE` 的地方写你的代码，删掉 `raise NotImplementedError()`。"
     "每段代码后面的测试单元格会运行和 `pytest autograder` 相同的检查；从上到下依次运行（Run All）。"
-    "交作业前点 **Validate**。评分时还会用别的随机种子再检查一次。",
+    "交作业前，重启内核并从头运行全部单元格（Kernel → Restart Kernel and Run All Cells），确认每个测试单元格都通过。"
+    "评分时还会用别的随机种子再检查一次。",
     "**How**: write your code where it says `YOUR CODE HERE` and remove `raise NotImplementedError()`. The test "
     "cell after each piece of code runs the same check as `pytest autograder`; run the cells top to bottom "
-    "(Run All). Press **Validate** before you submit. Grading runs each check once more with other random seeds.",
+    "(Run All). Before you hand it in, restart the kernel and run every cell (Kernel → Restart Kernel and Run All "
+    "Cells) and see that every test cell passes. Grading runs each check once "
+    "more with other random seeds.",
 )
 
 
@@ -202,6 +205,9 @@ def build_notebook(exercise: registry.Exercise) -> nbformat.NotebookNode:
         intro += ["*选做 / Optional.*", ""]
     intro += [HOW_TO.zh, "", HOW_TO.en, "", f"共 {exercise.points} 分 / {exercise.points} points."]
     cells = [new_markdown_cell("\n".join(intro), metadata=_meta("intro", grade=False, solution=False, locked=True))]
+    # The exercise's reading (the course text with examples; also `blitz learn ID`), both languages.
+    course_text = "\n\n---\n\n".join(reading.text(exercise.id, lang) for lang in reading.LANGS)
+    cells.append(new_markdown_cell(course_text, metadata=_meta("reading", grade=False, solution=False, locked=True)))
 
     def test_cells(owner: str | None) -> None:
         for index, entry in placed.get(owner, []):

@@ -45,6 +45,10 @@ STUDENT_DEPENDENCIES = [
     "numpy",
     "pytest>=8.0",
     "safetensors>=0.4",
+    # `blitz report`'s figures (blitz/student/plots.py) and the progress bars of `blitz watch` and the
+    # training checks (blitz/course/progress.py): without them both commands crash.
+    "matplotlib>=3.8",
+    "tqdm>=4.66",
 ]
 
 PYPROJECT = """\
@@ -66,7 +70,7 @@ blitz = "blitz.cli:main"
 include = ["blitz*"]
 
 [tool.setuptools.package-data]
-blitz = ["expected/*", "stubs/*", "exercises/*/hints.toml"]
+blitz = ["expected/*", "stubs/*", "exercises/*/hints.toml", "course/readings/*.md"]
 """
 
 
@@ -103,15 +107,13 @@ def record_expected(
 def _student_package(project: Path, expected: Path) -> None:
     """A project folder holding the kit's package without the instructors' parts, plus the recorded results."""
     kit = Path(blitz.__file__).resolve().parent
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "expected")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "expected", "stubs")
     shutil.copytree(kit, project / "blitz", ignore=ignore)
     for name in INSTRUCTOR_PACKAGES:
         shutil.rmtree(project / "blitz" / name)
     shutil.copytree(expected, project / "blitz" / "expected")
     # `blitz reset` hands these back; in the kit it makes them from solutions/, which a release lacks.
-    (project / "blitz" / "stubs").mkdir()
-    for exercise in registry.MODULE_EXERCISES:
-        shutil.copyfile(exercise.stub_path, project / "blitz" / "stubs" / exercise.stub_path.name)
+    write_stubs(project / "blitz" / "stubs")
     deps = "[\n" + "".join(f'    "{d}",\n' for d in STUDENT_DEPENDENCIES) + "]"
     (project / "pyproject.toml").write_text(
         PYPROJECT.format(version=blitz.__version__, dependencies=deps), encoding="utf-8"
@@ -158,9 +160,30 @@ def student_notebooks(out: Path) -> list[Path]:
     return written
 
 
-def _copy_tree_files(source: Path, target: Path, pattern: str) -> list[Path]:
-    target.mkdir(parents=True, exist_ok=True)
-    return [Path(shutil.copy2(path, target / path.name)) for path in sorted(source.glob(pattern))]
+def write_stubs(folder: Path) -> list[Path]:
+    """The stubs as `blitz generate` makes them from solutions/, never the working exercises/: an
+    instructor who tried the course in their clone has their answers there."""
+    from blitz.authoring.markers import stub_source
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for exercise in registry.MODULE_EXERCISES:
+        path = folder / f"{exercise.id}.py"
+        path.write_text(stub_source(exercise), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def write_autograder(folder: Path) -> list[Path]:
+    """autograder/ as `blitz generate` makes it (its conftest.py from the checkout), not the working copy."""
+    from blitz.authoring.generate import autograder_tests
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [Path(shutil.copy2(registry.ROOT / "autograder" / "conftest.py", folder / "conftest.py"))]
+    for path, text in sorted(autograder_tests().items()):
+        (folder / path.name).write_text(text, encoding="utf-8")
+        written.append(folder / path.name)
+    return written
 
 
 def build_release(out: Path) -> dict[str, list[Path]]:
@@ -175,11 +198,8 @@ def build_release(out: Path) -> dict[str, list[Path]]:
         expected = Path(tmp) / "expected"
         record_expected(expected)
         written["wheel"] = [build_wheel(out / "wheels", expected)]
-    (out / "exercises").mkdir()
-    written["exercises"] = [
-        Path(shutil.copy2(e.stub_path, out / "exercises" / e.stub_path.name)) for e in registry.MODULE_EXERCISES
-    ]
-    written["autograder"] = _copy_tree_files(registry.ROOT / "autograder", out / "autograder", "*.py")
+    written["exercises"] = write_stubs(out / "exercises")
+    written["autograder"] = write_autograder(out / "autograder")
     written["notebooks"] = student_notebooks(out / "notebooks")
     readme = out / "README.md"
     readme.write_text(student_readme(written["wheel"][0].name), encoding="utf-8")

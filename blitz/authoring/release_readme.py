@@ -50,12 +50,21 @@ jupyter server extension disable nbgrader.server_extensions.formgrader
 在这个文件夹里运行 / Run these in this folder:
 
 ```bash
+blitz doctor                   # 检查安装是否就绪 / is everything installed?
+blitz list                     # 全部练习和你的进度 / every exercise and where you stand
+blitz learn tensors            # 这一节的讲解和可运行的例子 / the section's reading, with examples to run
+blitz check tensors            # 检查一个练习 / check one exercise
+blitz watch                    # 每次保存文件就重新检查当前练习 / re-check the current exercise on every save
+blitz hint tensors             # 提示，由浅入深 / hints, gentle first
+blitz reset tensors            # 把练习文件恢复成原样（你的代码先备份）/ the original stub again (your code is backed up first)
+blitz report                   # 训练你的模型并画出损失曲线和认错的数字 / train your model, plot its loss and its mistakes
 pytest autograder              # 检查全部练习，最后给出得分表 / check every exercise, ending in a score table
 pytest autograder -k tensors   # 只检查一个练习 / one exercise
-blitz hint tensors             # 提示，由浅入深 / hints, gentle first
-blitz check tensors            # 检查一个练习 / check one exercise
 jupyter lab notebooks/         # 笔记本：从上到下运行，每段代码后的测试单元格会检查它 / top to bottom; each test cell checks the code above it
 ```
+
+`blitz` 的每个命令都有 `--help`；`--lang zh` 或 `--lang en` 选语言。
+Every `blitz` command has `--help`; `--lang zh` or `--lang en` picks the language.
 
 失败的检查会说明调用了什么、得到了什么、期望的是什么。自测用固定的随机种子，它们的期望值已经算好，
 放在安装包里；老师评分时会用另一组随机输入再检查一次，那一次的结果在评分后才看得到。

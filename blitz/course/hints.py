@@ -8,9 +8,13 @@ check order, keyed by the check's name (``check_<name>`` in its ``checks.py``); 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, as the package it came from
+    import tomli as tomllib
 
 from blitz.course import registry
 from blitz.course.i18n import Msg
@@ -29,19 +33,26 @@ CHAPTERS: dict[str, Msg] = {
 
 
 def section(exercise: str, zh: str, en: str) -> Msg:
-    """The last rung: the course section (chapter, and the topic in it) to read again."""
+    """The last rung: the section of the exercise's reading (blitz/course/readings/) to read again,
+    by its heading (`zh` and `en`, which a test finds among the reading's headings)."""
     chapter = CHAPTERS[exercise]
     notebook = registry.get(exercise).has_module  # the capstone has no notebook
     also = (
-        (f"笔记本 notebooks/{exercise}.ipynb 里也有。", f" It is in notebooks/{exercise}.ipynb too.")
+        (f"（笔记本 notebooks/{exercise}.ipynb 开头也有）", f" (also at the top of notebooks/{exercise}.ipynb)")
         if notebook
         else ("", "")
     )
+    title = en[:1].upper() + en[1:]
+    SECTIONS.append((exercise, zh, en))
     return Msg(
-        f"重读课程“{chapter.zh}”一节里讲{zh}的部分。{also[0]}再对照检查的消息。",
-        f'Read the course section "{chapter.en}" again, the part on {en}.{also[1]} Then compare it with the '
-        "check's message.",
+        f"重读课程“{chapter.zh}”讲解里的“{zh}”一节：`blitz learn {exercise}`{also[0]}。再对照检查的消息。",
+        f'Read the course section "{chapter.en}" again, the part "{title}": `blitz learn {exercise}`{also[1]}. '
+        "Then compare it with the check's message.",
     )
+
+
+# Every (exercise, zh heading, en heading) a ladder's last rung names.
+SECTIONS: list[tuple[str, str, str]] = []
 
 
 def _ladders(exercise_id: str) -> dict[str, tuple[Msg, ...]]:

@@ -81,9 +81,30 @@ def _error_message(exc: BaseException) -> str:
     if isinstance(exc, SystemExit):
         return f"sys.exit({exc.code!r})"
     try:
-        return str(exc)[:2000]
+        return (str(exc) + _suggestion(exc))[:2000]
     except BaseException:  # noqa: BLE001 - a student's exception may break str()
         return "<message could not be shown>"
+
+
+def _suggestion(exc: BaseException) -> str:
+    """Python's own ". Did you mean: 'x'?" for a misspelt name or attribute: its default hook prints it,
+    but str() of the exception lacks it. Near names as Python finds them (difflib's close matches)."""
+    import difflib
+
+    name = getattr(exc, "name", None)
+    if not isinstance(name, str) or not isinstance(exc, (AttributeError, NameError)) or "Did you mean" in str(exc):
+        return ""
+    if isinstance(exc, AttributeError):
+        candidates = dir(exc.obj) if getattr(exc, "obj", None) is not None else []
+    else:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        frame = tb.tb_frame if tb is not None else None
+        candidates = [*frame.f_locals, *frame.f_globals, *frame.f_builtins] if frame is not None else []
+    candidates = [c for c in candidates if isinstance(c, str) and not c.startswith("__")][:10000]
+    near = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
+    return f". Did you mean: {near[0]!r}?" if near and near[0] != name else ""
 
 
 class StudentModules:

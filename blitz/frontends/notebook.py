@@ -75,7 +75,9 @@ def check(key: str, namespace: Mapping[str, Any], seed: int = 0) -> None:
     # hidden tests), which says so in one line and never shows its seed.
     graded = seed != 0
     if not result.passed:
-        raise CheckFailed(failure_text(entry, result, graded, lang)) from None
+        # One more rung of the ladder each time the cell fails again in this kernel, the first at first.
+        shown = _SHOWN[key] = _SHOWN.get(key, 0) + 1
+        raise CheckFailed(failure_text(entry, result, graded, lang, rungs=shown)) from None
     print(passed_line(result, graded, lang))
 
 
@@ -86,23 +88,38 @@ def passed_line(result, graded: bool, lang: str) -> str:
     return f"✓ {result.key}  {points(result.score)} / {points(result.max_score)}"
 
 
-def failure_text(entry, result, graded: bool, lang: str) -> str:
-    """The CheckFailed message of a failed run: the check, what went wrong, the hint ladder."""
+def failure_text(entry, result, graded: bool, lang: str, rungs: int | None = None) -> str:
+    """The CheckFailed message of a failed run: the check, what went wrong, the first `rungs` of the
+    hint ladder (all of it when None: a grader's feedback, which cannot be run again)."""
     about = GRADED_FAILED.render(lang) + "\n" if graded else ""
     message = result.message.render(lang) if result.message is not None else ""
     text = f"{about}[{entry.key}] {entry.title.render(lang)}\n{message}"
-    return text + "\n" + ladder_text(entry.hints, lang)
+    hints = list(entry.hints)
+    shown = hints if rungs is None else hints[: max(1, rungs)]
+    return text + "\n" + ladder_text(shown, lang, more=len(hints) - len(shown))
 
 
 HINTS_HEADING = Msg("提示（由浅入深）：", "Hints, gentle first:")
+# Rungs shown per check in this kernel (the test cells' check()).
+_SHOWN: dict[str, int] = {}
 
 
-def ladder_text(rungs, lang: str) -> str:
-    """A check's hint ladder under its failure: numbered rungs, each in the chosen language(s)."""
+def more_hints(count: int) -> Msg:
+    return Msg(
+        f"还有 {count} 条提示：改好之前再运行这个单元格，每次多显示一条。",
+        f"{count} more hint(s): run this cell again while it fails to see one more each time.",
+    )
+
+
+def ladder_text(rungs, lang: str, more: int = 0) -> str:
+    """A check's hint ladder under its failure: numbered rungs, each in the chosen language(s), and how
+    many are still to come."""
     lines = [HINTS_HEADING.render(lang).replace("\n", " / " if lang == "both" else "\n")]
     for number, rung in enumerate(rungs, 1):
         text = rung.render(lang).replace("\n", "\n     ")
         lines.append(f"  {number}. {text}")
+    if more > 0:
+        lines.append(more_hints(more).render(lang))
     return "\n".join(lines)
 
 

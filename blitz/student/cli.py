@@ -25,7 +25,7 @@ from blitz.course import registry
 from blitz.course.hints import LADDERS, ladder
 from blitz.course.i18n import Msg
 from blitz.course.text import display_width, pad, points
-from blitz.student.paths import UsageProblem, exercise_file, get_exercise, resolve_folder, shown_path
+from blitz.student.paths import UsageProblem, command, exercise_file, get_exercise, resolve_folder, shown_path
 from blitz.student.render import (
     ALL_DONE,
     OK_MARK,
@@ -138,7 +138,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if following is None:
         out(ALL_DONE)
     else:
-        out(Msg(f"下一步：`blitz check {following.id}`", f"Next: `blitz check {following.id}`"))
+        check = command(f"blitz check {following.id}", folder)
+        out(Msg(f"下一步：`{check}`", f"Next: `{check}`"))
     return 0
 
 
@@ -239,15 +240,15 @@ def _hint(args: argparse.Namespace, state: State, course: Course) -> int:
     if number < len(rungs):
         out(
             Msg(
-                f"还是卡住？再运行一次 `blitz hint {exercise.id}` 看下一条（更具体）。",
-                f"Still stuck? Run `blitz hint {exercise.id}` again for the next, more explicit one.",
+                f"还是卡住？再运行一次 `{command(f'blitz hint {exercise.id}', course.folder)}` 看下一条（更具体）。",
+                f"Still stuck? Run `{command(f'blitz hint {exercise.id}', course.folder)}` again for the next, more explicit one.",
             )
         )
     else:
         out(
             Msg(
-                f"这是这项检查的最后一条提示。`blitz hint {exercise.id} --all` 显示全部，`--reset` 从头开始。",
-                f"That was this check's last hint. `blitz hint {exercise.id} --all` shows them all, `--reset` starts again.",
+                f"这是这项检查的最后一条提示。`{command(f'blitz hint {exercise.id}', course.folder)} --all` 显示全部，`--reset` 从头开始。",
+                f"That was this check's last hint. `{command(f'blitz hint {exercise.id}', course.folder)} --all` shows them all, `--reset` starts again.",
             )
         )
     return 0
@@ -315,8 +316,8 @@ def cmd_reset(args: argparse.Namespace) -> int:
     path.write_text(stub, encoding="utf-8")
     out(
         Msg(
-            f"{shown_path(path)} 已恢复为原始练习文件。运行 `blitz check {exercise.id}` 重新开始。",
-            f"{shown_path(path)} is the original stub again. Run `blitz check {exercise.id}` to start over.",
+            f"{shown_path(path)} 已恢复为原始练习文件。运行 `{command(f'blitz check {exercise.id}', folder)}` 重新开始。",
+            f"{shown_path(path)} is the original stub again. Run `{command(f'blitz check {exercise.id}', folder)}` to start over.",
         )
     )
     return 0

@@ -20,6 +20,7 @@ from pathlib import Path
 from blitz.course.i18n import Msg
 from blitz.student.doctor_mnist import check_mnist, check_torchvision_reads
 from blitz.student.findings import NOTE, OK, PROBLEM, Finding
+from blitz.student.paths import in_release
 from blitz.student.render import say
 
 MIN_PYTHON = (3, 10)
@@ -202,12 +203,33 @@ def check_cjk_font() -> Finding:
     )
 
 
-def findings() -> Iterator[Finding]:
-    """Each finding as soon as it is made: the slow ones (torch, the kernel) come one by one."""
-    pip = Msg(
+NO_JUPYTER = Finding(
+    NOTE,
+    "Jupyter",
+    Msg(
+        "没有安装：只有笔记本需要它（`pip install jupyterlab`）；`blitz check` 和 `pytest autograder` 不需要。",
+        "not installed: only the notebooks need it (`pip install jupyterlab`); `blitz check` and `pytest autograder` do not.",
+    ),
+)
+
+
+def reinstall(release: bool) -> Msg:
+    """How to reinstall: the kit's clone installs itself editable; a class release installs its wheel."""
+    if release:
+        return Msg(
+            f"在老师发的文件夹里运行 `{sys.executable} -m pip install --force-reinstall wheels/blitz-*.whl` 重新安装。",
+            f"Reinstall with `{sys.executable} -m pip install --force-reinstall wheels/blitz-*.whl` (in the folder your instructor handed out).",
+        )
+    return Msg(
         f"运行 `{sys.executable} -m pip install -e .`（在课程文件夹里）重新安装。",
         f"Reinstall with `{sys.executable} -m pip install -e .` (in the kit's folder).",
     )
+
+
+def findings() -> Iterator[Finding]:
+    """Each finding as soon as it is made: the slow ones (torch, the kernel) come one by one."""
+    release = in_release()
+    pip = reinstall(release)
     yield check_python()
     torch = check_package("torch", "torch", pip)
     yield torch
@@ -222,6 +244,10 @@ def findings() -> Iterator[Finding]:
     yield check_package("matplotlib", "matplotlib", pip)  # blitz report's figures
     yield check_package("tqdm", "tqdm", pip)  # progress bars
     yield check_cjk_font()
+    if release:
+        # A class release needs neither nbgrader nor Jupyter; without Jupyter only the notebooks are out of reach.
+        yield check_kernel() if importlib.util.find_spec("jupyter_client") else NO_JUPYTER
+        return
     # Importing nbgrader takes seconds; being installed and findable is what matters here.
     yield check_package("nbgrader", "nbgrader", pip, import_it=False)
     yield check_kernel()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shlex
 from pathlib import Path
 
 from blitz.course import registry
@@ -10,6 +12,11 @@ from blitz.course.i18n import Msg
 from blitz.course.registry import Exercise
 
 DEFAULT_FOLDER = registry.ROOT / "exercises"
+
+
+def in_release() -> bool:
+    """Installed from a class release (`blitz release`): its package leaves the instructors' tools out."""
+    return importlib.util.find_spec("blitz.authoring") is None
 
 
 class UsageProblem(Exception):
@@ -68,3 +75,23 @@ def where_to_work(folder: Path, exercise: Exercise) -> Msg:
         return Msg(path, path)
     files = ", ".join(f"{i}.py" for i in exercise.inputs)
     return Msg(f"你的 {files}", f"your {files}")
+
+
+def command(text: str, folder: Path | None) -> str:
+    """A `blitz ...` command as the student must type it for `folder`: with `--submission DIR` unless it
+    is the default exercises/ (a footer that drops it would check or reset another folder's files)."""
+    if folder is None or Path(folder).resolve() == DEFAULT_FOLDER.resolve():
+        return text
+    return f"{text} --submission {shlex.quote(shown_path(Path(folder)))}"
+
+
+def file_to_work_on(folder: Path, exercise: Exercise) -> Msg:
+    """Where the next exercise is, naming its file only if it exists (else how to get it)."""
+    if not exercise.has_module or exercise_file(folder, exercise).is_file():
+        return where_to_work(folder, exercise)
+    path = shown_path(exercise_file(folder, exercise))
+    reset = command(f"blitz reset {exercise.id}", folder)
+    return Msg(
+        f"{path} 还不存在：`{reset}` 会把练习文件写到那里",
+        f"{path} does not exist yet: `{reset}` writes the stub there",
+    )

@@ -13,7 +13,7 @@ from blitz.course.i18n import Msg, current_lang
 from blitz.course.registry import Exercise
 from blitz.course.text import points as points_text
 from blitz.engine.results import Standing, Status
-from blitz.student.paths import where_to_work
+from blitz.student.paths import command, file_to_work_on, in_release, shown_path, where_to_work
 from blitz.student.state import ExerciseStatus, State, next_exercise
 
 OK_MARK, FAIL_MARK, TODO_MARK = "✓", "✗", "·"
@@ -146,16 +146,28 @@ def first_failing(status: ExerciseStatus) -> str | None:
     return None if status.results or status.done else first_check(status.exercise.id)
 
 
-def hints_left_text(exercise: Exercise, key: str | None, shown: int) -> Msg:
+def hints_left_text(exercise: Exercise, key: str | None, shown: int, folder: Path | None = None) -> Msg:
     total = len(ladder(key)) if key else 0
+    hint = command(f"blitz hint {exercise.id}", folder)
     if shown >= total:
         return Msg(
-            f"`blitz hint {exercise.id} --all` 再看一遍这项检查的所有提示",
-            f"`blitz hint {exercise.id} --all` shows every hint of this check again",
+            f"`{hint} --all` 再看一遍这项检查的所有提示",
+            f"`{hint} --all` shows every hint of this check again",
         )
     return Msg(
-        f"`blitz hint {exercise.id}`（第 {shown + 1}/{total} 条提示）",
-        f"`blitz hint {exercise.id}` (hint {shown + 1} of {total})",
+        f"`{hint}`（第 {shown + 1}/{total} 条提示）",
+        f"`{hint}` (hint {shown + 1} of {total})",
+    )
+
+
+def compare_with_reference(exercise, sep: str = "\n") -> Msg:
+    """After a pass, where the reference solution is to compare with (a class release ships none)."""
+    if in_release() or not exercise.has_module or not exercise.solution_path.is_file():
+        return Msg("", "")
+    where = shown_path(exercise.solution_path)
+    return Msg(
+        f"{sep}想对照参考答案？它在 {where}。",
+        f"{sep}Want to compare? The reference solution is in {where}.",
     )
 
 
@@ -167,11 +179,12 @@ def next_step(
     if status.done:
         following = next_exercise(statuses)
         if following is None:
-            return ALL_DONE
+            return ALL_DONE + compare_with_reference(exercise)
+        check, where = command(f"blitz check {following.id}", folder), file_to_work_on(folder, following)
         return Msg(
-            f"{exercise.id} 完成了！下一步：`blitz check {following.id}`（{where_to_work(folder, following).zh}）。",
-            f"{exercise.id} is done! Next: `blitz check {following.id}` ({where_to_work(folder, following).en}).",
-        )
+            f"{exercise.id} 完成了！下一步：`{check}`（{where.zh}）。",
+            f"{exercise.id} is done! Next: `{check}` ({where.en}).",
+        ) + compare_with_reference(exercise)
     if status.note:  # a missing file, no MNIST, the capstone not run yet or waiting for its inputs
         return status.note
     where = where_to_work(folder, exercise)
@@ -190,14 +203,15 @@ def next_step(
             else Msg("，保存后会自动重新检查", " and save: the checks run again")
         )
     else:
-        hint = hints_left_text(exercise, key, shown)
+        hint = hints_left_text(exercise, key, shown, folder)
+        check, watch = command(f"blitz check {exercise.id}", folder), command("blitz watch", folder)
         again = (
             Msg(
-                f"，再运行 `blitz check {exercise.id}`（或者用 `blitz watch`，保存就会重新检查）",
-                f", then run `blitz check {exercise.id}` again (or `blitz watch`, which re-checks on every save)",
+                f"，再运行 `{check}`（或者用 `{watch}`，保存就会重新检查）",
+                f", then run `{check}` again (or `{watch}`, which re-checks on every save)",
             )
             if untouched
-            else Msg(f"，然后再运行 `blitz check {exercise.id}`", f", then run `blitz check {exercise.id}` again")
+            else Msg(f"，然后再运行 `{check}`", f", then run `{check}` again")
         )
     if untouched:
         return Msg(

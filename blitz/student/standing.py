@@ -26,7 +26,7 @@ from blitz.course.registry import Exercise
 from blitz.engine.results import CheckResult, ExerciseResult, Standing, Status
 from blitz.runner.engine import Engine
 from blitz.runner.protocol import engine_msg
-from blitz.student.paths import exercise_file, shown_path
+from blitz.student.paths import command, exercise_file, shown_path
 from blitz.student.state import ExerciseStatus, State, fingerprint
 
 _KIT = ""
@@ -122,8 +122,8 @@ class Course:
                 exercise,
                 Standing.MISSING,
                 Msg(
-                    f"{path} 不存在。运行 `blitz reset {exercise.id}` 取回原始练习文件。",
-                    f"{path} does not exist. Run `blitz reset {exercise.id}` to get the original stub back.",
+                    f"{path} 不存在。运行 `{command(f'blitz reset {exercise.id}', self.folder)}` 取回原始练习文件。",
+                    f"{path} does not exist. Run `{command(f'blitz reset {exercise.id}', self.folder)}` to get the original stub back.",
                 ),
             )
         key = self.key(exercise)

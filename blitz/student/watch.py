@@ -35,6 +35,7 @@ from blitz.student.render import (
     STATE_LABELS,
     STATE_MARKS,
     TODO_MARK,
+    compare_with_reference,
     exercise_heading,
     first_failing,
     hint_heading,
@@ -145,6 +146,7 @@ class Watcher:
                         self.event += Msg(f"（{note.zh}）", f" ({note.en})")
                 if current is not None:
                     self.event += Msg(f"下一个练习：{current.id}。", f" Next up: {current.id}.")
+                self.event += compare_with_reference(previous, " ")
 
     def submit(self, exercise) -> None:
         if self.job is not None:

@@ -36,7 +36,7 @@ from blitz.grading.cli import GRADING_SEED
 from blitz.probes.local import LocalSubmission
 
 pytestmark = pytest.mark.slow
-STUDENT_PACKAGES = ["torch", "torchvision", "numpy", "pytest", "safetensors"]
+STUDENT_PACKAGES = ["torch", "torchvision", "numpy", "pytest", "safetensors", "matplotlib", "tqdm"]
 # Every seed a graded run uses: the notebooks' hidden tests (one per check), `blitz grade`, and the
 # seeds the checks derive from them (ctx.seed + 1 ... + 12).
 HIDDEN_SEEDS = sorted(
@@ -290,6 +290,9 @@ def test_the_release_readme_tells_students_how_to_install(release):
     assert f"pip install wheels/{wheel}" in readme
     assert "--index-url https://download.pytorch.org/whl/cpu" in readme
     assert "@jupyter/nbgrader:formgrader" in readme and "pytest autograder" in readme
+    # Every student command a release has is in its README.
+    for command in ("doctor", "list", "learn", "check", "watch", "hint", "reset", "report"):
+        assert f"blitz {command}" in readme, command
 
 
 def test_unrecorded_seed_says_why(student_python, release):

@@ -54,7 +54,7 @@ def test_list_shows_every_exercise_in_order_with_state_and_points(tensors_done):
         assert "not started" in row and f"0/{exercise.points}" in row
     assert "(optional)" in rows[-1]
     assert f"Total 15/{registry.TOTAL_POINTS} points" in result.stdout
-    assert "Next: `blitz check autograd`" in result.stdout
+    assert f"Next: `blitz check autograd --submission {tensors_done}`" in result.stdout
 
 
 def test_list_in_chinese(tensors_done):
@@ -62,7 +62,7 @@ def test_list_in_chinese(tensors_done):
     assert result.returncode == 0, result.stderr
     assert "✓ 已完成" in result.stdout and "· 未开始" in result.stdout
     assert registry.get("tensors").title.zh in result.stdout
-    assert "下一步：`blitz check autograd`" in result.stdout
+    assert f"下一步：`blitz check autograd --submission {tensors_done}`" in result.stdout
     assert "not started" not in result.stdout
 
 
@@ -89,7 +89,18 @@ def test_check_passing_exercise_says_what_comes_next(tensors_done):
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("✓ ") == len(checks_for("tensors"))
     assert "12/12 checks passed · 15/15 points" in result.stdout
-    assert "tensors is done! Next: `blitz check autograd`" in result.stdout
+    assert f"tensors is done! Next: `blitz check autograd --submission {tensors_done}`" in result.stdout
+    # A self-learner is told where the reference is, once the exercise passes (not before).
+    assert "Want to compare? The reference solution is in solutions/tensors.py." in result.stdout
+    assert (registry.ROOT / "solutions" / "tensors.py").is_file()
+
+
+def test_the_reference_is_named_only_after_a_pass_in_chinese_too(tensors_done):
+    done = blitz("check", "tensors", "--submission", str(tensors_done), lang="zh")
+    assert "想对照参考答案？它在 solutions/tensors.py。" in done.stdout
+    assert "reference" not in done.stdout
+    failing = blitz("check", "autograd", "--submission", str(tensors_done))
+    assert "reference solution" not in failing.stdout
 
 
 def test_check_without_id_runs_the_next_unfinished_exercise(tensors_done):
@@ -98,7 +109,7 @@ def test_check_without_id_runs_the_next_unfinished_exercise(tensors_done):
     assert result.stdout.startswith(f"== autograd — {registry.get('autograd').title.zh} ==")
     assert "还没有实现（NotImplementedError）" in result.stdout
     assert "0/3 项检查通过 · 0/10 分" in result.stdout
-    assert "`blitz hint autograd`（第 1/3 条提示）" in result.stdout
+    assert f"`blitz hint autograd --submission {tensors_done}`（第 1/3 条提示）" in result.stdout
 
 
 def test_check_failure_says_what_was_called_returned_and_expected(tmp_path):
@@ -351,3 +362,44 @@ def test_numpy_on_a_tensor_requiring_grad_hint(tmp_path):
     assert ".detach() it first" in en and 'See the course section "Autograd"' in en
     assert "自动求导" in zh
     assert "total += float(loss.numpy())" in en  # the student's own line, from their frames
+
+
+def test_pythons_did_you_mean_is_kept(tmp_path):
+    # Python prints "Did you mean" only in its own hook; the check's message keeps it, in both languages.
+    folder = mutants.stubs(tmp_path)
+    solve(folder, "tensors", ("return torch.tensor(data)", "return torch.tensr(data)"))
+    for lang in ("en", "zh"):
+        result = blitz("check", "tensors", "--submission", str(folder), lang=lang)
+        assert result.returncode == 1
+        assert "module 'torch' has no attribute 'tensr'. Did you mean: 'tensor'?" in result.stdout, result.stdout
+
+
+def test_footers_name_the_submission_folder_and_files_that_exist(tmp_path):
+    # --submission DIR: every command a footer proposes carries it, and a file is named only if it exists.
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    solve(folder, "tensors")
+    done = blitz("check", "tensors", "--submission", str(folder))
+    assert f"Next: `blitz check autograd --submission {folder}`" in done.stdout
+    assert f"{folder}/autograd.py does not exist yet: `blitz reset autograd --submission {folder}`" in done.stdout
+    zh = blitz("check", "tensors", "--submission", str(folder), lang="zh")
+    assert f"{folder}/autograd.py 还不存在：`blitz reset autograd --submission {folder}`" in zh.stdout
+    missing = blitz("check", "autograd", "--submission", str(folder))
+    assert f"Run `blitz reset autograd --submission {folder}` to get the original stub back." in missing.stdout
+    reset = blitz("reset", "autograd", "--yes", "--submission", str(folder))
+    assert reset.returncode == 0 and (folder / "autograd.py").is_file()
+    assert f"Run `blitz check autograd --submission {folder}` to start over." in reset.stdout
+    # In the default exercises/ the commands stay short.
+    default = blitz("check", "tensors")
+    assert "--submission" not in default.stdout
+
+
+def test_learn_prints_the_exercises_reading_in_the_chosen_language():
+    en = blitz("learn", "tensors", lang="en")
+    assert en.returncode == 0, en.stderr
+    assert "## Making a tensor from data" in en.stdout and "torch.tensor" in en.stdout
+    assert "从数据创建张量" not in en.stdout
+    zh = blitz("learn", "autograd", lang="zh")
+    assert "## 计算图" in zh.stdout and "The computational graph" not in zh.stdout
+    unknown = blitz("learn", "tensor")
+    assert unknown.returncode == 2 and "There is no exercise 'tensor'" in unknown.stderr

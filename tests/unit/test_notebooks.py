@@ -101,3 +101,21 @@ def test_course_autograde_needs_a_course(tmp_path, capsys):
 
     assert main(["course-autograde", str(tmp_path), "tensors"]) == 2
     assert "blitz course" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+def test_the_notebook_asks_for_no_button_a_class_release_lacks(exercise):
+    # A class release has no nbgrader: its students have no Validate button; Restart and Run All they do have.
+    text = "".join(c.source for c in build_notebook(exercise).cells if c.cell_type == "markdown")
+    assert "Validate" not in text
+    assert "Restart Kernel and Run All Cells" in text
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+def test_the_notebook_opens_with_the_exercises_reading(exercise):
+    from blitz.course import reading
+
+    cells = build_notebook(exercise).cells
+    assert cells[1].cell_type == "markdown" and meta(cells[1])["locked"]
+    for lang in reading.LANGS:
+        assert reading.text(exercise.id, lang).strip() in cells[1].source

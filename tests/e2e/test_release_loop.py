@@ -1,0 +1,263 @@
+"""A class release's whole student loop, in a fresh virtual environment that holds only the release's
+wheel and what its metadata declares (pip resolves them as a student's `pip install wheels/...` would;
+here from this machine's wheel store, as pip is configured). The release is built from a clone whose
+exercises/ and blitz/stubs/ hold the solutions, as an instructor who solved the course in their clone
+has them: not one solution line may reach the release (issue 21.9).
+
+The loop: doctor, list, check (a stub, then a solved file), hint, reset, watch (in a pseudo-terminal),
+report, `pytest autograder`, and the released notebooks executed with nbclient on a kernel of that venv.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pexpect
+import pytest
+
+from blitz.authoring.markers import BEGIN, END
+from blitz.course import registry
+
+pytestmark = pytest.mark.slow
+ROOT = registry.ROOT
+DATA = os.environ.get("BLITZ_DATA", str(ROOT / "data"))
+# What a clone needs to build a release: the package, the reference, the generated autograder.
+CLONED = ("blitz", "solutions", "autograder", "notebooks", "exercises", "pyproject.toml")
+
+
+def env(extra: dict | None = None) -> dict[str, str]:
+    out = dict(os.environ, BLITZ_LANG="en", BLITZ_DATA=DATA, PYTHONIOENCODING="utf-8")
+    for name in ("PYTHONPATH", "LC_ALL", "VIRTUAL_ENV"):
+        out.pop(name, None)
+    out.update(extra or {})
+    return out
+
+
+def solved_clone(target: Path) -> Path:
+    """The kit as an instructor who solved every exercise has it: exercises/ and blitz/stubs/ hold answers."""
+    target.mkdir()
+    for name in CLONED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", ".blitz"))
+        else:
+            shutil.copy2(source, target / name)
+    (target / "blitz" / "stubs").mkdir(exist_ok=True)
+    for exercise in registry.MODULE_EXERCISES:
+        answer = exercise.solution_path.read_text(encoding="utf-8")
+        (target / "exercises" / f"{exercise.id}.py").write_text(answer, encoding="utf-8")
+        (target / "blitz" / "stubs" / f"{exercise.id}.py").write_text(answer, encoding="utf-8")
+    return target
+
+
+def solution_lines() -> set[str]:
+    """The lines inside the solution regions that appear nowhere outside them (at least 12 characters)."""
+    inside, outside = set(), set()
+    for exercise in registry.MODULE_EXERCISES:
+        within = False
+        for line in exercise.solution_path.read_text(encoding="utf-8").splitlines():
+            if BEGIN.match(line) or END.match(line):
+                within = bool(BEGIN.match(line))
+            elif line.strip():
+                (inside if within else outside).add(line.strip())
+    idioms = {"with torch.no_grad():", "model.eval()", "model.to(device)", "except KeyError:", "for p in params:"}
+    return {x for x in inside - outside if len(x) >= 12 and not x.startswith("#")} - idioms
+
+
+def release_lines(release: Path) -> dict[str, set[str]]:
+    texts: dict[str, str] = {}
+    for path in (p for p in release.rglob("*") if p.is_file()):
+        if path.suffix == ".whl":
+            with zipfile.ZipFile(path) as zf:
+                texts.update({f"{path.name}!{n}": zf.read(n).decode("latin-1") for n in zf.namelist()})
+        elif path.suffix == ".ipynb":
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            texts[str(path)] = "\n".join("".join(c["source"]) for c in cells)
+        else:
+            texts[str(path)] = path.read_bytes().decode("latin-1")
+    return {name: {line.strip() for line in text.splitlines()} for name, text in texts.items()}
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory) -> Path:
+    clone = solved_clone(tmp_path_factory.mktemp("clone") / "kit")
+    out = tmp_path_factory.mktemp("release") / "out"
+    made = subprocess.run(
+        [sys.executable, "-m", "blitz", "release", str(out)],
+        cwd=clone,
+        env=env({"PYTHONPATH": str(clone)}),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory, release) -> Path:
+    """A fresh venv: the wheel and its declared dependencies, resolved by pip; ipykernel for the notebooks."""
+    root = tmp_path_factory.mktemp("student") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True)
+    wheel = next((release / "wheels").glob("blitz-*.whl"))
+    for what in ([str(wheel)], ["ipykernel"]):
+        done = subprocess.run(
+            [str(root / "bin" / "python"), "-m", "pip", "install", "-q", *what],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return root
+
+
+def student(venv: Path, *args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(venv / "bin" / "blitz"), *args], cwd=cwd, env=env(), capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture
+def work(tmp_path, release) -> Path:
+    """A student's copy of the release (the loop writes into exercises/)."""
+    target = tmp_path / "class"
+    shutil.copytree(release, target)
+    return target
+
+
+def test_a_release_built_from_a_solved_clone_holds_no_solution_line(release):
+    lines = solution_lines()
+    assert len(lines) > 40
+    found = [f"{name}: {line}" for name, have in release_lines(release).items() for line in sorted(lines & have)]
+    assert not found, "\n".join(found[:30])
+    stub = (release / "exercises" / "tensors.py").read_text(encoding="utf-8")
+    assert "raise NotImplementedError" in stub
+
+
+def test_the_wheel_declares_what_its_commands_import(venv):
+    # The fresh venv holds what pip resolved from the wheel's metadata, and each command's modules import.
+    code = "import blitz.student.watch, blitz.student.report, blitz.student.plots, blitz.course.progress"
+    done = subprocess.run([str(venv / "bin" / "python"), "-c", code], env=env(), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    absent = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import nbgrader"], env=env(), capture_output=True, text=True
+    )
+    assert "No module named 'nbgrader'" in absent.stderr
+
+
+def test_doctor_passes_a_correct_release_install(venv, work):
+    done = student(venv, "doctor", cwd=work)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "nbgrader" not in done.stdout and "pip install -e" not in done.stdout
+    assert "All good." in done.stdout
+
+
+def test_list_check_hint_reset(venv, work):
+    listed = student(venv, "list", cwd=work)
+    assert listed.returncode == 0, listed.stderr
+    assert all(e.id in listed.stdout for e in registry.EXERCISES)
+    stub = student(venv, "check", "tensors", cwd=work)
+    assert stub.returncode == 1 and "is not implemented yet" in stub.stdout, stub.stdout + stub.stderr
+    learn = student(venv, "learn", "tensors", cwd=work)  # the readings ship in the wheel
+    assert learn.returncode == 0 and "## Making a tensor from data" in learn.stdout, learn.stderr
+    hint = student(venv, "hint", "tensors", cwd=work)
+    assert hint.returncode == 0 and hint.stdout.strip(), hint.stderr
+    original = (work / "exercises" / "tensors.py").read_text(encoding="utf-8")
+    (work / "exercises" / "tensors.py").write_text((ROOT / "solutions" / "tensors.py").read_text("utf-8"), "utf-8")
+    solved = student(venv, "check", "tensors", cwd=work)
+    assert solved.returncode == 0, solved.stdout + solved.stderr
+    assert "solutions/" not in solved.stdout  # a release has no reference solution to point at
+    reset = student(venv, "reset", "tensors", "--yes", cwd=work)
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    assert (work / "exercises" / "tensors.py").read_text(encoding="utf-8") == original
+
+
+def test_watch_shows_the_first_exercise_and_quits(venv, work):
+    child = pexpect.spawn(
+        str(venv / "bin" / "blitz"),
+        ["watch", "--interval", "0.1"],
+        env=env(),
+        cwd=str(work),
+        encoding="utf-8",
+        timeout=180,
+        dimensions=(60, 140),
+    )
+    try:
+        screen = ""
+        while "Progress [" not in screen:  # past "Checking your exercises...": the first full screen
+            child.expect_exact("q quit")
+            screen = child.before
+        assert "▶ tensors" in screen and "Traceback" not in screen, screen
+        time.sleep(0.5)
+        child.send("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, child.before
+
+
+def test_report_trains_the_students_code(venv, work, tmp_path):
+    shutil.rmtree(work / "exercises")
+    shutil.copytree(ROOT / "solutions", work / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
+    args = ["report", "--out", str(tmp_path / "report"), "--epochs", "1", "--device", "cpu"]
+    done = student(venv, *args, cwd=work)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Test accuracy" in done.stdout
+    assert sorted(p.suffix for p in (tmp_path / "report").iterdir()).count(".png") == 2
+
+
+def test_pytest_autograder_in_the_release(venv, work):
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pytest", "autograder", "--submission", str(ROOT / "solutions")]
+        + ["-p", "no:cacheprovider", "-q"],
+        cwd=work,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert re.search(r"^total\s+100 /\s+100$", done.stdout, re.M), done.stdout[-2000:]
+
+
+def kernel_of(venv: Path, where: Path) -> dict[str, str]:
+    """A Jupyter path whose one kernel, `student`, is the venv's Python."""
+    spec = where / "kernels" / "student"
+    spec.mkdir(parents=True)
+    argv = [str(venv / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "student", "language": "python"}))
+    return {"JUPYTER_PATH": str(where)}
+
+
+def test_released_notebooks_run_in_the_student_venv(venv, work, tmp_path, monkeypatch):
+    from nbclient import NotebookClient
+
+    for name, value in (env() | kernel_of(venv, tmp_path / "jupyter")).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(work / "notebooks")
+    kit_cells = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in nbformat.read(ROOT / "notebooks" / "tensors.ipynb", as_version=4).cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+    stub = nbformat.read(work / "notebooks" / "tensors.ipynb", as_version=4)
+    NotebookClient(stub, kernel_name="student", timeout=600, allow_errors=True).execute()
+    errors = [o for c in stub.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors, "the stub notebook's test cells must fail"
+    solved = nbformat.read(work / "notebooks" / "tensors.ipynb", as_version=4)
+    for cell in solved.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in kit_cells:
+            cell.source = kit_cells[grade_id]
+    NotebookClient(solved, kernel_name="student", timeout=600).execute()  # raises on the first failing cell
+    shown = "".join(o.get("text", "") for c in solved.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "15/15" in shown or "15 / 15" in shown, shown[-2000:]
