@@ -68,4 +68,8 @@ def test_feedback_says_every_step_and_every_failure_in_the_chosen_language():
     assert "中：got" in zh and "Feedback" not in zh and "最终得分 6.3 / 10" in zh
     page = feedback_html(BOB, None, "en")
     assert "\x1b" not in page
-    assert "<title>Feedback for =bob</title>" in page and "shape (2, 3) expected (3, 2)" in page and "Final score: 0 / 5" in page
+    assert (
+        "<title>Feedback for =bob</title>" in page
+        and "shape (2, 3) expected (3, 2)" in page
+        and "Final score: 0 / 5" in page
+    )
