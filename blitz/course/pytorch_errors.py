@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from blitz.course.error_stories import tell
 from blitz.course.i18n import Msg
 from blitz.course.registry import EXERCISES
 
@@ -210,8 +211,13 @@ def advice_for(advice: Advice, exercise: str | None) -> Msg:
     return chosen
 
 
-def explain_error(type_name: str, message: str, exercise: str | None = None) -> Msg | None:
-    """What a PyTorch error usually means, in the words of the exercise's chapter (None: unknown error)."""
+def explain_error(type_name: str, message: str, exercise: str | None = None, where: str = "") -> Msg | None:
+    """What a PyTorch error means, in the words of the exercise's chapter (None: unknown error): told
+    from its numbers and the student's line (`where`, their frames) when a story fits
+    (:mod:`blitz.course.error_stories`), else what the error's text usually means."""
+    told = tell(message, where, exercise)
+    if told is not None:
+        return told
     for pattern, advice in _KNOWN:
         if re.search(pattern, message):
             return advice_for(advice, exercise)

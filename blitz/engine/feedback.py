@@ -169,5 +169,8 @@ def student_error_message(error: StudentError, exercise_id: str) -> tuple[Msg, s
             )
         ), "crashed"
     return feedback(
-        error.call, raised=raised, where=error.where, hint=explain_error(error.type_name, error.message, exercise_id)
+        error.call,
+        raised=raised,
+        where=error.where,
+        hint=explain_error(error.type_name, error.message, exercise_id, error.where),
     ), "error"

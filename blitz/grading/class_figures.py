@@ -169,11 +169,30 @@ def score_histogram_png(totals: Sequence[float], not_graded: int, max_total: flo
 # ---------------------------------------------------------------------------------------------- time
 
 
+def time_view_top(times: Sequence[list[float]]) -> float:
+    """The top of the time chart's scale: every box and whisker shows, but one looping student (a
+    time limit's worth of seconds) does not squash the others to a line. Per exercise, the values up
+    to the upper quartile plus three interquartile ranges (at least twice the median) are in view."""
+    tops = []
+    for s in times:
+        if len(s) >= 2:
+            q1, _, q3 = statistics.quantiles(s, n=4, method="inclusive")
+            fence = max(q3 + 3 * (q3 - q1), 2 * statistics.median(s))
+        else:
+            fence = max(s)
+        tops.append(min(max(s), fence))
+    return max(tops, default=1.0) or 1.0
+
+
 def exercise_time_png(times: Sequence[tuple[str, list[float]]], lang: str) -> bytes:
     """A box plot of the seconds each exercise took, one box per exercise (n students under its name),
-    the median written above. Metadata blitz:exercises: [[id, n, median, max], ...]."""
+    the median written above. Outliers far above the rest (a student who looped until the time limit)
+    are not drawn to scale: the chart ends above the others, and says how many are beyond it and the
+    largest. Metadata blitz:exercises: [[id, n, median, max, beyond], ...]."""
     lang = figures.figure_lang(lang)
     shown = [(e, s) for e, s in times if s]
+    top = time_view_top([s for _, s in shown])
+    beyond = [sum(1 for x in s if x > top) for _, s in shown]
     with figures.fonts(lang):
         figure = Figure(figsize=(max(6.0, 1.2 * len(shown) + 2), 5.0), dpi=DPI, layout="constrained")
         ax = figure.add_subplot()
@@ -183,18 +202,24 @@ def exercise_time_png(times: Sequence[tuple[str, list[float]]], lang: str) -> by
             ax.set_xticks(range(1, len(shown) + 1), [f"{e}\n(n={len(s)})" for e, s in shown], fontsize=9)
             for i, (_, s) in enumerate(shown, start=1):
                 median = statistics.median(s)
+                label = f"{figures.text_line(Msg('中位数', 'median'), lang)} {median:.1f}"
+                if beyond[i - 1]:
+                    more = Msg(
+                        f"{beyond[i - 1]} 个超出（最多 {max(s):.0f} 秒）", f"{beyond[i - 1]} above (max {max(s):.0f} s)"
+                    )
+                    label = f"{figures.text_line(more, lang)}\n{label}"
                 ax.annotate(
-                    f"{figures.text_line(Msg('中位数', 'median'), lang)} {median:.1f}",
-                    (i, max(s)),
+                    label,
+                    (i, min(max(s), top)),
                     textcoords="offset points",
                     xytext=(0, 4),
                     ha="center",
                     fontsize=8,
                     color=GREY,
                 )
-            ax.set_ylim(0, 1.12 * max(max(s) for _, s in shown) or 1.0)  # room for the medians written on top
+            ax.set_ylim(0, 1.2 * top)  # room for the medians written on top
         else:
             _nothing(ax, lang)
         ax.set_ylabel(figures.text_line(Msg("秒", "seconds"), lang))
-    numbers = [[e, len(s), round(statistics.median(s), 3), round(max(s), 3)] for e, s in shown]
+    numbers = [[e, len(s), round(statistics.median(s), 3), round(max(s), 3), n] for (e, s), n in zip(shown, beyond)]
     return _png(figure, "exercise_time", lang, exercises=numbers)

@@ -52,12 +52,9 @@ def _cell(cell) -> dict | None:
     return {"cell_type": "code", "metadata": {"nbgrader": nbgrader}, "source": source}
 
 
-def notebook_module(raw: bytes, exercise_id: str = "exercise", name: str = "notebook.ipynb") -> str:
-    """The module in a course notebook's bytes (NotANotebook when they are not a notebook): its code
-    cells, each run as the notebook runs it, as `blitz course-autograde` makes it
-    (:func:`blitz.grading.notebook.extract.module_text`)."""
-    from blitz.grading.notebook.extract import module_text
-
+def code_cells(raw: bytes) -> list[dict]:
+    """A course notebook's code cells without the kit's check cells, in order (NotANotebook when the
+    bytes are not a notebook)."""
     try:
         notebook = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -65,8 +62,22 @@ def notebook_module(raw: bytes, exercise_id: str = "exercise", name: str = "note
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         raise NotANotebook("no cells")
-    code = [c for c in map(_cell, cells) if c is not None]
-    return module_text({"cells": code}, exercise_id, name, CELL_SECONDS)
+    return [c for c in map(_cell, cells) if c is not None]
+
+
+def notebook_code(raw: bytes) -> str:
+    """The student's code in a course notebook: its code cells (check cells left out), one after the
+    other, as written; what `blitz similar` compares."""
+    return "\n\n".join(cell["source"] for cell in code_cells(raw))
+
+
+def notebook_module(raw: bytes, exercise_id: str = "exercise", name: str = "notebook.ipynb") -> str:
+    """The module in a course notebook's bytes (NotANotebook when they are not a notebook): its code
+    cells, each run as the notebook runs it, as `blitz course-autograde` makes it
+    (:func:`blitz.grading.notebook.extract.module_text`)."""
+    from blitz.grading.notebook.extract import module_text
+
+    return module_text({"cells": code_cells(raw)}, exercise_id, name, CELL_SECONDS)
 
 
 def _lexists(path: Path) -> bool:
