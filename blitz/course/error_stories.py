@@ -200,7 +200,10 @@ def _to_tensor_twice(m: re.Match, code: str, exercise: str | None) -> Msg | None
 
 
 def _class_not_instance(m: re.Match, code: str, exercise: str | None) -> Msg | None:
-    name = m.group(1)
+    return _made_not_called(m.group(1))
+
+
+def _made_not_called(name: str) -> Msg:
     return Msg(
         f"{name}(...) 新建了一个 {name}，而不是调用一个已有的：类先用 () 创建一个实例（例如 x = {name}()），"
         "再用数据去调用这个实例。",
@@ -213,7 +216,7 @@ def _loss_class(m: re.Match, code: str, exercise: str | None) -> Msg | None:
     found = re.search(r"\b(\w*Loss)\(\s*[^)\s]", code)
     if not found:
         return None
-    return _class_not_instance(re.match(r"(\w+)", found.group(1)), code, exercise)
+    return _made_not_called(found.group(1))
 
 
 def _method_value(m: re.Match, code: str, exercise: str | None) -> Msg | None:

@@ -130,7 +130,7 @@ def handed_out(exercise: str, base: tuple[Path, ...] = ()) -> list[str]:
 
     entry = registry.get(exercise)
     notebook = _read_file(entry.notebook_path)  # the course's source notebook: its answers are cut out
-    found = [Source(_SOLUTION.sub(_RELEASED, notebook.text), notebook.file)] if notebook else []
+    found: list[Source | None] = [Source(_SOLUTION.sub(_RELEASED, notebook.text), notebook.file)] if notebook else []
     for path in base:
         if path.is_dir():
             found += [_read_file(path / f"{exercise}.py"), _read_file(path / f"{exercise}.ipynb")]
