@@ -79,10 +79,13 @@ def expect_tensor(
     b = expected.detach().cpu()
     if (a.is_floating_point() or a.is_complex()) and bool((~torch.isfinite(a) & torch.isfinite(b)).any()):
         expect_finite(got, call, what=what)
-    if a.dtype == torch.bool or b.dtype == torch.bool or not (a.is_floating_point() or b.is_floating_point()):
-        bad = a.to(torch.int64) != b.to(torch.int64)
-        diff = bad.to(torch.float64)
-        close = not bool(bad.any())
+    if a.dtype == torch.bool or b.dtype == torch.bool:
+        diff = (a != b).to(torch.float64)  # booleans differ or not: 1 where they do
+        close = not bool(diff.any())
+    elif not (a.is_floating_point() or b.is_floating_point() or a.is_complex() or b.is_complex()):
+        # integers: the true difference (as float64, which holds any int64 difference's size)
+        diff = (a.to(torch.float64) - b.to(torch.float64)).abs()
+        close = not bool((a.to(torch.int64) != b.to(torch.int64)).any())
     else:
         a64, b64 = a.to(torch.float64), b.to(torch.float64)
         diff = (a64 - b64).abs()

@@ -121,3 +121,22 @@ def test_transforms_in_the_wrong_order():
 def test_an_unknown_operation_falls_back_to_the_errors_usual_meaning():
     kind, message, _ = raised("a * b", a=A, b=B)
     assert "element-wise operations" in explain_error(kind, message, "tensors").en  # no line: the text alone
+
+
+def test_comparisons_report_the_true_difference_for_every_dtype():
+    from blitz.engine.check import CheckFailure
+    from blitz.engine.compare import expect_tensor
+
+    def said(got, expected):
+        with pytest.raises(CheckFailure) as failure:
+            expect_tensor(got, expected, "f()")
+        return failure.value.msg.render("en")
+
+    ints = said(torch.tensor([3, 9, 4]), torch.tensor([3, 2, 4]))
+    assert "largest difference 7 at index (1,): got 9, expected 2" in ints, ints
+    wide = said(torch.tensor([0, -(2**62)]), torch.tensor([0, 2**62]))
+    assert "largest difference 9.223e+18 at index (1,)" in wide, wide
+    flags = said(torch.tensor([True, False]), torch.tensor([True, True]))
+    assert "largest difference 1 at index (1,): got False, expected True" in flags, flags
+    floats = said(torch.tensor([1.0, 2.5]), torch.tensor([1.0, 2.0]))
+    assert "largest difference 0.5 at index (1,)" in floats, floats
