@@ -46,6 +46,7 @@ def _group(item) -> str:
     return item.nodeid.split("::", 1)[0]
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist (the dev extra): unknown without it
 def pytest_xdist_make_scheduler(config, log):
     """`--dist loadgroup` by test module: one worker runs a whole module (its module-scoped fixtures, a
     class graded once or MNIST trained once, are built once), or a whole group of modules that name one
