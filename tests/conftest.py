@@ -46,6 +46,7 @@ def _group(item) -> str:
     return item.nodeid.split("::", 1)[0]
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist (the dev extra): unknown without it
 def pytest_xdist_make_scheduler(config, log):
     """`--dist loadgroup` by test module: one worker runs a whole module (its module-scoped fixtures, a
     class graded once or MNIST trained once, are built once), or a whole group of modules that name one
@@ -73,11 +74,12 @@ def pytest_xdist_make_scheduler(config, log):
     return ByModule(config, log)
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def _open_like_a_serial_run(request, tmp_path_factory):
     """Under pytest-xdist a test's tmp_path lies one folder deeper (pytest-N/popen-gwK/): the tests that
     open the two folders above their tmp_path to the sandbox's user (pytest makes them 0700) would leave
-    the third, pytest-of-<user>, closed. Open it, as a serial run's tests do."""
+    the third, pytest-of-<user>, closed. Open it before each test, as a serial run's tests do before
+    theirs (any pytest that starts meanwhile closes it again)."""
     if hasattr(request.config, "workerinput"):
         top = tmp_path_factory.getbasetemp().parents[1]
         top.chmod(top.stat().st_mode | 0o005)
