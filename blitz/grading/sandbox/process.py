@@ -130,7 +130,7 @@ def describe_isolation(policy: SandboxPolicy | None = None) -> str:
     if not p["bwrap"]:
         head = f"NO SANDBOX ({p['why']}): the worker runs as the grader's user, sees the whole host"
         return f"{head}; {_limits_text(policy)}" if policy.unsafe else f"{head}: refused without --unsafe-no-sandbox"
-    inside = " (65534 inside)" if p["inner"] else ""
+    inside = " (uid 65534 inside)" if p["inner"] else ""
     who = f"a host uid of its own{inside}, no capabilities" if p["root"] else f"the grader's uid {os.geteuid()}"
     who += ", no_new_privs; seccomp: no keyrings, file locks, watches, bpf, perf, ptrace, namespaces"
     if p["root"]:
