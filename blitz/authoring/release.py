@@ -3,15 +3,17 @@
     blitz release OUT
 
     OUT/README.md              the students' install and workflow, in both languages
-    OUT/exercises/<id>.py      the stubs
+    OUT/exercises/<id>.py      the stubs, as `blitz generate` makes them from solutions/ (never the
+                               working exercises/, which may hold the instructor's own answers)
     OUT/notebooks/<id>.ipynb   the notebooks as `nbgrader generate_assignment` hands them out
                                (no answers, no hidden tests)
     OUT/autograder/            `pytest autograder`, the same tests as the kit's
     OUT/wheels/blitz-*.whl     the student package: the checks, probes, hints and student commands,
                                and the reference's results on the self-check seeds as data
                                (blitz/expected/: JSON and safetensors), the stubs for `blitz reset`
-                               (blitz/stubs/), no reference code. It needs
-                               torch, torchvision, numpy, pytest and safetensors; not nbgrader.
+                               (blitz/stubs/), the readings (blitz/course/readings/), no reference
+                               code. It needs torch, torchvision, numpy, pytest, safetensors,
+                               matplotlib and tqdm; not nbgrader.
 
 The results are recorded here, by running every self-check on the reference solutions with the
 self-check seeds (seed 0: `pytest autograder`, `blitz check`, the notebooks' visible test cells) while

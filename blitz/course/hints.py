@@ -38,15 +38,15 @@ def section(exercise: str, zh: str, en: str) -> Msg:
     chapter = CHAPTERS[exercise]
     notebook = registry.get(exercise).has_module  # the capstone has no notebook
     also = (
-        (f"（笔记本 notebooks/{exercise}.ipynb 开头也有）", f" (also at the top of notebooks/{exercise}.ipynb)")
+        (f"，笔记本 notebooks/{exercise}.ipynb 开头也有", f"; so does the top of notebooks/{exercise}.ipynb")
         if notebook
         else ("", "")
     )
     title = en[:1].upper() + en[1:]
     SECTIONS.append((exercise, zh, en))
     return Msg(
-        f"重读课程“{chapter.zh}”讲解里的“{zh}”一节：`blitz learn {exercise}`{also[0]}。再对照检查的消息。",
-        f'Read the course section "{chapter.en}" again, the part "{title}": `blitz learn {exercise}`{also[1]}. '
+        f"重读课程“{chapter.zh}”讲解里的“{zh}”一节（blitz learn {exercise} 显示它{also[0]}）。再对照检查的消息。",
+        f'Read the course section "{chapter.en}" again, the part "{title}" (blitz learn {exercise} shows it{also[1]}). '
         "Then compare it with the check's message.",
     )
 

@@ -10,21 +10,28 @@ import sys
 
 import kit
 import mutants
+import pytest
 
 # tests/unit/test_feedback_languages.py's: any CJK character or punctuation.
 CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef]")
 
 
-def test_lang_after_the_command_is_the_same_as_before():
-    before = kit.blitz("--lang", "zh", "hint", "tensors", "--all", lang="en")
-    after = kit.blitz("hint", "tensors", "--all", "--lang", "zh", lang="en")
+@pytest.fixture(scope="module")
+def stubs(tmp_path_factory):
+    """Fresh stubs: the hints asked for here do not depend on what the student's exercises/ holds."""
+    return str(mutants.stubs(tmp_path_factory.mktemp("stubs")))
+
+
+def test_lang_after_the_command_is_the_same_as_before(stubs):
+    before = kit.blitz("--lang", "zh", "hint", "tensors", "--all", "--submission", stubs, lang="en")
+    after = kit.blitz("hint", "tensors", "--all", "--lang", "zh", "--submission", stubs, lang="en")
     assert before.returncode == after.returncode == 0, before.stderr + after.stderr
     assert before.stdout == after.stdout
     assert "提示" in after.stdout and "Hint" not in after.stdout
 
 
-def test_lang_after_the_command_wins_over_the_one_before():
-    result = kit.blitz("--lang", "zh", "hint", "tensors", "--all", "--lang", "en", lang="zh")
+def test_lang_after_the_command_wins_over_the_one_before(stubs):
+    result = kit.blitz("--lang", "zh", "hint", "tensors", "--all", "--lang", "en", "--submission", stubs, lang="zh")
     assert result.returncode == 0, result.stderr
     assert "Hint" in result.stdout and "提示" not in result.stdout
 

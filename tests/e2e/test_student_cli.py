@@ -403,3 +403,19 @@ def test_learn_prints_the_exercises_reading_in_the_chosen_language():
     assert "## 计算图" in zh.stdout and "The computational graph" not in zh.stdout
     unknown = blitz("learn", "tensor")
     assert unknown.returncode == 2 and "There is no exercise 'tensor'" in unknown.stderr
+
+
+def test_doctor_in_a_release_asks_for_no_instructor_tool(monkeypatch):
+    # A class release has no nbgrader and cannot `pip install -e .`: doctor neither asks nor says so.
+    from blitz.student import doctor as module
+
+    assert "pip install -e ." in module.reinstall(False).en
+    fix = module.reinstall(True)
+    assert "wheels/blitz-*.whl" in fix.en and "wheels/blitz-*.whl" in fix.zh and "-e ." not in fix.en
+    monkeypatch.setattr(module, "in_release", lambda: True)
+    monkeypatch.setattr(module, "check_mnist", lambda: [])
+    monkeypatch.setattr(
+        module, "check_torchvision_reads", lambda: module.Finding(module.OK, "MNIST", module.Msg("", ""))
+    )
+    names = [f.what for f in module.findings()]
+    assert not [n for n in names if "nbgrader" in n], names

@@ -18,8 +18,8 @@ from blitz.course.hints import ladder
 
 READINGS = [(e.id, lang) for e in registry.EXERCISES for lang in reading.LANGS]
 # The last rung names the reading's heading and the command that shows it.
-EN_RUNG = re.compile(r'the part "(?P<title>[^"]+)": `blitz learn (?P<id>\w+)`')
-ZH_RUNG = re.compile(r"“(?P<title>[^”]+)”一节：`blitz learn (?P<id>\w+)`")
+EN_RUNG = re.compile(r'the part "(?P<title>[^"]+)" \(blitz learn (?P<id>\w+) shows it')
+ZH_RUNG = re.compile(r"“(?P<title>[^”]+)”一节（blitz learn (?P<id>\w+) 显示它")
 
 
 @pytest.mark.parametrize(("exercise", "lang"), READINGS, ids=lambda v: str(v))
