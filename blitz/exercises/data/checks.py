@@ -10,6 +10,7 @@ from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_equal, expect_tensor
 from blitz.engine.probing import describe_call
+from blitz.exercises.data import probes
 
 
 def digit_like_image() -> np.ndarray:
@@ -26,7 +27,7 @@ def check_mnist_transform(sub, ctx):
     for normalize, expected in ((None, (scaled - 0.5) / 0.5), (True, (scaled - 0.5) / 0.5), (False, scaled)):
         args = () if normalize is None else (normalize,)
         call = describe_call("data", "mnist_transform", args) + "(image)"
-        result = sub.probe("transform", image, normalize)
+        result = probes.transform(sub, image, normalize)
         if not result["callable"]:
             fail(
                 call=call,
@@ -77,7 +78,7 @@ def check_load_mnist(sub, ctx):
         expected = datasets.MNIST(root, train=train, transform=transforms.PILToTensor())
         targets = ctx.capstone.labels_seen if ctx.capstone and not train else expected.targets
         call = describe_call("data", "load_mnist", (root, train, "PILToTensor()"))
-        result = sub.probe("dataset", child_root, train)
+        result = probes.dataset(sub, child_root, train)
         step = max(1, len(expected) // 50)
         wanted = [int(targets[i]) for i in range(0, len(expected), step)]
         # The split first: the other split has another length too, but "the test split" says more than a length.
@@ -100,7 +101,7 @@ def check_make_loaders(sub, ctx):
         bs = 50 if batch_size is None else batch_size
         args = ("train_set", "test_set") + (() if batch_size is None else (batch_size,))
         call = "data.make_loaders(" + ", ".join(map(str, args)) + ")"
-        result = sub.probe("loaders", n_train, n_test, batch_size)
+        result = probes.loaders(sub, n_train, n_test, batch_size)
         if not result["pair"]:
             fail(
                 call=call,

@@ -10,6 +10,8 @@ from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_equal, expect_finite, expect_sequence, expect_tensor, kind_of
 from blitz.engine.probing import describe_call
 from blitz.engine.reference import reference
+from blitz.exercises import common
+from blitz.exercises.tensors import probes
 
 ref = reference("tensors")  # the solutions in the full kit, their recorded results in a release
 
@@ -40,7 +42,7 @@ def _same(got, expected: torch.Tensor) -> bool:
 
 
 def called(sub, fn: str, *args):
-    return sub.probe("call", "tensors", fn, args)
+    return common.call(sub, "tensors", fn, args)
 
 
 def expect_uniform(rand, shape: tuple, call: str, what: str) -> None:
@@ -85,7 +87,7 @@ def check_from_numpy(sub, ctx):
         array = np.arange(6, dtype=dtype).reshape(2, 3) * 3 - 4
         call = describe_call("tensors", "from_numpy", (array,))
         expected = torch.from_numpy(array.copy())
-        result = sub.probe("from_numpy_shares", array)
+        result = probes.from_numpy_shares(sub, array)
         expect_tensor(result["value"], expected, call)
         if not result["sees_change"]:
             fail(
@@ -139,7 +141,7 @@ def check_describe(sub, ctx):
 def check_to_available_device(sub, ctx):
     t = torch.randn(3, 2)
     call = describe_call("tensors", "to_available_device", (t,))
-    result = sub.probe("device_of", t)
+    result = probes.device_of(sub, t)
     expected_device = "cuda:0" if result["cuda_available"] else "cpu"
     if result["device"] != expected_device:
         cuda = result["cuda_available"]
@@ -162,7 +164,7 @@ def check_zero_column(sub, ctx):
         t = torch.randn(rows, cols)
         expected = ref.zero_column(t.clone(), col)
         call = describe_call("tensors", "zero_column", (t, col))
-        result = sub.probe("in_place", "zero_column", t, col)
+        result = probes.in_place(sub, "zero_column", t, col)
         zeroed_row = t.clone()
         if -rows <= col < rows:
             zeroed_row[col] = 0
@@ -243,7 +245,7 @@ def check_double_in_place(sub, ctx):
         t = random_tensor(shape, dtype)
         expected = t * 2
         call = describe_call("tensors", "double_in_place", (t,))
-        result = sub.probe("in_place", "double_in_place", t)
+        result = probes.in_place(sub, "double_in_place", t)
         if not result["same_object"] or not result["same_storage"]:
             fail(
                 call=call,
