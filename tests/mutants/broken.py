@@ -79,6 +79,15 @@ MUTANTS: tuple[Mutant, ...] = (
         says="CUDA is",
     ),
     M(
+        "rand_is_a_ramp",
+        "tensors",
+        "return torch.rand(shape), ",
+        "return (torch.arange(torch.Size(shape).numel()) % 97 / 97).reshape(shape), ",
+        "rand_ones_zeros",
+        "a fixed ramp of distinct numbers in [0, 1) where fresh random numbers were asked",
+        says="new uniform random numbers",
+    ),
+    M(
         "randn_for_rand",
         "tensors",
         "return torch.rand(shape), ",

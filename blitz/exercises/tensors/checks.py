@@ -103,6 +103,36 @@ def check_from_numpy(sub, ctx):
             )
 
 
+# Many draws at once, for the distribution test: uniform on [0, 1) has mean 1/2 and variance 1/12.
+MANY = (64, 64)
+
+
+def expect_random(sub, fn: str, args: tuple, index: int, size: int) -> None:
+    """Item `index` of fn(*args) must be fresh uniform random numbers: two calls in a row differ, and
+    their mean and variance are those of U[0, 1) (a fixed ramp or a reseeded generator fails)."""
+    twice = probes.called_twice(sub, fn, args)
+    call = twice["call"]
+    for result in (twice["first"], twice["second"]):
+        expect_sequence(result, size, call)
+        expect_uniform(result[index], MANY, call, f"[{index}]")
+    first, second = twice["first"][index], twice["second"][index]
+    mean, var = first.double().mean().item(), first.double().var().item()
+    if bool(torch.equal(first, second)) or abs(mean - 0.5) > 0.03 or abs(var - 1 / 12) > 0.01:
+        fail(
+            call=call,
+            what=f"[{index}]",
+            observed=Msg(
+                f"两次调用{'给出同样的数' if torch.equal(first, second) else '的结果'}；均值 {mean:.3f}，方差 {var:.4f}",
+                f"two calls {'gave the same numbers' if torch.equal(first, second) else 'in a row'}; mean {mean:.3f}, "
+                f"variance {var:.4f}",
+            ),
+            expected=Msg(
+                "每次调用都是新的 [0, 1) 均匀随机数（均值约 0.5，方差约 1/12）",
+                "new uniform random numbers in [0, 1) at every call (mean about 0.5, variance about 1/12)",
+            ),
+        )
+
+
 @check("tensors", "ones_like 与 rand_like", "ones_like and rand_like")
 def check_ones_and_rand_like(sub, ctx):
     for shape, dtype in zip(SHAPES, DTYPES):
@@ -112,6 +142,7 @@ def check_ones_and_rand_like(sub, ctx):
         ones, rand = result["value"]
         expect_tensor(ones, torch.ones_like(t), result["call"], what="[0] (ones)")
         expect_uniform(rand, tuple(t.shape), result["call"], "[1]")
+    expect_random(sub, "ones_and_rand_like", (torch.zeros(MANY),), 1, 2)
 
 
 @check("tensors", "rand、ones、zeros", "rand, ones, zeros")
@@ -123,6 +154,7 @@ def check_rand_ones_zeros(sub, ctx):
         expect_tensor(ones, torch.ones(shape), result["call"], what="[1] (ones)")
         expect_tensor(zeros, torch.zeros(shape), result["call"], what="[2] (zeros)")
         expect_uniform(rand, shape, result["call"], "[0]")
+    expect_random(sub, "rand_ones_zeros", (MANY,), 0, 3)
 
 
 @check("tensors", "形状、dtype、设备", "shape, dtype, device")

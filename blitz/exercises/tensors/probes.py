@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from blitz.engine.answers import ANY, Bool, Record, Str, Tensor, probe
-from blitz.engine.probing import invoke
+from blitz.engine.probing import describe_call, invoke
 from blitz.engine.student_code import StudentModules
 
 
@@ -22,6 +22,14 @@ def from_numpy_shares(mods: StudentModules, array: np.ndarray) -> dict:
     array.flat[0] = array.flat[0] + 7
     seen = bool(result.reshape(-1)[0].item() == array.flat[0]) if isinstance(result, torch.Tensor) else False
     return {"value": before, "sees_change": seen}
+
+
+@probe(Record(first=ANY, second=ANY, call=Str))
+def called_twice(mods: StudentModules, fn: str, args: tuple) -> dict:
+    """Call tensors.fn(*args) twice in a row, in one process: random numbers must differ between the calls."""
+    first = invoke(mods, "tensors", fn, *args)
+    second = invoke(mods, "tensors", fn, *args)
+    return {"first": first, "second": second, "call": describe_call("tensors", fn, args)}
 
 
 @probe(Record(value=ANY, device=Str, cuda_available=Bool))
