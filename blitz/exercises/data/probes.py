@@ -26,14 +26,15 @@ def transform(mods: StudentModules, image: np.ndarray, normalize: bool | None) -
 
 
 @probe(Record(type=Str, len=Int, first_x=ANY, first_y=Int, sampled_targets=ListOf(Int)))
-def dataset(mods: StudentModules, root: str, train: bool) -> dict:
+def dataset(mods: StudentModules, root: str, train: bool, start: int = 0) -> dict:
+    """The student's dataset: its type and length, item `start`, and every len // 50-th label from `start` on."""
     from torchvision import transforms
 
     made = invoke(mods, "data", "load_mnist", root, train, transforms.PILToTensor())
     with labelled(describe_call("data", "load_mnist", (root, train, "PILToTensor()")) + "[i]"):
         length = len(made)
-        first_x, first_y = made[0]
-        targets = [int(made[i][1]) for i in range(0, length, max(1, length // 50))]
+        first_x, first_y = made[start]
+        targets = [int(made[i][1]) for i in range(start, length, max(1, length // 50))]
     return {
         "type": type(made).__name__,
         "len": length,

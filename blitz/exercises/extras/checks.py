@@ -61,8 +61,9 @@ def check_loss_for(sub, ctx):
 
 @check("extras", "Conv1d / Conv2d / Conv3d", "Conv1d / Conv2d / Conv3d")
 def check_conv_for(sub, ctx):
+    drawn = tuple(int(v) for v in torch.randint(1, 9, (3,)))  # sizes from the seed: no table of answers
     for kind in ("text", "image", "video"):
-        for args in ((3, 8, 3), (1, 4, 5)):
+        for args in ((3, 8, 3), (1, 4, 5), drawn):
             call = describe_call("extras", "conv_for", (kind, *args))
             facts = probes.module_facts(sub, "conv_for", (kind, *args))
             expected = ref.conv_for(kind, *args)
@@ -80,10 +81,11 @@ def check_conv_for(sub, ctx):
 
 @check("extras", "RNN / LSTM / GRU", "RNN / LSTM / GRU")
 def check_recurrent(sub, ctx):
+    inputs, hidden = (int(v) for v in torch.randint(2, 20, (2,)))  # from the seed: no table of answers
     for kind in ("rnn", "lstm", "gru"):
-        call = describe_call("extras", "recurrent", (kind, 6, 12))
-        facts = probes.module_facts(sub, "recurrent", (kind, 6, 12))
-        want = {"type": _type_name(ref.recurrent(kind, 6, 12)), "input_size": 6, "hidden_size": 12}
+        call = describe_call("extras", "recurrent", (kind, inputs, hidden))
+        facts = probes.module_facts(sub, "recurrent", (kind, inputs, hidden))
+        want = {"type": _type_name(ref.recurrent(kind, inputs, hidden)), "input_size": inputs, "hidden_size": hidden}
         got = {k: facts.get(k) for k in want}
         compared()
         if got != want:

@@ -21,6 +21,12 @@ REFERENCE_PARAMETERS = 28_938
 @check("model", "卷积输出尺寸公式", "the conv output size formula")
 def check_conv_output_size(sub, ctx):
     cases = [(28, 5, 2, 1), (14, 5, 2, 1), (28, 2, 0, 2), (14, 2, 0, 2), (32, 3, 0, 1), (7, 3, 1, 2), (10, 4, 0, 3)]
+    # and sizes drawn from the seed (kernel <= size + 2 * padding), so no table of answers passes
+    for _ in range(3):
+        kernel, padding, stride = (
+            int(v) for v in (torch.randint(1, 6, ()), torch.randint(0, 3, ()), torch.randint(1, 4, ()))
+        )
+        cases.append((int(torch.randint(kernel, 40, ())), kernel, padding, stride))
     for size, kernel, padding, stride in cases:
         result = common.call(sub, "model", "conv_output_size", (size, kernel, padding, stride))
         expect_equal(result["value"], ref.conv_output_size(size, kernel, padding, stride), result["call"])
@@ -43,7 +49,7 @@ def reference_weights() -> tuple[list[torch.Tensor], torch.nn.Module]:
 
 @check("model", "CNN 的结构：参数个数与输出形状", "the CNN's structure: parameter count and output shape", weight=1)
 def check_cnn_structure(sub, ctx):
-    inputs = [torch.randn(n, 1, 28, 28) for n in (1, 3)]
+    inputs = [torch.randn(n, 1, 28, 28) for n in (1, int(torch.randint(2, 6, ())))]
     result = probes.cnn(sub, [], inputs)
     if not result["is_module"]:
         fail(
@@ -122,8 +128,8 @@ def check_cnn_function(sub, ctx):
 
 @check("model", "只数可训练参数", "count trainable parameters only")
 def check_count_parameters(sub, ctx):
-    result = probes.count_parameters(sub)
-    models = counting_models()
+    result = probes.count_parameters(sub, ctx.seed)
+    models = counting_models(ctx.seed)
     expected = [ref.count_parameters(m) for m in models]
     for model, got, want in zip(models, result["counts"], expected, strict=True):
         expect_equal(got, want, f"model.count_parameters({brief(repr(model), 100)})")
