@@ -19,7 +19,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
   explain themselves (``compare``), every failure message from one template in both languages
   (``feedback``), the door to student code (``submission``), loading it
   (``student_code``), a notebook's cells run as one module (``cells``), the wire format back from it (``wire``), the probes' shared helpers
-  (``probing``) and fixtures (``fixtures``), and
+  (``probing``) and fixtures (``fixtures``), typed probes (``answers``: each probe declares the form
+  of its answer, and the handle the checks call validates every answer against it), and
   the reference the checks compare with (``reference``: the solutions, or in a student release their
   results recorded as data, ``recorded``).
 - :mod:`blitz.exercises` — one package per exercise, ``<id>/``: ``probes`` (what runs next to the

@@ -8,6 +8,7 @@ was called, what came back and what was expected. pytest, notebook test cells, `
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,19 @@ class CheckFailure(AssertionError):
     def __init__(self, msg: Msg):
         self.msg = msg
         super().__init__(msg.render())
+
+
+_COUNT = threading.local()  # the comparisons the running check made (checks may run in threads)
+
+NOTHING_COMPARED = Msg(
+    "这项检查没有做任何比较（你的代码那边传回的结果是空的？），所以不能算通过。",
+    "This check compared nothing (did your code's side send back an empty answer?), so it cannot pass.",
+)
+
+
+def compared() -> None:
+    """Count one comparison of the running check (blitz.engine.compare's expect_* helpers call it)."""
+    _COUNT.n = getattr(_COUNT, "n", 0) + 1
 
 
 def fail(message: Msg | None = None, **parts) -> NoReturn:
@@ -80,9 +94,15 @@ def run_check(entry: Check, sub: Submission, ctx: Context | None = None) -> Chec
     assert entry.func is not None, f"{entry.key} was registered without its function"
     try:
         # Checks draw their random inputs from the generator they seed; the parent's state is kept.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(ctx.seed)
-            note = entry.func(sub, ctx)  # a check may say something on a pass too (the capstone's accuracy)
+        outer, _COUNT.n = getattr(_COUNT, "n", 0), 0
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(ctx.seed)
+                note = entry.func(sub, ctx)  # a check may say something on a pass too (the capstone's accuracy)
+            if _COUNT.n == 0:  # a loop over an empty answer compares nothing: that is no pass
+                raise CheckFailure(NOTHING_COMPARED)
+        finally:
+            _COUNT.n = outer
     except CheckFailure as failure:
         message, status = failure.msg, Status.FAILED
     except StudentError as error:

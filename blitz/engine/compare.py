@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from blitz.course.i18n import Msg
-from blitz.engine.check import fail
+from blitz.engine.check import compared, fail
 from blitz.engine.feedback import Text
 from blitz.engine.wire import Opaque
 
@@ -39,12 +39,14 @@ NON_FINITE = Msg("在期望有限数的位置返回了 NaN/inf", "returned NaN/i
 def expect_finite(got: Any, call: str, *, what: Text = "") -> None:
     """Fail when got holds NaN or inf where a finite number was expected (before any tolerance:
     abs(nan - x) > tol is False, so a NaN would pass every tolerance test)."""
+    compared()
     if non_finite(got):
         fail(call=call, what=what, returned=kind_of(got), observed=NON_FINITE)
 
 
 def expect_close(got: Any, expected: float, call: str, *, tol: float, expected_text: Msg) -> None:
     """got must be a finite float within tol of expected; expected_text says what was expected."""
+    compared()
     if isinstance(got, float):
         expect_finite(got, call)
     if not isinstance(got, float) or abs(got - expected) > tol:
@@ -63,6 +65,7 @@ def expect_tensor(
     hint: Text | None = None,
 ) -> None:
     """got must be a plain torch.Tensor equal to expected; the message locates the worst difference."""
+    compared()
     said: dict[str, Any] = {"call": call, "what": what, "hint": hint}
     if not isinstance(got, torch.Tensor):
         fail(
@@ -109,11 +112,13 @@ def expect_tensor(
 
 def expect_equal(got: Any, expected: Any, call: str, *, what: Text = "") -> None:
     """Plain values (ints, sizes, dtypes, devices); the exact type matters, so __eq__ tricks fail."""
+    compared()
     if type(got) is not type(expected) or got != expected:
         fail(call=call, what=what, returned=kind_of(got), expected=kind_of(expected))
 
 
 def expect_sequence(got: Any, length: int, call: str) -> None:
+    compared()
     if not isinstance(got, (tuple, list)) or len(got) != length:
         fail(
             call=call,

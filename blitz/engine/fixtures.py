@@ -33,13 +33,22 @@ def assign_by_shape(model: nn.Module, weights: list[torch.Tensor]) -> list[tuple
     return problems
 
 
-def counting_models() -> list[nn.Module]:
-    """Models with known trainable-parameter counts, one with a frozen layer; the check builds them too."""
-    torch.manual_seed(0)
-    frozen = nn.Sequential(nn.Linear(10, 5), nn.ReLU(), nn.Linear(5, 2))
-    for p in frozen[0].parameters():
-        p.requires_grad_(False)
-    return [nn.Linear(3, 4), frozen, nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8)), nn.Linear(7, 1, bias=False)]
+def counting_models(seed: int = 0) -> list[nn.Module]:
+    """Models with known trainable-parameter counts, one with a frozen layer, one with buffers; their
+    sizes drawn from `seed` (a table of counts remembered from another seed is wrong); the check builds
+    them too. The caller's random numbers are left alone."""
+    a, b, c, d, e, f = (int(n) for n in torch.randint(2, 12, (6,), generator=torch.Generator().manual_seed(seed)))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        frozen = nn.Sequential(nn.Linear(c, d), nn.ReLU(), nn.Linear(d, 2))
+        for p in frozen[0].parameters():
+            p.requires_grad_(False)
+        return [
+            nn.Linear(a, b),
+            frozen,
+            nn.Sequential(nn.Conv2d(3, e, 3), nn.BatchNorm2d(e)),
+            nn.Linear(f, 1, bias=False),
+        ]
 
 
 class TinyNet(nn.Module):

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from blitz.engine.answers import ANY, Int, ListOf, Record, Str, probe
 from blitz.engine.probing import describe_call, invoke
 from blitz.engine.student_code import StudentModules
 
 
+@probe(
+    Record(
+        value=ANY,
+        returned_arg=Int,
+        args_after=ListOf(ANY, count=lambda exercise, fn, args=(), kwargs=None: len(args)),
+        call=Str,
+    )
+)
 def call(mods: StudentModules, exercise: str, fn: str, args: tuple = (), kwargs: dict | None = None) -> dict:
     """Call exercise.fn(*args): its result, which argument (if any) it returned, the arguments afterwards."""
     kwargs = kwargs or {}

@@ -7,6 +7,8 @@ fails for a bug it is not about would blame the student for the wrong thing.
 
 from __future__ import annotations
 
+import torch
+
 from mutants import CNN_BODY, Mutant
 
 RIGHT = "right predictions"  # in CAPSTONE_ANSWERS: the true test labels, filled in by the test
@@ -75,6 +77,15 @@ MUTANTS: tuple[Mutant, ...] = (
         "to_available_device",
         "hands back a NumPy array (always on the CPU), not a tensor on the available device",
         says="CUDA is",
+    ),
+    M(
+        "rand_is_a_ramp",
+        "tensors",
+        "return torch.rand(shape), ",
+        "return (torch.arange(torch.Size(shape).numel()) % 97 / 97).reshape(shape), ",
+        "rand_ones_zeros",
+        "a fixed ramp of distinct numbers in [0, 1) where fresh random numbers were asked",
+        says="new uniform random numbers",
     ),
     M(
         "randn_for_rand",
@@ -766,12 +777,12 @@ MUTANTS: tuple[Mutant, ...] = (
 # the trained weights of a network that predicts every test label (and the worker's predictions of the
 # first 50 test images that go with them). (tests/unit/test_calibration.py trains the real ones.)
 CAPSTONE_ANSWERS: dict[str, dict] = {
-    "not_the_course_cnn": {"cnn": {"is_module": True, "assign_problems": [], "outputs": ["not a tensor"]}},
+    "not_the_course_cnn": {"cnn": "not a tensor"},  # each of the model's outputs
     "other_split": {"train_size": 16000, "loaded_train_size": 16000},
     "no_length": {"train_size": None, "loaded_train_size": None},
-    "no_weights": {"weights": "nothing"},
+    "no_weights": {"weights": [torch.zeros(3)]},  # parameters that fit no layer of the course's CNN
     "below_the_bar": {"losses": "not a list"},  # untrained weights: about one in ten right
-    "incomplete_subset": {"weights": RIGHT, "subset_predictions": "nothing"},
+    "incomplete_subset": {"weights": RIGHT, "subset": 0},
     "disagreeing_models": {"weights": RIGHT, "subset_predictions": "zeros"},
     "subset_accuracy": {"weights": RIGHT, "subset_predictions": RIGHT, "student_subset_accuracy": 0.5},
 }

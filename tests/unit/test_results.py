@@ -288,7 +288,16 @@ class CapstoneProbe:
             net = CNN().eval()
             assign_by_shape(net, weights)
             with torch.no_grad():
-                return {"is_module": True, "assign_problems": [], "outputs": [net(x) for x in inputs]}
+                outputs = [net(x) for x in inputs]
+            shapes = [list(p.shape) for p in net.parameters()]
+            n_params = sum(p.numel() for p in net.parameters())
+            return {
+                "is_module": True,
+                "param_shapes": shapes,
+                "n_params": n_params,
+                "assign_problems": [],
+                "outputs": outputs,
+            }
         root = args[0]
         self.roots.append(root)
         n = 50
@@ -301,6 +310,7 @@ class CapstoneProbe:
             "losses": [0.5, 0.2],
             "subset": n,
             "student_subset_accuracy": accuracy,
+            "fastpath": {},
         }
 
 

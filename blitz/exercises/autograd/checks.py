@@ -8,6 +8,7 @@ from blitz.course.i18n import Msg
 from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_sequence, expect_tensor, kind_of
 from blitz.engine.probing import describe_call
+from blitz.exercises.autograd import probes
 
 
 def inputs():
@@ -21,7 +22,7 @@ def inputs():
 def check_cubic_minus_square_grads(sub, ctx):
     for a, b in inputs():
         call = describe_call("autograd", "cubic_minus_square_grads", (a, b))
-        result = sub.probe("grads_probe", "cubic_minus_square_grads", a, b)
+        result = probes.grads_probe(sub, "cubic_minus_square_grads", a, b)
         expect_sequence(result["value"], 3, call)
         q, a_grad, b_grad = result["value"]
         expect_tensor(q, 3 * a**3 - b**2, call, what="[0] (Q)")
@@ -42,7 +43,7 @@ def check_cubic_minus_square_grads(sub, ctx):
 def check_backward_twice(sub, ctx):
     for a, b in inputs():
         call = describe_call("autograd", "backward_twice", (a, b))
-        result = sub.probe("grads_probe", "backward_twice", a, b)
+        result = probes.grads_probe(sub, "backward_twice", a, b)
         expect_sequence(result["value"], 2, call)
         a_grad, b_grad = result["value"]
         expect_tensor(a_grad, 2 * 9 * a**2, call, what="[0] (a.grad = 2 × 9a²)")
@@ -55,7 +56,7 @@ def check_sgd_step(sub, ctx):
         values = [torch.randn(3, 2), torch.randn(4)]
         grads = [torch.randn(3, 2), torch.randn(4)]
         call = describe_call("autograd", "sgd_step", (values, lr))
-        result = sub.probe("sgd", values, grads, lr)
+        result = probes.sgd(sub, values, grads, lr)
         if result["returned"] is not None:
             fail(
                 call=call,

@@ -6,10 +6,24 @@ from __future__ import annotations
 
 import torch
 
+from blitz.engine.answers import ANY, Bool, ListOf, Maybe, Record, Tensor, probe
 from blitz.engine.probing import invoke
 from blitz.engine.student_code import StudentModules
 
 
+def _each(values, grads, lr) -> int:
+    return len(values)
+
+
+@probe(
+    Record(
+        returned=ANY,
+        values_after=ListOf(Tensor(), count=_each),
+        grads_after=ListOf(Maybe(Tensor()), count=_each),
+        still_leaf=ListOf(Bool, count=_each),
+        same_objects=ListOf(Bool, count=_each),
+    )
+)
 def sgd(mods: StudentModules, values: list[torch.Tensor], grads: list[torch.Tensor], lr: float) -> dict:
     params = [v.clone().requires_grad_(True) for v in values]
     for p, g in zip(params, grads):
@@ -25,6 +39,13 @@ def sgd(mods: StudentModules, values: list[torch.Tensor], grads: list[torch.Tens
     }
 
 
+@probe(
+    Record(
+        value=ANY,
+        a_grad=Maybe(Tensor(shape=lambda fn, a, b: tuple(a.shape))),
+        b_grad=Maybe(Tensor(shape=lambda fn, a, b: tuple(b.shape))),
+    )
+)
 def grads_probe(mods: StudentModules, fn: str, a: torch.Tensor, b: torch.Tensor) -> dict:
     a = a.clone().requires_grad_(True)
     b = b.clone().requires_grad_(True)

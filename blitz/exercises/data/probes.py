@@ -7,10 +7,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from blitz.engine.answers import ANY, Bool, Either, Int, ListOf, Record, Str, probe
 from blitz.engine.probing import describe_call, invoke, labelled
 from blitz.engine.student_code import StudentModules
 
 
+@probe(Record(callable=Bool, type=Str, value=ANY))
 def transform(mods: StudentModules, image: np.ndarray, normalize: bool | None) -> dict:
     from PIL import Image
 
@@ -23,14 +25,16 @@ def transform(mods: StudentModules, image: np.ndarray, normalize: bool | None) -
     return {"callable": True, "type": type(made).__name__, "value": value}
 
 
-def dataset(mods: StudentModules, root: str, train: bool) -> dict:
+@probe(Record(type=Str, len=Int, first_x=ANY, first_y=Int, sampled_targets=ListOf(Int)))
+def dataset(mods: StudentModules, root: str, train: bool, start: int = 0) -> dict:
+    """The student's dataset: its type and length, item `start`, and every len // 50-th label from `start` on."""
     from torchvision import transforms
 
     made = invoke(mods, "data", "load_mnist", root, train, transforms.PILToTensor())
     with labelled(describe_call("data", "load_mnist", (root, train, "PILToTensor()")) + "[i]"):
         length = len(made)
-        first_x, first_y = made[0]
-        targets = [int(made[i][1]) for i in range(0, length, max(1, length // 50))]
+        first_x, first_y = made[start]
+        targets = [int(made[i][1]) for i in range(start, length, max(1, length // 50))]
     return {
         "type": type(made).__name__,
         "len": length,
@@ -46,6 +50,18 @@ def _indexed_dataset(n: int, offset: int) -> torch.utils.data.Dataset:
     return torch.utils.data.TensorDataset(ids.float().unsqueeze(1), ids)
 
 
+@probe(
+    Either(
+        Record(pair=Bool, type=Str),
+        Record(
+            pair=Bool,
+            train_orders=ListOf(ListOf(Int), count=2),
+            train_batch_sizes=ListOf(Int),
+            test_order=ListOf(Int),
+            test_batch_sizes=ListOf(Int),
+        ),
+    )
+)
 def loaders(mods: StudentModules, n_train: int, n_test: int, batch_size: int | None) -> dict:
     train_set, test_set = _indexed_dataset(n_train, 0), _indexed_dataset(n_test, 100_000)
     args = (train_set, test_set) if batch_size is None else (train_set, test_set, batch_size)

@@ -9,6 +9,8 @@ from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_close, expect_tensor
 from blitz.engine.fixtures import tiny_setup
 from blitz.engine.reference import reference
+from blitz.exercises import common
+from blitz.exercises.evaluate import probes
 
 ref = reference("evaluate")  # the solutions in the full kit, their recorded results in a release
 
@@ -17,7 +19,7 @@ ref = reference("evaluate")  # the solutions in the full kit, their recorded res
 def check_predict(sub, ctx):
     for n, classes in ((5, 10), (1, 10), (7, 3)):
         logits = torch.randn(n, classes) * 3
-        result = sub.probe("call", "evaluate", "predict", (logits,))
+        result = common.call(sub, "evaluate", "predict", (logits,))
         expect_tensor(result["value"], ref.predict(logits), result["call"])
 
 
@@ -25,7 +27,7 @@ def check_predict(sub, ctx):
 def check_accuracy(sub, ctx):
     call = "evaluate.accuracy(model, loader, device)"
     for seed in (ctx.seed + 11, ctx.seed + 12):
-        result = sub.probe("accuracy_probe", seed, ctx.device)
+        result = probes.accuracy_probe(sub, seed, ctx.device)
         if result["forwards"] < result["batches"]:
             fail(
                 call=call,

@@ -4,11 +4,25 @@ blitz/exercises/evaluate/checks.py judge what comes back.
 
 from __future__ import annotations
 
+from blitz.engine.answers import ANY, Bool, Exactly, Int, ListOf, Record, probe
 from blitz.engine.fixtures import Watch, tiny_setup
 from blitz.engine.probing import invoke
 from blitz.engine.student_code import StudentModules
 
 
+def _batches(seed: int, device: str = "cpu") -> int:
+    return len(tiny_setup(seed, n=60, batch_size=16)[1])
+
+
+@probe(
+    Record(
+        returned=ANY,
+        forward_training=ListOf(Bool, count="forwards"),
+        grad_enabled=ListOf(Bool, count="forwards"),
+        forwards=Int,
+        batches=Exactly(_batches),
+    )
+)
 def accuracy_probe(mods: StudentModules, seed: int, device: str = "cpu") -> dict:
     model, loader = tiny_setup(seed, n=60, batch_size=16)
     model.to(device)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import torch
 
 from blitz.course.i18n import Msg
-from blitz.engine.check import check, fail
+from blitz.engine.check import check, compared, fail
 from blitz.engine.compare import expect_tensor
 from blitz.engine.probing import describe_call
 from blitz.engine.reference import reference
+from blitz.exercises import common
+from blitz.exercises.extras import probes
 
 ref = reference("extras")  # the solutions in the full kit, their recorded results in a release
 
@@ -34,13 +36,14 @@ def _type_name(module) -> str:
 def check_loss_for(sub, ctx):
     for task in TASKS:
         call = describe_call("extras", "loss_for", (task,))
-        facts = sub.probe("module_facts", "loss_for", (task,))
+        facts = probes.module_facts(sub, "loss_for", (task,))
         expected = _type_name(ref.loss_for(task))
+        compared()  # the comparisons below are written out: their messages quote the facts as they are
         if facts["type"] != expected:
             fail(call=call, returned=facts["type"], expected=expected)
     for bad in ("focal", "Regression", ""):
         call = describe_call("extras", "loss_for", (bad,))
-        outcome = sub.probe("rejects", "loss_for", (bad,))
+        outcome = probes.rejects(sub, "loss_for", (bad,))
         if outcome["raised"] != "ValueError" or not all(task in outcome["message"] for task in TASKS):
             said = (
                 {"raised": f"{outcome['raised']}: {outcome['message']}"}
@@ -58,10 +61,11 @@ def check_loss_for(sub, ctx):
 
 @check("extras", "Conv1d / Conv2d / Conv3d", "Conv1d / Conv2d / Conv3d")
 def check_conv_for(sub, ctx):
+    drawn = tuple(int(v) for v in torch.randint(1, 9, (3,)))  # sizes from the seed: no table of answers
     for kind in ("text", "image", "video"):
-        for args in ((3, 8, 3), (1, 4, 5)):
+        for args in ((3, 8, 3), (1, 4, 5), drawn):
             call = describe_call("extras", "conv_for", (kind, *args))
-            facts = sub.probe("module_facts", "conv_for", (kind, *args))
+            facts = probes.module_facts(sub, "conv_for", (kind, *args))
             expected = ref.conv_for(kind, *args)
             want = {
                 "type": _type_name(expected),
@@ -70,17 +74,20 @@ def check_conv_for(sub, ctx):
                 "kernel_size": list(expected.kernel_size),
             }
             got = {k: facts.get(k) for k in want}
+            compared()
             if got != want:
                 fail(call=call, returned=str(got), expected=str(want))
 
 
 @check("extras", "RNN / LSTM / GRU", "RNN / LSTM / GRU")
 def check_recurrent(sub, ctx):
+    inputs, hidden = (int(v) for v in torch.randint(2, 20, (2,)))  # from the seed: no table of answers
     for kind in ("rnn", "lstm", "gru"):
-        call = describe_call("extras", "recurrent", (kind, 6, 12))
-        facts = sub.probe("module_facts", "recurrent", (kind, 6, 12))
-        want = {"type": _type_name(ref.recurrent(kind, 6, 12)), "input_size": 6, "hidden_size": 12}
+        call = describe_call("extras", "recurrent", (kind, inputs, hidden))
+        facts = probes.module_facts(sub, "recurrent", (kind, inputs, hidden))
+        want = {"type": _type_name(ref.recurrent(kind, inputs, hidden)), "input_size": inputs, "hidden_size": hidden}
         got = {k: facts.get(k) for k in want}
+        compared()
         if got != want:
             fail(call=call, returned=str(got), expected=str(want))
 
@@ -89,7 +96,7 @@ def check_recurrent(sub, ctx):
 def check_flatten_batch(sub, ctx):
     for shape in ((4, 3, 2), (2, 1, 28, 28), (5, 7), (1, 2, 3, 4)):
         x = torch.randn(shape)
-        result = sub.probe("call", "extras", "flatten_batch", (x,))
+        result = common.call(sub, "extras", "flatten_batch", (x,))
         expect_tensor(result["value"], ref.flatten_batch(x), result["call"])
 
 
@@ -97,7 +104,7 @@ def check_flatten_batch(sub, ctx):
 def check_hwc_to_chw(sub, ctx):
     for shape in ((28, 28, 1), (4, 6, 3), (2, 2, 2)):
         img = torch.randn(shape)
-        result = sub.probe("call", "extras", "hwc_to_chw", (img,))
+        result = common.call(sub, "extras", "hwc_to_chw", (img,))
         got = result["value"]
         expected = ref.hwc_to_chw(img)
         scrambled = img.reshape(shape[2], shape[0], shape[1])  # what a reshape gives: the same shape, other pixels

@@ -8,10 +8,25 @@ from typing import Any
 
 from torch import nn
 
+from blitz.engine.answers import Bool, Int, ListOf, Omittable, Record, Str, probe
 from blitz.engine.probing import invoke
 from blitz.engine.student_code import StudentModules
 
+_SIZE = Omittable(Int)
 
+
+@probe(
+    Record(
+        type=Str,
+        is_module=Bool,
+        in_channels=_SIZE,
+        out_channels=_SIZE,
+        kernel_size=Omittable(ListOf(Int)),
+        input_size=_SIZE,
+        hidden_size=_SIZE,
+        reduction=Omittable(Str),
+    )
+)
 def module_facts(mods: StudentModules, fn: str, args: tuple) -> dict:
     """What kind of nn.Module a factory returned, and the facts that tell layers apart."""
     made = invoke(mods, "extras", fn, *args)
@@ -26,6 +41,7 @@ def module_facts(mods: StudentModules, fn: str, args: tuple) -> dict:
     return facts
 
 
+@probe(Record(raised=Str, message=Str))
 def rejects(mods: StudentModules, fn: str, args: tuple) -> dict:
     """Call expecting a ValueError; report what happened instead."""
     try:

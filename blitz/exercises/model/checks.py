@@ -5,11 +5,13 @@ from __future__ import annotations
 import torch
 
 from blitz.course.i18n import Msg
-from blitz.engine.check import check, fail
+from blitz.engine.check import check, compared, fail
 from blitz.engine.compare import expect_equal, expect_tensor
 from blitz.engine.fixtures import counting_models
 from blitz.engine.probing import brief
 from blitz.engine.reference import reference
+from blitz.exercises import common
+from blitz.exercises.model import probes
 
 ref = reference("model")  # the solutions in the full kit, their recorded results in a release
 
@@ -19,10 +21,16 @@ REFERENCE_PARAMETERS = 28_938
 @check("model", "卷积输出尺寸公式", "the conv output size formula")
 def check_conv_output_size(sub, ctx):
     cases = [(28, 5, 2, 1), (14, 5, 2, 1), (28, 2, 0, 2), (14, 2, 0, 2), (32, 3, 0, 1), (7, 3, 1, 2), (10, 4, 0, 3)]
+    # and sizes drawn from the seed (kernel <= size + 2 * padding), so no table of answers passes
+    for _ in range(3):
+        kernel, padding, stride = (
+            int(v) for v in (torch.randint(1, 6, ()), torch.randint(0, 3, ()), torch.randint(1, 4, ()))
+        )
+        cases.append((int(torch.randint(kernel, 40, ())), kernel, padding, stride))
     for size, kernel, padding, stride in cases:
-        result = sub.probe("call", "model", "conv_output_size", (size, kernel, padding, stride))
+        result = common.call(sub, "model", "conv_output_size", (size, kernel, padding, stride))
         expect_equal(result["value"], ref.conv_output_size(size, kernel, padding, stride), result["call"])
-    result = sub.probe("call", "model", "conv_output_size", (28, 5))
+    result = common.call(sub, "model", "conv_output_size", (28, 5))
     expect_equal(
         result["value"],
         24,
@@ -41,15 +49,16 @@ def reference_weights() -> tuple[list[torch.Tensor], torch.nn.Module]:
 
 @check("model", "CNN 的结构：参数个数与输出形状", "the CNN's structure: parameter count and output shape", weight=1)
 def check_cnn_structure(sub, ctx):
-    inputs = [torch.randn(n, 1, 28, 28) for n in (1, 3)]
-    result = sub.probe("cnn", [], inputs)
+    inputs = [torch.randn(n, 1, 28, 28) for n in (1, int(torch.randint(2, 6, ())))]
+    result = probes.cnn(sub, [], inputs)
     if not result["is_module"]:
         fail(
             call="model.CNN()",
             returned=result["type"],
             expected=Msg("一个 nn.Module 的子类", "a subclass of nn.Module"),
         )
-    for x, out in zip(inputs, result["outputs"]):
+    for x, out in zip(inputs, result["outputs"], strict=True):  # as many outputs as inputs: the probe's form
+        compared()
         if not isinstance(out, torch.Tensor) or tuple(out.shape) != (x.shape[0], 10):
             shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             fail(
@@ -78,7 +87,7 @@ def check_cnn_structure(sub, ctx):
 def check_cnn_function(sub, ctx):
     weights, net = reference_weights()
     inputs = [torch.randn(4, 1, 28, 28), torch.rand(2, 1, 28, 28) * 2 - 1]
-    result = sub.probe("cnn", weights, inputs)
+    result = probes.cnn(sub, weights, inputs)
     if not result["is_module"]:
         fail(
             call="model.CNN()",
@@ -100,7 +109,7 @@ def check_cnn_function(sub, ctx):
         )
     net.eval()
     with torch.no_grad():
-        for x, got in zip(inputs, result["outputs"]):
+        for x, got in zip(inputs, result["outputs"], strict=True):
             expect_tensor(
                 got,
                 net(x),
@@ -119,8 +128,8 @@ def check_cnn_function(sub, ctx):
 
 @check("model", "只数可训练参数", "count trainable parameters only")
 def check_count_parameters(sub, ctx):
-    result = sub.probe("count_parameters")
-    models = counting_models()
+    result = probes.count_parameters(sub, ctx.seed)
+    models = counting_models(ctx.seed)
     expected = [ref.count_parameters(m) for m in models]
-    for model, got, want in zip(models, result["counts"], expected):
+    for model, got, want in zip(models, result["counts"], expected, strict=True):
         expect_equal(got, want, f"model.count_parameters({brief(repr(model), 100)})")

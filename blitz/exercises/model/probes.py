@@ -7,11 +7,24 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from blitz.engine.answers import ANY, Bool, Either, Int, ListOf, Record, Str, probe
 from blitz.engine.fixtures import assign_by_shape, counting_models
 from blitz.engine.probing import function, invoke, label_exception, short
 from blitz.engine.student_code import StudentModules
 
 
+@probe(
+    Either(
+        Record(is_module=Bool, type=Str),
+        Record(
+            is_module=Bool,
+            param_shapes=ListOf(ListOf(Int)),
+            n_params=Int,
+            assign_problems=ListOf(ListOf(ANY, count=2)),
+            outputs=ListOf(ANY, count=lambda weights, inputs: len(inputs)),
+        ),
+    )
+)
 def cnn(mods: StudentModules, weights: list[torch.Tensor], inputs: list[torch.Tensor]) -> dict:
     cls = function(mods, "model", "CNN")
     try:
@@ -42,5 +55,6 @@ def cnn(mods: StudentModules, weights: list[torch.Tensor], inputs: list[torch.Te
     }
 
 
-def count_parameters(mods: StudentModules) -> dict:
-    return {"counts": [invoke(mods, "model", "count_parameters", m) for m in counting_models()]}
+@probe(Record(counts=ListOf(ANY, count=lambda seed=0: len(counting_models(seed)))))
+def count_parameters(mods: StudentModules, seed: int = 0) -> dict:
+    return {"counts": [invoke(mods, "model", "count_parameters", m) for m in counting_models(seed)]}

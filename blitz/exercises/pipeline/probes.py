@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from blitz.engine.answers import ANY, Int, ListOf, Maybe, Omittable, Record, Tensor, probe
 from blitz.engine.probing import function, invoke
 from blitz.engine.student_code import StudentModules
 
@@ -57,6 +58,19 @@ def _student_data(mods: StudentModules, root: str, materialize: bool, batched: b
     return train_set, test_set, loaded_size
 
 
+@probe(
+    Record(
+        losses=ANY,  # the student's fit's return value: the check only quotes it
+        predictions=Omittable(Tensor()),  # with predict=True: the kit's predictions of the whole test split
+        subset_predictions=Tensor(),
+        student_subset_accuracy=ANY,
+        subset=Int,
+        weights=Maybe(ListOf(Tensor())),
+        train_size=Maybe(Int),  # None: the student's dataset has no len()
+        loaded_train_size=Maybe(Int),
+        fastpath=ANY,  # what the fast paths did and how long each stage took: for the benchmarks, never judged
+    )
+)
 def pipeline(
     mods: StudentModules,
     root: str,

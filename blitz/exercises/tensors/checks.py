@@ -10,12 +10,20 @@ from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_equal, expect_finite, expect_sequence, expect_tensor, kind_of
 from blitz.engine.probing import describe_call
 from blitz.engine.reference import reference
+from blitz.exercises import common
+from blitz.exercises.tensors import probes
 
 ref = reference("tensors")  # the solutions in the full kit, their recorded results in a release
 
 SHAPES = [(2, 3), (4, 4), (1, 5), (3, 2, 2)]
 DTYPES = [torch.float32, torch.float64, torch.int64, torch.int32]
 T_AFTERWARDS = Msg("（调用后的 t）", "(t afterwards)")
+
+
+def seeded_shapes() -> list[tuple[int, ...]]:
+    """Shapes like SHAPES (2-D, 2-D, 2-D, 3-D), their sizes drawn from the check's seed: an answer
+    remembered from another seed has other shapes."""
+    return [tuple(int(n) for n in torch.randint(1, 6, (rank,))) for rank in (2, 2, 2, 3)]
 
 
 def random_tensor(shape, dtype=torch.float32) -> torch.Tensor:
@@ -40,7 +48,7 @@ def _same(got, expected: torch.Tensor) -> bool:
 
 
 def called(sub, fn: str, *args):
-    return sub.probe("call", "tensors", fn, args)
+    return common.call(sub, "tensors", fn, args)
 
 
 def expect_uniform(rand, shape: tuple, call: str, what: str) -> None:
@@ -82,10 +90,10 @@ def check_from_data(sub, ctx):
 @check("tensors", "from_numpy 与数组共享内存", "from_numpy shares memory with the array")
 def check_from_numpy(sub, ctx):
     for dtype in (np.int32, np.float64, np.float32):
-        array = np.arange(6, dtype=dtype).reshape(2, 3) * 3 - 4
+        array = torch.randint(-20, 20, (2, 3)).numpy().astype(dtype)
         call = describe_call("tensors", "from_numpy", (array,))
         expected = torch.from_numpy(array.copy())
-        result = sub.probe("from_numpy_shares", array)
+        result = probes.from_numpy_shares(sub, array)
         expect_tensor(result["value"], expected, call)
         if not result["sees_change"]:
             fail(
@@ -101,31 +109,63 @@ def check_from_numpy(sub, ctx):
             )
 
 
+# Many draws at once, for the distribution test: uniform on [0, 1) has mean 1/2 and variance 1/12.
+MANY = (64, 64)
+
+
+def expect_random(sub, fn: str, args: tuple, index: int, size: int) -> None:
+    """Item `index` of fn(*args) must be fresh uniform random numbers: two calls in a row differ, and
+    their mean and variance are those of U[0, 1) (a fixed ramp or a reseeded generator fails)."""
+    twice = probes.called_twice(sub, fn, args)
+    call = twice["call"]
+    for result in (twice["first"], twice["second"]):
+        expect_sequence(result, size, call)
+        expect_uniform(result[index], MANY, call, f"[{index}]")
+    first, second = twice["first"][index], twice["second"][index]
+    mean, var = first.double().mean().item(), first.double().var().item()
+    if bool(torch.equal(first, second)) or abs(mean - 0.5) > 0.03 or abs(var - 1 / 12) > 0.01:
+        fail(
+            call=call,
+            what=f"[{index}]",
+            observed=Msg(
+                f"两次调用{'给出同样的数' if torch.equal(first, second) else '的结果'}；均值 {mean:.3f}，方差 {var:.4f}",
+                f"two calls {'gave the same numbers' if torch.equal(first, second) else 'in a row'}; mean {mean:.3f}, "
+                f"variance {var:.4f}",
+            ),
+            expected=Msg(
+                "每次调用都是新的 [0, 1) 均匀随机数（均值约 0.5，方差约 1/12）",
+                "new uniform random numbers in [0, 1) at every call (mean about 0.5, variance about 1/12)",
+            ),
+        )
+
+
 @check("tensors", "ones_like 与 rand_like", "ones_like and rand_like")
 def check_ones_and_rand_like(sub, ctx):
-    for shape, dtype in zip(SHAPES, DTYPES):
+    for shape, dtype in zip(seeded_shapes(), DTYPES, strict=True):
         t = random_tensor(shape, dtype)
         result = called(sub, "ones_and_rand_like", t)
         expect_sequence(result["value"], 2, result["call"])
         ones, rand = result["value"]
         expect_tensor(ones, torch.ones_like(t), result["call"], what="[0] (ones)")
         expect_uniform(rand, tuple(t.shape), result["call"], "[1]")
+    expect_random(sub, "ones_and_rand_like", (torch.zeros(MANY),), 1, 2)
 
 
 @check("tensors", "rand、ones、zeros", "rand, ones, zeros")
 def check_rand_ones_zeros(sub, ctx):
-    for shape in SHAPES:
+    for shape in seeded_shapes():
         result = called(sub, "rand_ones_zeros", shape)
         expect_sequence(result["value"], 3, result["call"])
         rand, ones, zeros = result["value"]
         expect_tensor(ones, torch.ones(shape), result["call"], what="[1] (ones)")
         expect_tensor(zeros, torch.zeros(shape), result["call"], what="[2] (zeros)")
         expect_uniform(rand, shape, result["call"], "[0]")
+    expect_random(sub, "rand_ones_zeros", (MANY,), 0, 3)
 
 
 @check("tensors", "形状、dtype、设备", "shape, dtype, device")
 def check_describe(sub, ctx):
-    for shape, dtype in zip(SHAPES, DTYPES):
+    for shape, dtype in zip(seeded_shapes(), DTYPES, strict=True):
         t = random_tensor(shape, dtype)
         result = called(sub, "describe", t)
         expect_sequence(result["value"], 3, result["call"])
@@ -139,7 +179,7 @@ def check_describe(sub, ctx):
 def check_to_available_device(sub, ctx):
     t = torch.randn(3, 2)
     call = describe_call("tensors", "to_available_device", (t,))
-    result = sub.probe("device_of", t)
+    result = probes.device_of(sub, t)
     expected_device = "cuda:0" if result["cuda_available"] else "cpu"
     if result["device"] != expected_device:
         cuda = result["cuda_available"]
@@ -162,7 +202,7 @@ def check_zero_column(sub, ctx):
         t = torch.randn(rows, cols)
         expected = ref.zero_column(t.clone(), col)
         call = describe_call("tensors", "zero_column", (t, col))
-        result = sub.probe("in_place", "zero_column", t, col)
+        result = probes.in_place(sub, "zero_column", t, col)
         zeroed_row = t.clone()
         if -rows <= col < rows:
             zeroed_row[col] = 0
@@ -243,7 +283,7 @@ def check_double_in_place(sub, ctx):
         t = random_tensor(shape, dtype)
         expected = t * 2
         call = describe_call("tensors", "double_in_place", (t,))
-        result = sub.probe("in_place", "double_in_place", t)
+        result = probes.in_place(sub, "double_in_place", t)
         if not result["same_object"] or not result["same_storage"]:
             fail(
                 call=call,

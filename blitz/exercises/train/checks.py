@@ -11,6 +11,7 @@ from blitz.engine.compare import expect_close, expect_tensor, kind_of
 from blitz.engine.feedback import with_hint
 from blitz.engine.fixtures import CountingSGD, tiny_setup
 from blitz.engine.reference import reference
+from blitz.exercises.train import probes
 
 ref = reference("train")  # the solutions in the full kit, their recorded results in a release
 
@@ -33,7 +34,7 @@ def compare_states(got: dict, expected: dict, call: str) -> None:
 def check_train_one_epoch(sub, ctx):
     call = "train.train_one_epoch(model, loader, optimizer, loss_fn, device)"
     for seed in (ctx.seed + 1, ctx.seed + 2):
-        result = sub.probe("train_epoch_probe", seed, LR, ctx.device)
+        result = probes.train_epoch_probe(sub, seed, LR, ctx.device)
         batches = result["batches"]
         if result["step_calls"] != batches:
             fail(
@@ -95,7 +96,7 @@ def check_train_one_epoch(sub, ctx):
 def check_fit(sub, ctx):
     epochs, lr = 3, 0.01
     call = f"train.fit(model, loader, epochs={epochs}, lr={lr}, device)"
-    result = sub.probe("fit_probe", ctx.seed + 3, epochs, lr, ctx.device)
+    result = probes.fit_probe(sub, ctx.seed + 3, epochs, lr, ctx.device)
     model, loader = tiny_setup(ctx.seed + 3)
     expected = ref.fit(model, loader, epochs, lr, "cpu")
     returned = result["returned"]

@@ -6,11 +6,36 @@ from __future__ import annotations
 
 from torch import nn
 
+from blitz.engine.answers import ANY, Bool, Exactly, Float, FromRequest, Int, ListOf, Record, Str, Tensor, probe
 from blitz.engine.fixtures import CountingSGD, Watch, state_of, tiny_setup
 from blitz.engine.probing import invoke
 from blitz.engine.student_code import StudentModules
 
 
+def _batches(seed: int, *rest, **kwargs) -> int:
+    return len(tiny_setup(seed)[1])
+
+
+def _state(seed: int, *rest, **kwargs) -> Record:
+    """The fixture model's state_dict: its keys, each a tensor of its dtype and shape."""
+    return Record(
+        **{k: Tensor(dtype=v.dtype, shape=tuple(v.shape)) for k, v in tiny_setup(seed)[0].state_dict().items()}
+    )
+
+
+@probe(
+    Record(
+        returned=ANY,
+        state=FromRequest(_state),
+        zero_grad_calls=Int,
+        step_calls=Int,
+        grads_at_step=ListOf(Bool, count="step_calls"),
+        loss_calls=ListOf(Float),
+        forward_training=ListOf(Bool),
+        forward_devices=ListOf(Str),
+        batches=Exactly(_batches),
+    )
+)
 def train_epoch_probe(mods: StudentModules, seed: int, lr: float, device: str = "cpu") -> dict:
     model, loader = tiny_setup(seed)
     model.to(device)
@@ -38,6 +63,7 @@ def train_epoch_probe(mods: StudentModules, seed: int, lr: float, device: str = 
     }
 
 
+@probe(Record(returned=ANY, state=FromRequest(_state), forwards=Int, batches=Exactly(_batches)))
 def fit_probe(mods: StudentModules, seed: int, epochs: int, lr: float, device: str = "cpu") -> dict:
     model, loader = tiny_setup(seed)
     watch = Watch(model)
