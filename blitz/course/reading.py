@@ -37,7 +37,8 @@ def heading(exercise_id: str, lang: str, topic: str) -> str | None:
 
 def examples(exercise_id: str, lang: str) -> list[str]:
     """The ```python blocks of the reading, in order."""
-    blocks, current = [], None
+    blocks: list[str] = []
+    current: list[str] | None = None
     for line in text(exercise_id, lang).splitlines():
         if current is None and line.strip() == "```python":
             current = []

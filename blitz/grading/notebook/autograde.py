@@ -126,7 +126,8 @@ def _bad_entries(folder: Path) -> list[str]:
     """Entries of `folder`'s tree (by lstat, no link followed) that are neither folders nor regular files."""
     from blitz.grading.files import kind_of_entry
 
-    bad, seen, todo = [], 0, [folder]
+    bad: list[str] = []
+    seen, todo = 0, [folder]
     while todo:
         current = todo.pop()
         try:

@@ -53,7 +53,7 @@ F_SETLEASE, F_GETLEASE, F_NOTIFY = 1024, 1025, 1026
 RWF_NOWAIT = 0x08
 CLONE_NEW = 0x7E020000  # CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
 
-_EPERM = ("bpf", "perf_event_open", "userfaultfd", "ptrace", "process_vm_readv", "process_vm_writev")
+_EPERM: tuple[str, ...] = ("bpf", "perf_event_open", "userfaultfd", "ptrace", "process_vm_readv", "process_vm_writev")
 _EPERM += ("kcmp", "pidfd_getfd", "add_key", "request_key", "keyctl", "inotify_init", "inotify_init1")
 _EPERM += ("inotify_add_watch", "fanotify_init", "fanotify_mark", "io_uring_setup", "io_uring_enter")
 _EPERM += ("io_uring_register", "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "fsopen")
