@@ -25,7 +25,7 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 - :mod:`blitz.probes` — one module per exercise: what runs next to the student's code;
   ``probes.local`` runs them in this process.
 - :mod:`blitz.checks` — one module per exercise: what is judged, on the trusted side.
-- :mod:`blitz.runner` — where student code runs for the front ends: a warm worker that imported
+- :mod:`blitz.execution` — where student code runs for the front ends: a warm worker that imported
   torch and the checks once forks a fresh child per (submission, exercise), with time limits
   (``limits``), output caps and crash/time-out results (``supervise``, ``child``), JSON over pipes
   (``protocol``); the front ends drive it from ``engine`` without importing torch.
@@ -43,9 +43,9 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
     the class report (``class_report``, its figures ``class_figures``), near-identical submissions
     (``similar``), the Gradescope autograder zip (``gradescope``) and what its run_autograder runs
     (``gradescope_run``);
-    :mod:`blitz.grading.sandbox` runs untrusted code: one bubblewrap sandbox and cgroup per submission
+    :mod:`blitz.execution.sandbox` runs untrusted code: one bubblewrap sandbox and cgroup per submission
     (``session``), in it a warm worker that forks a fresh child per exercise (``worker``), which serves
-    the probes of that exercise's :class:`~blitz.grading.sandbox.isolated.IsolatedSubmission`; SECURITY.md.
+    the probes of that exercise's :class:`~blitz.execution.sandbox.isolated.IsolatedSubmission`; SECURITY.md.
     :mod:`blitz.grading.notebook` is `blitz course-autograde` (nbgrader with every kernel in that
     sandbox, scored by the kit's checks).
 - :mod:`blitz.cli` — the ``blitz`` command, which gathers the front ends' subcommands.

@@ -38,7 +38,8 @@ from blitz.checks.pipeline import BAR
 from blitz.course import mnist, registry
 from blitz.engine import compare
 from blitz.engine.check import CheckFailure
-from blitz.grading import files, names
+from blitz.execution import files
+from blitz.grading import names
 from blitz.grading.discover import discover
 from blitz.grading.runner import Options, fingerprint
 

@@ -88,7 +88,7 @@ def test_a_traceback_names_the_modules_real_lines(tmp_path):
 def test_course_autograde_refuses_without_bubblewrap(tmp_path, monkeypatch, capsys):
     """No kernel ever runs unconfined: without bubblewrap the command stops before nbgrader (exit 2)."""
     from blitz.cli import main
-    from blitz.grading.sandbox import bwrap
+    from blitz.execution.sandbox import bwrap
 
     (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n", encoding="utf-8")
     (tmp_path / "submitted" / "alice" / "tensors").mkdir(parents=True)

@@ -7,7 +7,7 @@ The student id is the folder's name, made safe (blitz.grading.names): no control
 never the name of a report file. A PATH that does not exist, is not a folder or holds no module is
 still reported, as a submission with score 0 and a message naming it. So is a submission with a
 *.py file that is not a plain file (a symlink, FIFO, device) or is too large
-(blitz.grading.files): it is not graded and costs nothing else. Entries are looked at with lstat:
+(blitz.execution.files): it is not graded and costs nothing else. Entries are looked at with lstat:
 no link is followed, no file opened.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from blitz.course import registry
 from blitz.course.i18n import Msg
-from blitz.grading.files import UnsafeFile, regular_python_files
+from blitz.execution.files import UnsafeFile, regular_python_files
 from blitz.grading.names import student_id, terminal
 
 MODULE_FILES = tuple(f"{e.id}.py" for e in registry.MODULE_EXERCISES)

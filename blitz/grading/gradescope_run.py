@@ -214,9 +214,9 @@ def _notes(root: Path, folder: Path, others: list[Path]) -> list[Msg]:
 
 
 def run(root: Path) -> int:
+    from blitz.execution.sandbox.isolated import remove_tree
+    from blitz.execution.sandbox.process import INSTALL, isolation_available
     from blitz.grading.reports import summary_table
-    from blitz.grading.sandbox.isolated import remove_tree
-    from blitz.grading.sandbox.process import INSTALL, isolation_available
 
     config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
     lang = config["lang"]
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--isolation", action="store_true", help="only print what a sandbox gets here")
     args = parser.parse_args(argv)
     if args.isolation:
-        from blitz.grading.sandbox.process import describe_isolation
+        from blitz.execution.sandbox.process import describe_isolation
 
         print(f"isolation: {describe_isolation()}")
         return 0

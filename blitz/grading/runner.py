@@ -2,8 +2,8 @@
 
 :func:`grade_submission` is what a local pool process or a Dask worker runs for each student.
 It never imports the student's code: the submission gets one
-:class:`blitz.grading.sandbox.session.SandboxSession` (a warm worker in a
-:class:`blitz.grading.sandbox.process.Sandbox`, started on first use), each exercise an
+:class:`blitz.execution.sandbox.session.SandboxSession` (a warm worker in a
+:class:`blitz.execution.sandbox.process.Sandbox`, started on first use), each exercise an
 :class:`IsolatedSubmission` (a fresh child of that worker, its own time budget); the checks run in
 this trusted process and compare what the probes return with the reference. The result is a
 :class:`blitz.engine.results.SubmissionResult` (the *record*), which :mod:`blitz.grading.reports`
@@ -26,10 +26,10 @@ from blitz.course.cores import physical_cores
 from blitz.course.i18n import Msg
 from blitz.course.mnist import RAW_FILES
 from blitz.engine.results import CheckResult, Status, SubmissionResult, by_exercise
-from blitz.grading import files
+from blitz.execution import files
+from blitz.execution.sandbox.process import SandboxPolicy, describe_isolation, outermost
+from blitz.execution.sandbox.view import essentials
 from blitz.grading.discover import Target, recheck
-from blitz.grading.sandbox.process import SandboxPolicy, describe_isolation, outermost
-from blitz.grading.sandbox.view import essentials
 
 if TYPE_CHECKING:
     import torch
@@ -73,7 +73,7 @@ class Options:
 
 
 def fingerprint(target: Target, options: Options) -> str:
-    """sha256 of the Python files (read by the lstat rules of blitz.grading.files), kit version, options."""
+    """sha256 of the Python files (read by the lstat rules of blitz.execution.files), kit version, options."""
     return files.fingerprint(target.folder, target.problem, options.decisive(), blitz.__version__)
 
 
@@ -211,7 +211,7 @@ def _missing_message(exercise_id: str, missing: list[str]) -> Msg:
 def judge_check(entry, sub, ctx) -> CheckResult:
     """One check; whatever goes wrong becomes this check's result, never the batch's."""
     from blitz.checks import run_check
-    from blitz.grading.sandbox.isolated import WorkerStartError
+    from blitz.execution.sandbox.isolated import WorkerStartError
 
     started = time.perf_counter()
     try:
@@ -243,7 +243,7 @@ def grade_exercise(
     its probes in a fresh child of the submission's sandbox, whose time budget grows with the runs."""
     from blitz.checks import checks_for
     from blitz.course.mnist import MnistMissing, require
-    from blitz.grading.sandbox.isolated import IsolatedSubmission
+    from blitz.execution.sandbox.isolated import IsolatedSubmission
 
     seeds = seeds or (ctx.seed,)
     entries = checks_for(exercise_id)
@@ -278,8 +278,8 @@ def submission_sandbox(target: Target, options: Options, scratch: Path, threads:
     covered), for every exercise of the submission: they share the sandbox."""
     from blitz.checks import CapstoneData, Context
     from blitz.course.mnist import MnistMissing, default_root, require
-    from blitz.grading.sandbox.session import SandboxSession
-    from blitz.grading.sandbox.view import gpu_devices
+    from blitz.execution.sandbox.session import SandboxSession
+    from blitz.execution.sandbox.view import gpu_devices
 
     data_root = Path(options.data_root) if options.data_root else None
     ctx = Context(
@@ -322,7 +322,7 @@ def grade_in_sandbox(target: Target, options: Options, seeds: tuple[int, ...] = 
     import torch
 
     from blitz.engine.imports import import_torchvision
-    from blitz.grading.sandbox.isolated import remove_tree
+    from blitz.execution.sandbox.isolated import remove_tree
 
     import_torchvision()  # the checks of data and the capstone use it here too; once per process
     threads = options.threads or _threads_here()

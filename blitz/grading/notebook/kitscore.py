@@ -2,7 +2,7 @@
 
 For each student :func:`grade_notebook` turns the notebook's code cells into an exercise module
 (:mod:`.extract`), and grades it the way `blitz grade` does: the student's code in a sandboxed worker
-(:class:`~blitz.grading.sandbox.isolated.IsolatedSubmission`), the checks here, in the trusted process.
+(:class:`~blitz.execution.sandbox.isolated.IsolatedSubmission`), the checks here, in the trusted process.
 Each check runs on the seeds of its test cell: the students' seed 0, then, if that passes, the hidden
 test's seed (``HIDDEN_SEED + i``); it scores its points only when both pass, as the test cell does.
 
@@ -64,8 +64,8 @@ def run_seeds(folder: Path, exercise_id: str, options: Options, scratch: Path) -
     makes a submission's (:func:`blitz.grading.runner.submission_sandbox`: the same view and limits)."""
     from blitz.authoring.notebooks import HIDDEN_SEED
     from blitz.checks import checks_for
+    from blitz.execution.sandbox.isolated import IsolatedSubmission
     from blitz.grading.runner import judge_check, submission_sandbox
-    from blitz.grading.sandbox.isolated import IsolatedSubmission
 
     scratch.mkdir(parents=True, exist_ok=True)
     session, ctx = submission_sandbox(Target(folder.name, str(folder)), options, scratch, max(1, options.threads))
@@ -84,7 +84,7 @@ def run_seeds(folder: Path, exercise_id: str, options: Options, scratch: Path) -
 
 def read_first(notebooks: list[Path]):
     """(the first of `notebooks` that reads as a notebook, its path), or (None, why)."""
-    from blitz.grading.files import UnsafeFile
+    from blitz.execution.files import UnsafeFile
     from blitz.grading.notebook.extract import read_notebook
 
     why = "no notebook was handed in"
@@ -165,8 +165,8 @@ def write_outputs(path: Path, assignment: str, grade: NotebookGrade) -> bool:
     from nbformat.v4 import new_output
 
     from blitz.checks import checks_for
+    from blitz.execution.files import UnsafeFile
     from blitz.frontends.notebook import score_text
-    from blitz.grading.files import UnsafeFile
     from blitz.grading.notebook.extract import read_notebook
 
     try:

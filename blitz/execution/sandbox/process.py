@@ -26,9 +26,9 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
-from blitz.grading.sandbox import bwrap
-from blitz.grading.sandbox.cgroups import Cgroup, CgroupError, detect
-from blitz.grading.sandbox.drain import Drain
+from blitz.execution.sandbox import bwrap
+from blitz.execution.sandbox.cgroups import Cgroup, CgroupError, detect
+from blitz.execution.sandbox.drain import Drain
 
 try:  # not on Windows
     import resource

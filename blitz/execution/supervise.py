@@ -6,7 +6,7 @@ when a check runs past its time limit or the child dies (os._exit, a segfault), 
 check. A hang or crash while importing the student's file stands for every remaining check;
 after ``MAX_STOPS`` stops the rest are marked not run. :func:`run_job` runs one job (``blitz
 report``'s training) the same way. Reads are bounded: control lines up to CONTROL_MAX bytes, the
-student's output kept as first and last lines (:class:`blitz.runner.protocol.Printed`).
+student's output kept as first and last lines (:class:`blitz.execution.protocol.Printed`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from blitz.runner.child import child_main
-from blitz.runner.limits import MAX_STOPS
-from blitz.runner.protocol import (
+from blitz.execution.child import child_main
+from blitz.execution.limits import MAX_STOPS
+from blitz.execution.protocol import (
     Printed,
     crash_msg,
     engine_msg,

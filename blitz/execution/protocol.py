@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import deque
 
 from blitz.course.i18n import Msg
-from blitz.runner.limits import HEAD_LINES, LINE_CHARS, TAIL_LINES
+from blitz.execution.limits import HEAD_LINES, LINE_CHARS, TAIL_LINES
 
 
 def msg_dict(msg: Msg | None) -> dict | None:

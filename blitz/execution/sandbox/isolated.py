@@ -2,7 +2,7 @@
 
 One :class:`IsolatedSubmission` serves one (submission, exercise) pair. Its probes run in a fresh
 child that the submission's warm worker forks for it, inside the submission's one sandbox
-(:class:`blitz.grading.sandbox.session.SandboxSession`); the checks run here, in the trusted
+(:class:`blitz.execution.sandbox.session.SandboxSession`); the checks run here, in the trusted
 parent, and read back only safe values. The exercise has one time budget for all its probes.
 
 - A child that dies (``os._exit``, a segfault, the memory limit's kill) costs the probe that was
@@ -21,8 +21,8 @@ from typing import Any
 
 from blitz.engine.student_code import StudentError
 from blitz.engine.submission import Submission
-from blitz.grading.sandbox.process import SandboxPolicy
-from blitz.grading.sandbox.session import (  # noqa: F401 - re-exported: the grader's names for them
+from blitz.execution.sandbox.process import SandboxPolicy
+from blitz.execution.sandbox.session import (  # noqa: F401 - re-exported: the grader's names for them
     SandboxSession,
     WorkerStartError,
     copy_sources,

@@ -7,7 +7,7 @@ control pipe it writes one JSON object per line:
 
     {"start": i, "key": "tensors.gram"}       check i begins
     {"call": "tensors.gram"}                  student code runs now ("" when it returned)
-    {"result": i, "check": CHECK}             check i's result (blitz.runner.protocol)
+    {"result": i, "check": CHECK}             check i's result (blitz.execution.protocol)
     {"value": ...}                            a job's return value (:func:`run_job`)
     {"end": true}                             done: the child exits
 """

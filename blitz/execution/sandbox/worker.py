@@ -1,7 +1,7 @@
 """The sandboxed side of grading: a warm worker that forks a fresh child per exercise.
 
-Started once per submission by :class:`blitz.grading.sandbox.session.SandboxSession` inside a
-:class:`blitz.grading.sandbox.process.Sandbox`:
+Started once per submission by :class:`blitz.execution.sandbox.session.SandboxSession` inside a
+:class:`blitz.execution.sandbox.process.Sandbox`:
 
     python -I -c BOOTSTRAP REQUEST_FD RESPONSE_FD SUBMISSION_FOLDER THREADS INIT [MODULE,...]
 

@@ -25,7 +25,7 @@ import tempfile
 import time
 
 from blitz.course import registry
-from blitz.runner.limits import time_limit
+from blitz.execution.limits import time_limit
 
 ANSWER_MAX = 64 * 1024 * 1024
 SILENCE_GRACE = 60.0  # beyond a request's own limit: a worker this quiet is stuck, and replaced
@@ -50,7 +50,7 @@ class Engine:
             return
         self.close()
         command = [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else [])]
-        command += ["-m", "blitz.runner.worker", "--parent", str(os.getpid())]
+        command += ["-m", "blitz.execution.worker", "--parent", str(os.getpid())]
         command += ["--for", self.label] if self.label else []
         self.log = tempfile.TemporaryFile() if self.stderr is None else None
         self.proc = subprocess.Popen(
