@@ -13,7 +13,7 @@ import hostile
 import pytest
 
 from blitz.execution.local import Engine
-from blitz.execution.protocol import Printed, printed_lines
+from blitz.execution.output import Printed, printed_lines
 
 LIMIT = "3"  # seconds per check (BLITZ_TIME_LIMIT): the reference's tensors checks take ~0.04 s each
 

@@ -1,6 +1,18 @@
-"""One engine for student code: a warm worker, a fresh child per (submission, exercise).
+"""The one way student code runs: a warm worker, a fresh child per (submission, exercise).
 
-Who uses it: `blitz check`, `list`, `watch`, `report` (blitz/student/) and `pytest autograder`
+Placements, not engines: in-process (notebooks: :mod:`blitz.probes.local`), local (below), and
+sandboxed (:mod:`blitz.execution.sandbox`). What they share, one module each:
+
+- :mod:`blitz.execution.limits`: the one time budget (``time_limit`` per check, locally;
+  ``grading_budget`` per exercise, sandboxed; ``BLITZ_TIME_LIMIT``);
+- :mod:`blitz.execution.output`: the one output capture, head and tail (``Printed``: lines from
+  the local child's pipe; ``Drain``: bytes from the sandbox's pipe);
+- :mod:`blitz.execution.stops`: the one time-out and crash vocabulary (messages, and the
+  ``StudentError`` the sandboxed placement raises with the same kinds);
+- :mod:`blitz.execution.lifetime`: the one die-with-parent and not-dumpable switch;
+- :mod:`blitz.execution.files`: a submission's regular files as the trusted side reads them.
+
+The local placement. Who uses it: `blitz check`, `list`, `watch`, `report` (blitz/student/) and `pytest autograder`
 (blitz/frontends/pytest_plugin.py). Notebooks run their checks in the kernel (they are the
 student's process). `blitz grade` uses the same model inside its sandbox
 (:mod:`blitz.execution.sandbox.session` and ``worker``): one sandbox per submission, in it a warm
@@ -26,8 +38,7 @@ The pieces, front end first:
   for each check (or a named job: ``blitz.student.report:train_job``), each result sent as a line.
 - :mod:`blitz.execution.protocol` (no torch): the JSON shapes (a check's result is
   :meth:`blitz.engine.results.CheckResult.to_json`, read back with ``from_json``);
-  :class:`~blitz.execution.protocol.Printed` keeps the first and last lines printed.
-- :mod:`blitz.execution.limits`: the stated time limits and output caps (``BLITZ_TIME_LIMIT``).
+  what it printed is :class:`blitz.execution.output.Printed`'s.
 
 An exercise's outcome (``Engine.run_exercise``) is always a dict: ``{"exercise", "results": [CHECK
 ...], "printed": {"head", "tail", "omitted"}, "seconds", "stopped"}``, or ``{"failed": why}`` when

@@ -14,30 +14,19 @@ control pipe it writes one JSON object per line:
 
 from __future__ import annotations
 
-import ctypes
 import importlib
 import json
 import os
 import signal
 import sys
 
-PR_SET_PDEATHSIG = 1
+from blitz.execution.lifetime import die_with_parent
+
 # The worker's stderr, for what the kit itself shows while student code runs (a progress bar);
 # the student's own prints go to the output pipe. Set in the child only.
 KIT_STDERR = None
 # The worker's own fds (its answers' pipe) that a child must not hold.
 WORKER_FDS: list[int] = []
-
-
-def die_with_parent(parent_pid: int) -> None:
-    """SIGKILL when the parent goes (Linux); a parent gone before this call is noticed too."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the supervisor still kills the group
-        pass
-    if os.getppid() != parent_pid:
-        os._exit(1)
 
 
 class Control:
@@ -55,7 +44,7 @@ class Control:
 def become_child(parent_pid: int, out_fd: int) -> None:
     """The child's setup, first thing after fork()."""
     os.setpgid(0, 0)
-    die_with_parent(parent_pid)
+    die_with_parent(parent=parent_pid)
     sys.dont_write_bytecode = True  # no __pycache__ in the student's folder, no stale bytecode after a quick save
     for fd in WORKER_FDS:
         os.close(fd)

@@ -24,7 +24,8 @@ import sys
 from collections import deque
 
 from blitz.execution import child
-from blitz.execution.child import Control, die_with_parent
+from blitz.execution.child import Control
+from blitz.execution.lifetime import die_with_parent
 
 
 class Requests:
@@ -115,7 +116,7 @@ def serve(requests: Requests, out: Control) -> None:
 
 def main(argv: list[str]) -> int:
     parent = int(argv[argv.index("--parent") + 1]) if "--parent" in argv else os.getppid()
-    die_with_parent(parent)
+    die_with_parent(parent=parent)
     out = Control(os.dup(1))
     child.WORKER_FDS.append(out.fd)
     # Nothing of the kit's may write on the answers' pipe by mistake.

@@ -19,7 +19,8 @@ from blitz.course.i18n import Msg
 from blitz.course.text import points
 from blitz.engine.results import CheckResult, Status, by_exercise
 from blitz.execution.local import Engine
-from blitz.execution.protocol import engine_msg, msg_of, printed_lines
+from blitz.execution.output import printed_lines
+from blitz.execution.stops import engine_msg
 
 # Every result of this pytest session, for the score table at its end.
 RESULTS: list[CheckResult] = []
@@ -85,7 +86,7 @@ def run_as_test(check, submission, ctx) -> None:
 def printed_summary(write, lang: str) -> None:
     """What the student's code printed, per exercise, at the end of the session."""
     for exercise_id, printed in PRINTED.items():
-        heading = msg_of({"zh": f"{exercise_id} 的代码打印了：", "en": f"{exercise_id} printed:"})
+        heading = Msg(f"{exercise_id} 的代码打印了：", f"{exercise_id} printed:")
         write(heading.render(lang))
         for line in printed_lines(printed, lang=lang):
             write(line)

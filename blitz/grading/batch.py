@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from blitz.engine.results import Status, SubmissionResult
-from blitz.execution.sandbox.process import die_with_parent
+from blitz.execution.lifetime import die_with_parent
 from blitz.grading import reports
 from blitz.grading.discover import Target
 from blitz.grading.names import terminal

@@ -27,6 +27,7 @@ from blitz.course.i18n import Msg
 from blitz.course.mnist import RAW_FILES
 from blitz.engine.results import CheckResult, Status, SubmissionResult, by_exercise
 from blitz.execution import files
+from blitz.execution.limits import grading_budget
 from blitz.execution.sandbox.process import SandboxPolicy, describe_isolation, outermost
 from blitz.execution.sandbox.view import essentials
 from blitz.grading.discover import Target, recheck
@@ -34,7 +35,6 @@ from blitz.grading.discover import Target, recheck
 if TYPE_CHECKING:
     import torch
 
-PIPELINE_MIN_SECONDS = 300.0  # the capstone trains a CNN on MNIST: it gets at least this budget
 MNIST_TEST_LABELS = RAW_FILES[False][1]  # the true test labels: what a worker must never read
 
 
@@ -54,7 +54,7 @@ class Options:
     unsafe: bool = False  # --unsafe-no-sandbox: run workers even where bubblewrap cannot confine them
 
     def budget(self, exercise_id: str) -> float:
-        return max(self.timeout, PIPELINE_MIN_SECONDS) if exercise_id == "pipeline" else self.timeout
+        return grading_budget(exercise_id, self.timeout)
 
     def decisive(self) -> dict:
         """The options a grade depends on (not the language, not how many workers)."""

@@ -230,14 +230,14 @@ def train_and_predict(folder: Path, root: Path, epochs: int, device: str, seed: 
 
 def train_job(folder: str, root: str, epochs: int, device: str, seed: int) -> dict:
     """In the runner's child: the training and predictions as JSON, or which exercise failed."""
+    from blitz.engine.results import msg_json
     from blitz.execution import child
-    from blitz.execution.protocol import msg_dict
 
     try:
         result = train_and_predict(Path(folder), Path(root), epochs, device, seed, child.KIT_STDERR)
     except ReportFailure as failure:
         error = failure.error.as_dict() if failure.error is not None else None
-        return {"failure": {"exercise_id": failure.exercise_id, "error": error, "msg": msg_dict(failure.msg)}}
+        return {"failure": {"exercise_id": failure.exercise_id, "error": error, "msg": msg_json(failure.msg)}}
     return {k: v for k, v in result.items() if not k.startswith("_")}
 
 
@@ -245,9 +245,10 @@ def train_in_child(folder: Path, root: Path, epochs: int, device: str, seed: int
     """:func:`train_job` in a fresh child of the warm worker; the student's prints, capped, shown after."""
     from torchvision import datasets
 
+    from blitz.engine.results import msg_from
     from blitz.execution.limits import time_limit
     from blitz.execution.local import Engine
-    from blitz.execution.protocol import engine_msg, msg_of
+    from blitz.execution.stops import engine_msg
     from blitz.student.render import printed_block
 
     args = {"folder": str(folder), "root": str(root), "epochs": epochs, "device": device, "seed": seed}
@@ -261,12 +262,12 @@ def train_in_child(folder: Path, root: Path, epochs: int, device: str, seed: int
         raise ReportFailure("train", msg=engine_msg(answer["failed"]))
     if "stopped" in answer:  # a time-out or a crash: the step that was running is the one to fix
         step = answer.get("call", "").split(".")[0]
-        raise ReportFailure(step if step in registry.BY_ID else "train", msg=msg_of(answer["stopped"]))
+        raise ReportFailure(step if step in registry.BY_ID else "train", msg=msg_from(answer["stopped"]))
     value = answer.get("value") or {}
     if "failure" in value:
         failure = value["failure"]
         error = StudentError.from_dict(failure["error"]) if failure.get("error") else None
-        raise ReportFailure(failure["exercise_id"], error, msg_of(failure.get("msg")))
+        raise ReportFailure(failure["exercise_id"], error, msg_from(failure.get("msg")))
     official = datasets.MNIST(str(root), train=False)
     return {**value, "_images": official.data, "_targets": official.targets.clone()}
 

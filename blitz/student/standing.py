@@ -25,7 +25,7 @@ from blitz.course.i18n import Msg
 from blitz.course.registry import PIPELINE_INPUTS, Exercise
 from blitz.engine.results import CheckResult, ExerciseResult, Standing, Status
 from blitz.execution.local import Engine
-from blitz.execution.protocol import engine_msg
+from blitz.execution.stops import engine_msg
 from blitz.student.paths import exercise_file, shown_path
 from blitz.student.state import ExerciseStatus, State, fingerprint
 

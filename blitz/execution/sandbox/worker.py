@@ -44,8 +44,9 @@ import subprocess
 import sys
 import time
 
+from blitz.execution.lifetime import set_dumpable
+
 HEADER = struct.Struct(">Q")
-PR_SET_DUMPABLE = 4
 # The one request the worker itself takes, compared as bytes: a child can write into its own copy of
 # the request pipe (reopened through /proc/self/fd), so the worker never unpickles what it reads.
 CHILD_REQUEST = pickle.dumps(("child",), protocol=pickle.HIGHEST_PROTOCOL)
@@ -230,17 +231,6 @@ def tidy(pid: int, init: bool, baseline: dict[str, set[str]]) -> bool:
     except OSError:
         return False
     return _empty_scratch(baseline, deadline)
-
-
-def set_dumpable(flag: bool) -> bool:
-    """PR_SET_DUMPABLE: a process that is not dumpable cannot be ptraced nor its /proc/PID/mem read
-    by another process of the same uid without CAP_SYS_PTRACE, which nothing in the sandbox has."""
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, int(flag), 0, 0, 0) == 0
-    except (OSError, AttributeError):  # pragma: no cover - not Linux's libc
-        return False
 
 
 def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bool, warm: tuple[str, ...] = ()) -> None:

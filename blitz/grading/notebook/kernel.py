@@ -226,13 +226,10 @@ def main(argv: list[str]) -> int:
 
 def _term_with_parent() -> None:
     """SIGTERM when the process that started this launcher (nbgrader's) dies, so the cleanup runs."""
-    import ctypes
+    from blitz.execution.lifetime import die_with_parent
 
     parent = os.getppid()
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        return
+    die_with_parent(signum=signal.SIGTERM)
     if os.getppid() != parent:
         raise SystemExit(1)
 
