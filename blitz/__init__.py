@@ -27,7 +27,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 - :mod:`blitz.checks` — one module per exercise: what is judged, on the trusted side.
 - :mod:`blitz.execution` — the one way student code runs, in placements: its time budget
   (``limits``), output capture (``output``), time-out and crash vocabulary (``stops``),
-  die-with-parent (``lifetime``), a submission's files read safely (``files``); the local
+  die-with-parent (``lifetime``), bounded frames with deadlines (``frames``), a submission's
+  files read safely and once (``files``: ``snapshot``); the local
   placement, a warm worker that imported torch and the checks once and forks a fresh child per
   (submission, exercise) (``worker``, ``supervise``, ``child``, JSON over pipes: ``protocol``),
   driven from ``local`` without importing torch; the sandboxed placement, :mod:`blitz.execution.sandbox`:

@@ -33,7 +33,7 @@ def test_every_reference_notebook_scores_its_maximum(exercise, tmp_path):
     code = tmp_path / "code"
     write_module(nb, exercise, f"{exercise}.ipynb", code, 60)
     _world_readable(code)
-    runs = run_seeds(code, exercise, options_for(exercise, 60, ()), tmp_path / "work")
+    runs = run_seeds(code, exercise, options_for(exercise, 60, ()))
     assert set(runs) == {c.name for c in checks_for(exercise)}
     # each check ran on seed 0 and on its hidden seed, and passed both
     assert {name: [r.passed for r in rs] for name, rs in runs.items()} == {name: [True, True] for name in runs}

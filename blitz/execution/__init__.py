@@ -10,7 +10,10 @@ sandboxed (:mod:`blitz.execution.sandbox`). What they share, one module each:
 - :mod:`blitz.execution.stops`: the one time-out and crash vocabulary (messages, and the
   ``StudentError`` the sandboxed placement raises with the same kinds);
 - :mod:`blitz.execution.lifetime`: the one die-with-parent and not-dumpable switch;
-- :mod:`blitz.execution.files`: a submission's regular files as the trusted side reads them.
+- :mod:`blitz.execution.frames`: the one bounded framed reader and writer (deadlines, maximum lengths);
+- :mod:`blitz.execution.files`: a submission's regular files as the trusted side reads them, read
+  once into a ``Snapshot`` that is fingerprinted and copied into the sandbox
+  (:func:`blitz.grading.runner.grade_once`).
 
 The local placement. Who uses it: `blitz check`, `list`, `watch`, `report` (blitz/student/) and `pytest autograder`
 (blitz/frontends/pytest_plugin.py). Notebooks run their checks in the kernel (they are the
@@ -23,7 +26,7 @@ The pieces, front end first:
 
 - :mod:`blitz.execution.local` (no torch): :class:`~blitz.execution.local.Engine` starts
   ``python -m blitz.execution.worker`` once (``start()`` warms it in the background), sends requests,
-  reads answers: ``run_exercise(folder, exercise_id, ctx, hidden)`` blocks; ``submit_exercise`` /
+  reads answers: ``run_exercise(folder, exercise_id, ctx)`` blocks; ``submit_exercise`` /
   ``poll(timeout)`` / ``cancel(id)`` do not (watch). ``close()`` leaves no process behind.
 - :mod:`blitz.execution.worker`: imports torch and the checks, then serves requests one at a time
   (JSON lines on stdin/stdout, documented there). It never runs torch operations itself (a fork

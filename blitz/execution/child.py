@@ -70,7 +70,7 @@ def run_checks(control: Control, request: dict, start: int) -> None:
     from blitz.probes.local import LocalSubmission
 
     set_listener(lambda what: control.send({"call": what}))
-    entries = selected_checks(checks_for, request)
+    entries = checks_for(request["exercise"])
     ctx = Context(**request.get("ctx", {}))
     sub = LocalSubmission(request["folder"])
     for index in range(start, len(entries)):
@@ -79,11 +79,6 @@ def run_checks(control: Control, request: dict, start: int) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         control.send({"result": index, "check": result.to_json()})
-
-
-def selected_checks(checks_for, request: dict) -> list:
-    entries = checks_for(request["exercise"])
-    return entries if request.get("hidden") else [c for c in entries if not getattr(c, "hidden", False)]
 
 
 def run_job(control: Control, request: dict) -> None:

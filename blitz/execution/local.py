@@ -108,11 +108,11 @@ class Engine:
         self._send({**request, "op": "run", "id": ident, "limit": limit})
         return ident
 
-    def submit_exercise(self, folder, exercise_id: str, ctx: dict | None = None, hidden: bool = False) -> int:
+    def submit_exercise(self, folder, exercise_id: str, ctx: dict | None = None) -> int:
         exercise = registry.get(exercise_id)
         ctx = {k: v for k, v in (ctx or {}).items() if v is not None}
         limit = time_limit(exercise_id, exercise.has_module, ctx.get("epochs"))
-        request = {"folder": str(folder), "exercise": exercise_id, "ctx": ctx, "hidden": hidden}
+        request = {"folder": str(folder), "exercise": exercise_id, "ctx": ctx}
         return self.submit(request, limit)
 
     def cancel(self, ident: int) -> None:
@@ -174,5 +174,5 @@ class Engine:
                     on_event(event)
         return self.done.pop(ident)
 
-    def run_exercise(self, folder, exercise_id: str, ctx: dict | None = None, hidden: bool = False, on_event=None):
-        return self.wait(self.submit_exercise(folder, exercise_id, ctx, hidden), on_event)
+    def run_exercise(self, folder, exercise_id: str, ctx: dict | None = None, on_event=None):
+        return self.wait(self.submit_exercise(folder, exercise_id, ctx), on_event)

@@ -188,7 +188,7 @@ def stop_message(run: Run, running: str, limit: float):
 
 
 def run_exercise(request: dict, plan: list[dict], emit, listen: Listen | None = None) -> dict:
-    """Every check of `plan` (one dict per check: key, exercise, name, title, max_score, hidden)
+    """Every check of `plan` (one dict per check: key, exercise, name, title, max_score)
     scored, whatever the student's code does."""
     started = time.monotonic()
     limit = float(request["limit"])

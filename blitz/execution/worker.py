@@ -4,7 +4,7 @@ each request in a fresh forked child (:mod:`blitz.execution.supervise`).
 Requests come on stdin, one JSON object per line; answers go to stdout, one per line:
 
     → {"op": "run", "id": 1, "folder": "/abs/exercises", "exercise": "tensors", "ctx": {...},
-       "limit": 10.0, "hidden": false}                               an exercise's checks
+       "limit": 10.0}                                                an exercise's checks
     → {"op": "run", "id": 2, "job": "blitz.student.report:train_job", "args": {...}, "limit": 240}
     → {"op": "cancel", "id": 1}                                      stop request 1 (kills its child)
     ← {"event": "ready"}                                             once, when warm
@@ -57,9 +57,8 @@ def plan_of(request: dict) -> list[dict]:
     """Each check of the request, as the JSON of a result it has not given yet."""
     from blitz.checks import checks_for
     from blitz.engine.results import Status
-    from blitz.execution.child import selected_checks
 
-    return [c.result(Status.FAILED, None, 0.0, None).to_json() for c in selected_checks(checks_for, request)]
+    return [c.result(Status.FAILED, None, 0.0, None).to_json() for c in checks_for(request["exercise"])]
 
 
 def warm_for(request: dict) -> None:

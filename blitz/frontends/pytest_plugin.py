@@ -44,7 +44,7 @@ class EngineSubmission:
     def outcome(self, exercise_id: str, ctx) -> dict:
         if exercise_id not in self.outcomes:
             context = {"device": ctx.device, "seed": ctx.seed, "data_root": ctx.data_root, "epochs": ctx.epochs}
-            outcome = self.engine.run_exercise(self.folder, exercise_id, context, hidden=True)
+            outcome = self.engine.run_exercise(self.folder, exercise_id, context)
             self.outcomes[exercise_id] = outcome
             if outcome.get("printed", {}).get("head"):
                 PRINTED[exercise_id] = outcome["printed"]

@@ -29,13 +29,13 @@ from pathlib import Path
 
 import blitz
 from blitz.course.i18n import Msg
-from blitz.engine.results import CheckResult, Status, SubmissionResult
-from blitz.grading.discover import discover, is_submission, recheck
+from blitz.engine.results import CheckResult, SubmissionResult
+from blitz.grading.discover import discover, is_submission
 from blitz.grading.gradescope import CONFIG, FORMAT
 from blitz.grading.names import report_text
 from blitz.grading.notebook_submission import notebook_exercises, with_notebooks
 from blitz.grading.reports import atomic_write, test_name, test_output
-from blitz.grading.runner import Options, fingerprint, grade_in_sandbox, isolation_text, make_record, zero_record
+from blitz.grading.runner import Options, first_run, grade_once, isolation_text
 
 SEARCH_DEPTH = 3  # how deep below ROOT/submission a folder of modules is looked for
 SEARCH_ENTRIES = 2000  # at most this many entries are looked at (a submission may hold anything)
@@ -69,23 +69,9 @@ def find_submission(top: Path) -> tuple[Path, list[Path]]:
 def grade(target, options: Options, self_check_seeds: tuple[int, ...]) -> tuple[SubmissionResult, list[CheckResult]]:
     """The record of the hidden run (options.seed), and the self-check runs' results; the submission's
     one sandbox serves them all, each exercise's hidden run first."""
-    started = time.perf_counter()
-    target = recheck(target)
-    digest = fingerprint(target, options)
-    problem = target.problem_message()
-    if problem is not None:
-        status = {"missing": Status.MISSING, "unsafe": Status.REFUSED}.get(target.problem, Status.EMPTY)
-        return zero_record(target, options, problem, status, digest), []
-    seeds = (options.seed, *self_check_seeds)
-    hidden: list[CheckResult] = []
-    visible: list[CheckResult] = []
-    for rows in grade_in_sandbox(target, options, seeds).values():
-        count = len(rows) // len(seeds)
-        hidden += rows[:count]
-        visible += rows[count:]
-    seconds = time.perf_counter() - started
-    record = make_record(target, options, hidden, Status.GRADED, digest, None, seconds, isolation_text(options))
-    return record, visible
+    graded = grade_once(target, options, (options.seed, *self_check_seeds))
+    visible = [row for exercise_id, rows in graded.runs.items() for row in rows[len(first_run(exercise_id, rows)) :]]
+    return graded.record, visible
 
 
 # ---------------------------------------------------------------------------------------------- results.json

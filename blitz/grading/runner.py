@@ -1,6 +1,9 @@
-"""Grade one submission: one sandbox, a fresh child per exercise, judged here.
+"""Grade one submission, once: one snapshot, one sandbox, a fresh child per exercise, judged here.
 
-:func:`grade_submission` is what a local pool process or a Dask worker runs for each student.
+:func:`grade_once` is the one way a submission is graded (`blitz grade`'s :func:`grade_submission`,
+which a local pool process or a Dask worker runs for each student; the Gradescope runner; the kit's
+scores of nbgrader notebooks): its files are read once into a snapshot, which is fingerprinted and
+copied into its sandbox.
 It never imports the student's code: the submission gets one
 :class:`blitz.execution.sandbox.session.SandboxSession` (a warm worker in a
 :class:`blitz.execution.sandbox.process.Sandbox`, started on first use), each exercise an
@@ -270,7 +273,7 @@ def _needs_data(target: Target, options: Options) -> bool:
     return any(e in ("data", "pipeline") and not _missing_modules(folder, e) for e in options.exercises)
 
 
-def submission_sandbox(target: Target, options: Options, scratch: Path, threads: int):
+def submission_sandbox(target: Target, options: Options, scratch: Path, threads: int, taken=None):
     """The submission's one sandbox (started on first use) and the checks' context.
 
     Its view: the essentials, the data and its own code. Where an exercise reads MNIST, the data it
@@ -313,12 +316,18 @@ def submission_sandbox(target: Target, options: Options, scratch: Path, threads:
         unsafe=options.unsafe,
     )
     warm = registry.warm_imports(options.exercises)
-    return SandboxSession(target.folder, policy=policy, workdir=scratch / "sandbox", warm_imports=warm), ctx
+    session = SandboxSession(
+        target.folder, policy=policy, workdir=scratch / "sandbox", warm_imports=warm, snapshot=taken
+    )
+    return session, ctx
 
 
-def grade_in_sandbox(target: Target, options: Options, seeds: tuple[int, ...] = ()) -> dict[str, list[CheckResult]]:
-    """Each exercise's results (per seed of `seeds`, default options.seed, in that order), all from the
-    submission's one sandbox, which is gone, with its scratch folder, when this returns."""
+def grade_in_sandbox(
+    target: Target, options: Options, seeds: tuple[int, ...] = (), taken=None, judge=None
+) -> dict[str, list[CheckResult]]:
+    """Each exercise's results (per seed of `seeds`, default options.seed, in that order; or what
+    `judge`, called as :func:`grade_exercise`, gives), all from the submission's one sandbox, which
+    is gone, with its scratch folder, when this returns. `taken`: the submission's snapshot."""
     import torch
 
     from blitz.engine.imports import import_torchvision
@@ -334,9 +343,9 @@ def grade_in_sandbox(target: Target, options: Options, seeds: tuple[int, ...] = 
     results: dict[str, list[CheckResult]] = {}
     session = None
     try:
-        session, ctx = submission_sandbox(target, options, scratch, threads)
+        session, ctx = submission_sandbox(target, options, scratch, threads, taken)
         for exercise_id in options.exercises:
-            results[exercise_id] = grade_exercise(target, exercise_id, options, session, ctx, seeds)
+            results[exercise_id] = (judge or grade_exercise)(target, exercise_id, options, session, ctx, seeds)
     finally:
         if session is not None:
             session.close()
@@ -344,19 +353,47 @@ def grade_in_sandbox(target: Target, options: Options, seeds: tuple[int, ...] = 
     return results
 
 
-def grade_submission(target: Target, options: Options) -> SubmissionResult:
-    """The record of one submission. Runs wherever the batch puts it (pool process, Dask worker)."""
-    started = time.perf_counter()
+@dataclass(frozen=True)
+class Graded:
+    """One submission graded once: its record, and every exercise's results as run (all seeds)."""
 
-    target = recheck(target)  # a file may have become a link or a FIFO since discovery
-    digest = fingerprint(target, options)  # of the files about to be graded
+    record: SubmissionResult
+    runs: dict[str, list[CheckResult]]
+
+
+def first_run(exercise_id: str, rows: list[CheckResult]) -> list[CheckResult]:
+    """The rows of the record: the first seed's run of each check."""
+    from blitz.checks import checks_for
+
+    return rows[: len(checks_for(exercise_id))]
+
+
+def grade_once(target: Target, options: Options, seeds: tuple[int, ...] = (), judge=None, pick=first_run) -> Graded:
+    """Grade one submission, once: what `blitz grade`, the Gradescope runner and the nbgrader path call.
+
+    Its files are looked at again (a file may have become a link or a FIFO since discovery), read
+    once into a snapshot (lstat, no link, size caps: :func:`blitz.execution.files.snapshot`), the
+    snapshot fingerprinted, the same snapshot copied into the submission's one sandbox and run there
+    (every exercise, each seed of `seeds`, or `judge`), and recorded (`pick` chooses each exercise's
+    rows of the record from its runs)."""
+    started = time.perf_counter()
+    target = recheck(target)
+    taken = files.snapshot(target.folder) if not target.problem else files.Snapshot(target.folder)
+    digest = taken.digest(target.problem, options.decisive(), blitz.__version__)
     problem = target.problem_message()
     if problem is not None:
         status = {"missing": Status.MISSING, "unsafe": Status.REFUSED}.get(target.problem, Status.EMPTY)
-        return zero_record(target, options, problem, status, digest)
-    checks = [row for rows in grade_in_sandbox(target, options).values() for row in rows]
+        return Graded(zero_record(target, options, problem, status, digest), {})
+    runs = grade_in_sandbox(target, options, seeds, taken, judge)
+    checks = [row for exercise_id, rows in runs.items() for row in pick(exercise_id, rows)]
     seconds = time.perf_counter() - started
-    return make_record(target, options, checks, Status.GRADED, digest, None, seconds, isolation_text(options))
+    record = make_record(target, options, checks, Status.GRADED, digest, None, seconds, isolation_text(options))
+    return Graded(record, runs)
+
+
+def grade_submission(target: Target, options: Options) -> SubmissionResult:
+    """The record of one submission. Runs wherever the batch puts it (pool process, Dask worker)."""
+    return grade_once(target, options).record
 
 
 def _threads_here() -> int:

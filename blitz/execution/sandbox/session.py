@@ -29,9 +29,9 @@ from typing import Any
 from blitz.course.registry import ROOT
 from blitz.engine import wire
 from blitz.execution import files
+from blitz.execution.frames import read_frame, write_frame
 from blitz.execution.sandbox.process import Sandbox, SandboxPolicy, SandboxUnavailable
 from blitz.execution.sandbox.view import essentials
-from blitz.execution.sandbox.worker import read_frame, write_frame
 
 STARTUP_SECONDS = 60.0  # importing torch in a cold worker; not charged to the student's budget
 CHILD_SECONDS = 30.0  # forking a child and hearing from it; no student code has run yet
@@ -53,13 +53,17 @@ def kit_secrets() -> list[str]:
     return [str(p) for p in paths]
 
 
-def copy_sources(source: Path, dest: Path) -> None:
+def copy_sources(source: Path, dest: Path, taken: files.Snapshot | None = None) -> None:
     """Copy the submission's regular top-level .py files into `dest`, read-only, by the rules of
-    :mod:`blitz.execution.files` (lstat, O_NOFOLLOW, size caps: nothing here blocks or follows a link)."""
-    try:
-        names = files.copy_python_files(source, dest)
-    except files.UnsafeFile:  # refused before grading (discover.recheck); a file swapped since stays out
-        names = [p.name for p in dest.glob("*.py")]
+    :mod:`blitz.execution.files` (lstat, O_NOFOLLOW, size caps: nothing here blocks or follows a link);
+    `taken`: the snapshot already read (and fingerprinted), written as it is."""
+    if taken is not None:
+        names = taken.write(dest)
+    else:
+        try:
+            names = files.copy_python_files(source, dest)
+        except files.UnsafeFile:  # refused before grading (discover.recheck); a file swapped since stays out
+            names = [p.name for p in dest.glob("*.py")]
     for name in names:
         os.chmod(dest / name, 0o444)
     os.chmod(dest, 0o555)
@@ -82,10 +86,12 @@ class SandboxSession:
         policy: SandboxPolicy | None = None,
         workdir: Path | None = None,
         warm_imports: tuple[str, ...] = (),
+        snapshot: files.Snapshot | None = None,
     ):
         """folder: the student's submission; only its .py files are copied into the worker's private
         directory, which is all of the submission the sandbox can see. warm_imports: modules the worker
-        imports before forking (the graded exercises' :attr:`blitz.course.registry.Exercise.warm_imports`)."""
+        imports before forking (the graded exercises' :attr:`blitz.course.registry.Exercise.warm_imports`).
+        snapshot: the submission's files as already read (:func:`blitz.execution.files.snapshot`)."""
         self.warm_imports = tuple(warm_imports)
         self.source = Path(folder).resolve()
         # A copy: the caller's policy may serve several submissions.
@@ -94,7 +100,7 @@ class SandboxSession:
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="blitz-worker-")).resolve()
         self.code_dir = self.workdir / "submission"
         self.code_dir.mkdir(parents=True, exist_ok=True)
-        copy_sources(self.source, self.code_dir)
+        copy_sources(self.source, self.code_dir, snapshot)
         # The worker sees its copy (read-only) and nothing else of the submission; the kit's reference
         # solutions, its tests and history stay out of its sight even inside a kept folder.
         keep = (*essentials(), *self.policy.keep_paths, str(self.code_dir))

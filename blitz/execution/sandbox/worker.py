@@ -37,63 +37,20 @@ from __future__ import annotations
 
 import os
 import pickle
-import select
 import signal
-import struct
 import subprocess
 import sys
 import time
 
+from blitz.execution.frames import read_frame, write_frame
 from blitz.execution.lifetime import set_dumpable
 
-HEADER = struct.Struct(">Q")
 # The one request the worker itself takes, compared as bytes: a child can write into its own copy of
 # the request pipe (reopened through /proc/self/fd), so the worker never unpickles what it reads.
 CHILD_REQUEST = pickle.dumps(("child",), protocol=pickle.HIGHEST_PROTOCOL)
 TIDY_SECONDS = 20.0  # killing the child's leftovers and emptying the tmpfs; beyond it: not clean
 # The sandbox's tmpfs (its home), its shared memory and its POSIX message queues (bwrap --mqueue)
 SCRATCH = ("/tmp", "/dev/shm", "/dev/mqueue")
-
-
-def read_frame(fd: int, deadline: float | None = None, max_length: int | None = None) -> bytes:
-    """One length-prefixed frame. EOFError: the writer has gone; TimeoutError: `deadline` (a
-    ``time.monotonic()`` value) passed first; ValueError: the frame is longer than `max_length`."""
-    (length,) = HEADER.unpack(_read_exact(fd, HEADER.size, deadline))
-    if max_length is not None and length > max_length:
-        raise ValueError(f"frame too large ({length} bytes)")
-    return _read_exact(fd, length, deadline)
-
-
-def _read_exact(fd: int, n: int, deadline: float | None = None) -> bytes:
-    chunks, remaining = [], n
-    while remaining:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise TimeoutError
-        chunk = os.read(fd, min(remaining, 1 << 20))
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def write_frame(fd: int, payload: bytes, deadline: float | None = None) -> None:
-    """One length-prefixed frame. With a `deadline` (a ``time.monotonic()`` value; `fd` non-blocking),
-    TimeoutError when the reader has not taken it all by then."""
-    data = HEADER.pack(len(payload)) + payload
-    view = memoryview(data)
-    while view:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([], [fd], [], left)[1]:
-                raise TimeoutError
-        try:
-            written = os.write(fd, view)
-        except BlockingIOError:  # room for less than one atomic write yet
-            continue
-        view = view[written:]
 
 
 # --------------------------------------------------------------------------- the child
