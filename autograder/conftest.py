@@ -7,7 +7,7 @@
 
 Each test runs one check from blitz/exercises/<id>/checks.py; a failure prints what was called, what came
 back and what was expected. The run ends with a score table, keyed by exercise id. Each exercise
-runs once, in a fresh process with a time limit (blitz/runner/limits.py; BLITZ_TIME_LIMIT=SECONDS
+runs once, in a fresh process with a time limit (blitz/execution/limits.py; BLITZ_TIME_LIMIT=SECONDS
 replaces it): an endless loop or a crash fails the checks it hit, and the others still count.
 This process never imports torch (blitz.engine.catalog reads the checks' declarations as text); the
 warm worker does, while pytest collects.

@@ -1,4 +1,4 @@
-"""The student's commands on the warm-worker engine (blitz/runner/), each against a bare torch import.
+"""The student's commands on the warm-worker engine (blitz/execution/), each against a bare torch import.
 
     BLITZ_DATA=/work/shared/data python benchmarks/bench_engine.py            # 5 rounds
     python benchmarks/bench_engine.py --rounds 3 --out benchmarks/results/engine_vm.json

@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 from blitz import __version__
 from blitz.course import registry  # noqa: E402
 from blitz.course.cores import physical_cores  # noqa: E402
-from blitz.grading.sandbox.process import describe_isolation  # noqa: E402
+from blitz.execution.sandbox.process import describe_isolation  # noqa: E402
 
 
 def build_class(folder: Path, copies: int) -> None:

@@ -29,10 +29,17 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
   probe several exercises share.
 - :mod:`blitz.probes` and :mod:`blitz.checks` — the lookups: every probe by name (``probes.local``
   runs them in this process), every check by exercise and key.
-- :mod:`blitz.runner` — where student code runs for the front ends: a warm worker that imported
-  torch and the checks once forks a fresh child per (submission, exercise), with time limits
-  (``limits``), output caps and crash/time-out results (``supervise``, ``child``), JSON over pipes
-  (``protocol``); the front ends drive it from ``engine`` without importing torch.
+- :mod:`blitz.execution` — the one way student code runs, in placements: its time budget
+  (``limits``), output capture (``output``), time-out and crash vocabulary (``stops``),
+  die-with-parent (``lifetime``), bounded frames with deadlines (``frames``), a submission's
+  files read safely and once (``files``: ``snapshot``); the local
+  placement, a warm worker that imported torch and the checks once and forks a fresh child per
+  (submission, exercise) (``worker``, ``supervise``, ``child``, JSON over pipes: ``protocol``),
+  driven from ``local`` without importing torch; the sandboxed placement, :mod:`blitz.execution.sandbox`:
+  one bubblewrap sandbox and cgroup per submission (``session``) with its seccomp filter
+  (``seccomp``), in it a warm worker that forks a fresh child per exercise (``worker``), which
+  serves the probes of that exercise's :class:`~blitz.execution.sandbox.isolated.IsolatedSubmission`;
+  SECURITY.md.
 - Front ends, each on the layers above:
   - :mod:`blitz.frontends` — the pytest plugin (``pytest autograder``) and notebook test cells;
   - :mod:`blitz.student` — the student's commands: ``cli``, where they stand (``state``, and
@@ -46,10 +53,7 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
   - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports,
     the class report (``class_report``, its figures ``class_figures``), near-identical submissions
     (``similar``), the Gradescope autograder zip (``gradescope``) and what its run_autograder runs
-    (``gradescope_run``);
-    :mod:`blitz.grading.sandbox` runs untrusted code: one bubblewrap sandbox and cgroup per submission
-    (``session``), in it a warm worker that forks a fresh child per exercise (``worker``), which serves
-    the probes of that exercise's :class:`~blitz.grading.sandbox.isolated.IsolatedSubmission`; SECURITY.md.
+    (``gradescope_run``), all in the sandboxed placement of :mod:`blitz.execution`;
     :mod:`blitz.grading.notebook` is `blitz course-autograde` (nbgrader with every kernel in that
     sandbox, scored by the kit's checks).
 - :mod:`blitz.cli` — the ``blitz`` command, which gathers the front ends' subcommands.

@@ -81,9 +81,12 @@ def msg_json(msg: Msg | None) -> dict | None:
 @overload
 def msg_from(data: dict) -> Msg: ...
 @overload
-def msg_from(data: None) -> None: ...
-def msg_from(data: dict | None) -> Msg | None:
-    return None if data is None else Msg(str(data["zh"]), str(data["en"]))
+def msg_from(data: object) -> Msg | None: ...
+def msg_from(data: object) -> Msg | None:
+    """A Msg read back from JSON; None for anything that is not a {"zh", "en"} object."""
+    if not isinstance(data, dict):
+        return None
+    return Msg(str(data.get("zh", "")), str(data.get("en", "")))
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 
 from blitz.engine import wire
 
-# Who is told what student code is about to run (blitz.runner's child reports it to its supervisor,
+# Who is told what student code is about to run (blitz.execution's child reports it to its supervisor,
 # so a time-out can name the function that was running); None: nobody, at no cost.
 _listener: Callable[[str], None] | None = None
 

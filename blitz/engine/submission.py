@@ -6,7 +6,7 @@ through :mod:`blitz.engine.wire`, and the check compares it with the reference o
 
 - :class:`blitz.probes.local.LocalSubmission` runs probes in this process: `pytest autograder`,
   notebooks, `blitz check`.
-- :class:`blitz.grading.sandbox.isolated.IsolatedSubmission` runs them in a sandboxed worker: `blitz grade`.
+- :class:`blitz.execution.sandbox.isolated.IsolatedSubmission` runs them in a sandboxed worker: `blitz grade`.
 """
 
 from __future__ import annotations

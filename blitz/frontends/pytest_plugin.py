@@ -1,7 +1,7 @@
 """The glue between pytest and the checks: one test per check, failures in the check's own words.
 
 `pytest autograder` runs each exercise once, in a fresh child of the warm worker
-(:mod:`blitz.runner`): the first test of an exercise runs all its checks there, with the time
+(:mod:`blitz.execution`): the first test of an exercise runs all its checks there, with the time
 limits and output caps of every front end, and each test then reports its own check's result. A
 hang or a crash in the student's code fails the checks it hit, with a message naming what was
 running; the other tests still pass or fail on their own. The output of the student's code is
@@ -18,8 +18,9 @@ from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.text import points
 from blitz.engine.results import CheckResult, Status, by_exercise
-from blitz.runner.engine import Engine
-from blitz.runner.protocol import engine_msg, printed_lines
+from blitz.execution.local import Engine
+from blitz.execution.output import printed_lines
+from blitz.execution.stops import engine_msg
 
 # Every result of this pytest session, for the score table at its end.
 RESULTS: list[CheckResult] = []
@@ -43,7 +44,7 @@ class EngineSubmission:
     def outcome(self, exercise_id: str, ctx) -> dict:
         if exercise_id not in self.outcomes:
             context = {"device": ctx.device, "seed": ctx.seed, "data_root": ctx.data_root, "epochs": ctx.epochs}
-            outcome = self.engine.run_exercise(self.folder, exercise_id, context, hidden=True)
+            outcome = self.engine.run_exercise(self.folder, exercise_id, context)
             self.outcomes[exercise_id] = outcome
             if outcome.get("printed", {}).get("head"):
                 PRINTED[exercise_id] = outcome["printed"]

@@ -1,11 +1,11 @@
 """Grading a class: `blitz grade PATH...` grades many submissions without trusting any of them.
 
 - :mod:`blitz.grading.discover` — which folders are submissions, and their student ids.
-- :mod:`blitz.grading.files` — a submission's files as the trusted side reads them: lstat, regular
+- :mod:`blitz.execution.files` — a submission's files as the trusted side reads them: lstat, regular
   files only, size caps, no link followed, no FIFO opened; the fingerprint.
 - :mod:`blitz.grading.names` — student-derived text made safe for the terminal, CSV and reports.
 - :mod:`blitz.grading.runner` — one submission in one sandbox, each exercise in a fresh child of its
-  warm worker (:class:`blitz.grading.sandbox.isolated.IsolatedSubmission`); the checks judge in this
+  warm worker (:class:`blitz.execution.sandbox.isolated.IsolatedSubmission`); the checks judge in this
   trusted process.
 - :mod:`blitz.grading.batch` — many submissions on a local process pool (or on Dask,
   :mod:`blitz.grading.dask_backend`), resumable, results written atomically.

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from blitz.engine.results import Status, SubmissionResult
+from blitz.execution.lifetime import die_with_parent
 from blitz.grading import reports
 from blitz.grading.discover import Target
 from blitz.grading.names import terminal
 from blitz.grading.runner import Options, fingerprint, grade_submission, grader_error_record
-from blitz.grading.sandbox.process import die_with_parent
 
 POOL_ROUNDS = 2  # a pool that broke (the grader's own crash) is rebuilt once for the unfinished submissions
 

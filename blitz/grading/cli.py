@@ -133,7 +133,7 @@ def _sandbox_refusal(args: argparse.Namespace) -> int | None:
     ask to grade unconfined; a loud warning when they did."""
     if args.dask:  # the Dask workers' machines decide; each sandbox refuses there by itself
         return None
-    from blitz.grading.sandbox.process import INSTALL, isolation_available
+    from blitz.execution.sandbox.process import INSTALL, isolation_available
 
     found = isolation_available()
     if found["bwrap"]:

@@ -9,7 +9,7 @@ in case or Unicode compatibility form (or are the same name reached by two PATHs
 each with a record naming every one of them: no grade is ever filed under another folder's id. A PATH that does not exist, is not a folder or holds no module is
 still reported, as a submission with score 0 and a message naming it. So is a submission with a
 *.py file that is not a plain file (a symlink, FIFO, device) or is too large
-(blitz.grading.files): it is not graded and costs nothing else. Entries are looked at with lstat:
+(blitz.execution.files): it is not graded and costs nothing else. Entries are looked at with lstat:
 no link is followed, no file opened.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from blitz.course import registry
 from blitz.course.i18n import Msg
-from blitz.grading.files import UnsafeFile, regular_python_files
+from blitz.execution.files import UnsafeFile, regular_python_files
 from blitz.grading.names import collision_key, student_id, terminal
 
 MODULE_FILES = tuple(f"{e.id}.py" for e in registry.MODULE_EXERCISES)

@@ -29,13 +29,13 @@ from pathlib import Path
 
 import blitz
 from blitz.course.i18n import Msg
-from blitz.engine.results import CheckResult, Status, SubmissionResult
-from blitz.grading.discover import discover, is_submission, recheck
+from blitz.engine.results import CheckResult, SubmissionResult
+from blitz.grading.discover import discover, is_submission
 from blitz.grading.gradescope import CONFIG, FORMAT
 from blitz.grading.names import clean_tree, report_text
 from blitz.grading.notebook_submission import notebook_exercises, with_notebooks
 from blitz.grading.reports import atomic_write, test_name, test_output
-from blitz.grading.runner import Options, fingerprint, grade_in_sandbox, isolation_text, make_record, zero_record
+from blitz.grading.runner import Options, grade_once, isolation_text
 
 SEARCH_DEPTH = 3  # how deep below ROOT/submission a folder of modules is looked for
 SEARCH_ENTRIES = 2000  # at most this many entries are looked at (a submission may hold anything)
@@ -69,23 +69,11 @@ def find_submission(top: Path) -> tuple[Path, list[Path]]:
 def grade(target, options: Options, self_check_seeds: tuple[int, ...]) -> tuple[SubmissionResult, list[CheckResult]]:
     """The record of the hidden run (options.seed), and the self-check runs' results. The self-checks
     run first, in a sandbox of their own that is gone before the hidden run starts in a fresh one:
-    nothing the graded run computes exists while anything shown before publication is made."""
-    started = time.perf_counter()
-    target = recheck(target)
-    digest = fingerprint(target, options)
-    problem = target.problem_message()
-    if problem is not None:
-        status = {"missing": Status.MISSING, "unsafe": Status.REFUSED, "collision": Status.REFUSED}.get(
-            target.problem, Status.EMPTY
-        )
-        return zero_record(target, options, problem, status, digest), []
-    visible: list[CheckResult] = []
-    if self_check_seeds:
-        visible = [row for rows in grade_in_sandbox(target, options, self_check_seeds).values() for row in rows]
-    hidden = [row for rows in grade_in_sandbox(target, options, (options.seed,)).values() for row in rows]
-    seconds = time.perf_counter() - started
-    record = make_record(target, options, hidden, Status.GRADED, digest, None, seconds, isolation_text(options))
-    return record, visible
+    nothing the graded run computes exists while anything shown before publication is made. Both
+    come from one snapshot of the submission (grade_once)."""
+    graded = grade_once(target, options, (options.seed,), apart=self_check_seeds)
+    visible = [row for rows in graded.apart.values() for row in rows]
+    return graded.record, visible
 
 
 # ---------------------------------------------------------------------------------------------- results.json
@@ -214,9 +202,9 @@ def _notes(root: Path, folder: Path, others: list[Path]) -> list[Msg]:
 
 
 def run(root: Path) -> int:
+    from blitz.execution.sandbox.isolated import remove_tree
+    from blitz.execution.sandbox.process import INSTALL, isolation_available
     from blitz.grading.reports import summary_table
-    from blitz.grading.sandbox.isolated import remove_tree
-    from blitz.grading.sandbox.process import INSTALL, isolation_available
 
     config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
     lang = config["lang"]
@@ -254,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--isolation", action="store_true", help="only print what a sandbox gets here")
     args = parser.parse_args(argv)
     if args.isolation:
-        from blitz.grading.sandbox.process import describe_isolation
+        from blitz.execution.sandbox.process import describe_isolation
 
         print(f"isolation: {describe_isolation()}")
         return 0

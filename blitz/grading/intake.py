@@ -15,7 +15,7 @@ joined (``smithjane_12345``), so two students of one name stay apart. What the L
 submission (late, its id) is kept in :class:`Entry` for the reports.
 
 Everything here reads untrusted bytes, so: entries are looked at by lstat and files read by
-:func:`blitz.grading.files.read_regular` (no link followed, size caps); a zip is read from memory with
+:func:`blitz.execution.files.read_regular` (no link followed, size caps); a zip is read from memory with
 caps on its entries and on every file's real (decompressed) size, never extracted by name (no
 absolute path or ``..`` can place a file anywhere), and links inside it are skipped. A zip or file the
 grader refuses becomes a note naming it, never an exception that stops the batch.
@@ -37,7 +37,7 @@ from typing import BinaryIO
 
 from blitz.course import registry
 from blitz.course.i18n import Msg
-from blitz.grading import files
+from blitz.execution import files
 from blitz.grading.names import student_id, terminal
 from blitz.grading.notebook_submission import NOTEBOOK_BYTES
 

@@ -8,7 +8,7 @@ graded cells, and any cell that starts by importing ``blitz.frontends.notebook``
 score so far) and with IPython's ``%`` and ``!`` lines commented out. A ``.py`` file wins over a
 notebook of the same exercise.
 
-The notebook is the student's: it is read by the rules of :mod:`blitz.grading.files` (lstat, no
+The notebook is the student's: it is read by the rules of :mod:`blitz.execution.files` (lstat, no
 link, no FIFO, a size cap) and parsed as JSON with nothing of it run here; what it holds runs only
 in the sandbox, as any module would.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from blitz.course.i18n import Msg
 from blitz.course.registry import MODULE_EXERCISES
-from blitz.grading import files
+from blitz.execution import files
 
 NOTEBOOK_BYTES = 4 << 20  # a notebook keeps its outputs (figures): larger than a module
 CHECK_CELL = "from blitz.frontends.notebook import"

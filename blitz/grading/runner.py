@@ -1,9 +1,12 @@
-"""Grade one submission: one sandbox, a fresh child per exercise, judged here.
+"""Grade one submission, once: one snapshot, one sandbox, a fresh child per exercise, judged here.
 
-:func:`grade_submission` is what a local pool process or a Dask worker runs for each student.
+:func:`grade_once` is the one way a submission is graded (`blitz grade`'s :func:`grade_submission`,
+which a local pool process or a Dask worker runs for each student; the Gradescope runner; the kit's
+scores of nbgrader notebooks): its files are read once into a snapshot, which is fingerprinted and
+copied into its sandbox.
 It never imports the student's code: the submission gets one
-:class:`blitz.grading.sandbox.session.SandboxSession` (a warm worker in a
-:class:`blitz.grading.sandbox.process.Sandbox`, started on first use), each exercise an
+:class:`blitz.execution.sandbox.session.SandboxSession` (a warm worker in a
+:class:`blitz.execution.sandbox.process.Sandbox`, started on first use), each exercise an
 :class:`IsolatedSubmission` (a fresh child of that worker, its own time budget); the checks run in
 this trusted process and compare what the probes return with the reference. The result is a
 :class:`blitz.engine.results.SubmissionResult` (the *record*), which :mod:`blitz.grading.reports`
@@ -16,7 +19,7 @@ import os
 import secrets
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,10 +29,11 @@ from blitz.course.cores import physical_cores
 from blitz.course.i18n import Msg
 from blitz.course.mnist import RAW_FILES
 from blitz.engine.results import CheckResult, Status, SubmissionResult, by_exercise
-from blitz.grading import files
+from blitz.execution import files
+from blitz.execution.limits import grading_budget
+from blitz.execution.sandbox.process import SandboxPolicy, describe_isolation, outermost
+from blitz.execution.sandbox.view import essentials
 from blitz.grading.discover import Target, recheck
-from blitz.grading.sandbox.process import SandboxPolicy, describe_isolation, outermost
-from blitz.grading.sandbox.view import essentials
 
 if TYPE_CHECKING:
     import torch
@@ -53,7 +57,7 @@ class Options:
     unsafe: bool = False  # --unsafe-no-sandbox: run workers even where bubblewrap cannot confine them
 
     def budget(self, exercise_id: str) -> float:
-        return max(self.timeout, registry.get(exercise_id).budget or 0.0)
+        return grading_budget(exercise_id, self.timeout)
 
     def decisive(self) -> dict:
         """The options a grade depends on (not the language, not how many workers)."""
@@ -72,7 +76,7 @@ class Options:
 
 
 def fingerprint(target: Target, options: Options) -> str:
-    """sha256 of the Python files (read by the lstat rules of blitz.grading.files), kit version, options."""
+    """sha256 of the Python files (read by the lstat rules of blitz.execution.files), kit version, options."""
     return files.fingerprint(target.folder, target.problem, options.decisive(), blitz.__version__)
 
 
@@ -209,7 +213,7 @@ def _missing_message(exercise_id: str, missing: list[str]) -> Msg:
 def judge_check(entry, sub, ctx) -> CheckResult:
     """One check; whatever goes wrong becomes this check's result, never the batch's."""
     from blitz.checks import run_check
-    from blitz.grading.sandbox.isolated import WorkerStartError
+    from blitz.execution.sandbox.isolated import WorkerStartError
 
     started = time.perf_counter()
     try:
@@ -241,7 +245,7 @@ def grade_exercise(
     its probes in a fresh child of the submission's sandbox, whose time budget grows with the runs."""
     from blitz.checks import checks_for
     from blitz.course.mnist import MnistMissing, require
-    from blitz.grading.sandbox.isolated import IsolatedSubmission
+    from blitz.execution.sandbox.isolated import IsolatedSubmission
 
     seeds = seeds or (ctx.seed,)
     entries = checks_for(exercise_id)
@@ -268,7 +272,7 @@ def _needs_data(target: Target, options: Options) -> bool:
     return any(registry.get(e).reads_mnist and not _missing_modules(folder, e) for e in options.exercises)
 
 
-def submission_sandbox(target: Target, options: Options, scratch: Path, threads: int):
+def submission_sandbox(target: Target, options: Options, scratch: Path, threads: int, taken=None):
     """The submission's one sandbox (started on first use) and the checks' context.
 
     Its view: the essentials, the data and its own code. Where an exercise reads MNIST, the data it
@@ -276,8 +280,8 @@ def submission_sandbox(target: Target, options: Options, scratch: Path, threads:
     covered), for every exercise of the submission: they share the sandbox."""
     from blitz.checks import CapstoneData, Context
     from blitz.course.mnist import MnistMissing, default_root, require
-    from blitz.grading.sandbox.session import SandboxSession
-    from blitz.grading.sandbox.view import gpu_devices
+    from blitz.execution.sandbox.session import SandboxSession
+    from blitz.execution.sandbox.view import gpu_devices
 
     data_root = Path(options.data_root) if options.data_root else None
     ctx = Context(
@@ -311,16 +315,22 @@ def submission_sandbox(target: Target, options: Options, scratch: Path, threads:
         unsafe=options.unsafe,
     )
     warm = registry.warm_imports(options.exercises)
-    return SandboxSession(target.folder, policy=policy, workdir=scratch / "sandbox", warm_imports=warm), ctx
+    session = SandboxSession(
+        target.folder, policy=policy, workdir=scratch / "sandbox", warm_imports=warm, snapshot=taken
+    )
+    return session, ctx
 
 
-def grade_in_sandbox(target: Target, options: Options, seeds: tuple[int, ...] = ()) -> dict[str, list[CheckResult]]:
-    """Each exercise's results (per seed of `seeds`, default options.seed, in that order), all from the
-    submission's one sandbox, which is gone, with its scratch folder, when this returns."""
+def grade_in_sandbox(
+    target: Target, options: Options, seeds: tuple[int, ...] = (), taken=None, judge=None
+) -> dict[str, list[CheckResult]]:
+    """Each exercise's results (per seed of `seeds`, default options.seed, in that order; or what
+    `judge`, called as :func:`grade_exercise`, gives), all from the submission's one sandbox, which
+    is gone, with its scratch folder, when this returns. `taken`: the submission's snapshot."""
     import torch
 
     from blitz.engine.imports import import_torchvision
-    from blitz.grading.sandbox.isolated import remove_tree
+    from blitz.execution.sandbox.isolated import remove_tree
 
     import_torchvision()  # the checks of data and the capstone use it here too; once per process
     threads = options.threads or _threads_here()
@@ -332,9 +342,9 @@ def grade_in_sandbox(target: Target, options: Options, seeds: tuple[int, ...] = 
     results: dict[str, list[CheckResult]] = {}
     session = None
     try:
-        session, ctx = submission_sandbox(target, options, scratch, threads)
+        session, ctx = submission_sandbox(target, options, scratch, threads, taken)
         for exercise_id in options.exercises:
-            results[exercise_id] = grade_exercise(target, exercise_id, options, session, ctx, seeds)
+            results[exercise_id] = (judge or grade_exercise)(target, exercise_id, options, session, ctx, seeds)
     finally:
         if session is not None:
             session.close()
@@ -342,21 +352,60 @@ def grade_in_sandbox(target: Target, options: Options, seeds: tuple[int, ...] = 
     return results
 
 
-def grade_submission(target: Target, options: Options) -> SubmissionResult:
-    """The record of one submission. Runs wherever the batch puts it (pool process, Dask worker)."""
-    started = time.perf_counter()
+@dataclass(frozen=True)
+class Graded:
+    """One submission graded once: its record, and every exercise's results as run (all seeds)."""
 
-    target = recheck(target)  # a file may have become a link or a FIFO since discovery
-    digest = fingerprint(target, options)  # of the files about to be graded
+    record: SubmissionResult
+    runs: dict[str, list[CheckResult]]
+    apart: dict[str, list[CheckResult]] = field(default_factory=dict)  # `apart`'s seeds, in a sandbox of their own
+
+
+def first_run(exercise_id: str, rows: list[CheckResult]) -> list[CheckResult]:
+    """The rows of the record: the first seed's run of each check."""
+    from blitz.checks import checks_for
+
+    return rows[: len(checks_for(exercise_id))]
+
+
+def grade_once(
+    target: Target,
+    options: Options,
+    seeds: tuple[int, ...] = (),
+    judge=None,
+    pick=first_run,
+    apart: tuple[int, ...] = (),
+) -> Graded:
+    """Grade one submission, once: what `blitz grade`, the Gradescope runner and the nbgrader path call.
+
+    Its files are looked at again (a file may have become a link or a FIFO since discovery), read
+    once into a snapshot (lstat, no link, size caps: :func:`blitz.execution.files.snapshot`), the
+    snapshot fingerprinted, the same snapshot copied into the submission's one sandbox and run there
+    (every exercise, each seed of `seeds`, or `judge`), and recorded (`pick` chooses each exercise's
+    rows of the record from its runs). The seeds of `apart` run first, from the same snapshot, in a
+    sandbox of their own that is gone before the graded run's starts (Gradescope's self-checks: nothing
+    the graded run computes exists while what students see before publication is made)."""
+    started = time.perf_counter()
+    target = recheck(target)
+    taken = files.snapshot(target.folder) if not target.problem else files.Snapshot(target.folder)
+    digest = taken.digest(target.problem, options.decisive(), blitz.__version__)
     problem = target.problem_message()
     if problem is not None:
         status = {"missing": Status.MISSING, "unsafe": Status.REFUSED, "collision": Status.REFUSED}.get(
             target.problem, Status.EMPTY
         )
-        return zero_record(target, options, problem, status, digest)
-    checks = [row for rows in grade_in_sandbox(target, options).values() for row in rows]
+        return Graded(zero_record(target, options, problem, status, digest), {})
+    shown = grade_in_sandbox(target, options, apart, taken, judge) if apart else {}
+    runs = grade_in_sandbox(target, options, seeds, taken, judge)
+    checks = [row for exercise_id, rows in runs.items() for row in pick(exercise_id, rows)]
     seconds = time.perf_counter() - started
-    return make_record(target, options, checks, Status.GRADED, digest, None, seconds, isolation_text(options))
+    record = make_record(target, options, checks, Status.GRADED, digest, None, seconds, isolation_text(options))
+    return Graded(record, runs, shown)
+
+
+def grade_submission(target: Target, options: Options) -> SubmissionResult:
+    """The record of one submission. Runs wherever the batch puts it (pool process, Dask worker)."""
+    return grade_once(target, options).record
 
 
 def _threads_here() -> int:

@@ -38,7 +38,7 @@ from pathlib import Path
 from blitz.course import registry
 from blitz.course.i18n import Msg, chosen_lang
 from blitz.course.text import clip, display_width, pad, terminal
-from blitz.grading import files
+from blitz.execution import files
 from blitz.grading.notebook_submission import NOTEBOOK_BYTES, NotANotebook, notebook_code
 
 MAX_BYTES = 1 << 20  # a file larger than this is no exercise module

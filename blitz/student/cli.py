@@ -164,7 +164,7 @@ def _check(args: argparse.Namespace, folder, course: Course) -> int:
     out(f"== {exercise_heading(exercise)} ==")
     if not exercise.has_module:
         from blitz.course.mnist import CHECK_TRAIN_IMAGES
-        from blitz.runner.limits import CAPSTONE_EPOCHS
+        from blitz.execution.limits import CAPSTONE_EPOCHS
 
         epochs = args.epochs or CAPSTONE_EPOCHS
         out(

@@ -107,7 +107,7 @@ PRINTED = Msg("你的代码打印了：", "Your code printed:")
 
 def printed_block(printed: dict | None, lang: str | None = None) -> list[str]:
     """What the student's code printed while it was checked: the first and last lines, the rest counted."""
-    from blitz.runner.protocol import printed_lines
+    from blitz.execution.output import printed_lines
 
     lines = printed_lines(printed, lang=lang or current_lang())
     return ["", label(PRINTED, lang)] + lines if lines else []

@@ -21,7 +21,7 @@ The wrapper also advances a progress bar on stderr, with the running loss of the
 If the student's code fails, the report names the exercise to fix (the file holding the failing
 line, else the step that was running) and shows the student's own frames only, never the kit's.
 
-The training runs in a fresh child of the warm worker (:mod:`blitz.runner`, :func:`train_job`), with
+The training runs in a fresh child of the warm worker (:mod:`blitz.execution`, :func:`train_job`), with
 the capstone's time limit (x1.5 for the predictions) and output caps: an endless loop, os._exit or
 a segfault in the student's code ends the report with a message naming the step, not a hang.
 """
@@ -230,14 +230,14 @@ def train_and_predict(folder: Path, root: Path, epochs: int, device: str, seed: 
 
 def train_job(folder: str, root: str, epochs: int, device: str, seed: int) -> dict:
     """In the runner's child: the training and predictions as JSON, or which exercise failed."""
-    from blitz.runner import child
-    from blitz.runner.protocol import msg_dict
+    from blitz.engine.results import msg_json
+    from blitz.execution import child
 
     try:
         result = train_and_predict(Path(folder), Path(root), epochs, device, seed, child.KIT_STDERR)
     except ReportFailure as failure:
         error = failure.error.as_dict() if failure.error is not None else None
-        return {"failure": {"exercise_id": failure.exercise_id, "error": error, "msg": msg_dict(failure.msg)}}
+        return {"failure": {"exercise_id": failure.exercise_id, "error": error, "msg": msg_json(failure.msg)}}
     return {k: v for k, v in result.items() if not k.startswith("_")}
 
 
@@ -245,9 +245,10 @@ def train_in_child(folder: Path, root: Path, epochs: int, device: str, seed: int
     """:func:`train_job` in a fresh child of the warm worker; the student's prints, capped, shown after."""
     from torchvision import datasets
 
-    from blitz.runner.engine import Engine
-    from blitz.runner.limits import time_limit
-    from blitz.runner.protocol import engine_msg, msg_of
+    from blitz.engine.results import msg_from
+    from blitz.execution.limits import time_limit
+    from blitz.execution.local import Engine
+    from blitz.execution.stops import engine_msg
     from blitz.student.render import printed_block
 
     args = {"folder": str(folder), "root": str(root), "epochs": epochs, "device": device, "seed": seed}
@@ -261,12 +262,12 @@ def train_in_child(folder: Path, root: Path, epochs: int, device: str, seed: int
         raise ReportFailure("train", msg=engine_msg(answer["failed"]))
     if "stopped" in answer:  # a time-out or a crash: the step that was running is the one to fix
         step = answer.get("call", "").split(".")[0]
-        raise ReportFailure(step if step in registry.BY_ID else "train", msg=msg_of(answer["stopped"]))
+        raise ReportFailure(step if step in registry.BY_ID else "train", msg=msg_from(answer["stopped"]))
     value = answer.get("value") or {}
     if "failure" in value:
         failure = value["failure"]
         error = StudentError.from_dict(failure["error"]) if failure.get("error") else None
-        raise ReportFailure(failure["exercise_id"], error, msg_of(failure.get("msg")))
+        raise ReportFailure(failure["exercise_id"], error, msg_from(failure.get("msg")))
     official = datasets.MNIST(str(root), train=False)
     return {**value, "_images": official.data, "_targets": official.targets.clone()}
 

@@ -10,7 +10,7 @@
 
 Results are kept in the folder's ``.blitz/state.json`` under the exercise's id, with a fingerprint of
 the exercise's files, the kit's checks and the context (:func:`kit_version`); they are computed by
-the warm worker of :mod:`blitz.runner` (a fresh child per exercise), so the front ends never import
+the warm worker of :mod:`blitz.execution` (a fresh child per exercise), so the front ends never import
 torch to show or run them.
 """
 
@@ -24,8 +24,8 @@ from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.registry import Exercise
 from blitz.engine.results import CheckResult, ExerciseResult, Standing, Status
-from blitz.runner.engine import Engine
-from blitz.runner.protocol import engine_msg
+from blitz.execution.local import Engine
+from blitz.execution.stops import engine_msg
 from blitz.student.paths import command, exercise_file, shown_path
 from blitz.student.state import ExerciseStatus, State, fingerprint
 
@@ -47,7 +47,7 @@ def kit_version() -> str:
 
 
 def status_from_outcome(exercise: Exercise, outcome: dict) -> ExerciseStatus:
-    """An exercise's status from the worker's outcome (blitz.runner.protocol)."""
+    """An exercise's status from the worker's outcome (blitz.execution.protocol)."""
     if "failed" in outcome or "cancelled" in outcome:
         return ExerciseStatus.given(exercise, Standing.FAILING, engine_msg(outcome.get("failed", "cancelled")))
     results: list[CheckResult] = []

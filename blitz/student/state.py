@@ -14,7 +14,7 @@ Each exercise's :class:`blitz.engine.results.ExerciseResult` says where the stud
 Every exercise's last result (its ExerciseResult as JSON) is kept in the folder's state file,
 keyed by a hash of the files it runs, of the kit and of the context (:func:`fingerprint`), so
 `blitz list` shows it without running anything; :class:`blitz.student.standing.Course` runs what is
-not known yet, through :mod:`blitz.runner`.
+not known yet, through :mod:`blitz.execution`.
 """
 
 from __future__ import annotations

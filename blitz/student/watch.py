@@ -5,7 +5,7 @@ Standard library only: the files' modification times are polled (no inotify), ke
 works), and the whole screen is redrawn after every change. `h` shows the next hint (of the first
 failing check), `r` runs the checks again, `q` quits. When the current exercise passes, the next unfinished one becomes current.
 
-The checks run in a fresh child of the warm worker (:mod:`blitz.runner`), never in this process:
+The checks run in a fresh child of the warm worker (:mod:`blitz.execution`), never in this process:
 the screen stays responsive while they run (h, r and q work, a spinner names the running check),
 a time-out or crash is shown as the check's failure, and a result is shown only if the files it was
 computed on are still the ones on disk (their fingerprint before and after); a save while a check

@@ -33,9 +33,9 @@ import mutants
 import pytest
 
 from blitz.course import mnist, registry
+from blitz.execution.sandbox.process import Sandbox, SandboxPolicy, isolation_available
+from blitz.execution.sandbox.view import essentials
 from blitz.exercises.pipeline.checks import BAR
-from blitz.grading.sandbox.process import Sandbox, SandboxPolicy, isolation_available
-from blitz.grading.sandbox.view import essentials
 
 HERE = Path(__file__).parent / "adversarial"
 MARKER = f"blitzadv{uuid.uuid4().hex[:12]}"

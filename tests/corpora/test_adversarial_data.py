@@ -36,9 +36,10 @@ from blitz.checks import checks_for
 from blitz.course import mnist, registry
 from blitz.engine import compare
 from blitz.engine.check import CheckFailure
+from blitz.execution import files
 from blitz.exercises.pipeline.checks import BAR
 from blitz.exercises.tensors import checks as tensor_checks
-from blitz.grading import files, names
+from blitz.grading import names
 from blitz.grading.discover import discover
 from blitz.grading.runner import Options, fingerprint
 

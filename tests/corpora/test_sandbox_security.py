@@ -36,8 +36,8 @@ import pytest
 import torch
 
 from blitz.course import registry
-from blitz.grading.sandbox import cgroups
-from blitz.grading.sandbox.process import isolation_available
+from blitz.execution.sandbox import cgroups
+from blitz.execution.sandbox.process import isolation_available
 
 HERE = Path(__file__).parent / "adversarial"
 MARKER = f"blitzsb{uuid.uuid4().hex[:12]}"
@@ -246,7 +246,7 @@ def test_the_canary_the_kit_and_the_class_are_unchanged(batch):
 def test_a_request_to_a_worker_that_stopped_reading_has_a_deadline(tmp_path):
     """The worker shrinks its request pipe and stops reading it: writing a request larger than the
     pipe must end in a timeout charged to the student, not block the grader forever."""
-    from blitz.grading.sandbox.isolated import IsolatedSubmission
+    from blitz.execution.sandbox.isolated import IsolatedSubmission
 
     folder = tmp_path / "student"
     build(folder, Case("sb_pipe_shrink", THIRD), tmp_path / "canary")
@@ -277,8 +277,8 @@ def test_a_request_to_a_worker_that_stopped_reading_has_a_deadline(tmp_path):
 
 def test_the_grader_never_opens_what_the_worker_printed_by_path(tmp_path):
     """A worker's output comes back over a pipe with a cap: the first and last 8 KiB and a count."""
-    from blitz.grading.sandbox.process import Sandbox, SandboxPolicy
-    from blitz.grading.sandbox.view import essentials
+    from blitz.execution.sandbox.process import Sandbox, SandboxPolicy
+    from blitz.execution.sandbox.view import essentials
 
     code = "import sys\nsys.stdout.write('A' * 100000 + 'THE-END')\nsys.stdout.flush()"
     box = Sandbox(
@@ -318,9 +318,9 @@ def test_refuses_to_grade_without_bubblewrap_unless_told(tmp_path):
 
 
 def test_the_worker_is_nobody_without_capabilities_in_its_own_namespaces(tmp_path):
-    from blitz.grading.sandbox.bwrap import SYSTEM_LINKS
-    from blitz.grading.sandbox.process import Sandbox, SandboxPolicy
-    from blitz.grading.sandbox.view import essentials
+    from blitz.execution.sandbox.bwrap import SYSTEM_LINKS
+    from blitz.execution.sandbox.process import Sandbox, SandboxPolicy
+    from blitz.execution.sandbox.view import essentials
 
     if os.geteuid() != 0:
         pytest.skip("the uid drop is what a grader running as root does")

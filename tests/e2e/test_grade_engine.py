@@ -20,9 +20,9 @@ import pytest
 
 from blitz.checks import checks_for
 from blitz.engine.results import Status
+from blitz.execution.sandbox.process import isolation_available
 from blitz.grading.discover import Target
 from blitz.grading.runner import Options, grade_exercise, submission_sandbox
-from blitz.grading.sandbox.process import isolation_available
 
 EXERCISES = ("tensors", "autograd", "model", "evaluate")
 FULL = {"tensors": 15, "autograd": 10, "model": 15, "evaluate": 10}

@@ -29,10 +29,10 @@ import torch
 
 from blitz.course import mnist, registry
 from blitz.course.progress import SubmissionsProgress
+from blitz.execution.sandbox.process import Sandbox, SandboxPolicy, isolation_available
+from blitz.execution.sandbox.view import essentials
 from blitz.grading.discover import Target, discover
 from blitz.grading.runner import MNIST_TEST_LABELS, Options, fingerprint, private_mnist, sandbox_view
-from blitz.grading.sandbox.process import Sandbox, SandboxPolicy, isolation_available
-from blitz.grading.sandbox.view import essentials
 
 ISO = isolation_available()
 ESSENTIALS = tuple(essentials())
@@ -435,7 +435,7 @@ def test_sandbox_dies_with_the_process_that_started_it(tmp_path):
     marker = f"blitz-orphaned-{uuid.uuid4().hex}"
     starter = (
         "import sys, time\n"
-        "from blitz.grading.sandbox.process import Sandbox, SandboxPolicy\n"
+        "from blitz.execution.sandbox.process import Sandbox, SandboxPolicy\n"
         f"box = Sandbox([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}], {str(tmp_path)!r}, "
         f"SandboxPolicy(keep_paths={ESSENTIALS!r}))\n"
         "print(box.pid, flush=True)\n"
@@ -618,10 +618,10 @@ def test_cuda_grading_gives_the_same_scores(tmp_path):
 def test_a_worker_that_cannot_start_is_the_graders_fault(monkeypatch, tmp_path):
     """No student code has run when the sandbox fails to start: the message blames the grader."""
     from blitz.checks import Context, get_check
+    from blitz.execution.sandbox.isolated import IsolatedSubmission
     from blitz.grading.runner import judge_check
-    from blitz.grading.sandbox.isolated import IsolatedSubmission
 
-    monkeypatch.setattr("blitz.grading.sandbox.session.sys.executable", "/bin/false")
+    monkeypatch.setattr("blitz.execution.sandbox.session.sys.executable", "/bin/false")
     sub = IsolatedSubmission(registry.ROOT / "solutions", "tensors", timeout=30)
     try:
         row = judge_check(get_check("tensors.from_data"), sub, Context())

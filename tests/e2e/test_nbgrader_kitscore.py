@@ -33,7 +33,7 @@ def test_every_reference_notebook_scores_its_maximum(exercise, tmp_path):
     code = tmp_path / "code"
     write_module(nb, exercise, f"{exercise}.ipynb", code, 60)
     _world_readable(code)
-    runs = run_seeds(code, exercise, options_for(exercise, 60, ()), tmp_path / "work")
+    runs = run_seeds(code, exercise, options_for(exercise, 60, ()))
     assert set(runs) == {c.name for c in checks_for(exercise)}
     # each check ran on seed 0 and on its hidden seed, and passed both
     assert {name: [r.passed for r in rs] for name, rs in runs.items()} == {name: [True, True] for name in runs}
@@ -88,7 +88,7 @@ def test_a_traceback_names_the_modules_real_lines(tmp_path):
 def test_course_autograde_refuses_without_bubblewrap(tmp_path, monkeypatch, capsys):
     """No kernel ever runs unconfined: without bubblewrap the command stops before nbgrader (exit 2)."""
     from blitz.cli import main
-    from blitz.grading.sandbox import bwrap
+    from blitz.execution.sandbox import bwrap
 
     (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n", encoding="utf-8")
     (tmp_path / "submitted" / "alice" / "tensors").mkdir(parents=True)

@@ -40,7 +40,7 @@ from nbformat.v4 import new_code_cell
 from blitz.authoring.nbgrader import nbgrader_env
 from blitz.checks import checks_for
 from blitz.course.registry import ROOT
-from blitz.grading.sandbox.cgroups import detect
+from blitz.execution.sandbox.cgroups import detect
 
 BIN = Path(sys.executable).parent
 ASSIGNMENT = "tensors"

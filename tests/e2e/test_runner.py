@@ -1,4 +1,4 @@
-"""The engine for student code (blitz/runner/): a warm worker forks a fresh child per exercise.
+"""The engine for student code (blitz/execution/): a warm worker forks a fresh child per exercise.
 
 Misbehaving student code — an endless loop, a print flood, a syntax error, os._exit, a segfault —
 gives a clear result for the check it hit; the other checks still score; no process is left.
@@ -12,8 +12,8 @@ import sys
 import hostile
 import pytest
 
-from blitz.runner.engine import Engine
-from blitz.runner.protocol import Printed, printed_lines
+from blitz.execution.local import Engine
+from blitz.execution.output import Printed, printed_lines
 
 LIMIT = "3"  # seconds per check (BLITZ_TIME_LIMIT): the reference's tensors checks take ~0.04 s each
 
@@ -132,7 +132,7 @@ def test_a_worker_that_dies_fails_its_request_and_takes_its_children_along(folde
 def test_the_front_ends_do_not_import_torch():
     code = (
         "import sys\n"
-        "import blitz.cli, blitz.student.cli, blitz.student.watch, blitz.student.standing, blitz.runner.engine\n"
+        "import blitz.cli, blitz.student.cli, blitz.student.watch, blitz.student.standing, blitz.execution.local\n"
         "blitz.cli.build_parser()\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'numpy')))\n"
     )

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from blitz.grading.sandbox.process import Sandbox, SandboxPolicy, isolation_available
-from blitz.grading.sandbox.view import essentials
+from blitz.execution.sandbox.process import Sandbox, SandboxPolicy, isolation_available
+from blitz.execution.sandbox.view import essentials
 
 PROBE = (Path(__file__).parent / "channel_probe.py").read_text()
 CHANNELS = (

@@ -1,4 +1,4 @@
-"""The seccomp filter and the per-sandbox uids (blitz/grading/sandbox/seccomp.py), in-process; what a
+"""The seccomp filter and the per-sandbox uids (blitz/execution/sandbox/seccomp.py), in-process; what a
 sandbox meets with them is shown by tests/e2e/test_sandbox_channels.py."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from blitz.grading.sandbox import bwrap, seccomp
+from blitz.execution.sandbox import bwrap, seccomp
 
 
 def test_the_filter_is_a_bpf_program_and_comes_in_a_fresh_descriptor():

@@ -69,9 +69,9 @@ def sandboxed_kernels(root: Path):
     """This run's kernelspec, runtime and scratch folders (root's, private), in os.environ for the
     repair's kernels and in the environment of nbgrader's; the nbgrader options that use them.
     Everything is removed afterwards, the cgroups of launchers that Jupyter killed included."""
+    from blitz.execution.sandbox.cgroups import sweep_stale
+    from blitz.execution.sandbox.isolated import remove_tree
     from blitz.grading.notebook import kernel
-    from blitz.grading.sandbox.cgroups import sweep_stale
-    from blitz.grading.sandbox.isolated import remove_tree
 
     run = Path(tempfile.mkdtemp(prefix="blitz-course-"))
     kernel.kernelspec(run)
@@ -124,7 +124,7 @@ def _log(root: Path, assignment: str, result, mode: str = "a") -> None:
 
 def _bad_entries(folder: Path) -> list[str]:
     """Entries of `folder`'s tree (by lstat, no link followed) that are neither folders nor regular files."""
-    from blitz.grading.files import kind_of_entry
+    from blitz.execution.files import kind_of_entry
 
     bad: list[str] = []
     seen, todo = 0, [folder]
@@ -361,7 +361,7 @@ def _refuse(text: Msg) -> int:
 
 
 def _course_autograde(args: argparse.Namespace) -> int:
-    from blitz.grading.sandbox.process import INSTALL, isolation_available
+    from blitz.execution.sandbox.process import INSTALL, isolation_available
 
     root = Path(args.dir).resolve()
     if not (root / "nbgrader_config.py").is_file():

@@ -73,7 +73,7 @@ def read_notebook(path: Path):
     """A submitted notebook, read by the grader's rules (regular file, no link, size cap)."""
     import nbformat
 
-    from blitz.grading.files import read_regular
+    from blitz.execution.files import read_regular
 
     data = read_regular(path, MAX_NOTEBOOK_BYTES)
     return nbformat.reads(data.decode("utf-8", errors="replace"), as_version=4)

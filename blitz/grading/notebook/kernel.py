@@ -7,12 +7,12 @@ kernel's five sockets are unix sockets at ``<ip>-<port>`` in Jupyter's runtime f
 
 1. refuses anything but ``ipc`` (with the network namespace unshared, TCP to the host is impossible);
 2. makes a private folder: a bounded copy of the notebook's folder (regular files only, read by
-   :func:`blitz.grading.files.read_regular`: no link followed, no FIFO opened), the kernel's
+   :func:`blitz.execution.files.read_regular`: no link followed, no FIFO opened), the kernel's
    connection file (its ``ip`` moved into the folder below), and ``ipc/``, the one folder the kernel
    may write on the host: owned by root, mode 0733, so the kernel (uid 65534) can bind its sockets
    there and neither list nor touch anything else;
 3. links each ``<ip>-<port>`` that Jupyter will connect to to that socket;
-4. runs the kernel (:mod:`.inside`) in a :class:`~blitz.grading.sandbox.process.Sandbox`: the policy
+4. runs the kernel (:mod:`.inside`) in a :class:`~blitz.execution.sandbox.process.Sandbox`: the policy
    of `blitz grade` (pid, network, IPC, UTS, mount and user namespaces, uid 65534, a tmpfs home, a
    cgroup), seeing the system, Python, the kit's package, the data and its own copy, nothing else;
 5. when the kernel says its sockets are bound, and before any student code runs, checks they are
@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 from blitz.course.registry import ROOT
 
 if TYPE_CHECKING:
-    from blitz.grading.sandbox.process import Sandbox
+    from blitz.execution.sandbox.process import Sandbox
 
 KERNEL_NAME = "blitz-sandbox"
 SCRATCH_ENV = "BLITZ_KERNEL_SCRATCH"  # where the private folders go (course-autograde's own, removed after)
@@ -70,7 +70,7 @@ def kernelspec(folder: Path) -> Path:
 
 def copy_folder(source: Path, dest: Path) -> None:
     """The notebook's folder as the kernel gets it: its regular files, within the caps, read-only."""
-    from blitz.grading.files import UnsafeFile, read_regular
+    from blitz.execution.files import UnsafeFile, read_regular
 
     dest.mkdir()
     total = 0
@@ -121,9 +121,9 @@ class SandboxedKernel:
 
     def policy(self):
         from blitz.course import mnist
-        from blitz.grading.sandbox.isolated import kit_secrets
-        from blitz.grading.sandbox.process import SandboxPolicy
-        from blitz.grading.sandbox.view import essentials
+        from blitz.execution.sandbox.isolated import kit_secrets
+        from blitz.execution.sandbox.process import SandboxPolicy
+        from blitz.execution.sandbox.view import essentials
 
         data = str(mnist.data_root())
         env = {"BLITZ_DATA": data, GRADED_ENV: "1", "CUDA_VISIBLE_DEVICES": "", "MPLBACKEND": "Agg"}
@@ -141,7 +141,7 @@ class SandboxedKernel:
         )
 
     def run(self) -> int:
-        from blitz.grading.sandbox.process import Sandbox
+        from blitz.execution.sandbox.process import Sandbox
 
         ready_r, ready_w = os.pipe()
         go_r, go_w = os.pipe()
@@ -183,7 +183,7 @@ class SandboxedKernel:
         return True
 
     def close(self) -> None:
-        from blitz.grading.sandbox.isolated import remove_tree
+        from blitz.execution.sandbox.isolated import remove_tree
 
         if self.sandbox is not None:
             self.sandbox.kill()
@@ -230,13 +230,10 @@ def main(argv: list[str]) -> int:
 
 def _term_with_parent() -> None:
     """SIGTERM when the process that started this launcher (nbgrader's) dies, so the cleanup runs."""
-    import ctypes
+    from blitz.execution.lifetime import die_with_parent
 
     parent = os.getppid()
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        return
+    die_with_parent(signum=signal.SIGTERM)
     if os.getppid() != parent:
         raise SystemExit(1)
 

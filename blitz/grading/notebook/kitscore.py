@@ -2,7 +2,7 @@
 
 For each student :func:`grade_notebook` turns the notebook's code cells into an exercise module
 (:mod:`.extract`), and grades it the way `blitz grade` does: the student's code in a sandboxed worker
-(:class:`~blitz.grading.sandbox.isolated.IsolatedSubmission`), the checks here, in the trusted process.
+(:class:`~blitz.execution.sandbox.isolated.IsolatedSubmission`), the checks here, in the trusted process.
 Each check runs on the seeds of its test cell: the students' seed 0, then, if that passes, the hidden
 test's seed (``HIDDEN_SEED + i``); it scores its points only when both pass, as the test cell does.
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from blitz.course.i18n import Msg, chosen_lang
 from blitz.engine.results import CheckResult, Status, SubmissionResult
 from blitz.grading.discover import Target
-from blitz.grading.runner import Options, make_record, zero_record
+from blitz.grading.runner import Options, zero_record
 
 MEMORY_BYTES = 3 << 30
 
@@ -59,32 +59,53 @@ def options_for(assignment: str, cell_timeout: float, hide: tuple[str, ...]) -> 
     )
 
 
-def run_seeds(folder: Path, exercise_id: str, options: Options, scratch: Path) -> dict[str, list[CheckResult]]:
-    """Every check of the exercise on the test cells' seeds, in one sandbox made as `blitz grade`
-    makes a submission's (:func:`blitz.grading.runner.submission_sandbox`: the same view and limits)."""
+def kit_runs(target: Target, exercise_id: str, options: Options, session, ctx, _seeds=()) -> list[CheckResult]:
+    """Every check of the exercise on the test cells' seeds, in the submission's sandbox (made as `blitz
+    grade` makes it: :func:`blitz.grading.runner.grade_once`): each check's first run and, when it
+    passed, its hidden-seed run."""
     from blitz.authoring.notebooks import HIDDEN_SEED
     from blitz.checks import checks_for
-    from blitz.grading.runner import judge_check, submission_sandbox
-    from blitz.grading.sandbox.isolated import IsolatedSubmission
+    from blitz.execution.sandbox.isolated import IsolatedSubmission
+    from blitz.grading.runner import judge_check
 
-    scratch.mkdir(parents=True, exist_ok=True)
-    session, ctx = submission_sandbox(Target(folder.name, str(folder)), options, scratch, max(1, options.threads))
-    sub = IsolatedSubmission(folder, exercise_id, timeout=options.budget(exercise_id), session=session)
-    runs: dict[str, list[CheckResult]] = {}
+    sub = IsolatedSubmission(target.folder, exercise_id, timeout=options.budget(exercise_id), session=session)
+    rows: list[CheckResult] = []
     try:
         for index, entry in enumerate(checks_for(exercise_id)):
-            runs[entry.name] = [judge_check(entry, sub, ctx)]
-            if runs[entry.name][0].passed:
-                runs[entry.name].append(judge_check(entry, sub, replace(ctx, seed=HIDDEN_SEED + index)))
+            rows.append(judge_check(entry, sub, ctx))
+            if rows[-1].passed:
+                rows.append(judge_check(entry, sub, replace(ctx, seed=HIDDEN_SEED + index)))
     finally:
         sub.close()
-        session.close()
+    return rows
+
+
+def by_check(rows: list[CheckResult]) -> dict[str, list[CheckResult]]:
+    runs: dict[str, list[CheckResult]] = {}
+    for row in rows:
+        runs.setdefault(row.name, []).append(row)
     return runs
+
+
+def grade_module(folder: Path, exercise_id: str, options: Options) -> tuple[SubmissionResult, dict]:
+    """(the record, each check's runs by name): the notebook's module graded once."""
+    from blitz.grading.runner import grade_once
+
+    def pick(_exercise_id: str, rows: list[CheckResult]) -> list[CheckResult]:
+        return [deciding(runs) for runs in by_check(rows).values()]
+
+    graded = grade_once(Target(folder.name, str(folder)), options, judge=kit_runs, pick=pick)
+    return graded.record, by_check(graded.runs.get(exercise_id, []))
+
+
+def run_seeds(folder: Path, exercise_id: str, options: Options) -> dict[str, list[CheckResult]]:
+    """Each check's runs by name (:func:`grade_module`)."""
+    return grade_module(folder, exercise_id, options)[1]
 
 
 def read_first(notebooks: list[Path]):
     """(the first of `notebooks` that reads as a notebook, its path), or (None, why)."""
-    from blitz.grading.files import UnsafeFile
+    from blitz.execution.files import UnsafeFile
     from blitz.grading.notebook.extract import read_notebook
 
     why = "no notebook was handed in"
@@ -102,7 +123,6 @@ def grade_notebook(
     """The kit's grade of one student's notebook: the first of `notebooks` that can be read (the
     autograded one, where nbgrader restored the read-only cells, then the one handed in)."""
     from blitz.grading.notebook.extract import write_module
-    from blitz.grading.runner import fingerprint, isolation_text
 
     started = time.perf_counter()
     options = options_for(assignment, cell_timeout, tuple(hide))
@@ -113,11 +133,8 @@ def grade_notebook(
         message = Msg(f"没有可评分的笔记本（{path}）。", f"No notebook to grade ({path}).")
         return NotebookGrade(student, {}, zero_record(target, options, message, Status.MISSING, ""))
     write_module(nb, assignment, path.name, code, cell_timeout)
-    digest = fingerprint(target, options)
-    runs = run_seeds(code, assignment, options, scratch / "work")
-    checks = [deciding(r) for r in runs.values()]
-    seconds = time.perf_counter() - started
-    record = make_record(target, options, checks, Status.GRADED, digest, None, seconds, isolation_text(options))
+    record, runs = grade_module(code, assignment, options)
+    record = replace(record, student=student, seconds=time.perf_counter() - started)
     return NotebookGrade(student, runs, replace(record, folder=str(path.parent)))
 
 
@@ -165,8 +182,8 @@ def write_outputs(path: Path, assignment: str, grade: NotebookGrade) -> bool:
     from nbformat.v4 import new_output
 
     from blitz.checks import checks_for
+    from blitz.execution.files import UnsafeFile
     from blitz.frontends.notebook import score_text
-    from blitz.grading.files import UnsafeFile
     from blitz.grading.notebook.extract import read_notebook
 
     try:

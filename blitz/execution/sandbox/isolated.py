@@ -2,7 +2,7 @@
 
 One :class:`IsolatedSubmission` serves one (submission, exercise) pair. Its probes run in a fresh
 child that the submission's warm worker forks for it, inside the submission's one sandbox
-(:class:`blitz.grading.sandbox.session.SandboxSession`); the checks run here, in the trusted
+(:class:`blitz.execution.sandbox.session.SandboxSession`); the checks run here, in the trusted
 parent, and read back only safe values. The exercise has one time budget for all its probes.
 
 - A child that dies (``os._exit``, a segfault, the memory limit's kill) costs the probe that was
@@ -21,14 +21,15 @@ from typing import Any
 
 from blitz.engine.student_code import StudentError
 from blitz.engine.submission import Submission
-from blitz.grading.sandbox.process import SandboxPolicy
-from blitz.grading.sandbox.session import (  # noqa: F401 - re-exported: the grader's names for them
+from blitz.execution.sandbox.process import SandboxPolicy
+from blitz.execution.sandbox.session import (  # noqa: F401 - re-exported: the grader's names for them
     SandboxSession,
     WorkerStartError,
     copy_sources,
     kit_secrets,
     remove_tree,
 )
+from blitz.execution.stops import crash_error, timeout_error, too_many_crashes
 
 MAX_STARTS = 3  # children per exercise
 
@@ -73,9 +74,7 @@ class IsolatedSubmission(Submission):
             raise self._timeout()
         if self.session.child_owner is not self or not self.session.alive():
             if self._starts >= MAX_STARTS:
-                raise self._remember(
-                    StudentError("WorkerCrashed", "the code crashed the grading process too many times", kind="crashed")
-                )
+                raise self._remember(too_many_crashes())
             self._starts += 1
             self.session.begin_child(self)  # may start a sandbox: not charged to the budget
         started = time.monotonic()
@@ -126,22 +125,10 @@ class IsolatedSubmission(Submission):
         raise self._crash_error(detail, oom, output)
 
     def _crash_error(self, detail: str, oom: bool, output: str) -> StudentError:
-        if oom:
-            detail += f", killed at the memory limit of {self.policy.memory_bytes / (1 << 30):g} GiB"
-        return StudentError(
-            "WorkerCrashed",
-            f"the grading process ended while running your code ({detail}); last output: {output.strip()[-300:]!r}",
-            kind="crashed",
-        )
+        return crash_error(detail, output, self.policy.memory_bytes / (1 << 30) if oom else None)
 
     def _timeout(self) -> StudentError:
-        return self._remember(
-            StudentError(
-                "Timeout",
-                f"time limit of {self.budget:.0f} s for this exercise used up (an endless loop?)",
-                kind="timeout",
-            )
-        )
+        return self._remember(timeout_error(self.budget))
 
     def _remember(self, error: StudentError) -> StudentError:
         self._fatal = error

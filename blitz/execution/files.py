@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 MAX_FILE_BYTES = 1 << 20  # one .py file: course solutions are a few KB
@@ -126,23 +127,58 @@ def copy_python_files(folder: Path | str, dest: Path | str) -> list[str]:
     return names
 
 
-def fingerprint(folder: str, problem: str, decisive: dict, version: str) -> str:
-    """sha256 of the submission's Python files, the kit version and the decisive options; files are
-    read as :func:`read_regular` reads them (a file that cannot be is hashed as "unreadable")."""
-    h = hashlib.sha256()
-    h.update(f"blitz {version}\n".encode())
-    h.update(json.dumps(decisive, sort_keys=True).encode())
-    h.update(f"\n{problem}\n".encode())
-    if not problem:
+@dataclass(frozen=True)
+class Snapshot:
+    """A submission's *.py files read once, by the rules above: what is fingerprinted is what runs.
+
+    ``files``: (name, bytes, or None for a file that could not be read); ``unsafe``: why the folder's
+    files could not be listed (then ``files`` is empty)."""
+
+    folder: str
+    files: tuple[tuple[str, bytes | None], ...] = ()
+    unsafe: str = ""
+
+    def digest(self, problem: str, decisive: dict, version: str) -> str:
+        """sha256 of the files, the kit version and the decisive options (an unreadable file is
+        hashed as "unreadable"); `problem`: what discovery found wrong, then no file counts."""
+        h = hashlib.sha256()
+        h.update(f"blitz {version}\n".encode())
+        h.update(json.dumps(decisive, sort_keys=True).encode())
+        h.update(f"\n{problem}\n".encode())
+        if not problem:
+            if self.unsafe:
+                h.update(f"unsafe: {self.unsafe}".encode())
+            for name, data in self.files:
+                h.update(name.encode() + b"\0")
+                h.update(b"unreadable" if data is None else hashlib.sha256(data).digest())
+        return h.hexdigest()
+
+    def write(self, dest: Path | str) -> list[str]:
+        """The files written into dest; none when one of them could not be read (the submission is
+        refused before grading then: discover.recheck)."""
+        if self.unsafe or any(data is None for _, data in self.files):
+            return []
+        for name, data in self.files:
+            (Path(dest) / name).write_bytes(data)  # type: ignore[arg-type]
+        return [name for name, _ in self.files]
+
+
+def snapshot(folder: Path | str) -> Snapshot:
+    """The submission's regular *.py files, each read once (lstat, no link followed, size caps)."""
+    try:
+        paths = regular_python_files(folder)
+    except UnsafeFile as exc:
+        return Snapshot(str(folder), (), exc.en)
+    found: list[tuple[str, bytes | None]] = []
+    for path in paths:
         try:
-            paths = regular_python_files(folder)
-        except UnsafeFile as exc:
-            h.update(f"unsafe: {exc.en}".encode())
-            paths = []
-        for path in paths:
-            h.update(path.name.encode() + b"\0")
-            try:
-                h.update(hashlib.sha256(read_regular(path)).digest())
-            except UnsafeFile:
-                h.update(b"unreadable")
-    return h.hexdigest()
+            found.append((path.name, read_regular(path)))
+        except UnsafeFile:
+            found.append((path.name, None))
+    return Snapshot(str(folder), tuple(found))
+
+
+def fingerprint(folder: str, problem: str, decisive: dict, version: str) -> str:
+    """:meth:`Snapshot.digest` of the folder as it is now (not read when there is a `problem`)."""
+    taken = snapshot(folder) if not problem else Snapshot(str(folder))
+    return taken.digest(problem, decisive, version)

@@ -1,15 +1,15 @@
-"""The warm worker: ``python -m blitz.runner.worker`` imports torch and the checks once, then runs
-each request in a fresh forked child (:mod:`blitz.runner.supervise`).
+"""The warm worker: ``python -m blitz.execution.worker`` imports torch and the checks once, then runs
+each request in a fresh forked child (:mod:`blitz.execution.supervise`).
 
 Requests come on stdin, one JSON object per line; answers go to stdout, one per line:
 
     → {"op": "run", "id": 1, "folder": "/abs/exercises", "exercise": "tensors", "ctx": {...},
-       "limit": 10.0, "hidden": false}                               an exercise's checks
+       "limit": 10.0}                                                an exercise's checks
     → {"op": "run", "id": 2, "job": "blitz.student.report:train_job", "args": {...}, "limit": 240}
     → {"op": "cancel", "id": 1}                                      stop request 1 (kills its child)
     ← {"event": "ready"}                                             once, when warm
     ← {"id": 1, "event": "running", "key": "tensors.gram", "call": "tensors.gram"}
-    ← {"id": 1, "event": "done", "outcome": {...}}                   blitz.runner.protocol's outcome
+    ← {"id": 1, "event": "done", "outcome": {...}}                   blitz.execution.protocol's outcome
 
 The worker itself never runs torch operations (a fork after OpenMP has run hangs the child) and
 never runs student code; it dies with the process that started it (PDEATHSIG), and so do its children.
@@ -23,8 +23,9 @@ import select
 import sys
 from collections import deque
 
-from blitz.runner import child
-from blitz.runner.child import Control, die_with_parent
+from blitz.execution import child
+from blitz.execution.child import Control
+from blitz.execution.lifetime import die_with_parent
 
 
 class Requests:
@@ -56,9 +57,8 @@ def plan_of(request: dict) -> list[dict]:
     """Each check of the request, as the JSON of a result it has not given yet."""
     from blitz.checks import checks_for
     from blitz.engine.results import Status
-    from blitz.runner.child import selected_checks
 
-    return [c.result(Status.FAILED, None, 0.0, None).to_json() for c in selected_checks(checks_for, request)]
+    return [c.result(Status.FAILED, None, 0.0, None).to_json() for c in checks_for(request["exercise"])]
 
 
 def warm_for(request: dict) -> None:
@@ -72,7 +72,7 @@ def warm_for(request: dict) -> None:
 
 
 def serve(requests: Requests, out: Control) -> None:
-    from blitz.runner.supervise import run_exercise, run_job
+    from blitz.execution.supervise import run_exercise, run_job
 
     while True:
         requests.wait()
@@ -115,7 +115,7 @@ def serve(requests: Requests, out: Control) -> None:
 
 def main(argv: list[str]) -> int:
     parent = int(argv[argv.index("--parent") + 1]) if "--parent" in argv else os.getppid()
-    die_with_parent(parent)
+    die_with_parent(parent=parent)
     out = Control(os.dup(1))
     child.WORKER_FDS.append(out.fd)
     # Nothing of the kit's may write on the answers' pipe by mistake.

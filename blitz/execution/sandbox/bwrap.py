@@ -29,7 +29,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from blitz.grading.sandbox import seccomp
+from blitz.execution.sandbox import seccomp
 
 __all__ = ["NOBODY", "HOME", "probe", "command", "SYSTEM_LINKS"]
 

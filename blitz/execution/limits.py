@@ -1,6 +1,6 @@
-"""How long student code may run, and how much of what it prints is kept: the stated defaults.
+"""How long student code may run: the one time budget of every placement, its stated defaults.
 
-Each check runs under its exercise's limit (seconds, counted from the check's start in the child):
+Local placement (check, watch, pytest): each check runs under its exercise's limit (seconds, counted from the check's start in the child):
 
 - module exercises: 10 s per check (the slowest reference check, data's, took 3.3 s on the 2-core
   development machine under a load of 7); ``data`` and ``train`` train small models: 30 s;
@@ -9,22 +9,24 @@ Each check runs under its exercise's limit (seconds, counted from the check's st
 
 ``BLITZ_TIME_LIMIT`` (seconds) replaces every limit: for slow machines, and for the tests.
 After two time-outs or crashes in one exercise, its remaining checks are marked not run (not waited for).
+
+Sandboxed placement (grade, Gradescope, nbgrader scores): one budget per (submission, exercise) for
+all its probes, the grader's ``--timeout`` (:func:`grading_budget`); an exercise whose registry entry
+declares a ``budget`` (the capstone: it trains a CNN on MNIST) gets at least that. What is printed is kept by
+:mod:`blitz.execution.output`.
 """
 
 from __future__ import annotations
 
 import os
 
+from blitz.course import registry
+
 DEFAULT_LIMIT = 10.0
 LIMITS = {"data": 30.0, "train": 30.0}
 CAPSTONE_LIMIT = 120.0  # for CAPSTONE_EPOCHS epochs
 CAPSTONE_EPOCHS = 2
 MAX_STOPS = 2  # time-outs and crashes per exercise before the rest is not run
-
-# Output the student's code prints: the first and last lines are kept, the rest counted.
-HEAD_LINES = 10
-TAIL_LINES = 10
-LINE_CHARS = 300
 
 
 def time_limit(exercise_id: str, has_module: bool = True, epochs: int | None = None) -> float:
@@ -38,3 +40,9 @@ def time_limit(exercise_id: str, has_module: bool = True, epochs: int | None = N
     if not has_module:
         return CAPSTONE_LIMIT * max(1.0, (epochs or CAPSTONE_EPOCHS) / CAPSTONE_EPOCHS)
     return LIMITS.get(exercise_id, DEFAULT_LIMIT)
+
+
+def grading_budget(exercise_id: str, timeout: float) -> float:
+    """Seconds all the probes of `exercise_id` may run in the sandboxed placement, `timeout` the grader's."""
+    declared = registry.get(exercise_id).budget if exercise_id in registry.BY_ID else None
+    return max(timeout, declared or 0.0)

@@ -7,37 +7,26 @@ control pipe it writes one JSON object per line:
 
     {"start": i, "key": "tensors.gram"}       check i begins
     {"call": "tensors.gram"}                  student code runs now ("" when it returned)
-    {"result": i, "check": CHECK}             check i's result (blitz.runner.protocol)
+    {"result": i, "check": CHECK}             check i's result (blitz.execution.protocol)
     {"value": ...}                            a job's return value (:func:`run_job`)
     {"end": true}                             done: the child exits
 """
 
 from __future__ import annotations
 
-import ctypes
 import importlib
 import json
 import os
 import signal
 import sys
 
-PR_SET_PDEATHSIG = 1
+from blitz.execution.lifetime import die_with_parent
+
 # The worker's stderr, for what the kit itself shows while student code runs (a progress bar);
 # the student's own prints go to the output pipe. Set in the child only.
 KIT_STDERR = None
 # The worker's own fds (its answers' pipe) that a child must not hold.
 WORKER_FDS: list[int] = []
-
-
-def die_with_parent(parent_pid: int) -> None:
-    """SIGKILL when the parent goes (Linux); a parent gone before this call is noticed too."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the supervisor still kills the group
-        pass
-    if os.getppid() != parent_pid:
-        os._exit(1)
 
 
 class Control:
@@ -55,7 +44,7 @@ class Control:
 def become_child(parent_pid: int, out_fd: int) -> None:
     """The child's setup, first thing after fork()."""
     os.setpgid(0, 0)
-    die_with_parent(parent_pid)
+    die_with_parent(parent=parent_pid)
     sys.dont_write_bytecode = True  # no __pycache__ in the student's folder, no stale bytecode after a quick save
     for fd in WORKER_FDS:
         os.close(fd)
@@ -81,7 +70,7 @@ def run_checks(control: Control, request: dict, start: int) -> None:
     from blitz.probes.local import LocalSubmission
 
     set_listener(lambda what: control.send({"call": what}))
-    entries = selected_checks(checks_for, request)
+    entries = checks_for(request["exercise"])
     ctx = Context(**request.get("ctx", {}))
     sub = LocalSubmission(request["folder"])
     for index in range(start, len(entries)):
@@ -90,11 +79,6 @@ def run_checks(control: Control, request: dict, start: int) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         control.send({"result": index, "check": result.to_json()})
-
-
-def selected_checks(checks_for, request: dict) -> list:
-    entries = checks_for(request["exercise"])
-    return entries if request.get("hidden") else [c for c in entries if not getattr(c, "hidden", False)]
 
 
 def run_job(control: Control, request: dict) -> None:

@@ -21,14 +21,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
 
-from blitz.grading.sandbox import bwrap, seccomp
-from blitz.grading.sandbox.cgroups import Cgroup, CgroupError, detect
-from blitz.grading.sandbox.drain import Drain
+from blitz.execution.lifetime import die_with_parent, libc_prctl
+from blitz.execution.output import Drain
+from blitz.execution.sandbox import bwrap, seccomp
+from blitz.execution.sandbox.cgroups import Cgroup, CgroupError, detect
 
 try:  # not on Windows
     import resource
@@ -147,36 +147,6 @@ def describe_isolation(policy: SandboxPolicy | None = None) -> str:
 
 # --------------------------------------------------------------------------- helpers
 
-_PR_SET_PDEATHSIG = 1
-
-
-def _prctl():
-    """libc's prctl, looked up before fork (nothing may be loaded between fork and exec)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):  # pragma: no cover - exotic libc
-        return None
-
-
-def die_with_parent(prctl=None, parent: int | None = None) -> None:
-    """Ask the kernel to SIGKILL this process when its parent dies (even by SIGKILL); Linux only.
-
-    Between fork and exec nothing may be loaded: there, pass ``prctl`` (from ``_prctl()``, looked
-    up before the fork) and ``parent`` (the pid before the fork; if it already died, exit at once).
-    The signal follows the death of the parent *thread*, so a sandbox is started from the thread
-    that stays until it is killed."""
-    if prctl is None:
-        prctl = _prctl()
-        if prctl is None:
-            return
-    prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    if parent is not None and os.getppid() != parent:  # the parent died before the line above: go too
-        os._exit(1)
-
 
 def inside(path: str, parent: str) -> bool:
     """Is `path` `parent` itself or below it (both absolute, normalised)?"""
@@ -289,7 +259,7 @@ class Sandbox:
         limits = tuple(_rlimits(self.policy, self.confined, self.cgroup is not None))
         # If the thread that starts the sandbox dies (a grader killed with SIGKILL), the kernel kills
         # the sandbox too (bwrap's --die-with-parent does the same for what it starts).
-        prctl = _prctl()
+        prctl = libc_prctl()
         parent = os.getpid()
         cgroup = self.cgroup
 

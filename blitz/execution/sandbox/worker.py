@@ -1,7 +1,7 @@
 """The sandboxed side of grading: a warm worker that forks a fresh child per exercise.
 
-Started once per submission by :class:`blitz.grading.sandbox.session.SandboxSession` inside a
-:class:`blitz.grading.sandbox.process.Sandbox`:
+Started once per submission by :class:`blitz.execution.sandbox.session.SandboxSession` inside a
+:class:`blitz.execution.sandbox.process.Sandbox`:
 
     python -I -c BOOTSTRAP REQUEST_FD RESPONSE_FD SUBMISSION_FOLDER THREADS INIT [MODULE,...]
 
@@ -37,63 +37,21 @@ from __future__ import annotations
 
 import os
 import pickle
-import select
 import signal
-import struct
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-HEADER = struct.Struct(">Q")
-PR_SET_DUMPABLE = 4
+from blitz.execution.frames import read_frame, write_frame
+from blitz.execution.lifetime import set_dumpable
+
 # The one request the worker itself takes, compared as bytes: a child can write into its own copy of
 # the request pipe (reopened through /proc/self/fd), so the worker never unpickles what it reads.
 CHILD_REQUEST = pickle.dumps(("child",), protocol=pickle.HIGHEST_PROTOCOL)
 TIDY_SECONDS = 20.0  # killing the child's leftovers and emptying the tmpfs; beyond it: not clean
 # The sandbox's tmpfs (its home), its shared memory and its POSIX message queues (bwrap --mqueue)
 SCRATCH = ("/tmp", "/dev/shm", "/dev/mqueue")
-
-
-def read_frame(fd: int, deadline: float | None = None, max_length: int | None = None) -> bytes:
-    """One length-prefixed frame. EOFError: the writer has gone; TimeoutError: `deadline` (a
-    ``time.monotonic()`` value) passed first; ValueError: the frame is longer than `max_length`."""
-    (length,) = HEADER.unpack(_read_exact(fd, HEADER.size, deadline))
-    if max_length is not None and length > max_length:
-        raise ValueError(f"frame too large ({length} bytes)")
-    return _read_exact(fd, length, deadline)
-
-
-def _read_exact(fd: int, n: int, deadline: float | None = None) -> bytes:
-    chunks, remaining = [], n
-    while remaining:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise TimeoutError
-        chunk = os.read(fd, min(remaining, 1 << 20))
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def write_frame(fd: int, payload: bytes, deadline: float | None = None) -> None:
-    """One length-prefixed frame. With a `deadline` (a ``time.monotonic()`` value; `fd` non-blocking),
-    TimeoutError when the reader has not taken it all by then."""
-    data = HEADER.pack(len(payload)) + payload
-    view = memoryview(data)
-    while view:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([], [fd], [], left)[1]:
-                raise TimeoutError
-        try:
-            written = os.write(fd, view)
-        except BlockingIOError:  # room for less than one atomic write yet
-            continue
-        view = view[written:]
 
 
 # --------------------------------------------------------------------------- the child
@@ -231,17 +189,6 @@ def tidy(pid: int, init: bool, baseline: dict[str, set[str]]) -> bool:
     except OSError:
         return False
     return _empty_scratch(baseline, deadline)
-
-
-def set_dumpable(flag: bool) -> bool:
-    """PR_SET_DUMPABLE: a process that is not dumpable cannot be ptraced nor its /proc/PID/mem read
-    by another process of the same uid without CAP_SYS_PTRACE, which nothing in the sandbox has."""
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, int(flag), 0, 0, 0) == 0
-    except (OSError, AttributeError):  # pragma: no cover - not Linux's libc
-        return False
 
 
 def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bool, warm: tuple[str, ...] = ()) -> None:

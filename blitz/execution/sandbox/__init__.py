@@ -1,6 +1,6 @@
-"""Running code the grader does not trust (see SECURITY.md): one sandbox per submission
+"""The sandboxed placement: running code the grader does not trust (see SECURITY.md): one sandbox per submission
 (``session``), the warm worker in it that forks a fresh child per exercise to serve its probes
 (``worker``), the exercise's submission that talks to its child (``isolated``), the sandboxed process it runs in
 (``process``), built of a bubblewrap command line (``bwrap``), a cgroup of its own (``cgroups``),
-its output drained from a pipe with a cap (``drain``), and what every worker must see (``view``).
+and what every worker must see (``view``); its output is kept by :class:`blitz.execution.output.Drain`.
 """

@@ -26,7 +26,7 @@ import time
 from typing import IO
 
 from blitz.course import registry
-from blitz.runner.limits import time_limit
+from blitz.execution.limits import time_limit
 
 ANSWER_MAX = 64 * 1024 * 1024
 SILENCE_GRACE = 60.0  # beyond a request's own limit: a worker this quiet is stuck, and replaced
@@ -51,7 +51,7 @@ class Engine:
             return
         self.close()
         command = [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else [])]
-        command += ["-m", "blitz.runner.worker", "--parent", str(os.getpid())]
+        command += ["-m", "blitz.execution.worker", "--parent", str(os.getpid())]
         command += ["--for", self.label] if self.label else []
         self.log = tempfile.TemporaryFile() if self.stderr is None else None
         self.proc = subprocess.Popen(
@@ -109,11 +109,11 @@ class Engine:
         self._send({**request, "op": "run", "id": ident, "limit": limit})
         return ident
 
-    def submit_exercise(self, folder, exercise_id: str, ctx: dict | None = None, hidden: bool = False) -> int:
+    def submit_exercise(self, folder, exercise_id: str, ctx: dict | None = None) -> int:
         exercise = registry.get(exercise_id)
         ctx = {k: v for k, v in (ctx or {}).items() if v is not None}
         limit = time_limit(exercise_id, exercise.has_module, ctx.get("epochs"))
-        request = {"folder": str(folder), "exercise": exercise_id, "ctx": ctx, "hidden": hidden}
+        request = {"folder": str(folder), "exercise": exercise_id, "ctx": ctx}
         return self.submit(request, limit)
 
     def cancel(self, ident: int) -> None:
@@ -178,5 +178,5 @@ class Engine:
                     on_event(event)
         return self.done.pop(ident)
 
-    def run_exercise(self, folder, exercise_id: str, ctx: dict | None = None, hidden: bool = False, on_event=None):
-        return self.wait(self.submit_exercise(folder, exercise_id, ctx, hidden), on_event)
+    def run_exercise(self, folder, exercise_id: str, ctx: dict | None = None, on_event=None):
+        return self.wait(self.submit_exercise(folder, exercise_id, ctx), on_event)

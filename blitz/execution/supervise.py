@@ -6,7 +6,7 @@ when a check runs past its time limit or the child dies (os._exit, a segfault), 
 check. A hang or crash while importing the student's file stands for every remaining check;
 after ``MAX_STOPS`` stops the rest are marked not run. :func:`run_job` runs one job (``blitz
 report``'s training) the same way. Reads are bounded: control lines up to CONTROL_MAX bytes, the
-student's output kept as first and last lines (:class:`blitz.runner.protocol.Printed`).
+student's output kept as first and last lines (:class:`blitz.execution.output.Printed`).
 """
 
 from __future__ import annotations
@@ -20,17 +20,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from blitz.runner.child import child_main
-from blitz.runner.limits import MAX_STOPS
-from blitz.runner.protocol import (
-    Printed,
-    crash_msg,
-    engine_msg,
-    msg_dict,
-    not_run_msg,
-    timeout_msg,
-    unscored,
-)
+from blitz.engine.results import msg_json
+from blitz.execution.child import child_main
+from blitz.execution.limits import MAX_STOPS
+from blitz.execution.output import Printed
+from blitz.execution.protocol import unscored
+from blitz.execution.stops import crash_msg, engine_msg, how_it_ended, not_run_msg, timeout_msg
 
 CONTROL_MAX = 64 * 1024 * 1024
 DRAIN_SECONDS = 0.2  # the output still in the pipe when the child has ended
@@ -54,18 +49,6 @@ class Run:
     cancelled: bool = False
     error: str = ""
     status: int = 0
-
-
-def how_it_ended(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        number = os.WTERMSIG(status)
-        try:
-            return f"signal {signal.Signals(number).name}: {signal.strsignal(number)}"
-        except ValueError:
-            return f"signal {number}"
-    if os.WIFEXITED(status):
-        return f"exit status {os.WEXITSTATUS(status)}"
-    return f"status {status}"
 
 
 class Reader:
@@ -205,7 +188,7 @@ def stop_message(run: Run, running: str, limit: float):
 
 
 def run_exercise(request: dict, plan: list[dict], emit, listen: Listen | None = None) -> dict:
-    """Every check of `plan` (one dict per check: key, exercise, name, title, max_score, hidden)
+    """Every check of `plan` (one dict per check: key, exercise, name, title, max_score)
     scored, whatever the student's code does."""
     started = time.monotonic()
     limit = float(request["limit"])
@@ -231,7 +214,7 @@ def run_exercise(request: dict, plan: list[dict], emit, listen: Listen | None = 
             rest = message if whole else not_run_msg(message)
             for later in range(index + 1, len(plan)):
                 results[later] = unscored(plan[later], status, rest)
-            stopped = msg_dict(message)
+            stopped = msg_json(message)
             break
         start = index + 1
     missing = engine_msg("no result")
@@ -256,4 +239,4 @@ def run_job(request: dict, emit, listen: Listen | None = None) -> dict:
     if run.ended and not run.error:
         return {**answer, "value": run.value}
     status, message = stop_message(run, run.call or request.get("label", "blitz"), limit)
-    return {**answer, "status": status, "stopped": msg_dict(message)}
+    return {**answer, "status": status, "stopped": msg_json(message)}

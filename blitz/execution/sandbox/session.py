@@ -1,8 +1,8 @@
 """One submission's sandbox: a warm worker that forks a fresh child per exercise.
 
 A :class:`SandboxSession` holds, for one submission, at most one
-:class:`blitz.grading.sandbox.process.Sandbox` at a time, started on first use: inside it the
-worker of :mod:`blitz.grading.sandbox.worker` imports torch and the probes once and forks a child
+:class:`blitz.execution.sandbox.process.Sandbox` at a time, started on first use: inside it the
+worker of :mod:`blitz.execution.sandbox.worker` imports torch and the probes once and forks a child
 for each exercise (:meth:`begin_child`), which serves that exercise's probes until
 :meth:`end_child`. A child is never reused: after it ends, the worker kills whatever it left,
 removes its IPC objects and empties the tmpfs before the next child is forked.
@@ -28,10 +28,10 @@ from typing import Any
 
 from blitz.course.registry import ROOT
 from blitz.engine import wire
-from blitz.grading import files
-from blitz.grading.sandbox.process import Sandbox, SandboxPolicy, SandboxUnavailable
-from blitz.grading.sandbox.view import essentials
-from blitz.grading.sandbox.worker import read_frame, write_frame
+from blitz.execution import files
+from blitz.execution.frames import read_frame, write_frame
+from blitz.execution.sandbox.process import Sandbox, SandboxPolicy, SandboxUnavailable
+from blitz.execution.sandbox.view import essentials
 
 STARTUP_SECONDS = 60.0  # importing torch in a cold worker; not charged to the student's budget
 CHILD_SECONDS = 30.0  # forking a child and hearing from it; no student code has run yet
@@ -53,13 +53,17 @@ def kit_secrets() -> list[str]:
     return [str(p) for p in paths]
 
 
-def copy_sources(source: Path, dest: Path) -> None:
+def copy_sources(source: Path, dest: Path, taken: files.Snapshot | None = None) -> None:
     """Copy the submission's regular top-level .py files into `dest`, read-only, by the rules of
-    :mod:`blitz.grading.files` (lstat, O_NOFOLLOW, size caps: nothing here blocks or follows a link)."""
-    try:
-        names = files.copy_python_files(source, dest)
-    except files.UnsafeFile:  # refused before grading (discover.recheck); a file swapped since stays out
-        names = [p.name for p in dest.glob("*.py")]
+    :mod:`blitz.execution.files` (lstat, O_NOFOLLOW, size caps: nothing here blocks or follows a link);
+    `taken`: the snapshot already read (and fingerprinted), written as it is."""
+    if taken is not None:
+        names = taken.write(dest)
+    else:
+        try:
+            names = files.copy_python_files(source, dest)
+        except files.UnsafeFile:  # refused before grading (discover.recheck); a file swapped since stays out
+            names = [p.name for p in dest.glob("*.py")]
     for name in names:
         os.chmod(dest / name, 0o444)
     os.chmod(dest, 0o555)
@@ -82,10 +86,12 @@ class SandboxSession:
         policy: SandboxPolicy | None = None,
         workdir: Path | None = None,
         warm_imports: tuple[str, ...] = (),
+        snapshot: files.Snapshot | None = None,
     ):
         """folder: the student's submission; only its .py files are copied into the worker's private
         directory, which is all of the submission the sandbox can see. warm_imports: modules the worker
-        imports before forking (the graded exercises' :attr:`blitz.course.registry.Exercise.warm_imports`)."""
+        imports before forking (the graded exercises' :attr:`blitz.course.registry.Exercise.warm_imports`).
+        snapshot: the submission's files as already read (:func:`blitz.execution.files.snapshot`)."""
         self.warm_imports = tuple(warm_imports)
         self.source = Path(folder).resolve()
         # A copy: the caller's policy may serve several submissions.
@@ -94,7 +100,7 @@ class SandboxSession:
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="blitz-worker-")).resolve()
         self.code_dir = self.workdir / "submission"
         self.code_dir.mkdir(parents=True, exist_ok=True)
-        copy_sources(self.source, self.code_dir)
+        copy_sources(self.source, self.code_dir, snapshot)
         # The worker sees its copy (read-only) and nothing else of the submission; the kit's reference
         # solutions, its tests and history stay out of its sight even inside a kept folder.
         keep = (*essentials(), *self.policy.keep_paths, str(self.code_dir))
@@ -119,7 +125,7 @@ class SandboxSession:
         response_r, response_w = os.pipe()
         # -I drops PYTHONPATH and the user site; the kit's own folder is put on the path explicitly, so
         # a kit run from a checkout (not pip-installed) starts its workers too.
-        bootstrap = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from blitz.grading.sandbox.worker import main; sys.exit(main(sys.argv[1:]))"
+        bootstrap = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from blitz.execution.sandbox.worker import main; sys.exit(main(sys.argv[1:]))"
         argv = [sys.executable, "-I", "-c", bootstrap, str(request_r), str(response_w), str(self.code_dir)]
         argv += [str(self.policy.cpu_threads), "1", ",".join(self.warm_imports)]
         home = self.workdir / "home"  # its working folder only when it runs unconfined (--unsafe-no-sandbox)
