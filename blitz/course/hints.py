@@ -19,17 +19,8 @@ else:  # Python 3.10: the same parser, as the package it came from
 from blitz.course import registry
 from blitz.course.i18n import Msg
 
-# The course's chapters, as the last rung names them.
-CHAPTERS: dict[str, Msg] = {
-    "tensors": Msg("张量", "Tensors"),
-    "autograd": Msg("自动求导", "Autograd"),
-    "data": Msg("数据", "Data"),
-    "model": Msg("模型", "Model"),
-    "train": Msg("训练", "Training"),
-    "evaluate": Msg("评估", "Evaluation"),
-    "pipeline": Msg("全流程", "End to end"),
-    "extras": Msg("选读", "Extras"),
-}
+# The course's chapters, as the last rung names them (the registry's titles before their colon).
+CHAPTERS: dict[str, Msg] = {e.id: e.chapter for e in registry.EXERCISES}
 
 
 def section(exercise: str, zh: str, en: str) -> Msg:

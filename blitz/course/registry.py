@@ -51,6 +51,11 @@ class Exercise:
         return self.inputs if self.inputs else (self.id,)
 
     @property
+    def chapter(self) -> Msg:
+        """The course chapter's short name: the title's words before its colon ("Training")."""
+        return Msg(self.title.zh.split("：", 1)[0], self.title.en.split(":", 1)[0])
+
+    @property
     def stub_path(self) -> Path:
         return ROOT / "exercises" / f"{self.id}.py"
 
