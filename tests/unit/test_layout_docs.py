@@ -29,7 +29,7 @@ def layout_block() -> str:
 
 
 def test_the_tree_has_the_packages_the_tests_look_for():
-    assert {"blitz.course", "blitz.engine", "blitz.grading", "blitz.grading.sandbox"} <= set(packages())
+    assert {"blitz.course", "blitz.engine", "blitz.grading", "blitz.execution.sandbox"} <= set(packages())
 
 
 def test_the_module_map_names_every_package():
