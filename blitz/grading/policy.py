@@ -277,3 +277,21 @@ def unknown_targets(adjustments: list[Adjustment], targets: set[str], students: 
                 )
             )
     return problems
+
+
+def read_roster(path: Path) -> list[str]:
+    """A roster: the first column of each row is a student id (a header ``student`` skipped); an id a
+    submission folder could not carry is refused, naming its line."""
+    from blitz.grading.names import is_student_id
+
+    found = []
+    for number, cells in _rows(path, 1):
+        if not is_student_id(cells[0]):
+            raise PolicyError(
+                Msg(
+                    f"{path} 第 {number} 行：{cells[0]!r} 不能用作学生编号（只用字母、数字、. _ -）。",
+                    f"{path} line {number}: {cells[0]!r} cannot be a student id (letters, digits, . _ - only).",
+                )
+            )
+        found.append(cells[0])
+    return list(dict.fromkeys(found))
