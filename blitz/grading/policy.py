@@ -114,7 +114,16 @@ class Applied:
             note = f"：{a.comment}" if a.comment else ""
             note_en = f": {a.comment}" if a.comment else ""
             out.append(Msg(f"调整 {what} {a.points:+g} 分{note}", f"adjustment to {what_en}: {a.points:+g}{note_en}"))
-        if self.days_late:
+        if self.days_late and self.submitted is None:  # the LMS marked it late, with no time
+            out.append(
+                Msg(
+                    f"提交系统标记为迟交（截止 {self.due:%Y-%m-%d %H:%M}），按 {self.days_late} 天计："
+                    f"扣 {self.penalty_percent:g}%，即 {self.penalty:g} 分",
+                    f"marked late by the LMS (due {self.due:%Y-%m-%d %H:%M}), counted as {self.days_late} day(s): "
+                    f"{self.penalty_percent:g}% off, {self.penalty:g} points",
+                )
+            )
+        elif self.days_late:
             out.append(
                 Msg(
                     f"迟交 {self.days_late} 天（截止 {self.due:%Y-%m-%d %H:%M}，提交 {self.submitted:%Y-%m-%d %H:%M}）："
