@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
 from datetime import datetime
@@ -173,14 +174,16 @@ def test_canvas_download_and_per_student_zips(tmp_path):
         z.writestr("eve_hw/tensors.py", solution)
     (zips / "eve.zip").write_bytes(buffer.getvalue())
     out = tmp_path / "out"
+    times = tmp_path / "times.csv"  # the LMS's export of submission times: eve two days late
+    times.write_text("student,submitted\neve,2026-12-02T12:00\n", encoding="utf-8")
     run = blitz(
         "grade", str(canvas), str(zips), "--out", str(out), "--exercises", "tensors", *POLICY,
-        "--due", "2026-12-01T00:00", "--assignment", "Lab 1", cwd=tmp_path,
+        "--due", "2026-12-01T00:00", "--times", str(times), "--assignment", "Lab 1", cwd=tmp_path,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     table = rows(out / "grades.csv")
     assert set(table) == {"smithjane_111", "eve"}, table
-    assert table["eve"]["total"] == "15" and table["eve"]["final"] == "15"
+    assert table["eve"]["total"] == "15" and table["eve"]["final"] == "12" and table["eve"]["late_days"] == "2"
     # Canvas marked smithjane late (no time known): one day, 10%
     assert table["smithjane_111"]["total"] == "15" and table["smithjane_111"]["final"] == "13.5"
     header = next(csv.reader((out / "lms_grades.csv").open(encoding="utf-8")))
@@ -201,3 +204,29 @@ def test_bad_policy_input_exits_two_naming_the_file_and_line(tmp_path):
     assert due.returncode == 2 and "--due: cannot read the time 'friday'" in due.stderr
     cap = blitz("grade", str(tmp_path / "alice"), "--out", str(tmp_path / "out"), "--late-cap", "150", cwd=tmp_path)
     assert cap.returncode == 2 and "--late-cap must be at least 0 and at most 100" in cap.stderr
+
+
+def bad_chars(text: str) -> list[str]:
+    return sorted({f"U+{ord(c):04X}" for c in text if c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf")})
+
+
+@pytest.mark.slow
+def test_exports_hold_no_control_or_bidi_character(tmp_path):
+    """A hostile folder name and error message, and an adjustment comment with escapes: the new exports
+    (feedback, checks.csv, lms_grades.csv) are cleaned as every report is."""
+    hostile = "eve\u202egnp.exe\u200b\x1b[2J"
+    folder = mutants.build(tmp_path / "class" / hostile, only=("tensors",))
+    with (folder / "tensors.py").open("a", encoding="utf-8") as f:
+        f.write("\ndef from_data(values):\n    raise ValueError('\\x1b[31m\\u202e=cmd|calc!A0 forged')\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    from blitz.grading.names import student_id
+
+    who = student_id(hostile)
+    (out / "adjustments.csv").write_text(f"{who},,1,\x1b[31mred\u202e\n", encoding="utf-8")
+    run = blitz("grade", str(tmp_path / "class"), "--out", str(out), "--exercises", "tensors", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    feedback = (out / who / "feedback.md").read_text(encoding="utf-8")
+    assert "forged" in feedback and "red" in feedback  # the texts reached the feedback: the test means something
+    for path in (out / who / "feedback.md", out / who / "feedback.html", out / "checks.csv", out / "lms_grades.csv"):
+        assert bad_chars(path.read_text(encoding="utf-8")) == [], path.name
