@@ -39,7 +39,7 @@ class BatchResult:
     class_report: dict[str, Path] = field(default_factory=dict)  # file name -> path (class_report.py)
     class_report_error: str = ""  # why the class report could not be written (the grades are)
     finals: dict[str, float] = field(default_factory=dict)  # student -> final score (the course policy)
-    notes: list[str] = field(default_factory=list)  # what the instructor should know (e.g. adjustments' typos)
+    notes: list = field(default_factory=list)  # Msg: what the instructor should know (e.g. adjustments' typos)
 
 
 # Set by the CLI's SIGTERM/SIGINT handler. The handler also raises KeyboardInterrupt, but code deep
@@ -192,7 +192,7 @@ def run_batch(
         applied = gradebook.write_all(out, result.records, course, lang, digests)
         if not course.policy.empty:
             result.finals = {s: a.final for s, a in applied.items()}
-        result.notes = [m.en for m in gradebook.unknown_adjustments(course, result.records)]
+        result.notes = gradebook.unknown_adjustments(course, result.records)
         _write_class_report(result, out, lang)
     return result
 

@@ -318,7 +318,7 @@ def _grade(args: argparse.Namespace, targets, options, out: Path, workers: int, 
 def _report(result, out: Path) -> int:
     from blitz.course.figures import font_missing
     from blitz.grading.class_report import FOLDER, summary_text
-    from blitz.grading.names import terminal
+    from blitz.grading.names import report_text, terminal
     from blitz.grading.reports import summary_table
 
     print(summary_table(result.records, result.finals or None))
@@ -344,7 +344,7 @@ def _report(result, out: Path) -> int:
             "same command again to write it.",
         )
     for note in result.notes:
-        _say(f"注意：{note}", f"note: {note}")
+        _say(f"注意：{report_text(note.zh)}", f"note: {report_text(note.en)}")
     if result.grader_errors:
         _say("评分程序自身出错的提交：", "the grader itself failed for:")
         for line in result.grader_errors:
