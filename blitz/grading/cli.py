@@ -70,7 +70,11 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "paths", nargs="+", metavar="PATH", help="a submission folder, or a class folder of submission folders"
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="a submission folder, a class folder of them, a folder of per-student zips, or a Canvas or Moodle "
+        "download (its folder or its zip)",
     )
     p.add_argument("--out", default="blitz-grades", help="where the reports go (default: ./blitz-grades)")
     p.add_argument(
