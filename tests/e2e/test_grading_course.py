@@ -230,3 +230,19 @@ def test_exports_hold_no_control_or_bidi_character(tmp_path):
     assert "forged" in feedback and "red" in feedback  # the texts reached the feedback: the test means something
     for path in (out / who / "feedback.md", out / who / "feedback.html", out / "checks.csv", out / "lms_grades.csv"):
         assert bad_chars(path.read_text(encoding="utf-8")) == [], path.name
+
+
+def test_an_adjustment_naming_nothing_is_said(tmp_path):
+    """A typo in the adjustments file moves no points silently: the run names it (an empty submission
+    keeps this test free of sandboxes)."""
+    (tmp_path / "alice").mkdir()
+    adjustments = tmp_path / "adj.csv"
+    adjustments.write_text("alice,tensors.nosuch,1,x\nghost,,1,y\n", encoding="utf-8")
+    run = blitz(
+        "grade", str(tmp_path / "alice"), "--out", str(tmp_path / "out"), "--exercises", "tensors",
+        "--adjustments", str(adjustments), cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "adjustment target 'tensors.nosuch' is no exercise or check of this grading" in run.stderr
+    assert "adjustment for 'ghost': no such student in this class" in run.stderr
+    assert rows(tmp_path / "out" / "grades.csv")["alice"]["status"] == "empty"
