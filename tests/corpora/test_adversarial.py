@@ -347,9 +347,14 @@ def test_reports_are_complete_and_only_ours(group, graded):
     batch = graded(group)
     students = {"reference", *(a.name for a in batch.members)}
     assert set(batch.results) == students
-    assert {p.name for p in batch.out.iterdir()} == students | {"grades.csv", "junit.xml", "class_report"}
+    exports = {"grades.csv", "junit.xml", "class_report", "checks.csv", "lms_grades.csv"}  # issue 23 item 5
+    assert {p.name for p in batch.out.iterdir()} == students | exports
     for student in students:
-        assert sorted(p.name for p in (batch.out / student).iterdir()) == ["results.json"]
+        assert sorted(p.name for p in (batch.out / student).iterdir()) == [
+            "feedback.html",
+            "feedback.md",
+            "results.json",
+        ]
         record = batch.results[student]["extra_data"]["record"]
         assert record["student"] == student and record["status"] == "graded"
         assert "All tests passed" not in json.dumps(batch.results[student])
