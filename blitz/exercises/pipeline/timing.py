@@ -63,5 +63,5 @@ def measure(data_root: str, device: str = "cpu", threads: int | None = None, epo
     sub = LocalSubmission(Path(registry.ROOT) / "solutions", label="reference")
     started = time.perf_counter()
     probes.pipeline(sub, data_root, epochs, 0, 50, device, threads=threads or None)
-    seconds = time.perf_counter() - started
-    return CapstoneBudget(round(seconds, 2), budget_for(seconds), measured=True)
+    seconds = round(time.perf_counter() - started, 2)
+    return CapstoneBudget(seconds, budget_for(seconds), measured=True)
