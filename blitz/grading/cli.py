@@ -264,14 +264,14 @@ def _options(args, exercises: tuple[str, ...], out: Path, targets, data_root: Pa
 
 def _capstone_budget(options, data_root: Path):
     """The options with the capstone's budget from the reference's time on this machine, measured now
-    (blitz/exercises/pipeline/timing.py), when the capstone is graded and MNIST is there; said either way."""
+    (blitz/grading/capstone_budget.py), when the capstone is graded and MNIST is there; said either way."""
     from dataclasses import replace
 
     from blitz.course import mnist
 
     if registry.CAPSTONE.id not in options.exercises or mnist.missing_files(data_root):
         return options
-    from blitz.exercises.pipeline import timing
+    from blitz.grading import capstone_budget as timing
 
     _say("测量参考答案的全流程用时……", "timing the reference pipeline on this machine...")
     try:

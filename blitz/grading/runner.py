@@ -55,7 +55,7 @@ class Options:
     threads: int = 0  # torch threads per worker; 0: decided where the grading runs
     hide: tuple[str, ...] = ()  # more paths no worker may see (the out dir, the other submissions...)
     unsafe: bool = False  # --unsafe-no-sandbox: run workers even where bubblewrap cannot confine them
-    # The capstone's budget measured at the start of this run (blitz/exercises/pipeline/timing.py); 0: the
+    # The capstone's budget measured at the start of this run (blitz/grading/capstone_budget.py); 0: the
     # registry's. Not decisive: a measurement varies, and a stopped batch resumes under a new one.
     capstone_budget: float = 0.0
 

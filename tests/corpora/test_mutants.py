@@ -18,7 +18,7 @@ from pathlib import Path
 import mutants
 import pytest
 from mutants.alternatives import ALTERNATIVES
-from mutants.broken import CAPSTONE_ANSWERS, MUTANTS, capstone_answer
+from mutants.broken import CAPSTONE_ANSWERS, CAPSTONE_SAYS, MUTANTS, capstone_answer
 
 from blitz.checks import Context, checks_for, run_check
 from blitz.course import mnist, registry
@@ -148,6 +148,8 @@ def test_every_failure_branch_of_the_checks_is_reached_by_a_mutant(tmp_path):
     for name in CAPSTONE_ANSWERS:
         result = mutants.run_canned_capstone(capstone_answer(name, labels), labels)
         assert result.status == "failed", name
+        if name in CAPSTONE_SAYS:
+            assert CAPSTONE_SAYS[name] in result.message.render("en"), (name, result.message.render("en"))
     sites = fail_sites()
     assert len(sites) >= 30  # the walk found the checks' branches
     unreached = sorted(sites - FIRED)

@@ -1,5 +1,5 @@
 """The capstone's grading budget follows the reference's time measured at the start of `blitz grade`
-(issue 23.6; blitz/exercises/pipeline/timing.py): a multiple of it with a floor, said in the run's
+(issue 23.6; blitz/grading/capstone_budget.py): a multiple of it with a floor, said in the run's
 output, and a looping capstone is stopped at that budget, not at a fixed 300 s."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import mutants
 import pytest
 
 from blitz.course import mnist, registry
-from blitz.exercises.pipeline import timing
+from blitz.grading import capstone_budget as timing
 from blitz.grading.runner import Options
 
 
