@@ -14,8 +14,14 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from blitz.course.i18n import Msg
+
+if TYPE_CHECKING:
+    from blitz.grading.runner import Options
 
 BUDGET_MULTIPLE = 6.0  # the reference's time, times this: room for contention among workers, slower code
 MIN_BUDGET = 30.0  # seconds: however fast the reference ran
@@ -65,3 +71,28 @@ def measure(data_root: str, device: str = "cpu", threads: int | None = None, epo
     probes.pipeline(sub, data_root, epochs, 0, 50, device, threads=threads or None)
     seconds = round(time.perf_counter() - started, 2)
     return CapstoneBudget(seconds, budget_for(seconds), measured=True)
+
+
+def measured_options(options: Options) -> tuple[Options, Msg | None]:
+    """`options` with the capstone's budget measured now, and what to say about it; unchanged (nothing to
+    say) when the capstone is not graded or MNIST is not there. `blitz grade` and the Gradescope run call it
+    once, at their start."""
+    from blitz.course import mnist, registry
+
+    data_root = Path(options.data_root) if options.data_root else mnist.data_root()
+    if registry.CAPSTONE.id not in options.exercises or mnist.missing_files(data_root):
+        return options, None
+    try:
+        measured = measure(str(data_root), options.device, options.threads or None, options.epochs or 2)
+    except Exception as exc:  # noqa: BLE001 - the budget falls back to the registry's; grading goes on
+        fallback = options.budget(registry.CAPSTONE.id)
+        return options, Msg(
+            f"无法测量参考答案的用时（{type(exc).__name__}），全流程的时间上限用默认的 {fallback:.0f} 秒。",
+            f"could not time the reference ({type(exc).__name__}); the capstone's budget is the default {fallback:.0f} s.",
+        )
+    said = Msg(
+        f"全流程的时间上限：{measured.seconds:.0f} 秒（参考答案在这台机器上用了 {measured.reference_seconds:.1f} 秒，"
+        f"乘以 {BUDGET_MULTIPLE:g}，至少 {MIN_BUDGET:g} 秒）",
+        measured.text(),
+    )
+    return replace(options, capstone_budget=measured.seconds), said

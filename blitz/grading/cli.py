@@ -262,33 +262,15 @@ def _options(args, exercises: tuple[str, ...], out: Path, targets, data_root: Pa
     )
 
 
-def _capstone_budget(options, data_root: Path):
+def _capstone_budget(options):
     """The options with the capstone's budget from the reference's time on this machine, measured now
     (blitz/grading/capstone_budget.py), when the capstone is graded and MNIST is there; said either way."""
-    from dataclasses import replace
+    from blitz.grading.capstone_budget import measured_options
 
-    from blitz.course import mnist
-
-    if registry.CAPSTONE.id not in options.exercises or mnist.missing_files(data_root):
-        return options
-    from blitz.grading import capstone_budget as timing
-
-    _say("测量参考答案的全流程用时……", "timing the reference pipeline on this machine...")
-    try:
-        measured = timing.measure(str(data_root), options.device, options.threads or None, options.epochs or 2)
-    except Exception as exc:  # noqa: BLE001 - the budget falls back to the registry's; grading goes on
-        fallback = options.budget(registry.CAPSTONE.id)
-        _say(
-            f"无法测量参考答案的用时（{type(exc).__name__}），全流程的时间上限用默认的 {fallback:.0f} 秒。",
-            f"could not time the reference ({type(exc).__name__}); the capstone's budget is the default {fallback:.0f} s.",
-        )
-        return options
-    _say(
-        f"全流程的时间上限：{measured.seconds:.0f} 秒（参考答案在这台机器上用了 {measured.reference_seconds:.1f} 秒，"
-        f"乘以 {timing.BUDGET_MULTIPLE:g}，至少 {timing.MIN_BUDGET:g} 秒）",
-        measured.text(),
-    )
-    return replace(options, capstone_budget=measured.seconds)
+    options, said = measured_options(options)
+    if said is not None:
+        _say(said.zh, said.en)
+    return options
 
 
 def _grade(args: argparse.Namespace, targets, options, out: Path, workers: int):
@@ -397,6 +379,6 @@ def run(args: argparse.Namespace) -> int:
     )
     isolation = isolation_text(options)
     _say(f"隔离：{isolation}", f"isolation: {isolation}")
-    options = _capstone_budget(options, data_root)
+    options = _capstone_budget(options)
     result = _grade(args, targets, options, out, workers)
     return result if isinstance(result, int) else _report(result, out)

@@ -75,3 +75,16 @@ def test_a_looping_capstone_is_stopped_at_the_measured_budget(tmp_path):
     assert "step" in check["message"]["en"] and "Printing at every step is slow" in check["message"]["en"]
     assert "每一步都打印很慢" in check["message"]["zh"]
     assert elapsed < 240, f"the batch took {elapsed:.0f} s: not stopped at the 30 s budget"
+
+
+def test_the_options_take_the_measured_budget_once_at_the_start(monkeypatch):
+    """What `blitz grade` and the Gradescope run call at their start: only when the capstone is graded."""
+    from blitz.grading.capstone_budget import measured_options
+
+    monkeypatch.setenv(timing.ENV, "20")
+    root = str(mnist.require())
+    options, said = measured_options(Options(exercises=("tensors", "pipeline"), data_root=root))
+    assert options.capstone_budget == 120.0 and options.budget("pipeline") == 120.0
+    assert said is not None and "capstone budget 120 s" in said.en and "120 秒" in said.zh
+    untouched, nothing = measured_options(Options(exercises=("tensors",), data_root=root))
+    assert untouched.capstone_budget == 0.0 and nothing is None
