@@ -55,7 +55,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
   - :mod:`blitz.grading` — grading a class: what a course hands in (``intake``), discovery
     (``discover``), notebooks as modules (``notebook_submission``),
     safe student text (``names``), the per-submission runner, batches (``batch``, ``dask_backend``),
-    the course's rules (``policy``: due dates, penalties, adjustments), reports and ``exports``,
+    the course's rules (``policy``: due dates, penalties, adjustments; applied by ``gradebook``),
+    the capstone's budget measured at the start (``capstone_budget``), reports and ``exports``,
     the class report (``class_report``, its figures ``class_figures``), near-identical submissions
     (``similar``), the Gradescope autograder zip (``gradescope``) and what its run_autograder runs
     (``gradescope_run``), all in the sandboxed placement of :mod:`blitz.execution`;

@@ -49,6 +49,7 @@ class Run:
     cancelled: bool = False
     error: str = ""
     status: int = 0
+    printed_from: int = 0  # the lines printed before the running check started
 
 
 class Reader:
@@ -77,6 +78,7 @@ class Reader:
         run = self.run
         if "start" in message:
             run.index, run.key, run.call = int(message["start"]), str(message["key"]), ""
+            run.printed_from = self.printed.total
             self.told, self.last_call = set(), ""
             self.deadline = time.monotonic() + self.limit
             self.emit({"event": "running", "key": run.key, "call": ""})
@@ -179,9 +181,9 @@ def kill_group(pid: int) -> None:
         pass
 
 
-def stop_message(run: Run, running: str, limit: float):
+def stop_message(run: Run, running: str, limit: float, printed: dict | None = None):
     if run.timed_out:
-        return "timeout", timeout_msg(running, limit)
+        return "timeout", timeout_msg(running, limit, printed)
     if run.error:
         return "error", engine_msg(run.error)
     return "crashed", crash_msg(running, how_it_ended(run.status))
@@ -206,7 +208,7 @@ def run_exercise(request: dict, plan: list[dict], emit, listen: Listen | None = 
             break
         index = run.index if run.index is not None else next((i for i, r in enumerate(results) if r is None), start)
         running = run.call or plan[index]["key"]
-        status, message = stop_message(run, running, limit)
+        status, message = stop_message(run, running, limit, printed.since(run.printed_from))
         results[index] = unscored(plan[index], status, message)
         stops += 1
         whole = run.call.startswith("import ")

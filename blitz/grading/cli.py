@@ -281,6 +281,17 @@ def _options(args, exercises: tuple[str, ...], out: Path, targets, data_root: Pa
     )
 
 
+def _capstone_budget(options):
+    """The options with the capstone's budget from the reference's time on this machine, measured now
+    (blitz/grading/capstone_budget.py), when the capstone is graded and MNIST is there; said either way."""
+    from blitz.grading.capstone_budget import measured_options
+
+    options, said = measured_options(options)
+    if said is not None:
+        _say(said.zh, said.en)
+    return options
+
+
 def _grade(args: argparse.Namespace, targets, options, out: Path, workers: int, course):
     """run_batch, stopped cleanly by Ctrl-C or SIGTERM: its result, or the exit status to return."""
     from blitz.course.progress import SubmissionsProgress
@@ -411,5 +422,6 @@ def run(args: argparse.Namespace) -> int:
     )
     isolation = isolation_text(options)
     _say(f"隔离：{isolation}", f"isolation: {isolation}")
+    options = _capstone_budget(options)
     result = _grade(args, targets, options, out, workers, course)
     return result if isinstance(result, int) else _report(result, out)

@@ -55,8 +55,13 @@ class Options:
     threads: int = 0  # torch threads per worker; 0: decided where the grading runs
     hide: tuple[str, ...] = ()  # more paths no worker may see (the out dir, the other submissions...)
     unsafe: bool = False  # --unsafe-no-sandbox: run workers even where bubblewrap cannot confine them
+    # The capstone's budget measured at the start of this run (blitz/grading/capstone_budget.py); 0: the
+    # registry's. Not decisive: a measurement varies, and a stopped batch resumes under a new one.
+    capstone_budget: float = 0.0
 
     def budget(self, exercise_id: str) -> float:
+        if self.capstone_budget > 0 and exercise_id == registry.CAPSTONE.id:
+            return self.capstone_budget
         return grading_budget(exercise_id, self.timeout)
 
     def decisive(self) -> dict:

@@ -89,7 +89,12 @@ ADVERSARIES = (
         ("FileNotFoundError", "reference/autograd.py"),
         needs="mountns",
     ),
-    Adversary("patch_blitz_wire", "core", {"autograd": 0, "extras": 10}, ("change the kit's modules or the values they return",)),
+    Adversary(
+        "patch_blitz_wire",
+        "core",
+        {"autograd": 0, "extras": 10},
+        ("change the kit's modules or the values they return",),
+    ),
     # ---- tensors: cheats at comparisons and answers; model is the witness (and one target)
     Adversary("eq_always_object", "tensors", {"tensors": 13.75, "model": 15}, ("from_data", "Yes")),
     Adversary("tensor_subclass_eq", "tensors", {"tensors": 13.75, "model": 15}, ("from_data", "Liar")),

@@ -788,6 +788,15 @@ CAPSTONE_ANSWERS: dict[str, dict] = {
 }
 
 
+# Words each canned capstone's message must contain (as a mutant's `says`): the curve's points, the
+# share a wrong evaluate.accuracy costs, the course's CNN standing in for one that fails the model checks.
+CAPSTONE_SAYS: dict[str, str] = {
+    "below_the_bar": "of 15 (on the curve: 10% accuracy or less earns 0, 91% or more all, linear between)",
+    "subset_accuracy": "evaluate.accuracy is wrong, which costs 20% of them",
+    "not_the_course_cnn": "the course's reference CNN was trained in its place",
+}
+
+
 def capstone_answer(name: str, labels) -> dict:
     """CAPSTONE_ANSWERS[name] with its placeholders filled in from the true test labels."""
     import torch

@@ -334,5 +334,6 @@ def test_the_capstone_check_grades_against_the_labels_its_worker_saw(monkeypatch
     # an answer computed on the shuffled ones is then wrong.
     local = CapstoneProbe(shuffled, true)
     outcome = run_check(entry, local, Context(data_root=root))
-    assert outcome.status is Status.FAILED and outcome.score == 0
+    # (issue 23.7: a wrong evaluate.accuracy costs its share of the capstone, 20%, not all of it)
+    assert outcome.status is Status.FAILED and outcome.score == 0.8 * outcome.max_score
     assert local.roots == [root]

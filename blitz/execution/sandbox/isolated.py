@@ -89,8 +89,9 @@ class IsolatedSubmission(Submission):
             return self._crashed(exc)
         self.spent += time.monotonic() - started
         if envelope is None:
+            output = self.session.output()  # what it printed, shown when that was a lot
             self.session.stop()  # the runaway child, and everything else in its sandbox
-            raise self._timeout()
+            raise self._timeout(output)
         if not isinstance(envelope, dict):
             return self._crashed(TypeError("malformed answer"))
         if "ended" in envelope:
@@ -127,8 +128,8 @@ class IsolatedSubmission(Submission):
     def _crash_error(self, detail: str, oom: bool, output: str) -> StudentError:
         return crash_error(detail, output, self.policy.memory_bytes / (1 << 30) if oom else None)
 
-    def _timeout(self) -> StudentError:
-        return self._remember(timeout_error(self.budget))
+    def _timeout(self, output: str = "") -> StudentError:
+        return self._remember(timeout_error(self.budget, output))
 
     def _remember(self, error: StudentError) -> StudentError:
         self._fatal = error
