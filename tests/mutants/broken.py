@@ -411,7 +411,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "(size - kernel_size + 2 * padding) // stride + 1",
         "(size - kernel_size + 2 * padding) / stride + 1",
         "conv_output_size",
-        "true division: a float (14.0) where a side length is an int",
+        "true division: 14.5 where the side length is 14 (a whole 14.0 would be accepted: a number of any type)",
     ),
     M(
         "cnn_not_a_module",
@@ -547,6 +547,25 @@ MUTANTS: tuple[Mutant, ...] = (
         "",
         "train_one_epoch fit",
         "no optimizer.step(): the parameters never change",
+        says="exactly what it was before",
+    ),
+    M(
+        "softmax_before_loss",
+        "train",
+        "loss = loss_fn(model(x), y)",
+        "loss = loss_fn(model(x).softmax(dim=1), y)",
+        "train_one_epoch fit",
+        "softmax applied before CrossEntropyLoss, which takes logits and applies softmax itself",
+        says="takes logits",
+    ),
+    M(
+        "fit_optimizer_over_a_copy",
+        "train",
+        "torch.optim.Adam(model.parameters(), lr=lr)",
+        'torch.optim.Adam(__import__("copy").deepcopy(model).parameters(), lr=lr)',
+        "fit",
+        "the optimizer is built over a copy's parameters: the model itself never changes",
+        says="exactly what it was before",
     ),
     M(
         "missing_backward",
@@ -721,14 +740,6 @@ MUTANTS: tuple[Mutant, ...] = (
         "return correct / len(loader)",
         "accuracy",
         "divides by the number of batches, not of samples",
-    ),
-    M(
-        "accuracy_tensor_count",
-        "evaluate",
-        "(predict(model(x)) == y).sum().item()",
-        "(predict(model(x)) == y).sum()",
-        "accuracy",
-        "counts in a tensor and returns a tensor, not a float",
     ),
     # ------------------------------------------------------------------ extras
     M(

@@ -7,9 +7,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from blitz.engine.answers import ANY, Bool, Either, ListOf, Record, Str, Tensor, probe
+from blitz.engine.answers import ANY, NUMBER, Bool, Either, ListOf, Record, Str, Tensor, probe
 from blitz.engine.fixtures import assign_by_shape, counting_models
-from blitz.engine.probing import function, invoke, label_exception, short
+from blitz.engine.probing import function, invoke, label_exception, plain_number, short
 from blitz.engine.student_code import StudentModules
 
 
@@ -51,6 +51,11 @@ def cnn(mods: StudentModules, weights: list[torch.Tensor], inputs: list[torch.Te
     }
 
 
-@probe(Record(counts=ListOf(ANY, count=lambda seed=0: len(counting_models(seed)))))
+def _models(seed: int = 0) -> int:
+    return len(counting_models(seed))
+
+
+@probe(Record(counts=ListOf(ANY, count=_models), numbers=ListOf(NUMBER, count=_models)))
 def count_parameters(mods: StudentModules, seed: int = 0) -> dict:
-    return {"counts": [invoke(mods, "model", "count_parameters", m) for m in counting_models(seed)]}
+    counts = [invoke(mods, "model", "count_parameters", m) for m in counting_models(seed)]
+    return {"counts": counts, "numbers": [plain_number(c) for c in counts]}
