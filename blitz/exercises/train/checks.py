@@ -74,7 +74,10 @@ def explain_softmax(got: dict, seed: int, call: str, replay) -> None:
     """When the student's trained state is what the reference gives with softmax before the loss, say so."""
     model, loader = tiny_setup(seed)
     model.train(False)
-    replay(_Softmaxed(model), loader)
+    try:
+        replay(_Softmaxed(model), loader)
+    except CheckFailure:  # a release holds no recording of this replay: no diagnosis, the comparison speaks
+        return
     if _same_state(got, model.state_dict(), exact=False):
         fail(call=call, observed=LOGITS_NOT_PROBABILITIES)
 
