@@ -547,7 +547,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "",
         "train_one_epoch fit",
         "no optimizer.step(): the parameters never change",
-        says="exactly what it was before",
+        says="optimizer.step() ran 0 times",
     ),
     M(
         "softmax_before_loss",

@@ -93,7 +93,6 @@ def check_train_one_epoch(sub, ctx):
     for seed in (ctx.seed + 1, ctx.seed + 2):
         result = probes.train_epoch_probe(sub, seed, LR, ctx.device)
         batches = result["batches"]
-        expect_parameters_changed(result["state"], seed, call)
         if result["step_calls"] != batches:
             fail(
                 call=call,
@@ -112,6 +111,7 @@ def check_train_one_epoch(sub, ctx):
                     "there was no gradient when optimizer.step() ran: loss.backward() did not come before step.",
                 ),
             )
+        expect_parameters_changed(result["state"], seed, call)  # after the more precise words above
         if not all(result["forward_training"]):
             fail(
                 call=call,
