@@ -117,6 +117,30 @@ def expect_equal(got: Any, expected: Any, call: str, *, what: Text = "") -> None
         fail(call=call, what=what, returned=kind_of(got), expected=kind_of(expected))
 
 
+def expect_number(
+    got: Any,
+    number: int | float | None,
+    expected: float,
+    call: str,
+    *,
+    tol: float = 0.0,
+    what: Text = "",
+    expected_text: Text | None = None,
+) -> None:
+    """A number of any numeric type whose value is right: `number` is what the probe made of the student's
+    value `got` (:func:`blitz.engine.probing.plain_number`, None when it is no number); validated here."""
+    compared()
+    if type(number) is float and not math.isfinite(number):
+        fail(call=call, what=what, returned=kind_of(got), observed=NON_FINITE)
+    if not isinstance(number, (int, float)) or type(number) not in (int, float) or abs(number - expected) > tol:
+        fail(
+            call=call,
+            what=what,
+            returned=kind_of(got),
+            expected=expected_text if expected_text is not None else kind_of(expected),
+        )
+
+
 def expect_sequence(got: Any, length: int, call: str) -> None:
     compared()
     if not isinstance(got, (tuple, list)) or len(got) != length:

@@ -289,12 +289,9 @@ class CapstoneProbe:
             assign_by_shape(net, weights)
             with torch.no_grad():
                 outputs = [net(x) for x in inputs]
-            shapes = [list(p.shape) for p in net.parameters()]
-            n_params = sum(p.numel() for p in net.parameters())
             return {
                 "is_module": True,
-                "param_shapes": shapes,
-                "n_params": n_params,
+                "params": [p.detach().clone() for p in net.parameters()],
                 "assign_problems": [],
                 "outputs": outputs,
             }
