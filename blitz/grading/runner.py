@@ -326,6 +326,18 @@ def submission_sandbox(target: Target, options: Options, scratch: Path, threads:
     return session, ctx
 
 
+def _start(session) -> None:
+    """Start the submission's sandbox now, before any exercise: its start-up (seconds) is the grader's,
+    not the first exercise's, so the class report's times compare the students' code. A sandbox that
+    cannot start is said by the first exercise that needs it, as when it starts on first use."""
+    from blitz.execution.sandbox.isolated import WorkerStartError
+
+    try:
+        session.start()
+    except WorkerStartError:
+        pass
+
+
 def grade_in_sandbox(
     target: Target, options: Options, seeds: tuple[int, ...] = (), taken=None, judge=None
 ) -> dict[str, list[CheckResult]]:
@@ -348,6 +360,7 @@ def grade_in_sandbox(
     session = None
     try:
         session, ctx = submission_sandbox(target, options, scratch, threads, taken)
+        _start(session)
         for exercise_id in options.exercises:
             results[exercise_id] = (judge or grade_exercise)(target, exercise_id, options, session, ctx, seeds)
     finally:
