@@ -135,6 +135,16 @@ MUTANTS: tuple[Mutant, ...] = (
         "return torch.stack(tensors, dim=dim)",
         "concat",
         "stack where cat was asked: a new dimension instead of a longer one",
+        says="stack needs every tensor to have the same shape",
+    ),
+    M(
+        "concat_ignores_dim",
+        "tensors",
+        "return torch.cat(tensors, dim=dim)",
+        "return torch.cat(tensors, dim=0)",
+        "concat",
+        "the dim argument ignored: always joined along dimension 0",
+        says="every other dimension must be the same",
     ),
     M(
         "stack_with_cat",
