@@ -901,6 +901,15 @@ MUTANTS: tuple[Mutant, ...] = (
         "reshape keeps the memory order: the right shape, scrambled pixels",
         says="the pixels are scrambled",
     ),
+    M(
+        "batch_not_unpacked",
+        "train",
+        "    for x, y in loader:\n        x, y = x.to(device), y.to(device)\n",
+        "    for batch in loader:\n        batch = batch.to(device)\n        x, y = batch\n",
+        "train_one_epoch fit",
+        "the loader's batch (a list of images and labels) moved to the device whole, never unpacked",
+        says="Unpack it first (x, y = batch)",
+    ),
 )
 
 # The capstone trains for real, so its broken pipelines are fake answers of its probes (mutants.Canned,
