@@ -285,7 +285,9 @@ def autograde_course(root: Path, assignment: str, choice: Choice | None = None) 
     with sandboxed_kernels(root) as (nb_options, ip, folder):
         run.status = _run_nbgrader(root, assignment, nb_options, ip, skip)
         graded = sorted(s for s, state in run.status.items() if not state.startswith("refused: "))
-        run.records = classrun.kit_scores(root, assignment, folder, graded, choice.workers, choice.dask)
+        run.records = classrun.kit_scores(
+            root, assignment, folder, graded, configured_timeout(root), choice.workers, choice.dask
+        )
     run.records.update(_refused_records(root, assignment, run.status))
     for student, state in run.status.items():
         record = run.records[student]

@@ -164,17 +164,21 @@ def _dask(address: str, jobs: list[tuple], on_done: Callable) -> None:
 
 
 def kit_scores(
-    root: Path, assignment: str, run_folder: Path, students: list[str], workers: int = 1, dask: str | None = None
+    root: Path,
+    assignment: str,
+    run_folder: Path,
+    students: list[str],
+    timeout: float,
+    workers: int = 1,
+    dask: str | None = None,
 ) -> dict[str, SubmissionResult]:
     """The kit's grade of each student (in `workers` processes or on Dask), written into the gradebook
     here, one after another, with the late penalty of each; the records."""
     from blitz.grading.discover import Target
-    from blitz.grading.notebook.autograde import configured_timeout
     from blitz.grading.notebook.kitscore import NotebookGrade, options_for, write_outputs, write_scores
     from blitz.grading.runner import grader_error_record
 
     db_url = f"sqlite:///{root / 'gradebook.db'}"
-    timeout = configured_timeout(root)
     records: dict[str, SubmissionResult] = {}
     jobs = []
     for number, student in enumerate(students):
