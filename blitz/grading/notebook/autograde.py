@@ -22,6 +22,13 @@ socket, is refused, named with those entries in the score table and the kit's re
 left out of nbgrader's run (``--CourseDirectory.student_id_exclude``): nbgrader, which copies
 ``submitted/`` following links, never reads a byte of it.
 
+Who is graded, and where (:mod:`.classrun`): a student whose submitted files, the kit's version and
+the options are those of their last autograde is not regraded (their record is kept) unless
+``--force``; ``--student ID`` grades those named only. nbgrader runs once for those being graded; the
+kit's scores run in ``--workers`` processes (default: the physical cores) or on ``--dask ADDRESS``,
+and are written into the gradebook one student after another, each with nbgrader's late penalty
+(the course's LateSubmissionPlugin) computed again on them.
+
 Exit status: 0 when every student was graded (whatever the scores), 1 when the grader itself failed
 for someone, 2 for a folder that is not a course or has nothing submitted.
 """
