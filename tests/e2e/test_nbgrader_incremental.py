@@ -8,7 +8,8 @@ incremental, by student, and with nbgrader's late penalty applied to the kit's s
 The course's late policy is an nbgrader LateSubmissionPlugin of its own (half the score off), in
 nbgrader_config.py. Runs: (1) --workers 2; (2) nothing changed: nobody regraded, and it says so;
 (3) half resubmits: only half regraded; (4) --force --workers 1: the same gradebook as (3);
-(5) --student half --force: half only, the class's records kept whole.
+(5) --student half --force: half only, the class's records kept whole; then --force --dask on a real
+scheduler and worker: the same gradebook again.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_grading import dask_cluster  # noqa: F401 - a real scheduler and worker (a fixture)
 
 from blitz.authoring.nbgrader import nbgrader_env
 from blitz.checks import checks_for
@@ -182,3 +184,10 @@ def test_help_names_every_option_with_an_example():
     for option in ("--student", "--force", "--workers", "--dask"):
         assert option in out and f"e.g. {option}" in out, option
     assert "examples:" in out and "blitz course-autograde . tensors --student alice" in out, out
+
+
+def test_on_a_dask_cluster_the_same_gradebook(course, dask_cluster):  # noqa: F811 - the fixture
+    root, _, books_at, _ = course
+    run = autograde(root, "--force", "--dask", dask_cluster)
+    assert states(run.stdout) == dict.fromkeys(("solved", "half", "untouched"), "graded"), run.stdout
+    assert gradebook(root) == books_at["forced"]
