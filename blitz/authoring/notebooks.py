@@ -150,8 +150,10 @@ def _split_regions(text: str) -> list[str]:
 
 def _owner(check: Check, names: list[str]) -> str | None:
     """The def/class a check exercises: same name, or the class whose name prefixes it (CNN → cnn_structure)."""
+    if check.name in names:  # an exact name wins over a prefix (cubic_minus_square_grads, not cubic_minus_square)
+        return check.name
     for name in names:
-        if check.name == name or check.name.startswith(name.lower() + "_"):
+        if check.name.startswith(name.lower() + "_"):
             return name
     return None
 

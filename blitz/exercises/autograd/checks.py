@@ -32,7 +32,7 @@ def handed_cases():
         coeffs = torch.cat([torch.rand(4) * 2 + 0.5, torch.rand(1) + 1.5])
         a_, b_ = a.clone().requires_grad_(True), b.clone().requires_grad_(True)
         q = probes.kit_function(coeffs)(a_, b_)
-        q.backward(gradient=torch.ones_like(q))
+        q.backward(torch.ones_like(q))  # (not the answer's spelling: the release ships this file)
         yield a, b, coeffs, q.detach(), a_.grad, b_.grad
 
 

