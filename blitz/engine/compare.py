@@ -18,7 +18,18 @@ def kind_of(value: Any) -> str:
         return value.type_name
     if isinstance(value, torch.Tensor):
         return f"tensor(shape={tuple(value.shape)}, dtype={str(value.dtype).removeprefix('torch.')}, device={value.device})"
-    return f"{type(value).__name__} {value!r}"[:200]
+    return f"{type(value).__name__} {_short_repr(value)}"[:200]
+
+
+def _short_repr(value: Any) -> str:
+    """repr with floats to 7 significant digits: the digits beyond say nothing to a student, and they
+    differ between float32 and float64 arithmetic (the same answer would read differently on a GPU)."""
+    if type(value) is float:
+        return f"{value:.7g}"
+    if type(value) in (list, tuple) and len(value) <= 50:
+        inner = ", ".join(_short_repr(v) for v in value)
+        return f"[{inner}]" if type(value) is list else f"({inner}{',' if len(value) == 1 else ''})"
+    return repr(value)
 
 
 def non_finite(value: Any) -> bool:

@@ -183,7 +183,7 @@ def test_help_names_every_option_with_an_example():
     ).stdout
     for option in ("--student", "--force", "--workers", "--dask"):
         assert option in out and f"e.g. {option}" in out, option
-    assert "examples:" in out and "blitz course-autograde . tensors --student alice" in out, out
+    assert "examples / 例子:" in out and "blitz course-autograde . tensors --student alice" in out, out
 
 
 def test_on_a_dask_cluster_the_same_gradebook(course, dask_cluster):  # noqa: F811 - the fixture
