@@ -2,7 +2,8 @@
 
 At the start of a grading run (`blitz grade`), the reference pipeline (solutions/: the course's data,
 CNN, loop and evaluation) runs the capstone's probe once, in the grader's own process, with the thread
-count each grading worker gets; the capstone's budget is then BUDGET_MULTIPLE times that measurement,
+count each grading worker gets, training one epoch on MEASURED_IMAGES images (the training time scaled
+to the whole subset and the graded epochs); the capstone's budget is then BUDGET_MULTIPLE times that,
 and never less than MIN_BUDGET seconds. A looping student costs that budget, not a fixed floor; a slow
 machine (or a loaded one) measures slower and gives everyone more time in proportion.
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from blitz.course import mnist
 from blitz.course.i18n import Msg
 
 if TYPE_CHECKING:
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
 BUDGET_MULTIPLE = 6.0  # the reference's time, times this: room for contention among workers, slower code
 MIN_BUDGET = 30.0  # seconds: however fast the reference ran
 ENV = "BLITZ_REFERENCE_SECONDS"
+# The reference trains one epoch on this many images of the capstone's subset; its training time is scaled up
+# to the whole subset and the graded epochs (a fifth of the time of the whole run, the same estimate).
+MEASURED_IMAGES = 1000
 
 
 @dataclass(frozen=True)
@@ -68,16 +73,26 @@ def measure(data_root: str, device: str = "cpu", threads: int | None = None, epo
 
     sub = LocalSubmission(Path(registry.ROOT) / "solutions", label="reference")
     started = time.perf_counter()
-    probes.pipeline(sub, data_root, epochs, 0, 50, device, threads=threads or None)
-    seconds = round(time.perf_counter() - started, 2)
+    ran = probes.pipeline(sub, data_root, 1, 0, 50, device, threads=threads or None, train_limit=MEASURED_IMAGES)
+    seconds = round(_whole_run(ran, time.perf_counter() - started, epochs), 2)
     return CapstoneBudget(seconds, budget_for(seconds), measured=True)
+
+
+def _whole_run(ran: dict, elapsed: float, epochs: int) -> float:
+    """The reference's time on the whole subset for `epochs` epochs, from one epoch on MEASURED_IMAGES of it:
+    the data, the model and the evaluation as they took; the training scaled by images and epochs (a
+    training step's time does not depend on which images it sees)."""
+    fit = float(ran["fastpath"]["seconds"].get("fit", 0.0))
+    images = min(ran["loaded_train_size"] or mnist.CHECK_TRAIN_IMAGES, mnist.CHECK_TRAIN_IMAGES)
+    trained = max(1, min(MEASURED_IMAGES, images))
+    return elapsed - fit + fit * (images / trained) * epochs
 
 
 def measured_options(options: Options) -> tuple[Options, Msg | None]:
     """`options` with the capstone's budget measured now, and what to say about it; unchanged (nothing to
     say) when the capstone is not graded or MNIST is not there. `blitz grade` and the Gradescope run call it
     once, at their start."""
-    from blitz.course import mnist, registry
+    from blitz.course import registry
 
     data_root = Path(options.data_root) if options.data_root else mnist.data_root()
     if registry.CAPSTONE.id not in options.exercises or mnist.missing_files(data_root):

@@ -35,9 +35,27 @@ def test_an_injected_measurement_is_taken_as_is(monkeypatch):
 
 @pytest.mark.slow
 def test_the_reference_is_measured_on_this_machine():
+    # One epoch on a slice, scaled: within a factor of two of the whole run it stands for (a loaded machine
+    # moves both; the budget is six times the estimate).
+    from blitz.exercises.pipeline import probes
+    from blitz.probes.local import LocalSubmission
+
     budget = timing.measure(str(mnist.require()), threads=1)
     assert budget.measured and 0 < budget.reference_seconds < 600
     assert budget.seconds == timing.budget_for(budget.reference_seconds)
+    started = time.perf_counter()
+    probes.pipeline(LocalSubmission(registry.ROOT / "solutions"), str(mnist.require()), 2, 0, 50, threads=1)
+    whole = time.perf_counter() - started
+    assert whole / 2 < budget.reference_seconds < whole * 2, (budget.reference_seconds, whole)
+
+
+def test_the_training_time_is_scaled_to_the_whole_subset_and_the_epochs():
+    ran = {"fastpath": {"seconds": {"data": 3.0, "fit": 1.0}}, "loaded_train_size": 60_000}
+    # 5 s in all, 1 s of it training on MEASURED_IMAGES: the other 4 s as they were, training x5 images x2 epochs
+    scale = timing.mnist.CHECK_TRAIN_IMAGES / timing.MEASURED_IMAGES
+    assert timing._whole_run(ran, 5.0, 2) == pytest.approx(4.0 + 1.0 * scale * 2)
+    small = {"fastpath": {"seconds": {"fit": 1.0}}, "loaded_train_size": timing.MEASURED_IMAGES // 2}
+    assert timing._whole_run(small, 2.0, 1) == pytest.approx(2.0)  # a split smaller than the slice: as measured
 
 
 LOOPING_FIT = mutants.Mutant(

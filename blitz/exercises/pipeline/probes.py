@@ -16,6 +16,8 @@ predicts in large batches, the thread count is fixed, and the conv weights may b
 channels-last. The random state the student's code sees is the same either way. `predict=True` also
 predicts the whole test split in this process (the benchmarks time it; the check does not use it).
 `course_cnn=True` trains the course's CNN instead of the student's (whose CNN fails the model checks).
+`train_limit` trains on the first that many images of the subset only (the capstone's budget is measured
+with the reference on a slice: blitz/grading/capstone_budget.py).
 """
 
 from __future__ import annotations
@@ -44,9 +46,9 @@ class _Laps:
         self._clock = now
 
 
-def _student_data(mods: StudentModules, root: str, materialize: bool, batched: bool):
-    """The student's training and test sets (the training one cut to the capstone's subset), and the
-    training set's size as loaded."""
+def _student_data(mods: StudentModules, root: str, materialize: bool, batched: bool, train_limit: int | None = None):
+    """The student's training and test sets (the training one cut to the capstone's subset, then to its
+    first `train_limit` items when given), and the training set's size as loaded."""
     from blitz.exercises.pipeline import fastpath
 
     transform_ = invoke(mods, "data", "mnist_transform")
@@ -56,6 +58,9 @@ def _student_data(mods: StudentModules, root: str, materialize: bool, batched: b
     train_set = fastpath.training_subset(train_set, Path(root))
     if materialize:
         train_set, test_set = fastpath.materialize(train_set, batched), fastpath.materialize(test_set, batched)
+    if train_limit is not None:
+        # After materializing: the data step costs what it costs for the whole subset, only fit is cut.
+        train_set = torch.utils.data.Subset(train_set, range(min(train_limit, fastpath.length_of(train_set) or 0)))
     return train_set, test_set, loaded_size
 
 
@@ -87,6 +92,7 @@ def pipeline(
     threads: int | None = None,
     predict: bool = False,
     course_cnn: bool = False,
+    train_limit: int | None = None,
 ) -> dict:
     """Train the student's CNN with the student's data, loaders and loop; send back what it learned
     (the module's docstring says what is trusted and what the fast paths change)."""
@@ -97,7 +103,7 @@ def pipeline(
     out: dict = {}
     with fastpath.settings(device, threads) as used_threads:
         torch.manual_seed(seed)
-        train_set, test_set, loaded_size = _student_data(mods, root, materialize, batched)
+        train_set, test_set, loaded_size = _student_data(mods, root, materialize, batched, train_limit)
         lap("data")
         train_loader, test_loader = invoke(mods, "data", "make_loaders", train_set, test_set, batch_size)
         # course_cnn: the student's CNN fails the model checks, so the course's trains in its place.
