@@ -34,12 +34,13 @@ def test_an_injected_measurement_is_taken_as_is(monkeypatch):
 
 
 @pytest.mark.slow
-def test_the_reference_is_measured_on_this_machine():
+def test_the_reference_is_measured_on_this_machine(monkeypatch):
     # One epoch on a slice, scaled: within a factor of two of the whole run it stands for (a loaded machine
     # moves both; the budget is six times the estimate).
     from blitz.exercises.pipeline import probes
     from blitz.probes.local import LocalSubmission
 
+    monkeypatch.delenv(timing.ENV, raising=False)  # tests/conftest.py gives every other grading a measurement
     budget = timing.measure(str(mnist.require()), threads=1)
     assert budget.measured and 0 < budget.reference_seconds < 600
     assert budget.seconds == timing.budget_for(budget.reference_seconds)
