@@ -50,7 +50,9 @@ class Mutant:
     new: str
     fails: frozenset[str]
     bug: str
-    says: str = ""  # words the first failure message must contain (the hint this bug deserves)
+    # words the first failure message must contain (the hint this bug deserves), in English and in Chinese
+    says: str | tuple[str, ...] = ""
+    says_zh: str | tuple[str, ...] = ""
 
 
 @dataclass(frozen=True)

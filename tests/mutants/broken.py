@@ -14,8 +14,17 @@ from mutants import CNN_BODY, Mutant
 RIGHT = "right predictions"  # in CAPSTONE_ANSWERS: the true test labels, filled in by the test
 
 
-def M(name: str, exercise: str, old: str, new: str, fails: str, bug: str, says: str = "") -> Mutant:
-    return Mutant(name, exercise, old, new, frozenset(f"{exercise}.{f}" for f in fails.split()), bug, says)
+def M(
+    name: str,
+    exercise: str,
+    old: str,
+    new: str,
+    fails: str,
+    bug: str,
+    says: str | tuple[str, ...] = "",
+    says_zh: str | tuple[str, ...] = "",
+) -> Mutant:
+    return Mutant(name, exercise, old, new, frozenset(f"{exercise}.{f}" for f in fails.split()), bug, says, says_zh)
 
 
 # The reference's layers and forward (CNN_BODY), kept in a plain list (for layers_in_python_list).
@@ -32,6 +41,18 @@ LAYERS_NEW = """        self.convs = [
         for block in self.convs:
             x = block(x)
         return self.out(x.flatten(1))
+"""
+
+# The reference's convolutions, the output layer made inside forward (for output_layer_made_in_forward).
+MADE_IN_FORWARD = """        self.conv1 = nn.Sequential(nn.Conv2d(1, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
+        self.conv2 = nn.Sequential(nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
+        # END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        \"\"\"(N, 1, 28, 28) → (N, 10) logits.\"\"\"
+        # BEGIN SOLUTION
+        x = self.conv2(self.conv1(x))
+        return nn.Linear(32 * 7 * 7, 10)(x.flatten(1))
 """
 
 MUTANTS: tuple[Mutant, ...] = (
@@ -102,6 +123,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "return t.size, t.dtype, t.device",
         "describe",
         "t.size without the call parentheses returns the method, not the shape",
+        says="x.size is the method, x.size() (or x.shape) the value",
+        says_zh="x.size 是方法，x.size()（或 x.shape）才是值",
     ),
     M(
         "describe_dtype_string",
@@ -515,6 +538,18 @@ MUTANTS: tuple[Mutant, ...] = (
         LAYERS_NEW,
         "cnn_structure cnn_function",
         "the conv blocks in a plain Python list (not nn.ModuleList): PyTorch never sees their parameters, so they never train",
+        says="layers kept in a plain Python list or dict, or made inside forward, are invisible to PyTorch",
+        says_zh="放在普通 Python 列表或字典里、或者在 forward 里才创建的层，PyTorch 都看不到",
+    ),
+    M(
+        "output_layer_made_in_forward",
+        "model",
+        CNN_BODY,
+        MADE_IN_FORWARD,
+        "cnn_structure cnn_function",
+        "the output layer made inside forward (a new, untrained Linear at every call): PyTorch never sees it",
+        says=("forward ran layers that are no part of the model (Linear)", "are invisible to PyTorch"),
+        says_zh=("forward 里运行了不属于模型的层（Linear）", "PyTorch 都看不到"),
     ),
     M(
         "dropout_always_on",
@@ -661,7 +696,30 @@ MUTANTS: tuple[Mutant, ...] = (
         "    losses = [train_one_epoch(model, train_loader, optimizer, loss_fn, device) for _ in range(epochs)]\n",
         "fit",
         "the losses are collected but never returned: fit returns None",
-        says="a list of 3 floats",
+        says=("a list of 3 floats", "a function whose body ends without return gives None"),
+        says_zh="函数体结束时没有 return，就会返回 None",
+    ),
+    M(
+        "fit_assigns_append",
+        "train",
+        "    return [train_one_epoch(model, train_loader, optimizer, loss_fn, device) for _ in range(epochs)]\n",
+        "    losses = []\n    for _ in range(epochs):\n"
+        "        losses = losses.append(train_one_epoch(model, train_loader, optimizer, loss_fn, device))\n"
+        "    return losses\n",
+        "fit",
+        "losses = losses.append(...): append changes the list in place and returns None",
+        says="so do the methods that change their object in place (list.append, list.sort)",
+        says_zh="原地修改对象的方法（list.append、list.sort 等）也返回 None",
+    ),
+    M(
+        "labels_counted_from_one",
+        "train",
+        "loss = loss_fn(model(x), y)",
+        "loss = loss_fn(model(x), y + 1)",
+        "train_one_epoch fit",
+        "the labels shifted to 1…C (classes counted from 1): cross-entropy wants class indices 0…C−1",
+        says="classes count from 0",
+        says_zh="类别从 0 开始编号",
     ),
     M(
         "fit_repeats_one_epoch",
@@ -742,6 +800,16 @@ MUTANTS: tuple[Mutant, ...] = (
         "return 100 * correct / max(total, 1)",
         "accuracy",
         "a percentage, not a fraction",
+    ),
+    M(
+        "accuracy_item_not_called",
+        "evaluate",
+        "correct += (predict(model(x)) == y).sum().item()",
+        "correct += (predict(model(x)) == y).sum().item",
+        "accuracy",
+        ".item without the call parentheses: the method is added to the count",
+        says="x.item is the method, x.item() the value",
+        says_zh="x.item 是方法，x.item() 才是值",
     ),
     M(
         "accuracy_per_batch",

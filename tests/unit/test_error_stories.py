@@ -92,6 +92,9 @@ def test_a_linear_layer_is_named_only_from_the_model_chapter_on():
         ("CNN(torch.ones(2))", "model", "x = CNN()"),
         ("nn.CrossEntropyLoss(torch.randn(4, 10), torch.tensor([1, 2, 3, 4]))", "train", "x = CrossEntropyLoss()"),
         ("x.size[0]", "tensors", "x.size()"),
+        ("n = 0\nn += x.sum().item", "tensors", "x.item is the method, x.item() the value"),
+        ("x.mean + 1", "tensors", "x.mean is the method, x.mean() the value"),
+        ("losses = []\nlosses = losses.append(1)\nlosses.append(2)", "train", "(list.append, list.sort)"),
         ("f().shape", "tensors", "without return"),
         ("(a, b).shape", "tensors", "Unpack it first (a, b = pair)"),
         ("(a, b).to('cpu')", "train", "(images, labels) from a loader"),
@@ -140,3 +143,20 @@ def test_comparisons_report_the_true_difference_for_every_dtype():
     assert "largest difference 1 at index (1,): got False, expected True" in flags, flags
     floats = said(torch.tensor([1.0, 2.5]), torch.tensor([1.0, 2.0]))
     assert "largest difference 0.5 at index (1,)" in floats, floats
+
+
+def test_a_value_of_the_wrong_kind_is_named_in_the_checks_words():
+    """A method or None where a value was expected: the comparisons' hint says which, in both languages."""
+    from blitz.engine import wire
+    from blitz.engine.compare import wrong_kind
+
+    method = wire.raise_(
+        wire.loads(wire.dumps(wire.lower(torch.ones(2).sum)))
+    )  # what crosses from a probe: its type and repr
+    said = wrong_kind(method)
+    assert said is not None and "x.sum is the method, x.sum() the value" in said.en and "x.sum() 才是值" in said.zh
+    assert "x.size()" in wrong_kind(wire.raise_(wire.loads(wire.dumps(wire.lower(torch.ones(2).size))))).en
+    none = wrong_kind(None)
+    assert none is not None and "without return gives None" in none.en and "没有 return" in none.zh
+    assert not CJK.search(none.en) and not CJK.search(said.en)
+    assert wrong_kind(3) is None and wrong_kind(torch.ones(2)) is None
