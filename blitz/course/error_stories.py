@@ -181,9 +181,19 @@ INVISIBLE_LAYERS = Msg(
 
 
 def _no_parameters(m: re.Match, code: str, exercise: str | None) -> Msg | None:
-    return Msg(
+    invisible = Msg(
         "模型里没有 PyTorch 能看到的参数。" + INVISIBLE_LAYERS.zh,
         "the model has no parameters PyTorch can see. " + INVISIBLE_LAYERS.en[0].upper() + INVISIBLE_LAYERS.en[1:],
+    )
+    if re.search(r"\bparameters\(\s*\)", code):  # built from model.parameters() itself: not used up
+        return invisible
+    return Msg(
+        "优化器一个参数也没拿到。如果传给它的是之前存下的 model.parameters()：它是生成器，只能遍历一次，"
+        "已经被用完了（例如被 sum(...) 或一个循环用过）。在创建优化器的地方重新调用 model.parameters()。"
+        "否则：" + invisible.zh,
+        "the optimizer got no parameters at all. If it was handed a model.parameters() kept from before: that is a "
+        "generator, good for one pass, and it was used up (by a sum(...) or a loop, say). Call model.parameters() "
+        "again where the optimizer is made. Otherwise: " + invisible.en,
     )
 
 
@@ -230,8 +240,10 @@ def _loss_class(m: re.Match, code: str, exercise: str | None) -> Msg | None:
     return _made_not_called(found.group(1))
 
 
-def method_not_called(name: str = "") -> Msg:
-    """A method used where its result belongs (``x.item`` for ``x.item()``); `name` when the line shows it."""
+def method_not_called(name: str = "", owner: str = "x") -> Msg:
+    """A method used where its result belongs (``x.item`` for ``x.item()``); `name` (and the `owner` it was
+    taken from) when the line shows it."""
+    owner = owner if re.fullmatch(r"[A-Za-z_]\w{0,30}", owner) else "x"
     if not re.fullmatch(r"[A-Za-z_]\w{0,40}", name) or name == "size":
         return Msg(
             "这里用到的是方法本身，而没有调用它：x.size 是方法，x.size()（或 x.shape）才是值。加上括号来调用它。",
@@ -239,16 +251,20 @@ def method_not_called(name: str = "") -> Msg:
             "parentheses to call it.",
         )
     return Msg(
-        f"这里用到的是方法本身，而没有调用它：x.{name} 是方法，x.{name}() 才是值。加上括号来调用它。",
-        f"a method was used without calling it: x.{name} is the method, x.{name}() the value. Add the parentheses "
-        "to call it.",
+        f"这里用到的是方法本身，而没有调用它：{owner}.{name} 是方法，{owner}.{name}() 才是值。加上括号来调用它。",
+        f"a method was used without calling it: {owner}.{name} is the method, {owner}.{name}() the value. Add the "
+        "parentheses to call it.",
     )
 
 
 def _method_value(m: re.Match, code: str, exercise: str | None) -> Msg | None:
     bare = re.sub(r"(['\"]).*?\1", "", code)
-    uncalled = [name for name in re.findall(r"\.(\w+)\b(?!\s*\()", bare) if name in _METHODS]
-    return method_not_called(uncalled[0] if len(set(uncalled)) == 1 else "")
+    uncalled = {
+        (owner if owner != ")" else "x", name)
+        for owner, name in re.findall(r"(\b\w+|\))\.(\w+)\b(?!\s*\()", bare)
+        if name in _METHODS
+    }
+    return method_not_called(*uncalled.pop()[::-1]) if len(uncalled) == 1 else method_not_called()
 
 
 # Tensor methods a beginner writes without their parentheses (attributes such as .shape, .T are no methods).

@@ -712,6 +712,28 @@ MUTANTS: tuple[Mutant, ...] = (
         says_zh="原地修改对象的方法（list.append、list.sort 等）也返回 None",
     ),
     M(
+        "fit_parameters_not_called",
+        "train",
+        "torch.optim.Adam(model.parameters(), lr=lr)",
+        "torch.optim.Adam(model.parameters, lr=lr)",
+        "fit",
+        "model.parameters without the call parentheses: the optimizer is handed the method",
+        says="model.parameters is the method, model.parameters() the value",
+        says_zh="model.parameters 是方法，model.parameters() 才是值",
+    ),
+    M(
+        "fit_parameters_used_up",
+        "train",
+        "    optimizer = torch.optim.Adam(model.parameters(), lr=lr)\n",
+        "    params = model.parameters()\n"
+        '    print(f"training {sum(p.numel() for p in params)} parameters")\n'
+        "    optimizer = torch.optim.Adam(params, lr=lr)\n",
+        "fit",
+        "model.parameters() kept and counted first: the generator is used up, the optimizer gets nothing",
+        says="optimizer got no parameters at all",
+        says_zh="它是生成器，只能遍历一次",
+    ),
+    M(
         "labels_counted_from_one",
         "train",
         "loss = loss_fn(model(x), y)",
