@@ -1002,6 +1002,27 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
 )
 
+# Bugs that never end: each is stopped by its time limit, so these run in a worker (blitz.execution), not in
+# this process (tests/corpora/test_mutants.py and tests/unit/test_feedback_languages.py run them so). Their
+# message must show what the code printed (`says` holds its first line) and say that printing is slow.
+STOPPED: tuple[Mutant, ...] = (
+    M(
+        "epoch_loop_on_a_fresh_iterator",
+        "train",
+        "    for x, y in loader:\n        x, y = x.to(device), y.to(device)\n",
+        "    while True:  # meant to end when the loader runs out\n        x, y = next(iter(loader))\n"
+        "        x, y = x.to(device), y.to(device)\n"
+        '        print(f"batch {batches + 1}: loss {loss_fn(model(x), y).item():.4f}")\n',
+        "train_one_epoch fit",
+        "next(iter(loader)) in a while loop: a new iterator every pass, so the first batch forever, the loss "
+        "printed at every step",
+        says=("What it printed", "batch 1: loss", "Printing at every step is slow"),
+        says_zh=("它打印的内容", "batch 1: loss", "每一步都打印很慢"),
+    ),
+)
+STOPPED_LIMIT = "8"  # seconds (BLITZ_TIME_LIMIT) for each check: more than 20 lines printed, on a loaded machine too
+
+
 # The capstone trains for real, so its broken pipelines are fake answers of its probes (mutants.Canned,
 # run by mutants.run_canned_capstone): what each kind of broken pipeline hands back. RIGHT stands for
 # the trained weights of a network that predicts every test label (and the worker's predictions of the
