@@ -160,3 +160,13 @@ def test_a_value_of_the_wrong_kind_is_named_in_the_checks_words():
     assert none is not None and "without return gives None" in none.en and "没有 return" in none.zh
     assert not CJK.search(none.en) and not CJK.search(said.en)
     assert wrong_kind(3) is None and wrong_kind(torch.ones(2)) is None
+
+
+def test_an_empty_parameter_list_is_told_from_the_line():
+    """Adam(model.parameters()) with no parameters: layers PyTorch cannot see; Adam(params) with a kept
+    generator: it may be used up (a loop or a sum went through it first)."""
+    used_up = told("p = nn.Linear(2, 2).parameters()\nn = sum(q.numel() for q in p)\ntorch.optim.Adam(p)", "train")
+    assert "it was used up" in used_up.en and "只能遍历一次" in used_up.zh and "nn.ModuleList" in used_up.en
+    empty = told("torch.optim.Adam(nn.Sequential().parameters())", "train")
+    assert "no parameters PyTorch can see" in empty.en and "nn.ModuleList" in empty.en
+    assert "generator" not in empty.en and "生成器" not in empty.zh
