@@ -24,8 +24,8 @@ def kind_of(value: Any) -> str:
 
 
 def wrong_kind(value: Any) -> Msg | None:
-    """The kit's words for a value of the wrong kind where another was expected: a method returned
-    instead of its result (``t.size`` for ``t.size()``), or None (a function that forgot ``return``)."""
+    """The kit's words for a value of the wrong kind: a method handed back in place of its result
+    (``t.size`` for ``t.size()``), or None (a function that forgot ``return``); None for any other value."""
     if value is None:
         return NONE_RETURNED
     if isinstance(value, Opaque) and value.type_name in ("builtin_function_or_method", "method", "method-wrapper"):
