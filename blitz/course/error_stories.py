@@ -235,9 +235,19 @@ def _made_not_called(name: str) -> Msg:
 
 def _loss_class(m: re.Match, code: str, exercise: str | None) -> Msg | None:
     found = re.search(r"\b(\w*Loss)\(\s*[^)\s]", code)
-    if not found:
+    if found:
+        return _made_not_called(found.group(1))
+    held = re.search(r"\b(\w*loss\w*)\(\s*[^)\s]", code, re.IGNORECASE)  # a variable holding the class
+    if not held:
         return None
-    return _made_not_called(found.group(1))
+    name = held.group(1)
+    return Msg(
+        f"{name}(...) 新建了一个损失函数对象，而不是计算损失：{name} 里放的是损失函数的类（例如 nn.CrossEntropyLoss），"
+        f"而这里需要的是实例。创建它时加上 ()（{name} = nn.CrossEntropyLoss()），再用数据去调用这个实例。",
+        f"{name}(...) made a new loss object instead of computing the loss: {name} holds the loss class (such as "
+        f"nn.CrossEntropyLoss) where an instance is needed. Make it with () ({name} = nn.CrossEntropyLoss()), "
+        "then call that instance with the data.",
+    )
 
 
 def method_not_called(name: str = "", owner: str = "x") -> Msg:

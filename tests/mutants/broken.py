@@ -266,6 +266,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "backward_twice",
         "the first backward frees the graph, so the second raises",
         says="retain_graph=True",
+        says_zh="第一次 backward 时传 retain_graph=True",
     ),
     M(
         "backward_twice_zeroes_between",
@@ -325,6 +326,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "sgd_step",
         "the update outside torch.no_grad(): an in-place change of a leaf that requires grad raises",
         says="inside with torch.no_grad()",
+        says_zh="更新参数要放在 with torch.no_grad(): 里",
     ),
     # ------------------------------------------------------------------ data
     M(
@@ -593,6 +595,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "train_one_epoch fit",
         "no optimizer.step(): the parameters never change",
         says="optimizer.step() ran 0 times",
+        says_zh="optimizer.step() 被调用了 0 次",
     ),
     M(
         "softmax_before_loss",
@@ -602,6 +605,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "train_one_epoch fit",
         "softmax applied before CrossEntropyLoss, which takes logits and applies softmax itself",
         says="takes logits",
+        says_zh="CrossEntropyLoss 要的是 logits",
     ),
     M(
         "fit_optimizer_over_a_copy",
@@ -611,6 +615,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "fit",
         "the optimizer is built over a copy's parameters: the model itself never changes",
         says="exactly what it was before",
+        says_zh="模型的每个参数都和训练前一模一样",
     ),
     M(
         "missing_backward",
@@ -850,6 +855,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "mnist_transform",
         "the class ToTensor in the list, not an instance: Compose then makes a new ToTensor from the image",
         says="instead of calling one",
+        says_zh="而不是调用一个已有的",
     ),
     M(
         "normalize_before_to_tensor",
@@ -860,6 +866,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "mnist_transform",
         "Normalize before ToTensor: Normalize receives a PIL image",
         says="ToTensor must come before Normalize",
+        says_zh="ToTensor 要排在 Normalize 前面",
     ),
     M(
         "to_tensor_twice",
@@ -869,6 +876,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "mnist_transform",
         "ToTensor twice: the second receives a tensor",
         says="ToTensor received a tensor",
+        says_zh="ToTensor 拿到的已经是张量了",
     ),
     M(
         "cnn_view_wrong_size",
@@ -887,6 +895,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "train_one_epoch fit",
         "the forward pass inside torch.no_grad(): the loss has no history for backward",
         says="found nothing to differentiate",
+        says_zh="backward() 找不到可以求导的东西",
     ),
     M(
         "float_targets",
@@ -896,6 +905,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "train_one_epoch fit",
         "the labels turned into floats: cross-entropy wants class indices",
         says="class index",
+        says_zh="类别编号",
     ),
     M(
         "fit_loss_class",
@@ -904,6 +914,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "    loss_fn = nn.CrossEntropyLoss\n",
         "fit",
         "the loss class, not an instance: loss_fn(output, y) makes a new CrossEntropyLoss",
+        says="loss_fn holds the loss class (such as nn.CrossEntropyLoss) where an instance is needed",
+        says_zh="loss_fn 里放的是损失函数的类",
     ),
     # ------------------------------------------------------------------ extras
     M(
@@ -999,6 +1011,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "train_one_epoch fit",
         "the loader's batch (a list of images and labels) moved to the device whole, never unpacked",
         says="Unpack it first (x, y = batch)",
+        says_zh="先拆开（x, y = batch）",
     ),
 )
 

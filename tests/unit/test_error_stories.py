@@ -170,3 +170,12 @@ def test_an_empty_parameter_list_is_told_from_the_line():
     empty = told("torch.optim.Adam(nn.Sequential().parameters())", "train")
     assert "no parameters PyTorch can see" in empty.en and "nn.ModuleList" in empty.en
     assert "generator" not in empty.en and "生成器" not in empty.zh
+
+
+def test_a_loss_class_held_in_a_variable_is_named():
+    """loss_fn = nn.CrossEntropyLoss (no parentheses), then loss_fn(output, y): the variable is named."""
+    advice = told("loss_fn(torch.randn(4, 10), torch.tensor([1, 2, 3, 4]))", "train", loss_fn=nn.CrossEntropyLoss)
+    assert "loss_fn holds the loss class" in advice.en and "loss_fn 里放的是损失函数的类" in advice.zh
+    kind, message, where = raised("if a > 0: pass", a=A)  # the same error from an `if`: no loss story
+    other = explain_error(kind, message, "train", where)
+    assert other is None or "loss" not in other.en
