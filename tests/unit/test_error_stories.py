@@ -179,3 +179,13 @@ def test_a_loss_class_held_in_a_variable_is_named():
     kind, message, where = raised("if a > 0: pass", a=A)  # the same error from an `if`: no loss story
     other = explain_error(kind, message, "train", where)
     assert other is None or "loss" not in other.en
+
+
+def test_layers_outside_the_model_are_named_by_plain_class_names_only():
+    """The CNN probe's `unseen` is a claim: a class name of the student's choosing is shown only when it is a
+    plain identifier (no newline, no other language, no escape), each kind once."""
+    from blitz.exercises.model.checks import unseen_layers
+
+    (said,) = unseen_layers({"unseen": ["Linear", "Bad\nname", "层", "\x1b[2J", "Linear", "Conv2d"]})
+    assert "(Linear, Conv2d)" in said.en and "（Linear、Conv2d）" in said.zh
+    assert unseen_layers({"unseen": ["\x1b[2J"]}) == [] and unseen_layers({}) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import torch
 
 from blitz.course.error_stories import INVISIBLE_LAYERS
@@ -104,7 +106,11 @@ def check_cnn_structure(sub, ctx):
 
 def unseen_layers(result: dict) -> list[Msg]:
     """The probe's layers that ran in forward outside the model (a claim that only chooses words), in words."""
-    kinds = list(dict.fromkeys(str(kind)[:40] for kind in result.get("unseen", [])[:10] if isinstance(kind, str)))
+    claimed = result.get("unseen", [])[:10]
+    # a class name is any string the student likes: only plain identifiers are shown
+    kinds = list(
+        dict.fromkeys(k for k in claimed if isinstance(k, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,39}", k))
+    )
     if not kinds:
         return []
     return [
