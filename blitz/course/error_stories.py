@@ -159,20 +159,41 @@ def _target_range(m: re.Match, code: str, exercise: str | None) -> Msg | None:
     if not chapter_at_least(exercise, "train"):
         return None
     return Msg(
-        f"标签 {m.group(1)} 超出了分数的类别范围 0…C−1：最后一层要为每个类别输出一个分数（MNIST 是 10 个），"
-        "而分数（logits）要作为第一个参数传给损失函数，标签第二个。",
-        f"label {m.group(1)} is outside the scores' classes 0…C−1: the last layer must output one score per "
-        "class (10 for MNIST), and the scores (logits) go first into the loss, the labels second.",
+        f"标签 {m.group(1)} 超出了分数的类别范围 0…C−1：类别从 0 开始编号（MNIST 的标签就是数字 0…9 本身，不要加 1），"
+        "最后一层要为每个类别输出一个分数（MNIST 是 10 个），而分数（logits）要作为第一个参数传给损失函数，标签第二个。",
+        f"label {m.group(1)} is outside the scores' classes 0…C−1: classes count from 0 (MNIST's labels are the "
+        "digits 0…9 themselves, do not add 1), the last layer must output one score per class (10 for MNIST), "
+        "and the scores (logits) go first into the loss, the labels second.",
     )
 
 
+# Layers PyTorch cannot see: the story of an empty parameter list, and the model checks' words for layers
+# that ran in forward but are no part of the model (blitz/exercises/model).
+INVISIBLE_LAYERS = Msg(
+    "放在普通 Python 列表或字典里、或者在 forward 里才创建的层，PyTorch 都看不到：它们的参数不在 model.parameters() 里，"
+    "优化器不会更新它们，也不会随模型保存或移到 GPU。在 __init__ 里把层设成属性，或放进 nn.ModuleList / nn.ModuleDict / "
+    "nn.Sequential。",
+    "layers kept in a plain Python list or dict, or made inside forward, are invisible to PyTorch: their "
+    "parameters are not in model.parameters(), so the optimizer never updates them (nor are they saved or moved "
+    "to the GPU with the model). Create them in __init__ as attributes, or inside nn.ModuleList / nn.ModuleDict / "
+    "nn.Sequential.",
+)
+
+
 def _no_parameters(m: re.Match, code: str, exercise: str | None) -> Msg | None:
+    invisible = Msg(
+        "模型里没有 PyTorch 能看到的参数。" + INVISIBLE_LAYERS.zh,
+        "the model has no parameters PyTorch can see. " + INVISIBLE_LAYERS.en[0].upper() + INVISIBLE_LAYERS.en[1:],
+    )
+    if re.search(r"\bparameters\(\s*\)", code):  # built from model.parameters() itself: not used up
+        return invisible
     return Msg(
-        "模型里没有 PyTorch 能看到的参数：放在普通 Python 列表或字典里、或者在 forward 里才创建的层，PyTorch 都看不到。"
-        "在 __init__ 里把层设成属性，或放进 nn.ModuleList / nn.Sequential。",
-        "the model has no parameters PyTorch can see: layers kept in a plain Python list or dict, or made inside "
-        "forward, are invisible to it. Create them in __init__ as attributes, or inside nn.ModuleList / "
-        "nn.Sequential.",
+        "优化器一个参数也没拿到。如果传给它的是之前存下的 model.parameters()：它是生成器，只能遍历一次，"
+        "已经被用完了（例如被 sum(...) 或一个循环用过）。在创建优化器的地方重新调用 model.parameters()。"
+        "否则：" + invisible.zh,
+        "the optimizer got no parameters at all. If it was handed a model.parameters() kept from before: that is a "
+        "generator, good for one pass, and it was used up (by a sum(...) or a loop, say). Call model.parameters() "
+        "again where the optimizer is made. Otherwise: " + invisible.en,
     )
 
 
@@ -214,23 +235,69 @@ def _made_not_called(name: str) -> Msg:
 
 def _loss_class(m: re.Match, code: str, exercise: str | None) -> Msg | None:
     found = re.search(r"\b(\w*Loss)\(\s*[^)\s]", code)
-    if not found:
+    if found:
+        return _made_not_called(found.group(1))
+    held = re.search(r"\b(\w*loss\w*)\(\s*[^)\s]", code, re.IGNORECASE)  # a variable holding the class
+    if not held:
         return None
-    return _made_not_called(found.group(1))
+    name = held.group(1)
+    return Msg(
+        f"{name}(...) 新建了一个损失函数对象，而不是计算损失：{name} 里放的是损失函数的类（例如 nn.CrossEntropyLoss），"
+        f"而这里需要的是实例。创建它时加上 ()（{name} = nn.CrossEntropyLoss()），再用数据去调用这个实例。",
+        f"{name}(...) made a new loss object instead of computing the loss: {name} holds the loss class (such as "
+        f"nn.CrossEntropyLoss) where an instance is needed. Make it with () ({name} = nn.CrossEntropyLoss()), "
+        "then call that instance with the data.",
+    )
+
+
+def method_not_called(name: str = "", owner: str = "x") -> Msg:
+    """A method used where its result belongs (``x.item`` for ``x.item()``); `name` (and the `owner` it was
+    taken from) when the line shows it."""
+    owner = owner if re.fullmatch(r"[A-Za-z_]\w{0,30}", owner) else "x"
+    if not re.fullmatch(r"[A-Za-z_]\w{0,40}", name) or name == "size":
+        return Msg(
+            "这里用到的是方法本身，而没有调用它：x.size 是方法，x.size()（或 x.shape）才是值。加上括号来调用它。",
+            "a method was used without calling it: x.size is the method, x.size() (or x.shape) the value. Add the "
+            "parentheses to call it.",
+        )
+    return Msg(
+        f"这里用到的是方法本身，而没有调用它：{owner}.{name} 是方法，{owner}.{name}() 才是值。加上括号来调用它。",
+        f"a method was used without calling it: {owner}.{name} is the method, {owner}.{name}() the value. Add the "
+        "parentheses to call it.",
+    )
 
 
 def _method_value(m: re.Match, code: str, exercise: str | None) -> Msg | None:
-    return Msg(
-        "这里用到的是方法本身，而没有调用它：x.size 是方法，x.size()（或 x.shape）才是值。",
-        "a method was used without calling it: x.size is the method, x.size() (or x.shape) the value.",
-    )
+    bare = re.sub(r"(['\"]).*?\1", "", code)
+    uncalled = {
+        (owner if owner != ")" else "x", name)
+        for owner, name in re.findall(r"(\b\w+|\))\.(\w+)\b(?!\s*\()", bare)
+        if name in _METHODS
+    }
+    return method_not_called(*uncalled.pop()[::-1]) if len(uncalled) == 1 else method_not_called()
+
+
+# Tensor methods a beginner writes without their parentheses (attributes such as .shape, .T are no methods).
+_METHODS = frozenset(
+    "item size sum mean numel dim float long int double argmax max min detach cpu cuda numpy tolist clone "
+    "flatten squeeze unsqueeze t abs exp log softmax backward zero_grad step train eval parameters".split()
+)
+
+# A function that returned None where a value was expected (the checks' words for a None result).
+NONE_RETURNED = Msg(
+    "你的函数返回了 None：函数体结束时没有 return，就会返回 None。用 return 把结果交回来。",
+    "your function returned None: a function whose body ends without return gives None. Hand the result back "
+    "with return.",
+)
 
 
 def _none_value(m: re.Match, code: str, exercise: str | None) -> Msg | None:
     return Msg(
-        "这里的值是 None：没有 return 的函数返回 None。检查你调用的每个函数是否都返回了结果。",
-        "a value here is None: a function that ends without return gives None. Check that every function you "
-        "call returns its result.",
+        "这里的值是 None：没有 return 的函数返回 None；原地修改对象的方法（list.append、list.sort 等）也返回 None，"
+        "不要把它们的结果赋给变量。检查你调用的每个函数是否都返回了结果。",
+        "a value here is None: a function that ends without return gives None, and so do the methods that change "
+        "their object in place (list.append, list.sort): do not assign their result. Check that every function "
+        "you call returns its result.",
     )
 
 
@@ -267,7 +334,9 @@ STORIES: tuple[tuple[str, str, Story], ...] = (
     (r"pic should be PIL Image or ndarray\. Got <class 'torch\.Tensor'>", "data", _to_tensor_twice),
     (r"(\w+)\.__init__\(\) takes \d+ positional arguments? but \d+ were given", "tensors", _class_not_instance),
     (r"Boolean value of Tensor with more than one value is ambiguous", "train", _loss_class),
-    (r"'(?:builtin_function_or_method|method)' object (?:is not subscriptable|is not iterable|has no attribute)", "tensors", _method_value),
+    (r"'(?:builtin_function_or_method|method)' object (?:is not subscriptable|is not iterable|has no attribute)"
+     r"|unsupported operand type\(s\) for [^:]+: '[\w.]+' and '(?:builtin_function_or_method|method)'"
+     r"|unsupported operand type\(s\) for [^:]+: '(?:builtin_function_or_method|method)'", "tensors", _method_value),
     (r"'NoneType' object (?:has no attribute|is not subscriptable|is not iterable|is not callable)", "tensors", _none_value),
     (r"'(tuple|list)' object has no attribute '(\w+)'", "tensors", _tuple_value),
 )  # fmt: skip

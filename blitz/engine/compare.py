@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import torch
 
+from blitz.course.error_stories import NONE_RETURNED, method_not_called
 from blitz.course.i18n import Msg
 from blitz.engine.check import compared, fail
 from blitz.engine.feedback import Text
@@ -19,6 +21,17 @@ def kind_of(value: Any) -> str:
     if isinstance(value, torch.Tensor):
         return f"tensor(shape={tuple(value.shape)}, dtype={str(value.dtype).removeprefix('torch.')}, device={value.device})"
     return f"{type(value).__name__} {_short_repr(value)}"[:200]
+
+
+def wrong_kind(value: Any) -> Msg | None:
+    """The kit's words for a value of the wrong kind: a method handed back in place of its result
+    (``t.size`` for ``t.size()``), or None (a function that forgot ``return``); None for any other value."""
+    if value is None:
+        return NONE_RETURNED
+    if isinstance(value, Opaque) and value.type_name in ("builtin_function_or_method", "method", "method-wrapper"):
+        named = re.match(r"<(?:built-in|bound) method (?:\w+\.)*(\w+) of ", value.text[:200])  # a claim: a name only
+        return method_not_called(named.group(1) if named else "")
+    return None
 
 
 def _short_repr(value: Any) -> str:
@@ -61,7 +74,7 @@ def expect_close(got: Any, expected: float, call: str, *, tol: float, expected_t
     if isinstance(got, float):
         expect_finite(got, call)
     if not isinstance(got, float) or abs(got - expected) > tol:
-        fail(call=call, returned=kind_of(got), expected=expected_text)
+        fail(call=call, returned=kind_of(got), expected=expected_text, hint=wrong_kind(got))
 
 
 def expect_tensor(
@@ -82,7 +95,7 @@ def expect_tensor(
         fail(
             returned=kind_of(got),
             expected=Msg(f"一个 torch.Tensor，{kind_of(expected)}", f"a torch.Tensor, {kind_of(expected)}"),
-            **said,
+            **(said | {"hint": hint if hint is not None else wrong_kind(got)}),
         )
     if tuple(got.shape) != tuple(expected.shape):
         shapes = [Msg(f"形状 {tuple(t.shape)}", f"shape {tuple(t.shape)}") for t in (got, expected)]
@@ -125,7 +138,7 @@ def expect_equal(got: Any, expected: Any, call: str, *, what: Text = "") -> None
     """Plain values (ints, sizes, dtypes, devices); the exact type matters, so __eq__ tricks fail."""
     compared()
     if type(got) is not type(expected) or got != expected:
-        fail(call=call, what=what, returned=kind_of(got), expected=kind_of(expected))
+        fail(call=call, what=what, returned=kind_of(got), expected=kind_of(expected), hint=wrong_kind(got))
 
 
 def expect_number(
@@ -149,6 +162,7 @@ def expect_number(
             what=what,
             returned=kind_of(got),
             expected=expected_text if expected_text is not None else kind_of(expected),
+            hint=wrong_kind(got),
         )
 
 
@@ -159,4 +173,5 @@ def expect_sequence(got: Any, length: int, call: str) -> None:
             call=call,
             returned=kind_of(got),
             expected=Msg(f"长度为 {length} 的元组", f"a tuple of {length} values"),
+            hint=wrong_kind(got),
         )

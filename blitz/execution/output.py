@@ -35,6 +35,8 @@ class Printed:
         self.head_max = head
         self.total = 0
         self.partial = b""
+        self.marked = -1  # where the running check's lines start (mark()), and its own first lines
+        self.marked_head: list[str] = []
 
     def feed(self, data: bytes) -> None:
         lines = (self.partial + data).split(b"\n")
@@ -47,14 +49,22 @@ class Printed:
         if len(text) > LINE_CHARS:
             text = text[:LINE_CHARS] + " …"
         self.total += 1
+        if self.marked >= 0 and len(self.marked_head) < self.head_max:
+            self.marked_head.append(text)
         if len(self.head) < self.head_max:
             self.head.append(text)
         else:
             self.tail.append(text)
 
+    def mark(self) -> int:
+        """A check starts: its own first lines are kept from here on (since() shows them). Returns the mark."""
+        self.marked, self.marked_head = self.total, []
+        return self.marked
+
     def since(self, first: int) -> dict:
-        """What was printed from line `first` on, in as_dict()'s form (the lines kept of those)."""
-        head = self.head[first:]
+        """What was printed from line `first` on, in as_dict()'s form (the lines kept of those): from the
+        last mark(), that check's own first lines; otherwise those of the first lines that come after `first`."""
+        head = list(self.marked_head) if first == self.marked else self.head[first:]
         count = max(0, self.total - first)
         tail = list(self.tail)[-(count - len(head)) :] if count > len(head) else []
         return {"head": head, "tail": tail, "omitted": count - len(head) - len(tail)}

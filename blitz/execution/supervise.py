@@ -78,7 +78,7 @@ class Reader:
         run = self.run
         if "start" in message:
             run.index, run.key, run.call = int(message["start"]), str(message["key"]), ""
-            run.printed_from = self.printed.total
+            run.printed_from = self.printed.mark()
             self.told, self.last_call = set(), ""
             self.deadline = time.monotonic() + self.limit
             self.emit({"event": "running", "key": run.key, "call": ""})

@@ -18,7 +18,7 @@ from pathlib import Path
 import mutants
 import pytest
 from mutants.alternatives import ALTERNATIVES
-from mutants.broken import CAPSTONE_ANSWERS, CAPSTONE_SAYS, MUTANTS, capstone_answer
+from mutants.broken import CAPSTONE_ANSWERS, CAPSTONE_SAYS, MUTANTS, STOPPED, capstone_answer
 
 from blitz.checks import Context, checks_for, run_check
 from blitz.course import mnist, registry
@@ -95,7 +95,8 @@ def assert_good_message(result, exercise: str) -> None:
 
 def test_enough_realistic_bugs():
     assert len(MUTANTS) >= 25
-    assert len({m.name for m in MUTANTS + ALTERNATIVES}) == len(MUTANTS) + len(ALTERNATIVES), "duplicate names"
+    names = [m.name for m in MUTANTS + STOPPED + ALTERNATIVES]
+    assert len(set(names)) == len(names), "duplicate names"
     per_exercise = Counter(m.exercise for m in MUTANTS)
     assert set(per_exercise) == set(EXERCISES), per_exercise
 
@@ -125,9 +126,27 @@ def test_broken_submission_fails_exactly_its_checks(mutant, tmp_path):
     for key in sorted(failing):
         assert_good_message(results[key], mutant.exercise)
         assert results[key].score == 0
-    if mutant.says:
+    if mutant.says or mutant.says_zh:  # the first failure names the story, in each language
         first = results[min(failing, key=list(results).index)]
-        assert mutant.says in first.message.render("en"), first.message.render("en")
+        for lang, says in (("en", mutant.says), ("zh", mutant.says_zh)):
+            for words in (says,) if isinstance(says, str) else says:
+                assert words in first.message.render(lang), first.message.render(lang)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", STOPPED, ids=lambda m: m.name)
+def test_a_submission_that_never_ends_is_stopped_and_shown_what_it_printed(mutant, tmp_path):
+    """A time limit hit while printing: exactly the looping checks time out, and their message shows the
+    printed lines and says that printing at every step is slow, in each language."""
+    results = mutants.run_stopped(mutant, tmp_path / "submission")
+    failing = {key for key, result in results.items() if result["status"] != "passed"}
+    assert failing == mutant.fails, (mutant.bug, {k: results[k]["status"] for k in failing})
+    for key in sorted(failing):
+        assert results[key]["status"] == "timeout", results[key]
+        for lang, says in (("en", mutant.says), ("zh", mutant.says_zh)):
+            text = results[key]["message"][lang]
+            for words in (says,) if isinstance(says, str) else says:
+                assert words in text, text
 
 
 @pytest.mark.parametrize("alternative", ALTERNATIVES, ids=lambda a: a.name)

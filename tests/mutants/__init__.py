@@ -50,7 +50,9 @@ class Mutant:
     new: str
     fails: frozenset[str]
     bug: str
-    says: str = ""  # words the first failure message must contain (the hint this bug deserves)
+    # words the first failure message must contain (the hint this bug deserves), in English and in Chinese
+    says: str | tuple[str, ...] = ""
+    says_zh: str | tuple[str, ...] = ""
 
 
 @dataclass(frozen=True)
@@ -89,12 +91,27 @@ def build(folder: Path, patch: Mutant | Alternative | None = None, only: tuple[s
 
 def by_name(name: str) -> Mutant | Alternative:
     from mutants.alternatives import ALTERNATIVES
-    from mutants.broken import MUTANTS
+    from mutants.broken import MUTANTS, STOPPED
 
-    for entry in (*MUTANTS, *ALTERNATIVES):
+    for entry in (*MUTANTS, *STOPPED, *ALTERNATIVES):
         if entry.name == name:
             return entry
     raise KeyError(name)
+
+
+def run_stopped(mutant: Mutant, folder: Path) -> dict:
+    """The exercise's checks on a submission that never ends (mutants.broken.STOPPED), in a worker under the
+    time limit STOPPED_LIMIT: by check key, each result (its status and its message's languages)."""
+    import os
+    from unittest import mock
+
+    from blitz.execution.local import Engine
+    from mutants.broken import STOPPED_LIMIT
+
+    submission = build(folder, mutant)
+    with mock.patch.dict(os.environ, {"BLITZ_TIME_LIMIT": STOPPED_LIMIT}), Engine(label=str(submission)) as engine:
+        outcome = engine.run_exercise(submission, mutant.exercise)
+    return {f"{mutant.exercise}.{r['name']}": r for r in outcome["results"]}
 
 
 def stubs(folder: Path) -> Path:

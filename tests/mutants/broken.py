@@ -14,8 +14,17 @@ from mutants import CNN_BODY, Mutant
 RIGHT = "right predictions"  # in CAPSTONE_ANSWERS: the true test labels, filled in by the test
 
 
-def M(name: str, exercise: str, old: str, new: str, fails: str, bug: str, says: str = "") -> Mutant:
-    return Mutant(name, exercise, old, new, frozenset(f"{exercise}.{f}" for f in fails.split()), bug, says)
+def M(
+    name: str,
+    exercise: str,
+    old: str,
+    new: str,
+    fails: str,
+    bug: str,
+    says: str | tuple[str, ...] = "",
+    says_zh: str | tuple[str, ...] = "",
+) -> Mutant:
+    return Mutant(name, exercise, old, new, frozenset(f"{exercise}.{f}" for f in fails.split()), bug, says, says_zh)
 
 
 # The reference's layers and forward (CNN_BODY), kept in a plain list (for layers_in_python_list).
@@ -32,6 +41,18 @@ LAYERS_NEW = """        self.convs = [
         for block in self.convs:
             x = block(x)
         return self.out(x.flatten(1))
+"""
+
+# The reference's convolutions, the output layer made inside forward (for output_layer_made_in_forward).
+MADE_IN_FORWARD = """        self.conv1 = nn.Sequential(nn.Conv2d(1, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
+        self.conv2 = nn.Sequential(nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
+        # END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        \"\"\"(N, 1, 28, 28) → (N, 10) logits.\"\"\"
+        # BEGIN SOLUTION
+        x = self.conv2(self.conv1(x))
+        return nn.Linear(32 * 7 * 7, 10)(x.flatten(1))
 """
 
 MUTANTS: tuple[Mutant, ...] = (
@@ -102,6 +123,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "return t.size, t.dtype, t.device",
         "describe",
         "t.size without the call parentheses returns the method, not the shape",
+        says="x.size is the method, x.size() (or x.shape) the value",
+        says_zh="x.size 是方法，x.size()（或 x.shape）才是值",
     ),
     M(
         "describe_dtype_string",
@@ -243,6 +266,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "backward_twice",
         "the first backward frees the graph, so the second raises",
         says="retain_graph=True",
+        says_zh="第一次 backward 时传 retain_graph=True",
     ),
     M(
         "backward_twice_zeroes_between",
@@ -302,6 +326,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "sgd_step",
         "the update outside torch.no_grad(): an in-place change of a leaf that requires grad raises",
         says="inside with torch.no_grad()",
+        says_zh="更新参数要放在 with torch.no_grad(): 里",
     ),
     # ------------------------------------------------------------------ data
     M(
@@ -515,6 +540,18 @@ MUTANTS: tuple[Mutant, ...] = (
         LAYERS_NEW,
         "cnn_structure cnn_function",
         "the conv blocks in a plain Python list (not nn.ModuleList): PyTorch never sees their parameters, so they never train",
+        says="layers kept in a plain Python list or dict, or made inside forward, are invisible to PyTorch",
+        says_zh="放在普通 Python 列表或字典里、或者在 forward 里才创建的层，PyTorch 都看不到",
+    ),
+    M(
+        "output_layer_made_in_forward",
+        "model",
+        CNN_BODY,
+        MADE_IN_FORWARD,
+        "cnn_structure cnn_function",
+        "the output layer made inside forward (a new, untrained Linear at every call): PyTorch never sees it",
+        says=("forward ran layers that are no part of the model (Linear)", "are invisible to PyTorch"),
+        says_zh=("forward 里运行了不属于模型的层（Linear）", "PyTorch 都看不到"),
     ),
     M(
         "dropout_always_on",
@@ -558,6 +595,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "train_one_epoch fit",
         "no optimizer.step(): the parameters never change",
         says="optimizer.step() ran 0 times",
+        says_zh="optimizer.step() 被调用了 0 次",
     ),
     M(
         "softmax_before_loss",
@@ -567,6 +605,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "train_one_epoch fit",
         "softmax applied before CrossEntropyLoss, which takes logits and applies softmax itself",
         says="takes logits",
+        says_zh="CrossEntropyLoss 要的是 logits",
     ),
     M(
         "fit_optimizer_over_a_copy",
@@ -576,6 +615,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "fit",
         "the optimizer is built over a copy's parameters: the model itself never changes",
         says="exactly what it was before",
+        says_zh="模型的每个参数都和训练前一模一样",
     ),
     M(
         "missing_backward",
@@ -661,7 +701,52 @@ MUTANTS: tuple[Mutant, ...] = (
         "    losses = [train_one_epoch(model, train_loader, optimizer, loss_fn, device) for _ in range(epochs)]\n",
         "fit",
         "the losses are collected but never returned: fit returns None",
-        says="a list of 3 floats",
+        says=("a list of 3 floats", "a function whose body ends without return gives None"),
+        says_zh="函数体结束时没有 return，就会返回 None",
+    ),
+    M(
+        "fit_assigns_append",
+        "train",
+        "    return [train_one_epoch(model, train_loader, optimizer, loss_fn, device) for _ in range(epochs)]\n",
+        "    losses = []\n    for _ in range(epochs):\n"
+        "        losses = losses.append(train_one_epoch(model, train_loader, optimizer, loss_fn, device))\n"
+        "    return losses\n",
+        "fit",
+        "losses = losses.append(...): append changes the list in place and returns None",
+        says="so do the methods that change their object in place (list.append, list.sort)",
+        says_zh="原地修改对象的方法（list.append、list.sort 等）也返回 None",
+    ),
+    M(
+        "fit_parameters_not_called",
+        "train",
+        "torch.optim.Adam(model.parameters(), lr=lr)",
+        "torch.optim.Adam(model.parameters, lr=lr)",
+        "fit",
+        "model.parameters without the call parentheses: the optimizer is handed the method",
+        says="model.parameters is the method, model.parameters() the value",
+        says_zh="model.parameters 是方法，model.parameters() 才是值",
+    ),
+    M(
+        "fit_parameters_used_up",
+        "train",
+        "    optimizer = torch.optim.Adam(model.parameters(), lr=lr)\n",
+        "    params = model.parameters()\n"
+        '    print(f"training {sum(p.numel() for p in params)} parameters")\n'
+        "    optimizer = torch.optim.Adam(params, lr=lr)\n",
+        "fit",
+        "model.parameters() kept and counted first: the generator is used up, the optimizer gets nothing",
+        says="optimizer got no parameters at all",
+        says_zh="它是生成器，只能遍历一次",
+    ),
+    M(
+        "labels_counted_from_one",
+        "train",
+        "loss = loss_fn(model(x), y)",
+        "loss = loss_fn(model(x), y + 1)",
+        "train_one_epoch fit",
+        "the labels shifted to 1…C (classes counted from 1): cross-entropy wants class indices 0…C−1",
+        says="classes count from 0",
+        says_zh="类别从 0 开始编号",
     ),
     M(
         "fit_repeats_one_epoch",
@@ -744,6 +829,16 @@ MUTANTS: tuple[Mutant, ...] = (
         "a percentage, not a fraction",
     ),
     M(
+        "accuracy_item_not_called",
+        "evaluate",
+        "correct += (predict(model(x)) == y).sum().item()",
+        "correct += (predict(model(x)) == y).sum().item",
+        "accuracy",
+        ".item without the call parentheses: the method is added to the count",
+        says="x.item is the method, x.item() the value",
+        says_zh="x.item 是方法，x.item() 才是值",
+    ),
+    M(
         "accuracy_per_batch",
         "evaluate",
         "return correct / max(total, 1)",
@@ -760,6 +855,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "mnist_transform",
         "the class ToTensor in the list, not an instance: Compose then makes a new ToTensor from the image",
         says="instead of calling one",
+        says_zh="而不是调用一个已有的",
     ),
     M(
         "normalize_before_to_tensor",
@@ -770,6 +866,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "mnist_transform",
         "Normalize before ToTensor: Normalize receives a PIL image",
         says="ToTensor must come before Normalize",
+        says_zh="ToTensor 要排在 Normalize 前面",
     ),
     M(
         "to_tensor_twice",
@@ -779,6 +876,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "mnist_transform",
         "ToTensor twice: the second receives a tensor",
         says="ToTensor received a tensor",
+        says_zh="ToTensor 拿到的已经是张量了",
     ),
     M(
         "cnn_view_wrong_size",
@@ -797,6 +895,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "train_one_epoch fit",
         "the forward pass inside torch.no_grad(): the loss has no history for backward",
         says="found nothing to differentiate",
+        says_zh="backward() 找不到可以求导的东西",
     ),
     M(
         "float_targets",
@@ -806,6 +905,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "train_one_epoch fit",
         "the labels turned into floats: cross-entropy wants class indices",
         says="class index",
+        says_zh="类别编号",
     ),
     M(
         "fit_loss_class",
@@ -814,6 +914,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "    loss_fn = nn.CrossEntropyLoss\n",
         "fit",
         "the loss class, not an instance: loss_fn(output, y) makes a new CrossEntropyLoss",
+        says="loss_fn holds the loss class (such as nn.CrossEntropyLoss) where an instance is needed",
+        says_zh="loss_fn 里放的是损失函数的类",
     ),
     # ------------------------------------------------------------------ extras
     M(
@@ -909,8 +1011,30 @@ MUTANTS: tuple[Mutant, ...] = (
         "train_one_epoch fit",
         "the loader's batch (a list of images and labels) moved to the device whole, never unpacked",
         says="Unpack it first (x, y = batch)",
+        says_zh="先拆开（x, y = batch）",
     ),
 )
+
+# Bugs that never end: each is stopped by its time limit, so these run in a worker (blitz.execution), not in
+# this process (tests/corpora/test_mutants.py and tests/unit/test_feedback_languages.py run them so). Their
+# message must show what the code printed (`says` holds its first line) and say that printing is slow.
+STOPPED: tuple[Mutant, ...] = (
+    M(
+        "epoch_loop_on_a_fresh_iterator",
+        "train",
+        "    for x, y in loader:\n        x, y = x.to(device), y.to(device)\n",
+        "    while True:  # meant to end when the loader runs out\n        x, y = next(iter(loader))\n"
+        "        x, y = x.to(device), y.to(device)\n"
+        '        print(f"batch {batches + 1}: loss {loss_fn(model(x), y).item():.4f}")\n',
+        "train_one_epoch fit",
+        "next(iter(loader)) in a while loop: a new iterator every pass, so the first batch forever, the loss "
+        "printed at every step",
+        says=("What it printed", "batch 1: loss", "Printing at every step is slow"),
+        says_zh=("它打印的内容", "batch 1: loss", "每一步都打印很慢"),
+    ),
+)
+STOPPED_LIMIT = "8"  # seconds (BLITZ_TIME_LIMIT) for each check: more than 20 lines printed, on a loaded machine too
+
 
 # The capstone trains for real, so its broken pipelines are fake answers of its probes (mutants.Canned,
 # run by mutants.run_canned_capstone): what each kind of broken pipeline hands back. RIGHT stands for

@@ -92,6 +92,9 @@ def test_a_linear_layer_is_named_only_from_the_model_chapter_on():
         ("CNN(torch.ones(2))", "model", "x = CNN()"),
         ("nn.CrossEntropyLoss(torch.randn(4, 10), torch.tensor([1, 2, 3, 4]))", "train", "x = CrossEntropyLoss()"),
         ("x.size[0]", "tensors", "x.size()"),
+        ("n = 0\nn += x.sum().item", "tensors", "x.item is the method, x.item() the value"),
+        ("x.mean + 1", "tensors", "x.mean is the method, x.mean() the value"),
+        ("losses = []\nlosses = losses.append(1)\nlosses.append(2)", "train", "(list.append, list.sort)"),
         ("f().shape", "tensors", "without return"),
         ("(a, b).shape", "tensors", "Unpack it first (a, b = pair)"),
         ("(a, b).to('cpu')", "train", "(images, labels) from a loader"),
@@ -140,3 +143,49 @@ def test_comparisons_report_the_true_difference_for_every_dtype():
     assert "largest difference 1 at index (1,): got False, expected True" in flags, flags
     floats = said(torch.tensor([1.0, 2.5]), torch.tensor([1.0, 2.0]))
     assert "largest difference 0.5 at index (1,)" in floats, floats
+
+
+def test_a_value_of_the_wrong_kind_is_named_in_the_checks_words():
+    """A method or None where a value was expected: the comparisons' hint says which, in both languages."""
+    from blitz.engine import wire
+    from blitz.engine.compare import wrong_kind
+
+    method = wire.raise_(
+        wire.loads(wire.dumps(wire.lower(torch.ones(2).sum)))
+    )  # what crosses from a probe: its type and repr
+    said = wrong_kind(method)
+    assert said is not None and "x.sum is the method, x.sum() the value" in said.en and "x.sum() 才是值" in said.zh
+    assert "x.size()" in wrong_kind(wire.raise_(wire.loads(wire.dumps(wire.lower(torch.ones(2).size))))).en
+    none = wrong_kind(None)
+    assert none is not None and "without return gives None" in none.en and "没有 return" in none.zh
+    assert not CJK.search(none.en) and not CJK.search(said.en)
+    assert wrong_kind(3) is None and wrong_kind(torch.ones(2)) is None
+
+
+def test_an_empty_parameter_list_is_told_from_the_line():
+    """Adam(model.parameters()) with no parameters: layers PyTorch cannot see; Adam(params) with a kept
+    generator: it may be used up (a loop or a sum went through it first)."""
+    used_up = told("p = nn.Linear(2, 2).parameters()\nn = sum(q.numel() for q in p)\ntorch.optim.Adam(p)", "train")
+    assert "it was used up" in used_up.en and "只能遍历一次" in used_up.zh and "nn.ModuleList" in used_up.en
+    empty = told("torch.optim.Adam(nn.Sequential().parameters())", "train")
+    assert "no parameters PyTorch can see" in empty.en and "nn.ModuleList" in empty.en
+    assert "generator" not in empty.en and "生成器" not in empty.zh
+
+
+def test_a_loss_class_held_in_a_variable_is_named():
+    """loss_fn = nn.CrossEntropyLoss (no parentheses), then loss_fn(output, y): the variable is named."""
+    advice = told("loss_fn(torch.randn(4, 10), torch.tensor([1, 2, 3, 4]))", "train", loss_fn=nn.CrossEntropyLoss)
+    assert "loss_fn holds the loss class" in advice.en and "loss_fn 里放的是损失函数的类" in advice.zh
+    kind, message, where = raised("if a > 0: pass", a=A)  # the same error from an `if`: no loss story
+    other = explain_error(kind, message, "train", where)
+    assert other is None or "loss" not in other.en
+
+
+def test_layers_outside_the_model_are_named_by_plain_class_names_only():
+    """The CNN probe's `unseen` is a claim: a class name of the student's choosing is shown only when it is a
+    plain identifier (no newline, no other language, no escape), each kind once."""
+    from blitz.exercises.model.checks import unseen_layers
+
+    (said,) = unseen_layers({"unseen": ["Linear", "Bad\nname", "层", "\x1b[2J", "Linear", "Conv2d"]})
+    assert "(Linear, Conv2d)" in said.en and "（Linear、Conv2d）" in said.zh
+    assert unseen_layers({"unseen": ["\x1b[2J"]}) == [] and unseen_layers({}) == []

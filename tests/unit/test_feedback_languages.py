@@ -13,7 +13,7 @@ from pathlib import Path
 
 import mutants
 import pytest
-from mutants.broken import CAPSTONE_ANSWERS, MUTANTS, capstone_answer
+from mutants.broken import CAPSTONE_ANSWERS, MUTANTS, STOPPED, capstone_answer
 
 from blitz.checks import Context, get_check, run_check
 from blitz.course import mnist
@@ -138,6 +138,16 @@ def test_mutant_failures_speak_one_language_at_a_time(mutant, tmp_path):
         result = run_check(get_check(key), sub, Context())
         assert not result.passed and result.message is not None, key
         assert_one_language(result.message, f"{mutant.name} {key}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", STOPPED, ids=lambda m: m.name)
+def test_stopped_mutants_speak_one_language_at_a_time(mutant, tmp_path):
+    """A time limit hit while printing (in a worker, as tests/test_timeout_printing.py's local placement)."""
+    results = mutants.run_stopped(mutant, tmp_path / "submission")
+    for key in sorted(mutant.fails):
+        assert results[key]["status"] == "timeout", results[key]
+        assert_one_language(Msg(results[key]["message"]["zh"], results[key]["message"]["en"]), f"{mutant.name} {key}")
 
 
 @pytest.mark.parametrize("name", list(CAPSTONE_ANSWERS))

@@ -30,6 +30,20 @@ def test_since_keeps_only_the_lines_of_the_running_check():
     assert little == {"head": ["line 0", "line 1", "line 2"], "tail": [], "omitted": 0}
 
 
+def test_a_later_check_that_prints_a_lot_shows_its_own_first_lines():
+    """A check started after an earlier one printed a flood (mark()): its own first lines are shown, not lost."""
+    out = printed(50)  # an earlier check printed fifty lines
+    start = out.mark()
+    out.feed("".join(f"step {i}\n" for i in range(100)).encode())
+    mine = out.since(start)
+    assert mine["head"] == [f"step {i}" for i in range(10)]
+    assert mine["tail"] == [f"step {i}" for i in range(90, 100)] and mine["omitted"] == 80
+    few = printed(50)
+    start = few.mark()
+    few.feed(b"a\nb\n")
+    assert few.since(start) == {"head": ["a", "b"], "tail": [], "omitted": 0}
+
+
 def test_a_timeout_that_printed_a_lot_shows_it_and_says_printing_is_slow():
     msg = stops.timeout_msg("train.fit", 10, printed(500).since(0))
     for lang, words in (("en", "Printing at every step is slow"), ("zh", "每一步都打印很慢")):

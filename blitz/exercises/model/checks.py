@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import torch
 
+from blitz.course.error_stories import INVISIBLE_LAYERS
 from blitz.course.i18n import Msg
 from blitz.engine.check import check, compared, fail
 from blitz.engine.compare import expect_number, expect_tensor
@@ -86,15 +89,37 @@ def check_cnn_structure(sub, ctx):
     if n_params != REFERENCE_PARAMETERS:
         fail(
             call="model.CNN()",
-            observed=Msg(
-                f"有 {n_params:,} 个可训练参数（形状 {shapes}）",
-                f"has {n_params:,} trainable parameters (shapes {shapes})",
-            ),
+            observed=[
+                Msg(
+                    f"有 {n_params:,} 个可训练参数（形状 {shapes}）",
+                    f"has {n_params:,} trainable parameters (shapes {shapes})",
+                ),
+                *unseen_layers(result),
+            ],
             expected=Msg(
                 f"{REFERENCE_PARAMETERS:,} 个（conv 1→16 5×5、conv 16→32 5×5、Linear 1568→10，都带偏置）",
                 f"{REFERENCE_PARAMETERS:,} (conv 1→16 5×5, conv 16→32 5×5, Linear 1568→10, all with bias)",
             ),
+            hint=INVISIBLE_LAYERS if unseen_layers(result) else None,
         )
+
+
+def unseen_layers(result: dict) -> list[Msg]:
+    """The probe's layers that ran in forward outside the model (a claim that only chooses words), in words."""
+    claimed = result.get("unseen", [])[:10]
+    # a class name is any string the student likes: only plain identifiers are shown
+    kinds = list(
+        dict.fromkeys(k for k in claimed if isinstance(k, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,39}", k))
+    )
+    if not kinds:
+        return []
+    return [
+        Msg(
+            f"forward 里运行了不属于模型的层（{'、'.join(kinds)}）：PyTorch 看不到它们的参数",
+            f"forward ran layers that are no part of the model ({', '.join(kinds)}): PyTorch cannot see their "
+            "parameters",
+        )
+    ]
 
 
 @check("model", "CNN 与参考网络计算同一个函数", "the CNN computes the same function as the reference", weight=2)
@@ -111,15 +136,19 @@ def check_cnn_function(sub, ctx):
     if result["assign_problems"]:
         fail(
             call="model.CNN()",
-            observed=Msg(
-                "无法把参考权重放进你的 CNN："
-                + "；".join(f"形状为 {tuple(shape)} 的参数有 {n} 个" for shape, n in result["assign_problems"]),
-                "could not load the reference weights into your CNN: "
-                + "; ".join(f"{n} parameters of shape {tuple(shape)}" for shape, n in result["assign_problems"]),
-            ),
+            observed=[
+                Msg(
+                    "无法把参考权重放进你的 CNN："
+                    + "；".join(f"形状为 {tuple(shape)} 的参数有 {n} 个" for shape, n in result["assign_problems"]),
+                    "could not load the reference weights into your CNN: "
+                    + "; ".join(f"{n} parameters of shape {tuple(shape)}" for shape, n in result["assign_problems"]),
+                ),
+                *unseen_layers(result),
+            ],
             expected=Msg(
                 "与课程相同的三层（见 check_cnn_structure）", "the course's three layers (see check_cnn_structure)"
             ),
+            hint=INVISIBLE_LAYERS if unseen_layers(result) else None,
         )
     net.eval()
     with torch.no_grad():
@@ -132,7 +161,9 @@ def check_cnn_function(sub, ctx):
                     f"（用参考权重，x 的形状 {tuple(x.shape)}）",
                     f"with the reference weights, x of shape {tuple(x.shape)}",
                 ),
-                hint=Msg(
+                hint=INVISIBLE_LAYERS
+                if unseen_layers(result)
+                else Msg(
                     "缺 ReLU、用了平均池化或展平顺序不对，结果都会不同。",
                     "a missing ReLU, an average pool or another flattening order each give other results.",
                 ),

@@ -7,7 +7,7 @@ from torch import nn
 
 from blitz.course.i18n import Msg
 from blitz.engine.check import CheckFailure, check, fail
-from blitz.engine.compare import expect_number, expect_tensor, kind_of
+from blitz.engine.compare import expect_number, expect_tensor, kind_of, wrong_kind
 from blitz.engine.feedback import with_hint
 from blitz.engine.fixtures import CountingSGD, tiny_setup
 from blitz.engine.reference import reference
@@ -175,6 +175,7 @@ def check_fit(sub, ctx):
             expected=Msg(
                 f"{epochs} 个 float 的列表，每轮一个平均损失", f"a list of {epochs} floats, one mean loss per epoch"
             ),
+            hint=wrong_kind(returned),
         )
     if result["forwards"] != epochs * result["batches"]:
         batches = result["batches"]
