@@ -149,8 +149,24 @@ class CheckResult:
         )
 
 
+class _Summed:
+    """The points of a group of checks (an exercise's, a submission's): summed from its `checks`."""
+
+    @property
+    def _summed(self) -> list[CheckResult]:
+        return self.checks  # type: ignore[attr-defined]  # a field of one subclass, a property of the other
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self._summed), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self._summed), 4)
+
+
 @dataclass
-class ExerciseResult:
+class ExerciseResult(_Summed):
     """An exercise's checks, in check order, and what they add up to."""
 
     exercise: str
@@ -162,14 +178,6 @@ class ExerciseResult:
 
     def __post_init__(self) -> None:
         self.given = None if self.given is None else Standing(self.given)
-
-    @property
-    def score(self) -> float:
-        return round(sum(c.score for c in self.checks), 4)
-
-    @property
-    def max_score(self) -> float:
-        return round(sum(c.max_score for c in self.checks), 4)
 
     @property
     def passed_count(self) -> int:
@@ -229,7 +237,7 @@ def by_exercise(checks: list[CheckResult], order: tuple[str, ...] | list[str] = 
 
 
 @dataclass
-class SubmissionResult:
+class SubmissionResult(_Summed):
     """The grading record of one submission: who, which files (their fingerprint), every check."""
 
     student: str
@@ -249,14 +257,6 @@ class SubmissionResult:
     @property
     def checks(self) -> list[CheckResult]:
         return [c for e in self.exercises.values() for c in e.checks]
-
-    @property
-    def score(self) -> float:
-        return round(sum(c.score for c in self.checks), 4)
-
-    @property
-    def max_score(self) -> float:
-        return round(sum(c.max_score for c in self.checks), 4)
 
     @property
     def notes(self) -> str:
