@@ -8,19 +8,18 @@ each forgery is applied to copies of them, so the whole corpus costs about one r
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import torch
+from forging import Honest, Rewritten
 
 from blitz.checks import Context, all_checks, run_check
-from blitz.course import mnist, registry
+from blitz.course import mnist
 from blitz.engine.results import Status
-from blitz.probes.local import LocalSubmission
 
-HONEST: dict[tuple[str, int], Any] = {}  # (check key, call number) -> the reference's answer
+HONEST: Honest = {}
 
 
 def _lists(value: Any, change: Callable[[list], list]) -> tuple[Any, bool]:
@@ -76,20 +75,9 @@ def nothing(answer: Any) -> Any:
 FORGERIES = {f.__name__: f for f in (emptied, short, extra, wrong_types, nothing)}
 
 
-class Forged(LocalSubmission):
+def forged(key: str, forge: Callable[[Any], Any] | None) -> Rewritten:
     """The reference solutions, whose every probe answer goes through `forge` (None: the honest answer)."""
-
-    def __init__(self, key: str, forge: Callable[[Any], Any] | None):
-        super().__init__(registry.ROOT / "solutions")
-        self.key, self.forge, self.calls = key, forge, 0
-
-    def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        slot = (self.key, self.calls)
-        self.calls += 1
-        if slot not in HONEST:
-            HONEST[slot] = super().probe(name, *args, **kwargs)
-        answer = copy.deepcopy(HONEST[slot])
-        return answer if self.forge is None else self.forge(answer)
+    return Rewritten(key, None if forge is None else lambda _name, answer: forge(answer), HONEST)
 
 
 CHECKS = all_checks()
@@ -102,10 +90,10 @@ def ctx() -> Context:
 
 @pytest.mark.parametrize("entry", CHECKS, ids=lambda c: c.key)
 def test_every_check_fails_every_forged_answer(entry, ctx):
-    honest = run_check(entry, Forged(entry.key, None), ctx)
+    honest = run_check(entry, forged(entry.key, None), ctx)
     assert honest.status is Status.PASSED, honest.message.render("en") if honest.message else honest.status
     for name, forge in FORGERIES.items():
-        result = run_check(entry, Forged(entry.key, forge), ctx)  # must not raise: a forgery is a failure
+        result = run_check(entry, forged(entry.key, forge), ctx)  # must not raise: a forgery is a failure
         assert result.status is Status.FAILED, f"{entry.key} with a {name} answer: {result.status}"
         assert result.message is not None and result.message.zh and result.message.en
 

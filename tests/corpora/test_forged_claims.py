@@ -13,21 +13,20 @@ make"); their points must add up to at most FORGED_CLAIMS_POINTS, the figure SEC
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
 import pytest
 import torch
+from forging import Honest, Rewritten
 
 from blitz.checks import Context, all_checks, run_check
 from blitz.course import mnist, registry
 from blitz.engine.answers import ANY, Either, ListOf, Maybe, Omittable, Record, Value, declared
 from blitz.engine.results import Status
-from blitz.probes.local import LocalSubmission
 
 SECURITY = registry.ROOT / "SECURITY.md"
-HONEST: dict[tuple[str, int], Any] = {}
+HONEST: Honest = {}
 
 
 def wrong(value: Any) -> Any:
@@ -86,20 +85,9 @@ def lie(name: str, answer: Any) -> Any:
     return lie_as(declared()[name].answer, answer)
 
 
-class Liar(LocalSubmission):
-    """The reference solutions' answers, every value wrong, every claim the reference's."""
-
-    def __init__(self, key: str, forge: bool):
-        super().__init__(registry.ROOT / "solutions")
-        self.key, self.forge, self.calls = key, forge, 0
-
-    def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        slot = (self.key, self.calls)
-        self.calls += 1
-        if slot not in HONEST:
-            HONEST[slot] = super().probe(name, *args, **kwargs)
-        answer = copy.deepcopy(HONEST[slot])
-        return lie(name, answer) if self.forge else answer
+def liar(key: str, forge: bool) -> Rewritten:
+    """The reference solutions' answers, every value wrong, every claim the reference's (forge False: honest)."""
+    return Rewritten(key, lie if forge else None, HONEST)
 
 
 def stated() -> tuple[float, dict[str, float]]:
@@ -123,9 +111,9 @@ def ctx() -> Context:
 
 @pytest.mark.parametrize("entry", CHECKS, ids=lambda c: c.key)
 def test_a_lie_passes_only_the_claims_security_md_lists(entry, ctx):
-    honest = run_check(entry, Liar(entry.key, False), ctx)
+    honest = run_check(entry, liar(entry.key, False), ctx)
     assert honest.status is Status.PASSED, honest.message.render("en") if honest.message else honest.status
-    forged = run_check(entry, Liar(entry.key, True), ctx)
+    forged = run_check(entry, liar(entry.key, True), ctx)
     _, table = stated()
     if forged.status is Status.PASSED:
         GAINED[entry.key] = entry.max_score
