@@ -11,6 +11,7 @@ cores) into a fresh folder. Printed and written to benchmarks/results/bench_clas
 
 - submissions per core-minute: students / (wall minutes x cores used);
 - the projection for a course of 300 on 16 cores at that rate (the goal: under 5 minutes);
+- the load averages at the start and the end: the rate is that of a quiet machine only when they are low;
 - the mix, the wall time, the grades' totals per kind (a check that the class was graded as built).
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -107,9 +109,11 @@ def main(argv=None) -> int:
         built = build_class(klass, args.students)
         cmd = [sys.executable, "-m", "blitz", "grade", str(klass), "--out", str(out), "--workers", str(workers)]
         cmd += ["--no-progress"] + (["--exercises", args.exercises] if args.exercises else [])
+        load_before = os.getloadavg()
         start = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - start
+        load_after = os.getloadavg()
         if done.returncode not in (0, 1):
             print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
             return 1
@@ -130,6 +134,7 @@ def main(argv=None) -> int:
         "submissions_per_core_minute": round(rate, 2),
         "projected_minutes_300_on_16_cores": round(projected, 2),
         "goal_minutes": 5,
+        "load_average_1min_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
         "mean_total_by_kind": {k: round(sum(v) / len(v), 2) for k, v in by_kind.items()},
         "machine": f"{platform.machine()} {platform.processor() or ''} {cores} physical cores".strip(),
     }
