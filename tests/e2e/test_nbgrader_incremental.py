@@ -201,3 +201,20 @@ def test_on_a_dask_cluster_the_same_gradebook(course, dask_cluster):  # noqa: F8
     assert {r["student"]: r["score"] for r in data["records"]} == {"solved": 15.0, "half": 8.75, "untouched": 0.0}
     report = (root / "blitz-reports" / ASSIGNMENT / "class_report" / "scores.csv").read_text(encoding="utf-8")
     assert sorted(line.split(",")[0] for line in report.splitlines()[1:]) == ["half", "solved", "untouched"]
+
+
+def test_a_student_whose_folder_left_submitted_is_no_longer_reported(course):
+    root, _, _, _ = course
+    away = root / "untouched-away"
+    (root / "submitted" / "untouched").rename(away)
+    try:
+        run = autograde(root)
+    finally:
+        away.rename(root / "submitted" / "untouched")
+    assert "untouched: no longer in submitted/, so left out of the records and the class report" in run.stdout
+    assert "2 student(s) unchanged" in run.stdout and states(run.stdout) == {}, run.stdout
+    data = json.loads((root / f"blitz-records-{ASSIGNMENT}.json").read_text(encoding="utf-8"))
+    assert sorted(r["student"] for r in data["records"]) == ["half", "solved"]
+    assert [r["student"] for r in data["left_out"]] == ["untouched"]  # kept on disk, reported nowhere
+    report = (root / "blitz-reports" / ASSIGNMENT / "class_report" / "scores.csv").read_text(encoding="utf-8")
+    assert sorted(line.split(",")[0] for line in report.splitlines()[1:]) == ["half", "solved"]

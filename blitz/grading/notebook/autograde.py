@@ -63,6 +63,7 @@ class CourseRun:
     status: dict[str, str] = field(default_factory=dict)
     records: dict[str, SubmissionResult] = field(default_factory=dict)
     kept: list[str] = field(default_factory=list)  # not regraded: their records from the last run
+    left_out: list[str] = field(default_factory=list)  # graded before, no longer in submitted/
 
 
 @dataclass
@@ -313,7 +314,9 @@ def autograde_course(root: Path, assignment: str, choice: Choice | None = None) 
         if student in prints:
             choice.prints.setdefault(student, prints[student])
     fresh = {s: p for s, p in choice.prints.items() if s in run.records and run.records[s].status is not Status.ERROR}
-    classrun.save(root, assignment, run.records, fresh)
+    gone = classrun.left_out(root, assignment, previous)
+    run.left_out = sorted(s for s in gone if s in previous)  # left since the last run: said once
+    classrun.save(root, assignment, run.records, fresh, gone)
     return run
 
 
@@ -375,6 +378,14 @@ def _course_autograde(args: argparse.Namespace) -> int:
             ).render()
         )
         run.status.update({s: "unchanged, not regraded" for s in run.kept})
+    if run.left_out:
+        names = ", ".join(run.left_out)
+        print(
+            Msg(
+                f"{'、'.join(run.left_out)} 不在 submitted/ 里了：不再出现在评分记录和班级报告中（记录留在 left_out 下）。",
+                f"{names}: no longer in submitted/, so left out of the records and the class report (kept under left_out).",
+            ).render()
+        )
     if (root / "gradebook.db").is_file():
         print()
         print(
