@@ -186,13 +186,16 @@ def run_batch(
         if progress:
             progress.close()
         # Whatever was finished is reported, also when the batch was stopped; the whole class always.
+        left_out: list[str] = []
         result.records = gradebook.whole_class(
-            out, [done[t.student] for t in targets if t.student in done], course, options
+            out, [done[t.student] for t in targets if t.student in done], course, options, left_out
         )
         applied = gradebook.write_all(out, result.records, course, lang, digests)
         if not course.policy.empty:
             result.finals = {s: a.final for s, a in applied.items()}
         result.notes = gradebook.unknown_adjustments(course, result.records)
+        if left_out:
+            result.notes.append(gradebook.left_out_note(out, sorted(left_out)))
         _write_class_report(result, out, lang)
     return result
 

@@ -403,7 +403,9 @@ def run(args: argparse.Namespace) -> int:
         return course
     data_root = _data_root(args, exercises)
     paths, said_before = gradebook.stage(args.paths, out, course)
-    targets, unknown = gradebook.only(discover(paths, exclude=(str(out),)), args.student)
+    found = discover(paths, exclude=(str(out),))
+    gradebook.the_class(paths, found, course)
+    targets, unknown = gradebook.only(found, args.student)
     if unknown:
         return _fail(f"--student：班里没有 {', '.join(unknown)}。", f"--student: no {', '.join(unknown)} in the class.")
     targets, said_after = gradebook.with_notebooks(targets, out, course)

@@ -131,6 +131,14 @@ def _classify(folder: Path) -> tuple[str, tuple[str, str]]:
     return ("unsafe", detail) if detail else ("", ("", ""))
 
 
+def is_class_folder(raw: str) -> bool:
+    """A PATH that discover reads as a class folder (its subfolders are the submissions)."""
+    folder = Path(raw).expanduser()
+    if not folder.is_dir() or is_submission(folder.resolve()):
+        return False
+    return any(not link and is_submission(s) for s, link in _visible_subfolders(folder.resolve(), set()))
+
+
 def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> list[Target]:
     """The submissions named by the command line's PATHs, in order, with unique, safe student ids."""
     skip = {Path(p).resolve() for p in exclude}

@@ -63,6 +63,9 @@ class Course:
     origin: dict[str, str] = field(default_factory=dict)  # student -> their own folder (before staging)
     roster: list[str] = field(default_factory=list)
     assignment: str = "blitz"
+    # the students of the class folder(s) now, --student or not; None when the PATHs name single
+    # submissions (then the class is whoever OUT holds results of)
+    present: set[str] | None = None
 
     def applied(self, record: SubmissionResult) -> rules.Applied:
         parts = {e: (x.score, x.max_score) for e, x in record.exercises.items()}
@@ -141,8 +144,30 @@ def only(targets: list[Target], students: list[str] | None) -> tuple[list[Target
     return [t for t in targets if t.student in wanted], sorted(wanted - {t.student for t in targets})
 
 
-def whole_class(out: Path, records: list[SubmissionResult], course: Course, options) -> list[SubmissionResult]:
-    """This run's records, then every other valid results.json in OUT, then the roster's absent students."""
+def the_class(paths: list[str], found: list[Target], course: Course) -> None:
+    """course.present: everyone discovered, when a PATH is a class folder (whose subfolders are the class)."""
+    from blitz.grading.discover import is_class_folder
+
+    if any(is_class_folder(p) for p in paths):
+        course.present = {t.student for t in found}
+
+
+def _still_in_class(record: SubmissionResult, course: Course) -> bool:
+    """A kept record describes a student of the class: their folder is in the class folder now (when
+    that is known), or they are missing on the last roster given (no roster this run: it stands)."""
+    if course.present is None or record.student in course.present:
+        return True
+    return record.status is Status.MISSING and not course.roster
+
+
+def whole_class(
+    out: Path, records: list[SubmissionResult], course: Course, options, left_out: list[str] | None = None
+) -> list[SubmissionResult]:
+    """This run's records, then every other valid results.json in OUT of a student still in the class
+    (course.present, when known; a missing student of an earlier roster stays until a roster is given
+    again), then the roster's absent students (missing, whatever OUT holds of them). The students
+    whose results OUT holds but who are in neither the class folder nor the roster go into
+    `left_out`: their results stay on disk and are reported nowhere."""
     from blitz.grading.runner import zero_record
 
     found = list(records)
@@ -154,6 +179,10 @@ def whole_class(out: Path, records: list[SubmissionResult], course: Course, opti
     for child in children:
         record = reports.record_from_results(child / "results.json") if child.name not in known else None
         if record is not None and reports.student_folder(out, record.student) == child:
+            if not _still_in_class(record, course):
+                if left_out is not None and record.student not in course.roster:
+                    left_out.append(record.student)
+                continue
             found.append(record)
             known.add(record.student)
     for student in course.roster:
@@ -164,12 +193,19 @@ def whole_class(out: Path, records: list[SubmissionResult], course: Course, opti
     return found
 
 
+def _earlier_results(path: Path) -> bool:
+    kept = reports.record_from_results(path) if path.is_file() else None
+    return kept is not None and kept.status is not Status.MISSING
+
+
 def write_all(out: Path, records: list[SubmissionResult], course: Course, lang: str, files: dict[str, str]) -> dict:
     """Every report of the whole class under the course policy: results.json (only where it changed),
     feedback, grades.csv, junit.xml, checks.csv, lms_grades.csv. Returns student -> Applied."""
     applied = {r.student: course.applied(r) for r in records}
     for r in records:
         path = reports.student_folder(out, r.student) / "results.json"
+        if r.status is Status.MISSING and _earlier_results(path):
+            continue  # a roster's student whose folder was removed: their earlier results stay on disk
         reports.write_results(out, r, lang, applied[r.student], files.get(r.student) or reports.kept_files(path))
         reports.write_if_changed(path.parent / "feedback.md", exports.feedback_markdown(r, applied[r.student], lang))
         reports.write_if_changed(path.parent / "feedback.html", exports.feedback_html(r, applied[r.student], lang))
@@ -179,6 +215,15 @@ def write_all(out: Path, records: list[SubmissionResult], course: Course, lang: 
     lms_ids = {s: e.lms_id for s, e in course.entries.items() if e.lms_id}
     reports.atomic_write(out / "lms_grades.csv", exports.lms_csv(records, applied, lms_ids, course.assignment))
     return applied
+
+
+def left_out_note(out: Path, students: list[str]) -> Msg:
+    names = ", ".join(terminal(s) for s in students)
+    return Msg(
+        f"{'、'.join(terminal(s) for s in students)} 不在班级文件夹里（也不在名单上），不再出现在全班的成绩和报告中；以前的结果仍保存在 {out}/<学生>/。",
+        f"{names}: no longer in the class folder (nor on the roster), so left out of the class's grades and "
+        f"reports; their earlier results stay in {out}/<student>/.",
+    )
 
 
 def unknown_adjustments(course: Course, records: list[SubmissionResult]) -> list[Msg]:

@@ -162,6 +162,37 @@ def test_one_exercise_regraded_keeps_the_others(course):
 
 
 @pytest.mark.slow
+def test_a_student_removed_from_the_class_folder_is_no_longer_reported(tmp_path):
+    """alice, bob and carol graded; carol's folder removed: the regrade grades nobody and reports alice
+    and bob only (grades, JUnit, exports, class report), says so, and keeps carol's results on disk. A
+    roster naming carol lists her as missing, her old results unreported."""
+    subs, out = tmp_path / "class", tmp_path / "out"
+    for name in ("alice", "bob", "carol"):
+        mutants.build(subs / name, only=("tensors",))
+    first = blitz("grade", str(subs), "--out", str(out), "--exercises", "tensors", cwd=tmp_path)
+    assert first.returncode == 0 and set(rows(out / "grades.csv")) == {"alice", "bob", "carol"}, first.stderr
+    shutil.move(subs / "carol", tmp_path / "carol-gone")
+    again = blitz("grade", str(subs), "--out", str(out), "--exercises", "tensors", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "0 graded, 2 kept" in again.stdout
+    assert "carol: no longer in the class folder (nor on the roster)" in again.stderr, again.stderr
+    assert set(rows(out / "grades.csv")) == {"alice", "bob"}
+    assert {s.get("name") for s in ET.parse(out / "junit.xml").getroot().findall("testsuite")} == {"alice", "bob"}
+    assert set(lms(out / "lms_grades.csv")) == {"alice", "bob"}
+    assert [r[0] for r in csv.reader((out / "checks.csv").open(encoding="utf-8"))][2:] == ["alice", "bob"]
+    scores = csv.DictReader((out / "class_report" / "scores.csv").open(encoding="utf-8"))
+    assert [r["student"] for r in scores] == ["alice", "bob"]
+    assert load(out, "carol")["score"] == 15  # kept on disk, reported nowhere
+    (tmp_path / "roster.csv").write_text("student\nalice\nbob\ncarol\n", encoding="utf-8")
+    roster = ("--roster", str(tmp_path / "roster.csv"))
+    listed = blitz("grade", str(subs), "--out", str(out), "--exercises", "tensors", *roster, cwd=tmp_path)
+    assert listed.returncode == 0 and "no longer in the class folder" not in listed.stderr, listed.stderr
+    table = rows(out / "grades.csv")
+    assert set(table) == {"alice", "bob", "carol"} and table["carol"]["status"] == "missing", table["carol"]
+    assert load(out, "carol")["score"] == 15  # her earlier results still on disk
+
+
+@pytest.mark.slow
 def test_canvas_download_and_per_student_zips(tmp_path):
     solution = registry.get("tensors").solution_path.read_bytes()
     canvas = tmp_path / "canvas"

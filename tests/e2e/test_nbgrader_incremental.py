@@ -9,7 +9,8 @@ The course's late policy is an nbgrader LateSubmissionPlugin of its own (half th
 nbgrader_config.py. Runs: (1) --workers 2; (2) nothing changed: nobody regraded, and it says so;
 (3) half resubmits: only half regraded; (4) --force --workers 1: the same gradebook as (3);
 (5) --student half --force: half only, the class's records kept whole; then --force --dask on a real
-scheduler and worker: the same gradebook again.
+scheduler and worker: the same gradebook again, and --student half --dask: half only, merged into the
+class's records and class report.
 """
 
 from __future__ import annotations
@@ -135,6 +136,8 @@ def totals(book: dict[str, dict[str, float]]) -> dict[str, float]:
 def test_the_first_run_grades_everyone_in_parallel(course):
     _, runs, books_at, _ = course
     assert states(runs["first"].stdout) == dict.fromkeys(("solved", "half", "untouched"), "graded")
+    assert "nbgrader: 3 students, 2 at a time (a process each)" in runs["first"].stdout, runs["first"].stdout
+    assert "at a time" not in runs["forced"].stdout  # --workers 1: one nbgrader process, as before
     assert totals(books_at["first"]) == {"solved": 15.0, "half": 7.5, "untouched": 0.0}
 
 
@@ -191,3 +194,27 @@ def test_on_a_dask_cluster_the_same_gradebook(course, dask_cluster):  # noqa: F8
     run = autograde(root, "--force", "--dask", dask_cluster)
     assert states(run.stdout) == dict.fromkeys(("solved", "half", "untouched"), "graded"), run.stdout
     assert gradebook(root) == books_at["forced"]
+    one = autograde(root, "--student", "half", "--force", "--dask", dask_cluster)
+    assert states(one.stdout) == {"half": "graded"}, one.stdout
+    assert gradebook(root) == books_at["forced"]
+    data = json.loads((root / f"blitz-records-{ASSIGNMENT}.json").read_text(encoding="utf-8"))
+    assert {r["student"]: r["score"] for r in data["records"]} == {"solved": 15.0, "half": 8.75, "untouched": 0.0}
+    report = (root / "blitz-reports" / ASSIGNMENT / "class_report" / "scores.csv").read_text(encoding="utf-8")
+    assert sorted(line.split(",")[0] for line in report.splitlines()[1:]) == ["half", "solved", "untouched"]
+
+
+def test_a_student_whose_folder_left_submitted_is_no_longer_reported(course):
+    root, _, _, _ = course
+    away = root / "untouched-away"
+    (root / "submitted" / "untouched").rename(away)
+    try:
+        run = autograde(root)
+    finally:
+        away.rename(root / "submitted" / "untouched")
+    assert "untouched: no longer in submitted/, so left out of the records and the class report" in run.stdout
+    assert "2 student(s) unchanged" in run.stdout and states(run.stdout) == {}, run.stdout
+    data = json.loads((root / f"blitz-records-{ASSIGNMENT}.json").read_text(encoding="utf-8"))
+    assert sorted(r["student"] for r in data["records"]) == ["half", "solved"]
+    assert [r["student"] for r in data["left_out"]] == ["untouched"]  # kept on disk, reported nowhere
+    report = (root / "blitz-reports" / ASSIGNMENT / "class_report" / "scores.csv").read_text(encoding="utf-8")
+    assert sorted(line.split(",")[0] for line in report.splitlines()[1:]) == ["half", "solved"]

@@ -43,6 +43,53 @@ def test_whole_class_reads_out_and_adds_the_roster(tmp_path):
     assert found[2].status is Status.MISSING and found[2].score == 0 and found[2].max_score > 0
 
 
+def rows_of(path):
+    return {r["student"]: r["status"] for r in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))}
+
+
+def test_whole_class_leaves_out_who_left_the_class_folder(tmp_path):
+    """The class folder holds alice and bob now; OUT also holds carol (folder removed, not on the roster),
+    dan (folder removed, on the roster) and zed (missing on an earlier roster): carol is left out (said,
+    her results kept on disk), dan is missing, his old results not reported; zed stays while no roster
+    is given, and is left out by a roster without him."""
+    old = {s: record(s, [check("tensors", "a", Status.PASSED)]) for s in ("alice", "carol", "dan")}
+    for r in old.values():
+        reports.write_results(tmp_path, r, "en")
+    zed = record("zed", [])  # missing on an earlier roster
+    zed.status = Status.MISSING
+    reports.write_results(tmp_path, zed, "en")
+    bob = record("bob", [check("tensors", "a", Status.FAILED)])
+    no_roster = gradebook.Course(present={"alice", "bob"})
+    found = gradebook.whole_class(tmp_path, [bob], no_roster, Options(exercises=("tensors",)))
+    assert [r.student for r in found] == ["bob", "alice", "zed"]  # the last roster's missing stay
+    course = gradebook.Course(roster=["alice", "dan"], present={"alice", "bob"})
+    left_out: list[str] = []
+    found = gradebook.whole_class(tmp_path, [bob], course, Options(exercises=("tensors",)), left_out)
+    assert [(r.student, r.status) for r in found] == [
+        ("bob", Status.GRADED), ("alice", Status.GRADED), ("dan", Status.MISSING)
+    ]  # fmt: skip
+    assert left_out == ["carol", "zed"] and (tmp_path / "carol" / "results.json").is_file()
+    gradebook.write_all(tmp_path, found, course, "en", {})
+    assert rows_of(tmp_path / "grades.csv") == {"bob": "graded", "alice": "graded", "dan": "missing"}
+    assert json.loads((tmp_path / "dan" / "results.json").read_text(encoding="utf-8"))["score"] == 5  # kept
+    note = gradebook.left_out_note(tmp_path, left_out)
+    assert note.en.startswith("carol, zed: no longer in the class folder") and "班" not in note.en
+    assert note.zh.startswith("carol、zed 不在班级文件夹里")
+
+
+def test_the_class_is_known_from_a_class_folder_only(tmp_path):
+    for name in ("alice", "bob"):
+        (tmp_path / "class" / name).mkdir(parents=True)
+        (tmp_path / "class" / name / "tensors.py").write_text("", encoding="utf-8")
+    found = [Target("alice", str(tmp_path / "class" / "alice")), Target("bob", str(tmp_path / "class" / "bob"))]
+    one = gradebook.Course()
+    gradebook.the_class([str(tmp_path / "class" / "alice")], found[:1], one)
+    assert one.present is None  # a single submission named: the class is who OUT holds
+    whole = gradebook.Course()
+    gradebook.the_class([str(tmp_path / "class")], found, whole)
+    assert whole.present == {"alice", "bob"}
+
+
 def test_write_all_applies_the_policy_in_every_export(tmp_path):
     alice = record("alice", [check("tensors", "a", Status.PASSED), check("tensors", "b", Status.PASSED)])
     course = gradebook.Course(policy=Policy(adjustments=[Adjustment("alice", "tensors.b", -2, "hm")]))

@@ -25,7 +25,9 @@ left out of nbgrader's run (``--CourseDirectory.student_id_exclude``): nbgrader,
 Who is graded, and where (:mod:`.classrun`): a student whose submitted files, the kit's version and
 the options are those of their last autograde is not regraded (their record is kept) unless
 ``--force``; ``--student ID`` grades those named only. nbgrader runs once for those being graded; the
-kit's scores run in ``--workers`` processes (default: the physical cores) or on ``--dask ADDRESS``,
+nbgrader's kernels run in ``--workers`` processes too (one ``nbgrader autograde --student`` each,
+:mod:`.nbparallel`), the kit's scores in ``--workers`` processes (default: the physical cores) or on
+``--dask ADDRESS``,
 and are written into the gradebook one student after another, each with nbgrader's late penalty
 (the course's LateSubmissionPlugin) computed again on them.
 
@@ -36,7 +38,6 @@ for someone, 2 for a folder that is not a course or has nothing submitted.
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import re
 import signal
@@ -62,6 +63,7 @@ class CourseRun:
     status: dict[str, str] = field(default_factory=dict)
     records: dict[str, SubmissionResult] = field(default_factory=dict)
     kept: list[str] = field(default_factory=list)  # not regraded: their records from the last run
+    left_out: list[str] = field(default_factory=list)  # graded before, no longer in submitted/
 
 
 @dataclass
@@ -126,13 +128,9 @@ def sandboxed_kernels(root: Path):
 
 
 def _nbgrader(root: Path, assignment: str, options: list[str], student: str | None = None):
-    from blitz.authoring.nbgrader import nbgrader_bin, nbgrader_env
+    from blitz.grading.notebook.nbparallel import nbgrader
 
-    argv = [nbgrader_bin(), "autograde", assignment, "--force", *options]
-    if student:
-        argv.append(f"--student={glob.escape(student)}")  # a pattern to nbgrader: this folder's name only
-    env = nbgrader_env()  # os.environ (with this run's kernel folders) and the venv's bin first
-    return subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True)
+    return nbgrader(root, assignment, options, student)
 
 
 def _log(root: Path, assignment: str, result, mode: str = "a") -> None:
@@ -192,9 +190,11 @@ def unsafe_submissions(root: Path, assignment: str) -> dict[str, str]:
     return refused
 
 
-def _run_nbgrader(root: Path, assignment: str, options: list[str], ip: str, skip: set[str]) -> dict[str, str]:
-    """nbgrader autograde for everyone but the refused and `skip`, then the repair of those whose
-    kernel died."""
+def _run_nbgrader(
+    root: Path, assignment: str, options: list[str], ip: str, skip: set[str], workers: int = 1
+) -> dict[str, str]:
+    """nbgrader autograde for everyone but the refused and `skip` (one process per student, `workers`
+    at a time, when workers > 1: :mod:`.nbparallel`), then the repair of those whose kernel died."""
     from traitlets.config import Config
 
     from blitz.grading.notebook.repair import repair
@@ -208,6 +208,10 @@ def _run_nbgrader(root: Path, assignment: str, options: list[str], ip: str, skip
     left_out = sorted(set(refused) | (skip & {p.name for p in (root / "submitted").iterdir()}))
     if not submitted:
         result = subprocess.CompletedProcess([], 0, "", "")
+    elif workers > 1 and len(submitted) > 1:
+        from blitz.grading.notebook.nbparallel import autograde_each
+
+        result = autograde_each(root, assignment, options, ip, submitted, workers)
     elif any("," in s for s in left_out) or len(submitted) == 1:  # the exclusion list is comma-separated
         runs = [_nbgrader(root, assignment, options, s) for s in submitted]
         result = subprocess.CompletedProcess([], 0, "".join(r.stdout for r in runs), "".join(r.stderr for r in runs))
@@ -290,7 +294,7 @@ def autograde_course(root: Path, assignment: str, choice: Choice | None = None) 
             choice.prints[entry.name] = classrun.fingerprint(root, assignment, entry.name, options)
     skip = _to_skip(root, assignment, choice, previous, prints)
     with sandboxed_kernels(root) as (nb_options, ip, folder):
-        run.status = _run_nbgrader(root, assignment, nb_options, ip, skip)
+        run.status = _run_nbgrader(root, assignment, nb_options, ip, skip, choice.workers)
         graded = sorted(s for s, state in run.status.items() if not state.startswith("refused: "))
         run.records = classrun.kit_scores(
             root, assignment, folder, graded, configured_timeout(root), choice.workers, choice.dask
@@ -310,7 +314,9 @@ def autograde_course(root: Path, assignment: str, choice: Choice | None = None) 
         if student in prints:
             choice.prints.setdefault(student, prints[student])
     fresh = {s: p for s, p in choice.prints.items() if s in run.records and run.records[s].status is not Status.ERROR}
-    classrun.save(root, assignment, run.records, fresh)
+    gone = classrun.left_out(root, assignment, previous)
+    run.left_out = sorted(s for s in gone if s in previous)  # left since the last run: said once
+    classrun.save(root, assignment, run.records, fresh, gone)
     return run
 
 
@@ -372,6 +378,14 @@ def _course_autograde(args: argparse.Namespace) -> int:
             ).render()
         )
         run.status.update({s: "unchanged, not regraded" for s in run.kept})
+    if run.left_out:
+        names = ", ".join(run.left_out)
+        print(
+            Msg(
+                f"{'、'.join(run.left_out)} 不在 submitted/ 里了：不再出现在评分记录和班级报告中（记录留在 left_out 下）。",
+                f"{names}: no longer in submitted/, so left out of the records and the class report (kept under left_out).",
+            ).render()
+        )
     if (root / "gradebook.db").is_file():
         print()
         print(
@@ -421,7 +435,7 @@ def register(subparsers) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="students scored by the kit at once (default: the physical cores), e.g. --workers 4",
+        help="students graded at once, in nbgrader and by the kit (default: the physical cores); e.g. --workers 4",
     )
     grade.add_argument(
         "--dask",

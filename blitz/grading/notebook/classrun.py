@@ -95,11 +95,31 @@ def load_previous(root: Path, assignment: str) -> tuple[dict[str, SubmissionResu
     return records, prints
 
 
-def save(root: Path, assignment: str, records: dict[str, SubmissionResult], prints: dict[str, str]) -> None:
+def left_out(root: Path, assignment: str, previous: dict[str, SubmissionResult]) -> dict[str, SubmissionResult]:
+    """The records of students no longer in submitted/ (this run's or an earlier one's "left_out"): kept
+    in the records file under "left_out", reported nowhere."""
+    try:
+        data = json.loads(records_path(root, assignment).read_text(encoding="utf-8"))
+        gone = {r["student"]: SubmissionResult.from_json(r) for r in data.get("left_out", [])}
+    except (OSError, ValueError, KeyError, TypeError):
+        gone = {}
+    gone.update(previous)
+    return {s: r for s, r in gone.items() if not os.path.lexists(root / "submitted" / s)}
+
+
+def save(
+    root: Path,
+    assignment: str,
+    records: dict[str, SubmissionResult],
+    prints: dict[str, str],
+    gone: dict[str, SubmissionResult] | None = None,
+) -> None:
+    gone = {s: r for s, r in (gone or {}).items() if s not in records}
     data = {
         "assignment": assignment,
         "records": [records[s].to_json() for s in sorted(records)],
         "fingerprints": {s: prints[s] for s in sorted(prints) if s in records},
+        "left_out": [gone[s].to_json() for s in sorted(gone)],
     }
     path = records_path(root, assignment)
     tmp = path.with_name(path.name + ".tmp")
