@@ -51,7 +51,7 @@ class Engine:
             return
         self.close()
         command = [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else [])]
-        command += ["-m", "blitz.execution.worker", "--parent", str(os.getpid())]
+        command += ["-m", "blitz.execution.host", "--parent", str(os.getpid())]
         command += ["--for", self.label] if self.label else []
         self.log = tempfile.TemporaryFile() if self.stderr is None else None
         self.proc = subprocess.Popen(

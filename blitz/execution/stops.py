@@ -31,6 +31,16 @@ def how_it_ended(status: int) -> str:
     return f"status {status}"
 
 
+def how_code(code: int) -> str:
+    """:func:`how_it_ended` for an exit code as ``os.waitstatus_to_exitcode`` gives it (-N: signal N)."""
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}: {signal.strsignal(-code)}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit status {code}"
+
+
 def timeout_msg(running: str, limit: float) -> Msg:
     return Msg(
         f"{running} 运行超过了 {limit:g} 秒，被停止了：是不是有死循环？",
@@ -58,11 +68,11 @@ def engine_msg(detail: str) -> Msg:
 
 
 def timeout_error(budget: float) -> StudentError:
-    """The sandboxed placement: the exercise's budget is used up."""
+    """The sandboxed placement: the check's budget is used up (each check has its own)."""
     from blitz.engine.student_code import StudentError
 
     return StudentError(
-        "Timeout", f"time limit of {budget:.0f} s for this exercise used up (an endless loop?)", kind="timeout"
+        "Timeout", f"time limit of {budget:.0f} s for this check used up (an endless loop?)", kind="timeout"
     )
 
 
@@ -84,3 +94,19 @@ def too_many_crashes() -> StudentError:
     from blitz.engine.student_code import StudentError
 
     return StudentError("WorkerCrashed", "the code crashed the grading process too many times", kind="crashed")
+
+
+def local_timeout(running: str, limit: float) -> StudentError:
+    """The local placement: `running` (the student function that ran) used up its check's `limit`."""
+    from blitz.engine.student_code import StudentError
+
+    said = timeout_msg(running, limit)
+    return StudentError("Timeout", said.en, call=running, kind="timeout", said=said)
+
+
+def local_crash(running: str, how: str) -> StudentError:
+    """The local placement: the child died while `running` ran (`how`: its exit status or signal)."""
+    from blitz.engine.student_code import StudentError
+
+    said = crash_msg(running, how)
+    return StudentError("WorkerCrashed", said.en, call=running, kind="crashed", said=said)

@@ -1,11 +1,7 @@
-"""The supervisor (in the warm worker): fork a fresh child, read its pipes with deadlines, kill its group.
+"""A job's supervisor (in the local host): fork a fresh child, read its pipes with deadlines, kill its group.
 
-:func:`run_exercise` runs one exercise's checks: a child runs them in order and sends each result;
-when a check runs past its time limit or the child dies (os._exit, a segfault), that check gets a
-"timeout" or "crashed" result naming what was running, and a new child carries on with the next
-check. A hang or crash while importing the student's file stands for every remaining check;
-after ``MAX_STOPS`` stops the rest are marked not run. :func:`run_job` runs one job (``blitz
-report``'s training) the same way. Reads are bounded: control lines up to CONTROL_MAX bytes, the
+:func:`run_job` runs one job (``blitz report``'s training) in a child forked for it; a job that
+runs past its limit or dies gets a "timeout" or "crashed" stop naming what was running. Reads are bounded: control lines up to CONTROL_MAX bytes, the
 student's output kept as first and last lines (:class:`blitz.execution.output.Printed`).
 """
 
@@ -22,10 +18,8 @@ from dataclasses import dataclass, field
 
 from blitz.engine.results import msg_json
 from blitz.execution.child import child_main
-from blitz.execution.limits import MAX_STOPS
 from blitz.execution.output import Printed
-from blitz.execution.protocol import unscored
-from blitz.execution.stops import crash_msg, engine_msg, how_it_ended, not_run_msg, timeout_msg
+from blitz.execution.stops import crash_msg, engine_msg, how_it_ended, timeout_msg
 
 CONTROL_MAX = 64 * 1024 * 1024
 DRAIN_SECONDS = 0.2  # the output still in the pipe when the child has ended
@@ -185,46 +179,6 @@ def stop_message(run: Run, running: str, limit: float):
     if run.error:
         return "error", engine_msg(run.error)
     return "crashed", crash_msg(running, how_it_ended(run.status))
-
-
-def run_exercise(request: dict, plan: list[dict], emit, listen: Listen | None = None) -> dict:
-    """Every check of `plan` (one dict per check: key, exercise, name, title, max_score)
-    scored, whatever the student's code does."""
-    started = time.monotonic()
-    limit = float(request["limit"])
-    printed = Printed()
-    results: list[dict | None] = [None] * len(plan)
-    start, stops, stopped = 0, 0, None
-    while start < len(plan):
-        run = run_child(request, start, limit, printed, emit, listen)
-        for index, check in run.results.items():
-            if 0 <= index < len(plan):
-                results[index] = check
-        if run.cancelled:
-            return {"cancelled": True}
-        if run.ended and not run.error:
-            break
-        index = run.index if run.index is not None else next((i for i, r in enumerate(results) if r is None), start)
-        running = run.call or plan[index]["key"]
-        status, message = stop_message(run, running, limit)
-        results[index] = unscored(plan[index], status, message)
-        stops += 1
-        whole = run.call.startswith("import ")
-        if whole or stops >= MAX_STOPS:
-            rest = message if whole else not_run_msg(message)
-            for later in range(index + 1, len(plan)):
-                results[later] = unscored(plan[later], status, rest)
-            stopped = msg_json(message)
-            break
-        start = index + 1
-    missing = engine_msg("no result")
-    return {
-        "exercise": request["exercise"],
-        "results": [r if r is not None else unscored(plan[i], "error", missing) for i, r in enumerate(results)],
-        "printed": printed.as_dict(),
-        "seconds": round(time.monotonic() - started, 3),
-        "stopped": stopped,
-    }
 
 
 def run_job(request: dict, emit, listen: Listen | None = None) -> dict:

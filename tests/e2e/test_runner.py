@@ -110,10 +110,11 @@ def test_cancel_kills_the_running_child_and_the_worker_keeps_serving(folder, mon
     with Engine(label=str(folder)) as engine:
         ident = engine.submit_exercise(folder, "tensors")
         running_gram(engine)
-        assert len(hostile.leftovers(str(folder), settle=0)) == 2  # the worker and the child in the loop
+        # The host (the checks), the worker (forks the probes' children) and the child in the loop
+        assert len(hostile.leftovers(str(folder), settle=0)) == 3
         engine.cancel(ident)
         assert engine.wait(ident) == {"cancelled": True}
-        assert len(hostile.leftovers(str(folder))) == 1  # the worker only
+        assert len(hostile.leftovers(str(folder))) == 2  # the host and the worker only
         assert {r["status"] for r in engine.run_exercise(folder, "extras")["results"]} == {"passed"}
     assert hostile.leftovers(str(folder)) == []
 
