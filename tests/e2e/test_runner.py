@@ -12,6 +12,7 @@ import sys
 import hostile
 import pytest
 
+from blitz.engine.results import RunOutcome, RunState
 from blitz.execution.local import Engine
 from blitz.execution.output import Printed, printed_lines
 
@@ -47,8 +48,9 @@ def outcomes(folder):
         mp.undo()
 
 
-def by_name(outcome: dict) -> dict:
-    return {r["name"]: r for r in outcome["results"]}
+def by_name(outcome: RunOutcome) -> dict:
+    """The checks' results, as JSON (CheckResult.to_json), by name."""
+    return {r["name"]: r for r in outcome.to_json()["results"]}
 
 
 def test_an_endless_loop_times_out_naming_the_function_and_the_other_checks_score(outcomes):
@@ -61,7 +63,7 @@ def test_an_endless_loop_times_out_naming_the_function_and_the_other_checks_scor
 
 
 def test_a_print_flood_keeps_the_first_and_last_lines_and_counts_the_rest(outcomes):
-    printed = outcomes["tensors"]["printed"]
+    printed = outcomes["tensors"].printed
     assert printed["head"][:2] == ["line 0", "line 1"] and len(printed["head"]) == 10
     assert printed["tail"][-1] == "line 999" and len(printed["tail"]) == 10
     calls = sum(1 for line in printed["head"] + printed["tail"] if line == "line 0")
@@ -82,7 +84,7 @@ def test_os_exit_and_a_segfault_crash_only_their_own_checks(outcomes):
 
 def test_a_syntax_error_is_one_message_pointing_at_its_line(outcomes, folder):
     line = (folder / "evaluate.py").read_text(encoding="utf-8").splitlines().index("def broken(:") + 1
-    results = outcomes["evaluate"]["results"]
+    results = outcomes["evaluate"].to_json()["results"]
     assert {r["status"] for r in results} == {"error"}
     assert len({r["message"]["en"] for r in results}) == 1
     assert f'File "evaluate.py", line {line}' in results[0]["message"]["en"]
@@ -90,7 +92,7 @@ def test_a_syntax_error_is_one_message_pointing_at_its_line(outcomes, folder):
 
 
 def test_no_process_is_left_behind(outcomes, folder):
-    assert all(r["status"] == "passed" for r in outcomes["extras"]["results"])
+    assert all(r.status == "passed" for r in outcomes["extras"].results)
     assert hostile.leftovers(f"{folder}/stray") == []  # the student's background process
     assert hostile.leftovers(str(folder)) == []  # the worker and its children
 
@@ -113,9 +115,9 @@ def test_cancel_kills_the_running_child_and_the_worker_keeps_serving(folder, mon
         # The host (the checks), the worker (forks the probes' children) and the child in the loop
         assert len(hostile.leftovers(str(folder), settle=0)) == 3
         engine.cancel(ident)
-        assert engine.wait(ident) == {"cancelled": True}
+        assert engine.wait(ident) == RunOutcome.cancelled()
         assert len(hostile.leftovers(str(folder))) == 2  # the host and the worker only
-        assert {r["status"] for r in engine.run_exercise(folder, "extras")["results"]} == {"passed"}
+        assert {r.status for r in engine.run_exercise(folder, "extras").results} == {"passed"}
     assert hostile.leftovers(str(folder)) == []
 
 
@@ -126,7 +128,7 @@ def test_a_worker_that_dies_fails_its_request_and_takes_its_children_along(folde
         running_gram(engine)
         engine.proc.kill()
         outcome = engine.wait(ident)
-        assert "the worker ended" in outcome["failed"]
+        assert outcome.state is RunState.FAILED and "the worker ended" in outcome.why
         assert hostile.leftovers(str(folder)) == []  # the child died with it (PDEATHSIG)
 
 
