@@ -254,8 +254,12 @@ def main(argv: list[str]) -> int:
     label = argv[argv.index("--for") + 1] if "--for" in argv else ""
     warming = None
     if label and os.path.isdir(label):  # the worker imports torch while this process does the same
-        warming = threading.Thread(target=_warm_session, args=(host, label), daemon=True)
-        warming.start()
+        try:
+            warming = host.session_for(label, ())
+            # Launched from this thread: the worker dies with the thread that started it (PDEATHSIG).
+            warming.launch()
+        except Exception:  # noqa: BLE001 - the first request starts it again, and says why it could not
+            warming = None
     import torch  # noqa: F401 - the checks' torch
 
     from blitz.engine.imports import import_torchvision
@@ -264,17 +268,13 @@ def main(argv: list[str]) -> int:
     import blitz.checks  # noqa: F401
 
     if warming is not None:
-        warming.join()
+        try:
+            warming.await_ready()
+        except Exception:  # noqa: BLE001 - as above
+            pass
     out.send({"event": "ready"})
     host.serve()
     return 0
-
-
-def _warm_session(host: Host, folder: str) -> None:
-    try:
-        host.session_for(folder, ()).start()
-    except Exception:  # noqa: BLE001 - the first request starts it again, and says why it could not
-        pass
 
 
 if __name__ == "__main__":

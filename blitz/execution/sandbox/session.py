@@ -142,6 +142,12 @@ class SandboxSession:
         return self.sandbox is not None and self.sandbox.alive()
 
     def start(self) -> None:
+        self.launch()
+        self.await_ready()
+
+    def launch(self) -> None:
+        """Start the worker without waiting for it (it imports torch meanwhile); :meth:`await_ready` next.
+        Call it from a thread that outlives the worker: the worker dies with the thread that started it."""
         self.stop()
         self.sandboxes += 1
         request_r, request_w = os.pipe()
@@ -170,6 +176,9 @@ class SandboxSession:
             os.close(response_w)
         os.set_blocking(request_w, False)  # a sandbox that stops reading cannot block the grader
         self._request_w, self._response_r = request_w, response_r
+
+    def await_ready(self) -> None:
+        """The launched worker's "ready"; WorkerStartError when it does not come."""
         try:
             ready = self.receive(STARTUP_SECONDS)
         except (EOFError, OSError, ValueError):
