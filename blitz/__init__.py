@@ -11,7 +11,9 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 - :mod:`blitz.course` — what the course is: the ordered exercise registry (``registry``: what is
   special about each exercise, its inputs, MNIST, budget and warm imports), the hint ladders (``hints``), the two languages (``i18n``), MNIST on disk (``mnist``), common PyTorch errors
   and what they mean (``pytorch_errors``), terminal text (``text``), the progress bars
-  (``progress``, tqdm), what every figure shares (``figures``: the Chinese font, PNGs with metadata).
+  (``progress``, tqdm), what every figure shares (``figures``: the Chinese font, PNGs with metadata),
+  errors told from their numbers and code (``error_stories``), each exercise's reading (``reading``,
+  the texts in ``readings/``), the physical cores (``cores``).
 - :mod:`blitz.engine` — how a check runs: checks (``check``), what checks there are and what a
   check may vary, without torch (``catalog``, read from the checks' declarations as text), the kit's
   workers' warm imports (``imports``: torchvision without torch._dynamo), what they give back
@@ -44,15 +46,19 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
   SECURITY.md.
 - Front ends, each on the layers above:
   - :mod:`blitz.frontends` — the pytest plugin (``pytest autograder``) and notebook test cells;
-  - :mod:`blitz.student` — the student's commands: ``cli``, where they stand (``state``, and
+  - :mod:`blitz.student` — the student's commands: ``cli``, ``learn`` (the reading), where they stand (``state``, and
     ``standing``: results kept by content, the rest run through the runner), their
     files (``paths``), what they read (``render``), ``watch``, ``doctor`` (its MNIST findings in
-    ``doctor_mnist``), ``report`` and its figures
+    ``doctor_mnist``, one line each in ``findings``), ``report`` and its figures
     (``plots``, matplotlib);
   - :mod:`blitz.authoring` — solution markers and stubs (``markers``), notebooks, the generated
     files (``generate``), the nbgrader course (``nbgrader``) and its autograde cell check
     (``nbgrader_cells``), the student release (``release``);
-  - :mod:`blitz.grading` — grading a class: discovery, the per-submission runner, batches, reports,
+  - :mod:`blitz.grading` — grading a class: what a course hands in (``intake``), discovery
+    (``discover``), notebooks as modules (``notebook_submission``),
+    safe student text (``names``), the per-submission runner, batches (``batch``, ``dask_backend``),
+    the course's rules (``policy``: due dates, penalties, adjustments; applied by ``gradebook``),
+    the capstone's budget measured at the start (``capstone_budget``), reports and ``exports``,
     the class report (``class_report``, its figures ``class_figures``), near-identical submissions
     (``similar``), the Gradescope autograder zip (``gradescope``) and what its run_autograder runs
     (``gradescope_run``), all in the sandboxed placement of :mod:`blitz.execution`;

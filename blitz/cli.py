@@ -30,6 +30,44 @@ COMMAND_MODULES = (
     "blitz.grading.notebook.autograde",
 )
 
+# `blitz COMMAND --help` ends with examples. A command whose parser sets its own epilog (grade) keeps it;
+# the others get theirs from here, so each command's help shows how it is run.
+EXAMPLES = {
+    "generate": ["blitz generate                      # after editing solutions/, a check or the registry"],
+    "list": ["blitz list", "blitz list --submission solutions   # the reference, all passing"],
+    "check": [
+        "blitz check                         # the next unfinished exercise",
+        "blitz check tensors --lang en",
+        "blitz check pipeline --device cuda  # the capstone, trained on the GPU",
+    ],
+    "hint": ["blitz hint tensors", "blitz hint tensors --all            # the whole ladder"],
+    "watch": ["blitz watch", "blitz watch --submission my-work/"],
+    "reset": ["blitz reset tensors", "blitz reset tensors --yes           # without asking"],
+    "doctor": ["blitz doctor"],
+    "report": ["blitz report", "blitz report --out report/ --epochs 1"],
+    "download": ["blitz download                      # into $BLITZ_DATA, else the kit's data/"],
+    "learn": ["blitz learn tensors", "blitz learn autograd --lang en"],
+    "course": ["blitz course course/                # then: cd course && nbgrader generate_assignment tensors"],
+    "release": ["blitz release class-release/        # hand out class-release/, never the kit itself"],
+    "similar": [
+        "blitz similar submissions/ --out similarity.html",
+        "blitz similar submissions/ --exercises tensors --base last-year/",
+    ],
+    "gradescope": [
+        "blitz gradescope autograder.zip",
+        "blitz gradescope week1.zip --lang zh --exercises tensors,autograd",
+    ],
+    "course-autograde": ["blitz course-autograde course/ tensors   # after nbgrader collect tensors"],
+}
+
+
+def _add_examples(name: str, sub: argparse.ArgumentParser) -> None:
+    if sub.epilog or name not in EXAMPLES:
+        return
+    sub.epilog = "examples / 例子:\n" + "".join(f"  {line}\n" for line in EXAMPLES[name])
+    if sub.formatter_class is argparse.HelpFormatter:
+        sub.formatter_class = argparse.RawDescriptionHelpFormatter
+
 
 def _generate(args: argparse.Namespace) -> int:
     from blitz.authoring.generate import write_all
@@ -68,8 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
         module.register(subparsers)
     # --lang is accepted after the command too (`blitz hint tensors --lang zh`); there it overrides
     # the one before the command only when given.
-    for sub in subparsers.choices.values():
+    for name, sub in subparsers.choices.items():
         _add_lang(sub, default=argparse.SUPPRESS)
+        _add_examples(name, sub)
     return parser
 
 

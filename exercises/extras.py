@@ -19,17 +19,19 @@ def loss_for(task: str) -> nn.Module:
     "multiclass" → CrossEntropyLoss，"multiclass_log_probs" → NLLLoss，"binary" → BCELoss，
     "binary_logits" → BCEWithLogitsLoss，"ranking" → MarginRankingLoss，
     "multilabel" → MultiLabelMarginLoss，"binary_margin" → SoftMarginLoss；
-    其他名字抛出 ValueError，并列出所有可选名字。
+    其他名字抛出 ValueError，并列出所有可选名字。损失模块用默认设置（reduction="mean"）。
 
-    Return a loss module for the task, following the course's loss table (names above); any other
-    name raises ValueError listing every choice.
+    Return a loss module for the task, following the course's loss table (names above), with its
+    default settings (reduction="mean"); any other name raises ValueError listing every choice.
     """
     raise NotImplementedError('练习 extras.loss_for 还没有完成；运行 `blitz hint extras` 查看提示。 / Exercise extras.loss_for is not done yet; run `blitz hint extras` for a hint.')
 
 
 def conv_for(kind: str, in_channels: int, out_channels: int, kernel_size: int) -> nn.Module:
-    """ "text" → Conv1d（一维序列），"image" → Conv2d（图像），"video" → Conv3d（视频）。
-    "text" → Conv1d (1-D sequences), "image" → Conv2d (images), "video" → Conv3d (video).
+    """ "text" → Conv1d（一维序列），"image" → Conv2d（图像），"video" → Conv3d（视频）；
+    其余参数用默认值（stride=1、不填充、带偏置），输入形状 (N, in_channels, *空间尺寸)。
+    "text" → Conv1d (1-D sequences), "image" → Conv2d (images), "video" → Conv3d (video); the other
+    arguments at their defaults (stride 1, no padding, with bias), input shaped (N, in_channels, *spatial).
     """
     raise NotImplementedError('练习 extras.conv_for 还没有完成；运行 `blitz hint extras` 查看提示。 / Exercise extras.conv_for is not done yet; run `blitz hint extras` for a hint.')
 

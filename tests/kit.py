@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from blitz.authoring.markers import BEGIN, END
 from blitz.course import registry
 
 ROOT = registry.ROOT
@@ -105,3 +106,17 @@ def gradebook_scores(root: Path) -> dict[str, float]:
     ).fetchall()
     con.close()
     return dict(rows)
+
+
+def solution_lines() -> set[str]:
+    """The lines inside the solution regions that appear nowhere outside them (at least 12 characters)."""
+    inside, outside = set(), set()
+    for exercise in registry.MODULE_EXERCISES:
+        within = False
+        for line in exercise.solution_path.read_text(encoding="utf-8").splitlines():
+            if BEGIN.match(line) or END.match(line):
+                within = bool(BEGIN.match(line))
+            elif line.strip():
+                (inside if within else outside).add(line.strip())
+    idioms = {"with torch.no_grad():", "model.eval()", "model.to(device)", "except KeyError:", "for p in params:"}
+    return {x for x in inside - outside if len(x) >= 12 and not x.startswith("#")} - idioms

@@ -101,7 +101,7 @@ def nbgrader_env() -> dict[str, str]:
 
 
 def make_course(root: Path, course_id: str = "blitz", timeout: int = DEFAULT_TIMEOUT) -> list[str]:
-    """Write nbgrader_config.py and source/<id>/<id>.ipynb; returns the assignment ids."""
+    """Write nbgrader_config.py and source/<id>/<id>.ipynb (the capstone's too); returns the assignment ids."""
     from blitz.authoring.notebooks import notebook_exercises, notebook_text
 
     root.mkdir(parents=True, exist_ok=True)
@@ -115,7 +115,15 @@ def make_course(root: Path, course_id: str = "blitz", timeout: int = DEFAULT_TIM
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(notebook_text(exercise), encoding="utf-8")
         ids.append(exercise.id)
-    return ids
+    # The capstone: the student's whole pipeline in one notebook (blitz/authoring/capstone_notebook.py).
+    from blitz.authoring.capstone_notebook import capstone_notebook_text
+    from blitz.course import registry
+
+    target = root / "source" / registry.CAPSTONE.id / f"{registry.CAPSTONE.id}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(capstone_notebook_text(), encoding="utf-8")
+    order = [e.id for e in registry.EXERCISES]
+    return sorted([*ids, registry.CAPSTONE.id], key=order.index)
 
 
 def _course(args: argparse.Namespace) -> int:

@@ -1,8 +1,9 @@
 """Notebooks for the nbgrader course, generated from solutions/<id>.py and the check registry.
 
 One notebook per exercise that has a module, in the course's order. The capstone `pipeline` has
-no notebook: its check trains a model built from the student's data, model, train and evaluate
-modules together, and an nbgrader notebook cannot see the code of the other notebooks.
+no notebook here: its check trains a model built from the student's data, model, train and evaluate
+modules together, and an nbgrader notebook cannot see the code of the other notebooks; the nbgrader
+course gets one that holds all their code cells (blitz/authoring/capstone_notebook.py).
 
 Each notebook is: a read-only introduction; then, for every top-level function or class of the
 solution, a read-only explanation (from its docstring) and a code cell. Code that holds a solution
@@ -149,8 +150,10 @@ def _split_regions(text: str) -> list[str]:
 
 def _owner(check: Check, names: list[str]) -> str | None:
     """The def/class a check exercises: same name, or the class whose name prefixes it (CNN → cnn_structure)."""
+    if check.name in names:  # an exact name wins over a prefix (cubic_minus_square_grads, not cubic_minus_square)
+        return check.name
     for name in names:
-        if check.name == name or check.name.startswith(name.lower() + "_"):
+        if check.name.startswith(name.lower() + "_"):
             return name
     return None
 

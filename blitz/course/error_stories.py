@@ -235,17 +235,18 @@ def _none_value(m: re.Match, code: str, exercise: str | None) -> Msg | None:
 
 
 def _tuple_value(m: re.Match, code: str, exercise: str | None) -> Msg | None:
-    attr = m.group(1)
+    kind, attr = m.group(1), m.group(2)
+    what = ("元组", "a tuple") if kind == "tuple" else ("列表", "a list")
     if chapter_at_least(exercise, "data"):
         return Msg(
-            f"元组没有 .{attr}：这里是几个值放在一起，比如 loader 给的一批 (images, labels)，或返回了两个值的函数。"
+            f"{what[0]}没有 .{attr}：这里是几个值放在一起，比如 loader 给的一批 (images, labels)，或返回了两个值的函数。"
             "先拆开（x, y = batch）。",
-            f"a tuple has no .{attr}: several values travel together here, such as a batch (images, labels) from a "
-            "loader or a function that returned two things. Unpack it first (x, y = batch).",
+            f"{what[1]} has no .{attr}: several values travel together here, such as a batch (images, labels) from "
+            "a loader or a function that returned two things. Unpack it first (x, y = batch).",
         )
     return Msg(
-        f"元组没有 .{attr}：这里是几个值放在一起（比如返回了两个值的函数）。先拆开（a, b = pair）。",
-        f"a tuple has no .{attr}: several values travel together here (such as a function that returned two "
+        f"{what[0]}没有 .{attr}：这里是几个值放在一起（比如返回了两个值的函数）。先拆开（a, b = pair）。",
+        f"{what[1]} has no .{attr}: several values travel together here (such as a function that returned two "
         "things). Unpack it first (a, b = pair).",
     )
 
@@ -268,7 +269,7 @@ STORIES: tuple[tuple[str, str, Story], ...] = (
     (r"Boolean value of Tensor with more than one value is ambiguous", "train", _loss_class),
     (r"'(?:builtin_function_or_method|method)' object (?:is not subscriptable|is not iterable|has no attribute)", "tensors", _method_value),
     (r"'NoneType' object (?:has no attribute|is not subscriptable|is not iterable|is not callable)", "tensors", _none_value),
-    (r"'tuple' object has no attribute '(\w+)'", "tensors", _tuple_value),
+    (r"'(tuple|list)' object has no attribute '(\w+)'", "tensors", _tuple_value),
 )  # fmt: skip
 
 

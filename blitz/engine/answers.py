@@ -89,6 +89,17 @@ Bool, Int, Float, Str = Plain(bool), Plain(int), Plain(float), Plain(str)
 
 
 @dataclass(frozen=True)
+class Value(Spec):
+    """The student's own value in a form the probe made of it (a plain number): like ``ANY``, the check
+    judges it, but its form is declared and checked here."""
+
+    inner: Spec
+
+    def check(self, value: Any, where: str, request: Request, siblings: dict | None = None) -> None:
+        self.inner.check(value, where, request, siblings)
+
+
+@dataclass(frozen=True)
 class Maybe(Spec):
     """None, or a value of `inner`'s form."""
 
@@ -252,3 +263,8 @@ def probe(answer: Spec) -> Callable[[Callable], Probe]:
 def declared() -> dict[str, Probe]:
     """Every probe declared so far, by name (blitz.probes imports the modules that declare them)."""
     return dict(_PROBES)
+
+
+# A student's value as a plain number (int or float), made in the probe by blitz.engine.probing.plain_number;
+# None when it is no number.
+NUMBER = Value(Either(Plain(type(None)), Int, Float))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NoReturn
 
 import torch
@@ -27,8 +27,11 @@ from blitz.engine.submission import Submission
 
 
 class CheckFailure(AssertionError):
-    def __init__(self, msg: Msg):
+    """A failed check; `credit`: the share of its points it still earns (0 to 1: partial credit on a curve)."""
+
+    def __init__(self, msg: Msg, credit: float = 0.0):
         self.msg = msg
+        self.credit = credit
         super().__init__(msg.render())
 
 
@@ -45,9 +48,10 @@ def compared() -> None:
     _COUNT.n = getattr(_COUNT, "n", 0) + 1
 
 
-def fail(message: Msg | None = None, **parts) -> NoReturn:
-    """Fail the check with `message`, or with the one :func:`blitz.engine.feedback.feedback` makes of `parts`."""
-    raise CheckFailure(message if message is not None else feedback(**parts))
+def fail(message: Msg | None = None, credit: float = 0.0, **parts) -> NoReturn:
+    """Fail the check with `message`, or with the one :func:`blitz.engine.feedback.feedback` makes of `parts`;
+    `credit`: the share of the check's points it still earns (the capstone's accuracy curve)."""
+    raise CheckFailure(message if message is not None else feedback(**parts), credit)
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ def run_check(entry: Check, sub: Submission, ctx: Context | None = None) -> Chec
     """Run one check; whatever the student's code does, this returns a result."""
     ctx = ctx or Context()
     started = time.perf_counter()
-    message, status, note = None, Status.PASSED, None
+    message, status, note, credit = None, Status.PASSED, None, 0.0
     assert entry.func is not None, f"{entry.key} was registered without its function"
     begin = getattr(sub, "begin_check", None)  # a Submission's; a test's stand-in may have none
     if begin is not None:
@@ -107,10 +111,11 @@ def run_check(entry: Check, sub: Submission, ctx: Context | None = None) -> Chec
         finally:
             _COUNT.n = outer
     except CheckFailure as failure:
-        message, status = failure.msg, Status.FAILED
+        message, status, credit = failure.msg, Status.FAILED, failure.credit
     except StudentError as error:
         message, word = student_error_message(error, entry.exercise)
         status = Status(word)
     except MnistMissing as missing:
         message, status = missing.msg, Status.NO_DATA
-    return entry.result(status, message, time.perf_counter() - started, note if isinstance(note, Msg) else None)
+    result = entry.result(status, message, time.perf_counter() - started, note if isinstance(note, Msg) else None)
+    return replace(result, credit=credit) if credit else result

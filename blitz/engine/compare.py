@@ -18,7 +18,18 @@ def kind_of(value: Any) -> str:
         return value.type_name
     if isinstance(value, torch.Tensor):
         return f"tensor(shape={tuple(value.shape)}, dtype={str(value.dtype).removeprefix('torch.')}, device={value.device})"
-    return f"{type(value).__name__} {value!r}"[:200]
+    return f"{type(value).__name__} {_short_repr(value)}"[:200]
+
+
+def _short_repr(value: Any) -> str:
+    """repr with floats to 7 significant digits: the digits beyond say nothing to a student, and they
+    differ between float32 and float64 arithmetic (the same answer would read differently on a GPU)."""
+    if type(value) is float:
+        return f"{value:.7g}"
+    if type(value) in (list, tuple) and len(value) <= 50:
+        inner = ", ".join(_short_repr(v) for v in value)
+        return f"[{inner}]" if type(value) is list else f"({inner}{',' if len(value) == 1 else ''})"
+    return repr(value)
 
 
 def non_finite(value: Any) -> bool:
@@ -115,6 +126,30 @@ def expect_equal(got: Any, expected: Any, call: str, *, what: Text = "") -> None
     compared()
     if type(got) is not type(expected) or got != expected:
         fail(call=call, what=what, returned=kind_of(got), expected=kind_of(expected))
+
+
+def expect_number(
+    got: Any,
+    number: int | float | None,
+    expected: float,
+    call: str,
+    *,
+    tol: float = 0.0,
+    what: Text = "",
+    expected_text: Text | None = None,
+) -> None:
+    """A number of any numeric type whose value is right: `number` is what the probe made of the student's
+    value `got` (:func:`blitz.engine.probing.plain_number`, None when it is no number); validated here."""
+    compared()
+    if type(number) is float and not math.isfinite(number):
+        fail(call=call, what=what, returned=kind_of(got), observed=NON_FINITE)
+    if not isinstance(number, (int, float)) or type(number) not in (int, float) or abs(number - expected) > tol:
+        fail(
+            call=call,
+            what=what,
+            returned=kind_of(got),
+            expected=expected_text if expected_text is not None else kind_of(expected),
+        )
 
 
 def expect_sequence(got: Any, length: int, call: str) -> None:

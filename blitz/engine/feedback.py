@@ -154,6 +154,16 @@ def student_error_message(error: StudentError, exercise_id: str) -> tuple[Msg, s
                 f"make the file import cleanly first (python {exercise_id}.py should run without errors).",
             ),
         ), "error"
+    if error.kind == "timeout" and error.where:  # it printed a lot: where holds its first and last lines
+        return feedback(
+            head=Msg(f"超时：{error.message}。", f"Timed out: {error.message}."),
+            detail=Msg(f"它打印的内容：\n{error.where}", f"What it printed:\n{error.where}"),
+            hint=Msg(
+                "你的代码打印了很多内容。每一步都打印很慢，会拖垮训练：只在每轮结束时打印一次，或者删掉打印。",
+                "your code printed a lot. Printing at every step is slow and can stall training: print once per "
+                "epoch, or not at all.",
+            ),
+        ), "timeout"
     if error.kind == "timeout":
         return feedback(
             head=Msg(f"超时：{error.message}。", f"Timed out: {error.message}."),

@@ -98,3 +98,28 @@ def invoke(mods: StudentModules, exercise: str, fn: str, *args: Any, **kwargs: A
         raise
     finally:
         announce("")
+
+
+def plain_number(value: Any) -> int | float | None:
+    """`value` as a plain int or float when it is a number of any numeric type (int, float, a numpy scalar,
+    a one-element tensor that records no graph); None otherwise (a bool, text, a tensor holding a graph).
+    Converted here, in the student's process, so the trusted side validates and compares a plain value,
+    never the student's object (no __eq__ of theirs runs there)."""
+    try:
+        if isinstance(value, bool) or isinstance(value, np.bool_):
+            return None
+        if isinstance(value, torch.Tensor):
+            if value.numel() != 1 or value.requires_grad or value.dtype == torch.bool or value.is_complex():
+                return None
+            value = value.item()
+        elif isinstance(value, np.generic):
+            if not isinstance(value, (np.integer, np.floating)):
+                return None
+            value = value.item()
+        if isinstance(value, int):
+            return int.__int__(value)  # not the subclass's own __int__
+        if isinstance(value, float):
+            return float.__float__(value)
+    except Exception:  # noqa: BLE001 - an object that will not convert is not a number
+        return None
+    return None

@@ -126,9 +126,12 @@ class CheckResult:
     message: Msg | None = None  # None when it passed
     seconds: float = 0.0
     note: Msg | None = None  # what a check says on a pass too (the capstone's accuracy)
+    # The share of max_score a check that did not pass still earns (the capstone's accuracy curve), 0 to 1.
+    credit: float = 0.0
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)
+        self.credit = min(max(float(self.credit), 0.0), 1.0) if self.credit == self.credit else 0.0
 
     @property
     def key(self) -> str:
@@ -140,7 +143,8 @@ class CheckResult:
 
     @property
     def score(self) -> float:
-        return self.max_score if self.passed else 0.0
+        """All the points on a pass; else the check's partial credit, to the hundredth of a point."""
+        return self.max_score if self.passed else round(self.max_score * self.credit, 2)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -154,6 +158,7 @@ class CheckResult:
             "message": msg_json(self.message),
             "seconds": round(self.seconds, 3),
             **({"note": msg_json(self.note)} if self.note is not None else {}),
+            **({"credit": self.credit} if self.credit else {}),
         }
 
     @classmethod
@@ -167,6 +172,7 @@ class CheckResult:
             message=msg_from(data.get("message")),
             note=msg_from(data.get("note")),
             seconds=float(data.get("seconds", 0.0)),
+            credit=float(data.get("credit", 0.0)),
         )
 
 

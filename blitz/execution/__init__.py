@@ -45,7 +45,7 @@ The pieces, front end first:
   :meth:`blitz.engine.results.CheckResult.to_json`, read back with ``from_json``);
   what it printed is :class:`blitz.execution.output.Printed`'s.
 
-An exercise's outcome (``Engine.run_exercise``) is always a dict: ``{"exercise", "results": [CHECK
-...], "printed": {"head", "tail", "omitted"}, "seconds", "stopped"}``, or ``{"failed": why}`` when
-the worker itself failed, or ``{"cancelled": true}``. Every check of the exercise has a result.
-"""
+An exercise's outcome (``Engine.run_exercise``) is a :class:`blitz.engine.results.RunOutcome`:
+state done (its ``results``, one :class:`~blitz.engine.results.CheckResult` per check of the
+exercise; ``printed``, ``seconds``, ``stopped``), failed (``why``: the host itself failed) or
+cancelled. Only the host's answer line is JSON (``RunOutcome.to_json``/``from_json``)."""

@@ -52,6 +52,13 @@ class Printed:
         else:
             self.tail.append(text)
 
+    def since(self, first: int) -> dict:
+        """What was printed from line `first` on, in as_dict()'s form (the lines kept of those)."""
+        head = self.head[first:]
+        count = max(0, self.total - first)
+        tail = list(self.tail)[-(count - len(head)) :] if count > len(head) else []
+        return {"head": head, "tail": tail, "omitted": count - len(head) - len(tail)}
+
     def as_dict(self) -> dict:
         if self.partial:
             self._line(self.partial)

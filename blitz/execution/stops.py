@@ -41,11 +41,36 @@ def how_code(code: int) -> str:
     return f"exit status {code}"
 
 
-def timeout_msg(running: str, limit: float) -> Msg:
-    return Msg(
+# A run stopped by its time limit that printed more than this many lines was printing a lot: the message
+# shows what it printed (first and last lines) and says that printing every step is slow (issue 22.4).
+MANY_LINES = 20
+SHOWN_LINES = 10  # the first and the last lines shown of a sandboxed run's output
+PRINTING_SLOW = Msg(
+    "你的代码打印了很多内容（上面是开头和结尾几行）。每一步都打印很慢，会拖垮训练：只在每轮结束时打印一次，或者删掉打印。",
+    "Your code printed a lot (its first and last lines are above). Printing at every step is slow and can "
+    "stall training: print once per epoch, or not at all.",
+)
+
+
+def printed_a_lot(printed: dict | None) -> bool:
+    """Did a run print more than MANY_LINES lines? (`printed`: blitz.execution.output.Printed.as_dict())"""
+    if not printed:
+        return False
+    return len(printed.get("head", [])) + len(printed.get("tail", [])) + int(printed.get("omitted", 0)) > MANY_LINES
+
+
+def timeout_msg(running: str, limit: float, printed: dict | None = None) -> Msg:
+    """A run stopped by its time limit; with what it printed when that was a lot (`printed`: Printed.as_dict())."""
+    msg = Msg(
         f"{running} 运行超过了 {limit:g} 秒，被停止了：是不是有死循环？",
         f"{running} ran longer than {limit:g} s and was stopped — an endless loop?",
     )
+    if not printed_a_lot(printed):
+        return msg
+    from blitz.execution.output import printed_lines
+
+    zh, en = "\n".join(printed_lines(printed, lang="zh")), "\n".join(printed_lines(printed, lang="en"))
+    return msg + Msg(f"\n它打印的内容：\n{zh}\n", f"\nWhat it printed:\n{en}\n") + PRINTING_SLOW
 
 
 def crash_msg(running: str, how: str) -> Msg:
@@ -67,12 +92,30 @@ def engine_msg(detail: str) -> Msg:
     )
 
 
-def timeout_error(budget: float) -> StudentError:
-    """The sandboxed placement: the check's budget is used up (each check has its own)."""
+def printed_excerpt(output: str) -> str:
+    """A sandboxed run's output (blitz.execution.output.Drain.text()) when it printed a lot: its first and
+    last SHOWN_LINES lines (each cut), with how many were left out; "" when it printed little."""
+    lines = output.splitlines()
+    if len(lines) <= MANY_LINES and "bytes left out" not in output:
+        return ""
+    cut = [line if len(line) <= 300 else line[:300] + " …" for line in lines]
+    left_out = len(cut) - 2 * SHOWN_LINES
+    middle = [f"… {left_out}+ …"] if left_out > 0 else []
+    return "\n".join(["  | " + line for line in cut[:SHOWN_LINES] + middle + cut[-SHOWN_LINES:]])
+
+
+def timeout_error(budget: float, output: str = "") -> StudentError:
+    """The sandboxed placement: the check's budget is used up (each check has its own); `output`: what
+    the worker printed (when that was a lot, the error carries its first and last lines in `where`,
+    and the message says so)."""
     from blitz.engine.student_code import StudentError
 
+    excerpt = printed_excerpt(output)
     return StudentError(
-        "Timeout", f"time limit of {budget:.0f} s for this check used up (an endless loop?)", kind="timeout"
+        "TimeoutWhilePrinting" if excerpt else "Timeout",
+        f"time limit of {budget:.0f} s for this check used up (an endless loop?)",
+        where=excerpt,
+        kind="timeout",
     )
 
 
@@ -96,11 +139,12 @@ def too_many_crashes() -> StudentError:
     return StudentError("WorkerCrashed", "the code crashed the grading process too many times", kind="crashed")
 
 
-def local_timeout(running: str, limit: float) -> StudentError:
-    """The local placement: `running` (the student function that ran) used up its check's `limit`."""
+def local_timeout(running: str, limit: float, printed: dict | None = None) -> StudentError:
+    """The local placement: `running` (the student function that ran) used up its check's `limit`;
+    `printed`: what the check's children printed (Printed.since()), shown when that was a lot."""
     from blitz.engine.student_code import StudentError
 
-    said = timeout_msg(running, limit)
+    said = timeout_msg(running, limit, printed)
     return StudentError("Timeout", said.en, call=running, kind="timeout", said=said)
 
 

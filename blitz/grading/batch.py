@@ -17,7 +17,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from blitz.engine.results import Status, SubmissionResult
+from blitz import __version__
+from blitz.course import registry
+from blitz.engine.results import Status, SubmissionResult, by_exercise
+from blitz.execution import files as submission_files
 from blitz.execution.lifetime import die_with_parent
 from blitz.grading import reports
 from blitz.grading.discover import Target
@@ -35,6 +38,8 @@ class BatchResult:
     grader_errors: list[str] = field(default_factory=list)
     class_report: dict[str, Path] = field(default_factory=dict)  # file name -> path (class_report.py)
     class_report_error: str = ""  # why the class report could not be written (the grades are)
+    finals: dict[str, float] = field(default_factory=dict)  # student -> final score (the course policy)
+    notes: list = field(default_factory=list)  # Msg: what the instructor should know (e.g. adjustments' typos)
 
 
 # Set by the CLI's SIGTERM/SIGINT handler. The handler also raises KeyboardInterrupt, but code deep
@@ -94,6 +99,49 @@ def run_local(
         pending = broken
 
 
+def files_digest(target: Target) -> str:
+    """The files-only fingerprint: whether a kept record's other exercises still describe these files."""
+    return submission_files.fingerprint(target.folder, target.problem, {}, __version__)
+
+
+def merged(record: SubmissionResult, kept: SubmissionResult | None, options: Options) -> SubmissionResult:
+    """`record` (this run's exercises) with the kept record's other exercises (same files)."""
+    if kept is None or record.status is Status.ERROR:
+        return record
+    mine = set(options.exercises)
+    checks = [c for c in kept.checks if c.exercise not in mine] + record.checks
+    order = [e.id for e in registry.EXERCISES if e.id in {c.exercise for c in checks}]
+    record.exercises = by_exercise(checks, order)
+    return record
+
+
+def _scan(targets, options, out: Path, force: bool, result: BatchResult, done: dict, progress):
+    """(targets to grade, student -> kept record whose other exercises stay, student -> files digest)."""
+    todo, partial, digests = [], {}, {}
+    for target in targets:
+        path = reports.student_folder(out, target.student) / "results.json"
+        kept = reports.record_from_results(path) if path.exists() else None
+        digests[target.student] = files_digest(target)
+        if not force and kept is not None and kept.fingerprint == fingerprint(target, options):
+            if kept.status is not Status.ERROR:
+                done[target.student] = kept
+                result.reused += 1
+                if progress:
+                    progress.advance(
+                        terminal(target.student), kept.score, kept.max_score, kept.status.value, reused=True
+                    )
+                continue
+        if (
+            kept is not None
+            and kept.status is not Status.ERROR
+            and reports.kept_files(path) == digests[target.student]
+            and set(kept.exercises) - set(options.exercises)
+        ):
+            partial[target.student] = kept
+        todo.append(target)
+    return todo, partial, digests
+
+
 def run_batch(
     targets: list[Target],
     options: Options,
@@ -103,24 +151,22 @@ def run_batch(
     force: bool = False,
     lang: str = "both",
     progress=None,
+    course=None,
 ) -> BatchResult:
+    """Grade what needs it; then every report of the whole class (every valid results.json in `out`,
+    the roster's absent students) under the course policy (`course`: blitz/grading/gradebook.Course)."""
+    from blitz.grading import gradebook
+
+    course = course or gradebook.Course()
     out.mkdir(parents=True, exist_ok=True)
     done: dict[str, SubmissionResult] = {}
     result = BatchResult(records=[])
-    todo = []
-    for target in targets:
-        path = reports.student_folder(out, target.student) / "results.json"
-        kept = None if force or not path.exists() else reports.record_from_results(path)
-        if kept is not None and kept.fingerprint == fingerprint(target, options) and kept.status is not Status.ERROR:
-            done[target.student] = kept
-            result.reused += 1
-            if progress:
-                progress.advance(terminal(target.student), kept.score, kept.max_score, kept.status.value, reused=True)
-        else:
-            todo.append(target)
+    todo, partial, digests = _scan(targets, options, out, force, result, done, progress)
 
     def on_done(record: SubmissionResult) -> None:
-        reports.write_results(out, record, lang)
+        record = merged(record, partial.get(record.student), options)
+        record.folder = course.origin.get(record.student, record.folder)
+        reports.write_results(out, record, lang, course.applied(record), digests.get(record.student, ""))
         done[record.student] = record
         result.graded += 1
         if record.status is Status.ERROR:
@@ -139,10 +185,14 @@ def run_batch(
     finally:
         if progress:
             progress.close()
-        # Whatever was finished is reported, also when the batch was stopped.
-        result.records = [done[t.student] for t in targets if t.student in done]
-        reports.atomic_write(out / "grades.csv", reports.grades_csv(result.records))
-        reports.atomic_write(out / "junit.xml", reports.junit_xml(result.records, lang))
+        # Whatever was finished is reported, also when the batch was stopped; the whole class always.
+        result.records = gradebook.whole_class(
+            out, [done[t.student] for t in targets if t.student in done], course, options
+        )
+        applied = gradebook.write_all(out, result.records, course, lang, digests)
+        if not course.policy.empty:
+            result.finals = {s: a.final for s, a in applied.items()}
+        result.notes = gradebook.unknown_adjustments(course, result.records)
         _write_class_report(result, out, lang)
     return result
 

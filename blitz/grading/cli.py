@@ -30,10 +30,19 @@ no network, a scrubbed environment, a small private tmpfs as the only place it c
 sight of the reference solutions, the kit's tests, the other submissions or the reports (see
 SECURITY.md). Without bubblewrap it refuses to grade unless --unsafe-no-sandbox is given.
 
-Writes OUT/<student>/results.json (Gradescope format), OUT/grades.csv and OUT/junit.xml; prints a
-summary table; writes the class report into OUT/class_report/ (pass rate per check, score histogram,
+Writes OUT/<student>/results.json (Gradescope format), OUT/<student>/feedback.md and feedback.html,
+OUT/grades.csv, OUT/junit.xml, OUT/checks.csv (points per check) and OUT/lms_grades.csv (Canvas's
+gradebook import; Moodle maps it by ID); prints a summary table; writes the class report into OUT/class_report/ (pass rate per check, score histogram,
 time per exercise: CSV and PNG; the ten commonest failure messages) and prints its summary. A stopped batch resumes: submissions whose results.json matches their files and
 the options are not graded again (--force regrades them).
+
+The reports always describe the whole class: every results.json in OUT, this run's and the kept ones
+(--student ID grades only that student; --exercises X on a class already graded keeps each student's
+other exercises while their files are unchanged). A submission folder may hold notebooks
+(<exercise>.ipynb) instead of modules; a PATH may be a folder of per-student zips, or a Canvas or
+Moodle bulk download (its folder or its zip). The course policy (--due, --extensions, --times,
+--late-penalty, --late-cap, --grace, --adjustments, --roster) is applied when the reports are
+written: changing it re-writes them without grading again.
 """
 
 # Graded runs use inputs students never saw: a student release (`blitz release`) carries the expected
@@ -46,6 +55,9 @@ examples / 例子:
   blitz grade alice/ bob/ --exercises tensors,autograd   # two students, two exercises
   blitz grade submissions/ --workers 8 --timeout 90
   blitz grade submissions/ --dask tcp://scheduler:8786   # on a Dask cluster
+  blitz grade submissions/ --due 2026-12-01T23:59 --late-penalty 10 --extensions ext.csv --roster roster.csv
+  blitz grade submissions/ --student alice               # regrade alice; the reports keep the class
+  blitz grade canvas_submissions.zip --assignment "Lab 1"  # a Canvas download; lms_grades.csv for Canvas
 """
 
 
@@ -58,7 +70,11 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "paths", nargs="+", metavar="PATH", help="a submission folder, or a class folder of submission folders"
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="a submission folder, a class folder of them, a folder of per-student zips, or a Canvas or Moodle "
+        "download (its folder or its zip)",
     )
     p.add_argument("--out", default="blitz-grades", help="where the reports go (default: ./blitz-grades)")
     p.add_argument(
@@ -100,6 +116,9 @@ def register(subparsers) -> None:
     p.add_argument("--force", action="store_true", help="regrade submissions that already have matching results")
     p.add_argument("--dask", metavar="ADDRESS", default=None, help="grade on a Dask cluster (scheduler address)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    from blitz.grading import gradebook
+
+    gradebook.add_arguments(p)
     p.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",
@@ -240,14 +259,14 @@ def hidden_from_others(folder: Path) -> Path | None:
     return None
 
 
-def _options(args, exercises: tuple[str, ...], out: Path, targets, data_root: Path, workers: int, cores: int):
+def _options(args, exercises: tuple[str, ...], out: Path, targets, data_root: Path, workers: int, cores: int, origin):
     from blitz.grading.runner import Options
 
-    # What no sandbox may see: the reports, every submission and their folders (the kit's secrets
-    # are hidden by every SandboxSession).
+    # What no sandbox may see: the reports, every submission and their folders, staged or not (the
+    # kit's secrets are hidden by every SandboxSession).
     hide = [str(out)]
-    for t in targets:
-        hide += [t.folder, str(Path(t.folder).parent)]
+    for folder in [t.folder for t in targets] + list(origin.values()):
+        hide += [folder, str(Path(folder).parent)]
     return Options(
         exercises=exercises,
         timeout=float(args.timeout),
@@ -262,7 +281,18 @@ def _options(args, exercises: tuple[str, ...], out: Path, targets, data_root: Pa
     )
 
 
-def _grade(args: argparse.Namespace, targets, options, out: Path, workers: int):
+def _capstone_budget(options):
+    """The options with the capstone's budget from the reference's time on this machine, measured now
+    (blitz/grading/capstone_budget.py), when the capstone is graded and MNIST is there; said either way."""
+    from blitz.grading.capstone_budget import measured_options
+
+    options, said = measured_options(options)
+    if said is not None:
+        _say(said.zh, said.en)
+    return options
+
+
+def _grade(args: argparse.Namespace, targets, options, out: Path, workers: int, course):
     """run_batch, stopped cleanly by Ctrl-C or SIGTERM: its result, or the exit status to return."""
     from blitz.course.progress import SubmissionsProgress
     from blitz.grading.batch import STOP, run_batch
@@ -283,6 +313,7 @@ def _grade(args: argparse.Namespace, targets, options, out: Path, workers: int):
             force=args.force,
             lang=chosen_lang(),
             progress=progress,
+            course=course,
         )
     except KeyboardInterrupt:
         _say(
@@ -302,10 +333,10 @@ def _grade(args: argparse.Namespace, targets, options, out: Path, workers: int):
 def _report(result, out: Path) -> int:
     from blitz.course.figures import font_missing
     from blitz.grading.class_report import FOLDER, summary_text
-    from blitz.grading.names import terminal
+    from blitz.grading.names import report_text, terminal
     from blitz.grading.reports import summary_table
 
-    print(summary_table(result.records))
+    print(summary_table(result.records, result.finals or None))
     print(summary_text(result.records, chosen_lang()))
     _say(
         f"报告：{out}/<学生>/results.json、{out / 'grades.csv'}、{out / 'junit.xml'}"
@@ -327,6 +358,8 @@ def _report(result, out: Path) -> int:
             f"the class report could not be written ({why}); the grades stand. Fix matplotlib and run the "
             "same command again to write it.",
         )
+    for note in result.notes:
+        _say(f"注意：{report_text(note.zh)}", f"note: {report_text(note.en)}")
     if result.grader_errors:
         _say("评分程序自身出错的提交：", "the grader itself failed for:")
         for line in result.grader_errors:
@@ -335,8 +368,20 @@ def _report(result, out: Path) -> int:
     return 0
 
 
+def _course(args: argparse.Namespace, out: Path):
+    """The course's rules (gradebook.Course), or exit status 2 after naming the bad file and line."""
+    from blitz.grading import gradebook
+    from blitz.grading.policy import PolicyError
+
+    try:
+        return gradebook.load(args, out)
+    except PolicyError as exc:
+        return _fail(exc.msg.zh, exc.msg.en)
+
+
 def run(args: argparse.Namespace) -> int:
     from blitz.course.cores import physical_cores
+    from blitz.grading import gradebook
     from blitz.grading.discover import discover
     from blitz.grading.names import report_text
     from blitz.grading.runner import isolation_text
@@ -353,14 +398,23 @@ def run(args: argparse.Namespace) -> int:
         return _fail(
             f"无法写入输出文件夹 {out}：{unwritable}", f"cannot write to the output folder {out}: {unwritable}"
         )
+    course = _course(args, out)
+    if isinstance(course, int):
+        return course
     data_root = _data_root(args, exercises)
-    targets = discover(args.paths, exclude=(str(out),))
+    paths, said_before = gradebook.stage(args.paths, out, course)
+    targets, unknown = gradebook.only(discover(paths, exclude=(str(out),)), args.student)
+    if unknown:
+        return _fail(f"--student：班里没有 {', '.join(unknown)}。", f"--student: no {', '.join(unknown)} in the class.")
+    targets, said_after = gradebook.with_notebooks(targets, out, course)
+    for note in said_before + said_after:
+        print(report_text(note.render(chosen_lang())), file=sys.stderr)
     for t in targets:
         if (said := t.problem_message()) is not None:
             print(report_text(said.render(chosen_lang())), file=sys.stderr)
     cores = physical_cores()
     workers = args.workers or cores
-    options = _options(args, exercises, out, targets, data_root, workers, cores)
+    options = _options(args, exercises, out, targets, data_root, workers, cores, course.origin)
     where = f"Dask {args.dask}" if args.dask else f"{min(workers, max(1, len(targets)))} worker(s)"
     _say(
         f"评分 {len(targets)} 份提交（{', '.join(exercises)}），{where}，输出到 {out}",
@@ -368,5 +422,6 @@ def run(args: argparse.Namespace) -> int:
     )
     isolation = isolation_text(options)
     _say(f"隔离：{isolation}", f"isolation: {isolation}")
-    result = _grade(args, targets, options, out, workers)
+    options = _capstone_budget(options)
+    result = _grade(args, targets, options, out, workers, course)
     return result if isinstance(result, int) else _report(result, out)

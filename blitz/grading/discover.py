@@ -26,6 +26,7 @@ from blitz.execution.files import UnsafeFile, regular_python_files
 from blitz.grading.names import collision_key, student_id, terminal
 
 MODULE_FILES = tuple(f"{e.id}.py" for e in registry.MODULE_EXERCISES)
+NOTEBOOK_FILES = tuple(f"{e.id}.ipynb" for e in registry.MODULE_EXERCISES)  # graded as their modules
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,9 @@ def recheck(target: Target) -> Target:
 
 
 def is_submission(folder: Path) -> bool:
-    """A folder holding an entry named like an exercise module (by lstat: a link or a FIFO named
-    tensors.py counts, so that it is reported rather than silently skipped)."""
-    return any(_lexists(folder / name) for name in MODULE_FILES)
+    """A folder holding an entry named like an exercise module or its notebook (by lstat: a link or a
+    FIFO named tensors.py counts, so that it is reported rather than silently skipped)."""
+    return any(_lexists(folder / name) for name in (*MODULE_FILES, *NOTEBOOK_FILES))
 
 
 def _visible_subfolders(folder: Path, exclude: set[Path]) -> list[tuple[Path, str]]:

@@ -30,6 +30,7 @@ from pathlib import Path
 import blitz
 from blitz.course.i18n import Msg
 from blitz.engine.results import CheckResult, SubmissionResult
+from blitz.grading.capstone_budget import measured_options
 from blitz.grading.discover import discover, is_submission
 from blitz.grading.gradescope import CONFIG, FORMAT
 from blitz.grading.names import clean_tree, report_text
@@ -223,6 +224,9 @@ def run(root: Path) -> int:
     options = _options(root, config)
     print(f"blitz {blitz.__version__}: grading {folder} ({', '.join(options.exercises)})")
     print(f"isolation: {isolation_text(options)}")
+    options, budget_said = measured_options(options)  # the capstone's budget from the reference's time here
+    if budget_said is not None:
+        print(budget_said.en)
     staging = Path(tempfile.mkdtemp(prefix="blitz-notebooks-"))
     try:
         graded, from_notebooks = with_notebooks(folder, staging / "submission")

@@ -114,7 +114,16 @@ class Applied:
             note = f"：{a.comment}" if a.comment else ""
             note_en = f": {a.comment}" if a.comment else ""
             out.append(Msg(f"调整 {what} {a.points:+g} 分{note}", f"adjustment to {what_en}: {a.points:+g}{note_en}"))
-        if self.days_late:
+        if self.days_late and self.submitted is None:  # the LMS marked it late, with no time
+            out.append(
+                Msg(
+                    f"提交系统标记为迟交（截止 {self.due:%Y-%m-%d %H:%M}），按 {self.days_late} 天计："
+                    f"扣 {self.penalty_percent:g}%，即 {self.penalty:g} 分",
+                    f"marked late by the LMS (due {self.due:%Y-%m-%d %H:%M}), counted as {self.days_late} day(s): "
+                    f"{self.penalty_percent:g}% off, {self.penalty:g} points",
+                )
+            )
+        elif self.days_late:
             out.append(
                 Msg(
                     f"迟交 {self.days_late} 天（截止 {self.due:%Y-%m-%d %H:%M}，提交 {self.submitted:%Y-%m-%d %H:%M}）："
@@ -277,3 +286,21 @@ def unknown_targets(adjustments: list[Adjustment], targets: set[str], students: 
                 )
             )
     return problems
+
+
+def read_roster(path: Path) -> list[str]:
+    """A roster: the first column of each row is a student id (a header ``student`` skipped); an id a
+    submission folder could not carry is refused, naming its line."""
+    from blitz.grading.names import is_student_id
+
+    found = []
+    for number, cells in _rows(path, 1):
+        if not is_student_id(cells[0]):
+            raise PolicyError(
+                Msg(
+                    f"{path} 第 {number} 行：{cells[0]!r} 不能用作学生编号（只用字母、数字、. _ -）。",
+                    f"{path} line {number}: {cells[0]!r} cannot be a student id (letters, digits, . _ - only).",
+                )
+            )
+        found.append(cells[0])
+    return list(dict.fromkeys(found))

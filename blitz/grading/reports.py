@@ -33,6 +33,7 @@ from blitz.course.i18n import Msg
 from blitz.course.text import clip, display_width, pad, points
 from blitz.engine.results import CheckResult, SubmissionResult
 from blitz.grading.names import clean, clean_tree, csv_cell, is_student_id, report_text, student_id, terminal
+from blitz.grading.policy import Applied
 
 FORMAT = "blitz-grade/1"
 
@@ -79,7 +80,9 @@ def test_output(row: CheckResult, lang: str) -> str:
     return _render(row.message, lang)
 
 
-def results_json(record: SubmissionResult, lang: str = "both") -> dict:
+def results_json(record: SubmissionResult, lang: str = "both", applied: Applied | None = None, files: str = "") -> dict:
+    """Gradescope's results.json; with `applied` (the course policy) its top-level score is the final
+    score and its output and extra_data say the steps; `files`: the files-only fingerprint."""
     tests = []
     for number, row in enumerate(record.checks, start=1):
         tests.append(
@@ -96,10 +99,13 @@ def results_json(record: SubmissionResult, lang: str = "both") -> dict:
                 "extra_data": {"execution_time": _num(round(row.seconds, 3))},
             }
         )
+    extra: dict = {"policy": applied.to_json()} if applied is not None else {}
+    if files:
+        extra["files"] = files
     return {
-        "score": _num(record.score),
+        "score": _num(final(record, applied)),
         "execution_time": _num(round(record.seconds, 3)),
-        "output": overall_output(record, lang),
+        "output": overall_output(record, lang, applied),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
@@ -108,17 +114,40 @@ def results_json(record: SubmissionResult, lang: str = "both") -> dict:
             "max_score": _num(record.max_score),
             "fingerprint": record.fingerprint,
             "record": record.to_json(),
+            **extra,
         },
     }
 
 
-def overall_output(record: SubmissionResult, lang: str) -> str:
+def final(record: SubmissionResult, applied: Applied | None) -> float:
+    """The student's score: the policy's final one, else the checks'."""
+    return applied.final if applied is not None else record.score
+
+
+def policy_lines(record: SubmissionResult, applied: Applied | None, lang: str) -> list[str]:
+    """The steps from the checks' score to the final one (none when the policy changes nothing)."""
+    if applied is None or (not applied.adjustments and not applied.days_late):
+        return []
+    lines = [report_text(line.render(lang)).replace("\n", " / ") for line in applied.lines()]
+    lines.append(
+        Msg(
+            f"最终得分 {points(applied.final)} / {points(record.max_score)}",
+            f"Final score {points(applied.final)} / {points(record.max_score)}",
+        )
+        .render(lang)
+        .replace("\n", " / ")
+    )
+    return lines
+
+
+def overall_output(record: SubmissionResult, lang: str, applied: Applied | None = None) -> str:
     lines = [
         Msg(
             f"得分 {points(record.score)} / {points(record.max_score)}",
             f"Score {points(record.score)} / {points(record.max_score)}",
         ).render(lang)
     ]
+    lines += policy_lines(record, applied, lang)
     if record.message is not None:
         lines.append(_render(record.message, lang))
     for exercise_id, ex in record.exercises.items():
@@ -150,10 +179,32 @@ def student_folder(out: Path, student: str) -> Path:
     return out / f"{student_id(student)}-renamed"
 
 
-def write_results(out: Path, record: SubmissionResult, lang: str) -> Path:
+def write_if_changed(path: Path, text: str) -> None:
+    """atomic_write, skipped when the file already holds `text` (a resumed batch leaves it alone)."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    atomic_write(path, text)
+
+
+def write_results(
+    out: Path, record: SubmissionResult, lang: str, applied: Applied | None = None, files: str = ""
+) -> Path:
     path = student_folder(out, record.student) / "results.json"
-    atomic_write(path, json.dumps(clean_tree(results_json(record, lang)), ensure_ascii=False, indent=2) + "\n")
+    data = clean_tree(results_json(record, lang, applied, files))
+    write_if_changed(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     return path
+
+
+def kept_files(path: Path) -> str:
+    """The files-only fingerprint a results.json of ours holds ("" when none)."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))["extra_data"].get("files", "")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return ""
+    return found if isinstance(found, str) else ""
 
 
 # ---------------------------------------------------------------------------------------------- CSV
@@ -164,11 +215,28 @@ def graded_exercises(records: list[SubmissionResult]) -> list[str]:
     return [e.id for e in registry.EXERCISES if e.id in seen]
 
 
-def grades_csv(records: list[SubmissionResult]) -> str:
+POLICY_COLUMNS = ("adjustments", "late_days", "penalty", "final")
+
+
+def policy_cells(record: SubmissionResult, applied: Applied | None) -> list[str]:
+    """adjustments (net points), late_days, penalty (points), final: the policy's steps."""
+    if applied is None:
+        return ["0", "0", "0", points(record.score)]
+    return [
+        points(applied.adjusted - applied.earned),
+        str(applied.days_late),
+        points(applied.penalty),
+        points(applied.final),
+    ]
+
+
+def grades_csv(records: list[SubmissionResult], applied: dict[str, Applied] | None = None) -> str:
+    """`total` is what the checks earned (as before the course policy existed); `final` what the
+    student gets after adjustments and the late penalty."""
     columns = graded_exercises(records)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "total", "max_total", *columns, "status", "notes"])
+    writer.writerow(["student", "total", "max_total", *columns, "status", "notes", *POLICY_COLUMNS])
     for r in records:
         scores = [points(r.exercises[e].score) if e in r.exercises else "" for e in columns]
         writer.writerow(
@@ -179,6 +247,7 @@ def grades_csv(records: list[SubmissionResult]) -> str:
                 *scores,
                 csv_cell(r.status.value),
                 csv_cell(r.notes),
+                *policy_cells(r, (applied or {}).get(r.student)),
             ]
         )
     return clean(buffer.getvalue(), keep="\n")  # every cell is cleaned already; this holds for the rest too
@@ -187,7 +256,7 @@ def grades_csv(records: list[SubmissionResult]) -> str:
 # ---------------------------------------------------------------------------------------------- JUnit
 
 
-def junit_xml(records: list[SubmissionResult], lang: str = "en") -> str:
+def junit_xml(records: list[SubmissionResult], lang: str = "en", applied: dict[str, Applied] | None = None) -> str:
     suites = ET.Element("testsuites", name="blitz grade")
     totals = {"tests": 0, "failures": 0, "errors": 0}
     total_time = 0.0
@@ -212,6 +281,7 @@ def junit_xml(records: list[SubmissionResult], lang: str = "en") -> str:
             ("max_score", points(r.max_score)),
             ("status", r.status.value),
             ("folder", report_text(r.folder)),
+            *zip(POLICY_COLUMNS, policy_cells(r, (applied or {}).get(r.student))),
         ):
             ET.SubElement(props, "property", name=name, value=value)
         for c in rows:
@@ -243,18 +313,27 @@ def junit_xml(records: list[SubmissionResult], lang: str = "en") -> str:
 # ---------------------------------------------------------------------------------------------- terminal
 
 
-def summary_table(records: list[SubmissionResult]) -> str:
+def summary_table(records: list[SubmissionResult], finals: dict[str, float] | None = None) -> str:
+    """The table; with `finals` (a course policy is in force) a `final` column after `total`."""
     columns = graded_exercises(records)
     width = min(24, max([7] + [display_width(terminal(r.student)) for r in records]))
-    head = f"{'student':<{width}} {'total':>7} " + " ".join(f"{c[:8]:>8}" for c in columns) + "  status"
+    extra = f"{'final':>7} " if finals is not None else ""
+    head = f"{'student':<{width}} {'total':>7} {extra}" + " ".join(f"{c[:8]:>8}" for c in columns) + "  status"
     lines = [head, "-" * len(head)]
     for r in records:
         cells = " ".join(f"{points(r.exercises[c].score):>8}" if c in r.exercises else f"{'':>8}" for c in columns)
         flags = [f"{e}:{s.status.value}" for e, s in r.exercises.items() if s.status.is_error]
         status = terminal(r.status.value + (f" ({', '.join(flags)})" if flags else ""))
-        lines.append(f"{pad(clip(terminal(r.student), width), width)} {points(r.score):>7} {cells}  {status}")
+        got = f"{points(finals.get(r.student, r.score)):>7} " if finals is not None else ""
+        lines.append(f"{pad(clip(terminal(r.student), width), width)} {points(r.score):>7} {got}{cells}  {status}")
     if records:
         mean = sum(r.score for r in records) / len(records)
         lines.append("-" * len(head))
-        lines.append(f"{'mean':<{width}} {points(mean):>7}  ({len(records)} submissions / 份提交)")
+        if finals is not None:
+            mean_final = sum(finals.get(r.student, r.score) for r in records) / len(records)
+            lines.append(
+                f"{'mean':<{width}} {points(mean):>7} {points(mean_final):>7}  ({len(records)} submissions / 份提交)"
+            )
+        else:
+            lines.append(f"{'mean':<{width}} {points(mean):>7}  ({len(records)} submissions / 份提交)")
     return "\n".join(lines)

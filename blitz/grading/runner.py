@@ -55,8 +55,13 @@ class Options:
     threads: int = 0  # torch threads per worker; 0: decided where the grading runs
     hide: tuple[str, ...] = ()  # more paths no worker may see (the out dir, the other submissions...)
     unsafe: bool = False  # --unsafe-no-sandbox: run workers even where bubblewrap cannot confine them
+    # The capstone's budget measured at the start of this run (blitz/grading/capstone_budget.py); 0: the
+    # registry's. Not decisive: a measurement varies, and a stopped batch resumes under a new one.
+    capstone_budget: float = 0.0
 
     def budget(self, exercise_id: str) -> float:
+        if self.capstone_budget > 0 and exercise_id == registry.CAPSTONE.id:
+            return self.capstone_budget
         return grading_budget(exercise_id, self.timeout)
 
     def decisive(self) -> dict:
@@ -321,6 +326,18 @@ def submission_sandbox(target: Target, options: Options, scratch: Path, threads:
     return session, ctx
 
 
+def _start(session) -> None:
+    """Start the submission's sandbox now, before any exercise: its start-up (seconds) is the grader's,
+    not the first exercise's, so the class report's times compare the students' code. A sandbox that
+    cannot start is said by the first exercise that needs it, as when it starts on first use."""
+    from blitz.execution.sandbox.isolated import WorkerStartError
+
+    try:
+        session.start()
+    except WorkerStartError:
+        pass
+
+
 def grade_in_sandbox(
     target: Target, options: Options, seeds: tuple[int, ...] = (), taken=None, judge=None
 ) -> dict[str, list[CheckResult]]:
@@ -343,6 +360,7 @@ def grade_in_sandbox(
     session = None
     try:
         session, ctx = submission_sandbox(target, options, scratch, threads, taken)
+        _start(session)
         for exercise_id in options.exercises:
             results[exercise_id] = (judge or grade_exercise)(target, exercise_id, options, session, ctx, seeds)
     finally:

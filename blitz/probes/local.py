@@ -39,8 +39,12 @@ class LocalSubmission(Submission):
 
 def namespace_submission(exercise_id: str, namespace: Mapping[str, Any]) -> LocalSubmission:
     """A notebook's globals() as the module of one exercise."""
+    from blitz.course import registry
+
     module = types.SimpleNamespace(**{k: v for k, v in namespace.items() if not k.startswith("__")})
-    return LocalSubmission(namespaces={exercise_id: module}, label="notebook")
+    # The capstone's notebook holds the code of every exercise it runs together (nbgrader's course).
+    ids = (exercise_id, *registry.BY_ID[exercise_id].inputs) if exercise_id in registry.BY_ID else (exercise_id,)
+    return LocalSubmission(namespaces=dict.fromkeys(ids, module), label="notebook")
 
 
 def clear_module_cache() -> None:

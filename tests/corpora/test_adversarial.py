@@ -89,7 +89,12 @@ ADVERSARIES = (
         ("FileNotFoundError", "reference/autograd.py"),
         needs="mountns",
     ),
-    Adversary("patch_blitz_wire", "core", {"autograd": 0, "extras": 10}, ("could not read what came back",)),
+    Adversary(
+        "patch_blitz_wire",
+        "core",
+        {"autograd": 0, "extras": 10},
+        ("change the kit's modules or the values they return",),
+    ),
     # ---- tensors: cheats at comparisons and answers; model is the witness (and one target)
     Adversary("eq_always_object", "tensors", {"tensors": 13.75, "model": 15}, ("from_data", "Yes")),
     Adversary("tensor_subclass_eq", "tensors", {"tensors": 13.75, "model": 15}, ("from_data", "Liar")),
@@ -118,17 +123,16 @@ ADVERSARIES = (
     ),
     Adversary("hardcoded_example", "tensors", {"tensors": 13.75, "model": 15}, ("from_data",)),
     # ---- pipeline: cheats at the MNIST capstone (it runs the student's data/model/train/evaluate)
-    Adversary("fixed_accuracy", "pipeline", {"evaluate": THIRD, "pipeline": 0}, ("0.99",)),
-    # Its CNN is no CNN (a Linear layer, then the labels found on disk): its trained weights cannot be
-    # scored in the course's CNN, and what it predicts in its own process counts for nothing.
+    # The capstone's accuracy is the trusted side's (95%: all its points), less 20% for the wrong evaluation.
+    Adversary("fixed_accuracy", "pipeline", {"evaluate": THIRD, "pipeline": 12}, ("0.99",)),
+    # Its CNN is no CNN (a Linear layer, then the labels found on disk): it fails the model checks, so the
+    # capstone trains the course's CNN in its place (issue 23.7: no cascade) with its honest data, loop
+    # and evaluation; what its own "model" predicted counts for nothing.
+    Adversary("pipeline_reads_labels", "pipeline", {"evaluate": 10, "pipeline": 15}, (), needs="mountns"),
+    # Trained on the test images with the sandbox's shuffled labels: near chance, so near 0 on the curve.
     Adversary(
-        "pipeline_reads_labels",
-        "pipeline",
-        {"evaluate": 10, "pipeline": 0},
-        ("does not compute what the course's CNN computes",),
-        needs="mountns",
+        "train_on_test", "pipeline", {"evaluate": 10, "pipeline": (0.0, 1.5)}, ("test accuracy", f"at least {BAR:.0%}")
     ),
-    Adversary("train_on_test", "pipeline", {"evaluate": 10, "pipeline": 0}, ("test accuracy", f"at least {BAR:.0%}")),
 )
 BY_NAME = {a.name: a for a in ADVERSARIES}
 PIPELINE_FILES = ("data", "model", "train", "evaluate")
@@ -315,8 +319,15 @@ def test_adversary_loses_only_its_own_points(adversary, graded):
     assert adversary.name in batch.results, batch.stderr[-3000:]
     results = batch.results[adversary.name]
     got = exercise_scores(results)
-    assert got == pytest.approx(adversary.scores, abs=0.01), json.dumps(results["tests"], ensure_ascii=False)[:3000]
-    assert results["score"] == pytest.approx(sum(adversary.scores.values()), abs=0.02)
+    shown = json.dumps(results["tests"], ensure_ascii=False)[:3000]
+    # a score is exact, or (low, high) where training decides it (the capstone's curve near chance)
+    assert set(got) == set(adversary.scores), shown
+    for exercise, want in adversary.scores.items():
+        if isinstance(want, tuple):
+            assert want[0] <= got[exercise] <= want[1], (exercise, shown)
+        else:
+            assert got[exercise] == pytest.approx(want, abs=0.01), (exercise, shown)
+    assert results["score"] == pytest.approx(sum(got.values()), abs=0.02)
     failed = [t for t in results["tests"] if t["status"] == "failed"]
     text = "\n".join(t["output"] for t in failed)
     for words in adversary.says:
@@ -347,9 +358,14 @@ def test_reports_are_complete_and_only_ours(group, graded):
     batch = graded(group)
     students = {"reference", *(a.name for a in batch.members)}
     assert set(batch.results) == students
-    assert {p.name for p in batch.out.iterdir()} == students | {"grades.csv", "junit.xml", "class_report"}
+    exports = {"grades.csv", "junit.xml", "class_report", "checks.csv", "lms_grades.csv"}  # issue 23 item 5
+    assert {p.name for p in batch.out.iterdir()} == students | exports
     for student in students:
-        assert sorted(p.name for p in (batch.out / student).iterdir()) == ["results.json"]
+        assert sorted(p.name for p in (batch.out / student).iterdir()) == [
+            "feedback.html",
+            "feedback.md",
+            "results.json",
+        ]
         record = batch.results[student]["extra_data"]["record"]
         assert record["student"] == student and record["status"] == "graded"
         assert "All tests passed" not in json.dumps(batch.results[student])

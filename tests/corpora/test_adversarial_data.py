@@ -261,7 +261,9 @@ def test_reports_hold_every_student_and_nothing_else(group, graded):
     assert batch.rc == 0, batch.stderr[-3000:]
     students = {"reference", *(c.student for c in batch.members)}
     assert set(batch.results) == students
-    assert {p.name for p in batch.out.iterdir()} == students | {"grades.csv", "junit.xml", "class_report"}
+    # the class's exports (issue 23 item 5: per-check scores and the LMS's grade file) and nothing else
+    reports = {"grades.csv", "junit.xml", "class_report", "checks.csv", "lms_grades.csv"}
+    assert {p.name for p in batch.out.iterdir()} == students | reports
     rows = list(csv.DictReader((batch.out / "grades.csv").open(encoding="utf-8", newline="")))
     assert len(rows) == len(students)
     for row in rows:

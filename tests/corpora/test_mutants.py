@@ -18,7 +18,7 @@ from pathlib import Path
 import mutants
 import pytest
 from mutants.alternatives import ALTERNATIVES
-from mutants.broken import CAPSTONE_ANSWERS, MUTANTS, capstone_answer
+from mutants.broken import CAPSTONE_ANSWERS, CAPSTONE_SAYS, MUTANTS, capstone_answer
 
 from blitz.checks import Context, checks_for, run_check
 from blitz.course import mnist, registry
@@ -50,14 +50,14 @@ def record_failures(monkeypatch):
     """Note the check line of every `fail(...)` that raises: the frame that called engine.check.fail."""
     original = engine_check.CheckFailure.__init__
 
-    def recording(self, msg):
+    def recording(self, msg, credit=0.0):
         caller = sys._getframe(1)
         if caller.f_code is engine_check.fail.__code__:
             site = caller.f_back
             path = Path(site.f_code.co_filename).resolve()
             if path.name == "checks.py" and path.parent.parent == EXERCISES_DIR:
                 FIRED.add((path.parent.name, site.f_lineno))
-        original(self, msg)
+        original(self, msg, credit)
 
     monkeypatch.setattr(engine_check.CheckFailure, "__init__", recording)
 
@@ -148,6 +148,8 @@ def test_every_failure_branch_of_the_checks_is_reached_by_a_mutant(tmp_path):
     for name in CAPSTONE_ANSWERS:
         result = mutants.run_canned_capstone(capstone_answer(name, labels), labels)
         assert result.status == "failed", name
+        if name in CAPSTONE_SAYS:
+            assert CAPSTONE_SAYS[name] in result.message.render("en"), (name, result.message.render("en"))
     sites = fail_sites()
     assert len(sites) >= 30  # the walk found the checks' branches
     unreached = sorted(sites - FIRED)

@@ -81,10 +81,12 @@ def test_class_folder_graded_with_exit_status_zero(klass):
         "alice",
         "bob",
         "carol",
+        "checks.csv",
         "class_report",
         "dave",
         "grades.csv",
         "junit.xml",
+        "lms_grades.csv",
     ]
     assert load(out, "alice")["score"] == 15
     assert load(out, "bob")["score"] == pytest.approx(12)
@@ -144,7 +146,9 @@ def test_results_json_is_gradescope_format(klass):
 def test_grades_csv_and_junit(klass):
     _, _, out, _ = klass
     rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8")))
-    assert list(rows[0]) == ["student", "total", "max_total", "model", "status", "notes"]
+    assert list(rows[0]) == [
+        "student", "total", "max_total", "model", "status", "notes", "adjustments", "late_days", "penalty", "final"
+    ]  # fmt: skip
     table = {r["student"]: r for r in rows}
     assert table["alice"]["total"] == "15" and table["bob"]["model"] == "12"  # points: no trailing zeros
     assert table["carol"]["status"] == "empty" and table["dave"]["status"] == "missing"

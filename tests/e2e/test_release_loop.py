@@ -20,11 +20,11 @@ import time
 import zipfile
 from pathlib import Path
 
+import kit
 import nbformat
 import pexpect
 import pytest
 
-from blitz.authoring.markers import BEGIN, END
 from blitz.course import registry
 
 pytestmark = pytest.mark.slow
@@ -57,20 +57,6 @@ def solved_clone(target: Path) -> Path:
         (target / "exercises" / f"{exercise.id}.py").write_text(answer, encoding="utf-8")
         (target / "blitz" / "stubs" / f"{exercise.id}.py").write_text(answer, encoding="utf-8")
     return target
-
-
-def solution_lines() -> set[str]:
-    """The lines inside the solution regions that appear nowhere outside them (at least 12 characters)."""
-    inside, outside = set(), set()
-    for exercise in registry.MODULE_EXERCISES:
-        within = False
-        for line in exercise.solution_path.read_text(encoding="utf-8").splitlines():
-            if BEGIN.match(line) or END.match(line):
-                within = bool(BEGIN.match(line))
-            elif line.strip():
-                (inside if within else outside).add(line.strip())
-    idioms = {"with torch.no_grad():", "model.eval()", "model.to(device)", "except KeyError:", "for p in params:"}
-    return {x for x in inside - outside if len(x) >= 12 and not x.startswith("#")} - idioms
 
 
 def release_lines(release: Path) -> dict[str, set[str]]:
@@ -183,7 +169,7 @@ def work(tmp_path, release) -> Path:
 
 
 def test_a_release_built_from_a_solved_clone_holds_no_solution_line(release):
-    lines = solution_lines()
+    lines = kit.solution_lines()
     assert len(lines) > 40
     found = [f"{name}: {line}" for name, have in release_lines(release).items() for line in sorted(lines & have)]
     assert not found, "\n".join(found[:30])

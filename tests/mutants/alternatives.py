@@ -75,6 +75,39 @@ ALTERNATIVES: tuple[A, ...] = (
         "    import math\n\n    return math.floor((size + 2 * padding - kernel_size) / stride) + 1\n",
         "math.floor of a true division",
     ),
+    A(
+        "conv_output_size_float",
+        "model",
+        "    return (size - kernel_size + 2 * padding) // stride + 1\n",
+        "    return float((size - kernel_size + 2 * padding) // stride + 1)\n",
+        "a float (24.0) where an int is natural: a number whose value is right",
+    ),
+    A(
+        "count_parameters_numpy",
+        "model",
+        "    return sum(p.numel() for p in model.parameters() if p.requires_grad)\n",
+        "    import numpy as np\n\n"
+        "    return np.sum([np.prod(p.size()) for p in model.parameters() if p.requires_grad])\n",
+        "numpy's sum of numpy products: a numpy.int64, a number whose value is right",
+    ),
+    A(
+        "cnn_flatten_reshape_minus_one",
+        "model",
+        CNN_BODY,
+        '''        self.layer1 = nn.Sequential(nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
+        self.layer2 = nn.Sequential(nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
+        self.classifier = nn.Linear(7 * 7 * 32, 10)
+        # END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 1, 28, 28) → (N, 10) logits."""
+        # BEGIN SOLUTION
+        out = self.layer2(self.layer1(x))
+        out = out.reshape(-1, 32 * 7 * 7)
+        return self.classifier(out)
+''',
+        "a public tutorial's layer1/layer2/classifier with reshape(-1, 32 * 7 * 7)",
+    ),
     # ------------------------------------------------------------------ train
     A(
         "model_zero_grad",
@@ -103,6 +136,21 @@ ALTERNATIVES: tuple[A, ...] = (
         "        total += loss.item()\n        batches += 1\n    return total / max(batches, 1)\n",
         "        total = total + loss.detach()\n        batches += 1\n    return (total / batches).item()\n",
         "the losses summed as a detached tensor, .item() once at the end",
+    ),
+    A(
+        "mean_loss_detached_tensor",
+        "train",
+        "        total += loss.item()\n        batches += 1\n    return total / max(batches, 1)\n",
+        "        total = total + loss.detach()\n        batches += 1\n    return total / batches\n",
+        "the mean loss as a detached 0-d tensor (no graph kept): a number whose value is right",
+    ),
+    A(
+        "fit_numpy_losses",
+        "train",
+        "    return [train_one_epoch(model, train_loader, optimizer, loss_fn, device) for _ in range(epochs)]\n",
+        "    import numpy as np\n\n"
+        "    return [np.float32(train_one_epoch(model, train_loader, optimizer, loss_fn, device)) for _ in range(epochs)]\n",
+        "each epoch's loss as a numpy.float32: numbers whose values are right",
     ),
     A(
         "fit_own_loop",
@@ -140,6 +188,28 @@ ALTERNATIVES: tuple[A, ...] = (
         "return correct / max(total, 1)",
         'return __import__("numpy").float64(correct) / max(total, 1)',
         "a numpy.float64 (a float subclass) with the right value: a float is what was asked for",
+    ),
+    A(
+        "accuracy_tensor_mean",
+        "evaluate",
+        ACCURACY_BODY,
+        """    model.eval()
+    hits = []
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            hits.append(model(x).argmax(1) == y)
+    return torch.cat(hits).float().mean()
+""",
+        "the fraction as a 0-d float tensor (torch.cat(...).float().mean()): a number whose value is right",
+    ),
+    A(
+        "accuracy_tensor_count",
+        "evaluate",
+        "(predict(model(x)) == y).sum().item()",
+        "(predict(model(x)) == y).sum()",
+        "counts in a tensor and returns a 0-d tensor of the right fraction (a broken mutant until the contract"
+        " was judged: the docstring asks for a fraction, and this is one)",
     ),
     A(
         "predict_torch_max",

@@ -135,6 +135,16 @@ MUTANTS: tuple[Mutant, ...] = (
         "return torch.stack(tensors, dim=dim)",
         "concat",
         "stack where cat was asked: a new dimension instead of a longer one",
+        says="stack needs every tensor to have the same shape",
+    ),
+    M(
+        "concat_ignores_dim",
+        "tensors",
+        "return torch.cat(tensors, dim=dim)",
+        "return torch.cat(tensors, dim=0)",
+        "concat",
+        "the dim argument ignored: always joined along dimension 0",
+        says="every other dimension must be the same",
     ),
     M(
         "stack_with_cat",
@@ -205,6 +215,25 @@ MUTANTS: tuple[Mutant, ...] = (
         "cubic_minus_square_grads",
         "torch.autograd.grad returns the gradients but leaves a.grad and b.grad empty: backward was asked for",
         says="backward never ran",
+    ),
+    M(
+        "closed_form_grads",
+        "autograd",
+        "    q = f(a, b)\n    q.backward(gradient=torch.ones_like(q))\n    return q, a.grad, b.grad\n",
+        "    q = 3 * a**3 - b**2\n    a.grad, b.grad = 9 * a.detach() ** 2, -2 * b.detach()\n    return q, a.grad, b.grad\n",
+        "cubic_minus_square_grads",
+        "the gradients written by hand in closed form, without backward: right for the course's Q only",
+        says="a function the check hands in",
+    ),
+    M(
+        "finite_difference_grads",
+        "autograd",
+        "    q = f(a, b)\n    q.backward(gradient=torch.ones_like(q))\n    return q, a.grad, b.grad\n",
+        "    q = f(a, b)\n    h = 1e-3\n    with torch.no_grad():\n"
+        "        a.grad = (f(a + h, b) - f(a - h, b)) / (2 * h)\n"
+        "        b.grad = (f(a, b + h) - f(a, b - h)) / (2 * h)\n    return q, a.grad, b.grad\n",
+        "cubic_minus_square_grads",
+        "gradients estimated by finite differences of f, without backward",
     ),
     M(
         "backward_twice_no_retain",
@@ -392,7 +421,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "(size - kernel_size + 2 * padding) // stride + 1",
         "(size - kernel_size + 2 * padding) / stride + 1",
         "conv_output_size",
-        "true division: a float (14.0) where a side length is an int",
+        "true division: 14.5 where the side length is 14 (a whole 14.0 would be accepted: a number of any type)",
     ),
     M(
         "cnn_not_a_module",
@@ -528,6 +557,25 @@ MUTANTS: tuple[Mutant, ...] = (
         "",
         "train_one_epoch fit",
         "no optimizer.step(): the parameters never change",
+        says="optimizer.step() ran 0 times",
+    ),
+    M(
+        "softmax_before_loss",
+        "train",
+        "loss = loss_fn(model(x), y)",
+        "loss = loss_fn(model(x).softmax(dim=1), y)",
+        "train_one_epoch fit",
+        "softmax applied before CrossEntropyLoss, which takes logits and applies softmax itself",
+        says="takes logits",
+    ),
+    M(
+        "fit_optimizer_over_a_copy",
+        "train",
+        "torch.optim.Adam(model.parameters(), lr=lr)",
+        'torch.optim.Adam(__import__("copy").deepcopy(model).parameters(), lr=lr)',
+        "fit",
+        "the optimizer is built over a copy's parameters: the model itself never changes",
+        says="exactly what it was before",
     ),
     M(
         "missing_backward",
@@ -703,13 +751,69 @@ MUTANTS: tuple[Mutant, ...] = (
         "accuracy",
         "divides by the number of batches, not of samples",
     ),
+    # --- error stories (blitz/course/error_stories.py) reached by realistic bugs
     M(
-        "accuracy_tensor_count",
-        "evaluate",
-        "(predict(model(x)) == y).sum().item()",
-        "(predict(model(x)) == y).sum()",
-        "accuracy",
-        "counts in a tensor and returns a tensor, not a float",
+        "transform_class_not_instance",
+        "data",
+        "    steps = [transforms.ToTensor()]\n",
+        "    steps = [transforms.ToTensor]\n",
+        "mnist_transform",
+        "the class ToTensor in the list, not an instance: Compose then makes a new ToTensor from the image",
+        says="instead of calling one",
+    ),
+    M(
+        "normalize_before_to_tensor",
+        "data",
+        "    steps = [transforms.ToTensor()]\n    if normalize:\n        steps.append(transforms.Normalize((0.5,), (0.5,)))\n",
+        "    steps = []\n    if normalize:\n        steps.append(transforms.Normalize((0.5,), (0.5,)))\n"
+        "    steps.append(transforms.ToTensor())\n",
+        "mnist_transform",
+        "Normalize before ToTensor: Normalize receives a PIL image",
+        says="ToTensor must come before Normalize",
+    ),
+    M(
+        "to_tensor_twice",
+        "data",
+        "    steps = [transforms.ToTensor()]\n",
+        "    steps = [transforms.ToTensor(), transforms.ToTensor()]\n",
+        "mnist_transform",
+        "ToTensor twice: the second receives a tensor",
+        says="ToTensor received a tensor",
+    ),
+    M(
+        "cnn_view_wrong_size",
+        "model",
+        "return self.out(x.flatten(1))",
+        "return self.out(x.view(x.size(0), 32 * 14 * 14))",
+        "cnn_structure cnn_function",
+        "flattened to the size before the second pool: view asks for more elements than there are",
+        says="the sizes must multiply",
+    ),
+    M(
+        "forward_under_no_grad",
+        "train",
+        "        loss = loss_fn(model(x), y)\n",
+        "        with torch.no_grad():\n            loss = loss_fn(model(x), y)\n",
+        "train_one_epoch fit",
+        "the forward pass inside torch.no_grad(): the loss has no history for backward",
+        says="found nothing to differentiate",
+    ),
+    M(
+        "float_targets",
+        "train",
+        "loss = loss_fn(model(x), y)",
+        "loss = loss_fn(model(x), y.float())",
+        "train_one_epoch fit",
+        "the labels turned into floats: cross-entropy wants class indices",
+        says="class index",
+    ),
+    M(
+        "fit_loss_class",
+        "train",
+        "    loss_fn = nn.CrossEntropyLoss()\n",
+        "    loss_fn = nn.CrossEntropyLoss\n",
+        "fit",
+        "the loss class, not an instance: loss_fn(output, y) makes a new CrossEntropyLoss",
     ),
     # ------------------------------------------------------------------ extras
     M(
@@ -736,6 +840,33 @@ MUTANTS: tuple[Mutant, ...] = (
         '"text": nn.Conv2d',
         "conv_for",
         "Conv2d for text (1-D sequences want Conv1d)",
+    ),
+    M(
+        "conv_without_bias",
+        "extras",
+        "return _CONVS[kind](in_channels, out_channels, kernel_size)",
+        "return _CONVS[kind](in_channels, out_channels, kernel_size, bias=False)",
+        "conv_for",
+        "bias=False: the layer has no bias, so it computes another function than the docstring's default",
+        says="its parameters have shapes",
+    ),
+    M(
+        "conv_padded",
+        "extras",
+        "return _CONVS[kind](in_channels, out_channels, kernel_size)",
+        "return _CONVS[kind](in_channels, out_channels, kernel_size, padding=kernel_size // 2)",
+        "conv_for",
+        "padding added where the docstring asks for the defaults: the right type, another output",
+        says="with the kit's weights",
+    ),
+    M(
+        "binary_loss_summed",
+        "extras",
+        '"binary": nn.BCELoss,',
+        '"binary": lambda: nn.BCELoss(reduction="sum"),',
+        "loss_for",
+        "reduction='sum': the right loss class, a total instead of the mean the table's default gives",
+        says="(inputs of shape",
     ),
     M(
         "lstm_gru_swapped",
@@ -770,6 +901,15 @@ MUTANTS: tuple[Mutant, ...] = (
         "reshape keeps the memory order: the right shape, scrambled pixels",
         says="the pixels are scrambled",
     ),
+    M(
+        "batch_not_unpacked",
+        "train",
+        "    for x, y in loader:\n        x, y = x.to(device), y.to(device)\n",
+        "    for batch in loader:\n        batch = batch.to(device)\n        x, y = batch\n",
+        "train_one_epoch fit",
+        "the loader's batch (a list of images and labels) moved to the device whole, never unpacked",
+        says="Unpack it first (x, y = batch)",
+    ),
 )
 
 # The capstone trains for real, so its broken pipelines are fake answers of its probes (mutants.Canned,
@@ -785,6 +925,15 @@ CAPSTONE_ANSWERS: dict[str, dict] = {
     "incomplete_subset": {"weights": RIGHT, "subset": 0},
     "disagreeing_models": {"weights": RIGHT, "subset_predictions": "zeros"},
     "subset_accuracy": {"weights": RIGHT, "subset_predictions": RIGHT, "student_subset_accuracy": 0.5},
+}
+
+
+# Words each canned capstone's message must contain (as a mutant's `says`): the curve's points, the
+# share a wrong evaluate.accuracy costs, the course's CNN standing in for one that fails the model checks.
+CAPSTONE_SAYS: dict[str, str] = {
+    "below_the_bar": "of 15 (on the curve: 10% accuracy or less earns 0, 91% or more all, linear between)",
+    "subset_accuracy": "evaluate.accuracy is wrong, which costs 20% of them",
+    "not_the_course_cnn": "the course's reference CNN was trained in its place",
 }
 
 

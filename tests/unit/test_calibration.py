@@ -13,6 +13,7 @@ from mutants import Recording
 
 from blitz.checks import Context, get_check, run_check
 from blitz.course import mnist, registry
+from blitz.course.text import points
 from blitz.exercises.pipeline import checks as pipeline
 from blitz.frontends.pytest_plugin import run_as_test
 from blitz.probes.local import LocalSubmission
@@ -41,28 +42,50 @@ def test_reference_clears_the_bar_with_room_to_spare():
 
 @pytest.mark.parametrize("name", ["missing_step"])
 def test_broken_loop_falls_below_the_bar(name, tmp_path):
-    """A loop that never steps."""
+    """A loop that never steps: below the bar, and its points on the curve (issue 23.7: near chance, near 0)."""
     sub = Recording(mutants.build(tmp_path / "submission", mutants.by_name(name)))
     result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(seed=0))
     accuracy = measured_accuracy(sub)
-    assert not result.passed and result.status == "failed" and result.score == 0
+    assert not result.passed and result.status == "failed"
     assert accuracy < pipeline.BAR
+    assert result.score == round(result.max_score * pipeline.curve(accuracy), 2)
+    assert result.score < result.max_score / 2, "a loop that never steps loses most of the capstone's points"
     en, zh = result.message.render("en"), result.message.render("zh")
     for text in (en, zh):
         assert f"{accuracy:.2%}" in text, text  # the accuracy measured
         assert f"{pipeline.BAR:.0%}" in text, text  # and the bar it missed
+        assert f"{points(result.score)} / 15" in text or f"{points(result.score)} of 15" in text, text  # the points
     assert "Traceback" not in result.message.render("both")
 
 
 @pytest.mark.parametrize("name", ["relu_on_logits", "layers_in_python_list"])
-def test_a_model_unlike_the_reference_is_not_scored(name, tmp_path):
-    """Models with a broken layer (a ReLU on the logits, conv layers that never train): their trained
-    weights would be scored in the reference CNN, which is not theirs, so the check stops before training."""
+def test_a_model_bug_costs_the_model_points_only(name, tmp_path):
+    """Models with a broken layer (a ReLU on the logits, conv layers that never train) cannot be scored in
+    the reference CNN; the course's CNN trains in their place with the student's data, loop and evaluation,
+    which clear the bar: the capstone keeps its points, and says why (issue 23.7: no cascade)."""
     sub = Recording(mutants.build(tmp_path / "submission", mutants.by_name(name)))
     result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(seed=0))
-    assert not result.passed and result.status == "failed" and result.score == 0
-    assert "does not compute what the course's CNN computes" in result.message.render("en")
-    assert "pipeline" not in sub.returned, "it trained anyway"
+    assert result.passed, result.message.render("en")
+    assert result.score == result.max_score == 15
+    assert measured_accuracy(sub) >= pipeline.BAR
+    assert result.note is not None
+    assert "reference CNN was trained in its place" in result.note.render("en")
+    assert "参考 CNN 代替它" in result.note.render("zh")
+
+
+def test_a_model_bug_and_a_loop_bug_lose_the_loops_points(tmp_path):
+    """With the course's CNN standing in for a broken model, a loop that never steps still falls below
+    the bar: the capstone scores the student's loop, not the reference's."""
+    both = mutants.build(tmp_path / "submission", mutants.by_name("missing_step"))
+    relu = mutants.by_name("relu_on_logits")
+    model = both / "model.py"
+    model.write_text(
+        mutants.patched(model.read_text(encoding="utf-8"), relu.old, relu.new, relu.name), encoding="utf-8"
+    )
+    sub = Recording(both)
+    result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(seed=0))
+    assert not result.passed and result.score < result.max_score / 2
+    assert "reference CNN was trained in its place" in result.message.render("en")
 
 
 @pytest.mark.parametrize("key", ["pipeline.mnist_accuracy", "data.load_mnist"])

@@ -58,3 +58,30 @@ def test_one_vocabulary_for_both_placements():
     assert error.kind == "timeout" and "60 s" in str(error.message)
     crash = crash_error("exit status 3", "last words\n", memory_gib=3.0)
     assert crash.kind == "crashed" and "3 GiB" in crash.message and "last words" in crash.message
+
+
+def test_the_sandbox_starts_before_the_first_exercise_not_in_its_time(tmp_path, monkeypatch):
+    """The class report's time per exercise: the first exercise's must not include the sandbox's start-up."""
+    from blitz.grading import runner
+    from blitz.grading.discover import Target
+
+    events: list[str] = []
+
+    class Session:
+        def start(self):
+            events.append("start")
+
+        def close(self):
+            events.append("close")
+
+    monkeypatch.setattr(runner, "submission_sandbox", lambda *a, **k: (Session(), None))
+    folder = tmp_path / "alice"
+    folder.mkdir()
+
+    def judge(target, exercise_id, options, session, ctx, seeds):
+        events.append(exercise_id)
+        return []
+
+    options = runner.Options(exercises=("tensors", "autograd"), threads=1)
+    runner.grade_in_sandbox(Target("alice", str(folder)), options, judge=judge)
+    assert events == ["start", "tensors", "autograd", "close"]

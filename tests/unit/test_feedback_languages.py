@@ -162,3 +162,11 @@ def test_student_errors_speak_one_language_at_a_time(kind):
     message, status = student_error_message(error, "train")
     assert status == {"not_done": "not_done", "timeout": "timeout", "crashed": "crashed"}.get(kind, "error")
     assert_one_language(message, kind)
+
+
+def test_a_returned_float_reads_the_same_in_float32_and_float64():
+    # The same mean loss summed in float32 (a GPU, the release) and in float64 reads alike: seven digits.
+    from blitz.engine.compare import kind_of
+
+    assert kind_of([1.1535329620043437]) == kind_of([1.1535329818725586]) == "list [1.153533]"
+    assert kind_of((2.5,)) == "tuple (2.5,)" and kind_of("x") == "str 'x'"

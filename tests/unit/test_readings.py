@@ -9,9 +9,9 @@ import os
 import re
 from pathlib import Path
 
+import kit
 import pytest
 
-from blitz.authoring.markers import BEGIN, END
 from blitz.checks import all_checks
 from blitz.course import reading, registry
 from blitz.course.hints import ladder
@@ -64,22 +64,9 @@ def test_a_missing_heading_is_found_missing():
     assert reading.heading("tensors", "en", "a section nobody wrote") is None
 
 
-def solution_lines() -> set[str]:
-    inside, outside = set(), set()
-    for exercise in registry.MODULE_EXERCISES:
-        within = False
-        for line in exercise.solution_path.read_text(encoding="utf-8").splitlines():
-            if BEGIN.match(line) or END.match(line):
-                within = bool(BEGIN.match(line))
-            elif line.strip():
-                (inside if within else outside).add(line.strip())
-    idioms = {"with torch.no_grad():", "model.eval()", "model.to(device)", "except KeyError:", "for p in params:"}
-    return {x for x in inside - outside if len(x) >= 12 and not x.startswith("#")} - idioms
-
-
 def test_no_reading_holds_a_solution_line():
     # The readings ship in the class release: they teach the functions, never the answer's lines.
-    lines = solution_lines()
+    lines = kit.solution_lines()
     found = [
         f"{e}.{lang}: {line.strip()}"
         for e, lang in READINGS

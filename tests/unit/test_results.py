@@ -289,12 +289,9 @@ class CapstoneProbe:
             assign_by_shape(net, weights)
             with torch.no_grad():
                 outputs = [net(x) for x in inputs]
-            shapes = [list(p.shape) for p in net.parameters()]
-            n_params = sum(p.numel() for p in net.parameters())
             return {
                 "is_module": True,
-                "param_shapes": shapes,
-                "n_params": n_params,
+                "params": [p.detach().clone() for p in net.parameters()],
                 "assign_problems": [],
                 "outputs": outputs,
             }
@@ -334,7 +331,8 @@ def test_the_capstone_check_grades_against_the_labels_its_worker_saw(monkeypatch
     # an answer computed on the shuffled ones is then wrong.
     local = CapstoneProbe(shuffled, true)
     outcome = run_check(entry, local, Context(data_root=root))
-    assert outcome.status is Status.FAILED and outcome.score == 0
+    # (issue 23.7: a wrong evaluate.accuracy costs its share of the capstone, 20%, not all of it)
+    assert outcome.status is Status.FAILED and outcome.score == 0.8 * outcome.max_score
     assert local.roots == [root]
 
 

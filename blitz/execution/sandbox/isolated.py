@@ -58,6 +58,7 @@ class IsolatedSubmission(Submission):
         self._starts = 0
         self._fatal: StudentError | None = None
         self.spent = 0.0
+        self._printed_from = 0  # the lines the children had printed when the running check began
 
     def close(self) -> None:
         if self.session.child_owner is self:
@@ -91,9 +92,10 @@ class IsolatedSubmission(Submission):
         self.spent += time.monotonic() - started
         if envelope is None:
             running = self.session.last_call or name
+            output = "" if self.session.local else self.session.output()  # shown when it printed a lot
             # The runaway child, and everything else in its sandbox; locally, its process group only.
             self.session.kill_child()
-            raise self._timeout(running)
+            raise self._timeout(running, output)
         if not isinstance(envelope, dict):
             return self._crashed(TypeError("malformed answer"))
         if "ended" in envelope:
@@ -133,15 +135,20 @@ class IsolatedSubmission(Submission):
             return local_crash(self.session.last_call or self.exercise_id, detail)
         return crash_error(detail, output, self.policy.memory_bytes / (1 << 30) if oom else None)
 
-    def _timeout(self, running: str) -> StudentError:
+    def _timeout(self, running: str, output: str = "") -> StudentError:
+        """`output`: what the sandboxed worker printed; locally, what the children printed since the
+        check began (:attr:`SandboxSession.printed`), shown in the message when that was a lot."""
         if self.session.local:
-            return self._remember(local_timeout(running, self.budget))
-        return self._remember(timeout_error(self.budget))
+            self.session.settle()  # what the killed child printed last, read
+            printed = self.session.printed.since(self._printed_from)
+            return self._remember(local_timeout(running, self.budget, printed))
+        return self._remember(timeout_error(self.budget, output))
 
     def begin_check(self) -> None:
         """A check begins: it gets the whole budget, whatever the checks before it spent; a time-out
         of theirs is not its own (the next probe forks a fresh child)."""
         self.spent = 0.0
+        self._printed_from = self.session.printed.total  # an earlier check's flood is not this one's
         if self._fatal is not None and self._fatal.kind == "timeout":
             self._fatal = None
 

@@ -18,6 +18,24 @@ def inputs():
     yield torch.randn(4, dtype=torch.float64), torch.randn(4, dtype=torch.float64)
 
 
+HANDED = Msg(
+    "（f 是检查传入的函数，梯度只有 backward 算得出）",
+    "(f is a function the check hands in: only backward finds its gradients)",
+)
+
+
+def handed_cases():
+    """Inputs with a function f drawn from the seed (coefficients; the probe makes f next to the student's
+    code), and the gradients autograd gives through it, computed here: (a, b, coeffs, Q, a.grad, b.grad)."""
+    for shape in [(4,), (2, 3)]:
+        a, b = torch.randn(shape), torch.randn(shape)
+        coeffs = torch.cat([torch.rand(4) * 2 + 0.5, torch.rand(1) + 1.5])
+        a_, b_ = a.clone().requires_grad_(True), b.clone().requires_grad_(True)
+        q = probes.kit_function(coeffs)(a_, b_)
+        q.backward(torch.ones_like(q))  # (not the answer's spelling: the release ships this file)
+        yield a, b, coeffs, q.detach(), a_.grad, b_.grad
+
+
 @check("autograd", "Q = 3a³ − b² 的梯度", "gradients of Q = 3a³ − b²")
 def check_cubic_minus_square_grads(sub, ctx):
     for a, b in inputs():
@@ -37,6 +55,14 @@ def check_cubic_minus_square_grads(sub, ctx):
         expect_tensor(a_grad, 9 * a**2, call, what="[1] (a.grad = 9a²)")
         expect_tensor(b_grad, -2 * b, call, what="[2] (b.grad = −2b)")
         expect_tensor(result["a_grad"], 9 * a**2, call, what="(a.grad)")
+    for a, b, coeffs, q, a_grad, b_grad in handed_cases():
+        call = describe_call("autograd", "cubic_minus_square_grads", (a, b, probes.kit_function(coeffs)))
+        result = probes.grads_probe(sub, "cubic_minus_square_grads", a, b, coeffs)
+        expect_sequence(result["value"], 3, call)
+        expect_tensor(result["value"][0], q, call, what=Msg("[0] (Q = f(a, b))", "[0] (Q = f(a, b))"), hint=HANDED)
+        expect_tensor(result["value"][1], a_grad, call, what="[1] (a.grad)", hint=HANDED)
+        expect_tensor(result["value"][2], b_grad, call, what="[2] (b.grad)", hint=HANDED)
+        expect_tensor(result["a_grad"], a_grad, call, what="(a.grad)", hint=HANDED)
 
 
 @check("autograd", "retain_graph：两次 backward 梯度累加", "retain_graph: two backward passes accumulate")
@@ -48,6 +74,12 @@ def check_backward_twice(sub, ctx):
         a_grad, b_grad = result["value"]
         expect_tensor(a_grad, 2 * 9 * a**2, call, what="[0] (a.grad = 2 × 9a²)")
         expect_tensor(b_grad, 2 * -2 * b, call, what="[1] (b.grad = 2 × −2b)")
+    for a, b, coeffs, _, a_grad, b_grad in handed_cases():
+        call = describe_call("autograd", "backward_twice", (a, b, probes.kit_function(coeffs)))
+        result = probes.grads_probe(sub, "backward_twice", a, b, coeffs)
+        expect_sequence(result["value"], 2, call)
+        expect_tensor(result["value"][0], 2 * a_grad, call, what="[0] (a.grad)", hint=HANDED)
+        expect_tensor(result["value"][1], 2 * b_grad, call, what="[1] (b.grad)", hint=HANDED)
 
 
 @check("autograd", "更新规则 w ← w − lr·grad", "the update rule w ← w − lr·grad")

@@ -39,17 +39,44 @@ def sgd(mods: StudentModules, values: list[torch.Tensor], grads: list[torch.Tens
     }
 
 
-@probe(
-    Record(
-        value=ANY,
-        a_grad=Maybe(Tensor(shape=lambda fn, a, b: tuple(a.shape))),
-        b_grad=Maybe(Tensor(shape=lambda fn, a, b: tuple(b.shape))),
-    )
-)
-def grads_probe(mods: StudentModules, fn: str, a: torch.Tensor, b: torch.Tensor) -> dict:
+class _Tilt(torch.autograd.Function):
+    """The identity forward; backward scales the gradient by k. Autograd through it gives a gradient that
+    a formula or a finite difference of the forward values would not: only a real backward finds it."""
+
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.k = k
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.k, None
+
+
+def kit_function(coeffs: torch.Tensor):
+    """A function f(a, b) the check hands in, made from 5 coefficients drawn from its seed; the student
+    is never told its gradients. The trusted side makes the same one to compute them with autograd."""
+    c0, c1, c2, c3, k = (float(v) for v in coeffs)
+
+    def f(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return c0 * torch.sin(c1 * a) + c2 * a * b - c3 * _Tilt.apply(b, k) ** 2
+
+    f.__name__ = f.__qualname__ = "f"
+    return f
+
+
+def _shape_of(name: str):
+    return lambda fn, a, b, coeffs=None: tuple((a if name == "a" else b).shape)
+
+
+@probe(Record(value=ANY, a_grad=Maybe(Tensor(shape=_shape_of("a"))), b_grad=Maybe(Tensor(shape=_shape_of("b")))))
+def grads_probe(
+    mods: StudentModules, fn: str, a: torch.Tensor, b: torch.Tensor, coeffs: torch.Tensor | None = None
+) -> dict:
     a = a.clone().requires_grad_(True)
     b = b.clone().requires_grad_(True)
-    result = invoke(mods, "autograd", fn, a, b)
+    handed = () if coeffs is None else (kit_function(coeffs),)
+    result = invoke(mods, "autograd", fn, a, b, *handed)
     return {
         "value": result,
         "a_grad": None if a.grad is None else a.grad.detach(),

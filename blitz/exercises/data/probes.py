@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from blitz.engine.answers import ANY, Bool, Either, Int, ListOf, Record, Str, probe
+from blitz.engine.answers import ANY, Bool, Either, Int, ListOf, Record, Str, Tensor, probe
 from blitz.engine.probing import describe_call, invoke, labelled
 from blitz.engine.student_code import StudentModules
 
@@ -55,10 +55,9 @@ def _indexed_dataset(n: int, offset: int) -> torch.utils.data.Dataset:
         Record(pair=Bool, type=Str),
         Record(
             pair=Bool,
-            train_orders=ListOf(ListOf(Int), count=2),
-            train_batch_sizes=ListOf(Int),
-            test_order=ListOf(Int),
-            test_batch_sizes=ListOf(Int),
+            # the labels of every batch the loaders yield, as they came: the check derives orders and sizes
+            train_epochs=ListOf(ListOf(Tensor(dtype=torch.int64)), count=2),
+            test_batches=ListOf(Tensor(dtype=torch.int64)),
         ),
     )
 )
@@ -70,21 +69,9 @@ def loaders(mods: StudentModules, n_train: int, n_test: int, batch_size: int | N
         return {"pair": False, "type": type(made).__name__}
     train_loader, test_loader = made
 
-    def epoch(loader) -> tuple[list[int], list[int]]:
-        order, sizes = [], []
-        for _, y in loader:
-            order += [int(v) for v in y]
-            sizes.append(len(y))
-        return order, sizes
+    def epoch(loader) -> list[torch.Tensor]:
+        return [torch.as_tensor(y).detach().to(torch.int64).reshape(-1) for _, y in loader]
 
     with labelled("iterating the loaders of data.make_loaders(train_set, test_set, ...)"):
-        first, sizes = epoch(train_loader)
-        second, _ = epoch(train_loader)
-        test_order, test_sizes = epoch(test_loader)
-    return {
-        "pair": True,
-        "train_orders": [first, second],
-        "train_batch_sizes": sizes,
-        "test_order": test_order,
-        "test_batch_sizes": test_sizes,
-    }
+        first, second, test = epoch(train_loader), epoch(train_loader), epoch(test_loader)
+    return {"pair": True, "train_epochs": [first, second], "test_batches": test}

@@ -4,9 +4,9 @@ blitz/exercises/evaluate/checks.py judge what comes back.
 
 from __future__ import annotations
 
-from blitz.engine.answers import ANY, Bool, Exactly, Int, ListOf, Record, probe
+from blitz.engine.answers import ANY, NUMBER, Bool, Exactly, Int, ListOf, Record, probe
 from blitz.engine.fixtures import Watch, tiny_setup
-from blitz.engine.probing import invoke
+from blitz.engine.probing import invoke, plain_number
 from blitz.engine.student_code import StudentModules
 
 
@@ -17,6 +17,7 @@ def _batches(seed: int, device: str = "cpu") -> int:
 @probe(
     Record(
         returned=ANY,
+        number=NUMBER,  # what it returned as a plain number, of any numeric type
         forward_training=ListOf(Bool, count="forwards"),
         grad_enabled=ListOf(Bool, count="forwards"),
         forwards=Int,
@@ -31,6 +32,7 @@ def accuracy_probe(mods: StudentModules, seed: int, device: str = "cpu") -> dict
     returned = invoke(mods, "evaluate", "accuracy", model, loader, device)
     return {
         "returned": returned,
+        "number": plain_number(returned),
         "forward_training": watch.training,
         "grad_enabled": watch.grad_enabled,
         "forwards": len(watch.training),

@@ -28,6 +28,59 @@ TASKS = (
 )
 
 
+def _loss_inputs(task: str) -> list[tuple]:
+    """Two argument tuples of the layout each loss documents, drawn from the seed."""
+    out = []
+    for n in (4, 7):
+        scores, labels = torch.randn(n, 5), torch.randint(0, 5, (n,))
+        bits = torch.randint(0, 2, (n,)).float()
+        signs = bits * 2 - 1
+        multilabel = torch.full((n, 5), -1, dtype=torch.long)
+        multilabel[:, 0], multilabel[:, 1] = labels, (labels + 1) % 5
+        out.append(
+            {
+                "multiclass": (scores, labels),
+                "multiclass_log_probs": (scores.log_softmax(1), labels),
+                "binary": (torch.rand(n) * 0.98 + 0.01, bits),
+                "binary_logits": (torch.randn(n) * 2, bits),
+                "ranking": (torch.randn(n), torch.randn(n), signs),
+                "multilabel": (scores, multilabel),
+                "binary_margin": (torch.randn(n), signs),
+            }.get(task, (torch.randn(n, 3), torch.randn(n, 3) * 2))
+        )
+    return out
+
+
+def expect_computes(sub, fn: str, args: tuple, expected: torch.nn.Module, inputs: list[tuple], call: str) -> None:
+    """The layer the student's `fn(*args)` returns computes what `expected` does on the documented input
+    layout, both holding the same weights chosen here (evidence: its outputs, not its type name)."""
+    with torch.no_grad():
+        for p in expected.parameters():
+            p.copy_(torch.randn_like(p) * 0.5)
+    weights = [p.detach().clone() for p in expected.parameters()]
+    result = probes.layer_outputs(sub, fn, args, weights, inputs)  # its type was judged before this
+    want_shapes = [list(w.shape) for w in weights]
+    compared()
+    if result["shapes"] != want_shapes:
+        fail(
+            call=call,
+            observed=Msg(f"参数形状是 {result['shapes']}", f"its parameters have shapes {result['shapes']}"),
+            expected=Msg(f"{want_shapes}", f"{want_shapes}"),
+        )
+    expected.eval()
+    with torch.no_grad():
+        for x, got in zip(inputs, result["outputs"], strict=True):
+            want = expected(*x)
+            want = want[0] if isinstance(want, tuple) else want
+            shapes = ", ".join(str(tuple(t.shape)) for t in x)
+            what = (
+                Msg(f"（用套件选的权重，输入形状 {shapes}）", f"(with the kit's weights, inputs of shape {shapes})")
+                if weights
+                else Msg(f"（输入形状 {shapes}）", f"(inputs of shape {shapes})")
+            )
+            expect_tensor(got, want, call + "(x)", what=what, atol=1e-5)
+
+
 def _type_name(module) -> str:
     return f"{type(module).__module__}.{type(module).__qualname__}"
 
@@ -41,6 +94,7 @@ def check_loss_for(sub, ctx):
         compared()  # the comparisons below are written out: their messages quote the facts as they are
         if facts["type"] != expected:
             fail(call=call, returned=facts["type"], expected=expected)
+        expect_computes(sub, "loss_for", (task,), ref.loss_for(task), _loss_inputs(task), call)
     for bad in ("focal", "Regression", ""):
         call = describe_call("extras", "loss_for", (bad,))
         outcome = probes.rejects(sub, "loss_for", (bad,))
@@ -77,6 +131,9 @@ def check_conv_for(sub, ctx):
             compared()
             if got != want:
                 fail(call=call, returned=str(got), expected=str(want))
+            spatial = {"text": (9,), "image": (8, 9), "video": (6, 7, 8)}[kind]  # (N, C, *spatial)
+            x = torch.randn(2, args[0], *(s + args[2] for s in spatial))
+            expect_computes(sub, "conv_for", (kind, *args), expected, [(x,)], call)
 
 
 @check("extras", "RNN / LSTM / GRU", "RNN / LSTM / GRU")
@@ -90,6 +147,8 @@ def check_recurrent(sub, ctx):
         compared()
         if got != want:
             fail(call=call, returned=str(got), expected=str(want))
+        x = torch.randn(5, 3, inputs)  # (sequence length, N, input_size), as the docstring says
+        expect_computes(sub, "recurrent", (kind, inputs, hidden), ref.recurrent(kind, inputs, hidden), [(x,)], call)
 
 
 @check("extras", "view：保留批次维展平", "view: flatten all but the batch dim")

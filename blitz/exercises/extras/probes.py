@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import nn
 
-from blitz.engine.answers import Bool, Int, ListOf, Omittable, Record, Str, probe
-from blitz.engine.probing import invoke
+from blitz.engine.answers import ANY, Bool, Int, ListOf, Omittable, Record, Str, probe
+from blitz.engine.probing import describe_call, invoke, labelled
 from blitz.engine.student_code import StudentModules
 
 _SIZE = Omittable(Int)
@@ -51,3 +52,30 @@ def rejects(mods: StudentModules, fn: str, args: tuple) -> dict:
     except Exception as exc:  # noqa: BLE001 - the wrong exception is a finding, not a crash
         return {"raised": type(exc).__name__, "message": str(exc)[:500]}
     return {"raised": "", "message": f"returned {type(made).__name__}"}
+
+
+def _inputs(fn: str, args: tuple, weights: list, inputs: list) -> int:
+    return len(inputs)
+
+
+@probe(Record(is_module=Bool, shapes=ListOf(ListOf(Int)), outputs=ListOf(ANY, count=_inputs)))
+def layer_outputs(mods: StudentModules, fn: str, args: tuple, weights: list[torch.Tensor], inputs: list) -> dict:
+    """What a returned layer computes: the kit's weights put in its parameters, in order (when their shapes
+    are the kit's), then the layer applied to each of the kit's inputs (a tuple of its arguments); a
+    recurrent layer's output sequence (the first item of what it returns)."""
+    made = invoke(mods, "extras", fn, *args)
+    if not isinstance(made, nn.Module):
+        return {"is_module": False, "shapes": [], "outputs": [None] * len(inputs)}
+    params = list(made.parameters())
+    shapes = [list(p.shape) for p in params]
+    if shapes != [list(w.shape) for w in weights]:
+        return {"is_module": True, "shapes": shapes, "outputs": [None] * len(inputs)}
+    with torch.no_grad():
+        for p, w in zip(params, weights):
+            p.copy_(w)
+    outputs = []
+    with torch.no_grad(), labelled(describe_call("extras", fn, args) + "(x)"):
+        for x in inputs:
+            out = made(*x)
+            outputs.append(out[0] if isinstance(out, tuple) and out else out)
+    return {"is_module": True, "shapes": shapes, "outputs": outputs}

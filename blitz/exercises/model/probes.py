@@ -7,9 +7,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from blitz.engine.answers import ANY, Bool, Either, Int, ListOf, Record, Str, probe
+from blitz.engine.answers import ANY, NUMBER, Bool, Either, ListOf, Record, Str, Tensor, probe
 from blitz.engine.fixtures import assign_by_shape, counting_models
-from blitz.engine.probing import function, invoke, label_exception, short
+from blitz.engine.probing import function, invoke, label_exception, plain_number, short
 from blitz.engine.student_code import StudentModules
 
 
@@ -18,8 +18,7 @@ from blitz.engine.student_code import StudentModules
         Record(is_module=Bool, type=Str),
         Record(
             is_module=Bool,
-            param_shapes=ListOf(ListOf(Int)),
-            n_params=Int,
+            params=ListOf(Tensor()),  # the trainable parameters themselves: the check counts and uses them
             assign_problems=ListOf(ListOf(ANY, count=2)),
             outputs=ListOf(ANY, count=lambda weights, inputs: len(inputs)),
         ),
@@ -34,8 +33,6 @@ def cnn(mods: StudentModules, weights: list[torch.Tensor], inputs: list[torch.Te
         raise
     if not isinstance(model, nn.Module):
         return {"is_module": False, "type": type(model).__name__}
-    shapes = [list(p.shape) for p in model.parameters()]
-    n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     problems = assign_by_shape(model, weights)
     outputs = []
     model.eval()
@@ -48,13 +45,17 @@ def cnn(mods: StudentModules, weights: list[torch.Tensor], inputs: list[torch.Te
                 raise
     return {
         "is_module": True,
-        "param_shapes": shapes,
-        "n_params": n_params,
+        "params": [p.detach().clone() for p in model.parameters() if p.requires_grad],
         "assign_problems": problems,
         "outputs": outputs,
     }
 
 
-@probe(Record(counts=ListOf(ANY, count=lambda seed=0: len(counting_models(seed)))))
+def _models(seed: int = 0) -> int:
+    return len(counting_models(seed))
+
+
+@probe(Record(counts=ListOf(ANY, count=_models), numbers=ListOf(NUMBER, count=_models)))
 def count_parameters(mods: StudentModules, seed: int = 0) -> dict:
-    return {"counts": [invoke(mods, "model", "count_parameters", m) for m in counting_models(seed)]}
+    counts = [invoke(mods, "model", "count_parameters", m) for m in counting_models(seed)]
+    return {"counts": counts, "numbers": [plain_number(c) for c in counts]}

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import torch
 
-from blitz.course import mnist
+from blitz.course import mnist, registry
 from blitz.course.i18n import Msg
+from blitz.course.text import points
 from blitz.engine.check import CheckFailure, check, fail
 from blitz.engine.compare import expect_finite, kind_of
 from blitz.engine.fixtures import assign_by_shape
@@ -32,6 +33,21 @@ from blitz.exercises.pipeline import probes
 EPOCHS = 2
 BAR = 0.91
 MAX_TRAIN_IMAGES = mnist.CHECK_TRAIN_IMAGES
+
+
+# Partial credit (README, "The capstone's curve"): linear from chance to the bar, the share of the
+# capstone's points a run below the bar earns; at or above the bar the check passes (all the points).
+CHANCE = 0.10
+# The student's evaluate.accuracy is a fifth of the capstone: a wrong one costs that share of the points.
+EVALUATE_SHARE = 0.2
+
+
+def curve(accuracy: float) -> float:
+    """The share of the points earned at `accuracy`: 0 at chance (10%) or below, 1 at the bar (91%) or above,
+    linear between; NaN earns nothing."""
+    if not accuracy == accuracy:  # NaN
+        return 0.0
+    return min(max((accuracy - CHANCE) / (BAR - CHANCE), 0.0), 1.0)
 
 
 MIN_AGREEMENT = 0.98  # the worker's and this process's predictions of the slice (layouts round differently)
@@ -100,10 +116,21 @@ def _kit_predictions(predictions, labels: torch.Tensor) -> tuple[torch.Tensor | 
     ]
 
 
-def _require_reference_function(sub, ctx) -> None:
-    """The trained weights are scored in the reference CNN, which is the student's CNN only if the two
-    compute the same function with the same weights: model.cnn_function's own comparison, run here first
-    on its own seed (so a release replays it from the same recorded values)."""
+STAND_IN = Msg(
+    "你的 CNN 没有通过 model 的检查，所以这里用课程的参考 CNN 代替它，训练并评分你的数据、训练循环和评估"
+    "（模型的错误只扣 model 检查的分）。",
+    "Your CNN fails the model checks, so the course's reference CNN was trained in its place to score your data, "
+    "training loop and evaluation (the model's bug costs the model checks' points only).",
+)
+
+
+def course_cnn_stands_in(sub, ctx) -> bool:
+    """Whether the reference CNN trains in the student's place: it does when their CNN does not compute
+    what the reference computes with the same weights (model.cnn_function's own comparison, run here first
+    on its own seed, so a release replays it from the same recorded values). The trained weights are scored
+    in the reference CNN, so a CNN that computes something else cannot be scored; the rest of the pipeline
+    still can, and one bug costs its own points only."""
+    from blitz.engine.student_code import StudentError
     from blitz.exercises.model.checks import check_cnn_function
 
     try:
@@ -111,18 +138,12 @@ def _require_reference_function(sub, ctx) -> None:
             torch.manual_seed(ctx.seed)
             check_cnn_function(sub, ctx)
     except CheckFailure:
-        fail(
-            call="model.CNN()",
-            what=Msg("（用参考权重）", "with the reference weights"),
-            observed=Msg(
-                "算出的结果和课程的 CNN 不同，所以无法评它训练出的参数。",
-                "does not compute what the course's CNN computes, so its trained parameters cannot be scored.",
-            ),
-            expected=Msg(
-                "先通过 model 的检查（CNN 与参考网络计算同一个函数）。",
-                "pass the model checks first (the CNN computes the same function as the reference).",
-            ),
-        )
+        return True
+    except StudentError as error:
+        if error.kind not in ("raised", "import"):  # a time-out or a crash: the budget or the worker is gone
+            raise
+        return True
+    return False
 
 
 def _require_train_size(result: dict, root: str, call: str) -> None:
@@ -156,14 +177,27 @@ def _require_train_size(result: dict, root: str, call: str) -> None:
 )
 def check_mnist_accuracy(sub, ctx):
     root = str(mnist.require(Path(ctx.data_root) if ctx.data_root else None))
+    stand_in = course_cnn_stands_in(sub, ctx)
+    try:
+        note = _score_pipeline(sub, ctx, root, stand_in)
+    except CheckFailure as failure:
+        if stand_in:
+            raise CheckFailure(failure.msg + Msg("\n", "\n") + STAND_IN, failure.credit) from None
+        raise
+    return note + Msg("\n", "\n") + STAND_IN if stand_in else note
+
+
+def _score_pipeline(sub, ctx, root: str, stand_in: bool) -> Msg:
+    """Train the student's pipeline (with the reference CNN when `stand_in`), score it here, and say how it did."""
     epochs = ctx.epochs or EPOCHS
     child_root = ctx.capstone.worker_data_root if ctx.capstone else root
     call = f"fit(CNN(), make_loaders(load_mnist(...)), epochs={epochs}, lr=1e-3)"
     # A student release has no reference code to score the weights with. There the check is the
     # student's own self-check, no trust boundary: the kit's predictions made in their process count.
     self_check = expected_folder() is not None
-    _require_reference_function(sub, ctx)
     extra = {"predict": True} if self_check else {}
+    if stand_in:
+        extra["course_cnn"] = True
     result = probes.pipeline(sub, child_root, epochs, ctx.seed, 50, ctx.device, **extra)
     labels = true_test_labels(root)
     # In a grading sandbox (ctx.capstone) the worker sees shuffled test labels: it cannot learn the answers from disk.
@@ -182,9 +216,11 @@ def check_mnist_accuracy(sub, ctx):
         )
     accuracy = (predictions == labels).float().mean().item()
     losses_text = _losses_text(result["losses"])
-    _require_bar(accuracy, losses_text, call)
+    evaluation = _evaluation(result, predictions, seen_labels)
+    credit = 0.0 if evaluation == "broken" else curve(accuracy) * (1 - EVALUATE_SHARE if evaluation == "wrong" else 1)
+    _require_bar(accuracy, losses_text, call, credit, evaluation == "wrong")
     _check_student_accuracy(result, predictions, seen_labels, accuracy)
-    return accuracy_note(accuracy, losses_text)
+    return accuracy_note(accuracy, losses_text) + Msg("；", "; ") + points_msg(1.0)
 
 
 def accuracy_note(accuracy: float, losses_text: str) -> Msg:
@@ -195,22 +231,35 @@ def accuracy_note(accuracy: float, losses_text: str) -> Msg:
     )
 
 
+def points_msg(credit: float, wrong_evaluation: bool = False) -> Msg:
+    """The points a run below the bar earns on the curve, and the curve itself."""
+    worth = registry.get("pipeline").points
+    earned = points(round(worth * credit, 2))
+    zh = f"得分 {earned} / {worth}（按曲线：准确率 {CHANCE:.0%} 及以下得 0 分，{BAR:.0%} 及以上得满分，中间按比例）"
+    en = f"points: {earned} of {worth} (on the curve: {CHANCE:.0%} accuracy or less earns 0, {BAR:.0%} or more all, linear between)"
+    if wrong_evaluation:
+        zh += f"；evaluate.accuracy 算错了，扣掉 {EVALUATE_SHARE:.0%}"
+        en += f"; evaluate.accuracy is wrong, which costs {EVALUATE_SHARE:.0%} of them"
+    return Msg(zh + "。", en + ".")
+
+
 def _losses_text(losses) -> str:
     if isinstance(losses, list) and all(isinstance(v, float) for v in losses):
         return ", ".join(f"{v:.3f}" for v in losses)
     return kind_of(losses)
 
 
-def _require_bar(accuracy: float, losses_text: str, call: str) -> None:
+def _require_bar(accuracy: float, losses_text: str, call: str, credit: float, wrong_evaluation: bool) -> None:
     if not accuracy >= BAR:  # not `<`: a NaN accuracy fails too
         fail(
+            credit=credit,
             call=call,
             what=Msg("，再用训练好的参数预测 10,000 张测试图", "then the trained CNN on the 10,000 test images"),
             observed=Msg(
                 f"测试集准确率 {accuracy:.2%}，每轮损失 [{losses_text}]",
                 f"test accuracy {accuracy:.2%}, losses per epoch [{losses_text}]",
             ),
-            expected=Msg(f"至少 {BAR:.0%}", f"at least {BAR:.0%}"),
+            expected=Msg(f"至少 {BAR:.0%}；", f"at least {BAR:.0%}; ") + points_msg(credit, wrong_evaluation),
             hint=Msg(
                 "通常是训练循环少了一步（zero_grad、backward 或 step）、训练 loader 没有打乱、"
                 "层放在普通的 Python 列表里（PyTorch 看不到，不会训练），或输出层后面多了激活函数。"
@@ -220,6 +269,19 @@ def _require_bar(accuracy: float, losses_text: str, call: str) -> None:
                 "an activation after the output layer. Run `blitz report` to see the loss curve.",
             ),
         )
+
+
+def _evaluation(result: dict, predictions: torch.Tensor, seen_labels: torch.Tensor) -> str:
+    """How the student's evaluate.accuracy did on its slice, without failing: "broken" (the answer is
+    incomplete, or the worker's model is not the one whose weights came back: no credit), "wrong" (their
+    accuracy is not the kit's count on the labels the worker saw) or "ok"."""
+    n, worker, got = result["subset"], result["subset_predictions"], result["student_subset_accuracy"]
+    if not isinstance(n, int) or not 0 < n <= len(predictions) or not isinstance(worker, torch.Tensor):
+        return "broken"
+    if worker.shape != (n,) or (worker.cpu() == predictions[:n]).float().mean().item() < MIN_AGREEMENT:
+        return "broken"
+    expected = (worker.cpu() == seen_labels[:n]).float().mean().item()
+    return "ok" if isinstance(got, float) and abs(got - expected) <= 1e-6 else "wrong"
 
 
 def _check_student_accuracy(
@@ -246,15 +308,21 @@ def _check_student_accuracy(
         )
     expected = (worker.cpu() == seen_labels[:n]).float().mean().item()
     got = result["student_subset_accuracy"]
-    expect_finite(got, call, what=what)
+    credit = 1 - EVALUATE_SHARE  # the rest of the pipeline cleared the bar
+    try:
+        expect_finite(got, call, what=what)
+    except CheckFailure as failure:
+        raise CheckFailure(failure.msg + Msg("\n", "\n") + points_msg(credit, True), credit) from None
     if not isinstance(got, float) or abs(got - expected) > 1e-6:
         fail(
+            credit=credit,
             call=call,
             what=what,
             returned=kind_of(got),
             expected=repr(expected),
             detail=Msg(
                 f"（你的模型在全部测试集上的准确率是 {accuracy:.2%}）",
-                f"(your model's accuracy on the whole test set: {accuracy:.2%})",
-            ),
+                f"(your model's accuracy on the whole test set: {accuracy:.2%}) ",
+            )
+            + points_msg(credit, True),
         )

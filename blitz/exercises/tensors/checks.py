@@ -231,8 +231,15 @@ def check_zero_column(sub, ctx):
 
 @check("tensors", "cat：沿已有维度拼接", "cat: join along an existing dim")
 def check_concat(sub, ctx):
-    for shape, dim, count in [((2, 3), 0, 3), ((2, 3), 1, 2), ((2, 2, 2), 2, 3), ((4, 1), -1, 2)]:
-        tensors = [torch.randn(shape) for _ in range(count)]
+    # Sizes differ along the joined dim (what cat allows and stack does not), the wider case first: a
+    # join along another dim, or a stack, then raises PyTorch's own error, which the hint explains.
+    cases: list[tuple[list[tuple[int, ...]], int]] = [
+        ([(2, 3), (2, 1)], 1),
+        ([(2, 3), (1, 3), (3, 3)], 0),
+        ([(2, 2, 2), (2, 2, 1), (2, 2, 3)], 2),
+    ]
+    for shapes, dim in cases + [([(4, 1), (4, 2)], -1)]:
+        tensors = [torch.randn(shape) for shape in shapes]
         result = called(sub, "concat", tensors, dim)
         expect_tensor(result["value"], ref.concat(tensors, dim), result["call"])
 

@@ -7,7 +7,7 @@ from torch import nn
 
 from blitz.course.i18n import Msg
 from blitz.engine.check import CheckFailure, check, fail
-from blitz.engine.compare import expect_close, expect_tensor, kind_of
+from blitz.engine.compare import expect_number, expect_tensor, kind_of
 from blitz.engine.feedback import with_hint
 from blitz.engine.fixtures import CountingSGD, tiny_setup
 from blitz.engine.reference import reference
@@ -23,6 +23,63 @@ def compare_states(got: dict, expected: dict, call: str) -> None:
     for name, value in expected.items():
         what = Msg(f"→ 训练后的 {name}", f"→ {name} afterwards")
         expect_tensor(got.get(name), value, call, what=what, atol=1e-5, rtol=1e-4)
+
+
+PARAMETERS_UNCHANGED = Msg(
+    "训练之后，模型的每个参数都和训练前一模一样：什么也没有学到。常见原因：没有调用 optimizer.step()；"
+    "优化器建在别的参数上（不是这个模型的 model.parameters()）；学习率 lr=0。",
+    "after training, every parameter of the model is exactly what it was before: nothing was learned. "
+    "Usual causes: no optimizer.step(); an optimizer built over other parameters (not this model's "
+    "model.parameters()); a learning rate of 0.",
+)
+LOGITS_NOT_PROBABILITIES = Msg(
+    "CrossEntropyLoss 要的是 logits（模型的原始输出），它自己会做 softmax。你的训练结果和“先 softmax 再交给损失函数”"
+    "得到的一样：去掉 softmax，直接把 model(x) 交给损失函数。",
+    "CrossEntropyLoss takes logits (the model's raw outputs) and applies softmax itself. Your training gives what "
+    "applying softmax before the loss gives: drop the softmax and pass model(x) to the loss function as it is.",
+)
+
+
+class _Softmaxed(nn.Module):
+    """The model with softmax on its outputs: the reference replayed with a student's likely mistake."""
+
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(x).softmax(dim=1)
+
+
+def _same_state(got: dict, expected: dict, exact: bool) -> bool:
+    for name, value in expected.items():
+        mine = got.get(name)
+        if not isinstance(mine, torch.Tensor) or mine.shape != value.shape:
+            return False
+        a, b = mine.detach().double(), value.detach().double()
+        if not (torch.equal(a, b) if exact else torch.allclose(a, b, atol=1e-5, rtol=1e-4)):
+            return False
+    return True
+
+
+def expect_parameters_changed(got: dict, seed: int, call: str) -> None:
+    """Every parameter exactly as the fixture made it (batch-norm statistics may move in a forward pass
+    alone): say that, and what usually causes it."""
+    before = {name: p.detach() for name, p in tiny_setup(seed)[0].named_parameters()}  # not the buffers
+    if _same_state(got, before, exact=True):
+        fail(call=call, observed=PARAMETERS_UNCHANGED)
+
+
+def explain_softmax(got: dict, seed: int, call: str, replay) -> None:
+    """When the student's trained state is what the reference gives with softmax before the loss, say so."""
+    model, loader = tiny_setup(seed)
+    model.train(False)
+    try:
+        replay(_Softmaxed(model), loader)
+    except CheckFailure:  # a release holds no recording of this replay: no diagnosis, the comparison speaks
+        return
+    if _same_state(got, model.state_dict(), exact=False):
+        fail(call=call, observed=LOGITS_NOT_PROBABILITIES)
 
 
 @check(
@@ -54,6 +111,7 @@ def check_train_one_epoch(sub, ctx):
                     "there was no gradient when optimizer.step() ran: loss.backward() did not come before step.",
                 ),
             )
+        expect_parameters_changed(result["state"], seed, call)  # after the more precise words above
         if not all(result["forward_training"]):
             fail(
                 call=call,
@@ -68,6 +126,14 @@ def check_train_one_epoch(sub, ctx):
         try:
             compare_states(result["state"], {k: v.detach() for k, v in model.state_dict().items()}, call)
         except CheckFailure as failure:
+            explain_softmax(
+                result["state"],
+                seed,
+                call,
+                lambda m, batches: ref.train_one_epoch(
+                    m, batches, CountingSGD(m.parameters(), lr=LR), nn.CrossEntropyLoss(), "cpu"
+                ),
+            )
             if result["zero_grad_calls"] == 0:
                 # model.zero_grad() is as right as optimizer.zero_grad(), so only a wrong result fails.
                 failure = CheckFailure(
@@ -80,8 +146,9 @@ def check_train_one_epoch(sub, ctx):
                     )
                 )
             raise failure
-        expect_close(
+        expect_number(
             result["returned"],
+            result["number"],
             expected_loss,
             call,
             tol=1e-4 * max(1.0, abs(expected_loss)),
@@ -100,7 +167,8 @@ def check_fit(sub, ctx):
     model, loader = tiny_setup(ctx.seed + 3)
     expected = ref.fit(model, loader, epochs, lr, "cpu")
     returned = result["returned"]
-    if not isinstance(returned, list) or len(returned) != epochs or not all(isinstance(v, float) for v in returned):
+    numbers = result["numbers"]  # each item as a plain number: a float, a numpy float or a detached 0-d tensor
+    if numbers is None or len(numbers) != epochs or any(v is None for v in numbers):
         fail(
             call=call,
             returned=kind_of(returned),
@@ -118,6 +186,12 @@ def check_fit(sub, ctx):
                 f"{epochs} epochs × {batches} batches = {epochs * batches}",
             ),
         )
+    expect_parameters_changed(result["state"], ctx.seed + 3, call)
+    try:
+        compare_states(result["state"], {k: v.detach() for k, v in model.state_dict().items()}, call)
+    except CheckFailure:
+        explain_softmax(result["state"], ctx.seed + 3, call, lambda m, batches: ref.fit(m, batches, epochs, lr, "cpu"))
+        raise
     what = Msg("（每轮损失，Adam 与交叉熵）", "(the losses per epoch, with Adam and cross-entropy)")
-    expect_tensor(torch.tensor(returned), torch.tensor(expected), call, what=what, atol=1e-4)
-    compare_states(result["state"], {k: v.detach() for k, v in model.state_dict().items()}, call)
+    got = torch.tensor([float(v) for v in numbers], dtype=torch.float64)
+    expect_tensor(got, torch.tensor(expected, dtype=torch.float64), call, what=what, atol=1e-4)

@@ -6,9 +6,24 @@ from __future__ import annotations
 
 from torch import nn
 
-from blitz.engine.answers import ANY, Bool, Exactly, Float, FromRequest, Int, ListOf, Record, Str, Tensor, probe
+from blitz.engine.answers import (
+    ANY,
+    NUMBER,
+    Bool,
+    Exactly,
+    Float,
+    FromRequest,
+    Int,
+    ListOf,
+    Maybe,
+    Record,
+    Str,
+    Tensor,
+    Value,
+    probe,
+)
 from blitz.engine.fixtures import CountingSGD, Watch, state_of, tiny_setup
-from blitz.engine.probing import invoke
+from blitz.engine.probing import invoke, plain_number
 from blitz.engine.student_code import StudentModules
 
 
@@ -26,6 +41,7 @@ def _state(seed: int, *rest, **kwargs) -> Record:
 @probe(
     Record(
         returned=ANY,
+        number=NUMBER,
         state=FromRequest(_state),
         zero_grad_calls=Int,
         step_calls=Int,
@@ -52,6 +68,7 @@ def train_epoch_probe(mods: StudentModules, seed: int, lr: float, device: str = 
     returned = invoke(mods, "train", "train_one_epoch", model, loader, optimizer, loss_fn, device)
     return {
         "returned": returned,
+        "number": plain_number(returned),
         "state": state_of(model),
         "zero_grad_calls": optimizer.zero_grad_calls,
         "step_calls": optimizer.step_calls,
@@ -63,9 +80,24 @@ def train_epoch_probe(mods: StudentModules, seed: int, lr: float, device: str = 
     }
 
 
-@probe(Record(returned=ANY, state=FromRequest(_state), forwards=Int, batches=Exactly(_batches)))
+@probe(
+    Record(
+        returned=ANY,
+        numbers=Value(Maybe(ListOf(NUMBER))),  # a list or tuple returned: each item as a plain number, when it is one
+        state=FromRequest(_state),
+        forwards=Int,
+        batches=Exactly(_batches),
+    )
+)
 def fit_probe(mods: StudentModules, seed: int, epochs: int, lr: float, device: str = "cpu") -> dict:
     model, loader = tiny_setup(seed)
     watch = Watch(model)
     returned = invoke(mods, "train", "fit", model, loader, epochs, lr, device)
-    return {"returned": returned, "state": state_of(model), "forwards": len(watch.training), "batches": len(loader)}
+    numbers = [plain_number(v) for v in returned] if isinstance(returned, (list, tuple)) else None
+    return {
+        "returned": returned,
+        "numbers": numbers,
+        "state": state_of(model),
+        "forwards": len(watch.training),
+        "batches": len(loader),
+    }

@@ -22,6 +22,13 @@ socket, is refused, named with those entries in the score table and the kit's re
 left out of nbgrader's run (``--CourseDirectory.student_id_exclude``): nbgrader, which copies
 ``submitted/`` following links, never reads a byte of it.
 
+Who is graded, and where (:mod:`.classrun`): a student whose submitted files, the kit's version and
+the options are those of their last autograde is not regraded (their record is kept) unless
+``--force``; ``--student ID`` grades those named only. nbgrader runs once for those being graded; the
+kit's scores run in ``--workers`` processes (default: the physical cores) or on ``--dask ADDRESS``,
+and are written into the gradebook one student after another, each with nbgrader's late penalty
+(the course's LateSubmissionPlugin) computed again on them.
+
 Exit status: 0 when every student was graded (whatever the scores), 1 when the grader itself failed
 for someone, 2 for a folder that is not a course or has nothing submitted.
 """
@@ -30,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import json
 import os
 import re
 import signal
@@ -55,6 +61,18 @@ class CourseRun:
 
     status: dict[str, str] = field(default_factory=dict)
     records: dict[str, SubmissionResult] = field(default_factory=dict)
+    kept: list[str] = field(default_factory=list)  # not regraded: their records from the last run
+
+
+@dataclass
+class Choice:
+    """Who is graded, and how: --student, --force, --workers, --dask (and the fingerprints seen)."""
+
+    students: tuple[str, ...] = ()
+    force: bool = False
+    workers: int = 1
+    dask: str | None = None
+    prints: dict[str, str] = field(default_factory=dict)
 
 
 def configured_timeout(root: Path) -> int:
@@ -174,21 +192,27 @@ def unsafe_submissions(root: Path, assignment: str) -> dict[str, str]:
     return refused
 
 
-def _run_nbgrader(root: Path, assignment: str, options: list[str], ip: str) -> dict[str, str]:
-    """nbgrader autograde for everyone but the refused, then the repair of those whose kernel died."""
+def _run_nbgrader(root: Path, assignment: str, options: list[str], ip: str, skip: set[str]) -> dict[str, str]:
+    """nbgrader autograde for everyone but the refused and `skip`, then the repair of those whose
+    kernel died."""
     from traitlets.config import Config
 
     from blitz.grading.notebook.repair import repair
 
     refused = unsafe_submissions(root, assignment)
     submitted = sorted(
-        p.name for p in (root / "submitted").iterdir() if p.name not in refused and (p / assignment).is_dir()
+        p.name
+        for p in (root / "submitted").iterdir()
+        if p.name not in refused and p.name not in skip and (p / assignment).is_dir()
     )
-    if any("," in s for s in refused):  # nbgrader's exclusion list cannot name it: one run per student
+    left_out = sorted(set(refused) | (skip & {p.name for p in (root / "submitted").iterdir()}))
+    if not submitted:
+        result = subprocess.CompletedProcess([], 0, "", "")
+    elif any("," in s for s in left_out) or len(submitted) == 1:  # the exclusion list is comma-separated
         runs = [_nbgrader(root, assignment, options, s) for s in submitted]
         result = subprocess.CompletedProcess([], 0, "".join(r.stdout for r in runs), "".join(r.stderr for r in runs))
     else:
-        excluded = ["--CourseDirectory.student_id_exclude=" + ",".join(sorted(refused))] if refused else []
+        excluded = ["--CourseDirectory.student_id_exclude=" + ",".join(left_out)] if left_out else []
         result = _nbgrader(root, assignment, [*options, *excluded])
     _log(root, assignment, result, "w")
     failed = set(FAILED.findall(result.stdout + result.stderr))
@@ -213,39 +237,8 @@ def _run_nbgrader(root: Path, assignment: str, options: list[str], ip: str) -> d
                 continue
             reason = "nbgrader autograde failed again"
         status[student] = f"notebook not run: {reason}"
-    status.update({s: f"refused: {why}" for s, why in refused.items()})
+    status.update({s: f"refused: {why}" for s, why in refused.items() if s not in skip})
     return status
-
-
-def _kit_scores(root: Path, assignment: str, run_folder: Path, students: list[str]) -> dict[str, SubmissionResult]:
-    from blitz.grading.discover import Target
-    from blitz.grading.notebook.kitscore import NotebookGrade, grade_notebook, options_for, write_outputs, write_scores
-    from blitz.grading.runner import grader_error_record
-
-    records = {}
-    db_url = f"sqlite:///{root / 'gradebook.db'}"
-    for number, student in enumerate(students):
-        name = f"{assignment}.ipynb"
-        autograded = root / "autograded" / student / assignment / name
-        submitted = root / "submitted" / student / assignment / name
-        notebooks = [p for p in (autograded, submitted) if os.path.lexists(p)]
-        scratch = run_folder / f"kit-{number}"
-        scratch.mkdir()
-        try:
-            grade = grade_notebook(student, assignment, notebooks, scratch, configured_timeout(root), (str(root),))
-            write_scores(db_url, assignment, grade)
-            if autograded.is_file():
-                write_outputs(autograded, assignment, grade)
-            records[student] = grade.record
-        except Exception as exc:  # noqa: BLE001 - the grader's own failure for one student stops no one else
-            options = options_for(assignment, configured_timeout(root), ())
-            record = grader_error_record(Target(student, str(scratch)), options, exc)
-            try:  # the kernel's scores are 0 already; say so in the gradebook whatever happened
-                write_scores(db_url, assignment, NotebookGrade(student, {}, record))
-            except Exception:  # noqa: BLE001
-                pass
-            records[student] = record
-    return records
 
 
 def _refused_records(root: Path, assignment: str, status: dict[str, str]) -> dict[str, SubmissionResult]:
@@ -269,15 +262,39 @@ def _refused_records(root: Path, assignment: str, status: dict[str, str]) -> dic
     return records
 
 
-def autograde_course(root: Path, assignment: str) -> CourseRun:
-    """Autograde everyone (see the module docstring); returns each student's state and kit record."""
+def _to_skip(root: Path, assignment: str, choice: Choice, previous, prints) -> set[str]:
+    """The students this run leaves as they are: not named by --student, or unchanged (not --force)."""
+    everyone = {p.name for p in (root / "submitted").iterdir()}
+    skip = {s for s in everyone if choice.students and s not in choice.students}
+    if choice.force:
+        return skip
+    for student in everyone - skip:
+        if student in previous and prints.get(student) == choice.prints.get(student):
+            if (root / "autograded" / student / assignment).is_dir():
+                skip.add(student)
+    return skip
+
+
+def autograde_course(root: Path, assignment: str, choice: Choice | None = None) -> CourseRun:
+    """Autograde the class (see the module docstring); returns each student's state and kit record."""
+    from blitz.grading.notebook import classrun
     from blitz.grading.notebook.repair import feedback_note
 
+    choice = choice or Choice()
     run = CourseRun()
-    with sandboxed_kernels(root) as (options, ip, folder):
-        run.status = _run_nbgrader(root, assignment, options, ip)
+    previous, prints = classrun.load_previous(root, assignment)
+    refused = unsafe_submissions(root, assignment)
+    options = {"timeout": configured_timeout(root), "config": (root / "nbgrader_config.py").read_text("utf-8")}
+    for entry in (root / "submitted").iterdir():
+        if entry.name not in refused and (entry / assignment).is_dir() and not entry.is_symlink():
+            choice.prints[entry.name] = classrun.fingerprint(root, assignment, entry.name, options)
+    skip = _to_skip(root, assignment, choice, previous, prints)
+    with sandboxed_kernels(root) as (nb_options, ip, folder):
+        run.status = _run_nbgrader(root, assignment, nb_options, ip, skip)
         graded = sorted(s for s, state in run.status.items() if not state.startswith("refused: "))
-        run.records = _kit_scores(root, assignment, folder, graded)
+        run.records = classrun.kit_scores(
+            root, assignment, folder, graded, configured_timeout(root), choice.workers, choice.dask
+        )
     run.records.update(_refused_records(root, assignment, run.status))
     for student, state in run.status.items():
         record = run.records[student]
@@ -286,73 +303,15 @@ def autograde_course(root: Path, assignment: str) -> CourseRun:
         elif state.startswith("notebook not run"):
             score = f"{record.score:g} / {record.max_score:g}"
             feedback_note(root, assignment, student, state.split(": ", 1)[-1], score)
-    records = [run.records[s].to_json() for s in sorted(run.records)]
-    text = json.dumps({"assignment": assignment, "records": records}, ensure_ascii=False, indent=1)
-    (root / f"blitz-records-{assignment}.json").write_text(text + "\n", encoding="utf-8")
+    run.kept = sorted(s for s in skip if s in previous and s not in run.records)
+    classrun.late_penalties(root, assignment, [s for s in run.kept if s in choice.prints])
+    for student in run.kept:
+        run.records[student] = previous[student]
+        if student in prints:
+            choice.prints.setdefault(student, prints[student])
+    fresh = {s: p for s, p in choice.prints.items() if s in run.records and run.records[s].status is not Status.ERROR}
+    classrun.save(root, assignment, run.records, fresh)
     return run
-
-
-def score_table(root: Path, status: dict[str, str]) -> str:
-    """Every student in the course's gradebook: each assignment's score, the total and the maximum,
-    and what this run did for them (read back from nbgrader's database, as `nbgrader export` does)."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    from blitz.course import registry
-    from blitz.course.text import display_width, pad, terminal
-
-    order = {e.id: i for i, e in enumerate(registry.EXERCISES)}
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        assignments = sorted(gb.assignments, key=lambda a: (order.get(a.name, len(order)), a.name))
-        names = [a.name for a in assignments]
-        maximum = sum(a.max_score for a in assignments)
-        rows = []
-        for student in sorted(gb.students, key=lambda s: s.id):
-            cells = []
-            for a in assignments:
-                try:
-                    cells.append(gb.find_submission(a.name, student.id).score)
-                except MissingEntry:
-                    cells.append(None)
-            rows.append((student.id, cells))
-    width = max([7] + [display_width(terminal(sid)[:24]) for sid, _ in rows])
-    head = f"{pad('student', width)} " + " ".join(f"{n[:9]:>9}" for n in names)
-    head += f" {'total / max':>17}"
-    lines = [head, "-" * len(head)]
-    for student, cells in rows:
-        scores = " ".join(f"{c:>9.2f}" if c is not None else f"{'-':>9}" for c in cells)
-        total = sum(c for c in cells if c is not None)
-        state = status.get(student, "")
-        lines.append(
-            f"{pad(terminal(student)[:24], width)} {scores} {total:>8.2f} / {maximum:<6.2f} {terminal(state)}".rstrip()
-        )
-    return "\n".join(lines)
-
-
-def _class_report(root: Path, assignment: str, records: list[SubmissionResult]) -> None:
-    """The class report of the kit's records, as `blitz grade` writes it; never a reason to fail the run."""
-    from blitz.course.i18n import chosen_lang
-    from blitz.grading.class_report import FOLDER, summary_text, write_class_report
-    from blitz.grading.names import terminal
-
-    if not records:
-        return
-    lang = chosen_lang()
-    out = root / "blitz-reports" / assignment
-    print()
-    print(summary_text(records, lang))
-    try:
-        written = write_class_report(records, out, lang)
-    except Exception as exc:  # noqa: BLE001 - e.g. a broken matplotlib: the grades stand
-        why = terminal(f"{type(exc).__name__}: {exc}")
-        print(
-            Msg(
-                f"班级报告没能写出（{why}），成绩不受影响。",
-                f"The class report could not be written ({why}); the grades stand.",
-            ).render()
-        )
-        return
-    names = ", ".join(written)
-    print(Msg(f"班级报告：{out / FOLDER}/（{names}）", f"class report: {out / FOLDER}/ ({names})").render())
 
 
 def _refuse(text: Msg) -> int:
@@ -361,6 +320,7 @@ def _refuse(text: Msg) -> int:
 
 
 def _course_autograde(args: argparse.Namespace) -> int:
+    from blitz.course.cores import physical_cores
     from blitz.execution.sandbox.process import INSTALL, isolation_available
 
     root = Path(args.dir).resolve()
@@ -391,10 +351,27 @@ def _course_autograde(args: argparse.Namespace) -> int:
     def stop(signum, frame):  # a stopped run still removes its sandboxes' folders (and stops nbgrader)
         raise KeyboardInterrupt
 
+    if args.workers is not None and args.workers < 1:
+        return _refuse(Msg("--workers 至少为 1。", "--workers must be at least 1."))
+    missing = [s for s in args.student if not (root / "submitted" / s).is_dir()]
+    if missing:
+        names = ", ".join(missing)
+        return _refuse(Msg(f"submitted/ 里没有这些学生：{names}", f"No such student in submitted/: {names}"))
     signal.signal(signal.SIGTERM, stop)
-    run = autograde_course(root, args.assignment)
+    choice = Choice(tuple(args.student), args.force, args.workers or physical_cores(), args.dask)
+    run = autograde_course(root, args.assignment, choice)
+    from blitz.grading.notebook.table import class_report, score_table
+
     for student, state in run.status.items():
         print(f"{student:<20} {state}")
+    if run.kept:
+        print(
+            Msg(
+                f"{len(run.kept)} 名学生的提交自上次评分以来没有变化，未重新评分（--force 重新评分）。",
+                f"{len(run.kept)} student(s) unchanged since the last autograde, not regraded (--force regrades them).",
+            ).render()
+        )
+        run.status.update({s: "unchanged, not regraded" for s in run.kept})
     if (root / "gradebook.db").is_file():
         print()
         print(
@@ -404,15 +381,53 @@ def _course_autograde(args: argparse.Namespace) -> int:
             ).render()
         )
         print(score_table(root, run.status))
-    _class_report(root, args.assignment, list(run.records.values()))
+    class_report(root, args.assignment, list(run.records.values()))
     return 1 if any(r.status is Status.ERROR for r in run.records.values()) else 0
+
+
+EPILOG = """examples / 例子:
+  blitz course-autograde . tensors                     # everyone changed since the last run, on every core
+  blitz course-autograde . tensors --student alice     # alice only (the others' grades stay)
+  blitz course-autograde . tensors --force --workers 4 # everyone again, 4 students at once
+  blitz course-autograde . tensors --dask tcp://scheduler:8786   # the kit's scores on a Dask cluster
+
+A student whose submitted files are unchanged since their last autograde (same files, kit version and
+options) is not regraded. nbgrader's late penalty (the course's LateSubmissionPlugin) is applied to
+the kit's scores, so `nbgrader export` shows the penalised score."""
 
 
 def register(subparsers) -> None:
     grade = subparsers.add_parser(
         "course-autograde",
         help="instructors: nbgrader autograde, kernels sandboxed, scored by the kit / 教师：自动评分（沙箱）",
+        description="nbgrader autograde with every student's kernel in a sandbox, scored by the kit's checks.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    grade.add_argument("dir", help="the course directory")
+    grade.add_argument("dir", help="the course directory (holds nbgrader_config.py), e.g. .")
     grade.add_argument("assignment", help="assignment id, e.g. tensors")
+    grade.add_argument(
+        "--student",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="grade this student only (repeatable), e.g. --student alice; the others keep their grades",
+    )
+    grade.add_argument(
+        "--force", action="store_true", help="regrade even the students whose submission is unchanged, e.g. --force"
+    )
+    grade.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="students scored by the kit at once (default: the physical cores), e.g. --workers 4",
+    )
+    grade.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        default=None,
+        help="score on a Dask cluster (scheduler address; shared paths as `blitz grade --dask`), "
+        "e.g. --dask tcp://scheduler:8786",
+    )
     grade.set_defaults(func=_course_autograde)

@@ -65,6 +65,7 @@ def kit_runs(target: Target, exercise_id: str, options: Options, session, ctx, _
     passed, its hidden-seed run."""
     from blitz.authoring.notebooks import HIDDEN_SEED
     from blitz.checks import checks_for
+    from blitz.course import registry
     from blitz.execution.sandbox.isolated import IsolatedSubmission
     from blitz.grading.runner import judge_check
 
@@ -73,7 +74,7 @@ def kit_runs(target: Target, exercise_id: str, options: Options, session, ctx, _
     try:
         for index, entry in enumerate(checks_for(exercise_id)):
             rows.append(judge_check(entry, sub, ctx))
-            if rows[-1].passed:
+            if rows[-1].passed and exercise_id != registry.CAPSTONE.id:  # the capstone trains once
                 rows.append(judge_check(entry, sub, replace(ctx, seed=HIDDEN_SEED + index)))
     finally:
         sub.close()
@@ -132,7 +133,12 @@ def grade_notebook(
     if nb is None:
         message = Msg(f"没有可评分的笔记本（{path}）。", f"No notebook to grade ({path}).")
         return NotebookGrade(student, {}, zero_record(target, options, message, Status.MISSING, ""))
-    write_module(nb, assignment, path.name, code, cell_timeout)
+    from blitz.course import registry
+
+    # The capstone's notebook holds the whole pipeline: its code is each of the modules it runs together.
+    modules = registry.CAPSTONE.inputs if assignment == registry.CAPSTONE.id else (assignment,)
+    for module in modules:
+        write_module(nb, module, path.name, code, cell_timeout)
     record, runs = grade_module(code, assignment, options)
     record = replace(record, student=student, seconds=time.perf_counter() - started)
     return NotebookGrade(student, runs, replace(record, folder=str(path.parent)))

@@ -1,0 +1,98 @@
+"""The capstone's grading budget from the reference's time on the grading machine (issue 23.6).
+
+At the start of a grading run (`blitz grade`), the reference pipeline (solutions/: the course's data,
+CNN, loop and evaluation) runs the capstone's probe once, in the grader's own process, with the thread
+count each grading worker gets; the capstone's budget is then BUDGET_MULTIPLE times that measurement,
+and never less than MIN_BUDGET seconds. A looping student costs that budget, not a fixed floor; a slow
+machine (or a loaded one) measures slower and gives everyone more time in proportion.
+
+``BLITZ_REFERENCE_SECONDS`` (seconds) stands for the measurement: it skips the run (for the tests, and
+for an instructor who measured once).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from blitz.course.i18n import Msg
+
+if TYPE_CHECKING:
+    from blitz.grading.runner import Options
+
+BUDGET_MULTIPLE = 6.0  # the reference's time, times this: room for contention among workers, slower code
+MIN_BUDGET = 30.0  # seconds: however fast the reference ran
+ENV = "BLITZ_REFERENCE_SECONDS"
+
+
+@dataclass(frozen=True)
+class CapstoneBudget:
+    """The capstone's measured budget: `seconds`, from `reference_seconds` (and whether that was measured)."""
+
+    reference_seconds: float
+    seconds: float
+    measured: bool
+
+    def text(self) -> str:
+        how = "measured" if self.measured else f"given by {ENV}"
+        return (
+            f"capstone budget {self.seconds:.0f} s = max({MIN_BUDGET:g} s, {BUDGET_MULTIPLE:g} x the reference's "
+            f"{self.reference_seconds:.1f} s, {how} on this machine)"
+        )
+
+
+def budget_for(reference_seconds: float) -> float:
+    """The capstone's budget for a reference that took `reference_seconds`."""
+    return max(MIN_BUDGET, BUDGET_MULTIPLE * reference_seconds)
+
+
+def _given() -> float | None:
+    try:
+        value = float(os.environ.get(ENV, ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def measure(data_root: str, device: str = "cpu", threads: int | None = None, epochs: int = 2) -> CapstoneBudget:
+    """Time the reference pipeline here once (or take ``BLITZ_REFERENCE_SECONDS``); the budget it gives."""
+    given = _given()
+    if given is not None:
+        return CapstoneBudget(given, budget_for(given), measured=False)
+    from blitz.course import registry
+    from blitz.exercises.pipeline import probes
+    from blitz.probes.local import LocalSubmission
+
+    sub = LocalSubmission(Path(registry.ROOT) / "solutions", label="reference")
+    started = time.perf_counter()
+    probes.pipeline(sub, data_root, epochs, 0, 50, device, threads=threads or None)
+    seconds = round(time.perf_counter() - started, 2)
+    return CapstoneBudget(seconds, budget_for(seconds), measured=True)
+
+
+def measured_options(options: Options) -> tuple[Options, Msg | None]:
+    """`options` with the capstone's budget measured now, and what to say about it; unchanged (nothing to
+    say) when the capstone is not graded or MNIST is not there. `blitz grade` and the Gradescope run call it
+    once, at their start."""
+    from blitz.course import mnist, registry
+
+    data_root = Path(options.data_root) if options.data_root else mnist.data_root()
+    if registry.CAPSTONE.id not in options.exercises or mnist.missing_files(data_root):
+        return options, None
+    try:
+        measured = measure(str(data_root), options.device, options.threads or None, options.epochs or 2)
+    except Exception as exc:  # noqa: BLE001 - the budget falls back to the registry's; grading goes on
+        fallback = options.budget(registry.CAPSTONE.id)
+        return options, Msg(
+            f"无法测量参考答案的用时（{type(exc).__name__}），全流程的时间上限用默认的 {fallback:.0f} 秒。",
+            f"could not time the reference ({type(exc).__name__}); the capstone's budget is the default {fallback:.0f} s.",
+        )
+    said = Msg(
+        f"全流程的时间上限：{measured.seconds:.0f} 秒（参考答案在这台机器上用了 {measured.reference_seconds:.1f} 秒，"
+        f"乘以 {BUDGET_MULTIPLE:g}，至少 {MIN_BUDGET:g} 秒）",
+        measured.text(),
+    )
+    return replace(options, capstone_budget=measured.seconds), said

@@ -1,0 +1,186 @@
+"""`blitz grade`'s course side: what it is handed (LMS downloads, zips, notebooks, a roster) and what the
+students get (the course policy: blitz/grading/policy.py; the exports: blitz/grading/exports.py).
+
+The policy is applied when the reports are written, never stored in a grading record: a new due date
+or a new adjustment re-writes every report from the kept records, without a sandbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from blitz.course.i18n import Msg
+from blitz.engine.results import Status, SubmissionResult
+from blitz.grading import exports, reports
+from blitz.grading import policy as rules
+from blitz.grading.discover import Target
+from blitz.grading.intake import Entry
+from blitz.grading.names import student_id, terminal
+
+STAGED = ".staged"  # under OUT: hidden from discovery (a dot folder) and from every sandbox (OUT is)
+ADJUSTMENTS = "adjustments.csv"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("course policy and exports / 课程规则与导出")
+    g.add_argument("--due", default=None, help="due date, ISO 8601 (2026-12-01T23:59; local time without an offset)")
+    g.add_argument("--extensions", metavar="CSV", default=None, help="per-student due dates: student,due rows")
+    g.add_argument(
+        "--times",
+        metavar="CSV",
+        default=None,
+        help="submission times (an LMS's export): student,submitted rows; "
+        "default: the LMS's late mark, else the newest modification time of the student's files",
+    )
+    g.add_argument("--late-penalty", metavar="PCT", type=float, default=0.0, help="percent off per started day late")
+    g.add_argument("--late-cap", metavar="PCT", type=float, default=100.0, help="most percent taken for lateness")
+    g.add_argument("--grace", metavar="MIN", type=float, default=0.0, help="minutes after the due date still on time")
+    g.add_argument(
+        "--adjustments",
+        metavar="CSV",
+        default=None,
+        help="student,target,points,comment rows (target: empty for "
+        "the total, an exercise id or a check key); default OUT/adjustments.csv when it exists; never written",
+    )
+    g.add_argument("--roster", metavar="CSV", default=None, help="student ids (first column): absent ones are missing")
+    g.add_argument("--assignment", metavar="NAME", default="blitz", help="the LMS gradebook's column (default blitz)")
+    g.add_argument(
+        "--student",
+        metavar="ID",
+        action="append",
+        default=None,
+        help="grade only this student of the class (repeatable); the class's reports keep everyone else's kept results",
+    )
+
+
+@dataclass
+class Course:
+    policy: rules.Policy = field(default_factory=rules.Policy)
+    entries: dict[str, Entry] = field(default_factory=dict)  # student -> what the LMS said
+    origin: dict[str, str] = field(default_factory=dict)  # student -> their own folder (before staging)
+    roster: list[str] = field(default_factory=list)
+    assignment: str = "blitz"
+
+    def applied(self, record: SubmissionResult) -> rules.Applied:
+        parts = {e: (x.score, x.max_score) for e, x in record.exercises.items()}
+        parts.update({c.key: (c.score, c.max_score) for c in record.checks})
+        entry = self.entries.get(record.student)
+        submitted = None
+        if entry is None and record.status is Status.GRADED:
+            submitted = rules.newest_file_time(self.origin.get(record.student, record.folder))
+        late = entry.late if entry is not None else False
+        return rules.apply(self.policy, record.student, record.score, record.max_score, parts, submitted, late)
+
+
+def _number(value: float, name: str, low: float, high: float | None = None) -> None:
+    if value < low or (high is not None and value > high):
+        zh = f"{name} 应不小于 {low:g}" + (f"，且不大于 {high:g}" if high is not None else "") + "。"
+        en = f"{name} must be at least {low:g}" + (f" and at most {high:g}" if high is not None else "") + "."
+        raise rules.PolicyError(Msg(zh, en))
+
+
+def load(args: argparse.Namespace, out: Path) -> Course:
+    """The course's rules from the command line (PolicyError naming the file and line when bad)."""
+    _number(args.late_penalty, "--late-penalty", 0.0)
+    _number(args.late_cap, "--late-cap", 0.0, 100.0)
+    _number(args.grace, "--grace", 0.0)
+    found_rules = rules.Policy(late=rules.LatePolicy(args.late_penalty, args.late_cap, timedelta(minutes=args.grace)))
+    if args.due:
+        found_rules.due = rules.parse_time(args.due, ("--due：", "--due: "))
+    if args.extensions:
+        found_rules.extensions = rules.read_times(Path(args.extensions))
+    if args.times:
+        found_rules.times = rules.read_times(Path(args.times))
+    found = Path(args.adjustments) if args.adjustments else out / ADJUSTMENTS
+    if args.adjustments or found.is_file():
+        found_rules.adjustments = rules.read_adjustments(found)
+    roster = rules.read_roster(Path(args.roster)) if args.roster else []
+    return Course(policy=found_rules, roster=roster, assignment=args.assignment)
+
+
+def stage(paths: list[str], out: Path, course: Course) -> tuple[list[str], list[Msg]]:
+    """The paths to discover: zips and LMS downloads staged under OUT/.staged/intake."""
+    from blitz.grading.intake import prepare
+
+    intake = prepare(paths, out / STAGED / "intake")
+    course.entries.update(intake.entries)
+    return intake.paths, intake.notes
+
+
+def with_notebooks(targets: list[Target], out: Path, course: Course) -> tuple[list[Target], list[Msg]]:
+    """Each submission whose notebook stands in for a module is graded from a folder of the grader's
+    (OUT/.staged/notebooks/<student>) holding its modules and the notebook's module."""
+    import shutil
+
+    from blitz.grading.notebook_submission import with_notebooks as staged
+
+    notes: list[Msg] = []
+    done = []
+    for t in targets:
+        course.origin.setdefault(t.student, t.folder)
+        if t.problem:
+            done.append(t)
+            continue
+        place = out / STAGED / "notebooks" / student_id(t.student)
+        if place.exists():
+            shutil.rmtree(place)
+        folder, said = staged(Path(t.folder), place)
+        notes += [Msg(f"{terminal(t.student)}：{m.zh}", f"{terminal(t.student)}: {m.en}") for m in said]
+        done.append(Target(t.student, str(folder)) if folder != Path(t.folder) else t)
+    return done, notes
+
+
+def only(targets: list[Target], students: list[str] | None) -> tuple[list[Target], list[str]]:
+    """--student: the targets of those students, and the ids that name none."""
+    if not students:
+        return targets, []
+    wanted = set(students)
+    return [t for t in targets if t.student in wanted], sorted(wanted - {t.student for t in targets})
+
+
+def whole_class(out: Path, records: list[SubmissionResult], course: Course, options) -> list[SubmissionResult]:
+    """This run's records, then every other valid results.json in OUT, then the roster's absent students."""
+    from blitz.grading.runner import zero_record
+
+    found = list(records)
+    known = {r.student for r in found}
+    try:
+        children = sorted(p for p in out.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+    except OSError:
+        children = []
+    for child in children:
+        record = reports.record_from_results(child / "results.json") if child.name not in known else None
+        if record is not None and reports.student_folder(out, record.student) == child:
+            found.append(record)
+            known.add(record.student)
+    for student in course.roster:
+        if student not in known:
+            said = Msg(f"名单上的 {student} 没有提交。", f"No submission from {student} (on the roster).")
+            found.append(zero_record(Target(student, "", "missing"), options, said, Status.MISSING))
+            known.add(student)
+    return found
+
+
+def write_all(out: Path, records: list[SubmissionResult], course: Course, lang: str, files: dict[str, str]) -> dict:
+    """Every report of the whole class under the course policy: results.json (only where it changed),
+    feedback, grades.csv, junit.xml, checks.csv, lms_grades.csv. Returns student -> Applied."""
+    applied = {r.student: course.applied(r) for r in records}
+    for r in records:
+        path = reports.student_folder(out, r.student) / "results.json"
+        reports.write_results(out, r, lang, applied[r.student], files.get(r.student) or reports.kept_files(path))
+        reports.write_if_changed(path.parent / "feedback.md", exports.feedback_markdown(r, applied[r.student], lang))
+        reports.write_if_changed(path.parent / "feedback.html", exports.feedback_html(r, applied[r.student], lang))
+    reports.atomic_write(out / "grades.csv", reports.grades_csv(records, applied))
+    reports.atomic_write(out / "junit.xml", reports.junit_xml(records, lang, applied))
+    reports.atomic_write(out / "checks.csv", exports.checks_csv(records))
+    lms_ids = {s: e.lms_id for s, e in course.entries.items() if e.lms_id}
+    reports.atomic_write(out / "lms_grades.csv", exports.lms_csv(records, applied, lms_ids, course.assignment))
+    return applied
+
+
+def unknown_adjustments(course: Course, records: list[SubmissionResult]) -> list[Msg]:
+    targets = {e for r in records for e in r.exercises} | {c.key for r in records for c in r.checks}
+    return rules.unknown_targets(course.policy.adjustments, targets, {r.student for r in records})
