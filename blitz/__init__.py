@@ -38,7 +38,7 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
   forks a fresh child per (submission, exercise) that runs only probes, their answers as wire
   frames, while the checks run in a trusted process. Placements decide the launcher: locally, the
   trusted ``host`` (torch and the checks, driven from ``local`` without importing torch) runs the
-  checks and the worker is a plain process (``launch``); ``blitz report``'s training is a job in a
+  checks and the worker is a plain process forked from it, torch imported once (``launch``); ``blitz report``'s training is a job in a
   forked child of the host (``supervise``, ``child``, JSON over pipes: ``protocol``); sandboxed,
   :mod:`blitz.execution.sandbox`: one bubblewrap sandbox and cgroup per submission (``session``)
   with its seccomp filter (``seccomp``), the worker in it, the probes of each exercise sent by

@@ -22,8 +22,8 @@ process, the student's code only in probes, in a fresh child per (submission, ex
 the one warm worker loop (:mod:`blitz.execution.worker`), the answers crossing as
 :mod:`blitz.engine.wire` frames through :mod:`blitz.execution.frames`. Sandboxed, the trusted
 process is the grader and the worker runs in a sandbox (:mod:`blitz.execution.sandbox`); locally,
-the trusted process is the host below and the worker a plain process of the student's
-(:mod:`blitz.execution.launch`). :class:`blitz.execution.sandbox.isolated.IsolatedSubmission`
+the trusted process is the host below and the worker a plain process of the student's, forked
+from the host before it imports the checks (:mod:`blitz.execution.launch`): torch is imported once. :class:`blitz.execution.sandbox.isolated.IsolatedSubmission`
 sends the probes in both.
 
 The pieces, front end first:

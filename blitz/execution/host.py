@@ -4,11 +4,17 @@ Started once by :class:`blitz.execution.local.Engine` (the front end, which neve
 imports torch and the checks once and runs each requested exercise's checks itself, in this trusted
 process, as ``blitz grade`` does in the grader. The student's code runs only in probes, in a fresh
 child per (submission, exercise) of the one warm worker loop (:mod:`blitz.execution.worker`),
-launched here unconfined (:class:`blitz.execution.launch.LocalProcess`) through the same session
+launched here unconfined through the same session
 and the same framed, bounded protocol as the sandbox (:class:`blitz.execution.sandbox.isolated.IsolatedSubmission`,
 answers as :mod:`blitz.engine.wire` frames). Each check has its own time budget
 (:func:`blitz.execution.limits.time_limit`): a runaway probe's child is killed (its process group),
 the check times out naming the student function that ran, and the next check gets a fresh child.
+
+The first worker is forked from this process (:class:`blitz.execution.launch.LocalFork`) once it has
+imported torch, torchvision and the probes, and before it imports the checks (and through them the
+reference), starts a thread or runs a torch operation: torch is imported once, and the student's
+code finds no trusted module in its sys.modules. A later worker (another folder, more warm imports,
+one that died) is a fresh interpreter (:class:`blitz.execution.launch.LocalProcess`).
 
 Requests come on stdin, one JSON object per line; answers go to stdout, one per line:
 
@@ -249,28 +255,33 @@ def main(argv: list[str]) -> int:
     child.WORKER_FDS.append(out.fd)
     # Nothing of the kit's may write on the answers' pipe by mistake.
     os.dup2(2, 1)
-    requests = Requests(0)
-    host = Host(requests, out)
-    label = argv[argv.index("--for") + 1] if "--for" in argv else ""
-    warming = None
-    if label and os.path.isdir(label):  # the worker imports torch while this process does the same
-        try:
-            warming = host.session_for(label, ())
-            # Launched from this thread: the worker dies with the thread that started it (PDEATHSIG).
-            warming.launch()
-        except Exception:  # noqa: BLE001 - the first request starts it again, and says why it could not
-            warming = None
-    import torch  # noqa: F401 - the checks' torch
+    import torch  # noqa: F401 - the checks' torch, and the worker's (it is forked with it)
 
     from blitz.engine.imports import import_torchvision
 
     import_torchvision()  # warm too, without torch._dynamo (the data and pipeline checks use it)
+    label = argv[argv.index("--for") + 1] if "--for" in argv else ""
+    warming = None
+    if label and os.path.isdir(label):
+        # The worker, forked now: what it imports (torch, torchvision, the probes) is imported once, in
+        # this process, before a thread starts, the checks are imported or a torch operation runs here.
+        import blitz.probes  # noqa: F401
+        from blitz.execution.sandbox.session import SandboxSession
+
+        try:
+            warming = SandboxSession(label, warm_imports=(), local=True)
+            warming.launch(fork=True)
+        except Exception:  # noqa: BLE001 - the first request starts it again, and says why it could not
+            warming = None
+    requests = Requests(0)
+    host = Host(requests, out)
+    host.session = warming
     import blitz.checks  # noqa: F401
 
     if warming is not None:
         try:
             warming.await_ready()
-        except Exception:  # noqa: BLE001 - as above
+        except Exception:  # noqa: BLE001 - as above (the session starts a worker anew on first use)
             pass
     out.send({"event": "ready"})
     host.serve()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import hostile
+import kit
 import pytest
 
 from blitz.engine.results import RunOutcome, RunState
@@ -149,3 +150,25 @@ def test_printed_cuts_long_lines_and_keeps_a_partial_last_line():
     data = printed.as_dict()
     assert data["head"] == ["a", "b"] and data["tail"][-1] == "last" and data["omitted"] == 1
     assert data["tail"][0].endswith(" …") and len(data["tail"][0]) < 400
+
+
+def test_the_local_worker_is_forked_from_the_host_before_it_imports_the_checks(tmp_path):
+    """Torch is imported once for `blitz check`: the worker is a fork of the host (same command line,
+    no second interpreter), forked before the host imported the checks and the reference, so the
+    student's code in its children finds neither in sys.modules."""
+    folder = hostile.solutions(tmp_path / "work")
+    trusted = ("blitz.checks", "blitz.exercises.tensors.checks", "blitz.engine.reference", "solutions")
+    hostile.plant(
+        folder,
+        "tensors",
+        "gram",
+        f"import sys; print('SEEN', sorted(m for m in sys.modules if m.startswith({trusted!r})))",
+    )
+    with Engine(label=str(folder)) as engine:
+        outcome = engine.run_exercise(folder, "tensors")
+        commands = kit.marked_processes(str(folder))
+    assert {r.status for r in outcome.results} == {"passed"}
+    assert len(commands) == 2, commands  # the host and its worker; the child has ended
+    assert len(set(commands.values())) == 1 and b"blitz.execution.host" in next(iter(commands.values()))
+    seen = [line for line in printed_lines(outcome.printed, prefix="") if line.startswith("SEEN")]
+    assert seen and all(line == "SEEN []" for line in seen), seen

@@ -32,7 +32,7 @@ from blitz.course.registry import ROOT
 from blitz.engine import wire
 from blitz.execution import files
 from blitz.execution.frames import read_frame, write_frame
-from blitz.execution.launch import LocalProcess
+from blitz.execution.launch import LocalFork, LocalProcess
 from blitz.execution.output import Printed
 from blitz.execution.sandbox.process import Sandbox, SandboxPolicy, SandboxUnavailable
 from blitz.execution.sandbox.view import essentials
@@ -111,7 +111,7 @@ class SandboxSession:
             self.policy = SandboxPolicy()
             self._own_workdir = False
             self.workdir = self.code_dir = self.source
-            self.sandbox: Sandbox | LocalProcess | None = None
+            self.sandbox: Sandbox | LocalProcess | LocalFork | None = None
             self._request_w = self._response_r = -1
             self.child_owner: object | None = None
             self._oom_before = 0
@@ -145,9 +145,11 @@ class SandboxSession:
         self.launch()
         self.await_ready()
 
-    def launch(self) -> None:
+    def launch(self, fork: bool = False) -> None:
         """Start the worker without waiting for it (it imports torch meanwhile); :meth:`await_ready` next.
-        Call it from a thread that outlives the worker: the worker dies with the thread that started it."""
+        Call it from a thread that outlives the worker: the worker dies with the thread that started it.
+        fork (local only): the worker is forked from this process (:class:`~blitz.execution.launch.LocalFork`),
+        which has imported torch, torchvision and the probes and run no torch operation yet."""
         self.stop()
         self.sandboxes += 1
         request_r, request_w = os.pipe()
@@ -162,7 +164,14 @@ class SandboxSession:
         try:
             if self.local:
                 sink = lambda data: self.printed.feed(data)  # noqa: E731 - the exercise's Printed, swapped by the host
-                self.sandbox = LocalProcess(argv, os.getcwd(), (request_r, response_w), sink)
+                if fork:
+                    from blitz.execution import worker
+
+                    fds, folder, warm = (request_r, response_w), str(self.code_dir), self.warm_imports
+                    serve = lambda: worker.serve(*fds, folder, 0, False, warm)  # noqa: E731 - what main() calls
+                    self.sandbox = LocalFork(serve, os.getcwd(), fds, sink)
+                else:
+                    self.sandbox = LocalProcess(argv, os.getcwd(), (request_r, response_w), sink)
             else:
                 home = self.workdir / "home"  # its working folder only when it runs unconfined (--unsafe-no-sandbox)
                 home.mkdir(exist_ok=True)
@@ -313,7 +322,7 @@ class SandboxSession:
 
     def settle(self) -> None:
         """What the children printed so far, read (the local placement)."""
-        if isinstance(self.sandbox, LocalProcess):
+        if isinstance(self.sandbox, LocalProcess | LocalFork):
             self.sandbox.settle()
 
     def oom_since_child(self) -> bool:
