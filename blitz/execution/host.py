@@ -127,10 +127,11 @@ class Host:
         from blitz.execution.sandbox.session import SandboxSession
 
         session = self.session
-        if session is not None and session.source == Path(folder).resolve() and set(warm) <= set(session.warm_imports):
+        if session is not None and session.source == Path(folder).resolve():
+            if not set(warm) <= set(session.warm_imports):
+                session.warm_more(warm)  # imported by the warm worker, not by a new one
             return session
         if session is not None:
-            warm = tuple(dict.fromkeys((*session.warm_imports, *warm)))
             session.close()
         self.session = SandboxSession(folder, warm_imports=warm, local=True)
         return self.session

@@ -22,6 +22,8 @@ decodes with bounds:
                                       number of {"call": "tensors.gram"} frames (student code runs
                                       now: a time-out names it)
     → ("end",)                        the child exits
+    → ("warm", MODULES)               with no child: import one exercise's ``warm_imports`` now (the
+                                      local host's worker, when a request needs more than it has)
     ← {"ended": STATUS, "clean": bool} the worker, each time a child has gone (STATUS as
                                       os.waitstatus_to_exitcode: -11 for a segfault)
 
@@ -49,12 +51,20 @@ import sys
 import time
 from pathlib import Path
 
+from blitz.course import registry
 from blitz.execution.frames import read_frame, write_frame
 from blitz.execution.lifetime import die_with_parent, set_dumpable
 
 # The one request the worker itself takes, compared as bytes: a child can write into its own copy of
 # the request pipe (reopened through /proc/self/fd), so the worker never unpickles what it reads.
 CHILD_REQUEST = pickle.dumps(("child",), protocol=pickle.HIGHEST_PROTOCOL)
+# The warm requests it takes, as bytes too: one per exercise's warm_imports (the kit's list), so that
+# what a child writes there imports nothing but what the kit names.
+WARM_REQUESTS = {
+    pickle.dumps(("warm", e.warm_imports), protocol=pickle.HIGHEST_PROTOCOL): e.warm_imports
+    for e in registry.EXERCISES
+    if e.warm_imports
+}
 TIDY_SECONDS = 20.0  # killing the child's leftovers and emptying the tmpfs; beyond it: not clean
 # The sandbox's tmpfs (its home), its shared memory and its POSIX message queues (bwrap --mqueue)
 SCRATCH = ("/tmp", "/dev/shm", "/dev/mqueue")
@@ -242,6 +252,9 @@ def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bo
             frame = read_frame(request_fd)
         except EOFError:  # the parent hung up
             return
+        if frame in WARM_REQUESTS:
+            import_modules(WARM_REQUESTS[frame])  # before the next child: it finds them imported
+            continue
         if frame != CHILD_REQUEST:
             continue  # a request for a child that has gone; its "ended" is on its way already
         sys.stdout.flush()

@@ -172,3 +172,16 @@ def test_the_local_worker_is_forked_from_the_host_before_it_imports_the_checks(t
     assert len(set(commands.values())) == 1 and b"blitz.execution.host" in next(iter(commands.values()))
     seen = [line for line in printed_lines(outcome.printed, prefix="") if line.startswith("SEEN")]
     assert seen and all(line == "SEEN []" for line in seen), seen
+
+
+def test_an_exercise_that_needs_more_warm_imports_is_served_by_the_same_worker(tmp_path):
+    """train's torch._dynamo (registry.Exercise.warm_imports) is imported by the warm worker on request
+    (worker.WARM_REQUESTS) before train's child is forked: no second worker imports torch again."""
+    folder = hostile.solutions(tmp_path / "work")
+    with Engine(label=str(folder)) as engine:
+        first = engine.run_exercise(folder, "tensors")
+        before = set(kit.marked_processes(str(folder)))
+        train = engine.run_exercise(folder, "train")
+        after = set(kit.marked_processes(str(folder)))
+    assert first.done and train.done and {r.status for r in train.results} == {"passed"}
+    assert len(before) == 2 and after == before  # the same host and worker

@@ -243,6 +243,20 @@ class SandboxSession:
 
     # -- children -----------------------------------------------------------------------------
 
+    def warm_more(self, names: tuple[str, ...]) -> None:
+        """The worker imports one exercise's ``warm_imports`` (`names`, as the registry lists them)
+        before its next child: a live worker is asked (no new one imports torch again); one that is
+        not running imports them when it starts."""
+        self.warm_imports = tuple(dict.fromkeys((*self.warm_imports, *names)))
+        if self.child_owner is not None:
+            self.end_child()
+        if not self.alive():
+            return
+        try:
+            self.send(("warm", tuple(names)), time.monotonic() + CHILD_SECONDS)
+        except (TimeoutError, OSError):
+            self.stop()  # the next child starts a fresh worker, with them
+
     def begin_child(self, owner: object) -> None:
         """A fresh child for `owner`; the previous child (another exercise's) ends first. Starts a
         sandbox when there is none (or it has died); WorkerStartError when no child comes up."""
