@@ -5,9 +5,8 @@ subprocesses too), dies with the worker (PDEATHSIG), reads nothing from the work
 sends its output (fd 1 and 2, where the student's prints go) to the supervisor's output pipe. On its
 control pipe it writes one JSON object per line:
 
-    {"start": i, "key": "tensors.gram"}       check i begins
+    {"start": 0, "key": LABEL}                the job begins
     {"call": "tensors.gram"}                  student code runs now ("" when it returned)
-    {"result": i, "check": CHECK}             check i's result (blitz.execution.protocol)
     {"value": ...}                            a job's return value (:func:`run_job`)
     {"end": true}                             done: the child exits
 """

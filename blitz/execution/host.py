@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from blitz.engine.results import CheckResult, RunOutcome, RunState, Status
 from blitz.execution import child
 from blitz.execution.child import Control
 from blitz.execution.lifetime import die_with_parent
@@ -143,17 +144,18 @@ class Host:
                 break
             ident = request["id"]
             if ident in self.requests.cancelled:  # cancelled before it began
-                self.out.send({"id": ident, "event": "done", "outcome": {"cancelled": True}})
+                self.out.send({"id": ident, "event": "done", "outcome": RunOutcome.cancelled().to_json()})
                 continue
             self.current = ident
             try:
                 outcome = self.run(request)
             except Exception as exc:  # noqa: BLE001 - a bad request must not end the host
-                outcome = {"failed": f"{type(exc).__name__}: {exc}"}
+                outcome = RunOutcome.failed(f"{type(exc).__name__}: {exc}")
             self.current = None
             if ident in self.requests.cancelled:
-                outcome = {"cancelled": True}
-            self.out.send({"id": ident, "event": "done", "outcome": outcome})
+                outcome = RunOutcome.cancelled()
+            # The one place the outcome becomes JSON: the line the front end reads back (RunOutcome.from_json).
+            self.out.send({"id": ident, "event": "done", "outcome": outcome.to_json()})
             if self.requests.closed:
                 break
         if self.session is not None:
@@ -162,7 +164,7 @@ class Host:
     def emit(self, event: dict) -> None:
         self.out.send({**event, "id": self.current})
 
-    def run(self, request: dict) -> dict:
+    def run(self, request: dict) -> RunOutcome:
         if request.get("job"):
             from blitz.execution.supervise import run_job
 
@@ -183,12 +185,10 @@ class Told:
     seen: set[str] = field(default_factory=set)
 
 
-def run_exercise(host: Host, session: SandboxSession, request: dict) -> dict:
+def run_exercise(host: Host, session: SandboxSession, request: dict) -> RunOutcome:
     """Every check of the request's exercise scored here, whatever the student's code does."""
     from blitz.checks import Context, checks_for, run_check
-    from blitz.engine.results import Status, msg_json
     from blitz.execution.output import Printed
-    from blitz.execution.protocol import unscored
     from blitz.execution.sandbox.isolated import IsolatedSubmission
     from blitz.execution.stops import not_run_msg
 
@@ -208,45 +208,39 @@ def run_exercise(host: Host, session: SandboxSession, request: dict) -> dict:
             host.emit({"event": "running", "key": told.key, "call": call})
 
     session.on_call = on_call
-    results: list[dict] = []
+    results: list[CheckResult] = []
     stops, stopped = 0, None
     sub = IsolatedSubmission(request["folder"], request["exercise"], timeout=float(request["limit"]), session=session)
     try:
         for index, entry in enumerate(entries):
             if ident in host.requests.cancelled or host.requests.closed:
-                return {"cancelled": True}
+                return RunOutcome.cancelled()
             told.key, told.call, told.seen = entry.key, "", set()
             host.emit({"event": "running", "key": entry.key, "call": ""})
-            result = run_check(entry, sub, ctx).to_json()
+            result = run_check(entry, sub, ctx)
             results.append(result)
-            if result["status"] not in ("timeout", "crashed"):
+            if result.status not in (Status.TIMEOUT, Status.CRASHED):
                 continue
             stops += 1
             whole = session.last_call.startswith("import ")
             if whole or stops >= MAX_STOPS:
-                message = result["message"]
-                rest = message if whole else msg_json(not_run_msg(_msg(message)))
-                later = [e.result(Status.FAILED, None, 0.0, None).to_json() for e in entries[index + 1 :]]
-                results += [unscored(check, result["status"], _msg(rest)) for check in later]
-                stopped = message
+                # The checks after it are not run: each says why (an import's stop stands for all).
+                stopped = result.message
+                rest = stopped if whole or stopped is None else not_run_msg(stopped)
+                results += [e.result(result.status, rest) for e in entries[index + 1 :]]
                 break
     finally:
         sub.close()
         session.on_call = None
     session.settle()
-    return {
-        "exercise": request["exercise"],
-        "results": results,
-        "printed": session.printed.as_dict(),
-        "seconds": round(time.monotonic() - started, 3),
-        "stopped": stopped,
-    }
-
-
-def _msg(data):
-    from blitz.engine.results import msg_from
-
-    return msg_from(data)
+    return RunOutcome(
+        RunState.DONE,
+        exercise=request["exercise"],
+        results=results,
+        printed=session.printed.as_dict(),
+        seconds=round(time.monotonic() - started, 3),
+        stopped=stopped,
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -14,9 +14,9 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from blitz.engine.results import msg_json
+from blitz.engine.results import RunOutcome, RunState
 from blitz.execution.child import child_main
 from blitz.execution.output import Printed
 from blitz.execution.stops import crash_msg, engine_msg, how_it_ended, timeout_msg
@@ -33,10 +33,9 @@ Listen = tuple[list[int], Callable[[int], bool]]
 @dataclass
 class Run:
     pid: int
-    index: int | None = None  # the check running (its "start" came, its result not yet)
+    index: int | None = None  # the job's "start" came
     key: str = ""
     call: str = ""
-    results: dict[int, dict] = field(default_factory=dict)
     value: object = None
     ended: bool = False
     timed_out: bool = False
@@ -83,9 +82,6 @@ class Reader:
                 self.told.add(run.call)
                 self.last_emit, self.last_call = now, run.call
                 self.emit({"event": "running", "key": run.key, "call": run.call})
-        elif "result" in message:
-            run.results[int(message["result"])] = message["check"]
-            run.index, run.call = None, ""
         elif "value" in message:
             run.value = message["value"]
         elif "end" in message:
@@ -181,16 +177,19 @@ def stop_message(run: Run, running: str, limit: float):
     return "crashed", crash_msg(running, how_it_ended(run.status))
 
 
-def run_job(request: dict, emit, listen: Listen | None = None) -> dict:
-    """One job in one child: {"value": ...} or {"stopped": MSG, "status": ...}, and what it printed."""
+def run_job(request: dict, emit, listen: Listen | None = None) -> RunOutcome:
+    """One job in one child: its ``value``, or its ``stopped`` message and ``stop_status``, and what it printed."""
     started = time.monotonic()
     printed = Printed()
     limit = float(request["limit"])
     run = run_child(request, 0, limit, printed, emit, listen)
     if run.cancelled:
-        return {"cancelled": True}
-    answer = {"printed": printed.as_dict(), "seconds": round(time.monotonic() - started, 3), "call": run.call}
+        return RunOutcome.cancelled()
+    outcome = RunOutcome(
+        RunState.DONE, printed=printed.as_dict(), seconds=round(time.monotonic() - started, 3), call=run.call
+    )
     if run.ended and not run.error:
-        return {**answer, "value": run.value}
-    status, message = stop_message(run, run.call or request.get("label", "blitz"), limit)
-    return {**answer, "status": status, "stopped": msg_json(message)}
+        outcome.value = run.value
+        return outcome
+    outcome.stop_status, outcome.stopped = stop_message(run, run.call or request.get("label", "blitz"), limit)
+    return outcome
