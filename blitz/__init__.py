@@ -34,13 +34,15 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 - :mod:`blitz.execution` — the one way student code runs, in placements: its time budget
   (``limits``), output capture (``output``), time-out and crash vocabulary (``stops``),
   die-with-parent (``lifetime``), bounded frames with deadlines (``frames``), a submission's
-  files read safely and once (``files``: ``snapshot``); the local
-  placement, a warm worker that imported torch and the checks once and forks a fresh child per
-  (submission, exercise) (``worker``, ``supervise``, ``child``, JSON over pipes: ``protocol``),
-  driven from ``local`` without importing torch; the sandboxed placement, :mod:`blitz.execution.sandbox`:
-  one bubblewrap sandbox and cgroup per submission (``session``) with its seccomp filter
-  (``seccomp``), in it a warm worker that forks a fresh child per exercise (``worker``), which
-  serves the probes of that exercise's :class:`~blitz.execution.sandbox.isolated.IsolatedSubmission`;
+  files read safely and once (``files``: ``snapshot``); the one warm worker loop (``worker``): it
+  forks a fresh child per (submission, exercise) that runs only probes, their answers as wire
+  frames, while the checks run in a trusted process. Placements decide the launcher: locally, the
+  trusted ``host`` (torch and the checks, driven from ``local`` without importing torch) runs the
+  checks and the worker is a plain process forked from it, torch imported once (``launch``); ``blitz report``'s training is a job in a
+  forked child of the host (``supervise``, ``child``, JSON over pipes: ``protocol``); sandboxed,
+  :mod:`blitz.execution.sandbox`: one bubblewrap sandbox and cgroup per submission (``session``)
+  with its seccomp filter (``seccomp``), the worker in it, the probes of each exercise sent by
+  :class:`~blitz.execution.sandbox.isolated.IsolatedSubmission` (both placements use it);
   SECURITY.md.
 - Front ends, each on the layers above:
   - :mod:`blitz.frontends` — the pytest plugin (``pytest autograder``) and notebook test cells;

@@ -96,6 +96,9 @@ def run_check(entry: Check, sub: Submission, ctx: Context | None = None) -> Chec
     started = time.perf_counter()
     message, status, note, credit = None, Status.PASSED, None, 0.0
     assert entry.func is not None, f"{entry.key} was registered without its function"
+    begin = getattr(sub, "begin_check", None)  # a Submission's; a test's stand-in may have none
+    if begin is not None:
+        begin()
     try:
         # Checks draw their random inputs from the generator they seed; the parent's state is kept.
         outer, _COUNT.n = getattr(_COUNT, "n", 0), 0

@@ -124,6 +124,8 @@ def with_hint(message: Msg, hint: Text) -> Msg:
 
 def student_error_message(error: StudentError, exercise_id: str) -> tuple[Msg, str]:
     """An exception from the student's code (or its absence) in words, and a status for the reports."""
+    if error.said is not None and error.kind in ("timeout", "crashed"):
+        return error.said, error.kind
     hint_cmd = f"`blitz hint {exercise_id}`"
     raised = f"{error.type_name}: {error.message}"
     if error.type_name == "NotImplementedError":

@@ -1,8 +1,19 @@
 """What checking gives back, in one typed model and one vocabulary.
 
-- :class:`Status` — the outcome of a check, of an exercise's checks together, of a graded submission;
+One vocabulary at three levels, each with its own values (:data:`CHECK_STATUSES`,
+:data:`EXERCISE_STATUSES`, :data:`SUBMISSION_STATES`):
+
+- a check's status (``CheckResult.status``): passed, failed, not_done, error, crashed, timeout,
+  missing, no_data;
+- an exercise's: its checks' worst (``ExerciseResult.status``, those and partial), and where the
+  student stands in it (``ExerciseResult.standing``, :class:`Standing`);
+- a submission's state (``SubmissionResult.status``): graded, empty, refused, missing.
+
+- :class:`Status` — the words of the three levels (one string enum, so results.json reads as before);
 - :class:`Standing` — where a student stands in an exercise (`blitz list`, `check`, `watch`), derived
   from the exercise's checks in one place (:attr:`ExerciseResult.standing`);
+- :class:`RunOutcome` — what one run of the local engine came to (:mod:`blitz.execution.local`:
+  an exercise's checks, a job's value, a failed engine or a cancelled run), typed for the front ends;
 - :class:`CheckResult` — one check; :class:`ExerciseResult` — an exercise's checks, its score and
   status; :class:`SubmissionResult` — a graded submission (the *record* the grading reports are
   written from, kept in results.json so that a stopped batch resumes).
@@ -51,6 +62,22 @@ class Status(_Word):
     def is_error(self) -> bool:
         """An error rather than a failure (JUnit's <error>, the flags of the summary table)."""
         return self in (Status.CRASHED, Status.TIMEOUT, Status.ERROR)
+
+
+CHECK_STATUSES = frozenset(
+    {
+        Status.PASSED,
+        Status.FAILED,
+        Status.NOT_DONE,
+        Status.ERROR,
+        Status.CRASHED,
+        Status.TIMEOUT,
+        Status.MISSING,
+        Status.NO_DATA,
+    }
+)
+EXERCISE_STATUSES = CHECK_STATUSES | {Status.PARTIAL}
+SUBMISSION_STATES = frozenset({Status.GRADED, Status.EMPTY, Status.REFUSED, Status.MISSING})
 
 
 # An exercise's status is its checks' worst: the first of these that any check has.
@@ -299,4 +326,78 @@ class SubmissionResult(_Summed):
             isolation=data.get("isolation", ""),
             device=data.get("device", "cpu"),
             kit_version=data.get("kit_version", ""),
+        )
+
+
+class RunState(_Word):
+    """How a run of the local engine ended."""
+
+    DONE = "done"  # every check of the exercise has a result; a job returned or was stopped
+    FAILED = "failed"  # the engine itself failed (its worker died, a bad request): no result
+    CANCELLED = "cancelled"  # stopped on request (watch: the file changed again)
+
+
+@dataclass
+class RunOutcome:
+    """One run of the local engine (an exercise's checks, or a job), as the front ends get it.
+
+    ``printed``: what the student's code printed, :meth:`blitz.execution.output.Printed.as_dict`'s
+    head, tail and count; ``stopped``: the stop that stood for the checks after it (a job: its stop);
+    ``why``: what failed, when ``state`` is FAILED; ``value``, ``call``, ``stop_status``: a job's."""
+
+    state: RunState
+    exercise: str = ""
+    results: list[CheckResult] = field(default_factory=list)
+    printed: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    stopped: Msg | None = None
+    why: str = ""
+    value: Any = None
+    call: str = ""
+    stop_status: str = ""
+
+    @classmethod
+    def failed(cls, why: str) -> RunOutcome:
+        return cls(RunState.FAILED, why=why)
+
+    @classmethod
+    def cancelled(cls) -> RunOutcome:
+        return cls(RunState.CANCELLED)
+
+    @property
+    def done(self) -> bool:
+        return self.state is RunState.DONE
+
+    def to_json(self) -> dict[str, Any]:
+        if self.state is RunState.FAILED:
+            return {"failed": self.why}
+        if self.state is RunState.CANCELLED:
+            return {"cancelled": True}
+        data: dict[str, Any] = {
+            "exercise": self.exercise,
+            "results": [r.to_json() for r in self.results],
+            "printed": self.printed,
+            "seconds": self.seconds,
+            "stopped": msg_json(self.stopped),
+        }
+        extra = {"value": self.value, "call": self.call, "status": self.stop_status}
+        return {**data, **{k: v for k, v in extra.items() if v not in (None, "")}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunOutcome:
+        """The host's JSON (:mod:`blitz.execution.host`) read back."""
+        if "failed" in data:
+            return cls.failed(str(data["failed"]))
+        if data.get("cancelled"):
+            return cls.cancelled()
+        return cls(
+            RunState.DONE,
+            exercise=str(data.get("exercise", "")),
+            results=[CheckResult.from_json(r) for r in data.get("results", [])],
+            printed=dict(data.get("printed") or {}),
+            seconds=float(data.get("seconds", 0.0)),
+            stopped=msg_from(data.get("stopped")),
+            value=data.get("value"),
+            call=str(data.get("call", "")),
+            stop_status=str(data.get("status", "")),
         )

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from blitz.course.i18n import Msg
 from blitz.engine import wire
 
 # Who is told what student code is about to run (blitz.execution's child reports it to its supervisor,
@@ -30,7 +31,16 @@ def announce(what: str) -> None:
 class StudentError(Exception):
     """Student code raised, or could not be imported. Carries only the student's own frames."""
 
-    def __init__(self, type_name: str, message: str, where: str = "", call: str = "", kind: str = "raised"):
+    def __init__(
+        self,
+        type_name: str,
+        message: str,
+        where: str = "",
+        call: str = "",
+        kind: str = "raised",
+        said: Msg | None = None,
+    ):
+        self.said = said  # the whole message, in both languages, when the kit words it itself (a local time-out)
         self.type_name = type_name
         self.message = message
         self.where = where  # the student's frames, formatted
@@ -59,7 +69,8 @@ class StudentError(Exception):
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StudentError:
-        return cls(**{k: str(data.get(k, "")) for k in ("type_name", "message", "where", "call", "kind")})
+        text = {k: str(data.get(k, "")) for k in ("type_name", "message", "where", "call", "kind")}
+        return cls(text["type_name"], text["message"], text["where"], text["call"], text["kind"])
 
 
 def student_frames(exc: BaseException, student_files: set[str]) -> str:

@@ -26,6 +26,9 @@ class Submission:
     def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
 
+    def begin_check(self) -> None:
+        """A check begins (its probes get their own time budget where there is one)."""
+
     def _unwrap(self, envelope: Mapping[str, Any]) -> Any:
         if envelope.get("ok"):
             return wire.raise_(envelope["value"])

@@ -1,13 +1,12 @@
-"""The fresh child: forked from the warm worker for one (submission, exercise), never reused.
+"""A job's fresh child (``blitz report``'s training), forked from the local host, never reused.
 
 It becomes its own process group leader (the supervisor kills the group: the student's own
 subprocesses too), dies with the worker (PDEATHSIG), reads nothing from the worker's stdin, and
 sends its output (fd 1 and 2, where the student's prints go) to the supervisor's output pipe. On its
 control pipe it writes one JSON object per line:
 
-    {"start": i, "key": "tensors.gram"}       check i begins
+    {"start": 0, "key": LABEL}                the job begins
     {"call": "tensors.gram"}                  student code runs now ("" when it returned)
-    {"result": i, "check": CHECK}             check i's result (blitz.execution.protocol)
     {"value": ...}                            a job's return value (:func:`run_job`)
     {"end": true}                             done: the child exits
 """
@@ -63,24 +62,6 @@ def become_child(parent_pid: int, out_fd: int) -> None:
     sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
 
 
-def run_checks(control: Control, request: dict, start: int) -> None:
-    """Checks `start`.. of the request's exercise, each result sent as soon as it is known."""
-    from blitz.checks import Context, checks_for, run_check
-    from blitz.engine.student_code import set_listener
-    from blitz.probes.local import LocalSubmission
-
-    set_listener(lambda what: control.send({"call": what}))
-    entries = checks_for(request["exercise"])
-    ctx = Context(**request.get("ctx", {}))
-    sub = LocalSubmission(request["folder"])
-    for index in range(start, len(entries)):
-        control.send({"start": index, "key": entries[index].key})
-        result = run_check(entries[index], sub, ctx)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        control.send({"result": index, "check": result.to_json()})
-
-
 def run_job(control: Control, request: dict) -> None:
     """Any other work next to student code: ``request["job"]`` names ``module:function`` (inside
     blitz), called with ``request["args"]``; its JSON return value is sent back."""
@@ -104,10 +85,7 @@ def child_main(parent_pid: int, control_fd: int, out_fd: int, request: dict, sta
     try:
         become_child(parent_pid, out_fd)
         control = Control(control_fd)
-        if request.get("job"):
-            run_job(control, request)
-        else:
-            run_checks(control, request, start)
+        run_job(control, request)
         control.send({"end": True})
     except BaseException as exc:  # noqa: BLE001 - anything left is the kit's error: reported, then exit
         try:

@@ -6,7 +6,7 @@ that stalls in the middle of a frame, or announces a huge one, costs a TimeoutEr
 never a hang or the grader's memory. (:mod:`multiprocessing.connection` frames the same way but can
 block inside a frame once its first bytes came: no deadline within a frame.) What a frame carries
 is decided by its users: :mod:`blitz.engine.wire` (safetensors) answers, and the one request the
-sandboxed worker compares as bytes (:mod:`blitz.execution.sandbox.worker`).
+sandboxed worker compares as bytes (:mod:`blitz.execution.worker`).
 """
 
 from __future__ import annotations

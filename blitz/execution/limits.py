@@ -1,6 +1,9 @@
 """How long student code may run: the one time budget of every placement, its stated defaults.
 
-Local placement (check, watch, pytest): each check runs under its exercise's limit (seconds, counted from the check's start in the child):
+Each check has its own budget, in both placements: the probes one check calls share it, and a loop
+in one function fails only its check, never the checks after it (the next one gets a fresh child).
+
+Local placement (check, watch, pytest): each check runs under its exercise's limit (seconds, counted from the check's first probe):
 
 - module exercises: 10 s per check (the slowest reference check, data's, took 3.3 s on the 2-core
   development machine under a load of 7); ``data`` and ``train`` train small models: 30 s;
@@ -10,8 +13,8 @@ Local placement (check, watch, pytest): each check runs under its exercise's lim
 ``BLITZ_TIME_LIMIT`` (seconds) replaces every limit: for slow machines, and for the tests.
 After two time-outs or crashes in one exercise, its remaining checks are marked not run (not waited for).
 
-Sandboxed placement (grade, Gradescope, nbgrader scores): one budget per (submission, exercise) for
-all its probes, the grader's ``--timeout`` (:func:`grading_budget`); an exercise whose registry entry
+Sandboxed placement (grade, Gradescope, nbgrader scores): one budget per check for
+its probes, the grader's ``--timeout`` (:func:`grading_budget`); an exercise whose registry entry
 declares a ``budget`` (the capstone: it trains a CNN on MNIST) gets at least that. What is printed is kept by
 :mod:`blitz.execution.output`.
 """
@@ -43,6 +46,6 @@ def time_limit(exercise_id: str, has_module: bool = True, epochs: int | None = N
 
 
 def grading_budget(exercise_id: str, timeout: float) -> float:
-    """Seconds all the probes of `exercise_id` may run in the sandboxed placement, `timeout` the grader's."""
+    """Seconds the probes of one check of `exercise_id` may run in the sandboxed placement, `timeout` the grader's."""
     declared = registry.get(exercise_id).budget if exercise_id in registry.BY_ID else None
     return max(timeout, declared or 0.0)

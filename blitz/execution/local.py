@@ -6,7 +6,7 @@ front end does other things); requests run one at a time, in order.
 
     engine = Engine(label=str(folder))
     job = engine.submit_exercise(folder, "tensors", ctx={"device": "cpu", "seed": 0})
-    outcome = engine.wait(job, on_event=print)   # protocol's exercise outcome, always a dict
+    outcome = engine.wait(job, on_event=print)   # a blitz.engine.results.RunOutcome
     engine.close()                               # the worker and any child are gone
 
 Non-blocking use (`blitz watch`): :meth:`Engine.poll` returns the events that came within a
@@ -26,6 +26,7 @@ import time
 from typing import IO
 
 from blitz.course import registry
+from blitz.engine.results import RunOutcome
 from blitz.execution.limits import time_limit
 
 ANSWER_MAX = 64 * 1024 * 1024
@@ -41,7 +42,7 @@ class Engine:
         self.buffer = b""
         self.next_id = 0
         self.limits: dict[int, float] = {}
-        self.done: dict[int, dict] = {}
+        self.done: dict[int, RunOutcome] = {}
         self.heard = time.monotonic()
 
     # -- the worker ---------------------------------------------------------------------------
@@ -51,7 +52,7 @@ class Engine:
             return
         self.close()
         command = [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else [])]
-        command += ["-m", "blitz.execution.worker", "--parent", str(os.getpid())]
+        command += ["-m", "blitz.execution.host", "--parent", str(os.getpid())]
         command += ["--for", self.label] if self.label else []
         self.log = tempfile.TemporaryFile() if self.stderr is None else None
         self.proc = subprocess.Popen(
@@ -79,7 +80,7 @@ class Engine:
                 except OSError:
                     pass
         for ident in list(self.limits):
-            self.done.setdefault(ident, {"cancelled": True})
+            self.done.setdefault(ident, RunOutcome.cancelled())
         self.limits.clear()
 
     def __enter__(self) -> Engine:
@@ -133,7 +134,8 @@ class Engine:
     # -- answers ------------------------------------------------------------------------------
 
     def poll(self, timeout: float) -> list[dict]:
-        """The worker's events within `timeout` seconds (none if it has nothing to say)."""
+        """The worker's events within `timeout` seconds (none if it has nothing to say); a "done"
+        event's ``outcome`` is a :class:`~blitz.engine.results.RunOutcome`."""
         if self.proc is None or self.proc.stdout is None:
             return []
         fd = self.proc.stdout.fileno()
@@ -152,6 +154,7 @@ class Engine:
                 event = json.loads(line)
                 if event.get("event") == "done":
                     self.limits.pop(event["id"], None)
+                    event["outcome"] = RunOutcome.from_json(event["outcome"])
                     self.done[event["id"]] = event["outcome"]
                 events.append(event)
         elif self.limits and time.monotonic() - self.heard > max(self.limits.values()) + SILENCE_GRACE:
@@ -163,20 +166,20 @@ class Engine:
         self.close()
         events = []
         for ident in pending:
-            self.done[ident] = {"failed": why}
+            self.done[ident] = RunOutcome.failed(why)
             events.append({"id": ident, "event": "done", "outcome": self.done[ident]})
         return events
 
-    def wait(self, ident: int, on_event=None) -> dict:
+    def wait(self, ident: int, on_event=None) -> RunOutcome:
         """The outcome of request `ident`; `on_event` sees each event meanwhile."""
         while ident not in self.done:
             if self.proc is None:
-                self.done[ident] = {"failed": "the worker is not running"}
+                self.done[ident] = RunOutcome.failed("the worker is not running")
                 break
             for event in self.poll(0.5):
                 if on_event is not None:
                     on_event(event)
         return self.done.pop(ident)
 
-    def run_exercise(self, folder, exercise_id: str, ctx: dict | None = None, on_event=None):
+    def run_exercise(self, folder, exercise_id: str, ctx: dict | None = None, on_event=None) -> RunOutcome:
         return self.wait(self.submit_exercise(folder, exercise_id, ctx), on_event)

@@ -89,9 +89,12 @@ def printed_lines(printed: dict | None, prefix: str = "  | ", lang: str = "both"
 
 
 class Drain:
-    def __init__(self, fd: int, keep: int = KEEP):
+    def __init__(self, fd: int, keep: int = KEEP, also=None):
+        """`also`: called with each chunk too (the local placement feeds a :class:`Printed`)."""
         self.fd = fd
         self.keep = keep
+        self.also = also
+        self._pending = False  # a chunk read and not yet taken
         self.head = bytearray()
         self.tail = bytearray()
         self.total = 0
@@ -105,6 +108,7 @@ class Drain:
             try:
                 ready = select.select([self.fd], [], [], 0.2)[0]
                 chunk = os.read(self.fd, 1 << 16) if ready else None
+                self._pending = bool(chunk)
             except OSError:
                 return
             if chunk == b"":
@@ -116,6 +120,14 @@ class Drain:
             self._take(chunk)
 
     def _take(self, chunk: bytes) -> None:
+        try:
+            if self.also is not None:
+                self.also(chunk)
+            self._keep(chunk)
+        finally:
+            self._pending = False
+
+    def _keep(self, chunk: bytes) -> None:
         with self._lock:
             self.total += len(chunk)
             room = self.keep - len(self.head)
@@ -133,6 +145,25 @@ class Drain:
             middle = f"\n[... {left_out} bytes left out ...]\n" if left_out > 0 else ""
             data = bytes(self.head).decode("utf-8", "replace") + middle + bytes(self.tail).decode("utf-8", "replace")
         return data
+
+    def settle(self, seconds: float = 2.0) -> None:
+        """Wait (at most `seconds`) until what is in the pipe now has been read."""
+        import fcntl
+        import struct
+        import termios
+        import time
+
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and self.fd >= 0:
+            try:
+                waiting = struct.unpack("i", fcntl.ioctl(self.fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+            except OSError:
+                return
+            if not waiting and not self._pending:
+                time.sleep(0.005)  # a chunk the thread has just read, and not yet marked
+                if not self._pending:
+                    return
+            time.sleep(0.005)
 
     def close(self, seconds: float = 5.0) -> None:
         """Stop reading (after what is already in the pipe, or after `seconds`) and close the pipe."""

@@ -31,6 +31,16 @@ def how_it_ended(status: int) -> str:
     return f"status {status}"
 
 
+def how_code(code: int) -> str:
+    """:func:`how_it_ended` for an exit code as ``os.waitstatus_to_exitcode`` gives it (-N: signal N)."""
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}: {signal.strsignal(-code)}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit status {code}"
+
+
 # A run stopped by its time limit that printed more than this many lines was printing a lot: the message
 # shows what it printed (first and last lines) and says that printing every step is slow (issue 22.4).
 MANY_LINES = 20
@@ -95,14 +105,15 @@ def printed_excerpt(output: str) -> str:
 
 
 def timeout_error(budget: float, output: str = "") -> StudentError:
-    """The sandboxed placement: the exercise's budget is used up; `output`: what the worker printed (when
-    that was a lot, the error carries its first and last lines in `where`, and the message says so)."""
+    """The sandboxed placement: the check's budget is used up (each check has its own); `output`: what
+    the worker printed (when that was a lot, the error carries its first and last lines in `where`,
+    and the message says so)."""
     from blitz.engine.student_code import StudentError
 
     excerpt = printed_excerpt(output)
     return StudentError(
         "TimeoutWhilePrinting" if excerpt else "Timeout",
-        f"time limit of {budget:.0f} s for this exercise used up (an endless loop?)",
+        f"time limit of {budget:.0f} s for this check used up (an endless loop?)",
         where=excerpt,
         kind="timeout",
     )
@@ -126,3 +137,20 @@ def too_many_crashes() -> StudentError:
     from blitz.engine.student_code import StudentError
 
     return StudentError("WorkerCrashed", "the code crashed the grading process too many times", kind="crashed")
+
+
+def local_timeout(running: str, limit: float, printed: dict | None = None) -> StudentError:
+    """The local placement: `running` (the student function that ran) used up its check's `limit`;
+    `printed`: what the check's children printed (Printed.since()), shown when that was a lot."""
+    from blitz.engine.student_code import StudentError
+
+    said = timeout_msg(running, limit, printed)
+    return StudentError("Timeout", said.en, call=running, kind="timeout", said=said)
+
+
+def local_crash(running: str, how: str) -> StudentError:
+    """The local placement: the child died while `running` ran (`how`: its exit status or signal)."""
+    from blitz.engine.student_code import StudentError
+
+    said = crash_msg(running, how)
+    return StudentError("WorkerCrashed", said.en, call=running, kind="crashed", said=said)

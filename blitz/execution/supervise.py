@@ -1,11 +1,7 @@
-"""The supervisor (in the warm worker): fork a fresh child, read its pipes with deadlines, kill its group.
+"""A job's supervisor (in the local host): fork a fresh child, read its pipes with deadlines, kill its group.
 
-:func:`run_exercise` runs one exercise's checks: a child runs them in order and sends each result;
-when a check runs past its time limit or the child dies (os._exit, a segfault), that check gets a
-"timeout" or "crashed" result naming what was running, and a new child carries on with the next
-check. A hang or crash while importing the student's file stands for every remaining check;
-after ``MAX_STOPS`` stops the rest are marked not run. :func:`run_job` runs one job (``blitz
-report``'s training) the same way. Reads are bounded: control lines up to CONTROL_MAX bytes, the
+:func:`run_job` runs one job (``blitz report``'s training) in a child forked for it; a job that
+runs past its limit or dies gets a "timeout" or "crashed" stop naming what was running. Reads are bounded: control lines up to CONTROL_MAX bytes, the
 student's output kept as first and last lines (:class:`blitz.execution.output.Printed`).
 """
 
@@ -18,14 +14,12 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from blitz.engine.results import msg_json
+from blitz.engine.results import RunOutcome, RunState
 from blitz.execution.child import child_main
-from blitz.execution.limits import MAX_STOPS
 from blitz.execution.output import Printed
-from blitz.execution.protocol import unscored
-from blitz.execution.stops import crash_msg, engine_msg, how_it_ended, not_run_msg, timeout_msg
+from blitz.execution.stops import crash_msg, engine_msg, how_it_ended, timeout_msg
 
 CONTROL_MAX = 64 * 1024 * 1024
 DRAIN_SECONDS = 0.2  # the output still in the pipe when the child has ended
@@ -39,17 +33,15 @@ Listen = tuple[list[int], Callable[[int], bool]]
 @dataclass
 class Run:
     pid: int
-    index: int | None = None  # the check running (its "start" came, its result not yet)
+    index: int | None = None  # the job's "start" came
     key: str = ""
     call: str = ""
-    results: dict[int, dict] = field(default_factory=dict)
     value: object = None
     ended: bool = False
     timed_out: bool = False
     cancelled: bool = False
     error: str = ""
     status: int = 0
-    printed_from: int = 0  # the lines printed before the running check started
 
 
 class Reader:
@@ -78,7 +70,6 @@ class Reader:
         run = self.run
         if "start" in message:
             run.index, run.key, run.call = int(message["start"]), str(message["key"]), ""
-            run.printed_from = self.printed.mark()
             self.told, self.last_call = set(), ""
             self.deadline = time.monotonic() + self.limit
             self.emit({"event": "running", "key": run.key, "call": ""})
@@ -91,9 +82,6 @@ class Reader:
                 self.told.add(run.call)
                 self.last_emit, self.last_call = now, run.call
                 self.emit({"event": "running", "key": run.key, "call": run.call})
-        elif "result" in message:
-            run.results[int(message["result"])] = message["check"]
-            run.index, run.call = None, ""
         elif "value" in message:
             run.value = message["value"]
         elif "end" in message:
@@ -181,64 +169,27 @@ def kill_group(pid: int) -> None:
         pass
 
 
-def stop_message(run: Run, running: str, limit: float, printed: dict | None = None):
+def stop_message(run: Run, running: str, limit: float):
     if run.timed_out:
-        return "timeout", timeout_msg(running, limit, printed)
+        return "timeout", timeout_msg(running, limit)
     if run.error:
         return "error", engine_msg(run.error)
     return "crashed", crash_msg(running, how_it_ended(run.status))
 
 
-def run_exercise(request: dict, plan: list[dict], emit, listen: Listen | None = None) -> dict:
-    """Every check of `plan` (one dict per check: key, exercise, name, title, max_score)
-    scored, whatever the student's code does."""
-    started = time.monotonic()
-    limit = float(request["limit"])
-    printed = Printed()
-    results: list[dict | None] = [None] * len(plan)
-    start, stops, stopped = 0, 0, None
-    while start < len(plan):
-        run = run_child(request, start, limit, printed, emit, listen)
-        for index, check in run.results.items():
-            if 0 <= index < len(plan):
-                results[index] = check
-        if run.cancelled:
-            return {"cancelled": True}
-        if run.ended and not run.error:
-            break
-        index = run.index if run.index is not None else next((i for i, r in enumerate(results) if r is None), start)
-        running = run.call or plan[index]["key"]
-        status, message = stop_message(run, running, limit, printed.since(run.printed_from))
-        results[index] = unscored(plan[index], status, message)
-        stops += 1
-        whole = run.call.startswith("import ")
-        if whole or stops >= MAX_STOPS:
-            rest = message if whole else not_run_msg(message)
-            for later in range(index + 1, len(plan)):
-                results[later] = unscored(plan[later], status, rest)
-            stopped = msg_json(message)
-            break
-        start = index + 1
-    missing = engine_msg("no result")
-    return {
-        "exercise": request["exercise"],
-        "results": [r if r is not None else unscored(plan[i], "error", missing) for i, r in enumerate(results)],
-        "printed": printed.as_dict(),
-        "seconds": round(time.monotonic() - started, 3),
-        "stopped": stopped,
-    }
-
-
-def run_job(request: dict, emit, listen: Listen | None = None) -> dict:
-    """One job in one child: {"value": ...} or {"stopped": MSG, "status": ...}, and what it printed."""
+def run_job(request: dict, emit, listen: Listen | None = None) -> RunOutcome:
+    """One job in one child: its ``value``, or its ``stopped`` message and ``stop_status``, and what it printed."""
     started = time.monotonic()
     printed = Printed()
     limit = float(request["limit"])
     run = run_child(request, 0, limit, printed, emit, listen)
     if run.cancelled:
-        return {"cancelled": True}
-    answer = {"printed": printed.as_dict(), "seconds": round(time.monotonic() - started, 3), "call": run.call}
+        return RunOutcome.cancelled()
+    outcome = RunOutcome(
+        RunState.DONE, printed=printed.as_dict(), seconds=round(time.monotonic() - started, 3), call=run.call
+    )
     if run.ended and not run.error:
-        return {**answer, "value": run.value}
-    status, message = stop_message(run, run.call or request.get("label", "blitz"), limit)
-    return {**answer, "status": status, "stopped": msg_json(message)}
+        outcome.value = run.value
+        return outcome
+    outcome.stop_status, outcome.stopped = stop_message(run, run.call or request.get("label", "blitz"), limit)
+    return outcome

@@ -17,7 +17,7 @@ import pytest
 from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.text import points
-from blitz.engine.results import CheckResult, Status, by_exercise
+from blitz.engine.results import CheckResult, RunOutcome, Status, by_exercise
 from blitz.execution.local import Engine
 from blitz.execution.output import printed_lines
 from blitz.execution.stops import engine_msg
@@ -35,27 +35,27 @@ class EngineSubmission:
         self.folder = Path(folder)
         self.label = str(folder)
         self.engine = Engine(label=str(self.folder))
-        self.outcomes: dict[str, dict] = {}
+        self.outcomes: dict[str, RunOutcome] = {}
         self.told: dict[str, str] = {}  # a failure's text → the check that showed it first
 
     def start(self) -> None:
         self.engine.start()
 
-    def outcome(self, exercise_id: str, ctx) -> dict:
+    def outcome(self, exercise_id: str, ctx) -> RunOutcome:
         if exercise_id not in self.outcomes:
             context = {"device": ctx.device, "seed": ctx.seed, "data_root": ctx.data_root, "epochs": ctx.epochs}
             outcome = self.engine.run_exercise(self.folder, exercise_id, context)
             self.outcomes[exercise_id] = outcome
-            if outcome.get("printed", {}).get("head"):
-                PRINTED[exercise_id] = outcome["printed"]
+            if outcome.printed.get("head"):
+                PRINTED[exercise_id] = outcome.printed
         return self.outcomes[exercise_id]
 
     def result(self, check, ctx) -> CheckResult:
         outcome = self.outcome(check.exercise, ctx)
-        for data in outcome.get("results", []):
-            if data.get("key") == check.key:
-                return CheckResult.from_json(data)
-        return check.result(Status.ERROR, engine_msg(outcome.get("failed", "no result")))
+        for result in outcome.results:
+            if result.key == check.key:
+                return result
+        return check.result(Status.ERROR, engine_msg(outcome.why or "no result"))
 
     def close(self) -> None:
         self.engine.close()

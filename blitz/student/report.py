@@ -255,15 +255,15 @@ def train_in_child(folder: Path, root: Path, epochs: int, device: str, seed: int
     request = {"job": "blitz.student.report:train_job", "args": args, "label": "blitz report"}
     with Engine(label=str(folder), stderr=sys.stderr) as engine:
         answer = engine.wait(engine.submit(request, 1.5 * time_limit(registry.CAPSTONE.id, False, epochs)))
-    printed = printed_block(answer.get("printed"))
+    printed = printed_block(answer.printed)
     if printed:
         out("\n".join(printed))
-    if "failed" in answer:
-        raise ReportFailure("train", msg=engine_msg(answer["failed"]))
-    if "stopped" in answer:  # a time-out or a crash: the step that was running is the one to fix
-        step = answer.get("call", "").split(".")[0]
-        raise ReportFailure(step if step in registry.BY_ID else "train", msg=msg_from(answer["stopped"]))
-    value = answer.get("value") or {}
+    if not answer.done:
+        raise ReportFailure("train", msg=engine_msg(answer.why or answer.state.value))
+    if answer.stopped is not None:  # a time-out or a crash: the step that was running is the one to fix
+        step = answer.call.split(".")[0]
+        raise ReportFailure(step if step in registry.BY_ID else "train", msg=answer.stopped)
+    value = answer.value or {}
     if "failure" in value:
         failure = value["failure"]
         error = StudentError.from_dict(failure["error"]) if failure.get("error") else None

@@ -23,7 +23,7 @@ import blitz
 from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.course.registry import Exercise
-from blitz.engine.results import CheckResult, ExerciseResult, Standing, Status
+from blitz.engine.results import CheckResult, ExerciseResult, RunOutcome, RunState, Standing, Status
 from blitz.execution.local import Engine
 from blitz.execution.stops import engine_msg
 from blitz.student.paths import command, exercise_file, shown_path
@@ -39,20 +39,19 @@ def kit_version() -> str:
     if not _KIT:
         digest = hashlib.sha256(blitz.__version__.encode())
         root = Path(blitz.__file__).parent
-        for part in ("checks", "probes", "engine", "runner"):
+        for part in ("checks", "probes", "engine", "execution"):
             for path in sorted((root / part).glob("*.py")):
                 digest.update(path.name.encode() + path.read_bytes())
         _KIT = digest.hexdigest()[:16]
     return _KIT
 
 
-def status_from_outcome(exercise: Exercise, outcome: dict) -> ExerciseStatus:
-    """An exercise's status from the worker's outcome (blitz.execution.protocol)."""
-    if "failed" in outcome or "cancelled" in outcome:
-        return ExerciseStatus.given(exercise, Standing.FAILING, engine_msg(outcome.get("failed", "cancelled")))
+def status_from_outcome(exercise: Exercise, outcome: RunOutcome) -> ExerciseStatus:
+    """An exercise's status from the engine's outcome."""
+    if not outcome.done:
+        return ExerciseStatus.given(exercise, Standing.FAILING, engine_msg(outcome.why or outcome.state.value))
     results: list[CheckResult] = []
-    for data in outcome.get("results", []):
-        result = CheckResult.from_json(data)
+    for result in outcome.results:
         if result.status is Status.NO_DATA:  # the checks before it stand; the note says how to get MNIST
             return ExerciseStatus(exercise, ExerciseResult(exercise.id, results, Standing.NO_DATA, result.message))
         results.append(result)
@@ -105,9 +104,9 @@ class Course:
         except (KeyError, TypeError, ValueError, AttributeError):  # none, or from an older kit
             return None
 
-    def remember(self, exercise: Exercise, key: str, status: ExerciseStatus, outcome: dict) -> None:
-        self.printed[exercise.id] = outcome.get("printed") or {}
-        if "cancelled" not in outcome:
+    def remember(self, exercise: Exercise, key: str, status: ExerciseStatus, outcome: RunOutcome) -> None:
+        self.printed[exercise.id] = outcome.printed
+        if outcome.state is not RunState.CANCELLED:
             self._memo[exercise.id] = (key, status)
         if status.result.given is not None or status.state not in KEEP:
             return  # no MNIST, or the engine failed: nothing to keep
@@ -181,7 +180,7 @@ class Course:
         """Run it again next time, even on the same files (`r` in `blitz watch`)."""
         self._memo.pop(exercise_id, None)
 
-    def accept(self, exercise: Exercise, key: str, outcome: dict) -> ExerciseStatus:
+    def accept(self, exercise: Exercise, key: str, outcome: RunOutcome) -> ExerciseStatus:
         """Take a result computed on the files whose fingerprint was `key` (`blitz watch`)."""
         status = status_from_outcome(exercise, outcome)
         self.remember(exercise, key, status, outcome)

@@ -28,6 +28,7 @@ from blitz.course.i18n import Msg, current_lang
 from blitz.course.progress import bar
 from blitz.course.registry import Exercise
 from blitz.course.text import points as points_text
+from blitz.engine.results import RunState
 from blitz.student.paths import shown_path
 from blitz.student.render import (
     ALL_DONE,
@@ -190,8 +191,8 @@ class Watcher:
             elif event.get("event") == "done":
                 _, exercise, key = self.job
                 self.job = None
-                outcome = event.get("outcome", {})
-                if "cancelled" not in outcome and self.course.key(exercise) == key:
+                outcome = event["outcome"]  # a RunOutcome (Engine.poll)
+                if outcome.state is not RunState.CANCELLED and self.course.key(exercise) == key:
                     self.course.accept(exercise, key, outcome)
                 self.plan()
                 return True

@@ -57,7 +57,9 @@ class Case:
 CASES = (
     Case("sb_log_symlink", 2 * THIRD, ("exit status 3", "last-words")),
     Case("sb_log_fifo", 2 * THIRD, ("exit status 3",)),
-    Case("sb_pipe_shrink", THIRD, ("time limit of 15 s",)),
+    # Its check times out; each check has its own budget (issue 23.6), so the next ones, in a fresh
+    # sandbox, pass: only the stalled check is lost.
+    Case("sb_pipe_shrink", 2 * THIRD, ("time limit of 15 s",)),
     Case("sb_shared_mmap", 2 * THIRD, ("killed at the memory limit of 1 GiB",)),
     Case("sb_sysv_shm", 2 * THIRD, ("killed at the memory limit of 1 GiB",)),
     Case("sb_three_processes", 2 * THIRD),

@@ -48,8 +48,8 @@ def build_class(subs: Path) -> dict[str, tuple[str, str]]:
     hostile.plant(hostile.solutions(subs / "exit", only), "autograd", "backward_twice", hostile.EXIT)
     hostile.plant(hostile.solutions(subs / "segfault", only), "autograd", "sgd_step", hostile.SEGFAULT)
     return {
-        "loop": ("tensors", f"time limit of {TIMEOUT} s for this exercise used up"),
-        "flood": ("tensors", f"time limit of {TIMEOUT} s for this exercise used up"),
+        "loop": ("tensors", f"time limit of {TIMEOUT} s for this check used up"),
+        "flood": ("tensors", f"time limit of {TIMEOUT} s for this check used up"),
         "syntax": ("evaluate", "SyntaxError"),
         "exit": ("autograd", "grading process ended while running your code (exit status 3)"),
         "segfault": ("autograd", "grading process ended while running your code (exit status -11)"),

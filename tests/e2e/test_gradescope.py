@@ -163,7 +163,7 @@ class Block:
             raise ModuleNotFoundError(f"No module named {name!r} (not installed by setup.sh)", name=name)
         return None
 sys.meta_path.insert(0, Block())
-import blitz.grading.gradescope_run, blitz.execution.sandbox.worker, blitz.checks, blitz.probes
+import blitz.grading.gradescope_run, blitz.execution.worker, blitz.checks, blitz.probes
 import blitz.engine.reference, blitz.grading.gradescope, torchvision.datasets, safetensors.torch, tqdm
 print("imported")
 try:

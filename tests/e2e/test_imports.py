@@ -110,7 +110,7 @@ def test_the_student_commands_worker_warms_what_an_exercise_imports_before_forki
     out = run(
         """
 import json, sys
-from blitz.execution.worker import warm_for
+from blitz.execution.host import warm_for
 seen = []
 for request in ({"exercise": "tensors"}, {"job": "x"}, {"exercise": "nope"}, {"exercise": "train"}):
     warm_for(request)

@@ -10,8 +10,10 @@ import subprocess
 import sys
 
 import hostile
+import kit
 import pytest
 
+from blitz.engine.results import RunOutcome, RunState
 from blitz.execution.local import Engine
 from blitz.execution.output import Printed, printed_lines
 
@@ -47,8 +49,9 @@ def outcomes(folder):
         mp.undo()
 
 
-def by_name(outcome: dict) -> dict:
-    return {r["name"]: r for r in outcome["results"]}
+def by_name(outcome: RunOutcome) -> dict:
+    """The checks' results, as JSON (CheckResult.to_json), by name."""
+    return {r["name"]: r for r in outcome.to_json()["results"]}
 
 
 def test_an_endless_loop_times_out_naming_the_function_and_the_other_checks_score(outcomes):
@@ -61,7 +64,7 @@ def test_an_endless_loop_times_out_naming_the_function_and_the_other_checks_scor
 
 
 def test_a_print_flood_keeps_the_first_and_last_lines_and_counts_the_rest(outcomes):
-    printed = outcomes["tensors"]["printed"]
+    printed = outcomes["tensors"].printed
     assert printed["head"][:2] == ["line 0", "line 1"] and len(printed["head"]) == 10
     assert printed["tail"][-1] == "line 999" and len(printed["tail"]) == 10
     calls = sum(1 for line in printed["head"] + printed["tail"] if line == "line 0")
@@ -82,7 +85,7 @@ def test_os_exit_and_a_segfault_crash_only_their_own_checks(outcomes):
 
 def test_a_syntax_error_is_one_message_pointing_at_its_line(outcomes, folder):
     line = (folder / "evaluate.py").read_text(encoding="utf-8").splitlines().index("def broken(:") + 1
-    results = outcomes["evaluate"]["results"]
+    results = outcomes["evaluate"].to_json()["results"]
     assert {r["status"] for r in results} == {"error"}
     assert len({r["message"]["en"] for r in results}) == 1
     assert f'File "evaluate.py", line {line}' in results[0]["message"]["en"]
@@ -90,7 +93,7 @@ def test_a_syntax_error_is_one_message_pointing_at_its_line(outcomes, folder):
 
 
 def test_no_process_is_left_behind(outcomes, folder):
-    assert all(r["status"] == "passed" for r in outcomes["extras"]["results"])
+    assert all(r.status == "passed" for r in outcomes["extras"].results)
     assert hostile.leftovers(f"{folder}/stray") == []  # the student's background process
     assert hostile.leftovers(str(folder)) == []  # the worker and its children
 
@@ -110,11 +113,12 @@ def test_cancel_kills_the_running_child_and_the_worker_keeps_serving(folder, mon
     with Engine(label=str(folder)) as engine:
         ident = engine.submit_exercise(folder, "tensors")
         running_gram(engine)
-        assert len(hostile.leftovers(str(folder), settle=0)) == 2  # the worker and the child in the loop
+        # The host (the checks), the worker (forks the probes' children) and the child in the loop
+        assert len(hostile.leftovers(str(folder), settle=0)) == 3
         engine.cancel(ident)
-        assert engine.wait(ident) == {"cancelled": True}
-        assert len(hostile.leftovers(str(folder))) == 1  # the worker only
-        assert {r["status"] for r in engine.run_exercise(folder, "extras")["results"]} == {"passed"}
+        assert engine.wait(ident) == RunOutcome.cancelled()
+        assert len(hostile.leftovers(str(folder))) == 2  # the host and the worker only
+        assert {r.status for r in engine.run_exercise(folder, "extras").results} == {"passed"}
     assert hostile.leftovers(str(folder)) == []
 
 
@@ -125,7 +129,7 @@ def test_a_worker_that_dies_fails_its_request_and_takes_its_children_along(folde
         running_gram(engine)
         engine.proc.kill()
         outcome = engine.wait(ident)
-        assert "the worker ended" in outcome["failed"]
+        assert outcome.state is RunState.FAILED and "the worker ended" in outcome.why
         assert hostile.leftovers(str(folder)) == []  # the child died with it (PDEATHSIG)
 
 
@@ -146,3 +150,38 @@ def test_printed_cuts_long_lines_and_keeps_a_partial_last_line():
     data = printed.as_dict()
     assert data["head"] == ["a", "b"] and data["tail"][-1] == "last" and data["omitted"] == 1
     assert data["tail"][0].endswith(" …") and len(data["tail"][0]) < 400
+
+
+def test_the_local_worker_is_forked_from_the_host_before_it_imports_the_checks(tmp_path):
+    """Torch is imported once for `blitz check`: the worker is a fork of the host (same command line,
+    no second interpreter), forked before the host imported the checks and the reference, so the
+    student's code in its children finds neither in sys.modules."""
+    folder = hostile.solutions(tmp_path / "work")
+    trusted = ("blitz.checks", "blitz.exercises.tensors.checks", "blitz.engine.reference", "solutions")
+    hostile.plant(
+        folder,
+        "tensors",
+        "gram",
+        f"import sys; print('SEEN', sorted(m for m in sys.modules if m.startswith({trusted!r})))",
+    )
+    with Engine(label=str(folder)) as engine:
+        outcome = engine.run_exercise(folder, "tensors")
+        commands = kit.marked_processes(str(folder))
+    assert {r.status for r in outcome.results} == {"passed"}
+    assert len(commands) == 2, commands  # the host and its worker; the child has ended
+    assert len(set(commands.values())) == 1 and b"blitz.execution.host" in next(iter(commands.values()))
+    seen = [line for line in printed_lines(outcome.printed, prefix="") if line.startswith("SEEN")]
+    assert seen and all(line == "SEEN []" for line in seen), seen
+
+
+def test_an_exercise_that_needs_more_warm_imports_is_served_by_the_same_worker(tmp_path):
+    """train's torch._dynamo (registry.Exercise.warm_imports) is imported by the warm worker on request
+    (worker.WARM_REQUESTS) before train's child is forked: no second worker imports torch again."""
+    folder = hostile.solutions(tmp_path / "work")
+    with Engine(label=str(folder)) as engine:
+        first = engine.run_exercise(folder, "tensors")
+        before = set(kit.marked_processes(str(folder)))
+        train = engine.run_exercise(folder, "train")
+        after = set(kit.marked_processes(str(folder)))
+    assert first.done and train.done and {r.status for r in train.results} == {"passed"}
+    assert len(before) == 2 and after == before  # the same host and worker

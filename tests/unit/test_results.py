@@ -334,3 +334,32 @@ def test_the_capstone_check_grades_against_the_labels_its_worker_saw(monkeypatch
     # (issue 23.7: a wrong evaluate.accuracy costs its share of the capstone, 20%, not all of it)
     assert outcome.status is Status.FAILED and outcome.score == 0.8 * outcome.max_score
     assert local.roots == [root]
+
+
+def test_a_run_outcome_round_trips_through_json_in_each_state():
+    """The local engine's outcomes are typed (RunOutcome), one JSON form each: done, failed, cancelled."""
+    from blitz.engine.results import RunOutcome, RunState
+
+    check = CheckResult("tensors", "gram", Msg("格拉姆", "Gram"), Status.TIMEOUT, 1.25, Msg("停", "stopped"), 3.0)
+    done = RunOutcome(
+        RunState.DONE, "tensors", [check], {"head": ["a"], "tail": [], "omitted": 0}, 3.5, Msg("停", "stopped")
+    )
+    for outcome in (done, RunOutcome.failed("the worker ended"), RunOutcome.cancelled()):
+        data = json.loads(json.dumps(outcome.to_json()))
+        again = RunOutcome.from_json(data)
+        assert again.state is outcome.state and again.to_json() == outcome.to_json()
+    assert RunOutcome.from_json({"cancelled": True}).state is RunState.CANCELLED
+    assert RunOutcome.from_json({"failed": "x"}).why == "x"
+    back = RunOutcome.from_json(done.to_json())
+    assert back.results[0].status is Status.TIMEOUT and back.stopped == Msg("停", "stopped") and back.done
+
+
+def test_each_level_has_its_own_words():
+    """A check's status, an exercise's, a submission's state: the levels are stated, and partial or
+    graded is never a check's status."""
+    from blitz.engine.results import CHECK_STATUSES, EXERCISE_STATUSES, SUBMISSION_STATES
+
+    assert Status.PARTIAL not in CHECK_STATUSES and Status.PARTIAL in EXERCISE_STATUSES
+    assert {Status.GRADED, Status.EMPTY, Status.REFUSED} <= SUBMISSION_STATES
+    assert not (SUBMISSION_STATES - {Status.MISSING}) & EXERCISE_STATUSES
+    assert CHECK_STATUSES | EXERCISE_STATUSES | SUBMISSION_STATES == set(Status)

@@ -83,7 +83,8 @@ def test_a_check_stopped_while_printing_in_the_local_placement(tmp_path, monkeyp
     monkeypatch.setenv("BLITZ_TIME_LIMIT", "3")
     with Engine(label=str(folder)) as engine:
         outcome = engine.run_exercise(folder, "tensors")
-    gram = next(r for r in outcome["results"] if r["name"] == "gram")
-    assert gram["status"] == "timeout"
-    assert "step" in gram["message"]["en"] and "Printing at every step is slow" in gram["message"]["en"]
-    assert "每一步都打印很慢" in gram["message"]["zh"]
+    gram = next(r for r in outcome.results if r.name == "gram")
+    assert gram.status == "timeout"
+    assert gram.message is not None
+    assert "step" in gram.message.en and "Printing at every step is slow" in gram.message.en
+    assert "每一步都打印很慢" in gram.message.zh

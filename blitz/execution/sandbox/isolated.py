@@ -29,7 +29,7 @@ from blitz.execution.sandbox.session import (  # noqa: F401 - re-exported: the g
     kit_secrets,
     remove_tree,
 )
-from blitz.execution.stops import crash_error, timeout_error, too_many_crashes
+from blitz.execution.stops import crash_error, how_code, local_crash, local_timeout, timeout_error, too_many_crashes
 
 MAX_STARTS = 3  # children per exercise
 
@@ -58,6 +58,7 @@ class IsolatedSubmission(Submission):
         self._starts = 0
         self._fatal: StudentError | None = None
         self.spent = 0.0
+        self._printed_from = 0  # the lines the children had printed when the running check began
 
     def close(self) -> None:
         if self.session.child_owner is self:
@@ -71,7 +72,7 @@ class IsolatedSubmission(Submission):
         if self._fatal is not None:
             raise self._fatal
         if self.budget - self.spent <= 0:
-            raise self._timeout()
+            raise self._timeout(name)
         if self.session.child_owner is not self or not self.session.alive():
             if self._starts >= MAX_STARTS:
                 raise self._remember(too_many_crashes())
@@ -79,6 +80,7 @@ class IsolatedSubmission(Submission):
             self.session.begin_child(self)  # may start a sandbox: not charged to the budget
         started = time.monotonic()
         remaining = self.budget - self.spent
+        self.session.last_call = ""
         try:
             self.session.send(("probe", name, args, kwargs), started + remaining)
             envelope = self.session.receive(remaining - (time.monotonic() - started))
@@ -89,9 +91,11 @@ class IsolatedSubmission(Submission):
             return self._crashed(exc)
         self.spent += time.monotonic() - started
         if envelope is None:
-            output = self.session.output()  # what it printed, shown when that was a lot
-            self.session.stop()  # the runaway child, and everything else in its sandbox
-            raise self._timeout(output)
+            running = self.session.last_call or name
+            output = "" if self.session.local else self.session.output()  # shown when it printed a lot
+            # The runaway child, and everything else in its sandbox; locally, its process group only.
+            self.session.kill_child()
+            raise self._timeout(running, output)
         if not isinstance(envelope, dict):
             return self._crashed(TypeError("malformed answer"))
         if "ended" in envelope:
@@ -107,7 +111,8 @@ class IsolatedSubmission(Submission):
         oom = self.session.oom_since_child()
         output = self.session.output()
         self.session.child_ended(envelope)
-        raise self._crash_error(f"exit status {code}", oom, output)
+        how = how_code(code) if self.session.local and isinstance(code, int) else f"exit status {code}"
+        raise self._crash_error(how, oom, output)
 
     def _crashed(self, exc: BaseException) -> Any:
         """The sandbox itself hung up or garbled its answer: it is killed."""
@@ -126,10 +131,27 @@ class IsolatedSubmission(Submission):
         raise self._crash_error(detail, oom, output)
 
     def _crash_error(self, detail: str, oom: bool, output: str) -> StudentError:
+        if self.session.local:
+            return local_crash(self.session.last_call or self.exercise_id, detail)
         return crash_error(detail, output, self.policy.memory_bytes / (1 << 30) if oom else None)
 
-    def _timeout(self, output: str = "") -> StudentError:
+    def _timeout(self, running: str, output: str = "") -> StudentError:
+        """`output`: what the sandboxed worker printed; locally, what the children printed since the
+        check began (:attr:`SandboxSession.printed`), shown in the message when that was a lot."""
+        if self.session.local:
+            self.session.settle()  # what the killed child printed last, read
+            printed = self.session.printed.since(self._printed_from)
+            return self._remember(local_timeout(running, self.budget, printed))
         return self._remember(timeout_error(self.budget, output))
+
+    def begin_check(self) -> None:
+        """A check begins: it gets the whole budget, whatever the checks before it spent; a time-out
+        of theirs is not its own (the next probe forks a fresh child)."""
+        self.spent = 0.0
+        # An earlier check's flood is not this one's, and this one's first lines are kept (Printed.mark).
+        self._printed_from = self.session.printed.mark()
+        if self._fatal is not None and self._fatal.kind == "timeout":
+            self._fatal = None
 
     def _remember(self, error: StudentError) -> StudentError:
         self._fatal = error

@@ -2,7 +2,7 @@
 
 A :class:`SandboxSession` holds, for one submission, at most one
 :class:`blitz.execution.sandbox.process.Sandbox` at a time, started on first use: inside it the
-worker of :mod:`blitz.execution.sandbox.worker` imports torch and the probes once and forks a child
+worker of :mod:`blitz.execution.worker` imports torch and the probes once and forks a child
 for each exercise (:meth:`begin_child`), which serves that exercise's probes until
 :meth:`end_child`. A child is never reused: after it ends, the worker kills whatever it left,
 removes its IPC objects and empties the tmpfs before the next child is forked.
@@ -19,10 +19,12 @@ import dataclasses
 import os
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,8 @@ from blitz.course.registry import ROOT
 from blitz.engine import wire
 from blitz.execution import files
 from blitz.execution.frames import read_frame, write_frame
+from blitz.execution.launch import LocalFork, LocalProcess
+from blitz.execution.output import Printed
 from blitz.execution.sandbox.process import Sandbox, SandboxPolicy, SandboxUnavailable
 from blitz.execution.sandbox.view import essentials
 
@@ -87,13 +91,32 @@ class SandboxSession:
         workdir: Path | None = None,
         warm_imports: tuple[str, ...] = (),
         snapshot: files.Snapshot | None = None,
+        local: bool = False,
     ):
         """folder: the student's submission; only its .py files are copied into the worker's private
         directory, which is all of the submission the sandbox can see. warm_imports: modules the worker
         imports before forking (the graded exercises' :attr:`blitz.course.registry.Exercise.warm_imports`).
-        snapshot: the submission's files as already read (:func:`blitz.execution.files.snapshot`)."""
+        snapshot: the submission's files as already read (:func:`blitz.execution.files.snapshot`).
+        local: the local placement (the student's own commands): the worker is a plain process of the
+        student's (:class:`blitz.execution.launch.LocalProcess`) that imports from `folder` itself,
+        a time-out kills only the child, and what the children print goes to :attr:`printed`."""
         self.warm_imports = tuple(warm_imports)
         self.source = Path(folder).resolve()
+        self.local = local
+        self.printed = Printed()
+        self.on_call: Callable[[str], None] | None = None  # told each {"call"} frame of the child
+        self.last_call = ""
+        self.child_pid: int | None = None
+        if local:
+            self.policy = SandboxPolicy()
+            self._own_workdir = False
+            self.workdir = self.code_dir = self.source
+            self.sandbox: Sandbox | LocalProcess | LocalFork | None = None
+            self._request_w = self._response_r = -1
+            self.child_owner: object | None = None
+            self._oom_before = 0
+            self.sandboxes = 0
+            return
         # A copy: the caller's policy may serve several submissions.
         self.policy = dataclasses.replace(policy) if policy is not None else SandboxPolicy()
         self._own_workdir = workdir is None
@@ -107,9 +130,9 @@ class SandboxSession:
         self.policy.keep_paths = tuple(dict.fromkeys(keep))
         self.policy.hide_paths = tuple(dict.fromkeys((*self.policy.hide_paths, *kit_secrets())))
         self.policy.init = True
-        self.sandbox: Sandbox | None = None
+        self.sandbox = None
         self._request_w = self._response_r = -1
-        self.child_owner: object | None = None  # who the live child serves (an IsolatedSubmission)
+        self.child_owner = None  # who the live child serves (an IsolatedSubmission)
         self._oom_before = 0
         self.sandboxes = 0  # how many were started (a benchmark's and a test's figure)
 
@@ -119,19 +142,40 @@ class SandboxSession:
         return self.sandbox is not None and self.sandbox.alive()
 
     def start(self) -> None:
+        self.launch()
+        self.await_ready()
+
+    def launch(self, fork: bool = False) -> None:
+        """Start the worker without waiting for it (it imports torch meanwhile); :meth:`await_ready` next.
+        Call it from a thread that outlives the worker: the worker dies with the thread that started it.
+        fork (local only): the worker is forked from this process (:class:`~blitz.execution.launch.LocalFork`),
+        which has imported torch, torchvision and the probes and run no torch operation yet."""
         self.stop()
         self.sandboxes += 1
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
         # -I drops PYTHONPATH and the user site; the kit's own folder is put on the path explicitly, so
         # a kit run from a checkout (not pip-installed) starts its workers too.
-        bootstrap = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from blitz.execution.sandbox.worker import main; sys.exit(main(sys.argv[1:]))"
+        bootstrap = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from blitz.execution.worker import main; sys.exit(main(sys.argv[1:]))"
         argv = [sys.executable, "-I", "-c", bootstrap, str(request_r), str(response_w), str(self.code_dir)]
-        argv += [str(self.policy.cpu_threads), "1", ",".join(self.warm_imports)]
-        home = self.workdir / "home"  # its working folder only when it runs unconfined (--unsafe-no-sandbox)
-        home.mkdir(exist_ok=True)
+        # Locally: torch's own thread count (0), no pid 1, and the front end's working folder, as before.
+        argv += ["0" if self.local else str(self.policy.cpu_threads), "0" if self.local else "1"]
+        argv += [",".join(self.warm_imports)]
         try:
-            self.sandbox = Sandbox(argv, str(home), self.policy, pass_fds=(request_r, response_w))
+            if self.local:
+                sink = lambda data: self.printed.feed(data)  # noqa: E731 - the exercise's Printed, swapped by the host
+                if fork:
+                    from blitz.execution import worker
+
+                    fds, folder, warm = (request_r, response_w), str(self.code_dir), self.warm_imports
+                    serve = lambda: worker.serve(*fds, folder, 0, False, warm)  # noqa: E731 - what main() calls
+                    self.sandbox = LocalFork(serve, os.getcwd(), fds, sink)
+                else:
+                    self.sandbox = LocalProcess(argv, os.getcwd(), (request_r, response_w), sink)
+            else:
+                home = self.workdir / "home"  # its working folder only when it runs unconfined (--unsafe-no-sandbox)
+                home.mkdir(exist_ok=True)
+                self.sandbox = Sandbox(argv, str(home), self.policy, pass_fds=(request_r, response_w))
         except (SandboxUnavailable, OSError) as exc:
             os.close(request_w)
             os.close(response_r)
@@ -141,6 +185,9 @@ class SandboxSession:
             os.close(response_w)
         os.set_blocking(request_w, False)  # a sandbox that stops reading cannot block the grader
         self._request_w, self._response_r = request_w, response_r
+
+    def await_ready(self) -> None:
+        """The launched worker's "ready"; WorkerStartError when it does not come."""
         try:
             ready = self.receive(STARTUP_SECONDS)
         except (EOFError, OSError, ValueError):
@@ -181,13 +228,34 @@ class SandboxSession:
     def receive(self, seconds: float) -> Any:
         """One answer within `seconds`: None on timeout, EOFError when the sandbox is gone,
         ValueError (wire.WireError included) when it is larger than wire.MAX_BYTES or garbled."""
-        try:
-            payload = read_frame(self._response_r, time.monotonic() + max(0.0, seconds), wire.MAX_BYTES)
-        except TimeoutError:
-            return None
-        return wire.loads(payload)
+        deadline = time.monotonic() + max(0.0, seconds)
+        while True:
+            try:
+                payload = read_frame(self._response_r, deadline, wire.MAX_BYTES)
+            except TimeoutError:
+                return None
+            answer = wire.loads(payload)
+            if not (isinstance(answer, dict) and set(answer) == {"call"} and isinstance(answer["call"], str)):
+                return answer
+            self.last_call = answer["call"][:200]  # a claim of the child's: only ever shown, as a name
+            if self.on_call is not None:
+                self.on_call(self.last_call)
 
     # -- children -----------------------------------------------------------------------------
+
+    def warm_more(self, names: tuple[str, ...]) -> None:
+        """The worker imports one exercise's ``warm_imports`` (`names`, as the registry lists them)
+        before its next child: a live worker is asked (no new one imports torch again); one that is
+        not running imports them when it starts."""
+        self.warm_imports = tuple(dict.fromkeys((*self.warm_imports, *names)))
+        if self.child_owner is not None:
+            self.end_child()
+        if not self.alive():
+            return
+        try:
+            self.send(("warm", tuple(names)), time.monotonic() + CHILD_SECONDS)
+        except (TimeoutError, OSError):
+            self.stop()  # the next child starts a fresh worker, with them
 
     def begin_child(self, owner: object) -> None:
         """A fresh child for `owner`; the previous child (another exercise's) ends first. Starts a
@@ -202,7 +270,11 @@ class SandboxSession:
                 answer = self.receive(CHILD_SECONDS)
             except (TimeoutError, EOFError, OSError, ValueError):
                 answer = None
-            if answer == {"ok": True, "value": "child"}:
+            if isinstance(answer, dict) and answer.get("ok") is True and answer.get("value") == "child":
+                pid = answer.get("pid")
+                # Only the local placement uses it (to stop a runaway child without its worker): there
+                # the pid is this machine's, and no student code has run in the child yet.
+                self.child_pid = pid if isinstance(pid, int) and pid > 1 and self.local else None
                 self.child_owner = owner
                 assert self.sandbox is not None  # started above
                 self._oom_before = self.sandbox.oom_kills()
@@ -237,6 +309,35 @@ class SandboxSession:
         except (TimeoutError, EOFError, OSError, ValueError):
             pass
         self.stop()
+
+    def kill_child(self) -> None:
+        """The local placement's time-out and cancel: the child's process group killed, the worker
+        kept (it says the child ended, and the next child is forked warm); without word from it in
+        time, the worker is stopped too."""
+        pid, self.child_pid, self.child_owner = self.child_pid, None, None
+        if pid is None or not self.local:
+            self.stop()
+            return
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        deadline = time.monotonic() + END_SECONDS
+        try:
+            while True:
+                answer = self.receive(deadline - time.monotonic())
+                if answer is None:
+                    break
+                if isinstance(answer, dict) and "ended" in answer:
+                    return
+        except (EOFError, OSError, ValueError):
+            pass
+        self.stop()
+
+    def settle(self) -> None:
+        """What the children printed so far, read (the local placement)."""
+        if isinstance(self.sandbox, LocalProcess | LocalFork):
+            self.sandbox.settle()
 
     def oom_since_child(self) -> bool:
         """Did the kernel kill a process at the memory limit since the live child began?"""
