@@ -72,7 +72,7 @@ blitz = "blitz.cli:main"
 include = ["blitz*"]
 
 [tool.setuptools.package-data]
-blitz = ["expected/*", "stubs/*", "exercises/*/hints.toml", "course/readings/*.md"]
+blitz = ["expected/*", "stubs/*", "exercises/*/hints.toml", "course/readings/*.md", "course/locale/*/LC_MESSAGES/blitz.mo"]
 """
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import blitz
 from blitz.course import registry
-from blitz.course.i18n import LANGS, Msg, chosen_lang
+from blitz.course.i18n import Msg, chosen_lang, langs
 
 CONFIG = "blitz-gradescope.json"  # the build's choices, read by blitz.grading.gradescope_run
 FORMAT = "blitz-gradescope/1"
@@ -243,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--timeout 和 --memory 必须是正数。", "--timeout and --memory must be positive numbers.")
     # The students' language: --lang (before or after the command) when given, else both.
     lang = getattr(args, "lang", None) or "both"
-    if lang not in LANGS:
+    if lang not in langs():
         lang = "both"
     settings = config(lang, exercises, args.seed, float(args.timeout), float(args.memory))
     out = Path(args.out).expanduser().resolve()

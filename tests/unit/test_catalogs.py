@@ -1,0 +1,131 @@
+"""The message catalogs: every `tr` template in blitz/ has its Chinese, none is left over, the compiled .mo
+is the .po's, the placeholders match the values each call passes, and a third language is one catalog."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import string
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+import blitz
+from blitz.authoring.generate import compiled_catalogs
+from blitz.course import i18n
+from blitz.course.i18n import Msg, tr
+
+PACKAGE = Path(blitz.__file__).resolve().parent
+PO = i18n.LOCALE_DIR / "zh" / "LC_MESSAGES" / "blitz.po"
+LARGEST = "largest difference {worst:.4g} at index {index}: got {got_v}, expected {exp_v}"
+
+
+def _catalog() -> Catalog:
+    with PO.open("rb") as f:
+        return read_po(f)
+
+
+def _extracted() -> set[str]:
+    """What `pybabel extract` finds (the settings of pyproject.toml's [tool.babel.extract_messages])."""
+    found = extract_from_dir(str(PACKAGE), method_map=[("**.py", "python")], keywords={"tr": None})
+    return {message for _file, _line, message, _comments, _context in found}
+
+
+def _tr_calls() -> list[tuple[Path, ast.Call]]:
+    calls = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "tr":
+                calls.append((path, node))
+    return calls
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _text, name, _spec, _conv in string.Formatter().parse(template) if name is not None}
+
+
+def test_every_template_has_its_chinese_and_none_is_left_over():
+    catalog = _catalog()
+    translated = {m.id: m.string for m in catalog if m.id}
+    used = _extracted()
+    assert len(used) > 80
+    assert sorted(used - set(translated)) == [], "tr() templates without a Chinese entry in blitz.po"
+    assert sorted(set(translated) - used) == [], "obsolete entries in blitz.po (no tr() uses them)"
+    assert [m for m, zh in translated.items() if not zh or m in catalog and catalog[m].fuzzy] == []
+
+
+def test_every_tr_call_has_a_literal_template_and_passes_its_placeholders():
+    """Babel sees only literal templates; every placeholder of the English and the Chinese is a keyword
+    argument of the call (a missing one would raise KeyError when the message is made)."""
+    translated = {m.id: m.string for m in _catalog() if m.id}
+    bad = []
+    for path, call in _tr_calls():
+        where = f"{path.relative_to(PACKAGE)}:{call.lineno}"
+        first = call.args[0] if call.args else None
+        if len(call.args) != 1 or not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+            bad.append(f"{where}: the template is not one string literal")
+            continue
+        passed = {k.arg for k in call.keywords}
+        if None in passed:
+            continue  # tr(template, **values): the values are checked where the mapping is built
+        for template in (first.value, translated.get(first.value, "")):
+            if not _fields(template) <= passed:
+                bad.append(f"{where}: {sorted(_fields(template) - passed)} not passed")
+    assert bad == []
+
+
+def test_the_compiled_catalog_is_the_po():
+    compiled = compiled_catalogs()
+    assert list(compiled) == [PO.with_suffix(".mo")]
+    assert PO.with_suffix(".mo").read_bytes() == compiled[PO.with_suffix(".mo")], "run `blitz generate`"
+
+
+def test_tr_formats_the_english_and_the_chinese_with_the_same_values():
+    msg = tr(LARGEST, worst=0.5, index=3, got_v=1, exp_v=2)
+    assert msg == Msg("最大差异 0.5 在位置 3：得到 1，期望 2", "largest difference 0.5 at index 3: got 1, expected 2")
+
+
+@pytest.fixture
+def french(tmp_path, monkeypatch):
+    """The kit's catalogs plus a French one holding one message, in a locale folder of the test's own."""
+    shutil.copytree(i18n.LOCALE_DIR, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.po"))
+    catalog = Catalog(locale="fr", domain="blitz")
+    catalog.add(LARGEST, "à l'indice {index}, {got_v} au lieu de {exp_v} (écart {worst:.4g})")
+    (tmp_path / "fr" / "LC_MESSAGES").mkdir(parents=True)
+    out = BytesIO()
+    write_mo(out, catalog)
+    (tmp_path / "fr" / "LC_MESSAGES" / "blitz.mo").write_bytes(out.getvalue())
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    monkeypatch.setenv("BLITZ_LANG", "en")  # recorded, so the set_lang below is undone
+    i18n.reload_catalogs()
+    yield
+    monkeypatch.undo()
+    i18n.reload_catalogs()
+
+
+def test_a_third_language_is_one_more_catalog(french):
+    assert i18n.langs() == ("zh", "en", "fr", "both")
+    msg = tr(LARGEST, worst=0.5, index=3, got_v=1, exp_v=2)
+    assert msg.render("fr") == "à l'indice 3, 1 au lieu de 2 (écart 0.5)"  # the translation reorders
+    assert msg.render("zh") == "最大差异 0.5 在位置 3：得到 1，期望 2"
+    assert msg.render("en") == "largest difference 0.5 at index 3: got 1, expected 2"
+    assert (
+        msg.render("both")
+        == "最大差异 0.5 在位置 3：得到 1，期望 2\nlargest difference 0.5 at index 3: got 1, expected 2"
+    )
+    # A message the French catalog lacks reads in English; a sum of messages keeps each one's French.
+    other = tr("returned NaN/inf where a finite number was expected")
+    assert other.render("fr") == other.en and other.render("zh") == "在期望有限数的位置返回了 NaN/inf"
+    assert (msg + other).render("fr") == msg.render("fr") + other.en
+    i18n.set_lang("fr")
+    assert i18n.current_lang() == "fr" and str(msg) == msg.render("fr")
+
+
+def test_without_an_extra_catalog_the_languages_are_the_kits():
+    assert i18n.langs() == i18n.LANGS == ("zh", "en", "both")
+    assert tr(LARGEST, worst=0.5, index=3, got_v=1, exp_v=2).more == ()
