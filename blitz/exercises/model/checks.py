@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.engine.check import check, compared, fail
 from blitz.engine.compare import expect_number, expect_tensor
 from blitz.engine.fixtures import counting_models
@@ -46,7 +46,7 @@ def check_conv_output_size(sub, ctx):
         result["number"],
         24,
         result["call"],
-        what=Msg("（默认 padding=0、stride=1）", "(padding=0, stride=1 by default)"),
+        what=tr("(padding=0, stride=1 by default)"),
     )
 
 
@@ -66,7 +66,7 @@ def check_cnn_structure(sub, ctx):
         fail(
             call="model.CNN()",
             returned=result["type"],
-            expected=Msg("一个 nn.Module 的子类", "a subclass of nn.Module"),
+            expected=tr("a subclass of nn.Module"),
         )
     for x, out in zip(inputs, result["outputs"], strict=True):  # as many outputs as inputs: the probe's form
         compared()
@@ -74,11 +74,9 @@ def check_cnn_structure(sub, ctx):
             shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             fail(
                 call="CNN()(x)",
-                what=Msg(f"，x 的形状 {tuple(x.shape)}", f"with x of shape {tuple(x.shape)}"),
-                returned=Msg(f"形状 {shape}", f"shape {shape}"),
-                expected=Msg(
-                    f"形状 ({x.shape[0]}, 10)，每个数字一个分数", f"shape ({x.shape[0]}, 10), one score per digit"
-                ),
+                what=tr("with x of shape {tuple_x_shape}", tuple_x_shape=tuple(x.shape)),
+                returned=tr("shape {shape}", shape=shape),
+                expected=tr("shape ({x_shape_0}, 10), one score per digit", x_shape_0=x.shape[0]),
             )
     # counted here, from the parameters that crossed (not from a count the student's process reports)
     n_params = sum(int(p.numel()) for p in result["params"])
@@ -86,13 +84,10 @@ def check_cnn_structure(sub, ctx):
     if n_params != REFERENCE_PARAMETERS:
         fail(
             call="model.CNN()",
-            observed=Msg(
-                f"有 {n_params:,} 个可训练参数（形状 {shapes}）",
-                f"has {n_params:,} trainable parameters (shapes {shapes})",
-            ),
-            expected=Msg(
-                f"{REFERENCE_PARAMETERS:,} 个（conv 1→16 5×5、conv 16→32 5×5、Linear 1568→10，都带偏置）",
-                f"{REFERENCE_PARAMETERS:,} (conv 1→16 5×5, conv 16→32 5×5, Linear 1568→10, all with bias)",
+            observed=tr("has {n_params:,} trainable parameters (shapes {shapes})", n_params=n_params, shapes=shapes),
+            expected=tr(
+                "{REFERENCE_PARAMETERS:,} (conv 1→16 5×5, conv 16→32 5×5, Linear 1568→10, all with bias)",
+                REFERENCE_PARAMETERS=REFERENCE_PARAMETERS,
             ),
         )
 
@@ -106,7 +101,7 @@ def check_cnn_function(sub, ctx):
         fail(
             call="model.CNN()",
             returned=result["type"],
-            expected=Msg("一个 nn.Module 的子类", "a subclass of nn.Module"),
+            expected=tr("a subclass of nn.Module"),
         )
     if result["assign_problems"]:
         fail(
@@ -117,9 +112,7 @@ def check_cnn_function(sub, ctx):
                 "could not load the reference weights into your CNN: "
                 + "; ".join(f"{n} parameters of shape {tuple(shape)}" for shape, n in result["assign_problems"]),
             ),
-            expected=Msg(
-                "与课程相同的三层（见 check_cnn_structure）", "the course's three layers (see check_cnn_structure)"
-            ),
+            expected=tr("the course's three layers (see check_cnn_structure)"),
         )
     net.eval()
     with torch.no_grad():
@@ -128,14 +121,8 @@ def check_cnn_function(sub, ctx):
                 got,
                 net(x),
                 "CNN()(x)",
-                what=Msg(
-                    f"（用参考权重，x 的形状 {tuple(x.shape)}）",
-                    f"with the reference weights, x of shape {tuple(x.shape)}",
-                ),
-                hint=Msg(
-                    "缺 ReLU、用了平均池化或展平顺序不对，结果都会不同。",
-                    "a missing ReLU, an average pool or another flattening order each give other results.",
-                ),
+                what=tr("with the reference weights, x of shape {tuple_x_shape}", tuple_x_shape=tuple(x.shape)),
+                hint=tr("a missing ReLU, an average pool or another flattening order each give other results."),
                 atol=1e-4,
             )
 
