@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from blitz.course import registry
-from blitz.course.i18n import Msg, chosen_lang
+from blitz.course.i18n import Msg, chosen_lang, tr
 
 DESCRIPTION = """\
 Grade many submissions without trusting any of them / 批量评分，不信任任何提交。
@@ -132,7 +132,7 @@ def register(subparsers) -> None:
 
 
 def _fail(zh: str, en: str) -> int:
-    print(Msg(f"blitz grade: {zh}", f"blitz grade: {en}").render(chosen_lang()), file=sys.stderr)
+    print(tr("blitz grade: {en}", en=en, zh=zh).render(chosen_lang()), file=sys.stderr)
     return 2
 
 
@@ -167,9 +167,9 @@ def _sandbox_refusal(args: argparse.Namespace) -> int | None:
             "whole machine).",
         )
     print(
-        Msg(
-            f"警告：没有沙箱（{why}），按 --unsafe-no-sandbox 的要求照样评分：学生代码以你的身份运行。",
-            f"WARNING: no sandbox ({why}); grading anyway, as --unsafe-no-sandbox asks: student code runs as your user.",
+        tr(
+            "WARNING: no sandbox ({why}); grading anyway, as --unsafe-no-sandbox asks: student code runs as your user.",
+            why=why,
         ).render(chosen_lang()),
         file=sys.stderr,
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.engine.results import Status, SubmissionResult
 from blitz.grading import exports, reports
 from blitz.grading import policy as rules
@@ -128,7 +128,10 @@ def with_notebooks(targets: list[Target], out: Path, course: Course) -> tuple[li
         if place.exists():
             shutil.rmtree(place)
         folder, said = staged(Path(t.folder), place)
-        notes += [Msg(f"{terminal(t.student)}：{m.zh}", f"{terminal(t.student)}: {m.en}") for m in said]
+        notes += [
+            tr("{terminal_t_student}: {m_en}", terminal_t_student=terminal(t.student), m_en=m.en, m_zh=m.zh)
+            for m in said
+        ]
         done.append(Target(t.student, str(folder)) if folder != Path(t.folder) else t)
     return done, notes
 
@@ -158,7 +161,7 @@ def whole_class(out: Path, records: list[SubmissionResult], course: Course, opti
             known.add(record.student)
     for student in course.roster:
         if student not in known:
-            said = Msg(f"名单上的 {student} 没有提交。", f"No submission from {student} (on the roster).")
+            said = tr("No submission from {student} (on the roster).", student=student)
             found.append(zero_record(Target(student, "", "missing"), options, said, Status.MISSING))
             known.add(student)
     return found
