@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from blitz.course import mnist
-from blitz.course.i18n import Msg, chosen_lang
+from blitz.course.i18n import Msg, chosen_lang, tr
 
 if TYPE_CHECKING:
     pass
@@ -129,7 +129,7 @@ def make_course(root: Path, course_id: str = "blitz", timeout: int = DEFAULT_TIM
 def _course(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         print(
-            Msg("--timeout 必须是正数（秒）。", "--timeout must be a positive number of seconds.").render(),
+            tr("--timeout must be a positive number of seconds.").render(),
             file=sys.stderr,
         )
         return 2

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import blitz
 from blitz.course import registry
-from blitz.course.i18n import Msg, chosen_lang
+from blitz.course.i18n import Msg, chosen_lang, tr
 
 # The seeds a student's own runs use; no other seed's expected values leave the instructor's machine.
 SELF_CHECK_SEEDS = (0,)
@@ -212,7 +212,7 @@ def build_release(out: Path) -> dict[str, list[Path]]:
 def _release(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     if out.exists() and any(out.iterdir()):
-        print(Msg(f"{out} 不是空文件夹。", f"{out} is not empty.").render(), file=sys.stderr)
+        print(tr("{out} is not empty.", out=out).render(), file=sys.stderr)
         return 2
     written = build_release(out)
     lines = [f"  {kind:<10} {len(paths)}" for kind, paths in written.items()]
