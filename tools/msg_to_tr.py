@@ -112,13 +112,22 @@ def _same(a: ast.expr, b: ast.expr) -> bool:
     return norm(a) == norm(b)
 
 
+# Calls that take a message as two arguments (Chinese, English) at this position; `Msg` is replaced whole,
+# the others get one `tr(...)` argument in place of the two.
+PAIRS = {"Msg": 0, "check": 1, "_fail": 0, "_say": 0, "UnsafeFile": 0}
+
+
 def _site(call: ast.Call, lines: list[str]) -> Site:
+    assert isinstance(call.func, ast.Name)
+    at = PAIRS[call.func.id]
     args = list(call.args)
     kw = {k.arg: k.value for k in call.keywords}
-    if len(args) == 2 and not kw:
+    if call.func.id == "Msg" and len(args) == 2 and not kw:
         zh_node, en_node = args
-    elif not args and set(kw) == {"zh", "en"}:
+    elif call.func.id == "Msg" and not args and set(kw) == {"zh", "en"}:
         zh_node, en_node = kw["zh"], kw["en"]
+    elif call.func.id != "Msg" and len(args) >= at + 2:
+        zh_node, en_node = args[at], args[at + 1]
     else:
         raise Skip("not two arguments")
     if any(
@@ -134,7 +143,10 @@ def _site(call: ast.Call, lines: list[str]) -> Site:
             raise Skip("a comment inside the call")
     except tokenize.TokenError:
         pass
-    site = Site((call.lineno, call.col_offset), (call.end_lineno or 0, call.end_col_offset or 0))
+    if call.func.id == "Msg":
+        site = Site((call.lineno, call.col_offset), (call.end_lineno or 0, call.end_col_offset or 0))
+    else:
+        site = Site((zh_node.lineno, zh_node.col_offset), (en_node.end_lineno or 0, en_node.end_col_offset or 0))
     names: dict[str, str] = {}
     site.en = _template(en_node, names, site.values)
     site.zh = _template(zh_node, names, site.values)
@@ -155,11 +167,12 @@ def scan(path: Path) -> tuple[list[Site], list[tuple[int, str]]]:
     lines = source.splitlines()
     sites, skipped = [], []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Msg":
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in PAIRS:
             try:
                 sites.append(_site(node, lines))
             except Skip as why:
-                skipped.append((node.lineno, str(why)))
+                if node.func.id == "Msg" or str(why) != "an argument built at run time":
+                    skipped.append((node.lineno, f"{node.func.id}: {why}"))
     return sites, skipped
 
 

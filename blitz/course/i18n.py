@@ -109,9 +109,10 @@ def chosen_lang(default: str = "both") -> str:
 
 def unknown_language(value: str) -> Msg:
     choices = ", ".join(langs())
-    return Msg(
-        f"不认识的语言 {value!r}：可选 {choices}（zh 中文，en 英文，both 两种都显示）。",
-        f"Unknown language {value!r}: choose one of {choices} (zh Chinese, en English, both for the two).",
+    return tr(
+        "Unknown language {value!r}: choose one of {choices} (zh Chinese, en English, both for the two).",
+        value=value,
+        choices=choices,
     )
 
 
@@ -120,7 +121,7 @@ def env_language_problem() -> Msg | None:
     value = os.environ.get("BLITZ_LANG", "").strip()
     if not value or value.lower() in langs():
         return None
-    return unknown_language(value) + Msg("（来自环境变量 BLITZ_LANG）", " (from the environment variable BLITZ_LANG)")
+    return unknown_language(value) + tr(" (from the environment variable BLITZ_LANG)")
 
 
 def current_lang() -> str:

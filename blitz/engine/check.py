@@ -73,11 +73,11 @@ class Check(CheckRef):
 _CHECKS: dict[str, list[Check]] = {}
 
 
-def check(exercise: str, zh: str, en: str, weight: int = 1):
-    """Register a check function for an exercise, in the order of definition."""
+def check(exercise: str, title: Msg, weight: int = 1):
+    """Register a check function for an exercise, in the order of definition; `title` says what it checks."""
 
     def register(func):
-        entry = Check(exercise, func.__name__.removeprefix("check_"), Msg(zh, en), weight, func=func)
+        entry = Check(exercise, func.__name__.removeprefix("check_"), title, weight, func=func)
         _CHECKS.setdefault(exercise, []).append(entry)
         return func
 

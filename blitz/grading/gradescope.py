@@ -236,9 +236,9 @@ def run(args: argparse.Namespace) -> int:
     if exercises is None:
         return 2
     if args.seed in SELF_CHECK_SEEDS:
-        return _fail(f"--seed 不能是自测种子 {args.seed}。", f"--seed must not be the self-check seed {args.seed}.")
+        return _fail(tr("--seed must not be the self-check seed {args_seed}.", args_seed=args.seed))
     if not (args.timeout > 0 and args.memory > 0):
-        return _fail("--timeout 和 --memory 必须是正数。", "--timeout and --memory must be positive numbers.")
+        return _fail(tr("--timeout and --memory must be positive numbers."))
     # The students' language: --lang (before or after the command) when given, else both.
     lang = getattr(args, "lang", None) or "both"
     if lang not in langs():
@@ -248,7 +248,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         names = build(out, settings)
     except OSError as exc:
-        return _fail(f"无法写入 {out}：{exc}", f"cannot write {out}: {exc}")
+        return _fail(tr("cannot write {out}: {exc}", out=out, exc=exc))
     total = sum(e.points for e in registry.EXERCISES if e.id in exercises)
     pinned = ", ".join(f"{k} {v}" for k, v in settings["pins"].items())
     print(

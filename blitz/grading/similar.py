@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from blitz.course import registry
-from blitz.course.i18n import chosen_lang, tr
+from blitz.course.i18n import Msg, chosen_lang, tr
 from blitz.course.text import clip, display_width, pad, terminal
 from blitz.execution import files
 from blitz.grading.notebook_submission import NOTEBOOK_BYTES, NotANotebook, notebook_code
@@ -362,8 +362,8 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _fail(zh: str, en: str) -> int:
-    print(tr("blitz similar: {en}", en=en, zh=zh).render(chosen_lang()), file=sys.stderr)
+def _fail(msg: Msg) -> int:
+    print(tr("blitz similar: {en}", en=msg.en, zh=msg.zh).render(chosen_lang()), file=sys.stderr)
     return 2
 
 
@@ -375,24 +375,27 @@ def run(args: argparse.Namespace) -> int:
         unknown = [x for x in chosen if x not in ids]
         if unknown or not chosen:
             return _fail(
-                f"未知的练习：{', '.join(unknown) or '(空)'}", f"unknown exercise: {', '.join(unknown) or '(none)'}"
+                tr(
+                    "unknown exercise: {join_unknown_or_none}",
+                    join_unknown_or_none=", ".join(unknown) or "(none)",
+                    join_unknown_or_空=", ".join(unknown) or "(空)",
+                )
             )
         ids = tuple(x for x in ids if x in chosen)
     folder = Path(args.dir).expanduser()
     if not folder.is_dir():
-        return _fail(f"{folder} 不是文件夹。", f"{folder} is not a folder.")
+        return _fail(tr("{folder} is not a folder.", folder=folder))
     if args.top < 0:
-        return _fail("--top 不能是负数。", "--top must not be negative.")
+        return _fail(tr("--top must not be negative."))
     if importlib.util.find_spec("copydetect") is None:
         return _fail(
-            "需要 copydetect：pip install 'blitz[instructor]'（或 pip install copydetect）。",
-            "needs copydetect: pip install 'blitz[instructor]' (or pip install copydetect).",
+            tr("needs copydetect: pip install 'blitz[instructor]' (or pip install copydetect)."),
         )
     students = class_files(folder, ids)
     base = tuple(Path(b).expanduser() for b in args.base)
     missing = [str(b) for b in base if not b.exists()]
     if missing:
-        return _fail(f"--base 不存在：{', '.join(missing)}", f"--base does not exist: {', '.join(missing)}")
+        return _fail(tr("--base does not exist: {join_missing}", join_missing=", ".join(missing)))
     pairs = compare(students, ids, base)
     found = from_reference(students, ids, base)
     out = Path(args.out).expanduser()
@@ -400,7 +403,7 @@ def run(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(html_report(pairs, found, students, lang), encoding="utf-8")
     except OSError as exc:
-        return _fail(f"无法写入 {out}：{exc.strerror}", f"cannot write {out}: {exc.strerror}")
+        return _fail(tr("cannot write {out}: {exc_strerror}", out=out, exc_strerror=exc.strerror))
     print(table(pairs, args.top, lang))
     print()
     print(reference_table(found, args.top, lang))

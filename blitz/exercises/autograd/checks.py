@@ -33,7 +33,7 @@ def handed_cases():
         yield a, b, coeffs, q.detach(), a_.grad, b_.grad
 
 
-@check("autograd", "Q = 3a³ − b² 的梯度", "gradients of Q = 3a³ − b²")
+@check("autograd", tr("gradients of Q = 3a³ − b²"))
 def check_cubic_minus_square_grads(sub, ctx):
     for a, b in inputs():
         call = describe_call("autograd", "cubic_minus_square_grads", (a, b))
@@ -59,7 +59,7 @@ def check_cubic_minus_square_grads(sub, ctx):
         expect_tensor(result["a_grad"], a_grad, call, what="(a.grad)", hint=HANDED)
 
 
-@check("autograd", "retain_graph：两次 backward 梯度累加", "retain_graph: two backward passes accumulate")
+@check("autograd", tr("retain_graph: two backward passes accumulate"))
 def check_backward_twice(sub, ctx):
     for a, b in inputs():
         call = describe_call("autograd", "backward_twice", (a, b))
@@ -76,7 +76,7 @@ def check_backward_twice(sub, ctx):
         expect_tensor(result["value"][1], 2 * b_grad, call, what="[1] (b.grad)", hint=HANDED)
 
 
-@check("autograd", "更新规则 w ← w − lr·grad", "the update rule w ← w − lr·grad")
+@check("autograd", tr("the update rule w ← w − lr·grad"))
 def check_sgd_step(sub, ctx):
     for lr in (0.1, 0.01):
         values = [torch.randn(3, 2), torch.randn(4)]

@@ -20,7 +20,7 @@ def digit_like_image() -> np.ndarray:
     return image
 
 
-@check("data", "ToTensor 与 Normalize(0.5, 0.5)", "ToTensor and Normalize(0.5, 0.5)")
+@check("data", tr("ToTensor and Normalize(0.5, 0.5)"))
 def check_mnist_transform(sub, ctx):
     image = digit_like_image()
     scaled = torch.from_numpy(image).float().div(255).unsqueeze(0)
@@ -64,7 +64,7 @@ def _require_data(ctx) -> str:
     return str(mnist.require(Path(ctx.data_root) if ctx.data_root else None))
 
 
-@check("data", "用 torchvision 读取 MNIST 的训练集和测试集", "load MNIST's training and test splits with torchvision")
+@check("data", tr("load MNIST's training and test splits with torchvision"))
 def check_load_mnist(sub, ctx):
     root = _require_data(ctx)
     from torchvision import datasets, transforms
@@ -93,7 +93,7 @@ def check_load_mnist(sub, ctx):
         expect_equal(result["first_y"], int(targets[start]), call, what=f"[{start}][1]")
 
 
-@check("data", "DataLoader：训练集打乱，测试集按顺序", "DataLoader: training shuffled, test in order")
+@check("data", tr("DataLoader: training shuffled, test in order"))
 def check_make_loaders(sub, ctx):
     drawn = (int(torch.randint(40, 130, ())), int(torch.randint(20, 50, ())), int(torch.randint(3, 12, ())))
     for n_train, n_test, batch_size in ((120, 45, 10), (64, 30, None), drawn):

@@ -15,7 +15,7 @@ from blitz.exercises.evaluate import probes
 ref = reference("evaluate")  # the solutions in the full kit, their recorded results in a release
 
 
-@check("evaluate", "从 logits 取预测类别", "predicted classes from logits")
+@check("evaluate", tr("predicted classes from logits"))
 def check_predict(sub, ctx):
     for n, classes in ((5, 10), (1, 10), (7, 3)):
         logits = torch.randn(n, classes) * 3
@@ -23,7 +23,7 @@ def check_predict(sub, ctx):
         expect_tensor(result["value"], ref.predict(logits), result["call"])
 
 
-@check("evaluate", "准确率：评估模式、不记录梯度", "accuracy: eval mode, no grad", weight=2)
+@check("evaluate", tr("accuracy: eval mode, no grad"), weight=2)
 def check_accuracy(sub, ctx):
     call = "evaluate.accuracy(model, loader, device)"
     for seed in (ctx.seed + 11, ctx.seed + 12):

@@ -85,7 +85,7 @@ def _type_name(module) -> str:
     return f"{type(module).__module__}.{type(module).__qualname__}"
 
 
-@check("extras", "损失函数表", "the loss table")
+@check("extras", tr("the loss table"))
 def check_loss_for(sub, ctx):
     for task in TASKS:
         call = describe_call("extras", "loss_for", (task,))
@@ -111,7 +111,7 @@ def check_loss_for(sub, ctx):
             )
 
 
-@check("extras", "Conv1d / Conv2d / Conv3d", "Conv1d / Conv2d / Conv3d")
+@check("extras", tr("Conv1d / Conv2d / Conv3d"))
 def check_conv_for(sub, ctx):
     drawn = tuple(int(v) for v in torch.randint(1, 9, (3,)))  # sizes from the seed: no table of answers
     for kind in ("text", "image", "video"):
@@ -134,7 +134,7 @@ def check_conv_for(sub, ctx):
             expect_computes(sub, "conv_for", (kind, *args), expected, [(x,)], call)
 
 
-@check("extras", "RNN / LSTM / GRU", "RNN / LSTM / GRU")
+@check("extras", tr("RNN / LSTM / GRU"))
 def check_recurrent(sub, ctx):
     inputs, hidden = (int(v) for v in torch.randint(2, 20, (2,)))  # from the seed: no table of answers
     for kind in ("rnn", "lstm", "gru"):
@@ -149,7 +149,7 @@ def check_recurrent(sub, ctx):
         expect_computes(sub, "recurrent", (kind, inputs, hidden), ref.recurrent(kind, inputs, hidden), [(x,)], call)
 
 
-@check("extras", "view：保留批次维展平", "view: flatten all but the batch dim")
+@check("extras", tr("view: flatten all but the batch dim"))
 def check_flatten_batch(sub, ctx):
     for shape in ((4, 3, 2), (2, 1, 28, 28), (5, 7), (1, 2, 3, 4)):
         x = torch.randn(shape)
@@ -157,7 +157,7 @@ def check_flatten_batch(sub, ctx):
         expect_tensor(result["value"], ref.flatten_batch(x), result["call"])
 
 
-@check("extras", "permute：HWC → CHW", "permute: HWC → CHW")
+@check("extras", tr("permute: HWC → CHW"))
 def check_hwc_to_chw(sub, ctx):
     for shape in ((28, 28, 1), (4, 6, 3), (2, 2, 2)):
         img = torch.randn(shape)

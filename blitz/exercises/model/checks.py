@@ -18,7 +18,7 @@ ref = reference("model")  # the solutions in the full kit, their recorded result
 REFERENCE_PARAMETERS = 28_938
 
 
-@check("model", "卷积输出尺寸公式", "the conv output size formula")
+@check("model", tr("the conv output size formula"))
 def check_conv_output_size(sub, ctx):
     cases = [
         (28, 5, 2, 1),
@@ -58,7 +58,7 @@ def reference_weights() -> tuple[list[torch.Tensor], torch.nn.Module]:
     return [p.detach().clone() for p in net.parameters()], net
 
 
-@check("model", "CNN 的结构：参数个数与输出形状", "the CNN's structure: parameter count and output shape", weight=1)
+@check("model", tr("the CNN's structure: parameter count and output shape"), weight=1)
 def check_cnn_structure(sub, ctx):
     inputs = [torch.randn(n, 1, 28, 28) for n in (1, int(torch.randint(2, 6, ())))]
     result = probes.cnn(sub, [], inputs)
@@ -92,7 +92,7 @@ def check_cnn_structure(sub, ctx):
         )
 
 
-@check("model", "CNN 与参考网络计算同一个函数", "the CNN computes the same function as the reference", weight=2)
+@check("model", tr("the CNN computes the same function as the reference"), weight=2)
 def check_cnn_function(sub, ctx):
     weights, net = reference_weights()
     inputs = [torch.randn(4, 1, 28, 28), torch.rand(2, 1, 28, 28) * 2 - 1]
@@ -127,7 +127,7 @@ def check_cnn_function(sub, ctx):
             )
 
 
-@check("model", "只数可训练参数", "count trainable parameters only")
+@check("model", tr("count trainable parameters only"))
 def check_count_parameters(sub, ctx):
     result = probes.count_parameters(sub, ctx.seed)
     models = counting_models(ctx.seed)

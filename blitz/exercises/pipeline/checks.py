@@ -166,8 +166,7 @@ def _require_train_size(result: dict, root: str, call: str) -> None:
 
 @check(
     "pipeline",
-    "真实 MNIST 上的准确率（你的数据、模型、训练、评估）",
-    "accuracy on real MNIST (your data, model, training and evaluation)",
+    tr("accuracy on real MNIST (your data, model, training and evaluation)"),
 )
 def check_mnist_accuracy(sub, ctx):
     root = str(mnist.require(Path(ctx.data_root) if ctx.data_root else None))

@@ -70,7 +70,7 @@ def expect_uniform(rand, shape: tuple, call: str, what: str) -> None:
         )
 
 
-@check("tensors", "用数据创建张量（自动推断 dtype）", "Tensor from data (dtype inferred)")
+@check("tensors", tr("Tensor from data (dtype inferred)"))
 def check_from_data(sub, ctx):
     cases = [
         [[1, 2], [3, 4]],
@@ -84,7 +84,7 @@ def check_from_data(sub, ctx):
         expect_tensor(result["value"], ref.from_data(data), result["call"])
 
 
-@check("tensors", "from_numpy 与数组共享内存", "from_numpy shares memory with the array")
+@check("tensors", tr("from_numpy shares memory with the array"))
 def check_from_numpy(sub, ctx):
     for dtype in (np.int32, np.float64, np.float32):
         array = torch.randint(-20, 20, (2, 3)).numpy().astype(dtype)
@@ -129,7 +129,7 @@ def expect_random(sub, fn: str, args: tuple, index: int, size: int) -> None:
         )
 
 
-@check("tensors", "ones_like 与 rand_like", "ones_like and rand_like")
+@check("tensors", tr("ones_like and rand_like"))
 def check_ones_and_rand_like(sub, ctx):
     for shape, dtype in zip(seeded_shapes(), DTYPES, strict=True):
         t = random_tensor(shape, dtype)
@@ -141,7 +141,7 @@ def check_ones_and_rand_like(sub, ctx):
     expect_random(sub, "ones_and_rand_like", (torch.zeros(MANY),), 1, 2)
 
 
-@check("tensors", "rand、ones、zeros", "rand, ones, zeros")
+@check("tensors", tr("rand, ones, zeros"))
 def check_rand_ones_zeros(sub, ctx):
     for shape in seeded_shapes():
         result = called(sub, "rand_ones_zeros", shape)
@@ -153,7 +153,7 @@ def check_rand_ones_zeros(sub, ctx):
     expect_random(sub, "rand_ones_zeros", (MANY,), 0, 3)
 
 
-@check("tensors", "形状、dtype、设备", "shape, dtype, device")
+@check("tensors", tr("shape, dtype, device"))
 def check_describe(sub, ctx):
     for shape, dtype in zip(seeded_shapes(), DTYPES, strict=True):
         t = random_tensor(shape, dtype)
@@ -165,7 +165,7 @@ def check_describe(sub, ctx):
         expect_equal(device_, t.device, result["call"], what="[2] (device)")
 
 
-@check("tensors", "有 GPU 就搬到 GPU", "to the GPU when there is one")
+@check("tensors", tr("to the GPU when there is one"))
 def check_to_available_device(sub, ctx):
     t = torch.randn(3, 2)
     call = describe_call("tensors", "to_available_device", (t,))
@@ -188,7 +188,7 @@ def check_to_available_device(sub, ctx):
     expect_tensor(result["value"].cpu(), t, call)
 
 
-@check("tensors", "索引：把一列原地置零", "indexing: zero a column in place")
+@check("tensors", tr("indexing: zero a column in place"))
 def check_zero_column(sub, ctx):
     for rows, cols, col in [(4, 4, 1), (3, 5, 0), (2, 6, 5), (5, 3, -1)]:
         t = torch.randn(rows, cols)
@@ -217,7 +217,7 @@ def check_zero_column(sub, ctx):
         expect_tensor(result["t_after"], expected, call, what=T_AFTERWARDS)
 
 
-@check("tensors", "cat：沿已有维度拼接", "cat: join along an existing dim")
+@check("tensors", tr("cat: join along an existing dim"))
 def check_concat(sub, ctx):
     # Sizes differ along the joined dim (what cat allows and stack does not), the wider case first: a
     # join along another dim, or a stack, then raises PyTorch's own error, which the hint explains.
@@ -232,7 +232,7 @@ def check_concat(sub, ctx):
         expect_tensor(result["value"], ref.concat(tensors, dim), result["call"])
 
 
-@check("tensors", "stack：沿新维度堆叠", "stack: join along a new dim")
+@check("tensors", tr("stack: join along a new dim"))
 def check_stack(sub, ctx):
     for shape, dim, count in [((2, 2), 0, 2), ((2, 2), 1, 2), ((2, 2), 2, 3), ((3,), 1, 4)]:
         tensors = [torch.randint(0, 9, shape) for _ in range(count)]
@@ -240,7 +240,7 @@ def check_stack(sub, ctx):
         expect_tensor(result["value"], ref.stack(tensors, dim), result["call"])
 
 
-@check("tensors", "逐元素乘法", "element-wise product")
+@check("tensors", tr("element-wise product"))
 def check_elementwise_product(sub, ctx):
     for shape, dtype in zip(SHAPES, DTYPES):
         a, b = random_tensor(shape, dtype), random_tensor(shape, dtype)
@@ -251,7 +251,7 @@ def check_elementwise_product(sub, ctx):
     expect_tensor(result["value"], square * square.T, result["call"], hint=PRODUCTS)
 
 
-@check("tensors", "Gram 矩阵：行与行的点积", "Gram matrix: dot products of rows")
+@check("tensors", tr("Gram matrix: dot products of rows"))
 def check_gram(sub, ctx):
     for shape in [(4, 4), (2, 5), (5, 2), (1, 3)]:
         t = torch.randn(shape)
@@ -268,7 +268,7 @@ def check_gram(sub, ctx):
         expect_tensor(result["value"], ref.gram(t), result["call"], hint=PRODUCTS)
 
 
-@check("tensors", "add_ 原地加倍", "add_ doubles in place")
+@check("tensors", tr("add_ doubles in place"))
 def check_double_in_place(sub, ctx):
     for shape, dtype in zip(SHAPES, DTYPES):
         t = random_tensor(shape, dtype)

@@ -77,8 +77,7 @@ def explain_softmax(got: dict, seed: int, call: str, replay) -> None:
 
 @check(
     "train",
-    "一个 epoch：清零、反向传播、更新，每个批次都做",
-    "one epoch: zero, backward, step on every batch",
+    tr("one epoch: zero, backward, step on every batch"),
     weight=2,
 )
 def check_train_one_epoch(sub, ctx):
@@ -144,7 +143,7 @@ def check_train_one_epoch(sub, ctx):
         )
 
 
-@check("train", "fit：Adam + 交叉熵，每轮一个平均损失", "fit: Adam + cross-entropy, one mean loss per epoch", weight=2)
+@check("train", tr("fit: Adam + cross-entropy, one mean loss per epoch"), weight=2)
 def check_fit(sub, ctx):
     epochs, lr = 3, 0.01
     call = f"train.fit(model, loader, epochs={epochs}, lr={lr}, device)"
