@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from blitz.course import registry
-from blitz.course.i18n import Msg, tr
+from blitz.course.i18n import Msg, tr_again
 from blitz.engine.results import CheckResult, Status
 
 if TYPE_CHECKING:
@@ -135,4 +135,6 @@ def declared_checks(exercise_id: str) -> tuple[tuple[str, str, int], ...]:
 def check_refs(exercise_id: str) -> list[CheckRef]:
     """The checks of an exercise, in their order, as :func:`blitz.checks.checks_for` has them."""
     registry.get(exercise_id)  # a clear error for an unknown id
-    return [CheckRef(exercise_id, name, tr(title), weight) for name, title, weight in declared_checks(exercise_id)]
+    return [
+        CheckRef(exercise_id, name, tr_again(title), weight) for name, title, weight in declared_checks(exercise_id)
+    ]
