@@ -305,6 +305,14 @@ def test_the_release_readme_tells_students_how_to_install(release):
         assert f"blitz {command}" in readme, command
 
 
+def test_the_release_speaks_chinese(student_python, release):
+    """The compiled message catalog is in the wheel: the student's messages have their Chinese (without
+    it every message would read in English twice)."""
+    code = "from blitz.course import registry; print(registry.get('tensors').title.zh)"
+    done = run_student(student_python, "-c", code, cwd=release)
+    assert done.stdout.strip() == "张量：创建、属性、索引、拼接与乘法", done.stdout + done.stderr
+
+
 def test_unrecorded_seed_says_why(student_python, release):
     done = run_student(
         student_python,
