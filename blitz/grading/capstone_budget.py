@@ -87,8 +87,8 @@ def measured_options(options: Options) -> tuple[Options, Msg | None]:
     except Exception as exc:  # noqa: BLE001 - the budget falls back to the registry's; grading goes on
         fallback = options.budget(registry.CAPSTONE.id)
         return options, tr(
-            "could not time the reference ({type_exc___name}); the capstone's budget is the default {fallback:.0f} s.",
-            type_exc___name=type(exc).__name__,
+            "could not time the reference ({exc_type}); the capstone's budget is the default {fallback:.0f} s.",
+            exc_type=type(exc).__name__,
             fallback=fallback,
         )
     said = Msg(

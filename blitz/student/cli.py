@@ -353,8 +353,8 @@ def cmd_download(args: argparse.Namespace) -> int:
         files = ", ".join(f"{name}.gz" for names in mnist.RAW_FILES.values() for name in names)
         out(
             tr(
-                "Could not download MNIST: {type_exc___name}: {exc}\nAre you offline? Connect and run `blitz download` again; or copy {files} into {root_mnist_raw} from someone who has them, or set BLITZ_DATA to a folder holding MNIST/raw/. Then run `blitz doctor`.",
-                type_exc___name=type(exc).__name__,
+                "Could not download MNIST: {exc_type}: {exc}\nAre you offline? Connect and run `blitz download` again; or copy {files} into {root_mnist_raw} from someone who has them, or set BLITZ_DATA to a folder holding MNIST/raw/. Then run `blitz doctor`.",
+                exc_type=type(exc).__name__,
                 exc=exc,
                 files=files,
                 root_mnist_raw=root / "MNIST" / "raw",

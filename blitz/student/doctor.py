@@ -85,7 +85,7 @@ def check_package(dist: str, module: str, fix: Msg, import_it: bool = True) -> F
         return Finding(
             PROBLEM,
             dist,
-            tr("cannot be imported ({type_exc___name}: {exc}). ", type_exc___name=type(exc).__name__, exc=exc) + fix,
+            tr("cannot be imported ({exc_type}: {exc}). ", exc_type=type(exc).__name__, exc=exc) + fix,
         )
     spec = _requirement(dist)
     if version and not _in_range(version, spec):

@@ -198,8 +198,8 @@ def check_torchvision_reads() -> Finding:
             PROBLEM,
             "torchvision.datasets.MNIST",
             tr(
-                "cannot read MNIST ({type_exc___name}: {exc}). Run `blitz download`.",
-                type_exc___name=type(exc).__name__,
+                "cannot read MNIST ({exc_type}: {exc}). Run `blitz download`.",
+                exc_type=type(exc).__name__,
                 exc=exc,
             ),
         )

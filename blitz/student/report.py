@@ -190,8 +190,8 @@ def train_and_predict(folder: Path, root: Path, epochs: int, device: str, seed: 
         raise ReportFailure(
             "data",
             msg=tr(
-                "make_loaders should return (train_loader, test_loader), not {type_loaders___name}.",
-                type_loaders___name=type(loaders).__name__,
+                "make_loaders should return (train_loader, test_loader), not {loaders_type}.",
+                loaders_type=type(loaders).__name__,
             ),
         )
     if len(test_set) != len(official):
