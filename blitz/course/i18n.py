@@ -103,10 +103,20 @@ def tr(message: str, /, **values: object) -> Msg:
     return _translated(message, values)
 
 
-def _translated(message: str, values: dict[str, object]) -> Msg:
-    zh = _catalog("zh").gettext(message).format(**values)
-    more = tuple((lang, _catalog(lang).gettext(message).format(**values)) for lang in extra_langs())
-    return Msg(zh, message.format(**values), more)
+def tr_in(context: str, message: str, /, **values: object) -> Msg:
+    """`tr` for an English template that reads differently in another language depending on where it stands
+    (gettext's message context: "graded" is 已评分 in a figure's legend, 评分 as the kind of a Gradescope test)."""
+    return _translated(message, values, context)
+
+
+def _translated(message: str, values: dict[str, object], context: str | None = None) -> Msg:
+    def text(lang: str) -> str:
+        catalog = _catalog(lang)
+        found = catalog.gettext(message) if context is None else catalog.pgettext(context, message)
+        return found.format(**values)
+
+    more = tuple((lang, text(lang)) for lang in extra_langs())
+    return Msg(text("zh"), message.format(**values), more)
 
 
 def tr_again(message: str, /, **values: object) -> Msg:

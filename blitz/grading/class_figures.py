@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from blitz.course import figures
-from blitz.course.i18n import Msg, tr
+from blitz.course.i18n import Msg, tr, tr_in
 from blitz.course.text import points
 
 DPI = 100
@@ -123,7 +123,7 @@ def score_histogram_png(totals: Sequence[float], not_graded: int, max_total: flo
     with figures.fonts(lang):
         figure = Figure(figsize=(8.0, 5.0), dpi=DPI, layout="constrained")
         ax = figure.add_subplot()
-        graded = figures.text_line(Msg("已评分", "graded"), lang)
+        graded = figures.text_line(tr_in("legend", "graded"), lang)
         ax.bar(edges[:-1], counts, width=width, align="edge", color=COLOURS["passed"], edgecolor="white", label=graded)
         if not_graded:
             ax.bar(

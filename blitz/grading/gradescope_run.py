@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 import blitz
-from blitz.course.i18n import Msg, tr
+from blitz.course.i18n import Msg, tr, tr_in
 from blitz.engine.results import CheckResult, SubmissionResult
 from blitz.grading.capstone_budget import measured_options
 from blitz.grading.discover import discover, is_submission
@@ -90,7 +90,7 @@ def _cents(x: float) -> int:
 
 def _test(row: CheckResult, lang: str, number: int, self_check: bool) -> dict:
     """One test of Gradescope's documented fields (its time is in extra_data's records)."""
-    kind = tr("self-check (0 points)") if self_check else Msg("评分", "graded")
+    kind = tr("self-check (0 points)") if self_check else tr_in("gradescope test kind", "graded")
     output = test_output(row, lang)
     if row.passed and row.note is not None:  # the capstone's accuracy
         output += "\n" + report_text(row.note.render(lang))

@@ -30,17 +30,18 @@ def _catalog() -> Catalog:
         return read_po(f)
 
 
-def _extracted() -> set[str]:
-    """What `pybabel extract` finds (the settings of pyproject.toml's [tool.babel.extract_messages])."""
-    found = extract_from_dir(str(PACKAGE), method_map=[("**.py", "python")], keywords={"tr": None})
-    return {message for _file, _line, message, _comments, _context in found}
+def _extracted() -> set[tuple[str, str | None]]:
+    """(template, context) of what `pybabel extract` finds (pyproject.toml's [tool.babel.extract_messages])."""
+    keywords = {"tr": None, "tr_in": ((1, "c"), 2)}
+    found = extract_from_dir(str(PACKAGE), method_map=[("**.py", "python")], keywords=keywords)
+    return {(message, context) for _file, _line, message, _comments, context in found}
 
 
 def _tr_calls() -> list[tuple[Path, ast.Call]]:
     calls = []
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "tr":
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("tr", "tr_in"):
                 calls.append((path, node))
     return calls
 
@@ -51,29 +52,30 @@ def _fields(template: str) -> set[str]:
 
 def test_every_template_has_its_chinese_and_none_is_left_over():
     catalog = _catalog()
-    translated = {m.id: m.string for m in catalog if m.id}
+    translated = {(m.id, m.context): m.string for m in catalog if m.id}
     used = _extracted()
-    assert len(used) > 450
-    assert sorted(used - set(translated)) == [], "tr() templates without a Chinese entry in blitz.po"
-    assert sorted(set(translated) - used) == [], "obsolete entries in blitz.po (no tr() uses them)"
-    assert [m for m, zh in translated.items() if not zh or m in catalog and catalog[m].fuzzy] == []
+    assert len(used) > 450 and ("graded", "legend") in used
+    assert sorted(used - set(translated), key=str) == [], "tr() templates without a Chinese entry in blitz.po"
+    assert sorted(set(translated) - used, key=str) == [], "obsolete entries in blitz.po (no tr() uses them)"
+    assert [m for m in catalog if m.id and (not m.string or m.fuzzy)] == [], "untranslated or fuzzy entries"
 
 
 def test_every_tr_call_has_a_literal_template_and_passes_its_placeholders():
     """Babel sees only literal templates; every placeholder of the English and the Chinese is a keyword
     argument of the call (a missing one would raise KeyError when the message is made)."""
-    translated = {m.id: m.string for m in _catalog() if m.id}
+    translated = {(m.id, m.context): m.string for m in _catalog() if m.id}
     bad = []
     for path, call in _tr_calls():
         where = f"{path.relative_to(PACKAGE)}:{call.lineno}"
-        first = call.args[0] if call.args else None
-        if len(call.args) != 1 or not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
-            bad.append(f"{where}: the template is not one string literal")
+        texts = call.args if isinstance(call.func, ast.Name) and call.func.id == "tr_in" else [None, *call.args]
+        if len(texts) != 2 or not all(isinstance(t, ast.Constant) and isinstance(t.value, str) for t in texts if t):
+            bad.append(f"{where}: the template (and context) is not one string literal")
             continue
+        context, first = (t.value if isinstance(t, ast.Constant) else None for t in texts)
         passed = {k.arg for k in call.keywords}
         if None in passed:
             continue  # tr(template, **values): the values are checked where the mapping is built
-        for template in (first.value, translated.get(first.value, "")):
+        for template in (first, translated.get((first, context), "")):
             if not _fields(template) <= passed:
                 bad.append(f"{where}: {sorted(_fields(template) - passed)} not passed")
     assert bad == []
