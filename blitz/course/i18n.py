@@ -14,6 +14,7 @@ import gettext
 import locale
 import os
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -117,6 +118,14 @@ def _translated(message: str, values: dict[str, object], context: str | None = N
 
     more = tuple((lang, text(lang)) for lang in extra_langs())
     return Msg(text("zh"), message.format(**values), more)
+
+
+def joined(parts: Iterable[Msg], separator: Msg) -> Msg:
+    """The parts one after another, `separator` between them: each language with its own (`tr("; ")`)."""
+    parts = list(parts)
+    extra = dict.fromkeys(lang for part in (*parts, separator) for lang, _ in part.more)
+    more = tuple((lang, separator.text(lang).join(p.text(lang) for p in parts)) for lang in extra)
+    return Msg(separator.zh.join(p.zh for p in parts), separator.en.join(p.en for p in parts), more)
 
 
 def tr_again(message: str, /, **values: object) -> Msg:

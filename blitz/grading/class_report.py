@@ -272,14 +272,13 @@ def summary_text(records: list[SubmissionResult], lang: str, top: int = TOP, wid
     done = [r for r in records if graded(r)]
     left = Counter(r.status.value for r in records if not graded(r))
     why = ", ".join(f"{terminal(s)} {n}" for s, n in sorted(left.items()))
-    lines = [
-        Msg(
-            f"全班：{len(records)} 份提交，已评 {len(done)} 份，未评 {len(records) - len(done)} 份"
-            + (f"（{why}）" if why else ""),
-            f"class: {len(records)} submission(s): {len(done)} graded; {len(records) - len(done)} not graded"
-            + (f" ({why})" if why else ""),
-        ).render(lang)
-    ]
+    counts = tr(
+        "class: {submitted} submission(s): {graded} graded; {left} not graded",
+        submitted=len(records),
+        graded=len(done),
+        left=len(records) - len(done),
+    )
+    lines = [(counts + tr(" ({why})", why=why) if why else counts).render(lang)]
     if done:
         totals = [r.score for r in done]
         top_score = points(max(r.max_score for r in done))

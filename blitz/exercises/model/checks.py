@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from blitz.course.i18n import Msg, tr
+from blitz.course.i18n import joined, tr
 from blitz.engine.check import check, compared, fail
 from blitz.engine.compare import expect_number, expect_tensor
 from blitz.engine.fixtures import counting_models
@@ -106,11 +106,13 @@ def check_cnn_function(sub, ctx):
     if result["assign_problems"]:
         fail(
             call="model.CNN()",
-            observed=Msg(
-                "无法把参考权重放进你的 CNN："
-                + "；".join(f"形状为 {tuple(shape)} 的参数有 {n} 个" for shape, n in result["assign_problems"]),
-                "could not load the reference weights into your CNN: "
-                + "; ".join(f"{n} parameters of shape {tuple(shape)}" for shape, n in result["assign_problems"]),
+            observed=tr("could not load the reference weights into your CNN: ")
+            + joined(
+                [
+                    tr("{n} parameters of shape {shape}", n=n, shape=tuple(shape))
+                    for shape, n in result["assign_problems"]
+                ],
+                tr("; "),
             ),
             expected=tr("the course's three layers (see check_cnn_structure)"),
         )

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from blitz.course import mnist, registry
-from blitz.course.i18n import Msg, tr
+from blitz.course.i18n import Msg, joined, tr
 from blitz.course.text import points
 from blitz.engine.check import CheckFailure, check, fail
 from blitz.engine.compare import expect_finite, kind_of
@@ -203,8 +203,7 @@ def _score_pipeline(sub, ctx, root: str, stand_in: bool) -> Msg:
     if predictions is None:
         fail(
             call=call,
-            observed=tr("the trained parameters do not fit the course's CNN:")
-            + Msg("；".join(p.zh for p in problems), "; ".join(p.en for p in problems)),
+            observed=tr("the trained parameters do not fit the course's CNN:") + joined(problems, tr("; ")),
             expected=tr("the course's three layers (see the model checks)"),
         )
     accuracy = (predictions == labels).float().mean().item()
@@ -230,12 +229,18 @@ def points_msg(credit: float, wrong_evaluation: bool = False) -> Msg:
     """The points a run below the bar earns on the curve, and the curve itself."""
     worth = registry.get("pipeline").points
     earned = points(round(worth * credit, 2))
-    zh = f"得分 {earned} / {worth}（按曲线：准确率 {CHANCE:.0%} 及以下得 0 分，{BAR:.0%} 及以上得满分，中间按比例）"
-    en = f"points: {earned} of {worth} (on the curve: {CHANCE:.0%} accuracy or less earns 0, {BAR:.0%} or more all, linear between)"
+    values = {"earned": earned, "worth": worth, "CHANCE": CHANCE, "BAR": BAR, "EVALUATE_SHARE": EVALUATE_SHARE}
     if wrong_evaluation:
-        zh += f"；evaluate.accuracy 算错了，扣掉 {EVALUATE_SHARE:.0%}"
-        en += f"; evaluate.accuracy is wrong, which costs {EVALUATE_SHARE:.0%} of them"
-    return Msg(zh + "。", en + ".")
+        return tr(
+            "points: {earned} of {worth} (on the curve: {CHANCE:.0%} accuracy or less earns 0, {BAR:.0%} or more "
+            "all, linear between); evaluate.accuracy is wrong, which costs {EVALUATE_SHARE:.0%} of them.",
+            **values,
+        )
+    return tr(
+        "points: {earned} of {worth} (on the curve: {CHANCE:.0%} accuracy or less earns 0, {BAR:.0%} or more all, "
+        "linear between).",
+        **values,
+    )
 
 
 def _losses_text(losses) -> str:
