@@ -77,9 +77,11 @@ class Course:
 
 def _number(value: float, name: str, low: float, high: float | None = None) -> None:
     if value < low or (high is not None and value > high):
-        zh = f"{name} 应不小于 {low:g}" + (f"，且不大于 {high:g}" if high is not None else "") + "。"
-        en = f"{name} must be at least {low:g}" + (f" and at most {high:g}" if high is not None else "") + "."
-        raise rules.PolicyError(Msg(zh, en))
+        if high is None:
+            raise rules.PolicyError(tr("{name} must be at least {low:g}.", name=name, low=low))
+        raise rules.PolicyError(
+            tr("{name} must be at least {low:g} and at most {high:g}.", name=name, low=low, high=high)
+        )
 
 
 def load(args: argparse.Namespace, out: Path) -> Course:
