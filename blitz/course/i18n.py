@@ -5,7 +5,8 @@ Chinese (and any other language's) the catalog's translation of the template, fo
 values. The catalogs are blitz/course/locale/<lang>/LC_MESSAGES/blitz.po, compiled to blitz.mo by
 `blitz generate` (Babel extracts the `tr` templates and compiles; Python's `gettext` reads the .mo at run
 time, so the student package needs no Babel). A third language is one new catalog in that folder.
-A few messages are still written as `Msg(zh, en)` (their text is built from parts at run time).
+`Msg(zh, en)` itself remains for text passed on untranslated (a path, a hint rung of hints.toml, a message
+read back from JSON).
 """
 
 from __future__ import annotations
@@ -30,8 +31,12 @@ def _catalog(lang: str) -> gettext.NullTranslations:
 
     An unreadable .mo answers the English too, so that `blitz generate` can still run and compile it again
     (tests/unit/test_catalogs.py fails while the .mo is not the .po's)."""
-    try:
-        return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang], fallback=True)
+    found = gettext.find(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang])
+    if found is None:
+        return gettext.NullTranslations()
+    try:  # read here rather than by gettext.translation, whose cache would keep a recompiled .mo's old text
+        with open(found, "rb") as f:
+            return gettext.GNUTranslations(f)
     except (OSError, ValueError, struct.error):
         return gettext.NullTranslations()
 
@@ -136,7 +141,7 @@ def tr_again(message: str, /, **values: object) -> Msg:
 
 
 def chosen_lang(default: str = "both") -> str:
-    """`BLITZ_LANG` when it names one of LANGS, otherwise `default`.
+    """`BLITZ_LANG` when it names one of `langs()`, otherwise `default`.
 
     The default `both` suits text that readers of either language share (notebooks, a course's notes).
     """
