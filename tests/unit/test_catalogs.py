@@ -14,6 +14,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from test_feedback_languages import CJK, english_runs
 
 import blitz
 from blitz.authoring.generate import compiled_catalogs
@@ -58,6 +59,20 @@ def test_every_template_has_its_chinese_and_none_is_left_over():
     assert sorted(used - set(translated), key=str) == [], "tr() templates without a Chinese entry in blitz.po"
     assert sorted(set(translated) - used, key=str) == [], "obsolete entries in blitz.po (no tr() uses them)"
     assert [m for m in catalog if m.id and (not m.string or m.fuzzy)] == [], "untranslated or fuzzy entries"
+
+
+# Menu names of JupyterLab, quoted in the notebooks' how-to as the student sees them.
+ENGLISH_IN_CHINESE = {"Restart Kernel and Run All"}
+
+
+def test_every_entry_is_one_language():
+    """Each catalog entry, not only those the mutants reach: no Chinese in an English template, and no
+    English sentence in its Chinese (code, quotes and placeholders aside)."""
+    entries = [m for m in _catalog() if m.id]
+    assert [m.id for m in entries if CJK.search(m.id)] == []
+    assert [(m.id, r) for m in entries for r in english_runs(m.string) if r not in ENGLISH_IN_CHINESE] == []
+    untranslated = [m.id for m in entries if not CJK.search(m.string)]
+    assert all(not english_runs(m) for m in untranslated), untranslated  # symbols and names only
 
 
 def test_every_tr_call_has_a_literal_template_and_passes_its_placeholders():
