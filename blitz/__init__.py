@@ -9,7 +9,7 @@ The module map, bottom layer first; a layer imports only from the layers below i
 in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 
 - :mod:`blitz.course` — what the course is: the ordered exercise registry (``registry``: what is
-  special about each exercise, its inputs, MNIST, budget and warm imports), the hint ladders (``hints``), the two languages (``i18n``), MNIST on disk (``mnist``), common PyTorch errors
+  special about each exercise, its inputs, MNIST, budget and warm imports), the hint ladders (``hints``), the languages (``i18n``: ``tr`` gives a message written in English its Chinese from the gettext catalog in ``locale/``), MNIST on disk (``mnist``), common PyTorch errors
   and what they mean (``pytorch_errors``), terminal text (``text``), the progress bars
   (``progress``, tqdm), what every figure shares (``figures``: the Chinese font, PNGs with metadata),
   errors told from their numbers and code (``error_stories``), each exercise's reading (``reading``,

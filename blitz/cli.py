@@ -15,9 +15,10 @@ import argparse
 import importlib
 import importlib.util
 import os
+import subprocess
 import sys
 
-from blitz.course.i18n import LANGS, env_language_problem, set_lang, unknown_language
+from blitz.course.i18n import env_language_problem, langs, set_lang, unknown_language
 
 # Modules that add subcommands with a `register(subparsers)` function.
 COMMAND_MODULES = (
@@ -70,8 +71,13 @@ def _add_examples(name: str, sub: argparse.ArgumentParser) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from blitz.authoring.generate import write_all
+    from blitz.authoring.generate import write_all, write_catalogs
 
+    written = write_catalogs()
+    if written:  # this process read its messages from the old catalogs: a fresh one writes the rest
+        for path in written:
+            print(f"wrote {path}")
+        return subprocess.call([sys.executable, "-m", "blitz", "generate"])
     written = write_all()
     for path in written:
         print(f"wrote {path}")
@@ -113,9 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _language(value: str) -> str:
-    """--lang's type: one of LANGS, or an error that lists them in both languages."""
+    """--lang's type: one of langs(), or an error that lists them in both languages."""
     chosen = value.strip().lower()
-    if chosen not in LANGS:
+    if chosen not in langs():
         raise argparse.ArgumentTypeError(unknown_language(value).render("both"))
     return chosen
 
@@ -125,7 +131,7 @@ def _add_lang(parser: argparse.ArgumentParser, default) -> None:
         "--lang",
         type=_language,
         default=default,
-        metavar="{" + ",".join(LANGS) + "}",
+        metavar="{" + ",".join(langs()) + "}",
         help="zh, en or both (default: $BLITZ_LANG, else the locale)",
     )
 

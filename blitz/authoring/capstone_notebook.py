@@ -16,15 +16,17 @@ from nbformat.v4 import new_markdown_cell, new_notebook
 
 from blitz.checks import checks_for
 from blitz.course import registry
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 
-HOW_TO = Msg(
-    "**怎么做**：这个笔记本把你在 {inputs} 这几个笔记本里写的代码放在一起，在真实 MNIST 上训练并评估。"
-    "把每个 `YOUR CODE HERE` 换成你在对应笔记本里的答案，然后运行最后的测试单元格。",
-    "**How**: this notebook puts the code you wrote in the {inputs} notebooks together, then trains and "
-    "evaluates it on real MNIST. Replace each `YOUR CODE HERE` with your answer from that notebook, then run "
-    "the test cell at the end.",
-)
+
+def how_to(inputs: str) -> Msg:
+    """What the capstone notebook asks, naming the notebooks whose code it gathers."""
+    return tr(
+        "**How**: this notebook puts the code you wrote in the {inputs} notebooks together, then trains and "
+        "evaluates it on real MNIST. Replace each `YOUR CODE HERE` with your answer from that notebook, then run "
+        "the test cell at the end.",
+        inputs=inputs,
+    )
 
 
 def _meta(grade_id: str, **flags) -> dict:
@@ -66,9 +68,9 @@ def build_capstone_notebook() -> nbformat.NotebookNode:
         f"# 练习 {capstone.id}：{capstone.title.zh}",
         f"# Exercise {capstone.id}: {capstone.title.en}",
         "",
-        HOW_TO.zh.format(inputs=inputs),
+        how_to(inputs).zh,
         "",
-        HOW_TO.en.format(inputs=inputs),
+        how_to(inputs).en,
         "",
         f"共 {capstone.points} 分 / {capstone.points} points.",
     ]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from blitz.course import mnist
-from blitz.course.i18n import Msg, chosen_lang
+from blitz.course.i18n import Msg, chosen_lang, tr
 
 if TYPE_CHECKING:
     pass
@@ -66,17 +66,11 @@ from blitz.authoring.nbgrader_cells import sanitize_preprocessors  # noqa: E402
 c.Autograde.sanitize_preprocessors = sanitize_preprocessors()
 """
 
-NEXT_STEPS = Msg(
-    """课程目录已经准备好：{root}
-接下来：
-  cd {root}
-  nbgrader generate_assignment {first}        # 生成发给学生的 release/{first}/（去掉答案和隐藏测试）
-  nbgrader collect {first}                    # 收作业；或者把学生的笔记本放到 submitted/<学生>/{first}/
-  blitz course-autograde . {first}            # 自动评分（nbgrader autograde），并处理让内核退出的提交
-  nbgrader generate_feedback {first} --force  # 每个学生一份 feedback/<学生>/{first}/*.html
-  nbgrader export --to grades.csv             # 成绩表
-作业（按课程顺序）：{ids}""",
-    """The course directory is ready: {root}
+
+def next_steps(root: str, first: str, ids: str) -> Msg:
+    """What `blitz course` tells the instructor to do next."""
+    return tr(
+        """The course directory is ready: {root}
 Next:
   cd {root}
   nbgrader generate_assignment {first}        # release/{first}/ for the students (no answers, no hidden tests)
@@ -85,7 +79,10 @@ Next:
   nbgrader generate_feedback {first} --force  # feedback/<student>/{first}/*.html for every student
   nbgrader export --to grades.csv             # the grade sheet
 Assignments, in course order: {ids}""",
-)
+        root=root,
+        first=first,
+        ids=ids,
+    )
 
 
 def nbgrader_bin() -> str:
@@ -129,14 +126,14 @@ def make_course(root: Path, course_id: str = "blitz", timeout: int = DEFAULT_TIM
 def _course(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         print(
-            Msg("--timeout 必须是正数（秒）。", "--timeout must be a positive number of seconds.").render(),
+            tr("--timeout must be a positive number of seconds.").render(),
             file=sys.stderr,
         )
         return 2
     root = Path(args.dir).resolve()
     ids = make_course(root, args.course_id, args.timeout)
     # Both languages unless --lang / $BLITZ_LANG picks one: a course is often shared by several instructors.
-    print(NEXT_STEPS.format(root=root, first=ids[0], ids=", ".join(ids)).render(chosen_lang()))
+    print(next_steps(str(root), ids[0], ", ".join(ids)).render(chosen_lang()))
     return 0
 
 

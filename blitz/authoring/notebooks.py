@@ -28,63 +28,38 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from blitz.authoring.markers import BEGIN, END, strip_solutions
 from blitz.checks import Check, checks_for
 from blitz.course import reading, registry
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 
 # Seeds of the hidden second run of each check: check i of an exercise uses HIDDEN_SEED + i.
 HIDDEN_SEED = 7919
 
 # Why each section matters, in a sentence or two (the docstrings say what each function does).
 WHY: dict[str, Msg] = {
-    "tensors": Msg(
-        "PyTorch 里的一切——数据、模型的权重、梯度——都是张量。先熟悉怎样创建张量、看它的形状/类型/设备、"
-        "怎样取一部分、怎样拼起来、怎样相乘，后面的每一节都要用到。",
-        "Everything in PyTorch (data, weights, gradients) is a tensor. Making tensors, reading their shape, "
-        "dtype and device, slicing, joining and multiplying them is what every later section builds on.",
+    "tensors": tr(
+        "Everything in PyTorch (data, weights, gradients) is a tensor. Making tensors, reading their shape, dtype and device, slicing, joining and multiplying them is what every later section builds on."
     ),
-    "autograd": Msg(
-        "训练神经网络就是不停地“算损失 → 求梯度 → 沿梯度反方向走一小步”。autograd 帮我们自动求梯度；"
-        "这一节手动走一遍这个过程，以后用优化器时就知道它在做什么。",
-        "Training a network is a loop of: compute the loss, get the gradients, take a small step against them. "
-        "Autograd computes the gradients for us; doing the step by hand once shows what an optimizer does later.",
+    "autograd": tr(
+        "Training a network is a loop of: compute the loss, get the gradients, take a small step against them. Autograd computes the gradients for us; doing the step by hand once shows what an optimizer does later."
     ),
-    "data": Msg(
-        "模型只能吃张量。这一节把 MNIST 的图片变成标准化的张量，再用 DataLoader 按小批量（并打乱顺序）送给模型。",
-        "A model only takes tensors. This section turns MNIST images into normalised tensors and lets a "
-        "DataLoader feed them to the model in shuffled mini-batches.",
+    "data": tr(
+        "A model only takes tensors. This section turns MNIST images into normalised tensors and lets a DataLoader feed them to the model in shuffled mini-batches."
     ),
-    "model": Msg(
-        "卷积层在图片上滑动小窗口找局部特征，池化让特征图变小，最后的全连接层给出 10 个数字各自的分数。"
-        "先会算每一层输出的尺寸，搭网络时形状才对得上。",
-        "Conv layers slide small windows over the image to find local features, pooling shrinks the maps, and "
-        "a final linear layer scores the 10 digits. Knowing each layer's output size is what makes shapes fit.",
+    "model": tr(
+        "Conv layers slide small windows over the image to find local features, pooling shrinks the maps, and a final linear layer scores the 10 digits. Knowing each layer's output size is what makes shapes fit."
     ),
-    "train": Msg(
-        "训练循环是深度学习的心脏：前向 → 损失 → 清梯度 → 反向 → 更新。顺序错一步，模型就学不会。",
-        "The training loop is the heart of deep learning: forward, loss, zero the gradients, backward, step. "
-        "Get one step out of order and the model does not learn.",
+    "train": tr(
+        "The training loop is the heart of deep learning: forward, loss, zero the gradients, backward, step. Get one step out of order and the model does not learn."
     ),
-    "evaluate": Msg(
-        "训练完要在没见过的测试集上量一量：从分数里取出预测的类别，再数一数猜对了多少。",
-        "After training, measure the model on the test set it never saw: take the predicted class from the "
-        "scores, then count how many are right.",
+    "evaluate": tr(
+        "After training, measure the model on the test set it never saw: take the predicted class from the scores, then count how many are right."
     ),
-    "extras": Msg(
-        "选读：课程最后提到的其他层和损失函数，以及改变张量形状的 view/permute。不做也不影响主线。",
-        "Optional: the other layers and loss functions the course mentions at the end, and view/permute to "
-        "reshape tensors. Skipping it does not affect the main path.",
+    "extras": tr(
+        "Optional: the other layers and loss functions the course mentions at the end, and view/permute to reshape tensors. Skipping it does not affect the main path."
     ),
 }
 
-HOW_TO = Msg(
-    "**怎么做**：在每个写着 `YOUR CODE HERE` 的地方写你的代码，删掉 `raise NotImplementedError()`。"
-    "每段代码后面的测试单元格会运行和 `pytest autograder` 相同的检查；从上到下依次运行（Run All）。"
-    "交作业前，重启内核并从头运行全部单元格（Kernel → Restart Kernel and Run All Cells），确认每个测试单元格都通过。"
-    "评分时还会用别的随机种子再检查一次。",
-    "**How**: write your code where it says `YOUR CODE HERE` and remove `raise NotImplementedError()`. The test "
-    "cell after each piece of code runs the same check as `pytest autograder`; run the cells top to bottom "
-    "(Run All). Before you hand it in, restart the kernel and run every cell (Kernel → Restart Kernel and Run All "
-    "Cells) and see that every test cell passes. Grading runs each check once "
-    "more with other random seeds.",
+HOW_TO = tr(
+    "**How**: write your code where it says `YOUR CODE HERE` and remove `raise NotImplementedError()`. The test cell after each piece of code runs the same check as `pytest autograder`; run the cells top to bottom (Run All). Before you hand it in, restart the kernel and run every cell (Kernel → Restart Kernel and Run All Cells) and see that every test cell passes. Grading runs each check once more with other random seeds."
 )
 
 
@@ -168,10 +143,8 @@ def _test_source(check: Check, index: int) -> str:
     )
 
 
-SCORE_NOTE = Msg(
-    "运行下面的单元格，看看每项检查在你现在的代码上得几分。它只是给你看的，不计入成绩。",
-    "Run the cell below to see what each check gives your code as it is now. It is for you; it does not "
-    "count toward the grade.",
+SCORE_NOTE = tr(
+    "Run the cell below to see what each check gives your code as it is now. It is for you; it does not count toward the grade."
 )
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import blitz
 from blitz.course import registry
-from blitz.course.i18n import Msg, chosen_lang
+from blitz.course.i18n import chosen_lang, tr
 
 # The seeds a student's own runs use; no other seed's expected values leave the instructor's machine.
 SELF_CHECK_SEEDS = (0,)
@@ -72,7 +72,7 @@ blitz = "blitz.cli:main"
 include = ["blitz*"]
 
 [tool.setuptools.package-data]
-blitz = ["expected/*", "stubs/*", "exercises/*/hints.toml", "course/readings/*.md"]
+blitz = ["expected/*", "stubs/*", "exercises/*/hints.toml", "course/readings/*.md", "course/locale/*/LC_MESSAGES/blitz.mo"]
 """
 
 
@@ -212,17 +212,16 @@ def build_release(out: Path) -> dict[str, list[Path]]:
 def _release(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     if out.exists() and any(out.iterdir()):
-        print(Msg(f"{out} 不是空文件夹。", f"{out} is not empty.").render(), file=sys.stderr)
+        print(tr("{out} is not empty.", out=out).render(), file=sys.stderr)
         return 2
     written = build_release(out)
     lines = [f"  {kind:<10} {len(paths)}" for kind, paths in written.items()]
     print(
-        Msg(
-            f"学生发布版已写入 {out}（不含参考答案）：\n"
-            + "\n".join(lines)
-            + "\n把整个文件夹发给学生；README.md 说明怎样安装。",
-            f"The student release is in {out} (no reference code):\n" + "\n".join(lines) + "\nHand the whole "
-            "folder to the students; its README.md says how to install it.",
+        tr(
+            "The student release is in {out} (no reference code):\n{lines}\nHand the whole folder to the students; "
+            "its README.md says how to install it.",
+            out=out,
+            lines="\n".join(lines),
         ).render(chosen_lang())
     )
     return 0

@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Callable
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.course.registry import EXERCISES
 
 ORDER = tuple(exercise.id for exercise in EXERCISES)
@@ -64,17 +64,21 @@ def _matmul(m: re.Match, code: str, exercise: str | None) -> Msg | None:
             if (a, b) == (c, d)
             else ("", "")
         )
-        return Msg(
-            f"A @ B 要求 A 的列数等于 B 的行数，可这里 A 是 {a}×{b}、B 是 {c}×{d}：{b} 列对不上 {c} 行。{same[0]}",
-            f"A @ B needs A's columns to equal B's rows, but A is {a}×{b} and B is {c}×{d}: {b} columns against "
-            f"{c} rows.{same[1]}",
+        return tr(
+            "A @ B needs A's columns to equal B's rows, but A is {a}×{b} and B is {c}×{d}: {b} columns against {c} rows.{same_1}",
+            a=a,
+            b=b,
+            c=c,
+            d=d,
+            same_1=same[1],
+            same_0=same[0],
         )
     if chapter_at_least(exercise, "model") and operation(code) == "":
-        return Msg(
-            f"全连接层是按每个样本 {c} 个输入特征建的，可它收到的是每个样本 {b} 个（一批 {a} 个样本）。"
-            f"把 nn.Linear 的 in_features 设成 {b}，或者检查进入它之前的展平。",
-            f"the linear layer was built for {c} input features per sample, but it receives {b} (a batch of {a}). "
-            f"Set nn.Linear's in_features to {b}, or check the flattening before it.",
+        return tr(
+            "the linear layer was built for {c} input features per sample, but it receives {b} (a batch of {a}). Set nn.Linear's in_features to {b}, or check the flattening before it.",
+            c=c,
+            b=b,
+            a=a,
         )
     return None
 
@@ -87,23 +91,22 @@ def _broadcast(m: re.Match, code: str, exercise: str | None) -> Msg | None:
     )
     op = operation(code)
     if op == "compare":
-        return Msg(
-            f"== 逐元素比较两个张量，所以形状要相同（或能广播），可这里{shapes[0]}。"
-            "要判断两个张量整体是否相等，用 torch.equal(a, b)。",
-            f"== compares two tensors element by element, so their shapes must match (or broadcast), but "
-            f"{shapes[1]}. To ask whether two tensors are equal as a whole, use torch.equal(a, b).",
+        return tr(
+            "== compares two tensors element by element, so their shapes must match (or broadcast), but {shapes_1}. To ask whether two tensors are equal as a whole, use torch.equal(a, b).",
+            shapes_1=shapes[1],
+            shapes_0=shapes[0],
         )
     if op == "mul":
-        return Msg(
-            f"* 是逐元素相乘，形状要相同（或能广播），可这里{shapes[0]}。要矩阵乘积就用 @（A 的列数等于 B 的行数）。",
-            f"* multiplies element by element, so the shapes must match (or broadcast), but {shapes[1]}. "
-            "For the matrix product use @ (A's columns equal B's rows).",
+        return tr(
+            "* multiplies element by element, so the shapes must match (or broadcast), but {shapes_1}. For the matrix product use @ (A's columns equal B's rows).",
+            shapes_1=shapes[1],
+            shapes_0=shapes[0],
         )
     if op == "add":
-        return Msg(
-            f"逐元素的加减要求形状相同（或能广播），可这里{shapes[0]}。打印两边的 .shape 看看哪一个不是你想的样子。",
-            f"element-wise + and − need the shapes to match (or broadcast), but {shapes[1]}. Print both sides' "
-            ".shape to see which one is not what you expect.",
+        return tr(
+            "element-wise + and − need the shapes to match (or broadcast), but {shapes_1}. Print both sides' .shape to see which one is not what you expect.",
+            shapes_1=shapes[1],
+            shapes_0=shapes[0],
         )
     return None
 
@@ -113,70 +116,63 @@ def _view(m: re.Match, code: str, exercise: str | None) -> Msg | None:
     known = math.prod(d for d in dims if d != -1)
     shape = "×".join("-1" if d == -1 else str(d) for d in dims)
     if -1 in dims:
-        return Msg(
-            f"view/reshape 成 [{shape}]：除了 -1，其余大小相乘是 {known}，可张量有 {total} 个元素，不能整除。",
-            f"view/reshape to [{shape}]: the sizes other than -1 multiply to {known}, and the tensor's {total} "
-            "elements do not divide by it.",
+        return tr(
+            "view/reshape to [{shape}]: the sizes other than -1 multiply to {known}, and the tensor's {total} elements do not divide by it.",
+            shape=shape,
+            known=known,
+            total=total,
         )
-    return Msg(
-        f"view/reshape 成 [{shape}] 需要 {known} 个元素，可张量有 {total} 个：各维大小相乘必须等于元素个数"
-        "（写 -1 让 PyTorch 算出其中一维）。",
-        f"view/reshape to [{shape}] needs {known} elements, but the tensor has {total}: the sizes must multiply "
-        "to the number of elements (-1 lets PyTorch work out one of them).",
+    return tr(
+        "view/reshape to [{shape}] needs {known} elements, but the tensor has {total}: the sizes must multiply to the number of elements (-1 lets PyTorch work out one of them).",
+        shape=shape,
+        known=known,
+        total=total,
     )
 
 
 def _cat(m: re.Match, code: str, exercise: str | None) -> Msg | None:
     dim, expected, got, number = (int(v) for v in m.groups())
-    return Msg(
-        f"cat 沿第 {dim} 维拼接，其余各维必须相同；可第 {number} 个张量那一维是 {got}，第一个是 {expected}。"
-        "stack 则是新加一维，要求形状完全相同。",
-        f"cat joins along dimension {dim}, and every other dimension must be the same, but tensor {number} has "
-        f"size {got} where the first has {expected}. (stack adds a new dimension and needs identical shapes.)",
+    return tr(
+        "cat joins along dimension {dim}, and every other dimension must be the same, but tensor {number} has size {got} where the first has {expected}. (stack adds a new dimension and needs identical shapes.)",
+        dim=dim,
+        number=number,
+        got=got,
+        expected=expected,
     )
 
 
 def _stack(m: re.Match, code: str, exercise: str | None) -> Msg | None:
     first, i, second, j = m.groups()
-    return Msg(
-        f"stack 要求每个张量形状完全相同：第 {i} 个是 [{first}]，第 {j} 个是 [{second}]。要沿已有的一维拼接，用 cat。",
-        f"stack needs every tensor to have the same shape: entry {i} is [{first}], entry {j} is [{second}]. "
-        "To join along an existing dimension, use cat.",
+    return tr(
+        "stack needs every tensor to have the same shape: entry {i} is [{first}], entry {j} is [{second}]. To join along an existing dimension, use cat.",
+        i=i,
+        first=first,
+        j=j,
+        second=second,
     )
 
 
 def _float_target(m: re.Match, code: str, exercise: str | None) -> Msg | None:
     if not chapter_at_least(exercise, "train"):
         return None
-    return Msg(
-        "交叉熵的标签应是每个样本的类别编号：形状 (N,)、dtype int64 的张量；不是小数，也不是和分数一样形状的 one-hot。",
-        "cross-entropy's labels are each sample's class index: a tensor of shape (N,) and dtype int64; not "
-        "floats, and not one-hot rows shaped like the scores.",
+    return tr(
+        "cross-entropy's labels are each sample's class index: a tensor of shape (N,) and dtype int64; not floats, and not one-hot rows shaped like the scores."
     )
 
 
 def _target_range(m: re.Match, code: str, exercise: str | None) -> Msg | None:
     if not chapter_at_least(exercise, "train"):
         return None
-    return Msg(
-        f"标签 {m.group(1)} 超出了分数的类别范围 0…C−1：类别从 0 开始编号（MNIST 的标签就是数字 0…9 本身，不要加 1），"
-        "最后一层要为每个类别输出一个分数（MNIST 是 10 个），而分数（logits）要作为第一个参数传给损失函数，标签第二个。",
-        f"label {m.group(1)} is outside the scores' classes 0…C−1: classes count from 0 (MNIST's labels are the "
-        "digits 0…9 themselves, do not add 1), the last layer must output one score per class (10 for MNIST), "
-        "and the scores (logits) go first into the loss, the labels second.",
+    return tr(
+        "label {m_group_1} is outside the scores' classes 0…C−1: classes count from 0 (MNIST's labels are the digits 0…9 themselves, do not add 1), the last layer must output one score per class (10 for MNIST), and the scores (logits) go first into the loss, the labels second.",
+        m_group_1=m.group(1),
     )
 
 
 # Layers PyTorch cannot see: the story of an empty parameter list, and the model checks' words for layers
 # that ran in forward but are no part of the model (blitz/exercises/model).
-INVISIBLE_LAYERS = Msg(
-    "放在普通 Python 列表或字典里、或者在 forward 里才创建的层，PyTorch 都看不到：它们的参数不在 model.parameters() 里，"
-    "优化器不会更新它们，也不会随模型保存或移到 GPU。在 __init__ 里把层设成属性，或放进 nn.ModuleList / nn.ModuleDict / "
-    "nn.Sequential。",
-    "layers kept in a plain Python list or dict, or made inside forward, are invisible to PyTorch: their "
-    "parameters are not in model.parameters(), so the optimizer never updates them (nor are they saved or moved "
-    "to the GPU with the model). Create them in __init__ as attributes, or inside nn.ModuleList / nn.ModuleDict / "
-    "nn.Sequential.",
+INVISIBLE_LAYERS = tr(
+    "layers kept in a plain Python list or dict, or made inside forward, are invisible to PyTorch: their parameters are not in model.parameters(), so the optimizer never updates them (nor are they saved or moved to the GPU with the model). Create them in __init__ as attributes, or inside nn.ModuleList / nn.ModuleDict / nn.Sequential."
 )
 
 
@@ -198,26 +194,17 @@ def _no_parameters(m: re.Match, code: str, exercise: str | None) -> Msg | None:
 
 
 def _no_grad_fn(m: re.Match, code: str, exercise: str | None) -> Msg | None:
-    return Msg(
-        "backward() 找不到可以求导的东西：这个张量创建时没有 requires_grad=True，或者途中的 .detach()、.item()、"
-        ".numpy()、torch.no_grad() 切断了它的计算历史。",
-        "backward() found nothing to differentiate: the tensor was made without requires_grad=True, or its "
-        "history was cut on the way (.detach(), .item(), .numpy(), torch.no_grad()).",
+    return tr(
+        "backward() found nothing to differentiate: the tensor was made without requires_grad=True, or its history was cut on the way (.detach(), .item(), .numpy(), torch.no_grad())."
     )
 
 
 def _normalize_first(m: re.Match, code: str, exercise: str | None) -> Msg | None:
-    return Msg(
-        "Normalize 作用在张量上，却拿到了一张 PIL 图像：在 Compose 里 ToTensor 要排在 Normalize 前面。",
-        "Normalize works on tensors but received a PIL image: in Compose, ToTensor must come before Normalize.",
-    )
+    return tr("Normalize works on tensors but received a PIL image: in Compose, ToTensor must come before Normalize.")
 
 
 def _to_tensor_twice(m: re.Match, code: str, exercise: str | None) -> Msg | None:
-    return Msg(
-        "ToTensor 拿到的已经是张量了：它把 PIL 图像（或数组）变成张量，所以放在最前面，而且只用一次。",
-        "ToTensor received a tensor: it turns a PIL image (or an array) into a tensor, so it comes first, once.",
-    )
+    return tr("ToTensor received a tensor: it turns a PIL image (or an array) into a tensor, so it comes first, once.")
 
 
 def _class_not_instance(m: re.Match, code: str, exercise: str | None) -> Msg | None:
@@ -225,11 +212,9 @@ def _class_not_instance(m: re.Match, code: str, exercise: str | None) -> Msg | N
 
 
 def _made_not_called(name: str) -> Msg:
-    return Msg(
-        f"{name}(...) 新建了一个 {name}，而不是调用一个已有的：类先用 () 创建一个实例（例如 x = {name}()），"
-        "再用数据去调用这个实例。",
-        f"{name}(...) made a new {name} instead of calling one: a class is called once with () to make an "
-        f"instance (such as x = {name}()), and then the instance is called with the data.",
+    return tr(
+        "{name}(...) made a new {name} instead of calling one: a class is called once with () to make an instance (such as x = {name}()), and then the instance is called with the data.",
+        name=name,
     )
 
 
@@ -241,12 +226,9 @@ def _loss_class(m: re.Match, code: str, exercise: str | None) -> Msg | None:
     if not held:
         return None
     name = held.group(1)
-    return Msg(
-        f"{name}(...) 新建了一个损失函数对象，而不是计算损失：{name} 里放的是损失函数的类（例如 nn.CrossEntropyLoss），"
-        f"而这里需要的是实例。创建它时加上 ()（{name} = nn.CrossEntropyLoss()），再用数据去调用这个实例。",
-        f"{name}(...) made a new loss object instead of computing the loss: {name} holds the loss class (such as "
-        f"nn.CrossEntropyLoss) where an instance is needed. Make it with () ({name} = nn.CrossEntropyLoss()), "
-        "then call that instance with the data.",
+    return tr(
+        "{name}(...) made a new loss object instead of computing the loss: {name} holds the loss class (such as nn.CrossEntropyLoss) where an instance is needed. Make it with () ({name} = nn.CrossEntropyLoss()), then call that instance with the data.",
+        name=name,
     )
 
 
@@ -255,15 +237,13 @@ def method_not_called(name: str = "", owner: str = "x") -> Msg:
     taken from) when the line shows it."""
     owner = owner if re.fullmatch(r"[A-Za-z_]\w{0,30}", owner) else "x"
     if not re.fullmatch(r"[A-Za-z_]\w{0,40}", name) or name == "size":
-        return Msg(
-            "这里用到的是方法本身，而没有调用它：x.size 是方法，x.size()（或 x.shape）才是值。加上括号来调用它。",
-            "a method was used without calling it: x.size is the method, x.size() (or x.shape) the value. Add the "
-            "parentheses to call it.",
+        return tr(
+            "a method was used without calling it: x.size is the method, x.size() (or x.shape) the value. Add the parentheses to call it."
         )
-    return Msg(
-        f"这里用到的是方法本身，而没有调用它：{owner}.{name} 是方法，{owner}.{name}() 才是值。加上括号来调用它。",
-        f"a method was used without calling it: {owner}.{name} is the method, {owner}.{name}() the value. Add the "
-        "parentheses to call it.",
+    return tr(
+        "a method was used without calling it: {owner}.{name} is the method, {owner}.{name}() the value. Add the parentheses to call it.",
+        owner=owner,
+        name=name,
     )
 
 
@@ -284,20 +264,14 @@ _METHODS = frozenset(
 )
 
 # A function that returned None where a value was expected (the checks' words for a None result).
-NONE_RETURNED = Msg(
-    "你的函数返回了 None：函数体结束时没有 return，就会返回 None。用 return 把结果交回来。",
-    "your function returned None: a function whose body ends without return gives None. Hand the result back "
-    "with return.",
+NONE_RETURNED = tr(
+    "your function returned None: a function whose body ends without return gives None. Hand the result back with return."
 )
 
 
 def _none_value(m: re.Match, code: str, exercise: str | None) -> Msg | None:
-    return Msg(
-        "这里的值是 None：没有 return 的函数返回 None；原地修改对象的方法（list.append、list.sort 等）也返回 None，"
-        "不要把它们的结果赋给变量。检查你调用的每个函数是否都返回了结果。",
-        "a value here is None: a function that ends without return gives None, and so do the methods that change "
-        "their object in place (list.append, list.sort): do not assign their result. Check that every function "
-        "you call returns its result.",
+    return tr(
+        "a value here is None: a function that ends without return gives None, and so do the methods that change their object in place (list.append, list.sort): do not assign their result. Check that every function you call returns its result."
     )
 
 
@@ -305,16 +279,17 @@ def _tuple_value(m: re.Match, code: str, exercise: str | None) -> Msg | None:
     kind, attr = m.group(1), m.group(2)
     what = ("元组", "a tuple") if kind == "tuple" else ("列表", "a list")
     if chapter_at_least(exercise, "data"):
-        return Msg(
-            f"{what[0]}没有 .{attr}：这里是几个值放在一起，比如 loader 给的一批 (images, labels)，或返回了两个值的函数。"
-            "先拆开（x, y = batch）。",
-            f"{what[1]} has no .{attr}: several values travel together here, such as a batch (images, labels) from "
-            "a loader or a function that returned two things. Unpack it first (x, y = batch).",
+        return tr(
+            "{what_1} has no .{attr}: several values travel together here, such as a batch (images, labels) from a loader or a function that returned two things. Unpack it first (x, y = batch).",
+            what_1=what[1],
+            attr=attr,
+            what_0=what[0],
         )
-    return Msg(
-        f"{what[0]}没有 .{attr}：这里是几个值放在一起（比如返回了两个值的函数）。先拆开（a, b = pair）。",
-        f"{what[1]} has no .{attr}: several values travel together here (such as a function that returned two "
-        "things). Unpack it first (a, b = pair).",
+    return tr(
+        "{what_1} has no .{attr}: several values travel together here (such as a function that returned two things). Unpack it first (a, b = pair).",
+        what_1=what[1],
+        attr=attr,
+        what_0=what[0],
     )
 
 

@@ -20,7 +20,7 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 
 # Families with Chinese glyphs, best first (matched as prefixes of matplotlib's family names).
 CJK_FAMILIES = (
@@ -74,10 +74,9 @@ def font_missing(lang: str) -> Msg | None:
     """What to install for Chinese figures, when the reader reads Chinese and no font has the glyphs."""
     if figure_lang(lang) == lang:
         return None
-    return Msg(
-        f"没有找到中文字体，图中文字用英文。安装 {FONT_PACKAGE}（Debian/Ubuntu：sudo apt-get install {FONT_PACKAGE}）",
-        f"no Chinese font found, so the figures are in English. Install {FONT_PACKAGE} (Debian/Ubuntu: "
-        f"sudo apt-get install {FONT_PACKAGE})",
+    return tr(
+        "no Chinese font found, so the figures are in English. Install {FONT_PACKAGE} (Debian/Ubuntu: sudo apt-get install {FONT_PACKAGE})",
+        FONT_PACKAGE=FONT_PACKAGE,
     )
 
 

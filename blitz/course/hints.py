@@ -17,7 +17,7 @@ else:  # Python 3.10: the same parser, as the package it came from
     import tomli as tomllib
 
 from blitz.course import registry
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 
 # The course's chapters, as the last rung names them (the registry's titles before their colon).
 CHAPTERS: dict[str, Msg] = {e.id: e.chapter for e in registry.EXERCISES}
@@ -35,10 +35,15 @@ def section(exercise: str, zh: str, en: str) -> Msg:
     )
     title = en[:1].upper() + en[1:]
     SECTIONS.append((exercise, zh, en))
-    return Msg(
-        f"重读课程“{chapter.zh}”讲解里的“{zh}”一节（blitz learn {exercise} 显示它{also[0]}）。再对照检查的消息。",
-        f'Read the course section "{chapter.en}" again, the part "{title}" (blitz learn {exercise} shows it{also[1]}). '
-        "Then compare it with the check's message.",
+    return tr(
+        'Read the course section "{chapter_en}" again, the part "{title}" (blitz learn {exercise} shows it{also_1}). Then compare it with the check\'s message.',
+        chapter_en=chapter.en,
+        title=title,
+        exercise=exercise,
+        also_1=also[1],
+        chapter_zh=chapter.zh,
+        zh=zh,
+        also_0=also[0],
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import tr
 from blitz.course.registry import ROOT
 
 ENV_VAR = "BLITZ_DATA"
@@ -25,13 +25,12 @@ class MnistMissing(FileNotFoundError):
     def __init__(self, root: Path, missing: list[str]):
         self.root = root
         self.missing = missing
-        self.msg = Msg(
-            f"在 {root} 下找不到 MNIST（缺少 {', '.join(missing)}）。"
-            f"运行 `blitz download` 用 torchvision 下载到 {default_root()}，"
-            f"或者把环境变量 {ENV_VAR} 设为包含 MNIST/raw/ 的文件夹。",
-            f"MNIST is not under {root} (missing {', '.join(missing)}). "
-            f"Run `blitz download` to fetch it with torchvision into {default_root()}, "
-            f"or set {ENV_VAR} to a folder that holds MNIST/raw/.",
+        self.msg = tr(
+            "MNIST is not under {root} (missing {join_missing}). Run `blitz download` to fetch it with torchvision into {default_root}, or set {ENV_VAR} to a folder that holds MNIST/raw/.",
+            root=root,
+            join_missing=", ".join(missing),
+            default_root=default_root(),
+            ENV_VAR=ENV_VAR,
         )
         super().__init__(self.msg.render("both"))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from blitz.course.error_stories import tell
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.course.registry import EXERCISES
 
 # The chapters in the course's order, for "not a later chapter".
@@ -22,22 +22,14 @@ Advice = tuple[tuple[str, Msg], ...]  # (first chapter it applies to, the hint),
 _MATMUL = (
     (
         "tensors",
-        Msg(
-            "这两个张量的形状不能做矩阵乘法：@（matmul）要求 A 的列数等于 B 的行数。逐元素相乘用 *，它要求两个形状相同；"
-            "矩阵乘积用 @。见课程“张量”一节的逐元素乘法与矩阵乘法。",
-            "these shapes cannot be matrix-multiplied: @ (matmul) needs A's columns to equal B's rows. "
-            "Element-wise: use * (it needs equal shapes); matrix product: @. See the course section "
-            '"Tensors" on the element-wise and the matrix product.',
+        tr(
+            "these shapes cannot be matrix-multiplied: @ (matmul) needs A's columns to equal B's rows. Element-wise: use * (it needs equal shapes); matrix product: @. See the course section \"Tensors\" on the element-wise and the matrix product."
         ),
     ),
     (
         "model",
-        Msg(
-            "两个矩阵的形状不能相乘（A 的列数要等于 B 的行数）。在全连接层里，这表示 nn.Linear 的 in_features"
-            "（应为 32*7*7）和上一层的输出对不上，或者进入 Linear 前没有展平。见课程“模型”一节的定义网络。",
-            "the two matrices' shapes cannot be multiplied (A's columns must equal B's rows). In a "
-            "linear layer this means nn.Linear's in_features (32*7*7 here) does not match what comes before "
-            'it, or the feature maps were not flattened. See the course section "Model" on defining the network.',
+        tr(
+            "the two matrices' shapes cannot be multiplied (A's columns must equal B's rows). In a linear layer this means nn.Linear's in_features (32*7*7 here) does not match what comes before it, or the feature maps were not flattened. See the course section \"Model\" on defining the network."
         ),
     ),
 )
@@ -49,12 +41,8 @@ _KNOWN: tuple[tuple[str, Advice], ...] = (
         (
             (
                 "tensors",
-                Msg(
-                    "逐元素运算（*、+、−）要求两个张量形状相同（或能广播）。要的是矩阵乘积的话用 @，它的规则是 A 的列数等于 B 的行数。"
-                    "见课程“张量”一节的逐元素乘法与矩阵乘法。",
-                    "element-wise operations (*, +, −) need equal (or broadcastable) shapes. For the matrix "
-                    "product use @, whose rule is A's columns equal B's rows. See the course section "
-                    '"Tensors" on the element-wise and the matrix product.',
+                tr(
+                    "element-wise operations (*, +, −) need equal (or broadcastable) shapes. For the matrix product use @, whose rule is A's columns equal B's rows. See the course section \"Tensors\" on the element-wise and the matrix product."
                 ),
             ),
         ),
@@ -65,11 +53,8 @@ _KNOWN: tuple[tuple[str, Advice], ...] = (
         (
             (
                 "tensors",
-                Msg(
-                    "这台机器没有能用的 GPU。先用 torch.cuda.is_available() 问一下有没有 CUDA，没有就留在 CPU 上。"
-                    "见课程“张量”一节的把张量移到 GPU。",
-                    "there is no usable GPU on this machine. Ask torch.cuda.is_available() first and stay on "
-                    'the CPU when it says False. See the course section "Tensors" on moving tensors to the GPU.',
+                tr(
+                    'there is no usable GPU on this machine. Ask torch.cuda.is_available() first and stay on the CPU when it says False. See the course section "Tensors" on moving tensors to the GPU.'
                 ),
             ),
         ),
@@ -80,20 +65,14 @@ _KNOWN: tuple[tuple[str, Advice], ...] = (
         (
             (
                 "tensors",
-                Msg(
-                    "dtype 不对：这个运算要整数（int64/long），拿到的却是小数（float）。打印每个张量的 .dtype，"
-                    "用 .long() 或 .float() 转换。见课程“张量”一节的张量的属性。",
-                    "a dtype mismatch: the operation wants integers (int64/long) and got floats. Print each "
-                    'tensor\'s .dtype and convert with .long() or .float(). See the course section "Tensors" on a '
-                    "tensor's attributes.",
+                tr(
+                    "a dtype mismatch: the operation wants integers (int64/long) and got floats. Print each tensor's .dtype and convert with .long() or .float(). See the course section \"Tensors\" on a tensor's attributes."
                 ),
             ),
             (
                 "train",
-                Msg(
-                    "损失函数的 dtype 不对。CrossEntropyLoss 的标签要是整数类别（int64/long），不是 float。见课程“训练”一节。",
-                    "a dtype mismatch in the loss. CrossEntropyLoss wants integer class labels (int64/long), "
-                    'not floats. See the course section "Training".',
+                tr(
+                    'a dtype mismatch in the loss. CrossEntropyLoss wants integer class labels (int64/long), not floats. See the course section "Training".'
                 ),
             ),
         ),
@@ -104,18 +83,14 @@ _KNOWN: tuple[tuple[str, Advice], ...] = (
         (
             (
                 "tensors",
-                Msg(
-                    "参与运算的张量不在同一个设备上。用 x.to(device) 把它们放到一起。见课程“张量”一节的张量的属性。",
-                    "the tensors in one operation are on different devices. Bring them together with "
-                    'x.to(device). See the course section "Tensors" on a tensor\'s attributes.',
+                tr(
+                    'the tensors in one operation are on different devices. Bring them together with x.to(device). See the course section "Tensors" on a tensor\'s attributes.'
                 ),
             ),
             (
                 "model",
-                Msg(
-                    "张量和模型不在同一个设备上。用 x.to(device)、model.to(device) 把它们放到一起。见课程“张量”一节的把张量移到 GPU。",
-                    "a tensor and the model are on different devices. Bring them together with x.to(device) "
-                    'and model.to(device). See the course section "Tensors" on moving tensors to the GPU.',
+                tr(
+                    'a tensor and the model are on different devices. Bring them together with x.to(device) and model.to(device). See the course section "Tensors" on moving tensors to the GPU.'
                 ),
             ),
         ),
@@ -125,19 +100,14 @@ _KNOWN: tuple[tuple[str, Advice], ...] = (
         (
             (
                 "autograd",
-                Msg(
-                    "需要梯度的张量不能直接 .numpy()。先 .detach()（或用 .item() 取出一个数字）。见课程“自动求导”一节。",
-                    "a tensor that requires grad cannot call .numpy() directly. .detach() it first (or take one "
-                    'number out with .item()). See the course section "Autograd".',
+                tr(
+                    'a tensor that requires grad cannot call .numpy() directly. .detach() it first (or take one number out with .item()). See the course section "Autograd".'
                 ),
             ),
             (
                 "evaluate",
-                Msg(
-                    "评估时不需要梯度：把整个评估循环放进 with torch.no_grad(): 里，里面算出的张量就不再需要梯度，"
-                    "也能直接 .numpy()。见课程“评估”一节。",
-                    "evaluation needs no gradients: run the whole loop inside with torch.no_grad():, where no "
-                    'result requires grad (and .numpy() works). See the course section "Evaluation".',
+                tr(
+                    'evaluation needs no gradients: run the whole loop inside with torch.no_grad():, where no result requires grad (and .numpy() works). See the course section "Evaluation".'
                 ),
             ),
         ),
@@ -147,10 +117,8 @@ _KNOWN: tuple[tuple[str, Advice], ...] = (
         (
             (
                 "autograd",
-                Msg(
-                    "计算图在第一次 backward 后被释放了。第一次 backward 时传 retain_graph=True。见课程“自动求导”一节。",
-                    "the graph was freed by the first backward. Pass retain_graph=True to the first backward. "
-                    'See the course section "Autograd".',
+                tr(
+                    'the graph was freed by the first backward. Pass retain_graph=True to the first backward. See the course section "Autograd".'
                 ),
             ),
         ),
@@ -160,10 +128,8 @@ _KNOWN: tuple[tuple[str, Advice], ...] = (
         (
             (
                 "autograd",
-                Msg(
-                    "对向量做 backward 需要 gradient 参数（外部梯度），例如 torch.ones_like(Q)。见课程“自动求导”一节。",
-                    "backward on a vector needs a gradient argument (the external gradient), e.g. "
-                    'torch.ones_like(Q). See the course section "Autograd".',
+                tr(
+                    'backward on a vector needs a gradient argument (the external gradient), e.g. torch.ones_like(Q). See the course section "Autograd".'
                 ),
             ),
         ),
@@ -173,10 +139,8 @@ _KNOWN: tuple[tuple[str, Advice], ...] = (
         (
             (
                 "autograd",
-                Msg(
-                    "更新参数要放在 with torch.no_grad(): 里。见课程“自动求导”一节的手动更新权重。",
-                    "update parameters inside with torch.no_grad():. See the course section "
-                    '"Autograd" on updating the weights by hand.',
+                tr(
+                    'update parameters inside with torch.no_grad():. See the course section "Autograd" on updating the weights by hand.'
                 ),
             ),
         ),
@@ -187,10 +151,8 @@ _KNOWN: tuple[tuple[str, Advice], ...] = (
         (
             (
                 "tensors",
-                Msg(
-                    "形状对不上。打印每一步的 .shape 看看是哪一步变了样。见课程“张量”一节的拼接与 view。",
-                    "the shapes do not fit. Print .shape after each step to see where it changes. See the course "
-                    'section "Tensors" on joining and view.',
+                tr(
+                    'the shapes do not fit. Print .shape after each step to see where it changes. See the course section "Tensors" on joining and view.'
                 ),
             ),
         ),

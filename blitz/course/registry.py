@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 
 
 def _root() -> Path:
@@ -71,48 +71,39 @@ class Exercise:
 EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         id="tensors",
-        title=Msg("张量：创建、属性、索引、拼接与乘法", "Tensors: creation, attributes, indexing, joining, products"),
+        title=tr("Tensors: creation, attributes, indexing, joining, products"),
         points=15,
     ),
     Exercise(
         id="autograd",
-        title=Msg(
-            "自动求导：backward、外部梯度、retain_graph 与参数更新",
-            "Autograd: backward, external gradients, retain_graph, the update rule",
-        ),
+        title=tr("Autograd: backward, external gradients, retain_graph, the update rule"),
         points=10,
     ),
     Exercise(
         id="data",
-        title=Msg(
-            "数据：torchvision 的 MNIST、ToTensor/Normalize 与 DataLoader",
-            "Data: MNIST with torchvision, ToTensor/Normalize, DataLoader",
-        ),
+        title=tr("Data: MNIST with torchvision, ToTensor/Normalize, DataLoader"),
         points=10,
         reads_mnist=True,
     ),
     Exercise(
         id="model",
-        title=Msg("模型：两个卷积块加一个全连接层的 CNN", "Model: a CNN of two conv blocks and a linear layer"),
+        title=tr("Model: a CNN of two conv blocks and a linear layer"),
         points=15,
     ),
     Exercise(
         id="train",
-        title=Msg("训练：Adam、交叉熵与训练循环", "Training: Adam, cross-entropy and the training loop"),
+        title=tr("Training: Adam, cross-entropy and the training loop"),
         points=15,
         warm_imports=("torch._dynamo",),
     ),
     Exercise(
         id="evaluate",
-        title=Msg("评估：预测类别与测试集准确率", "Evaluation: predicted classes and test accuracy"),
+        title=tr("Evaluation: predicted classes and test accuracy"),
         points=10,
     ),
     Exercise(
         id="pipeline",
-        title=Msg(
-            "全流程：你的数据、模型、训练与评估在真实 MNIST 上跑一遍",
-            "End to end: your data, model, training and evaluation on real MNIST",
-        ),
+        title=tr("End to end: your data, model, training and evaluation on real MNIST"),
         points=15,
         has_module=False,
         inputs=("data", "model", "train", "evaluate"),
@@ -123,10 +114,7 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
     Exercise(
         id="extras",
-        title=Msg(
-            "选读：卷积与循环层、view/permute、损失函数表",
-            "Extras: conv and recurrent layers, view/permute, the loss table",
-        ),
+        title=tr("Extras: conv and recurrent layers, view/permute, the loss table"),
         points=10,
         optional=True,
     ),

@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.engine.submission import Submission
 
 # How many items a list holds: a number, a function of the probe's request (its arguments after the
@@ -39,12 +39,12 @@ class AnswerMismatch(Exception):
         self.where, self.expected, self.got = where, expected, got
 
     def msg(self, probe: str) -> Msg:
-        return Msg(
-            f"你的代码那边传回的结果不符合探针 {probe} 声明的形式：在 {self.where}，应为 {self.expected}，"
-            f"实际是 {self.got}。你的代码是否改动了套件的模块或它们返回的值？",
-            f"What came back from your code's side does not have the form the probe {probe} declares: at "
-            f"{self.where}, expected {self.expected}, got {self.got}. Did your code change the kit's modules "
-            "or the values they return?",
+        return tr(
+            "What came back from your code's side does not have the form the probe {probe} declares: at {self_where}, expected {self_expected}, got {self_got}. Did your code change the kit's modules or the values they return?",
+            probe=probe,
+            self_where=self.where,
+            self_expected=self.expected,
+            self_got=self.got,
         )
 
 

@@ -2,7 +2,7 @@
 
 The front ends that only name checks and pass settings to the warm worker (pytest's collection of
 `pytest autograder`) read this; running a check needs :mod:`blitz.checks`, whose modules import
-torch. The list itself is read from the checks' own declarations, the ``@check(exercise, zh, en,
+torch. The list itself is read from the checks' own declarations, the ``@check(exercise, tr(title),
 weight=...)`` lines of ``blitz/exercises/<id>/checks.py``, as source text (:func:`declared_checks`):
 nothing is imported and nothing generated, so the list cannot go stale.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from blitz.course import registry
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr_again
 from blitz.engine.results import CheckResult, Status
 
 if TYPE_CHECKING:
@@ -96,23 +96,29 @@ class CheckRef:
 EXERCISES_DIR = Path(__file__).resolve().parents[1] / "exercises"
 
 
-def _declaration(node: ast.stmt) -> tuple[str, str, str, str, int] | None:
-    """(exercise, name, zh, en, weight) of a function decorated ``@check(exercise, zh, en, weight=w)``."""
+def _title(node: ast.expr) -> str:
+    """The English template of a check's title, written ``tr("...")`` (its Chinese is in the catalog)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "tr" and len(node.args) == 1:
+        return ast.literal_eval(node.args[0])
+    raise ValueError(f'a check\'s title is tr("..."), not {ast.unparse(node)}')
+
+
+def _declaration(node: ast.stmt) -> tuple[str, str, str, int] | None:
+    """(exercise, name, title, weight) of a function decorated ``@check(exercise, tr(title), weight=w)``."""
     if not isinstance(node, ast.FunctionDef):
         return None
     for decorator in node.decorator_list:
         if isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Name) and decorator.func.id == "check":
-            args = [ast.literal_eval(a) for a in decorator.args]
+            exercise, title, *rest = decorator.args
             kwargs = {k.arg: ast.literal_eval(k.value) for k in decorator.keywords}
-            exercise, zh, en, *rest = args
-            weight = rest[0] if rest else kwargs.get("weight", 1)
-            return exercise, node.name.removeprefix("check_"), zh, en, weight
+            weight = ast.literal_eval(rest[0]) if rest else kwargs.get("weight", 1)
+            return ast.literal_eval(exercise), node.name.removeprefix("check_"), _title(title), weight
     return None
 
 
 @functools.cache
-def declared_checks(exercise_id: str) -> tuple[tuple[str, str, str, int], ...]:
-    """(name, zh, en, weight) of each check of an exercise, in order, read from its checks.py's source."""
+def declared_checks(exercise_id: str) -> tuple[tuple[str, str, int], ...]:
+    """(name, English title, weight) of each check of an exercise, in order, read from its checks.py's source."""
     path = EXERCISES_DIR / exercise_id / "checks.py"
     if not path.is_file():
         return ()
@@ -129,4 +135,6 @@ def declared_checks(exercise_id: str) -> tuple[tuple[str, str, str, int], ...]:
 def check_refs(exercise_id: str) -> list[CheckRef]:
     """The checks of an exercise, in their order, as :func:`blitz.checks.checks_for` has them."""
     registry.get(exercise_id)  # a clear error for an unknown id
-    return [CheckRef(exercise_id, name, Msg(zh, en), weight) for name, zh, en, weight in declared_checks(exercise_id)]
+    return [
+        CheckRef(exercise_id, name, tr_again(title), weight) for name, title, weight in declared_checks(exercise_id)
+    ]

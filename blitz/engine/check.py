@@ -17,7 +17,7 @@ from typing import NoReturn
 import torch
 
 from blitz.course.hints import ladder
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.course.mnist import MnistMissing
 from blitz.engine.catalog import CheckRef, Context
 from blitz.engine.feedback import feedback, student_error_message
@@ -37,9 +37,8 @@ class CheckFailure(AssertionError):
 
 _COUNT = threading.local()  # the comparisons the running check made (checks may run in threads)
 
-NOTHING_COMPARED = Msg(
-    "这项检查没有做任何比较（你的代码那边传回的结果是空的？），所以不能算通过。",
-    "This check compared nothing (did your code's side send back an empty answer?), so it cannot pass.",
+NOTHING_COMPARED = tr(
+    "This check compared nothing (did your code's side send back an empty answer?), so it cannot pass."
 )
 
 
@@ -74,11 +73,11 @@ class Check(CheckRef):
 _CHECKS: dict[str, list[Check]] = {}
 
 
-def check(exercise: str, zh: str, en: str, weight: int = 1):
-    """Register a check function for an exercise, in the order of definition."""
+def check(exercise: str, title: Msg, weight: int = 1):
+    """Register a check function for an exercise, in the order of definition; `title` says what it checks."""
 
     def register(func):
-        entry = Check(exercise, func.__name__.removeprefix("check_"), Msg(zh, en), weight, func=func)
+        entry = Check(exercise, func.__name__.removeprefix("check_"), title, weight, func=func)
         _CHECKS.setdefault(exercise, []).append(entry)
         return func
 

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from blitz.course.error_stories import NONE_RETURNED, method_not_called
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.engine.check import compared, fail
 from blitz.engine.feedback import Text
 from blitz.engine.wire import Opaque
@@ -57,7 +57,7 @@ def non_finite(value: Any) -> bool:
     return False
 
 
-NON_FINITE = Msg("在期望有限数的位置返回了 NaN/inf", "returned NaN/inf where a finite number was expected")
+NON_FINITE = tr("returned NaN/inf where a finite number was expected")
 
 
 def expect_finite(got: Any, call: str, *, what: Text = "") -> None:
@@ -94,11 +94,11 @@ def expect_tensor(
     if not isinstance(got, torch.Tensor):
         fail(
             returned=kind_of(got),
-            expected=Msg(f"一个 torch.Tensor，{kind_of(expected)}", f"a torch.Tensor, {kind_of(expected)}"),
+            expected=tr("a torch.Tensor, {kind_of_expected}", kind_of_expected=kind_of(expected)),
             **(said | {"hint": hint if hint is not None else wrong_kind(got)}),
         )
     if tuple(got.shape) != tuple(expected.shape):
-        shapes = [Msg(f"形状 {tuple(t.shape)}", f"shape {tuple(t.shape)}") for t in (got, expected)]
+        shapes = [tr("shape {tuple_t_shape}", tuple_t_shape=tuple(t.shape)) for t in (got, expected)]
         fail(returned=shapes[0], expected=shapes[1], **said)
     if check_dtype and got.dtype != expected.dtype:
         fail(returned=f"dtype {got.dtype}", expected=f"dtype {expected.dtype}", **said)
@@ -124,11 +124,14 @@ def expect_tensor(
         worst = diff.reshape(-1)[flat].item() if diff.numel() else 0
         same = kind_of(got) == kind_of(expected)  # then only the values differ: say so, not the same line twice
         fail(
-            returned=Msg(f"{kind_of(got)}，数值不同", f"{kind_of(got)}, with other values") if same else kind_of(got),
+            returned=tr("{kind_of_got}, with other values", kind_of_got=kind_of(got)) if same else kind_of(got),
             expected=kind_of(expected),
-            detail=Msg(
-                f"最大差异 {worst:.4g} 在位置 {index}：得到 {got_v}，期望 {exp_v}",
-                f"largest difference {worst:.4g} at index {index}: got {got_v}, expected {exp_v}",
+            detail=tr(
+                "largest difference {worst:.4g} at index {index}: got {got_v}, expected {exp_v}",
+                worst=worst,
+                index=index,
+                got_v=got_v,
+                exp_v=exp_v,
             ),
             **said,
         )
@@ -172,6 +175,6 @@ def expect_sequence(got: Any, length: int, call: str) -> None:
         fail(
             call=call,
             returned=kind_of(got),
-            expected=Msg(f"长度为 {length} 的元组", f"a tuple of {length} values"),
+            expected=tr("a tuple of {length} values", length=length),
             hint=wrong_kind(got),
         )

@@ -18,19 +18,19 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.course.pytorch_errors import explain_error
 from blitz.engine.student_code import StudentError
 
 Text = str | Msg  # a str is code (the same in both languages); a Msg is words
 
 LABELS: dict[str, Msg] = {
-    "called": Msg("调用", "Called"),
-    "returned": Msg("返回", "returned"),
-    "raised": Msg("抛出", "raised"),
-    "expected": Msg("期望", "expected"),
-    "where": Msg("位置", "where"),
-    "hint": Msg("提示", "hint"),
+    "called": tr("Called"),
+    "returned": tr("returned"),
+    "raised": tr("raised"),
+    "expected": tr("expected"),
+    "where": tr("where"),
+    "hint": tr("hint"),
 }
 _COLON = {"zh": "：", "en": ": "}
 _INDENT = "  "
@@ -131,53 +131,40 @@ def student_error_message(error: StudentError, exercise_id: str) -> tuple[Msg, s
     if error.type_name == "NotImplementedError":
         name = error.call or exercise_id
         return feedback(
-            head=Msg(
-                f"{name} 还没有实现（NotImplementedError）。", f"{name} is not implemented yet (NotImplementedError)."
-            ),
-            hint=Msg(
-                f"写完函数体再检查；需要提示就运行 {hint_cmd}。",
-                f"fill in the body and check again; run {hint_cmd} for a hint.",
-            ),
+            head=tr("{name} is not implemented yet (NotImplementedError).", name=name),
+            hint=tr("fill in the body and check again; run {hint_cmd} for a hint.", hint_cmd=hint_cmd),
         ), "not_done"
     if error.kind == "missing":
         name = error.call or exercise_id
-        return feedback(
-            head=Msg(f"找不到要检查的代码：{name}。", f"The code to check is missing: {name}."), detail=raised
-        ), "error"
+        return feedback(head=tr("The code to check is missing: {name}.", name=name), detail=raised), "error"
     if error.kind == "import":
         return feedback(
-            head=Msg(f"导入 {exercise_id}.py 时出错", f"Importing {exercise_id}.py failed"),
+            head=tr("Importing {exercise_id}.py failed", exercise_id=exercise_id),
             raised=raised,
             where=error.where,
-            hint=Msg(
-                f"先让文件能正常导入（python {exercise_id}.py 不应报错）。",
-                f"make the file import cleanly first (python {exercise_id}.py should run without errors).",
+            hint=tr(
+                "make the file import cleanly first (python {exercise_id}.py should run without errors).",
+                exercise_id=exercise_id,
             ),
         ), "error"
     if error.kind == "timeout" and error.where:  # it printed a lot: where holds its first and last lines
         return feedback(
-            head=Msg(f"超时：{error.message}。", f"Timed out: {error.message}."),
-            detail=Msg(f"它打印的内容：\n{error.where}", f"What it printed:\n{error.where}"),
-            hint=Msg(
-                "你的代码打印了很多内容。每一步都打印很慢，会拖垮训练：只在每轮结束时打印一次，或者删掉打印。",
-                "your code printed a lot. Printing at every step is slow and can stall training: print once per "
-                "epoch, or not at all.",
+            head=tr("Timed out: {error_message}.", error_message=error.message),
+            detail=tr("What it printed:\n{error_where}", error_where=error.where),
+            hint=tr(
+                "your code printed a lot. Printing at every step is slow and can stall training: print once per epoch, or not at all."
             ),
         ), "timeout"
     if error.kind == "timeout":
         return feedback(
-            head=Msg(f"超时：{error.message}。", f"Timed out: {error.message}."),
-            hint=Msg(
-                "检查有没有死循环，或者训练是不是比需要的多得多。",
-                "look for an endless loop, or training far longer than needed.",
-            ),
+            head=tr("Timed out: {error_message}.", error_message=error.message),
+            hint=tr("look for an endless loop, or training far longer than needed."),
         ), "timeout"
     if error.kind == "crashed":
         return feedback(
-            head=Msg(
-                f"运行你的代码时评分进程退出了（sys.exit/os._exit、内存超限或崩溃）：{error.message}",
-                "The grading process ended while running your code (sys.exit/os._exit, the memory limit or a crash): "
-                f"{error.message}",
+            head=tr(
+                "The grading process ended while running your code (sys.exit/os._exit, the memory limit or a crash): {error_message}",
+                error_message=error.message,
             )
         ), "crashed"
     return feedback(

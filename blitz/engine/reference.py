@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import tr
 from blitz.engine.check import CheckFailure
 from blitz.engine.recorded import apply, call_key, load, rng_digest
 
@@ -88,22 +88,19 @@ RECORDERS: list[Any] = []
 
 def missing(what: str) -> CheckFailure:
     recorded = _manifest().get("torch", "")
-    version: tuple[str, str] | None = None
-    if recorded and recorded.split("+")[0] != torch.__version__.split("+")[0]:
-        version = (
-            f"\n这些期望值是用 torch {recorded} 记录的，而这里是 torch {torch.__version__}：随机数可能因此不同。",
-            f"\nThe expected values were recorded with torch {recorded}; this is torch {torch.__version__}, "
-            "whose random numbers may differ.",
-        )
-    return CheckFailure(
-        Msg(
-            f"这个随机种子的期望值不在发布版里（{what}）：发布版只带有自测默认种子的期望值。"
-            "请用默认种子运行自测（不要加 --seed）。" + (version[0] if version else ""),
-            f"This seed's expected values are not in the release ({what}): it holds those of the self-checks' "
-            "default seeds only. Run the self-checks with the default seeds (no --seed)."
-            + (version[1] if version else ""),
-        )
+    said = tr(
+        "This seed's expected values are not in the release ({what}): it holds those of the self-checks' "
+        "default seeds only. Run the self-checks with the default seeds (no --seed).",
+        what=what,
     )
+    if recorded and recorded.split("+")[0] != torch.__version__.split("+")[0]:
+        said += tr(
+            "\nThe expected values were recorded with torch {recorded}; this is torch {version}, "
+            "whose random numbers may differ.",
+            recorded=recorded,
+            version=torch.__version__,
+        )
+    return CheckFailure(said)
 
 
 def _manifest() -> dict:

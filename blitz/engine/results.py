@@ -102,7 +102,8 @@ class Standing(_Word):
 
 
 def msg_json(msg: Msg | None) -> dict | None:
-    return None if msg is None else {"zh": msg.zh, "en": msg.en}
+    """{"zh": ..., "en": ...}, plus one key per other language a catalog gave the message."""
+    return None if msg is None else {"zh": msg.zh, "en": msg.en, **dict(msg.more)}
 
 
 @overload
@@ -113,7 +114,8 @@ def msg_from(data: object) -> Msg | None:
     """A Msg read back from JSON; None for anything that is not a {"zh", "en"} object."""
     if not isinstance(data, dict):
         return None
-    return Msg(str(data.get("zh", "")), str(data.get("en", "")))
+    more = tuple((str(k), str(v)) for k, v in data.items() if k not in ("zh", "en") and isinstance(v, str))
+    return Msg(str(data.get("zh", "")), str(data.get("en", "")), more)
 
 
 @dataclass

@@ -17,17 +17,20 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from blitz.course.i18n import Msg, tr
+
 MAX_FILE_BYTES = 1 << 20  # one .py file: course solutions are a few KB
 MAX_FILES = 200  # .py files in one submission
 MAX_TOTAL_BYTES = 8 << 20  # all of them
 
 
 class UnsafeFile(Exception):
-    """A submission file the grader will not read; ``zh``/``en`` say which and why."""
+    """A submission file the grader will not read; ``msg`` (and its ``zh``/``en``) says which and why."""
 
-    def __init__(self, zh: str, en: str):
-        super().__init__(en)
-        self.zh, self.en = zh, en
+    def __init__(self, msg: Msg):
+        super().__init__(msg.en)
+        self.msg = msg
+        self.zh, self.en = msg.zh, msg.en
 
 
 def kind_of_entry(mode: int) -> tuple[str, str] | None:
@@ -66,24 +69,32 @@ def regular_python_files(folder: Path | str) -> list[Path]:
         try:
             info = entry.stat(follow_symlinks=False)
         except OSError:
-            raise UnsafeFile(f"无法读取 {name}", f"{name} cannot be read") from None
+            raise UnsafeFile(tr("{name} cannot be read", name=name)) from None
         if stat.S_ISDIR(info.st_mode):
             continue
         kind = kind_of_entry(info.st_mode)
         if kind is not None:
-            raise UnsafeFile(f"{name} 是{kind[0]}", f"{name} is {kind[1]}")
+            raise UnsafeFile(tr("{name} is {kind_1}", name=name, kind_1=kind[1], kind_0=kind[0]))
         if info.st_size > MAX_FILE_BYTES:
             raise UnsafeFile(
-                f"{name} 有 {info.st_size:,} 字节，超过上限 {MAX_FILE_BYTES:,}",
-                f"{name} has {info.st_size:,} bytes, more than the {MAX_FILE_BYTES:,} allowed",
+                tr(
+                    "{name} has {info_st_size:,} bytes, more than the {MAX_FILE_BYTES:,} allowed",
+                    name=name,
+                    info_st_size=info.st_size,
+                    MAX_FILE_BYTES=MAX_FILE_BYTES,
+                ),
             )
         total += info.st_size
         found.append(Path(entry.path))
     if len(found) > MAX_FILES or total > MAX_TOTAL_BYTES:
         raise UnsafeFile(
-            f"提交里有 {len(found)} 个 .py 文件、共 {total:,} 字节，超过上限（{MAX_FILES} 个、{MAX_TOTAL_BYTES:,} 字节）",
-            f"the submission holds {len(found)} .py files of {total:,} bytes in all, more than allowed "
-            f"({MAX_FILES} files, {MAX_TOTAL_BYTES:,} bytes)",
+            tr(
+                "the submission holds {len_found} .py files of {total:,} bytes in all, more than allowed ({MAX_FILES} files, {MAX_TOTAL_BYTES:,} bytes)",
+                len_found=len(found),
+                total=total,
+                MAX_FILES=MAX_FILES,
+                MAX_TOTAL_BYTES=MAX_TOTAL_BYTES,
+            ),
         )
     return found
 
@@ -96,12 +107,12 @@ def read_regular(path: Path | str, limit: int = MAX_FILE_BYTES) -> bytes:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise UnsafeFile(f"无法打开 {name}（{exc.strerror}）", f"{name} cannot be opened ({exc.strerror})") from None
+        raise UnsafeFile(tr("{name} cannot be opened ({exc_strerror})", name=name, exc_strerror=exc.strerror)) from None
     try:
         info = os.fstat(fd)
         kind = kind_of_entry(info.st_mode)
         if kind is not None:
-            raise UnsafeFile(f"{name} 是{kind[0]}", f"{name} is {kind[1]}")
+            raise UnsafeFile(tr("{name} is {kind_1}", name=name, kind_1=kind[1], kind_0=kind[0]))
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, min(1 << 16, limit + 1 - size))
@@ -110,7 +121,7 @@ def read_regular(path: Path | str, limit: int = MAX_FILE_BYTES) -> bytes:
             chunks.append(chunk)
             size += len(chunk)
         if size > limit:
-            raise UnsafeFile(f"{name} 超过 {limit:,} 字节", f"{name} has more than {limit:,} bytes")
+            raise UnsafeFile(tr("{name} has more than {limit:,} bytes", name=name, limit=limit))
         return b"".join(chunks)
     finally:
         os.close(fd)

@@ -16,7 +16,7 @@ import select
 import threading
 from collections import deque
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import tr
 
 KEEP = 8 << 10
 HEAD_LINES = 10
@@ -83,7 +83,7 @@ def printed_lines(printed: dict | None, prefix: str = "  | ", lang: str = "both"
     lines = [prefix + line for line in printed.get("head", [])]
     omitted = int(printed.get("omitted", 0))
     if omitted:
-        left_out = Msg(f"… 中间省略了 {omitted} 行 …", f"… {omitted} more lines left out …")
+        left_out = tr("… {omitted} more lines left out …", omitted=omitted)
         lines.append(prefix + (f"{left_out.zh} / {left_out.en}" if lang == "both" else left_out.render(lang)))
     return lines + [prefix + line for line in printed.get("tail", [])]
 

@@ -13,7 +13,7 @@ import os
 import signal
 from typing import TYPE_CHECKING
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 
 if TYPE_CHECKING:  # it imports torch; the front ends that use the messages must not
     from blitz.engine.student_code import StudentError
@@ -45,10 +45,8 @@ def how_code(code: int) -> str:
 # shows what it printed (first and last lines) and says that printing every step is slow (issue 22.4).
 MANY_LINES = 20
 SHOWN_LINES = 10  # the first and the last lines shown of a sandboxed run's output
-PRINTING_SLOW = Msg(
-    "你的代码打印了很多内容（上面是开头和结尾几行）。每一步都打印很慢，会拖垮训练：只在每轮结束时打印一次，或者删掉打印。",
-    "Your code printed a lot (its first and last lines are above). Printing at every step is slow and can "
-    "stall training: print once per epoch, or not at all.",
+PRINTING_SLOW = tr(
+    "Your code printed a lot (its first and last lines are above). Printing at every step is slow and can stall training: print once per epoch, or not at all."
 )
 
 
@@ -61,34 +59,31 @@ def printed_a_lot(printed: dict | None) -> bool:
 
 def timeout_msg(running: str, limit: float, printed: dict | None = None) -> Msg:
     """A run stopped by its time limit; with what it printed when that was a lot (`printed`: Printed.as_dict())."""
-    msg = Msg(
-        f"{running} 运行超过了 {limit:g} 秒，被停止了：是不是有死循环？",
-        f"{running} ran longer than {limit:g} s and was stopped — an endless loop?",
-    )
+    msg = tr("{running} ran longer than {limit:g} s and was stopped — an endless loop?", running=running, limit=limit)
     if not printed_a_lot(printed):
         return msg
     from blitz.execution.output import printed_lines
 
     zh, en = "\n".join(printed_lines(printed, lang="zh")), "\n".join(printed_lines(printed, lang="en"))
-    return msg + Msg(f"\n它打印的内容：\n{zh}\n", f"\nWhat it printed:\n{en}\n") + PRINTING_SLOW
+    return msg + tr("\nWhat it printed:\n{en}\n", en=en, zh=zh) + PRINTING_SLOW
 
 
 def crash_msg(running: str, how: str) -> Msg:
-    return Msg(
-        f"运行 {running} 时进程退出了（{how}）：你的代码调用了 os._exit/sys.exit，或者让 Python 崩溃了。其余检查照常评分。",
-        f"The process ended while running {running} ({how}): your code called os._exit/sys.exit or crashed "
-        "Python. The other checks are scored as usual.",
+    return tr(
+        "The process ended while running {running} ({how}): your code called os._exit/sys.exit or crashed Python. The other checks are scored as usual.",
+        running=running,
+        how=how,
     )
 
 
 def not_run_msg(why: Msg) -> Msg:
-    return Msg("没有运行：", "Not run: ") + why
+    return tr("Not run: ") + why
 
 
 def engine_msg(detail: str) -> Msg:
-    return Msg(
-        f"运行检查的进程意外停止了（{detail}）。再试一次；如果一直这样，运行 `blitz doctor`。",
-        f"The process running the checks stopped unexpectedly ({detail}). Try again; if it keeps happening, run `blitz doctor`.",
+    return tr(
+        "The process running the checks stopped unexpectedly ({detail}). Try again; if it keeps happening, run `blitz doctor`.",
+        detail=detail,
     )
 
 

@@ -24,25 +24,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from blitz.checks import Context, checks_for, get_check, run_check
-from blitz.course.i18n import Msg, chosen_lang
+from blitz.course.i18n import Msg, chosen_lang, tr
 from blitz.course.text import points
 from blitz.probes.local import namespace_submission
 
-GRADED_PASSED = Msg(
-    "评分时用另一组随机输入又检查了一次：也通过了。",
-    "checked once more by the grader, on other random inputs: passed too.",
-)
-GRADED_FAILED = Msg(
-    "评分时用另一组随机输入又检查了一次（上面那次用的是你看到的输入），这一次没有通过：",
-    "The grader checked once more on other random inputs (the run above used the inputs you see), and this run failed:",
+GRADED_PASSED = tr("checked once more by the grader, on other random inputs: passed too.")
+GRADED_FAILED = tr(
+    "The grader checked once more on other random inputs (the run above used the inputs you see), and this run failed:"
 )
 
 
 GRADED_ENV = "BLITZ_SCORED_BY_KIT"
-ELSEWHERE = Msg(
-    "（评分时由评分程序在内核之外运行检查，结果写在这里。）",
-    "(while grading, the grader runs the checks outside this kernel and writes their results here.)",
-)
+ELSEWHERE = tr("(while grading, the grader runs the checks outside this kernel and writes their results here.)")
 
 
 class CheckFailed(AssertionError):
@@ -99,16 +92,13 @@ def failure_text(entry, result, graded: bool, lang: str, rungs: int | None = Non
     return text + "\n" + ladder_text(shown, lang, more=len(hints) - len(shown))
 
 
-HINTS_HEADING = Msg("提示（由浅入深）：", "Hints, gentle first:")
+HINTS_HEADING = tr("Hints, gentle first:")
 # Rungs shown per check in this kernel (the test cells' check()).
 _SHOWN: dict[str, int] = {}
 
 
 def more_hints(count: int) -> Msg:
-    return Msg(
-        f"还有 {count} 条提示：改好之前再运行这个单元格，每次多显示一条。",
-        f"{count} more hint(s): run this cell again while it fails to see one more each time.",
-    )
+    return tr("{count} more hint(s): run this cell again while it fails to see one more each time.", count=count)
 
 
 def ladder_text(rungs, lang: str, more: int = 0) -> str:
@@ -148,5 +138,11 @@ def score_text(rows, lang: str, heading: tuple[str, str] = ("目前得分", "Sco
     """The score table: (key, passed, points, max points) per check, under a total."""
     earned, total = sum(r[2] for r in rows), sum(r[3] for r in rows)
     lines = [f"  {'✓' if ok else '✗'} {key:<34} {points(got)} / {points(top)}" for key, ok, got, top in rows]
-    head = Msg(f"{heading[0]}：{points(earned)} / {points(total)}", f"{heading[1]}: {points(earned)} / {points(total)}")
+    head = tr(
+        "{heading_1}: {points_earned} / {points_total}",
+        heading_1=heading[1],
+        points_earned=points(earned),
+        points_total=points(total),
+        heading_0=heading[0],
+    )
     return "\n".join([head.render(lang).replace("\n", " / "), *lines])

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from blitz.course import registry
-from blitz.course.i18n import Msg
+from blitz.course.i18n import tr
 from blitz.course.text import points
 from blitz.engine.results import CheckResult, RunOutcome, Status, by_exercise
 from blitz.execution.local import Engine
@@ -79,7 +79,7 @@ def run_as_test(check, submission, ctx) -> None:
     if isinstance(submission, EngineSubmission):
         first = submission.told.setdefault(text, result.key)
         if first != result.key:  # a syntax error, a hang at import: shown once, under the first check
-            same = Msg(f"与 [{first}] 的错误相同（见上）。", f"The same error as [{first}] (see above).")
+            same = tr("The same error as [{first}] (see above).", first=first)
             text = same.render()
     pytest.fail(f"[{result.key}] {result.title.render()}\n{text}", pytrace=False)
 
@@ -87,7 +87,7 @@ def run_as_test(check, submission, ctx) -> None:
 def printed_summary(write, lang: str) -> None:
     """What the student's code printed, per exercise, at the end of the session."""
     for exercise_id, printed in PRINTED.items():
-        heading = Msg(f"{exercise_id} 的代码打印了：", f"{exercise_id} printed:")
+        heading = tr("{exercise_id} printed:", exercise_id=exercise_id)
         write(heading.render(lang))
         for line in printed_lines(printed, lang=lang):
             write(line)

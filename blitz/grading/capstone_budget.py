@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from blitz.course import mnist
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 
 if TYPE_CHECKING:
     from blitz.grading.runner import Options
@@ -101,9 +101,10 @@ def measured_options(options: Options) -> tuple[Options, Msg | None]:
         measured = measure(str(data_root), options.device, options.threads or None, options.epochs or 2)
     except Exception as exc:  # noqa: BLE001 - the budget falls back to the registry's; grading goes on
         fallback = options.budget(registry.CAPSTONE.id)
-        return options, Msg(
-            f"无法测量参考答案的用时（{type(exc).__name__}），全流程的时间上限用默认的 {fallback:.0f} 秒。",
-            f"could not time the reference ({type(exc).__name__}); the capstone's budget is the default {fallback:.0f} s.",
+        return options, tr(
+            "could not time the reference ({type_exc___name}); the capstone's budget is the default {fallback:.0f} s.",
+            type_exc___name=type(exc).__name__,
+            fallback=fallback,
         )
     said = Msg(
         f"全流程的时间上限：{measured.seconds:.0f} 秒（参考答案在这台机器上用了 {measured.reference_seconds:.1f} 秒，"

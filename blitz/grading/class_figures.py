@@ -17,21 +17,21 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from blitz.course import figures
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr, tr_in
 from blitz.course.text import points
 
 DPI = 100
 BINS = 10
 GREY = "#6e6e6e"
 LABELS = {
-    "passed": Msg("通过", "passed"),
-    "failed": Msg("未通过", "failed"),
-    "not_done": Msg("未完成", "not done"),
-    "error": Msg("出错", "error"),
-    "crashed": Msg("崩溃", "crashed"),
-    "timeout": Msg("超时", "timed out"),
-    "missing": Msg("缺少文件", "file missing"),
-    "not_graded": Msg("未评分", "not graded"),
+    "passed": tr("passed"),
+    "failed": tr("failed"),
+    "not_done": tr("not done"),
+    "error": tr("error"),
+    "crashed": tr("crashed"),
+    "timeout": tr("timed out"),
+    "missing": tr("file missing"),
+    "not_graded": tr("not graded"),
 }
 COLOURS = {
     "passed": "#2e8b57",
@@ -53,7 +53,7 @@ def _png(figure: Figure, kind: str, lang: str, **numbers) -> bytes:
 
 
 def _nothing(ax, lang: str) -> None:
-    ax.text(0.5, 0.5, figures.text_line(Msg("没有数据", "no data"), lang), transform=ax.transAxes, ha="center")
+    ax.text(0.5, 0.5, figures.text_line(tr("no data"), lang), transform=ax.transAxes, ha="center")
 
 
 # ---------------------------------------------------------------------------------------------- pass rate
@@ -84,18 +84,14 @@ def pass_rate_png(rows: Sequence[tuple[str, str, list[int]]], categories: Sequen
         figure = Figure(figsize=(10.0, 2.2 + 0.3 * max(len(rows), 3)), dpi=DPI, layout="constrained")
         ax = figure.add_subplot()
         students = len(rows) and max(sum(counts) for _, _, counts in rows)
-        figure.suptitle(
-            figures.title_text(
-                Msg(f"每项检查的通过率（{students} 名学生）", f"Pass rate per check ({students} students)"), lang
-            )
-        )
+        figure.suptitle(figures.title_text(tr("Pass rate per check ({students} students)", students=students), lang))
         if rows:
             _stacked_bars(ax, rows, categories, lang)
             ax.set_yticks(range(len(rows)), [key for key, _, _ in rows], fontsize=8)
             right = ax.twinx()
             right.set_ylim(ax.get_ylim())
             right.set_yticks(range(len(rows)), [f"{c[passed_at]}/{sum(c)}" for _, _, c in rows], fontsize=8)
-            right.set_ylabel(figures.text_line(Msg("通过 / 学生数", "passed / students"), lang))
+            right.set_ylabel(figures.text_line(tr("passed / students"), lang))
             ax.invert_yaxis()
             right.invert_yaxis()
             shown = len(ax.get_legend_handles_labels()[0])
@@ -103,7 +99,7 @@ def pass_rate_png(rows: Sequence[tuple[str, str, list[int]]], categories: Sequen
         else:
             _nothing(ax, lang)
         ax.set_xlim(0, 100)
-        ax.set_xlabel(figures.text_line(Msg("学生的百分比", "% of students"), lang))
+        ax.set_xlabel(figures.text_line(tr("% of students"), lang))
     checks = [[key, counts[passed_at], sum(counts)] for key, _, counts in rows]
     return _png(figure, "pass_rate", lang, checks=checks)
 
@@ -127,7 +123,7 @@ def score_histogram_png(totals: Sequence[float], not_graded: int, max_total: flo
     with figures.fonts(lang):
         figure = Figure(figsize=(8.0, 5.0), dpi=DPI, layout="constrained")
         ax = figure.add_subplot()
-        graded = figures.text_line(Msg("已评分", "graded"), lang)
+        graded = figures.text_line(tr_in("legend", "graded"), lang)
         ax.bar(edges[:-1], counts, width=width, align="edge", color=COLOURS["passed"], edgecolor="white", label=graded)
         if not_graded:
             ax.bar(
@@ -143,8 +139,8 @@ def score_histogram_png(totals: Sequence[float], not_graded: int, max_total: flo
             )
         if len(totals):
             for value, name, style in (
-                (statistics.fmean(totals), Msg("平均", "mean"), "--"),
-                (statistics.median(totals), Msg("中位数", "median"), ":"),
+                (statistics.fmean(totals), tr("mean"), "--"),
+                (statistics.median(totals), tr("median"), ":"),
             ):
                 label = f"{figures.text_line(name, lang)} {points(value)}"
                 ax.axvline(value, color="black", linestyle=style, linewidth=1.2, label=label)
@@ -153,13 +149,10 @@ def score_histogram_png(totals: Sequence[float], not_graded: int, max_total: flo
         ax.set_xticks(edges, [points(e) for e in edges], fontsize=8)
         ax.set_xlim(edges[0], edges[-1])
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel(
-            figures.text_line(Msg(f"总分（满分 {points(max_total)}）", f"total (of {points(max_total)})"), lang)
-        )
-        ax.set_ylabel(figures.text_line(Msg("学生数", "students"), lang))
-        title = Msg(
-            f"总分分布：已评 {len(totals)} 名，未评 {not_graded} 名",
-            f"Scores: {len(totals)} graded, {not_graded} not graded",
+        ax.set_xlabel(figures.text_line(tr("total (of {points_max_total})", points_max_total=points(max_total)), lang))
+        ax.set_ylabel(figures.text_line(tr("students"), lang))
+        title = tr(
+            "Scores: {len_totals} graded, {not_graded} not graded", len_totals=len(totals), not_graded=not_graded
         )
         figure.suptitle(figures.title_text(title, lang))
     bins = [round(float(e), 4) for e in edges]
@@ -196,17 +189,15 @@ def exercise_time_png(times: Sequence[tuple[str, list[float]]], lang: str) -> by
     with figures.fonts(lang):
         figure = Figure(figsize=(max(6.0, 1.2 * len(shown) + 2), 5.0), dpi=DPI, layout="constrained")
         ax = figure.add_subplot()
-        figure.suptitle(figures.title_text(Msg("每个练习用的时间（秒）", "Time per exercise (seconds)"), lang))
+        figure.suptitle(figures.title_text(tr("Time per exercise (seconds)"), lang))
         if shown:
             ax.boxplot([s for _, s in shown], showfliers=True)
             ax.set_xticks(range(1, len(shown) + 1), [f"{e}\n(n={len(s)})" for e, s in shown], fontsize=9)
             for i, (_, s) in enumerate(shown, start=1):
                 median = statistics.median(s)
-                label = f"{figures.text_line(Msg('中位数', 'median'), lang)} {median:.1f}"
+                label = f"{figures.text_line(tr('median'), lang)} {median:.1f}"
                 if beyond[i - 1]:
-                    more = Msg(
-                        f"{beyond[i - 1]} 个超出（最多 {max(s):.0f} 秒）", f"{beyond[i - 1]} above (max {max(s):.0f} s)"
-                    )
+                    more = tr("{beyond_i_1} above (max {max_s:.0f} s)", beyond_i_1=beyond[i - 1], max_s=max(s))
                     label = f"{figures.text_line(more, lang)}\n{label}"
                 ax.annotate(
                     label,
@@ -220,6 +211,6 @@ def exercise_time_png(times: Sequence[tuple[str, list[float]]], lang: str) -> by
             ax.set_ylim(0, 1.2 * top)  # room for the medians written on top
         else:
             _nothing(ax, lang)
-        ax.set_ylabel(figures.text_line(Msg("秒", "seconds"), lang))
+        ax.set_ylabel(figures.text_line(tr("seconds"), lang))
     numbers = [[e, len(s), round(statistics.median(s), 3), round(max(s), 3), n] for (e, s), n in zip(shown, beyond)]
     return _png(figure, "exercise_time", lang, exercises=numbers)

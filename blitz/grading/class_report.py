@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from blitz.course import registry
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.course.text import clip, display_width, points
 from blitz.engine.results import CheckResult, Status, SubmissionResult
 from blitz.grading.names import clean, csv_cell, report_text, terminal
@@ -272,31 +272,32 @@ def summary_text(records: list[SubmissionResult], lang: str, top: int = TOP, wid
     done = [r for r in records if graded(r)]
     left = Counter(r.status.value for r in records if not graded(r))
     why = ", ".join(f"{terminal(s)} {n}" for s, n in sorted(left.items()))
-    lines = [
-        Msg(
-            f"全班：{len(records)} 份提交，已评 {len(done)} 份，未评 {len(records) - len(done)} 份"
-            + (f"（{why}）" if why else ""),
-            f"class: {len(records)} submission(s): {len(done)} graded; {len(records) - len(done)} not graded"
-            + (f" ({why})" if why else ""),
-        ).render(lang)
-    ]
+    counts = tr(
+        "class: {submitted} submission(s): {graded} graded; {left} not graded",
+        submitted=len(records),
+        graded=len(done),
+        left=len(records) - len(done),
+    )
+    lines = [(counts + tr(" ({why})", why=why) if why else counts).render(lang)]
     if done:
         totals = [r.score for r in done]
         top_score = points(max(r.max_score for r in done))
         numbers = f"{points(statistics.fmean(totals))}, {points(statistics.median(totals))}"
         lines.append(
-            Msg(
-                f"已评提交的得分：平均、中位数 {numbers}；最低 {points(min(totals))}，最高 {points(max(totals))}（满分 {top_score}）",
-                f"scores of the graded: mean, median {numbers}; min {points(min(totals))}, max {points(max(totals))} "
-                f"(of {top_score})",
+            tr(
+                "scores of the graded: mean, median {numbers}; min {points_min_totals}, max {points_max_totals} (of {top_score})",
+                numbers=numbers,
+                points_min_totals=points(min(totals)),
+                points_max_totals=points(max(totals)),
+                top_score=top_score,
             ).render(lang)
         )
     failures = common_failures(records, top)
     lines.append(
-        Msg(
-            f"最常见的失败（学生数 × 次数；未写的练习和缺少的文件见 pass_rate.csv）：{'' if failures else '无'}",
-            f"commonest failures (students × times; stubs and missing files are in pass_rate.csv):"
-            f"{'' if failures else ' none'}",
+        tr(
+            "commonest failures (students × times; stubs and missing files are in pass_rate.csv):{if_failures_else_none}",
+            if_failures_else_none="" if failures else " none",
+            if_failures_else_无="" if failures else "无",
         ).render(lang)
     )
     for rank, f in enumerate(failures, start=1):

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from blitz.course import registry
-from blitz.course.i18n import Msg, chosen_lang
+from blitz.course.i18n import Msg, chosen_lang, tr
 
 DESCRIPTION = """\
 Grade many submissions without trusting any of them / 批量评分，不信任任何提交。
@@ -131,8 +131,8 @@ def register(subparsers) -> None:
     similar.register(subparsers)
 
 
-def _fail(zh: str, en: str) -> int:
-    print(Msg(f"blitz grade: {zh}", f"blitz grade: {en}").render(chosen_lang()), file=sys.stderr)
+def _fail(msg: Msg) -> int:
+    print(tr("blitz grade: {en}", en=msg.en, zh=msg.zh).render(chosen_lang()), file=sys.stderr)
     return 2
 
 
@@ -160,16 +160,17 @@ def _sandbox_refusal(args: argparse.Namespace) -> int | None:
     why = found["why"]
     if not args.unsafe_no_sandbox:
         return _fail(
-            f"无法隔离学生代码（{why}）。请{INSTALL[0]}后重试；如果确实信任所有提交，可加 --unsafe-no-sandbox"
-            "（学生代码将以你的身份运行，能看到整台机器）。",
-            f"cannot confine student code ({why}). Please {INSTALL[1]} and try again; only if you trust "
-            "every submission, pass --unsafe-no-sandbox (student code then runs as your user and sees the "
-            "whole machine).",
+            tr(
+                "cannot confine student code ({why}). Please {install_1} and try again; only if you trust every submission, pass --unsafe-no-sandbox (student code then runs as your user and sees the whole machine).",
+                why=why,
+                install_1=INSTALL[1],
+                install_0=INSTALL[0],
+            ),
         )
     print(
-        Msg(
-            f"警告：没有沙箱（{why}），按 --unsafe-no-sandbox 的要求照样评分：学生代码以你的身份运行。",
-            f"WARNING: no sandbox ({why}); grading anyway, as --unsafe-no-sandbox asks: student code runs as your user.",
+        tr(
+            "WARNING: no sandbox ({why}); grading anyway, as --unsafe-no-sandbox asks: student code runs as your user.",
+            why=why,
         ).render(chosen_lang()),
         file=sys.stderr,
     )
@@ -184,8 +185,12 @@ def _chosen_exercises(args: argparse.Namespace) -> tuple[str, ...] | None:
     unknown = [e for e in chosen if e not in registry.BY_ID]
     if unknown or not chosen:
         _fail(
-            f"未知的练习 {', '.join(unknown) or '(空)'}；可选：{', '.join(registry.BY_ID)}",
-            f"unknown exercise {', '.join(unknown) or '(none given)'}; choose from: {', '.join(registry.BY_ID)}",
+            tr(
+                "unknown exercise {join_unknown_or_none_given}; choose from: {join_registry_by_id}",
+                join_unknown_or_none_given=", ".join(unknown) or "(none given)",
+                join_registry_by_id=", ".join(registry.BY_ID),
+                join_unknown_or_空=", ".join(unknown) or "(空)",
+            ),
         )
         return None
     return tuple(e.id for e in registry.EXERCISES if e.id in chosen)
@@ -194,25 +199,26 @@ def _chosen_exercises(args: argparse.Namespace) -> tuple[str, ...] | None:
 def _argument_problem(args: argparse.Namespace) -> int | None:
     """Exit status 2 (after saying why) when a number or the device makes no sense here."""
     if args.workers is not None and args.workers < 1:
-        return _fail("--workers 至少为 1。", "--workers must be at least 1.")
+        return _fail(tr("--workers must be at least 1."))
     if not args.timeout > 0:
-        return _fail("--timeout 必须是正数（秒）。", "--timeout must be a positive number of seconds.")
+        return _fail(tr("--timeout must be a positive number of seconds."))
     if not args.memory > 0:
-        return _fail("--memory 必须是正数（GiB）。", "--memory must be a positive number of GiB.")
+        return _fail(tr("--memory must be a positive number of GiB."))
     if args.device == "cuda" and not args.dask:
         import torch
 
         if not torch.cuda.is_available():
             return _fail(
-                "要求 --device cuda，但这台机器没有可用的 CUDA GPU；去掉 --device 用 CPU 评分。",
-                "--device cuda was asked for, but this machine has no usable CUDA GPU; drop --device to grade on the CPU.",
+                tr(
+                    "--device cuda was asked for, but this machine has no usable CUDA GPU; drop --device to grade on the CPU."
+                ),
             )
     return None
 
 
-def _say(zh: str, en: str, stream=None) -> None:
+def _say(msg: Msg, stream=None) -> None:
     """A line for the instructor, on stderr unless `stream` says otherwise (looked up when called)."""
-    print(Msg(zh, en).render(chosen_lang()), file=stream or sys.stderr)
+    print(msg.render(chosen_lang()), file=stream or sys.stderr)
 
 
 def _data_root(args: argparse.Namespace, exercises: tuple[str, ...]) -> Path:
@@ -222,17 +228,19 @@ def _data_root(args: argparse.Namespace, exercises: tuple[str, ...]) -> Path:
     reads_mnist = any(registry.get(e).reads_mnist for e in exercises)
     if reads_mnist and mnist.missing_files(data_root):
         _say(
-            f"注意：{data_root} 下没有 MNIST，data 和 pipeline 的相关检查会判为失败（评分照常进行）。",
-            f"note: no MNIST under {data_root}; the data and pipeline checks that need it will fail (grading goes on).",
+            tr(
+                "note: no MNIST under {data_root}; the data and pipeline checks that need it will fail (grading goes on).",
+                data_root=data_root,
+            ),
         )
     elif reads_mnist and not args.unsafe_no_sandbox and os.geteuid() == 0:
         closed = hidden_from_others(data_root / "MNIST" / "raw")
         if closed:
             _say(
-                f"注意：沙箱里的用户（nobody，uid 65534）读不到 {closed}，所有人的 data 和 pipeline 检查都会失败"
-                f"（评分照常进行）。请运行 chmod o+rX 让它可读（包括上层文件夹）。",
-                f"note: the sandbox's user (nobody, uid 65534) cannot read {closed}, so everyone's data and pipeline "
-                f"checks would fail (grading goes on). Make it readable with chmod o+rX (the folders above it too).",
+                tr(
+                    "note: the sandbox's user (nobody, uid 65534) cannot read {closed}, so everyone's data and pipeline checks would fail (grading goes on). Make it readable with chmod o+rX (the folders above it too).",
+                    closed=closed,
+                ),
             )
     return data_root
 
@@ -288,7 +296,7 @@ def _capstone_budget(options):
 
     options, said = measured_options(options)
     if said is not None:
-        _say(said.zh, said.en)
+        _say(said)
     return options
 
 
@@ -317,8 +325,7 @@ def _grade(args: argparse.Namespace, targets, options, out: Path, workers: int, 
         )
     except KeyboardInterrupt:
         _say(
-            "已中断；已完成的结果已保存，再次运行同一命令会从中断处继续。",
-            "interrupted; finished results are saved, and the same command resumes where it stopped.",
+            tr("interrupted; finished results are saved, and the same command resumes where it stopped."),
         )
         return 130
     except Exception as exc:  # noqa: BLE001 - e.g. the Dask scheduler cannot be reached
@@ -339,29 +346,40 @@ def _report(result, out: Path) -> int:
     print(summary_table(result.records, result.finals or None))
     print(summary_text(result.records, chosen_lang()))
     _say(
-        f"报告：{out}/<学生>/results.json、{out / 'grades.csv'}、{out / 'junit.xml'}"
-        f"（新评 {result.graded} 份，沿用 {result.reused} 份）",
-        f"reports: {out}/<student>/results.json, {out / 'grades.csv'}, {out / 'junit.xml'} "
-        f"({result.graded} graded, {result.reused} kept from an earlier run)",
+        tr(
+            "reports: {out}/<student>/results.json, {out_grades_csv}, {out_junit_xml} ({result_graded} graded, {result_reused} kept from an earlier run)",
+            out=out,
+            out_grades_csv=out / "grades.csv",
+            out_junit_xml=out / "junit.xml",
+            result_graded=result.graded,
+            result_reused=result.reused,
+        ),
         stream=sys.stdout,
     )
     if result.class_report:
         names = ", ".join(result.class_report)
-        _say(f"班级报告：{out / FOLDER}/（{names}）", f"class report: {out / FOLDER}/ ({names})", stream=sys.stdout)
+        _say(tr("class report: {out_folder}/ ({names})", out_folder=out / FOLDER, names=names), stream=sys.stdout)
         no_font = font_missing(chosen_lang())
         if no_font is not None:
-            _say(f"注意：{no_font.zh}。", f"note: {no_font.en}.", stream=sys.stdout)
+            _say(tr("note: {no_font_en}.", no_font_en=no_font.en, no_font_zh=no_font.zh), stream=sys.stdout)
     else:
         why = terminal(result.class_report_error)
         _say(
-            f"班级报告没能写出（{why}），成绩不受影响；修好 matplotlib 后再运行同一命令即可补上。",
-            f"the class report could not be written ({why}); the grades stand. Fix matplotlib and run the "
-            "same command again to write it.",
+            tr(
+                "the class report could not be written ({why}); the grades stand. Fix matplotlib and run the same command again to write it.",
+                why=why,
+            ),
         )
     for note in result.notes:
-        _say(f"注意：{report_text(note.zh)}", f"note: {report_text(note.en)}")
+        _say(
+            tr(
+                "note: {report_text_note_en}",
+                report_text_note_en=report_text(note.en),
+                report_text_note_zh=report_text(note.zh),
+            )
+        )
     if result.grader_errors:
-        _say("评分程序自身出错的提交：", "the grader itself failed for:")
+        _say(tr("the grader itself failed for:"))
         for line in result.grader_errors:
             print(f"  {terminal(line)}", file=sys.stderr)
         return 1
@@ -376,7 +394,7 @@ def _course(args: argparse.Namespace, out: Path):
     try:
         return gradebook.load(args, out)
     except PolicyError as exc:
-        return _fail(exc.msg.zh, exc.msg.en)
+        return _fail(exc.msg)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -395,9 +413,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out).expanduser().resolve()
     unwritable = _writable(out)
     if unwritable:
-        return _fail(
-            f"无法写入输出文件夹 {out}：{unwritable}", f"cannot write to the output folder {out}: {unwritable}"
-        )
+        return _fail(tr("cannot write to the output folder {out}: {unwritable}", out=out, unwritable=unwritable))
     course = _course(args, out)
     if isinstance(course, int):
         return course
@@ -407,7 +423,7 @@ def run(args: argparse.Namespace) -> int:
     gradebook.the_class(paths, found, course)
     targets, unknown = gradebook.only(found, args.student)
     if unknown:
-        return _fail(f"--student：班里没有 {', '.join(unknown)}。", f"--student: no {', '.join(unknown)} in the class.")
+        return _fail(tr("--student: no {join_unknown} in the class.", join_unknown=", ".join(unknown)))
     targets, said_after = gradebook.with_notebooks(targets, out, course)
     for note in said_before + said_after:
         print(report_text(note.render(chosen_lang())), file=sys.stderr)
@@ -419,11 +435,16 @@ def run(args: argparse.Namespace) -> int:
     options = _options(args, exercises, out, targets, data_root, workers, cores, course.origin)
     where = f"Dask {args.dask}" if args.dask else f"{min(workers, max(1, len(targets)))} worker(s)"
     _say(
-        f"评分 {len(targets)} 份提交（{', '.join(exercises)}），{where}，输出到 {out}",
-        f"grading {len(targets)} submission(s) ({', '.join(exercises)}) with {where} into {out}",
+        tr(
+            "grading {len_targets} submission(s) ({join_exercises}) with {where} into {out}",
+            len_targets=len(targets),
+            join_exercises=", ".join(exercises),
+            where=where,
+            out=out,
+        ),
     )
     isolation = isolation_text(options)
-    _say(f"隔离：{isolation}", f"isolation: {isolation}")
+    _say(tr("isolation: {isolation}", isolation=isolation))
     options = _capstone_budget(options)
     result = _grade(args, targets, options, out, workers, course)
     return result if isinstance(result, int) else _report(result, out)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.engine.results import SubmissionResult
 from blitz.grading.discover import Target
 from blitz.grading.runner import Options, grade_submission, grader_error_record
@@ -29,17 +29,12 @@ def connect(address: str, timeout: float = 10.0):
     try:
         from distributed import Client
     except ImportError:
-        raise DaskUnavailable(
-            Msg(
-                "没有安装 dask[distributed]：pip install 'blitz[dask]'。",
-                "dask[distributed] is not installed: pip install 'blitz[dask]'.",
-            )
-        ) from None
+        raise DaskUnavailable(tr("dask[distributed] is not installed: pip install 'blitz[dask]'.")) from None
     try:
         return Client(address, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as exc:
         raise DaskUnavailable(
-            Msg(f"连接不上 Dask 调度器 {address}：{exc}", f"Cannot reach the Dask scheduler at {address}: {exc}")
+            tr("Cannot reach the Dask scheduler at {address}: {exc}", address=address, exc=exc)
         ) from None
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from blitz.course import registry
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.execution.files import UnsafeFile, regular_python_files
 from blitz.grading.names import collision_key, student_id, terminal
 
@@ -43,30 +43,24 @@ class Target:
         names = ", ".join(MODULE_FILES)
         folder = terminal(self.folder)  # the folder's name is the student's: no newline, no escape
         if self.problem == "missing":
-            return Msg(
-                f"找不到提交的文件夹 {folder}：路径不存在。",
-                f"No submission at {folder}: the path does not exist.",
-            )
+            return tr("No submission at {folder}: the path does not exist.", folder=folder)
         if self.problem == "notdir":
-            return Msg(
-                f"{folder} 不是文件夹：提交应是一个包含练习模块的文件夹。",
-                f"{folder} is not a folder: a submission is a folder holding the exercise modules.",
-            )
+            return tr("{folder} is not a folder: a submission is a folder holding the exercise modules.", folder=folder)
         if self.problem == "empty":
-            return Msg(
-                f"{folder} 里没有任何练习模块（应有 {names} 中的一个或多个）。",
-                f"{folder} holds no exercise module (expected one or more of {names}).",
+            return tr(
+                "{folder} holds no exercise module (expected one or more of {names}).", folder=folder, names=names
             )
         if self.problem == "unsafe":
-            return Msg(
-                f"未评分：{self.detail[0]}（评分程序只读普通文件，不跟随链接）。",
-                f"not graded: {self.detail[1]} (the grader reads plain files only and follows no link).",
+            return tr(
+                "not graded: {self_detail_1} (the grader reads plain files only and follows no link).",
+                self_detail_1=self.detail[1],
+                self_detail_0=self.detail[0],
             )
         if self.problem == "collision":
-            return Msg(
-                f"未评分：{self.detail[0]} 这几个文件夹的名字只差大小写或写法（或完全相同），会被当成同一个学生；请改名后重新评分。",
-                f"not graded: the folders {self.detail[1]} differ only in case or in how their names are written, "
-                "(or are the same), so they would pass for one student; rename them and grade again.",
+            return tr(
+                "not graded: the folders {self_detail_1} differ only in case or in how their names are written, (or are the same), so they would pass for one student; rename them and grade again.",
+                self_detail_1=self.detail[1],
+                self_detail_0=self.detail[0],
             )
         return None
 

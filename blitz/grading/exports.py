@@ -22,7 +22,7 @@ import html
 import io
 import re
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import tr
 from blitz.course.text import points
 from blitz.engine.results import SubmissionResult
 from blitz.grading.names import csv_cell, report_text
@@ -74,9 +74,10 @@ def lms_csv(
 def _steps(record: SubmissionResult, applied: Applied | None, lang: str) -> list[str]:
     """The score from the checks to the final one, a line each."""
     lines = [
-        Msg(
-            f"检查得分 {points(record.score)} / {points(record.max_score)}",
-            f"Checks: {points(record.score)} / {points(record.max_score)}",
+        tr(
+            "Checks: {points_record_score} / {points_record_max_score}",
+            points_record_score=points(record.score),
+            points_record_max_score=points(record.max_score),
         ).render(lang)
     ]
     if applied is not None:
@@ -85,9 +86,10 @@ def _steps(record: SubmissionResult, applied: Applied | None, lang: str) -> list
     else:
         final = record.score
     lines.append(
-        Msg(
-            f"最终得分 {points(final)} / {points(record.max_score)}",
-            f"Final score: {points(final)} / {points(record.max_score)}",
+        tr(
+            "Final score: {points_final} / {points_record_max_score}",
+            points_final=points(final),
+            points_record_max_score=points(record.max_score),
         ).render(lang)
     )
     return [line.replace("\n", " / ") for line in lines]
@@ -101,7 +103,7 @@ def _fence(text: str) -> str:
 
 def _title(record: SubmissionResult, lang: str) -> str:
     name = report_text(record.student).replace("\n", " ")
-    return Msg(f"{name} 的反馈", f"Feedback for {name}").render(lang).replace("\n", " / ")
+    return tr("Feedback for {name}", name=name).render(lang).replace("\n", " / ")
 
 
 def feedback_markdown(record: SubmissionResult, applied: Applied | None, lang: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.engine.results import Status, SubmissionResult
 from blitz.grading import exports, reports
 from blitz.grading import policy as rules
@@ -80,9 +80,11 @@ class Course:
 
 def _number(value: float, name: str, low: float, high: float | None = None) -> None:
     if value < low or (high is not None and value > high):
-        zh = f"{name} 应不小于 {low:g}" + (f"，且不大于 {high:g}" if high is not None else "") + "。"
-        en = f"{name} must be at least {low:g}" + (f" and at most {high:g}" if high is not None else "") + "."
-        raise rules.PolicyError(Msg(zh, en))
+        if high is None:
+            raise rules.PolicyError(tr("{name} must be at least {low:g}.", name=name, low=low))
+        raise rules.PolicyError(
+            tr("{name} must be at least {low:g} and at most {high:g}.", name=name, low=low, high=high)
+        )
 
 
 def load(args: argparse.Namespace, out: Path) -> Course:
@@ -131,7 +133,10 @@ def with_notebooks(targets: list[Target], out: Path, course: Course) -> tuple[li
         if place.exists():
             shutil.rmtree(place)
         folder, said = staged(Path(t.folder), place)
-        notes += [Msg(f"{terminal(t.student)}：{m.zh}", f"{terminal(t.student)}: {m.en}") for m in said]
+        notes += [
+            tr("{terminal_t_student}: {m_en}", terminal_t_student=terminal(t.student), m_en=m.en, m_zh=m.zh)
+            for m in said
+        ]
         done.append(Target(t.student, str(folder)) if folder != Path(t.folder) else t)
     return done, notes
 
@@ -187,7 +192,7 @@ def whole_class(
             known.add(record.student)
     for student in course.roster:
         if student not in known:
-            said = Msg(f"名单上的 {student} 没有提交。", f"No submission from {student} (on the roster).")
+            said = tr("No submission from {student} (on the roster).", student=student)
             found.append(zero_record(Target(student, "", "missing"), options, said, Status.MISSING))
             known.add(student)
     return found
@@ -219,10 +224,11 @@ def write_all(out: Path, records: list[SubmissionResult], course: Course, lang: 
 
 def left_out_note(out: Path, students: list[str]) -> Msg:
     names = ", ".join(terminal(s) for s in students)
-    return Msg(
-        f"{'、'.join(terminal(s) for s in students)} 不在班级文件夹里（也不在名单上），不再出现在全班的成绩和报告中；以前的结果仍保存在 {out}/<学生>/。",
-        f"{names}: no longer in the class folder (nor on the roster), so left out of the class's grades and "
-        f"reports; their earlier results stay in {out}/<student>/.",
+    return tr(
+        "{names}: no longer in the class folder (nor on the roster), so left out of the class's grades and reports; their earlier results stay in {out}/<student>/.",
+        names=names,
+        out=out,
+        value="、".join(terminal(s) for s in students),
     )
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import blitz
 from blitz.course import registry
-from blitz.course.i18n import LANGS, Msg, chosen_lang
+from blitz.course.i18n import chosen_lang, langs, tr
 
 CONFIG = "blitz-gradescope.json"  # the build's choices, read by blitz.grading.gradescope_run
 FORMAT = "blitz-gradescope/1"
@@ -103,10 +103,8 @@ fi
 exit "$status"
 """
 
-GRADER_FAILED = Msg(
-    "评分程序自身出错，你的提交没有评分（不是你的错）。请告诉老师：Gradescope 的 stdout 里有原因。",
-    "The grader itself failed and your submission was not graded (not your fault). Please tell your "
-    "instructor: Gradescope's stdout says why.",
+GRADER_FAILED = tr(
+    "The grader itself failed and your submission was not graded (not your fault). Please tell your instructor: Gradescope's stdout says why."
 )
 
 
@@ -238,28 +236,29 @@ def run(args: argparse.Namespace) -> int:
     if exercises is None:
         return 2
     if args.seed in SELF_CHECK_SEEDS:
-        return _fail(f"--seed 不能是自测种子 {args.seed}。", f"--seed must not be the self-check seed {args.seed}.")
+        return _fail(tr("--seed must not be the self-check seed {args_seed}.", args_seed=args.seed))
     if not (args.timeout > 0 and args.memory > 0):
-        return _fail("--timeout 和 --memory 必须是正数。", "--timeout and --memory must be positive numbers.")
+        return _fail(tr("--timeout and --memory must be positive numbers."))
     # The students' language: --lang (before or after the command) when given, else both.
     lang = getattr(args, "lang", None) or "both"
-    if lang not in LANGS:
+    if lang not in langs():
         lang = "both"
     settings = config(lang, exercises, args.seed, float(args.timeout), float(args.memory))
     out = Path(args.out).expanduser().resolve()
     try:
         names = build(out, settings)
     except OSError as exc:
-        return _fail(f"无法写入 {out}：{exc}", f"cannot write {out}: {exc}")
+        return _fail(tr("cannot write {out}: {exc}", out=out, exc=exc))
     total = sum(e.points for e in registry.EXERCISES if e.id in exercises)
     pinned = ", ".join(f"{k} {v}" for k, v in settings["pins"].items())
     print(
-        Msg(
-            f"已写入 {out}（{len(names)} 个文件；学生语言 {lang}；{pinned}）。这是教师用的包，含参考答案，"
-            f"不要发给学生。上传为 Gradescope 作业的自动评分程序，并把分值设为 {total}。",
-            f"wrote {out} ({len(names)} files; students' language {lang}; {pinned}). It is the instructor's: it holds "
-            f"the reference solutions, never hand it to students. Upload it as the Gradescope assignment's "
-            f"autograder and set its points to {total}.",
+        tr(
+            "wrote {out} ({len_names} files; students' language {lang}; {pinned}). It is the instructor's: it holds the reference solutions, never hand it to students. Upload it as the Gradescope assignment's autograder and set its points to {total}.",
+            out=out,
+            len_names=len(names),
+            lang=lang,
+            pinned=pinned,
+            total=total,
         ).render(chosen_lang())
     )
     return 0

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 import blitz
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr, tr_in
 from blitz.engine.results import CheckResult, SubmissionResult
 from blitz.grading.capstone_budget import measured_options
 from blitz.grading.discover import discover, is_submission
@@ -90,7 +90,7 @@ def _cents(x: float) -> int:
 
 def _test(row: CheckResult, lang: str, number: int, self_check: bool) -> dict:
     """One test of Gradescope's documented fields (its time is in extra_data's records)."""
-    kind = Msg("自测（0 分）", "self-check (0 points)") if self_check else Msg("评分", "graded")
+    kind = tr("self-check (0 points)") if self_check else tr_in("gradescope test kind", "graded")
     output = test_output(row, lang)
     if row.passed and row.note is not None:  # the capstone's accuracy
         output += "\n" + report_text(row.note.render(lang))
@@ -114,17 +114,17 @@ def overview(record: SubmissionResult, visible: list[CheckResult], lang: str, no
     if visible:
         passed = sum(r.passed for r in visible)
         lines.append(
-            Msg(
-                f"自测（种子 0，与 blitz check 的输入相同，不计分）：{len(visible)} 项中通过 {passed} 项。",
-                f"Self-check (seed 0, the inputs of `blitz check`; worth no points): {passed} of {len(visible)} "
-                "checks pass.",
+            tr(
+                "Self-check (seed 0, the inputs of `blitz check`; worth no points): {passed} of {len_visible} checks pass.",
+                passed=passed,
+                len_visible=len(visible),
             ).render(lang)
         )
     total = _cents(record.max_score) / 100
     lines.append(
-        Msg(
-            f"评分测试用另一组输入，共 {total:g} 分；成绩发布后可以看到每一项。",
-            f"The graded tests use other inputs and carry all {total:g} points; each shows once grades are published.",
+        tr(
+            "The graded tests use other inputs and carry all {total:g} points; each shows once grades are published.",
+            total=total,
         ).render(lang)
     )
     return "\n".join(lines)
@@ -155,10 +155,9 @@ def results_json(
 
 def refusal_json(why: str, lang: str) -> dict:
     """results.json when no sandbox can be made: nothing of the student's ran, score 0, and why."""
-    message = Msg(
-        f"未评分：评分机器无法在沙箱里运行你的代码（{why}），所以你的代码没有运行。这不是你的错，请告诉老师。",
-        f"Not graded: the grading machine cannot run your code in a sandbox ({why}), so your code was not run. "
-        "This is not your fault: please tell your instructor.",
+    message = tr(
+        "Not graded: the grading machine cannot run your code in a sandbox ({why}), so your code was not run. This is not your fault: please tell your instructor.",
+        why=why,
     )
     return {
         "score": 0.0,
@@ -195,10 +194,10 @@ def _notes(root: Path, folder: Path, others: list[Path]) -> list[Msg]:
     if folder == top:
         return []
     shown = report_text(str(folder.relative_to(top)))
-    notes = [Msg(f"评分的是提交里的文件夹 {shown}/。", f"Graded the folder {shown}/ of your submission.")]
+    notes = [tr("Graded the folder {shown}/ of your submission.", shown=shown)]
     if others:
         rest = ", ".join(report_text(str(o.relative_to(top))) + "/" for o in others)
-        notes.append(Msg(f"没有评分：{rest}（只评一个文件夹）。", f"Not graded: {rest} (one folder is graded)."))
+        notes.append(tr("Not graded: {rest} (one folder is graded).", rest=rest))
     return notes
 
 

@@ -36,7 +36,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from blitz.course import registry
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.execution import files
 from blitz.grading.names import student_id, terminal
 from blitz.grading.notebook_submission import NOTEBOOK_BYTES
@@ -107,7 +107,12 @@ def _from_disk(path: Path) -> Callable[[int], bytes]:
             return files.read_regular(path, limit)
         except files.UnsafeFile as exc:
             raise Unreadable(
-                Msg(f"未读取 {terminal(path.name)}：{exc.zh}。", f"{terminal(path.name)} was not read: {exc.en}.")
+                tr(
+                    "{terminal_path_name} was not read: {exc_en}.",
+                    terminal_path_name=terminal(path.name),
+                    exc_en=exc.en,
+                    exc_zh=exc.zh,
+                )
             ) from None
 
     return read
@@ -136,13 +141,9 @@ def _from_zip(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> Ca
             with archive.open(info) as f:
                 data = f.read(limit + 1)  # the real size, whatever the header claims
         except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError):
-            raise Unreadable(
-                Msg(f"{label} 里的 {entry} 无法解压。", f"{entry} in {label} cannot be unpacked.")
-            ) from None
+            raise Unreadable(tr("{entry} in {label} cannot be unpacked.", entry=entry, label=label)) from None
         if len(data) > limit:
-            raise Unreadable(
-                Msg(f"{label} 里的 {entry} 超过 {limit:,} 字节。", f"{entry} in {label} has over {limit:,} bytes.")
-            )
+            raise Unreadable(tr("{entry} in {label} has over {limit:,} bytes.", entry=entry, label=label, limit=limit))
         return data
 
     return read
@@ -155,12 +156,10 @@ def zip_items(raw: bytes | BinaryIO, label: str) -> list[Item]:
         archive = zipfile.ZipFile(io.BytesIO(raw) if isinstance(raw, bytes) else raw)
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
-        raise Unreadable(
-            Msg(f"{label} 不是可以读取的 zip 文件。", f"{label} is not a zip file that can be read.")
-        ) from None
+        raise Unreadable(tr("{label} is not a zip file that can be read.", label=label)) from None
     if len(infos) > MAX_ZIP_ENTRIES:
         raise Unreadable(
-            Msg(f"{label} 里的条目超过 {MAX_ZIP_ENTRIES} 个。", f"{label} has over {MAX_ZIP_ENTRIES} entries.")
+            tr("{label} has over {MAX_ZIP_ENTRIES} entries.", label=label, MAX_ZIP_ENTRIES=MAX_ZIP_ENTRIES)
         )
     items = []
     for info in infos:
@@ -189,12 +188,7 @@ def _student_files(items: list[Item], label: str, notes: list[Msg]) -> dict[str,
             notes.append(exc.msg)
             continue
         if plain in found and found[plain] != data and name == plain:
-            notes.append(
-                Msg(
-                    f"{label} 里有两个不同的 {plain}，都没有采用。",
-                    f"{label} holds two different {plain}; neither is used.",
-                )
-            )
+            notes.append(tr("{label} holds two different {plain}; neither is used.", label=label, plain=plain))
             found[plain] = b""
         elif plain not in found or name != plain:  # a resubmission (tensors-1.py) replaces the first upload
             found[plain] = data
@@ -285,6 +279,6 @@ def _classified(path: Path, stack: contextlib.ExitStack, notes: list[Msg]) -> In
         else:
             return None
     except (Unreadable, OSError) as exc:
-        notes.append(exc.msg if isinstance(exc, Unreadable) else Msg(f"无法读取 {label}。", f"{label} cannot be read."))
+        notes.append(exc.msg if isinstance(exc, Unreadable) else tr("{label} cannot be read.", label=label))
         return None
     return classify(items, label) if items else None

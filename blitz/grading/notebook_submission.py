@@ -19,7 +19,7 @@ import json
 import os
 from pathlib import Path
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.course.registry import MODULE_EXERCISES
 from blitz.execution import files
 
@@ -109,22 +109,23 @@ def with_notebooks(folder: Path, staging: Path) -> tuple[Path, list[Msg]]:
         try:
             source = notebook_module(files.read_regular(folder / name, NOTEBOOK_BYTES), exercise_id, name)
         except files.UnsafeFile as exc:
-            notes.append(Msg(f"未读取 {name}：{exc.zh}。", f"{name} was not read: {exc.en}."))
+            notes.append(tr("{name} was not read: {exc_en}.", name=name, exc_en=exc.en, exc_zh=exc.zh))
             continue
         except NotANotebook:
             notes.append(
-                Msg(
-                    f"{name} 不是可以读取的 Jupyter 笔记本；请上传 {exercise_id}.py 或在 Jupyter 里保存好的笔记本。",
-                    f"{name} is not a Jupyter notebook that can be read; upload {exercise_id}.py, or the "
-                    "notebook as Jupyter saves it.",
+                tr(
+                    "{name} is not a Jupyter notebook that can be read; upload {exercise_id}.py, or the notebook as Jupyter saves it.",
+                    name=name,
+                    exercise_id=exercise_id,
                 )
             )
             continue
         (staging / f"{exercise_id}.py").write_text(source, encoding="utf-8")
         notes.append(
-            Msg(
-                f"{exercise_id} 按 {name} 的代码单元评分（不含检查单元）。",
-                f"{exercise_id} is graded from the code cells of {name} (its check cells left out).",
+            tr(
+                "{exercise_id} is graded from the code cells of {name} (its check cells left out).",
+                exercise_id=exercise_id,
+                name=name,
             )
         )
     return staging, notes

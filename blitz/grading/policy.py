@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 
 DAY = timedelta(days=1)
 ADJUSTMENT_COLUMNS = ("student", "target", "points", "comment")
@@ -51,9 +51,11 @@ def parse_time(text: str, where: tuple[str, str] = ("", "")) -> datetime:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise PolicyError(
-            Msg(
-                f"{where[0]}无法读懂时间 {text!r}：请写成 2026-12-01T23:59 这样的 ISO 8601 格式。",
-                f"{where[1]}cannot read the time {text!r}: write it as ISO 8601, such as 2026-12-01T23:59.",
+            tr(
+                "{where_1}cannot read the time {text!r}: write it as ISO 8601, such as 2026-12-01T23:59.",
+                where_1=where[1],
+                text=text,
+                where_0=where[0],
             )
         ) from None
     return moment if moment.tzinfo else moment.astimezone()
@@ -113,23 +115,35 @@ class Applied:
             what_en = a.target or "the total"
             note = f"：{a.comment}" if a.comment else ""
             note_en = f": {a.comment}" if a.comment else ""
-            out.append(Msg(f"调整 {what} {a.points:+g} 分{note}", f"adjustment to {what_en}: {a.points:+g}{note_en}"))
+            out.append(
+                tr(
+                    "adjustment to {what_en}: {a_points:+g}{note_en}",
+                    what_en=what_en,
+                    a_points=a.points,
+                    note_en=note_en,
+                    what=what,
+                    note=note,
+                )
+            )
         if self.days_late and self.submitted is None:  # the LMS marked it late, with no time
             out.append(
-                Msg(
-                    f"提交系统标记为迟交（截止 {self.due:%Y-%m-%d %H:%M}），按 {self.days_late} 天计："
-                    f"扣 {self.penalty_percent:g}%，即 {self.penalty:g} 分",
-                    f"marked late by the LMS (due {self.due:%Y-%m-%d %H:%M}), counted as {self.days_late} day(s): "
-                    f"{self.penalty_percent:g}% off, {self.penalty:g} points",
+                tr(
+                    "marked late by the LMS (due {self_due:%Y-%m-%d %H:%M}), counted as {self_days_late} day(s): {self_penalty_percent:g}% off, {self_penalty:g} points",
+                    self_due=self.due,
+                    self_days_late=self.days_late,
+                    self_penalty_percent=self.penalty_percent,
+                    self_penalty=self.penalty,
                 )
             )
         elif self.days_late:
             out.append(
-                Msg(
-                    f"迟交 {self.days_late} 天（截止 {self.due:%Y-%m-%d %H:%M}，提交 {self.submitted:%Y-%m-%d %H:%M}）："
-                    f"扣 {self.penalty_percent:g}%，即 {self.penalty:g} 分",
-                    f"{self.days_late} day(s) late (due {self.due:%Y-%m-%d %H:%M}, submitted "
-                    f"{self.submitted:%Y-%m-%d %H:%M}): {self.penalty_percent:g}% off, {self.penalty:g} points",
+                tr(
+                    "{self_days_late} day(s) late (due {self_due:%Y-%m-%d %H:%M}, submitted {self_submitted:%Y-%m-%d %H:%M}): {self_penalty_percent:g}% off, {self_penalty:g} points",
+                    self_days_late=self.days_late,
+                    self_due=self.due,
+                    self_submitted=self.submitted,
+                    self_penalty_percent=self.penalty_percent,
+                    self_penalty=self.penalty,
                 )
             )
         return out
@@ -224,7 +238,7 @@ def _rows(path: Path, columns: int):
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(Msg(f"无法读取 {path}：{exc}", f"cannot read {path}: {exc}")) from None
+        raise PolicyError(tr("cannot read {path}: {exc}", path=path, exc=exc)) from None
     for number, row in enumerate(csv.reader(text.splitlines()), start=1):
         if not row or not any(c.strip() for c in row) or row[0].lstrip().startswith("#"):
             continue
@@ -232,9 +246,12 @@ def _rows(path: Path, columns: int):
             continue
         if len(row) < columns:
             raise PolicyError(
-                Msg(
-                    f"{path} 第 {number} 行：应有 {columns} 列，只有 {len(row)} 列。",
-                    f"{path} line {number}: {columns} columns expected, {len(row)} found.",
+                tr(
+                    "{path} line {number}: {columns} columns expected, {len_row} found.",
+                    path=path,
+                    number=number,
+                    columns=columns,
+                    len_row=len(row),
                 )
             )
         yield number, [c.strip() for c in row]
@@ -257,9 +274,11 @@ def read_adjustments(path: Path) -> list[Adjustment]:
             points = math.nan
         if not math.isfinite(points):
             raise PolicyError(
-                Msg(
-                    f"{path} 第 {number} 行：分数 {cells[2]!r} 不是数字。",
-                    f"{path} line {number}: points {cells[2]!r} is not a number.",
+                tr(
+                    "{path} line {number}: points {cells_2!r} is not a number.",
+                    path=path,
+                    number=number,
+                    cells_2=cells[2],
                 )
             )
         found.append(Adjustment(cells[0], cells[1], points, cells[3] if len(cells) > 3 else ""))
@@ -273,18 +292,14 @@ def unknown_targets(adjustments: list[Adjustment], targets: set[str], students: 
     for a in adjustments:
         if a.target and a.target not in targets:
             problems.append(
-                Msg(
-                    f"调整的对象 {a.target!r} 不是本次评分的练习或检查（学生 {a.student}）。",
-                    f"adjustment target {a.target!r} is no exercise or check of this grading (student {a.student}).",
+                tr(
+                    "adjustment target {a_target!r} is no exercise or check of this grading (student {a_student}).",
+                    a_target=a.target,
+                    a_student=a.student,
                 )
             )
         if a.student not in students:
-            problems.append(
-                Msg(
-                    f"调整里的学生 {a.student!r} 不在本班。",
-                    f"adjustment for {a.student!r}: no such student in this class.",
-                )
-            )
+            problems.append(tr("adjustment for {a_student!r}: no such student in this class.", a_student=a.student))
     return problems
 
 
@@ -297,9 +312,11 @@ def read_roster(path: Path) -> list[str]:
     for number, cells in _rows(path, 1):
         if not is_student_id(cells[0]):
             raise PolicyError(
-                Msg(
-                    f"{path} 第 {number} 行：{cells[0]!r} 不能用作学生编号（只用字母、数字、. _ -）。",
-                    f"{path} line {number}: {cells[0]!r} cannot be a student id (letters, digits, . _ - only).",
+                tr(
+                    "{path} line {number}: {cells_0!r} cannot be a student id (letters, digits, . _ - only).",
+                    path=path,
+                    number=number,
+                    cells_0=cells[0],
                 )
             )
         found.append(cells[0])

@@ -29,7 +29,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from blitz.course import registry
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.course.text import clip, display_width, pad, points
 from blitz.engine.results import CheckResult, SubmissionResult
 from blitz.grading.names import clean, clean_tree, csv_cell, is_student_id, report_text, student_id, terminal
@@ -76,7 +76,7 @@ def test_name(row: CheckResult, lang: str) -> str:
 
 def test_output(row: CheckResult, lang: str) -> str:
     if row.passed:
-        return Msg("通过", "passed").render(lang).replace("\n", " / ")
+        return tr("passed").render(lang).replace("\n", " / ")
     return _render(row.message, lang)
 
 
@@ -130,9 +130,10 @@ def policy_lines(record: SubmissionResult, applied: Applied | None, lang: str) -
         return []
     lines = [report_text(line.render(lang)).replace("\n", " / ") for line in applied.lines()]
     lines.append(
-        Msg(
-            f"最终得分 {points(applied.final)} / {points(record.max_score)}",
-            f"Final score {points(applied.final)} / {points(record.max_score)}",
+        tr(
+            "Final score {points_applied_final} / {points_record_max_score}",
+            points_applied_final=points(applied.final),
+            points_record_max_score=points(record.max_score),
         )
         .render(lang)
         .replace("\n", " / ")
@@ -142,9 +143,10 @@ def policy_lines(record: SubmissionResult, applied: Applied | None, lang: str) -
 
 def overall_output(record: SubmissionResult, lang: str, applied: Applied | None = None) -> str:
     lines = [
-        Msg(
-            f"得分 {points(record.score)} / {points(record.max_score)}",
-            f"Score {points(record.score)} / {points(record.max_score)}",
+        tr(
+            "Score {points_record_score} / {points_record_max_score}",
+            points_record_score=points(record.score),
+            points_record_max_score=points(record.max_score),
         ).render(lang)
     ]
     lines += policy_lines(record, applied, lang)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import blitz
 from blitz.course import registry
 from blitz.course.cores import physical_cores
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.course.mnist import RAW_FILES
 from blitz.engine.results import CheckResult, Status, SubmissionResult, by_exercise
 from blitz.execution import files
@@ -175,9 +175,7 @@ def grader_error_record(
     """The record of a submission the grader itself failed on (not the student's code)."""
     what = f"{type(exc).__name__}: {exc}"
     zh, en = ("在 Dask 上", " on Dask") if on_dask else ("", "")
-    message = Msg(
-        f"评分程序{zh}出错（不是学生代码的问题）：{what}", f"The grader failed{en} (not the student's code): {what}"
-    )
+    message = tr("The grader failed{en} (not the student's code): {what}", en=en, what=what, zh=zh)
     return zero_record(target, options, message, Status.ERROR)
 
 
@@ -206,9 +204,7 @@ def _missing_message(exercise_id: str, missing: list[str]) -> Msg:
 
     names = ", ".join(missing)
     if registry.get(exercise_id).inputs:
-        return Msg(
-            f"全流程需要 {names}，但提交里没有。", f"The end-to-end pipeline needs {names}, which the submission lacks."
-        )
+        return tr("The end-to-end pipeline needs {names}, which the submission lacks.", names=names)
     error = StudentError(
         "FileNotFoundError", f"{names} is not in the submission", call=f"import {exercise_id}", kind="missing"
     )
@@ -224,19 +220,15 @@ def judge_check(entry, sub, ctx) -> CheckResult:
     try:
         result = run_check(entry, sub, ctx)
     except WorkerStartError as exc:  # the grader could not start its sandbox: not the student's fault
-        message = Msg(
-            f"评分程序出错，没有运行你的代码（{exc}）。请告诉老师。",
-            f"The grader failed before running your code ({exc}). Please tell your instructor.",
-        )
+        message = tr("The grader failed before running your code ({exc}). Please tell your instructor.", exc=exc)
         return entry.result(Status.ERROR, message, time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - must not stop the batch
         # The reference passes every check, so a check that cannot read a probe's answer was handed
         # something the kit never returns: the student's code changed the kit inside its worker.
         text = f"{type(exc).__name__}: {exc}"[:300]
-        message = Msg(
-            f"检查读不懂你的代码返回的结果（{text}）。你的代码是否改动了套件的模块或它们返回的值？",
-            f"The check could not read what came back from your code ({text}). Did your code change "
-            "the kit's modules or the values they return?",
+        message = tr(
+            "The check could not read what came back from your code ({text}). Did your code change the kit's modules or the values they return?",
+            text=text,
         )
         return entry.result(Status.FAILED, message, time.perf_counter() - started)
     # The grader's missing data is reported as the grader's error: not the student's fault, but no points.

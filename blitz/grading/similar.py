@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from blitz.course import registry
-from blitz.course.i18n import Msg, chosen_lang
+from blitz.course.i18n import Msg, chosen_lang, tr
 from blitz.course.text import clip, display_width, pad, terminal
 from blitz.execution import files
 from blitz.grading.notebook_submission import NOTEBOOK_BYTES, NotANotebook, notebook_code
@@ -224,9 +224,7 @@ def table(pairs: list[Pair], top: int, lang: str) -> str:
         a, b = (clip(terminal(n), width) for n in (p.a, p.b))
         lines.append(f"{pad(a, width)}  {pad(b, width)}  {p.score:>7.0%}  {_per_exercise(p.parts)}")
     if not shown:
-        lines.append(
-            Msg("（没有两份提交共有自己写的代码）", "(no two submissions share code of their own)").render(lang)
-        )
+        lines.append(tr("(no two submissions share code of their own)").render(lang))
     return "\n".join(lines)
 
 
@@ -234,9 +232,9 @@ def reference_table(found: list[FromReference], top: int, lang: str) -> str:
     """The students whose own code is mostly the reference's (at or above the flag), highest first."""
     flagged = [r for r in found if r.score >= FLAG][:top]
     if not flagged:
-        return Msg("没有哪份提交大部分是参考答案。", "No submission is mostly the reference solution.").render(lang)
+        return tr("No submission is mostly the reference solution.").render(lang)
     width = min(24, max([7] + [display_width(terminal(r.student)) for r in flagged]))
-    title = Msg("大部分是参考答案的提交：", "Submissions that are mostly the reference solution:").render(lang)
+    title = tr("Submissions that are mostly the reference solution:").render(lang)
     head = f"{pad('student', width)}  {'reference':>9}  exercises"
     lines = [title, head, "-" * len(head)]
     for r in flagged:
@@ -296,9 +294,9 @@ def _pair_details(pairs: list[Pair], students: dict[str, dict[str, Source]]) -> 
 
 def _reference_section(found: list[FromReference], students: dict[str, dict[str, Source]], lang: str) -> str:
     flagged = [r for r in found if r.score >= FLAG]
-    title = Msg("大部分是参考答案的提交", "Submissions that are mostly the reference solution").render(lang)
+    title = tr("Submissions that are mostly the reference solution").render(lang)
     if not flagged:
-        none = Msg("没有。", "None.").render(lang)
+        none = tr("None.").render(lang)
         return f"<h2>{_e(title)}</h2><p>{_e(none)}</p>"
     rows = "".join(
         f"<tr class='flag'><td>{_e(r.student)}</td><td>{r.score:.0%}</td><td>{_e(_per_exercise(r.parts))}</td></tr>"
@@ -323,15 +321,10 @@ def html_report(
 ) -> str:
     """One self-contained page: the ranked pairs, the students mostly made of the reference, then the
     flagged pairs' shared code side by side."""
-    title = Msg("提交之间的相似度", "Similarity between submissions").render(lang)
+    title = tr("Similarity between submissions").render(lang)
     rows = _pair_rows(pairs)
-    explain = Msg(
-        "分数 = 两人共有的代码占较少一方自己代码的比例，按两人都交了的练习合计；发下去的模板、笔记本和参考答案"
-        "都是已知文本，不算共有。练习很短，有的只有一种自然写法；高分只是说明值得并排读一读，不是结论。",
-        "Score: the code two students share, as a fraction of the smaller one's own code, over the exercises "
-        "both submitted; the stub, the notebook they were given and the reference solution are known text and "
-        "never count as shared. The exercises are short and some have one natural spelling: a high score says "
-        "to read the two side by side, not that one copied.",
+    explain = tr(
+        "Score: the code two students share, as a fraction of the smaller one's own code, over the exercises both submitted; the stub, the notebook they were given and the reference solution are known text and never count as shared. The exercises are short and some have one natural spelling: a high score says to read the two side by side, not that one copied."
     ).render(lang)
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>blitz similar</title><style>{STYLE}</style>"
@@ -369,8 +362,8 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _fail(zh: str, en: str) -> int:
-    print(Msg(f"blitz similar: {zh}", f"blitz similar: {en}").render(chosen_lang()), file=sys.stderr)
+def _fail(msg: Msg) -> int:
+    print(tr("blitz similar: {en}", en=msg.en, zh=msg.zh).render(chosen_lang()), file=sys.stderr)
     return 2
 
 
@@ -382,24 +375,27 @@ def run(args: argparse.Namespace) -> int:
         unknown = [x for x in chosen if x not in ids]
         if unknown or not chosen:
             return _fail(
-                f"未知的练习：{', '.join(unknown) or '(空)'}", f"unknown exercise: {', '.join(unknown) or '(none)'}"
+                tr(
+                    "unknown exercise: {join_unknown_or_none}",
+                    join_unknown_or_none=", ".join(unknown) or "(none)",
+                    join_unknown_or_空=", ".join(unknown) or "(空)",
+                )
             )
         ids = tuple(x for x in ids if x in chosen)
     folder = Path(args.dir).expanduser()
     if not folder.is_dir():
-        return _fail(f"{folder} 不是文件夹。", f"{folder} is not a folder.")
+        return _fail(tr("{folder} is not a folder.", folder=folder))
     if args.top < 0:
-        return _fail("--top 不能是负数。", "--top must not be negative.")
+        return _fail(tr("--top must not be negative."))
     if importlib.util.find_spec("copydetect") is None:
         return _fail(
-            "需要 copydetect：pip install 'blitz[instructor]'（或 pip install copydetect）。",
-            "needs copydetect: pip install 'blitz[instructor]' (or pip install copydetect).",
+            tr("needs copydetect: pip install 'blitz[instructor]' (or pip install copydetect)."),
         )
     students = class_files(folder, ids)
     base = tuple(Path(b).expanduser() for b in args.base)
     missing = [str(b) for b in base if not b.exists()]
     if missing:
-        return _fail(f"--base 不存在：{', '.join(missing)}", f"--base does not exist: {', '.join(missing)}")
+        return _fail(tr("--base does not exist: {join_missing}", join_missing=", ".join(missing)))
     pairs = compare(students, ids, base)
     found = from_reference(students, ids, base)
     out = Path(args.out).expanduser()
@@ -407,14 +403,16 @@ def run(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(html_report(pairs, found, students, lang), encoding="utf-8")
     except OSError as exc:
-        return _fail(f"无法写入 {out}：{exc.strerror}", f"cannot write {out}: {exc.strerror}")
+        return _fail(tr("cannot write {out}: {exc_strerror}", out=out, exc_strerror=exc.strerror))
     print(table(pairs, args.top, lang))
     print()
     print(reference_table(found, args.top, lang))
     print(
-        Msg(
-            f"{len(students)} 份提交，{len(pairs)} 对；报告：{out}",
-            f"{len(students)} submissions, {len(pairs)} pairs; report: {out}",
+        tr(
+            "{len_students} submissions, {len_pairs} pairs; report: {out}",
+            len_students=len(students),
+            len_pairs=len(pairs),
+            out=out,
         ).render(lang)
     )
     return 0

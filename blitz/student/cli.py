@@ -23,7 +23,7 @@ from pathlib import Path
 import blitz
 from blitz.course import registry
 from blitz.course.hints import LADDERS, ladder
-from blitz.course.i18n import Msg
+from blitz.course.i18n import tr
 from blitz.course.text import display_width, pad, points
 from blitz.student.paths import UsageProblem, command, exercise_file, get_exercise, resolve_folder, shown_path
 from blitz.student.render import (
@@ -75,7 +75,7 @@ def _guarded(func):
             out(problem.msg, stream=sys.stderr)
             return 2
         except KeyboardInterrupt:
-            out(Msg("已中断。", "Interrupted."), stream=sys.stderr)
+            out(tr("Interrupted."), stream=sys.stderr)
             return 130
 
     run.__name__ = func.__name__
@@ -93,16 +93,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     finally:
         course.close()
     head = [
-        label(Msg("练习", "exercise")),
-        label(Msg("状态", "state")),
-        label(Msg("得分", "points")),
-        label(Msg("内容", "title")),
+        label(tr("exercise")),
+        label(tr("state")),
+        label(tr("points")),
+        label(tr("title")),
     ]
     rows = []
     for number, status in enumerate(statuses, 1):
         state = f"{STATE_MARKS.get(status.state, TODO_MARK)} {label(STATE_LABELS[status.state])}"
         state += " *" if status.exercise.id in course.stale else ""
-        optional = " (" + label(Msg("选做", "optional")) + ")" if status.exercise.optional else ""
+        optional = " (" + label(tr("optional")) + ")" if status.exercise.optional else ""
         rows.append(
             [
                 f"{number}. {status.exercise.id}",
@@ -112,7 +112,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             ]
         )
     widths = [max(display_width(r[i]) for r in rows + [head]) for i in range(3)]
-    out(label(Msg(f"练习文件夹：{shown_path(folder)}", f"Exercises in {shown_path(folder)}")))
+    out(label(tr("Exercises in {shown_path_folder}", shown_path_folder=shown_path(folder))))
     out("  ".join(pad(h, w) for h, w in zip(head, widths)) + "  " + head[3])
     for row in rows:
         out("  ".join(pad(c, w) for c, w in zip(row, widths)) + "  " + row[3])
@@ -121,16 +121,19 @@ def cmd_list(args: argparse.Namespace) -> int:
     if course.stale:
         names = ", ".join(sorted(course.stale))
         out(
-            Msg(
-                f"* 上次检查之后改过（{names}）：显示的是上次的结果；运行 `blitz check ID` 重新检查。",
-                f"* changed since last checked ({names}): the last results are shown; `blitz check ID` checks again.",
+            tr(
+                "* changed since last checked ({names}): the last results are shown; `blitz check ID` checks again.",
+                names=names,
             )
         )
     out(
         label(
-            Msg(
-                f"共 {points(earned)}/{registry.TOTAL_POINTS} 分 · 必做练习完成 {done}/{required}",
-                f"Total {points(earned)}/{registry.TOTAL_POINTS} points · {done} of {required} required exercises done",
+            tr(
+                "Total {points_earned}/{registry_total_points} points · {done} of {required} required exercises done",
+                points_earned=points(earned),
+                registry_total_points=registry.TOTAL_POINTS,
+                done=done,
+                required=required,
             )
         )
     )
@@ -139,7 +142,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         out(ALL_DONE)
     else:
         check = command(f"blitz check {following.id}", folder)
-        out(Msg(f"下一步：`{check}`", f"Next: `{check}`"))
+        out(tr("Next: `{check}`", check=check))
     return 0
 
 
@@ -168,9 +171,10 @@ def _check(args: argparse.Namespace, folder, course: Course) -> int:
 
         epochs = args.epochs or CAPSTONE_EPOCHS
         out(
-            Msg(
-                f"用你的 data、model、train、evaluate 在 MNIST 上训练 {epochs} 轮再评估（在 {CHECK_TRAIN_IMAGES:,} 张图上；多数电脑上不到一分钟）……",
-                f"Training your data, model, train and evaluate code on MNIST for {epochs} epoch(s) on {CHECK_TRAIN_IMAGES:,} images, then evaluating (under a minute on most computers)...",
+            tr(
+                "Training your data, model, train and evaluate code on MNIST for {epochs} epoch(s) on {CHECK_TRAIN_IMAGES:,} images, then evaluating (under a minute on most computers)...",
+                epochs=epochs,
+                CHECK_TRAIN_IMAGES=CHECK_TRAIN_IMAGES,
             )
         )
     missing = exercise.has_module and not exercise_file(folder, exercise).is_file()
@@ -207,25 +211,28 @@ def _hint(args: argparse.Namespace, state: State, course: Course) -> int:
 
     exercise = get_exercise(args.id) if args.id else course.next_unfinished()
     if exercise is None:
-        out(Msg("所有练习都完成了，不需要提示了！", "Every exercise is done: no hints needed!"))
+        out(tr("Every exercise is done: no hints needed!"))
         return 0
     if args.reset:
         for entry in LADDERS.get(exercise.id, {}):
             state.set_hints_shown(f"{exercise.id}.{entry}", 0)
-        out(Msg(f"{exercise.id} 的提示从第一条重新开始。", f"Hints for {exercise.id} start again from the first."))
+        out(tr("Hints for {exercise_id} start again from the first.", exercise_id=exercise.id))
         return 0
     out(f"== {exercise_heading(exercise)} ==")
     key = first_failing(course.status(exercise))
     if key is None:
-        out(
-            Msg(
-                f"{exercise.id} 的每项检查都通过了，不需要提示。",
-                f"Every check of {exercise.id} passes: no hint needed.",
-            )
-        )
+        out(tr("Every check of {exercise_id} passes: no hint needed.", exercise_id=exercise.id))
         return 0
     rungs = ladder(key)
-    out(label(Msg(f"第一项没通过的检查：{get_check(key).title.zh}", f"First failing check: {get_check(key).title.en}")))
+    out(
+        label(
+            tr(
+                "First failing check: {get_check_key_title_en}",
+                get_check_key_title_en=get_check(key).title.en,
+                get_check_key_title_zh=get_check(key).title.zh,
+            )
+        )
+    )
     if args.all:
         for number, hint in enumerate(rungs, 1):
             out(hint_heading(number, len(rungs)))
@@ -239,16 +246,16 @@ def _hint(args: argparse.Namespace, state: State, course: Course) -> int:
     out()
     if number < len(rungs):
         out(
-            Msg(
-                f"还是卡住？再运行一次 `{command(f'blitz hint {exercise.id}', course.folder)}` 看下一条（更具体）。",
-                f"Still stuck? Run `{command(f'blitz hint {exercise.id}', course.folder)}` again for the next, more explicit one.",
+            tr(
+                "Still stuck? Run `{value}` again for the next, more explicit one.",
+                value=command(f"blitz hint {exercise.id}", course.folder),
             )
         )
     else:
         out(
-            Msg(
-                f"这是这项检查的最后一条提示。`{command(f'blitz hint {exercise.id}', course.folder)} --all` 显示全部，`--reset` 从头开始。",
-                f"That was this check's last hint. `{command(f'blitz hint {exercise.id}', course.folder)} --all` shows them all, `--reset` starts again.",
+            tr(
+                "That was this check's last hint. `{value} --all` shows them all, `--reset` starts again.",
+                value=command(f"blitz hint {exercise.id}", course.folder),
             )
         )
     return 0
@@ -274,9 +281,9 @@ def cmd_reset(args: argparse.Namespace) -> int:
     exercise = get_exercise(args.id)
     if not exercise.has_module:
         out(
-            Msg(
-                f"{exercise.id} 没有自己的文件：它运行你的 data、model、train、evaluate。要重来就分别 reset 它们。",
-                f"{exercise.id} has no file of its own: it runs your data, model, train and evaluate. Reset those instead.",
+            tr(
+                "{exercise_id} has no file of its own: it runs your data, model, train and evaluate. Reset those instead.",
+                exercise_id=exercise.id,
             ),
             stream=sys.stderr,
         )
@@ -285,18 +292,13 @@ def cmd_reset(args: argparse.Namespace) -> int:
     stub = original_stub(exercise)
     old = path.read_text(encoding="utf-8") if path.is_file() else None
     if old == stub:
-        out(
-            Msg(
-                f"{shown_path(path)} 已经是原始的练习文件，没有改动。",
-                f"{shown_path(path)} is already the original stub; nothing to do.",
-            )
-        )
+        out(tr("{shown_path_path} is already the original stub; nothing to do.", shown_path_path=shown_path(path)))
         return 0
     if not args.yes:
         question = label(
-            Msg(
-                f"用原始练习文件替换 {shown_path(path)}？你在里面写的代码会被移到备份里。",
-                f"Replace {shown_path(path)} with the original stub? Your code in it moves to a backup.",
+            tr(
+                "Replace {shown_path_path} with the original stub? Your code in it moves to a backup.",
+                shown_path_path=shown_path(path),
             )
         )
         print(f"{question} [y/N] ", end="", flush=True)
@@ -305,19 +307,20 @@ def cmd_reset(args: argparse.Namespace) -> int:
         except EOFError:  # no one to answer: the safe choice
             answer = ""
         if answer.strip().lower() not in YES:
-            out(Msg("没有改动。", "Nothing changed."))
+            out(tr("Nothing changed."))
             return 1
     if old is not None:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         backup = folder / ".blitz" / "backup" / f"{exercise.id}-{stamp}.py"
         backup.parent.mkdir(parents=True, exist_ok=True)
         backup.write_text(old, encoding="utf-8")
-        out(Msg(f"你原来的代码备份在 {shown_path(backup)}。", f"Your previous code is saved in {shown_path(backup)}."))
+        out(tr("Your previous code is saved in {shown_path_backup}.", shown_path_backup=shown_path(backup)))
     path.write_text(stub, encoding="utf-8")
     out(
-        Msg(
-            f"{shown_path(path)} 已恢复为原始练习文件。运行 `{command(f'blitz check {exercise.id}', folder)}` 重新开始。",
-            f"{shown_path(path)} is the original stub again. Run `{command(f'blitz check {exercise.id}', folder)}` to start over.",
+        tr(
+            "{shown_path_path} is the original stub again. Run `{value}` to start over.",
+            shown_path_path=shown_path(path),
+            value=command(f"blitz check {exercise.id}", folder),
         )
     )
     return 0
@@ -331,16 +334,17 @@ def cmd_download(args: argparse.Namespace) -> int:
 
     root = mnist.data_root()
     if not mnist.missing_files(root):
-        out(Msg(f"MNIST 已经在 {root} 里了。", f"MNIST is already in {root}."))
+        out(tr("MNIST is already in {root}.", root=root))
         return 0
-    out(Msg(f"正在用 torchvision 把 MNIST 下载到 {root} ……", f"Downloading MNIST into {root} with torchvision..."))
+    out(tr("Downloading MNIST into {root} with torchvision...", root=root))
     try:
         mnist.download(root)
     except PermissionError as exc:
         out(
-            Msg(
-                f"不能写入 {root}（{exc}）。把环境变量 BLITZ_DATA 设为一个你能写的文件夹，再运行 `blitz download`。",
-                f"Cannot write to {root} ({exc}). Set BLITZ_DATA to a folder you can write to and run `blitz download` again.",
+            tr(
+                "Cannot write to {root} ({exc}). Set BLITZ_DATA to a folder you can write to and run `blitz download` again.",
+                root=root,
+                exc=exc,
             ),
             stream=sys.stderr,
         )
@@ -348,18 +352,17 @@ def cmd_download(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - torchvision raises RuntimeError, URLError, OSError... when offline
         files = ", ".join(f"{name}.gz" for names in mnist.RAW_FILES.values() for name in names)
         out(
-            Msg(
-                f"下载 MNIST 失败：{type(exc).__name__}: {exc}\n"
-                f"是不是没联网？联网后再运行 `blitz download`；或者从有这些文件的人那里复制 {files} 到 {root / 'MNIST' / 'raw'}，"
-                f"或者把 BLITZ_DATA 设为包含 MNIST/raw/ 的文件夹。然后运行 `blitz doctor` 检查。",
-                f"Could not download MNIST: {type(exc).__name__}: {exc}\n"
-                f"Are you offline? Connect and run `blitz download` again; or copy {files} into {root / 'MNIST' / 'raw'} "
-                f"from someone who has them, or set BLITZ_DATA to a folder holding MNIST/raw/. Then run `blitz doctor`.",
+            tr(
+                "Could not download MNIST: {exc_type}: {exc}\nAre you offline? Connect and run `blitz download` again; or copy {files} into {root_mnist_raw} from someone who has them, or set BLITZ_DATA to a folder holding MNIST/raw/. Then run `blitz doctor`.",
+                exc_type=type(exc).__name__,
+                exc=exc,
+                files=files,
+                root_mnist_raw=root / "MNIST" / "raw",
             ),
             stream=sys.stderr,
         )
         return 1
-    out(Msg(f"{OK_MARK} MNIST 已下载到 {root}。", f"{OK_MARK} MNIST is ready in {root}."))
+    out(tr("{OK_MARK} MNIST is ready in {root}.", OK_MARK=OK_MARK, root=root))
     return 0
 
 

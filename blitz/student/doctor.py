@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.student.doctor_mnist import check_mnist, check_torchvision_reads
 from blitz.student.findings import NOTE, OK, PROBLEM, Finding
 from blitz.student.paths import in_release
@@ -65,9 +65,9 @@ def check_python() -> Finding:
         return Finding(
             PROBLEM,
             f"Python {version}",
-            Msg(
-                f"需要 Python {need} 或更新的版本：装一个新的 Python，再重建虚拟环境。",
-                f"Python {need} or newer is needed: install a newer Python and rebuild the virtual environment.",
+            tr(
+                "Python {need} or newer is needed: install a newer Python and rebuild the virtual environment.",
+                need=need,
             ),
         )
     return Finding(OK, f"Python {version}", Msg(sys.executable, sys.executable))
@@ -85,14 +85,11 @@ def check_package(dist: str, module: str, fix: Msg, import_it: bool = True) -> F
         return Finding(
             PROBLEM,
             dist,
-            Msg(f"无法导入（{type(exc).__name__}: {exc}）。", f"cannot be imported ({type(exc).__name__}: {exc}). ")
-            + fix,
+            tr("cannot be imported ({exc_type}: {exc}). ", exc_type=type(exc).__name__, exc=exc) + fix,
         )
     spec = _requirement(dist)
     if version and not _in_range(version, spec):
-        return Finding(
-            PROBLEM, f"{dist} {version}", Msg(f"本课程需要 {dist}{spec}。", f"the course needs {dist}{spec}. ") + fix
-        )
+        return Finding(PROBLEM, f"{dist} {version}", tr("the course needs {dist}{spec}. ", dist=dist, spec=spec) + fix)
     return Finding(OK, f"{dist} {version or '?'}", Msg("", ""))
 
 
@@ -102,18 +99,14 @@ def check_cuda() -> Finding:
     built = torch.version.cuda
     if not torch.cuda.is_available():
         why = (
-            Msg(
-                f"这个 torch 支持 CUDA {built}，但没找到可用的 GPU",
-                f"this torch supports CUDA {built} but finds no usable GPU",
-            )
+            tr("this torch supports CUDA {built} but finds no usable GPU", built=built)
             if built
-            else Msg("这个 torch 是纯 CPU 版本", "this torch is a CPU-only build")
+            else tr("this torch is a CPU-only build")
         )
         return Finding(
             NOTE,
             "CUDA",
-            why
-            + Msg("；本课程在 CPU 上也能完成（训练慢一些）。", "; the course works on the CPU (training is slower)."),
+            why + tr("; the course works on the CPU (training is slower)."),
         )
     try:
         name = torch.cuda.get_device_name(0)
@@ -122,21 +115,19 @@ def check_cuda() -> Finding:
         return Finding(
             PROBLEM,
             "CUDA",
-            Msg(
-                f"有 GPU，但运行出错（{exc}）。检查显卡驱动是否支持 CUDA {built}，或者用 --device cpu。",
-                f"a GPU is there but running on it fails ({exc}). Check that the driver supports CUDA {built}, or use --device cpu.",
+            tr(
+                "a GPU is there but running on it fails ({exc}). Check that the driver supports CUDA {built}, or use --device cpu.",
+                exc=exc,
+                built=built,
             ),
         )
-    return Finding(
-        OK, f"CUDA {built}", Msg(f"{name}；可以用 --device cuda 训练。", f"{name}; train on it with --device cuda.")
-    )
+    return Finding(OK, f"CUDA {built}", tr("{name}; train on it with --device cuda.", name=name))
 
 
 def check_kernel() -> Finding:
     """Notebooks need a `python3` kernel that can import torch and blitz."""
-    install = Msg(
-        f"运行 `{sys.executable} -m ipykernel install --user --name python3` 安装一个。",
-        f"Install one with `{sys.executable} -m ipykernel install --user --name python3`.",
+    install = tr(
+        "Install one with `{sys_executable} -m ipykernel install --user --name python3`.", sys_executable=sys.executable
     )
     try:
         from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
@@ -145,14 +136,12 @@ def check_kernel() -> Finding:
         try:
             spec = manager.get_kernel_spec("python3")
         except NoSuchKernel:
-            return Finding(
-                PROBLEM, "Jupyter kernel", Msg("找不到 python3 内核。", "no python3 kernel found. ") + install
-            )
+            return Finding(PROBLEM, "Jupyter kernel", tr("no python3 kernel found. ") + install)
     except Exception as exc:  # noqa: BLE001
         return Finding(
             PROBLEM,
             "Jupyter kernel",
-            Msg(f"jupyter_client 出错（{exc}）。", f"jupyter_client fails ({exc}). ") + install,
+            tr("jupyter_client fails ({exc}). ", exc=exc) + install,
         )
     python = spec.argv[0] if spec.argv else ""
     # jupyter_client runs a kernel whose argv starts with "python" with its own interpreter: this one.
@@ -162,7 +151,7 @@ def check_kernel() -> Finding:
         return Finding(
             OK,
             "Jupyter kernel python3",
-            Msg(f"用这个 Python（{spec.resource_dir}）", f"runs this Python ({spec.resource_dir})"),
+            tr("runs this Python ({spec_resource_dir})", spec_resource_dir=spec.resource_dir),
         )
     try:
         subprocess.run([python, "-c", "import torch, torchvision, blitz"], check=True, capture_output=True, timeout=120)
@@ -170,15 +159,9 @@ def check_kernel() -> Finding:
         return Finding(
             PROBLEM,
             "Jupyter kernel python3",
-            Msg(
-                f"它用的 Python（{python}）导入不了 torch 或 blitz。",
-                f"its Python ({python}) cannot import torch or blitz. ",
-            )
-            + install,
+            tr("its Python ({python}) cannot import torch or blitz. ", python=python) + install,
         )
-    return Finding(
-        OK, "Jupyter kernel python3", Msg(f"{python} 能导入 torch 和 blitz", f"{python} imports torch and blitz")
-    )
+    return Finding(OK, "Jupyter kernel python3", tr("{python} imports torch and blitz", python=python))
 
 
 def check_cjk_font() -> Finding:
@@ -188,17 +171,15 @@ def check_cjk_font() -> Finding:
 
         family = cjk_font()
     except Exception:  # noqa: BLE001 - matplotlib missing or broken: its own line says so
-        return Finding(
-            NOTE, "CJK font", Msg("没有检查（matplotlib 不可用）。", "not checked (matplotlib is unavailable).")
-        )
+        return Finding(NOTE, "CJK font", tr("not checked (matplotlib is unavailable)."))
     if family:
         return Finding(OK, f"CJK font {family}", Msg("", ""))
     return Finding(
         NOTE,
         "CJK font",
-        Msg(
-            f"没有中文字体：图中文字用英文。要中文图，安装 {FONT_PACKAGE}（Debian/Ubuntu：sudo apt-get install {FONT_PACKAGE}）。",
-            f"none, so figures are labelled in English. For Chinese labels install {FONT_PACKAGE} (Debian/Ubuntu: sudo apt-get install {FONT_PACKAGE}).",
+        tr(
+            "none, so figures are labelled in English. For Chinese labels install {FONT_PACKAGE} (Debian/Ubuntu: sudo apt-get install {FONT_PACKAGE}).",
+            FONT_PACKAGE=FONT_PACKAGE,
         ),
     )
 
@@ -206,9 +187,8 @@ def check_cjk_font() -> Finding:
 NO_JUPYTER = Finding(
     NOTE,
     "Jupyter",
-    Msg(
-        "没有安装：只有笔记本需要它（`pip install jupyterlab`）；`blitz check` 和 `pytest autograder` 不需要。",
-        "not installed: only the notebooks need it (`pip install jupyterlab`); `blitz check` and `pytest autograder` do not.",
+    tr(
+        "not installed: only the notebooks need it (`pip install jupyterlab`); `blitz check` and `pytest autograder` do not."
     ),
 )
 
@@ -216,13 +196,12 @@ NO_JUPYTER = Finding(
 def reinstall(release: bool) -> Msg:
     """How to reinstall: the kit's clone installs itself editable; a class release installs its wheel."""
     if release:
-        return Msg(
-            f"在老师发的文件夹里运行 `{sys.executable} -m pip install --force-reinstall wheels/blitz-*.whl` 重新安装。",
-            f"Reinstall with `{sys.executable} -m pip install --force-reinstall wheels/blitz-*.whl` (in the folder your instructor handed out).",
+        return tr(
+            "Reinstall with `{sys_executable} -m pip install --force-reinstall wheels/blitz-*.whl` (in the folder your instructor handed out).",
+            sys_executable=sys.executable,
         )
-    return Msg(
-        f"运行 `{sys.executable} -m pip install -e .`（在课程文件夹里）重新安装。",
-        f"Reinstall with `{sys.executable} -m pip install -e .` (in the kit's folder).",
+    return tr(
+        "Reinstall with `{sys_executable} -m pip install -e .` (in the kit's folder).", sys_executable=sys.executable
     )
 
 
@@ -262,19 +241,12 @@ def doctor() -> int:
     if problems:
         print(
             say(
-                Msg(
-                    f"有 {problems} 个问题：按上面 [FAIL] 行说的做，然后再运行 `blitz doctor`。",
-                    f"{problems} problem(s): do what the [FAIL] lines say, then run `blitz doctor` again.",
+                tr(
+                    "{problems} problem(s): do what the [FAIL] lines say, then run `blitz doctor` again.",
+                    problems=problems,
                 )
             )
         )
         return 1
-    print(
-        say(
-            Msg(
-                "一切就绪。运行 `blitz check` 开始第一个练习。",
-                "All good. Run `blitz check` to start the first exercise.",
-            )
-        )
-    )
+    print(say(tr("All good. Run `blitz check` to start the first exercise.")))
     return 0

@@ -15,7 +15,7 @@ import hashlib
 import struct
 from pathlib import Path
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.student.findings import NOTE, OK, PROBLEM, Finding
 from blitz.student.render import label
 
@@ -69,9 +69,8 @@ def check_mnist() -> list[Finding]:
 
     root = mnist.data_root()
     raw = root / "MNIST" / "raw"
-    redo = Msg(
-        f"删除 {raw} 里的这个文件，再运行 `blitz download`（或设置 BLITZ_DATA 指向完好的副本）。",
-        f"Delete this file from {raw} and run `blitz download` again (or point BLITZ_DATA at a good copy).",
+    redo = tr(
+        "Delete this file from {raw} and run `blitz download` again (or point BLITZ_DATA at a good copy).", raw=raw
     )
     missing = mnist.missing_files(root)
     if len(missing) == 4:
@@ -79,13 +78,13 @@ def check_mnist() -> list[Finding]:
             Finding(
                 PROBLEM,
                 "MNIST",
-                Msg(
-                    f"在 {raw} 下找不到。运行 `blitz download` 下载，或者把环境变量 BLITZ_DATA 设为包含 MNIST/raw/ 的文件夹。",
-                    f"not found under {raw}. Run `blitz download` to fetch it, or set BLITZ_DATA to a folder holding MNIST/raw/.",
+                tr(
+                    "not found under {raw}. Run `blitz download` to fetch it, or set BLITZ_DATA to a folder holding MNIST/raw/.",
+                    raw=raw,
                 ),
             )
         ]
-    findings = [Finding(OK, "MNIST", Msg(f"在 {raw}", f"in {raw}"))]
+    findings = [Finding(OK, "MNIST", tr("in {raw}", raw=raw))]
     official = _official_gz_md5()
     counts: dict[bool, dict[str, int | None]] = {True: {}, False: {}}
     for train, names in mnist.RAW_FILES.items():
@@ -97,10 +96,7 @@ def check_mnist() -> list[Finding]:
                     Finding(
                         PROBLEM,
                         name,
-                        Msg(
-                            "缺少这个文件。运行 `blitz download`（torchvision 会下载并解压）。",
-                            "this file is missing. Run `blitz download` (torchvision fetches and unpacks it).",
-                        ),
+                        tr("this file is missing. Run `blitz download` (torchvision fetches and unpacks it)."),
                     )
                 )
                 continue
@@ -112,11 +108,7 @@ def check_mnist() -> list[Finding]:
                     Finding(
                         PROBLEM,
                         name,
-                        Msg(
-                            "不是完整的 IDX 文件（损坏或被截断）。",
-                            "is not a complete IDX file (corrupt or cut short). ",
-                        )
-                        + redo,
+                        tr("is not a complete IDX file (corrupt or cut short). ") + redo,
                     )
                 )
                 continue
@@ -124,12 +116,12 @@ def check_mnist() -> list[Finding]:
     for train in (True, False):
         images, labels = counts[train].get("images"), counts[train].get("labels")
         if images is not None and labels is not None and images != labels:
-            split = Msg("训练集", "training split") if train else Msg("测试集", "test split")
+            split = tr("training split") if train else tr("test split")
             findings.append(
                 Finding(
                     PROBLEM,
                     label(split),
-                    Msg(f"{images} 张图片却有 {labels} 个标签。", f"{images} images but {labels} labels. ") + redo,
+                    tr("{images} images but {labels} labels. ", images=images, labels=labels) + redo,
                 )
             )
     return findings
@@ -145,32 +137,34 @@ def _check_file(name: str, train: bool, data: bytes, count: int, gz: Path, gz_md
             return Finding(
                 PROBLEM,
                 what,
-                Msg(f"{gz.name} 损坏（解压失败）。", f"{gz.name} is corrupt (it does not unpack). ") + redo,
+                tr("{gz_name} is corrupt (it does not unpack). ", gz_name=gz.name) + redo,
             )
         if unpacked_md5 != _md5(data):
             return Finding(
                 PROBLEM,
                 what,
-                Msg(f"和 {gz.name} 解压出来的内容不一样。", f"differs from what {gz.name} unpacks to. ") + redo,
+                tr("differs from what {gz_name} unpacks to. ", gz_name=gz.name) + redo,
             )
         digest = _md5(packed)
         if digest == gz_md5:
-            return Finding(OK, what, Msg(f"md5 {digest}（官方文件）", f"md5 {digest} (official)"))
+            return Finding(OK, what, tr("md5 {digest} (official)", digest=digest))
         if train:
             return Finding(
                 NOTE,
                 what,
-                Msg(
-                    f"md5 {digest}：非官方的子集（官方训练集是 {OFFICIAL_COUNTS[True]:,} 张），课程可以用。",
-                    f"md5 {digest}: an unofficial subset (the official training split has {OFFICIAL_COUNTS[True]:,}); fine for the course.",
+                tr(
+                    "md5 {digest}: an unofficial subset (the official training split has {official_counts_true:,}); fine for the course.",
+                    digest=digest,
+                    official_counts_true=OFFICIAL_COUNTS[True],
                 ),
             )
         return Finding(
             PROBLEM,
             what,
-            Msg(
-                f"md5 {digest} 与官方的 {gz_md5} 不同：测试集必须是官方的。",
-                f"md5 {digest} is not the official {gz_md5}: the test split must be the official one. ",
+            tr(
+                "md5 {digest} is not the official {gz_md5}: the test split must be the official one. ",
+                digest=digest,
+                gz_md5=gz_md5,
             )
             + redo,
         )
@@ -178,17 +172,15 @@ def _check_file(name: str, train: bool, data: bytes, count: int, gz: Path, gz_md
     if train:
         level = OK if count == OFFICIAL_COUNTS[True] else NOTE
         sub = "" if level == OK else " — 非官方子集 / unofficial subset"
-        return Finding(
-            level, what, Msg(f"没有 .gz 可以校验；文件头完好{sub}", f"no .gz to verify; the header is sound{sub}")
-        )
+        return Finding(level, what, tr("no .gz to verify; the header is sound{sub}", sub=sub))
     expected = OFFICIAL_RAW_MD5.get(name)
     digest = _md5(data)
     if digest == expected:
-        return Finding(OK, what, Msg(f"md5 {digest}（官方文件）", f"md5 {digest} (official)"))
+        return Finding(OK, what, tr("md5 {digest} (official)", digest=digest))
     return Finding(
         PROBLEM,
         what,
-        Msg(f"md5 {digest} 与官方的 {expected} 不同。", f"md5 {digest} is not the official {expected}. ") + redo,
+        tr("md5 {digest} is not the official {expected}. ", digest=digest, expected=expected) + redo,
     )
 
 
@@ -205,16 +197,14 @@ def check_torchvision_reads() -> Finding:
         return Finding(
             PROBLEM,
             "torchvision.datasets.MNIST",
-            Msg(
-                f"读不了 MNIST（{type(exc).__name__}: {exc}）。运行 `blitz download`。",
-                f"cannot read MNIST ({type(exc).__name__}: {exc}). Run `blitz download`.",
+            tr(
+                "cannot read MNIST ({exc_type}: {exc}). Run `blitz download`.",
+                exc_type=type(exc).__name__,
+                exc=exc,
             ),
         )
     return Finding(
         OK,
         "torchvision.datasets.MNIST",
-        Msg(
-            f"训练集 {sizes[0]:,} 张，测试集 {sizes[1]:,} 张",
-            f"training split {sizes[0]:,} images, test split {sizes[1]:,}",
-        ),
+        tr("training split {sizes_0:,} images, test split {sizes_1:,}", sizes_0=sizes[0], sizes_1=sizes[1]),
     )

@@ -8,7 +8,7 @@ import shlex
 from pathlib import Path
 
 from blitz.course import registry
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.course.registry import Exercise
 
 DEFAULT_FOLDER = registry.ROOT / "exercises"
@@ -37,9 +37,9 @@ def resolve_folder(value: str | os.PathLike | None) -> Path:
         if path.is_dir():
             return path
     raise UsageProblem(
-        Msg(
-            f"找不到文件夹 {value}：--submission 要指向放着练习文件（tensors.py 等）的文件夹。",
-            f"There is no folder {value}: --submission must point at the folder holding the exercise files (tensors.py, ...).",
+        tr(
+            "There is no folder {value}: --submission must point at the folder holding the exercise files (tensors.py, ...).",
+            value=value,
         )
     )
 
@@ -50,10 +50,7 @@ def get_exercise(exercise_id: str) -> Exercise:
     except KeyError:
         ids = ", ".join(e.id for e in registry.EXERCISES)
         raise UsageProblem(
-            Msg(
-                f"没有叫 {exercise_id!r} 的练习。可选：{ids}",
-                f"There is no exercise {exercise_id!r}. Choose one of: {ids}",
-            )
+            tr("There is no exercise {exercise_id!r}. Choose one of: {ids}", exercise_id=exercise_id, ids=ids)
         ) from None
 
 
@@ -74,7 +71,7 @@ def where_to_work(folder: Path, exercise: Exercise) -> Msg:
         path = shown_path(exercise_file(folder, exercise))
         return Msg(path, path)
     files = ", ".join(f"{i}.py" for i in exercise.inputs)
-    return Msg(f"你的 {files}", f"your {files}")
+    return tr("your {files}", files=files)
 
 
 def command(text: str, folder: Path | None) -> str:
@@ -91,7 +88,4 @@ def file_to_work_on(folder: Path, exercise: Exercise) -> Msg:
         return where_to_work(folder, exercise)
     path = shown_path(exercise_file(folder, exercise))
     reset = command(f"blitz reset {exercise.id}", folder)
-    return Msg(
-        f"{path} 还不存在：`{reset}` 会把练习文件写到那里",
-        f"{path} does not exist yet: `{reset}` writes the stub there",
-    )
+    return tr("{path} does not exist yet: `{reset}` writes the stub there", path=path, reset=reset)

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from blitz.course import figures
 from blitz.course.figures import CJK_FILE_HINTS, FONT_PACKAGE, cjk_font, png_metadata  # noqa: F401 - re-exported
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 
 __all__ = [
     "cjk_font",
@@ -64,7 +64,7 @@ def font_note(lang: str) -> Msg | None:
     missing = figures.font_missing(lang)
     if missing is None:
         return None
-    return Msg("注意：", "Note: ") + missing + Msg("后重新运行 blitz report。", " and run blitz report again.")
+    return tr("Note: ") + missing + tr(" and run blitz report again.")
 
 
 # --- loss curve ---------------------------------------------------------------------------------
@@ -95,7 +95,7 @@ def _draw_epochs(ax, spans: list[tuple[int, int]], lang: str) -> None:
             ax.axvline(start - 0.5, color=EPOCH_LINE, linestyle="--", linewidth=1, zorder=1)
         if len(spans) > 1 and len(spans) <= EPOCH_LABELS_UP_TO:
             # Narrow spans get the number alone; the x label says what the numbers are.
-            name = _text(Msg(f"第 {k + 1} 轮", f"epoch {k + 1}"), lang) if len(spans) <= 4 else str(k + 1)
+            name = _text(tr("epoch {k_1}", k_1=k + 1), lang) if len(spans) <= 4 else str(k + 1)
             ax.text(
                 (start + end - 1) / 2,
                 0.98,
@@ -120,7 +120,7 @@ def _draw_series(ax, values: np.ndarray, lang: str) -> None:
         linewidth=1 if smooth else 1.8,
         marker="o" if len(finite) <= MARKERS_UP_TO else None,
         markersize=4,
-        label=_text(Msg("每个批次的损失", "loss per batch"), lang),
+        label=_text(tr("loss per batch"), lang),
     )
     if smooth:
         window = max(5, len(finite) // 25)
@@ -129,20 +129,22 @@ def _draw_series(ax, values: np.ndarray, lang: str) -> None:
             _running_mean(values[finite], window),
             color=MEAN,
             linewidth=2,
-            label=_text(Msg(f"{window} 个批次的滑动平均", f"running mean of {window}"), lang),
+            label=_text(tr("running mean of {window}", window=window), lang),
         )
         ax.legend(loc="upper right", bbox_to_anchor=(1, 0.92), fontsize=9, framealpha=0.9)  # under "epoch k"
 
 
 def _loss_title(values: np.ndarray, epochs: int, lang: str) -> str:
-    title = Msg(
-        f"每个批次的训练损失（{epochs} 轮，{len(values)} 个批次",
-        f"Training loss per batch ({epochs} epoch{'s' if epochs != 1 else ''}, {len(values)} batches",
+    title = tr(
+        "Training loss per batch ({epochs} epoch{s_if_epochs_1_else}, {len_values} batches",
+        epochs=epochs,
+        s_if_epochs_1_else="s" if epochs != 1 else "",
+        len_values=len(values),
     )
     skipped = int(np.sum(~np.isfinite(values)))
     if skipped:
-        title += Msg(f"，跳过 {skipped} 个 NaN/inf", f", skipped {skipped} NaN/inf")
-    return _title(title + Msg("）", ")"), lang)
+        title += tr(", skipped {skipped} NaN/inf", skipped=skipped)
+    return _title(title + tr(")"), lang)
 
 
 def build_loss_figure(losses: Sequence[float], epoch_starts: Sequence[int] = (0,), lang: str = "en") -> Figure:
@@ -164,18 +166,16 @@ def build_loss_figure(losses: Sequence[float], epoch_starts: Sequence[int] = (0,
         finite = values[np.isfinite(values)]
         if len(finite):
             _draw_series(ax, values, lang)
-            note = Msg(
-                f"最后 {finite[-1]:.4g} · 最低 {finite.min():.4g}", f"last {finite[-1]:.4g} · min {finite.min():.4g}"
-            )
+            note = tr("last {finite_1:.4g} · min {finite_min:.4g}", finite_1=finite[-1], finite_min=finite.min())
             ax.set_title(_text(note, lang), loc="right", fontsize=9, color=GREY)
         else:
-            empty = Msg("没有可画的数值", "no finite values to plot") if len(values) else Msg("没有数据", "no data")
+            empty = tr("no finite values to plot") if len(values) else tr("no data")
             ax.text(0.5, 0.5, _text(empty, lang), transform=ax.transAxes, ha="center", va="center", color=GREY)
         if len(values):
             ax.set_xlim(-0.5 - 0.01 * len(values), len(values) - 0.5 + 0.01 * len(values))
         figure.suptitle(_loss_title(values, max(len(spans), 1), lang))
-        ax.set_xlabel(_text(Msg("批次", "batch"), lang))
-        ax.set_ylabel(_text(Msg("损失", "loss"), lang))
+        ax.set_xlabel(_text(tr("batch"), lang))
+        ax.set_ylabel(_text(tr("loss"), lang))
     return figure
 
 
@@ -284,16 +284,16 @@ def build_grid_figure(
     if not len(digits) == len(true_list) == len(pred_list):
         raise ValueError(f"{len(digits)} images but {len(true_list)} true and {len(pred_list)} predicted labels")
     lang = figure_lang(lang)
-    title = title or Msg("分错的测试数字", "Misclassified test digits")
+    title = title or tr("Misclassified test digits")
     count = min(len(digits), max_items)
     with _fonts(lang):
         if count == 0:
             figure = Figure(figsize=(6.0, 1.6), dpi=DPI, layout="constrained")
             figure.suptitle(_title(title, lang))
-            figure.text(0.5, 0.3, _text(Msg("没有分错的数字", "No misclassified digits"), lang), ha="center")
+            figure.text(0.5, 0.3, _text(tr("No misclassified digits"), lang), ha="center")
             return figure
         columns = min(columns, count)  # no empty columns for a short list
-        shown = Msg(f"：显示 {count}/{len(digits)} 张", f": {count} of {len(digits)} shown")
+        shown = tr(": {count} of {len_digits} shown", count=count, len_digits=len(digits))
         figure = _grid_canvas(count, columns, _title(title + shown, lang), len(_caption_langs(lang)))
         for i, ax in enumerate(figure.axes):
             ax.imshow(digits[i], cmap="gray", vmin=0, vmax=255, interpolation="nearest")

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from blitz.course.hints import first_check, ladder
-from blitz.course.i18n import Msg, current_lang
+from blitz.course.i18n import Msg, current_lang, tr
 from blitz.course.registry import Exercise
 from blitz.course.text import points as points_text
 from blitz.engine.results import Standing, Status
@@ -47,20 +47,20 @@ def readable_streams() -> None:
 
 
 STATE_LABELS: dict[Standing, Msg] = {
-    Standing.NOT_STARTED: Msg("未开始", "not started"),
-    Standing.FAILING: Msg("未通过", "failing"),
-    Standing.DONE: Msg("已完成", "done"),
-    Standing.MISSING: Msg("缺少文件", "file missing"),
-    Standing.NO_DATA: Msg("缺少 MNIST", "needs MNIST"),
-    Standing.UNCHECKED: Msg("还没检查", "not checked yet"),
+    Standing.NOT_STARTED: tr("not started"),
+    Standing.FAILING: tr("failing"),
+    Standing.DONE: tr("done"),
+    Standing.MISSING: tr("file missing"),
+    Standing.NO_DATA: tr("needs MNIST"),
+    Standing.UNCHECKED: tr("not checked yet"),
 }
 STATE_MARKS = {
     Standing.DONE: OK_MARK,
     **dict.fromkeys((Standing.FAILING, Standing.MISSING, Standing.NO_DATA), FAIL_MARK),
 }
-ALL_DONE = Msg(
-    f"{OK_MARK} 全部完成！运行 `blitz report` 看看你的模型学到了什么：损失曲线和分错的数字。",
-    f"{OK_MARK} Everything is done! Run `blitz report` to see what your model learned: the loss curve and the misclassified digits.",
+ALL_DONE = tr(
+    "{OK_MARK} Everything is done! Run `blitz report` to see what your model learned: the loss curve and the misclassified digits.",
+    OK_MARK=OK_MARK,
 )
 
 
@@ -101,8 +101,8 @@ def result_lines(status: ExerciseStatus, lang: str | None = None, messages: int 
     return lines
 
 
-SAME_AS_ABOVE = Msg("（同上）", "(the same as above)")
-PRINTED = Msg("你的代码打印了：", "Your code printed:")
+SAME_AS_ABOVE = tr("(the same as above)")
+PRINTED = tr("Your code printed:")
 
 
 def printed_block(printed: dict | None, lang: str | None = None) -> list[str]:
@@ -117,22 +117,25 @@ def summary_line(status: ExerciseStatus, lang: str | None = None) -> str:
     total = len(status.results)
     exercise_points = status.exercise.points
     return label(
-        Msg(
-            f"{status.passed_count}/{total} 项检查通过 · {points_text(status.score)}/{exercise_points} 分",
-            f"{status.passed_count}/{total} checks passed · {points_text(status.score)}/{exercise_points} points",
+        tr(
+            "{status_passed_count}/{total} checks passed · {points_text_status_score}/{exercise_points} points",
+            status_passed_count=status.passed_count,
+            total=total,
+            points_text_status_score=points_text(status.score),
+            exercise_points=exercise_points,
         ),
         lang,
     )
 
 
 def exercise_heading(exercise: Exercise, lang: str | None = None) -> str:
-    optional = " (" + label(Msg("选做", "optional"), lang) + ")" if exercise.optional else ""
+    optional = " (" + label(tr("optional"), lang) + ")" if exercise.optional else ""
     return f"{exercise.id} — {label(exercise.title, lang)}{optional}"
 
 
 def hint_heading(number: int, total: int, lang: str | None = None) -> str:
     """`Hint 2 of 3:` above a hint."""
-    return label(Msg(f"提示 {number}/{total}", f"Hint {number} of {total}"), lang) + ":"
+    return label(tr("Hint {number} of {total}", number=number, total=total), lang) + ":"
 
 
 def first_failing(status: ExerciseStatus) -> str | None:
@@ -150,14 +153,8 @@ def hints_left_text(exercise: Exercise, key: str | None, shown: int, folder: Pat
     total = len(ladder(key)) if key else 0
     hint = command(f"blitz hint {exercise.id}", folder)
     if shown >= total:
-        return Msg(
-            f"`{hint} --all` 再看一遍这项检查的所有提示",
-            f"`{hint} --all` shows every hint of this check again",
-        )
-    return Msg(
-        f"`{hint}`（第 {shown + 1}/{total} 条提示）",
-        f"`{hint}` (hint {shown + 1} of {total})",
-    )
+        return tr("`{hint} --all` shows every hint of this check again", hint=hint)
+    return tr("`{hint}` (hint {shown_1} of {total})", hint=hint, shown_1=shown + 1, total=total)
 
 
 def compare_with_reference(exercise, sep: str = "\n") -> Msg:
@@ -165,10 +162,7 @@ def compare_with_reference(exercise, sep: str = "\n") -> Msg:
     if in_release() or not exercise.has_module or not exercise.solution_path.is_file():
         return Msg("", "")
     where = shown_path(exercise.solution_path)
-    return Msg(
-        f"{sep}想对照参考答案？它在 {where}。",
-        f"{sep}Want to compare? The reference solution is in {where}.",
-    )
+    return tr("{sep}Want to compare? The reference solution is in {where}.", sep=sep, where=where)
 
 
 def next_step(
@@ -181,9 +175,12 @@ def next_step(
         if following is None:
             return ALL_DONE + compare_with_reference(exercise)
         check, where = command(f"blitz check {following.id}", folder), file_to_work_on(folder, following)
-        return Msg(
-            f"{exercise.id} 完成了！下一步：`{check}`（{where.zh}）。",
-            f"{exercise.id} is done! Next: `{check}` ({where.en}).",
+        return tr(
+            "{exercise_id} is done! Next: `{check}` ({where_en}).",
+            exercise_id=exercise.id,
+            check=check,
+            where_en=where.en,
+            where_zh=where.zh,
         ) + compare_with_reference(exercise)
     if status.note:  # a missing file, no MNIST, the capstone not run yet or waiting for its inputs
         return status.note
@@ -192,44 +189,43 @@ def next_step(
     shown = state.hints_shown(key) if key else 0
     untouched = status.state is Standing.NOT_STARTED  # still the stubs; otherwise some check fails
     if watching:
-        hint = (
-            Msg("按 h 看提示", "press h for a hint")
-            if key and shown < len(ladder(key))
-            else Msg("提示都在下面了", "every hint is shown below")
-        )
+        hint = tr("press h for a hint") if key and shown < len(ladder(key)) else tr("every hint is shown below")
         again = (
-            Msg("，然后保存：检查会自动重新运行", " and save: the checks run again by themselves")
-            if untouched
-            else Msg("，保存后会自动重新检查", " and save: the checks run again")
+            tr(" and save: the checks run again by themselves") if untouched else tr(" and save: the checks run again")
         )
     else:
         hint = hints_left_text(exercise, key, shown, folder)
         check, watch = command(f"blitz check {exercise.id}", folder), command("blitz watch", folder)
         again = (
-            Msg(
-                f"，再运行 `{check}`（或者用 `{watch}`，保存就会重新检查）",
-                f", then run `{check}` again (or `{watch}`, which re-checks on every save)",
-            )
+            tr(", then run `{check}` again (or `{watch}`, which re-checks on every save)", check=check, watch=watch)
             if untouched
-            else Msg(f"，然后再运行 `{check}`", f", then run `{check}` again")
+            else tr(", then run `{check}` again", check=check)
         )
     if untouched:
-        return Msg(
-            f"打开 {where.zh}，把每个 `raise NotImplementedError(...)` 换成你的代码{again.zh}。卡住了？{hint.zh}。",
-            f"Open {where.en}, replace each `raise NotImplementedError(...)` with your code{again.en}. Stuck? {hint.en}.",
+        return tr(
+            "Open {where_en}, replace each `raise NotImplementedError(...)` with your code{again_en}. Stuck? {hint_en}.",
+            where_en=where.en,
+            again_en=again.en,
+            hint_en=hint.en,
+            where_zh=where.zh,
+            again_zh=again.zh,
+            hint_zh=hint.zh,
         )
     report = (
-        Msg(
-            " `blitz report` 会画出损失曲线和分错的数字。",
-            " `blitz report` draws the loss curve and the misclassified digits.",
-        )
+        tr(" `blitz report` draws the loss curve and the misclassified digits.")
         if not exercise.has_module
         else Msg("", "")
     )
     return (
-        Msg(
-            f"从上面第一个 {FAIL_MARK} 改起（{where.zh}）{again.zh}。卡住了？{hint.zh}。",
-            f"Fix the first {FAIL_MARK} above ({where.en}){again.en}. Stuck? {hint.en}.",
+        tr(
+            "Fix the first {FAIL_MARK} above ({where_en}){again_en}. Stuck? {hint_en}.",
+            FAIL_MARK=FAIL_MARK,
+            where_en=where.en,
+            again_en=again.en,
+            hint_en=hint.en,
+            where_zh=where.zh,
+            again_zh=again.zh,
+            hint_zh=hint.zh,
         )
         + report
     )

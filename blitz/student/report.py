@@ -36,7 +36,7 @@ from pathlib import Path
 import torch
 
 from blitz.course import registry
-from blitz.course.i18n import Msg, current_lang
+from blitz.course.i18n import Msg, current_lang, tr
 from blitz.course.progress import epoch_bar
 from blitz.engine.student_code import StudentError, StudentModules, announce
 from blitz.student.paths import shown_path
@@ -156,13 +156,15 @@ def failure_text(failure: ReportFailure) -> Msg:
     body = failure.msg
     if body is None and failure.error is not None:
         body, _ = student_error_message(failure.error, exercise.id)
-    head = Msg(
-        f"{FAIL_MARK} blitz report 没能跑完：要修改的是练习 {exercise.id}（{where}）。\n",
-        f"{FAIL_MARK} blitz report could not finish: the exercise to fix is {exercise.id} ({where}).\n",
+    head = tr(
+        "{FAIL_MARK} blitz report could not finish: the exercise to fix is {exercise_id} ({where}).\n",
+        FAIL_MARK=FAIL_MARK,
+        exercise_id=exercise.id,
+        where=where,
     )
-    tail = Msg(
-        f"\n改好后运行 `blitz check {exercise.id}`，通过了再运行 `blitz report`。需要提示：`blitz hint {exercise.id}`。",
-        f"\nFix it, run `blitz check {exercise.id}` until it passes, then `blitz report` again. For a hint: `blitz hint {exercise.id}`.",
+    tail = tr(
+        "\nFix it, run `blitz check {exercise_id}` until it passes, then `blitz report` again. For a hint: `blitz hint {exercise_id}`.",
+        exercise_id=exercise.id,
     )
     return head + (body or Msg("", "")) + tail
 
@@ -187,17 +189,18 @@ def train_and_predict(folder: Path, root: Path, epochs: int, device: str, seed: 
     if not isinstance(loaders, (tuple, list)) or len(loaders) != 2:
         raise ReportFailure(
             "data",
-            msg=Msg(
-                f"make_loaders 应该返回 (train_loader, test_loader)，却返回了 {type(loaders).__name__}。",
-                f"make_loaders should return (train_loader, test_loader), not {type(loaders).__name__}.",
+            msg=tr(
+                "make_loaders should return (train_loader, test_loader), not {loaders_type}.",
+                loaders_type=type(loaders).__name__,
             ),
         )
     if len(test_set) != len(official):
         raise ReportFailure(
             "data",
-            msg=Msg(
-                f"load_mnist(root, train=False) 给了 {len(test_set):,} 张图；测试集有 {len(official):,} 张。",
-                f"load_mnist(root, train=False) gave {len(test_set):,} images; the test split has {len(official):,}.",
+            msg=tr(
+                "load_mnist(root, train=False) gave {len_test_set:,} images; the test split has {len_official:,}.",
+                len_test_set=len(test_set),
+                len_official=len(official),
             ),
         )
     model = run_student(mods, "model", student_function(mods, "model", "CNN"))
@@ -291,10 +294,7 @@ def draw(result: dict, out_dir: Path, lang: str, grid_items: int = GRID_ITEMS) -
         predictions[wrong],
         out_dir / "misclassified.png",
         max_items=grid_items,
-        title=Msg(
-            f"分错的测试数字，准确率 {result['accuracy']:.2%}",
-            f"Misclassified test digits, accuracy {result['accuracy']:.2%}",
-        ),
+        title=tr("Misclassified test digits, accuracy {result_accuracy:.2%}", result_accuracy=result["accuracy"]),
         lang=lang,
     )
     return loss_png, grid_png
@@ -315,9 +315,11 @@ def report(
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     out_dir = Path(out_dir) if out_dir else DEFAULT_OUT
     out(
-        Msg(
-            f"用 {shown_path(folder)} 里你的代码在 MNIST 上训练 {epochs} 轮（{device}），然后在 10,000 张测试图上预测……",
-            f"Training your code from {shown_path(folder)} on MNIST for {epochs} epoch(s) ({device}), then predicting the 10,000 test digits...",
+        tr(
+            "Training your code from {shown_path_folder} on MNIST for {epochs} epoch(s) ({device}), then predicting the 10,000 test digits...",
+            shown_path_folder=shown_path(folder),
+            epochs=epochs,
+            device=device,
         )
     )
     try:
@@ -330,31 +332,27 @@ def report(
         json.dumps({k: v for k, v in result.items() if not k.startswith("_")}), encoding="utf-8"
     )
     if not result["losses"]:
-        out(
-            Msg(
-                "注意：fit() 没有遍历传给它的 train_loader，所以画不出每个批次的损失。",
-                "Note: fit() did not go through the train_loader it was given, so there is no per-batch loss to draw.",
-            )
-        )
+        out(tr("Note: fit() did not go through the train_loader it was given, so there is no per-batch loss to draw."))
     missed = len(result["misclassified"])
     out(
-        Msg(
-            f"{OK_MARK} 测试集准确率 {result['accuracy']:.2%}（{result['correct']:,}/{result['total']:,}），分错 {missed:,} 张。",
-            f"{OK_MARK} Test accuracy {result['accuracy']:.2%} ({result['correct']:,}/{result['total']:,}), {missed:,} misclassified.",
+        tr(
+            "{OK_MARK} Test accuracy {result_accuracy:.2%} ({result_correct:,}/{result_total:,}), {missed:,} misclassified.",
+            OK_MARK=OK_MARK,
+            result_accuracy=result["accuracy"],
+            result_correct=result["correct"],
+            result_total=result["total"],
+            missed=missed,
         )
     )
-    out("  " + label(Msg("损失曲线", "Loss curve")) + f": {shown_path(loss_png)}")
+    out("  " + label(tr("Loss curve")) + f": {shown_path(loss_png)}")
     out(
         "  "
         + label(
-            Msg(
-                f"分错的数字（前 {min(missed, GRID_ITEMS)} 张）",
-                f"Misclassified digits (first {min(missed, GRID_ITEMS)})",
-            )
+            tr("Misclassified digits (first {min_missed_grid_items})", min_missed_grid_items=min(missed, GRID_ITEMS))
         )
         + f": {shown_path(grid_png)}"
     )
-    out("  " + label(Msg("数据", "Numbers")) + f": {shown_path(out_dir / 'report.json')}")
+    out("  " + label(tr("Numbers")) + f": {shown_path(out_dir / 'report.json')}")
     return 0
 
 

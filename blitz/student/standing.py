@@ -21,7 +21,7 @@ from pathlib import Path
 
 import blitz
 from blitz.course import registry
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.course.registry import Exercise
 from blitz.engine.results import CheckResult, ExerciseResult, RunOutcome, RunState, Standing, Status
 from blitz.execution.local import Engine
@@ -120,9 +120,10 @@ class Course:
             return ExerciseStatus.given(
                 exercise,
                 Standing.MISSING,
-                Msg(
-                    f"{path} 不存在。运行 `{command(f'blitz reset {exercise.id}', self.folder)}` 取回原始练习文件。",
-                    f"{path} does not exist. Run `{command(f'blitz reset {exercise.id}', self.folder)}` to get the original stub back.",
+                tr(
+                    "{path} does not exist. Run `{value}` to get the original stub back.",
+                    path=path,
+                    value=command(f"blitz reset {exercise.id}", self.folder),
                 ),
             )
         key = self.key(exercise)
@@ -143,15 +144,13 @@ class Course:
         return self.run(exercise, key)
 
     def _unchecked(self, exercise: Exercise) -> Msg:
-        return Msg(f"运行 `blitz check {exercise.id}` 检查它。", f"Run `blitz check {exercise.id}` to check it.")
+        return tr("Run `blitz check {exercise_id}` to check it.", exercise_id=exercise.id)
 
     def _capstone_waiting(self, exercise: Exercise) -> ExerciseStatus:
         waiting = [e for e in exercise.inputs if not self.status(registry.get(e), mode="cached").done]
         if waiting:
             names = ", ".join(waiting)
-            return ExerciseStatus.given(
-                exercise, Standing.NOT_STARTED, Msg(f"先完成 {names}。", f"Finish {names} first.")
-            )
+            return ExerciseStatus.given(exercise, Standing.NOT_STARTED, tr("Finish {names} first.", names=names))
         from blitz.course import mnist
 
         root = Path(self.ctx["data_root"]) if self.ctx.get("data_root") else mnist.data_root()
@@ -161,9 +160,9 @@ class Course:
         return ExerciseStatus.given(
             exercise,
             Standing.UNCHECKED,
-            Msg(
-                f"运行 `blitz check {exercise.id}`：用你的代码在 MNIST 上训练并评估（多数电脑上不到一分钟）。",
-                f"Run `blitz check {exercise.id}`: it trains and evaluates your code on MNIST (under a minute on most computers).",
+            tr(
+                "Run `blitz check {exercise_id}`: it trains and evaluates your code on MNIST (under a minute on most computers).",
+                exercise_id=exercise.id,
             ),
         )
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from blitz.course import registry
 from blitz.course.hints import ladder
-from blitz.course.i18n import Msg, current_lang
+from blitz.course.i18n import Msg, current_lang, tr
 from blitz.course.progress import bar
 from blitz.course.registry import Exercise
 from blitz.course.text import points as points_text
@@ -141,12 +141,12 @@ class Watcher:
         if previous is not None and previous != current:
             done = next((s for s in statuses if s.exercise.id == previous.id), None)
             if done is not None and done.done:
-                self.event = Msg(f"{OK_MARK} {previous.id} 通过了！", f"{OK_MARK} {previous.id} passed!")
+                self.event = tr("{OK_MARK} {previous_id} passed!", OK_MARK=OK_MARK, previous_id=previous.id)
                 for note in (r.note for r in done.results):  # the capstone's accuracy
                     if isinstance(note, Msg):
-                        self.event += Msg(f"（{note.zh}）", f" ({note.en})")
+                        self.event += tr(" ({note_en})", note_en=note.en, note_zh=note.zh)
                 if current is not None:
-                    self.event += Msg(f"下一个练习：{current.id}。", f" Next up: {current.id}.")
+                    self.event += tr(" Next up: {current_id}.", current_id=current.id)
                 self.event += compare_with_reference(previous, " ")
 
     def submit(self, exercise) -> None:
@@ -206,18 +206,21 @@ class Watcher:
         done, required, earned = course_totals(self.statuses)
         lines = [
             label(
-                Msg(
-                    f"blitz watch — 练习文件夹 {shown_path(self.folder)}",
-                    f"blitz watch — exercises in {shown_path(self.folder)}",
+                tr(
+                    "blitz watch — exercises in {shown_path_self_folder}",
+                    shown_path_self_folder=shown_path(self.folder),
                 ),
                 lang,
             ),
-            label(Msg("课程进度", "Progress"), lang)
+            label(tr("Progress"), lang)
             + f" [{bar(done / max(required, 1), 28)}] "
             + label(
-                Msg(
-                    f"{done}/{required} 个练习 · {points_text(earned)}/{registry.TOTAL_POINTS} 分",
-                    f"{done}/{required} exercises · {points_text(earned)}/{registry.TOTAL_POINTS} points",
+                tr(
+                    "{done}/{required} exercises · {points_text_earned}/{registry_total_points} points",
+                    done=done,
+                    required=required,
+                    points_text_earned=points_text(earned),
+                    registry_total_points=registry.TOTAL_POINTS,
                 ),
                 lang,
             ),
@@ -228,7 +231,7 @@ class Watcher:
             lines += [say(self.event, lang), ""]
         status = self.current_status
         if status is None:
-            lines.append(say(ALL_DONE + Msg("按 q 退出。", " Press q to quit."), lang))
+            lines.append(say(ALL_DONE + tr(" Press q to quit."), lang))
         else:
             lines.append(f"▶ {exercise_heading(status.exercise, lang)}  [{label(STATE_LABELS[status.state], lang)}]")
             if status.results:
@@ -248,10 +251,7 @@ class Watcher:
             "",
             "─" * min(width, 72),
             label(
-                Msg(
-                    "保存文件就会重新检查 · h 提示 · r 重新运行 · q 退出",
-                    "Save a file to check again · h hint · r re-run · q quit",
-                ),
+                tr("Save a file to check again · h hint · r re-run · q quit"),
                 lang,
             ),
         ]
@@ -261,15 +261,12 @@ class Watcher:
         frame = SPINNER[int(time.monotonic() / TICK) % len(SPINNER)]
         seconds = time.monotonic() - self.started
         return (
-            frame
-            + " "
-            + label(Msg(f"正在检查 {self.running}", f"checking {self.running}"), lang)
-            + f" ({seconds:.0f} s)"
+            frame + " " + label(tr("checking {self_running}", self_running=self.running), lang) + f" ({seconds:.0f} s)"
         )
 
     def draw(self) -> None:
         if not self.settled:  # nothing to show yet: the first results are on their way
-            first = say(Msg("正在检查你的练习……（q 退出）", "Checking your exercises... (q quits)"))
+            first = say(tr("Checking your exercises... (q quits)"))
             self.stream.write(CLEAR + first + "\n" + self.spinner() + "\n")
         else:
             self.stream.write(CLEAR + self.screen() + "\n")
@@ -306,9 +303,7 @@ def watch(folder: Path, interval: float = 0.3, stream=None, keys_stream=None) ->
         watcher.course.close()  # the worker and any running child go
         if live:
             stream.write("\x1b[?25h")
-    stream.write(
-        "\n" + say(Msg("再见！随时运行 `blitz watch` 继续。", "Bye! Run `blitz watch` any time to go on.")) + "\n"
-    )
+    stream.write("\n" + say(tr("Bye! Run `blitz watch` any time to go on.")) + "\n")
     stream.flush()
     return 0
 

@@ -139,12 +139,12 @@ def test_a_submission_that_never_ends_is_stopped_and_shown_what_it_printed(mutan
     """A time limit hit while printing: exactly the looping checks time out, and their message shows the
     printed lines and says that printing at every step is slow, in each language."""
     results = mutants.run_stopped(mutant, tmp_path / "submission")
-    failing = {key for key, result in results.items() if result["status"] != "passed"}
-    assert failing == mutant.fails, (mutant.bug, {k: results[k]["status"] for k in failing})
+    failing = {key for key, result in results.items() if not result.passed}
+    assert failing == mutant.fails, (mutant.bug, {k: results[k].status for k in failing})
     for key in sorted(failing):
-        assert results[key]["status"] == "timeout", results[key]
+        assert results[key].status == "timeout" and results[key].message is not None, results[key]
         for lang, says in (("en", mutant.says), ("zh", mutant.says_zh)):
-            text = results[key]["message"][lang]
+            text = results[key].message.text(lang)
             for words in (says,) if isinstance(says, str) else says:
                 assert words in text, text
 

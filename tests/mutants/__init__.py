@@ -101,7 +101,7 @@ def by_name(name: str) -> Mutant | Alternative:
 
 def run_stopped(mutant: Mutant, folder: Path) -> dict:
     """The exercise's checks on a submission that never ends (mutants.broken.STOPPED), in a worker under the
-    time limit STOPPED_LIMIT: by check key, each result (its status and its message's languages)."""
+    time limit STOPPED_LIMIT: by check key, each CheckResult."""
     import os
     from unittest import mock
 
@@ -111,7 +111,7 @@ def run_stopped(mutant: Mutant, folder: Path) -> dict:
     submission = build(folder, mutant)
     with mock.patch.dict(os.environ, {"BLITZ_TIME_LIMIT": STOPPED_LIMIT}), Engine(label=str(submission)) as engine:
         outcome = engine.run_exercise(submission, mutant.exercise)
-    return {f"{mutant.exercise}.{r['name']}": r for r in outcome["results"]}
+    return {r.key: r for r in outcome.results}
 
 
 def stubs(folder: Path) -> Path:

@@ -146,8 +146,8 @@ def test_stopped_mutants_speak_one_language_at_a_time(mutant, tmp_path):
     """A time limit hit while printing (in a worker, as tests/test_timeout_printing.py's local placement)."""
     results = mutants.run_stopped(mutant, tmp_path / "submission")
     for key in sorted(mutant.fails):
-        assert results[key]["status"] == "timeout", results[key]
-        assert_one_language(Msg(results[key]["message"]["zh"], results[key]["message"]["en"]), f"{mutant.name} {key}")
+        assert results[key].status == "timeout" and results[key].message is not None, results[key]
+        assert_one_language(results[key].message, f"{mutant.name} {key}")
 
 
 @pytest.mark.parametrize("name", list(CAPSTONE_ANSWERS))

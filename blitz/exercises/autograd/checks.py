@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import tr
 from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_sequence, expect_tensor, kind_of
 from blitz.engine.probing import describe_call
@@ -18,10 +18,7 @@ def inputs():
     yield torch.randn(4, dtype=torch.float64), torch.randn(4, dtype=torch.float64)
 
 
-HANDED = Msg(
-    "（f 是检查传入的函数，梯度只有 backward 算得出）",
-    "(f is a function the check hands in: only backward finds its gradients)",
-)
+HANDED = tr("(f is a function the check hands in: only backward finds its gradients)")
 
 
 def handed_cases():
@@ -36,7 +33,7 @@ def handed_cases():
         yield a, b, coeffs, q.detach(), a_.grad, b_.grad
 
 
-@check("autograd", "Q = 3a³ − b² 的梯度", "gradients of Q = 3a³ − b²")
+@check("autograd", tr("gradients of Q = 3a³ − b²"))
 def check_cubic_minus_square_grads(sub, ctx):
     for a, b in inputs():
         call = describe_call("autograd", "cubic_minus_square_grads", (a, b))
@@ -47,10 +44,7 @@ def check_cubic_minus_square_grads(sub, ctx):
         if result["a_grad"] is None or result["b_grad"] is None:
             fail(
                 call=call,
-                observed=Msg(
-                    "之后 a.grad 或 b.grad 还是 None：没有做 backward。",
-                    "afterwards a.grad or b.grad is still None: backward never ran.",
-                ),
+                observed=tr("afterwards a.grad or b.grad is still None: backward never ran."),
             )
         expect_tensor(a_grad, 9 * a**2, call, what="[1] (a.grad = 9a²)")
         expect_tensor(b_grad, -2 * b, call, what="[2] (b.grad = −2b)")
@@ -59,13 +53,13 @@ def check_cubic_minus_square_grads(sub, ctx):
         call = describe_call("autograd", "cubic_minus_square_grads", (a, b, probes.kit_function(coeffs)))
         result = probes.grads_probe(sub, "cubic_minus_square_grads", a, b, coeffs)
         expect_sequence(result["value"], 3, call)
-        expect_tensor(result["value"][0], q, call, what=Msg("[0] (Q = f(a, b))", "[0] (Q = f(a, b))"), hint=HANDED)
+        expect_tensor(result["value"][0], q, call, what=tr("[0] (Q = f(a, b))"), hint=HANDED)
         expect_tensor(result["value"][1], a_grad, call, what="[1] (a.grad)", hint=HANDED)
         expect_tensor(result["value"][2], b_grad, call, what="[2] (b.grad)", hint=HANDED)
         expect_tensor(result["a_grad"], a_grad, call, what="(a.grad)", hint=HANDED)
 
 
-@check("autograd", "retain_graph：两次 backward 梯度累加", "retain_graph: two backward passes accumulate")
+@check("autograd", tr("retain_graph: two backward passes accumulate"))
 def check_backward_twice(sub, ctx):
     for a, b in inputs():
         call = describe_call("autograd", "backward_twice", (a, b))
@@ -82,7 +76,7 @@ def check_backward_twice(sub, ctx):
         expect_tensor(result["value"][1], 2 * b_grad, call, what="[1] (b.grad)", hint=HANDED)
 
 
-@check("autograd", "更新规则 w ← w − lr·grad", "the update rule w ← w − lr·grad")
+@check("autograd", tr("the update rule w ← w − lr·grad"))
 def check_sgd_step(sub, ctx):
     for lr in (0.1, 0.01):
         values = [torch.randn(3, 2), torch.randn(4)]
@@ -93,19 +87,18 @@ def check_sgd_step(sub, ctx):
             fail(
                 call=call,
                 returned=kind_of(result["returned"]),
-                expected=Msg("None（原地更新参数，不返回新张量）", "None (update the parameters in place)"),
+                expected=tr("None (update the parameters in place)"),
             )
         for i, (value, grad) in enumerate(zip(values, grads)):
-            what = Msg(f"（更新后的 params[{i}]）", f"(params[{i}] afterwards)")
+            what = tr("(params[{i}] afterwards)", i=i)
             expect_tensor(result["values_after"][i], value - lr * grad, call, what=what)
             if not result["still_leaf"][i]:
                 fail(
                     call=call,
-                    observed=Msg(
-                        f"之后 params[{i}] 不再是需要梯度的叶子张量：更新被记进了计算图。",
-                        f"afterwards params[{i}] is no longer a leaf that requires grad: the update was recorded.",
+                    observed=tr(
+                        "afterwards params[{i}] is no longer a leaf that requires grad: the update was recorded.", i=i
                     ),
-                    expected=Msg("在 torch.no_grad() 里原地更新。", "an in-place update inside torch.no_grad()."),
+                    expected=tr("an in-place update inside torch.no_grad()."),
                 )
             grad_after = result["grads_after"][i]
             # "== 0" everywhere, not "sum > 0": a gradient of NaN is not a cleared one.
@@ -114,12 +107,6 @@ def check_sgd_step(sub, ctx):
             ):
                 fail(
                     call=call,
-                    observed=Msg(
-                        f"之后 params[{i}].grad 还留着旧梯度。",
-                        f"afterwards params[{i}].grad still holds the old gradient.",
-                    ),
-                    expected=Msg(
-                        "更新后清空梯度（p.grad = None 或 p.grad.zero_()）。",
-                        "clear the gradients after the update (p.grad = None or p.grad.zero_()).",
-                    ),
+                    observed=tr("afterwards params[{i}].grad still holds the old gradient.", i=i),
+                    expected=tr("clear the gradients after the update (p.grad = None or p.grad.zero_())."),
                 )

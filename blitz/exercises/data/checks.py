@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from blitz.course import mnist
-from blitz.course.i18n import Msg
+from blitz.course.i18n import tr
 from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_equal, expect_tensor
 from blitz.engine.probing import describe_call
@@ -20,7 +20,7 @@ def digit_like_image() -> np.ndarray:
     return image
 
 
-@check("data", "ToTensor 与 Normalize(0.5, 0.5)", "ToTensor and Normalize(0.5, 0.5)")
+@check("data", tr("ToTensor and Normalize(0.5, 0.5)"))
 def check_mnist_transform(sub, ctx):
     image = digit_like_image()
     scaled = torch.from_numpy(image).float().div(255).unsqueeze(0)
@@ -31,9 +31,9 @@ def check_mnist_transform(sub, ctx):
         if not result["callable"]:
             fail(
                 call=call,
-                returned=Msg(
-                    f"mnist_transform 返回了 {result['type']}，它不能作用在图像上",
-                    f"mnist_transform gave {result['type']}, which cannot be applied to an image",
+                returned=tr(
+                    "mnist_transform gave {result_type}, which cannot be applied to an image",
+                    result_type=result["type"],
                 ),
                 expected="transforms.Compose([...])",
             )
@@ -50,13 +50,10 @@ def expect_range(got, expected: torch.Tensor, call: str) -> None:
     if abs(low - want_low) > 1e-3 or abs(high - want_high) > 1e-3:
         fail(
             call=call,
-            returned=Msg(f"取值范围 [{low:.4g}, {high:.4g}]", f"values in [{low:.4g}, {high:.4g}]"),
-            expected=Msg(f"取值范围 [{want_low:.4g}, {want_high:.4g}]", f"values in [{want_low:.4g}, {want_high:.4g}]"),
-            hint=Msg(
-                "ToTensor 给出 [0, 1]；Normalize(均值, 标准差) 计算 (x − 均值) / 标准差，"
-                "课程用 0.5 和 0.5，把 [0, 1] 变成 [−1, 1]；normalize 为假时不做这一步。",
-                "ToTensor gives [0, 1]; Normalize(mean, std) computes (x − mean) / std, and the course's 0.5 and "
-                "0.5 turn [0, 1] into [−1, 1]; with normalize false that step is left out.",
+            returned=tr("values in [{low:.4g}, {high:.4g}]", low=low, high=high),
+            expected=tr("values in [{want_low:.4g}, {want_high:.4g}]", want_low=want_low, want_high=want_high),
+            hint=tr(
+                "ToTensor gives [0, 1]; Normalize(mean, std) computes (x − mean) / std, and the course's 0.5 and 0.5 turn [0, 1] into [−1, 1]; with normalize false that step is left out."
             ),
         )
 
@@ -67,7 +64,7 @@ def _require_data(ctx) -> str:
     return str(mnist.require(Path(ctx.data_root) if ctx.data_root else None))
 
 
-@check("data", "用 torchvision 读取 MNIST 的训练集和测试集", "load MNIST's training and test splits with torchvision")
+@check("data", tr("load MNIST's training and test splits with torchvision"))
 def check_load_mnist(sub, ctx):
     root = _require_data(ctx)
     from torchvision import datasets, transforms
@@ -84,11 +81,11 @@ def check_load_mnist(sub, ctx):
         wanted = [int(targets[i]) for i in range(start, len(expected), step)]
         # The split first: the other split has another length too, but "the test split" says more than a length.
         if result["sampled_targets"] != wanted:
-            split = Msg("训练集", "training split") if train else Msg("测试集", "test split")
+            split = tr("training split") if train else tr("test split")
             fail(
                 call=call,
-                observed=Msg(f"读到的标签和{split.zh}对不上。", f"the labels do not match the {split.en}."),
-                expected=Msg(f"train={train} 读{split.zh}。", f"train={train} loads the {split.en}."),
+                observed=tr("the labels do not match the {split_en}.", split_en=split.en, split_zh=split.zh),
+                expected=tr("train={train} loads the {split_en}.", train=train, split_en=split.en, split_zh=split.zh),
             )
         expect_equal(result["len"], len(expected), call, what="len()")
         x = expected[start][0]
@@ -96,7 +93,7 @@ def check_load_mnist(sub, ctx):
         expect_equal(result["first_y"], int(targets[start]), call, what=f"[{start}][1]")
 
 
-@check("data", "DataLoader：训练集打乱，测试集按顺序", "DataLoader: training shuffled, test in order")
+@check("data", tr("DataLoader: training shuffled, test in order"))
 def check_make_loaders(sub, ctx):
     drawn = (int(torch.randint(40, 130, ())), int(torch.randint(20, 50, ())), int(torch.randint(3, 12, ())))
     for n_train, n_test, batch_size in ((120, 45, 10), (64, 30, None), drawn):
@@ -108,7 +105,7 @@ def check_make_loaders(sub, ctx):
             fail(
                 call=call,
                 returned=result["type"],
-                expected=Msg("(train_loader, test_loader) 两个元素", "a pair (train_loader, test_loader)"),
+                expected=tr("a pair (train_loader, test_loader)"),
             )
         # orders and batch sizes derived here from the batches themselves
         first, second = ([int(v) for b in epoch for v in b.tolist()] for epoch in result["train_epochs"])
@@ -121,42 +118,30 @@ def check_make_loaders(sub, ctx):
             from_train = sum(1 for i in test_order if i < 100_000)
             fail(
                 call=call,
-                observed=Msg(
-                    f"test_loader 给出的样本不是测试集（{from_train} 个来自训练集）。",
-                    f"test_loader does not yield the test set ({from_train} items came from the training set).",
+                observed=tr(
+                    "test_loader does not yield the test set ({from_train} items came from the training set).",
+                    from_train=from_train,
                 ),
-                expected=Msg(
-                    "测试 loader 建在 test_set 上——原课程在这里错用了训练集。",
-                    "the test loader is built on test_set; the original course used the training set here.",
-                ),
+                expected=tr("the test loader is built on test_set; the original course used the training set here."),
             )
         if test_order != test_ids:
             fail(
                 call=call,
-                observed=Msg("test_loader 打乱了顺序。", "test_loader shuffles."),
-                expected=Msg(
-                    "测试集按原顺序（shuffle=False），结果才可复现。",
-                    "the test set in its order (shuffle=False), so results repeat.",
-                ),
+                observed=tr("test_loader shuffles."),
+                expected=tr("the test set in its order (shuffle=False), so results repeat."),
             )
         if sorted(first) != train_ids:
             fail(
                 call=call,
-                observed=Msg(
-                    "train_loader 一轮给出的不是训练集的全部样本。",
-                    "one epoch of train_loader is not every item of the training set.",
-                ),
+                observed=tr("one epoch of train_loader is not every item of the training set."),
             )
         if first == train_ids or first == second:
             fail(
                 call=call,
-                observed=Msg(
-                    "train_loader 没有打乱顺序（每轮顺序相同）。",
-                    "train_loader does not shuffle (the same order every epoch).",
-                ),
+                observed=tr("train_loader does not shuffle (the same order every epoch)."),
                 expected="shuffle=True",
             )
         expected_sizes = [bs] * (n_train // bs) + ([n_train % bs] if n_train % bs else [])
-        expect_equal(sizes, expected_sizes, call, what=Msg("（训练批次大小）", "(train batch sizes)"))
+        expect_equal(sizes, expected_sizes, call, what=tr("(train batch sizes)"))
         expected_test = [bs] * (n_test // bs) + ([n_test % bs] if n_test % bs else [])
-        expect_equal(test_sizes, expected_test, call, what=Msg("（测试批次大小）", "(test batch sizes)"))
+        expect_equal(test_sizes, expected_test, call, what=tr("(test batch sizes)"))

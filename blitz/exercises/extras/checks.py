@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import tr
 from blitz.engine.check import check, compared, fail
 from blitz.engine.compare import expect_tensor
 from blitz.engine.probing import describe_call
@@ -64,8 +64,8 @@ def expect_computes(sub, fn: str, args: tuple, expected: torch.nn.Module, inputs
     if result["shapes"] != want_shapes:
         fail(
             call=call,
-            observed=Msg(f"参数形状是 {result['shapes']}", f"its parameters have shapes {result['shapes']}"),
-            expected=Msg(f"{want_shapes}", f"{want_shapes}"),
+            observed=tr("its parameters have shapes {result_shapes}", result_shapes=result["shapes"]),
+            expected=tr("{want_shapes}", want_shapes=want_shapes),
         )
     expected.eval()
     with torch.no_grad():
@@ -74,9 +74,9 @@ def expect_computes(sub, fn: str, args: tuple, expected: torch.nn.Module, inputs
             want = want[0] if isinstance(want, tuple) else want
             shapes = ", ".join(str(tuple(t.shape)) for t in x)
             what = (
-                Msg(f"（用套件选的权重，输入形状 {shapes}）", f"(with the kit's weights, inputs of shape {shapes})")
+                tr("(with the kit's weights, inputs of shape {shapes})", shapes=shapes)
                 if weights
-                else Msg(f"（输入形状 {shapes}）", f"(inputs of shape {shapes})")
+                else tr("(inputs of shape {shapes})", shapes=shapes)
             )
             expect_tensor(got, want, call + "(x)", what=what, atol=1e-5)
 
@@ -85,7 +85,7 @@ def _type_name(module) -> str:
     return f"{type(module).__module__}.{type(module).__qualname__}"
 
 
-@check("extras", "损失函数表", "the loss table")
+@check("extras", tr("the loss table"))
 def check_loss_for(sub, ctx):
     for task in TASKS:
         call = describe_call("extras", "loss_for", (task,))
@@ -107,13 +107,11 @@ def check_loss_for(sub, ctx):
             fail(
                 call=call,
                 **said,
-                expected=Msg(
-                    "ValueError，消息里列出所有可选的任务名", "ValueError whose message lists every task name"
-                ),
+                expected=tr("ValueError whose message lists every task name"),
             )
 
 
-@check("extras", "Conv1d / Conv2d / Conv3d", "Conv1d / Conv2d / Conv3d")
+@check("extras", tr("Conv1d / Conv2d / Conv3d"))
 def check_conv_for(sub, ctx):
     drawn = tuple(int(v) for v in torch.randint(1, 9, (3,)))  # sizes from the seed: no table of answers
     for kind in ("text", "image", "video"):
@@ -136,7 +134,7 @@ def check_conv_for(sub, ctx):
             expect_computes(sub, "conv_for", (kind, *args), expected, [(x,)], call)
 
 
-@check("extras", "RNN / LSTM / GRU", "RNN / LSTM / GRU")
+@check("extras", tr("RNN / LSTM / GRU"))
 def check_recurrent(sub, ctx):
     inputs, hidden = (int(v) for v in torch.randint(2, 20, (2,)))  # from the seed: no table of answers
     for kind in ("rnn", "lstm", "gru"):
@@ -151,7 +149,7 @@ def check_recurrent(sub, ctx):
         expect_computes(sub, "recurrent", (kind, inputs, hidden), ref.recurrent(kind, inputs, hidden), [(x,)], call)
 
 
-@check("extras", "view：保留批次维展平", "view: flatten all but the batch dim")
+@check("extras", tr("view: flatten all but the batch dim"))
 def check_flatten_batch(sub, ctx):
     for shape in ((4, 3, 2), (2, 1, 28, 28), (5, 7), (1, 2, 3, 4)):
         x = torch.randn(shape)
@@ -159,7 +157,7 @@ def check_flatten_batch(sub, ctx):
         expect_tensor(result["value"], ref.flatten_batch(x), result["call"])
 
 
-@check("extras", "permute：HWC → CHW", "permute: HWC → CHW")
+@check("extras", tr("permute: HWC → CHW"))
 def check_hwc_to_chw(sub, ctx):
     for shape in ((28, 28, 1), (4, 6, 3), (2, 2, 2)):
         img = torch.randn(shape)
@@ -175,19 +173,12 @@ def check_hwc_to_chw(sub, ctx):
         ):
             fail(
                 call=result["call"],
-                observed=Msg(
-                    "形状对了，但像素被打乱了：结果是按内存顺序重新切分的（view/reshape 的做法），维度没有换位置。",
-                    "the shape is right but the pixels are scrambled: the memory was cut up again in its order "
-                    "(what view/reshape do); no dimension moved.",
+                observed=tr(
+                    "the shape is right but the pixels are scrambled: the memory was cut up again in its order (what view/reshape do); no dimension moved."
                 ),
-                expected=Msg(
-                    "同样的像素，维度换成 (通道, 高, 宽) 的顺序",
-                    "the same pixels, the dims reordered to (channels, height, width)",
-                ),
-                hint=Msg(
-                    "改形状（view/reshape）不移动数据；换维度顺序的操作才会。见课程“选读”一节的 view 与 permute。",
-                    'reshaping (view/reshape) moves no data; reordering the dims does. See the course section "Extras" '
-                    "on view and permute.",
+                expected=tr("the same pixels, the dims reordered to (channels, height, width)"),
+                hint=tr(
+                    'reshaping (view/reshape) moves no data; reordering the dims does. See the course section "Extras" on view and permute.'
                 ),
             )
         expect_tensor(got, expected, result["call"])

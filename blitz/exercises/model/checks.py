@@ -7,7 +7,7 @@ import re
 import torch
 
 from blitz.course.error_stories import INVISIBLE_LAYERS
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.engine.check import check, compared, fail
 from blitz.engine.compare import expect_number, expect_tensor
 from blitz.engine.fixtures import counting_models
@@ -21,7 +21,7 @@ ref = reference("model")  # the solutions in the full kit, their recorded result
 REFERENCE_PARAMETERS = 28_938
 
 
-@check("model", "卷积输出尺寸公式", "the conv output size formula")
+@check("model", tr("the conv output size formula"))
 def check_conv_output_size(sub, ctx):
     cases = [
         (28, 5, 2, 1),
@@ -49,7 +49,7 @@ def check_conv_output_size(sub, ctx):
         result["number"],
         24,
         result["call"],
-        what=Msg("（默认 padding=0、stride=1）", "(padding=0, stride=1 by default)"),
+        what=tr("(padding=0, stride=1 by default)"),
     )
 
 
@@ -61,7 +61,7 @@ def reference_weights() -> tuple[list[torch.Tensor], torch.nn.Module]:
     return [p.detach().clone() for p in net.parameters()], net
 
 
-@check("model", "CNN 的结构：参数个数与输出形状", "the CNN's structure: parameter count and output shape", weight=1)
+@check("model", tr("the CNN's structure: parameter count and output shape"), weight=1)
 def check_cnn_structure(sub, ctx):
     inputs = [torch.randn(n, 1, 28, 28) for n in (1, int(torch.randint(2, 6, ())))]
     result = probes.cnn(sub, [], inputs)
@@ -69,7 +69,7 @@ def check_cnn_structure(sub, ctx):
         fail(
             call="model.CNN()",
             returned=result["type"],
-            expected=Msg("一个 nn.Module 的子类", "a subclass of nn.Module"),
+            expected=tr("a subclass of nn.Module"),
         )
     for x, out in zip(inputs, result["outputs"], strict=True):  # as many outputs as inputs: the probe's form
         compared()
@@ -77,11 +77,9 @@ def check_cnn_structure(sub, ctx):
             shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             fail(
                 call="CNN()(x)",
-                what=Msg(f"，x 的形状 {tuple(x.shape)}", f"with x of shape {tuple(x.shape)}"),
-                returned=Msg(f"形状 {shape}", f"shape {shape}"),
-                expected=Msg(
-                    f"形状 ({x.shape[0]}, 10)，每个数字一个分数", f"shape ({x.shape[0]}, 10), one score per digit"
-                ),
+                what=tr("with x of shape {tuple_x_shape}", tuple_x_shape=tuple(x.shape)),
+                returned=tr("shape {shape}", shape=shape),
+                expected=tr("shape ({x_shape_0}, 10), one score per digit", x_shape_0=x.shape[0]),
             )
     # counted here, from the parameters that crossed (not from a count the student's process reports)
     n_params = sum(int(p.numel()) for p in result["params"])
@@ -90,15 +88,12 @@ def check_cnn_structure(sub, ctx):
         fail(
             call="model.CNN()",
             observed=[
-                Msg(
-                    f"有 {n_params:,} 个可训练参数（形状 {shapes}）",
-                    f"has {n_params:,} trainable parameters (shapes {shapes})",
-                ),
+                tr("has {n_params:,} trainable parameters (shapes {shapes})", n_params=n_params, shapes=shapes),
                 *unseen_layers(result),
             ],
-            expected=Msg(
-                f"{REFERENCE_PARAMETERS:,} 个（conv 1→16 5×5、conv 16→32 5×5、Linear 1568→10，都带偏置）",
-                f"{REFERENCE_PARAMETERS:,} (conv 1→16 5×5, conv 16→32 5×5, Linear 1568→10, all with bias)",
+            expected=tr(
+                "{REFERENCE_PARAMETERS:,} (conv 1→16 5×5, conv 16→32 5×5, Linear 1568→10, all with bias)",
+                REFERENCE_PARAMETERS=REFERENCE_PARAMETERS,
             ),
             hint=INVISIBLE_LAYERS if unseen_layers(result) else None,
         )
@@ -114,15 +109,15 @@ def unseen_layers(result: dict) -> list[Msg]:
     if not kinds:
         return []
     return [
-        Msg(
-            f"forward 里运行了不属于模型的层（{'、'.join(kinds)}）：PyTorch 看不到它们的参数",
-            f"forward ran layers that are no part of the model ({', '.join(kinds)}): PyTorch cannot see their "
-            "parameters",
+        tr(
+            "forward ran layers that are no part of the model ({join_kinds}): PyTorch cannot see their parameters",
+            join_kinds=", ".join(kinds),
+            join_kinds2="、".join(kinds),
         )
     ]
 
 
-@check("model", "CNN 与参考网络计算同一个函数", "the CNN computes the same function as the reference", weight=2)
+@check("model", tr("the CNN computes the same function as the reference"), weight=2)
 def check_cnn_function(sub, ctx):
     weights, net = reference_weights()
     inputs = [torch.randn(4, 1, 28, 28), torch.rand(2, 1, 28, 28) * 2 - 1]
@@ -131,7 +126,7 @@ def check_cnn_function(sub, ctx):
         fail(
             call="model.CNN()",
             returned=result["type"],
-            expected=Msg("一个 nn.Module 的子类", "a subclass of nn.Module"),
+            expected=tr("a subclass of nn.Module"),
         )
     if result["assign_problems"]:
         fail(
@@ -145,9 +140,7 @@ def check_cnn_function(sub, ctx):
                 ),
                 *unseen_layers(result),
             ],
-            expected=Msg(
-                "与课程相同的三层（见 check_cnn_structure）", "the course's three layers (see check_cnn_structure)"
-            ),
+            expected=tr("the course's three layers (see check_cnn_structure)"),
             hint=INVISIBLE_LAYERS if unseen_layers(result) else None,
         )
     net.eval()
@@ -157,21 +150,15 @@ def check_cnn_function(sub, ctx):
                 got,
                 net(x),
                 "CNN()(x)",
-                what=Msg(
-                    f"（用参考权重，x 的形状 {tuple(x.shape)}）",
-                    f"with the reference weights, x of shape {tuple(x.shape)}",
-                ),
+                what=tr("with the reference weights, x of shape {tuple_x_shape}", tuple_x_shape=tuple(x.shape)),
                 hint=INVISIBLE_LAYERS
                 if unseen_layers(result)
-                else Msg(
-                    "缺 ReLU、用了平均池化或展平顺序不对，结果都会不同。",
-                    "a missing ReLU, an average pool or another flattening order each give other results.",
-                ),
+                else tr("a missing ReLU, an average pool or another flattening order each give other results."),
                 atol=1e-4,
             )
 
 
-@check("model", "只数可训练参数", "count trainable parameters only")
+@check("model", tr("count trainable parameters only"))
 def check_count_parameters(sub, ctx):
     result = probes.count_parameters(sub, ctx.seed)
     models = counting_models(ctx.seed)

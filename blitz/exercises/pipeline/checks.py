@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from blitz.course import mnist, registry
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, joined, tr
 from blitz.course.text import points
 from blitz.engine.check import CheckFailure, check, fail
 from blitz.engine.compare import expect_finite, kind_of
@@ -80,22 +80,22 @@ def trusted_predictions(weights, root: str) -> tuple[torch.Tensor | None, list[M
     expected = len(list(net.parameters()))
     if not isinstance(weights, list) or not all(isinstance(w, torch.Tensor) for w in weights):
         got = kind_of(weights)
-        return None, [Msg(f"训练后的参数送回来是 {got}", f"the trained model's parameters came back as {got}")]
+        return None, [tr("the trained model's parameters came back as {got}", got=got)]
     if len(weights) != expected:
         return None, [
-            Msg(
-                f"{len(weights)} 个参数张量，而课程的 CNN 有 {expected} 个",
-                f"{len(weights)} parameter tensors instead of the course CNN's {expected}",
+            tr(
+                "{len_weights} parameter tensors instead of the course CNN's {expected}",
+                len_weights=len(weights),
+                expected=expected,
             )
         ]
     misfits = assign_by_shape(net, [w.detach().cpu().to(torch.float32) for w in weights])
     problems = [
-        Msg(f"形状 {shape}：有 {count} 个这种形状的参数", f"shape {shape}: {count} parameters of this shape")
-        for shape, count in misfits
+        tr("shape {shape}: {count} parameters of this shape", shape=shape, count=count) for shape, count in misfits
     ]
     shapes = sorted(tuple(w.shape) for w in weights)
     if len(set(shapes)) != len(shapes):
-        problems.append(Msg("有两个参数形状相同", "two parameters of the same shape"))
+        problems.append(tr("two parameters of the same shape"))
     if problems:
         return None, problems
     x = reference_inputs(root)
@@ -111,16 +111,11 @@ def _kit_predictions(predictions, labels: torch.Tensor) -> tuple[torch.Tensor | 
     if isinstance(predictions, torch.Tensor) and predictions.shape == labels.shape:
         return predictions.cpu(), []
     got = kind_of(predictions)
-    return None, [
-        Msg(f"预测结果是 {got}，不是 10,000 个类别", f"the predictions came back as {got}, not 10,000 classes")
-    ]
+    return None, [tr("the predictions came back as {got}, not 10,000 classes", got=got)]
 
 
-STAND_IN = Msg(
-    "你的 CNN 没有通过 model 的检查，所以这里用课程的参考 CNN 代替它，训练并评分你的数据、训练循环和评估"
-    "（模型的错误只扣 model 检查的分）。",
-    "Your CNN fails the model checks, so the course's reference CNN was trained in its place to score your data, "
-    "training loop and evaluation (the model's bug costs the model checks' points only).",
+STAND_IN = tr(
+    "Your CNN fails the model checks, so the course's reference CNN was trained in its place to score your data, training loop and evaluation (the model's bug costs the model checks' points only)."
 )
 
 
@@ -161,19 +156,17 @@ def _require_train_size(result: dict, root: str, call: str) -> None:
         )
         fail(
             call=call,
-            observed=Msg(f"load_mnist(root, train=True) {zh_gave}。", f"load_mnist(root, train=True) {en_gave}."),
-            expected=Msg(
-                f"原样返回 torchvision 的 MNIST 训练集；检查会从中取固定的、各类别均衡的 {MAX_TRAIN_IMAGES:,} 张。",
-                "torchvision's MNIST training split as it is; the check takes its fixed, class-balanced "
-                f"{MAX_TRAIN_IMAGES:,}-image subset itself.",
+            observed=tr("load_mnist(root, train=True) {en_gave}.", en_gave=en_gave, zh_gave=zh_gave),
+            expected=tr(
+                "torchvision's MNIST training split as it is; the check takes its fixed, class-balanced {MAX_TRAIN_IMAGES:,}-image subset itself.",
+                MAX_TRAIN_IMAGES=MAX_TRAIN_IMAGES,
             ),
         )
 
 
 @check(
     "pipeline",
-    "真实 MNIST 上的准确率（你的数据、模型、训练、评估）",
-    "accuracy on real MNIST (your data, model, training and evaluation)",
+    tr("accuracy on real MNIST (your data, model, training and evaluation)"),
 )
 def check_mnist_accuracy(sub, ctx):
     root = str(mnist.require(Path(ctx.data_root) if ctx.data_root else None))
@@ -182,9 +175,9 @@ def check_mnist_accuracy(sub, ctx):
         note = _score_pipeline(sub, ctx, root, stand_in)
     except CheckFailure as failure:
         if stand_in:
-            raise CheckFailure(failure.msg + Msg("\n", "\n") + STAND_IN, failure.credit) from None
+            raise CheckFailure(failure.msg + tr("\n") + STAND_IN, failure.credit) from None
         raise
-    return note + Msg("\n", "\n") + STAND_IN if stand_in else note
+    return note + tr("\n") + STAND_IN if stand_in else note
 
 
 def _score_pipeline(sub, ctx, root: str, stand_in: bool) -> Msg:
@@ -210,9 +203,8 @@ def _score_pipeline(sub, ctx, root: str, stand_in: bool) -> Msg:
     if predictions is None:
         fail(
             call=call,
-            observed=Msg("训练后的参数放不进课程的 CNN：", "the trained parameters do not fit the course's CNN:")
-            + Msg("；".join(p.zh for p in problems), "; ".join(p.en for p in problems)),
-            expected=Msg("与课程相同的三层（见 model 的检查）", "the course's three layers (see the model checks)"),
+            observed=tr("the trained parameters do not fit the course's CNN:") + joined(problems, tr("; ")),
+            expected=tr("the course's three layers (see the model checks)"),
         )
     accuracy = (predictions == labels).float().mean().item()
     losses_text = _losses_text(result["losses"])
@@ -220,14 +212,16 @@ def _score_pipeline(sub, ctx, root: str, stand_in: bool) -> Msg:
     credit = 0.0 if evaluation == "broken" else curve(accuracy) * (1 - EVALUATE_SHARE if evaluation == "wrong" else 1)
     _require_bar(accuracy, losses_text, call, credit, evaluation == "wrong")
     _check_student_accuracy(result, predictions, seen_labels, accuracy)
-    return accuracy_note(accuracy, losses_text) + Msg("；", "; ") + points_msg(1.0)
+    return accuracy_note(accuracy, losses_text) + tr("; ") + points_msg(1.0)
 
 
 def accuracy_note(accuracy: float, losses_text: str) -> Msg:
     """What a pass says: the accuracy, the bar and the losses (shown by `blitz check` and `blitz watch`)."""
-    return Msg(
-        f"测试集准确率 {accuracy:.2%}（至少要 {BAR:.0%}），每轮损失 [{losses_text}]",
-        f"test accuracy {accuracy:.2%} (at least {BAR:.0%} needed), losses per epoch [{losses_text}]",
+    return tr(
+        "test accuracy {accuracy:.2%} (at least {BAR:.0%} needed), losses per epoch [{losses_text}]",
+        accuracy=accuracy,
+        BAR=BAR,
+        losses_text=losses_text,
     )
 
 
@@ -235,12 +229,18 @@ def points_msg(credit: float, wrong_evaluation: bool = False) -> Msg:
     """The points a run below the bar earns on the curve, and the curve itself."""
     worth = registry.get("pipeline").points
     earned = points(round(worth * credit, 2))
-    zh = f"得分 {earned} / {worth}（按曲线：准确率 {CHANCE:.0%} 及以下得 0 分，{BAR:.0%} 及以上得满分，中间按比例）"
-    en = f"points: {earned} of {worth} (on the curve: {CHANCE:.0%} accuracy or less earns 0, {BAR:.0%} or more all, linear between)"
+    values = {"earned": earned, "worth": worth, "CHANCE": CHANCE, "BAR": BAR, "EVALUATE_SHARE": EVALUATE_SHARE}
     if wrong_evaluation:
-        zh += f"；evaluate.accuracy 算错了，扣掉 {EVALUATE_SHARE:.0%}"
-        en += f"; evaluate.accuracy is wrong, which costs {EVALUATE_SHARE:.0%} of them"
-    return Msg(zh + "。", en + ".")
+        return tr(
+            "points: {earned} of {worth} (on the curve: {CHANCE:.0%} accuracy or less earns 0, {BAR:.0%} or more "
+            "all, linear between); evaluate.accuracy is wrong, which costs {EVALUATE_SHARE:.0%} of them.",
+            **values,
+        )
+    return tr(
+        "points: {earned} of {worth} (on the curve: {CHANCE:.0%} accuracy or less earns 0, {BAR:.0%} or more all, "
+        "linear between).",
+        **values,
+    )
 
 
 def _losses_text(losses) -> str:
@@ -254,19 +254,15 @@ def _require_bar(accuracy: float, losses_text: str, call: str, credit: float, wr
         fail(
             credit=credit,
             call=call,
-            what=Msg("，再用训练好的参数预测 10,000 张测试图", "then the trained CNN on the 10,000 test images"),
-            observed=Msg(
-                f"测试集准确率 {accuracy:.2%}，每轮损失 [{losses_text}]",
-                f"test accuracy {accuracy:.2%}, losses per epoch [{losses_text}]",
+            what=tr("then the trained CNN on the 10,000 test images"),
+            observed=tr(
+                "test accuracy {accuracy:.2%}, losses per epoch [{losses_text}]",
+                accuracy=accuracy,
+                losses_text=losses_text,
             ),
-            expected=Msg(f"至少 {BAR:.0%}；", f"at least {BAR:.0%}; ") + points_msg(credit, wrong_evaluation),
-            hint=Msg(
-                "通常是训练循环少了一步（zero_grad、backward 或 step）、训练 loader 没有打乱、"
-                "层放在普通的 Python 列表里（PyTorch 看不到，不会训练），或输出层后面多了激活函数。"
-                "运行 `blitz report` 看损失曲线。",
-                "usual causes: a training loop missing a step (zero_grad, backward or step), a training loader that "
-                "does not shuffle, layers kept in a plain Python list (PyTorch never sees them, so they never train), "
-                "an activation after the output layer. Run `blitz report` to see the loss curve.",
+            expected=tr("at least {BAR:.0%}; ", BAR=BAR) + points_msg(credit, wrong_evaluation),
+            hint=tr(
+                "usual causes: a training loop missing a step (zero_grad, backward or step), a training loader that does not shuffle, layers kept in a plain Python list (PyTorch never sees them, so they never train), an activation after the output layer. Run `blitz report` to see the loss curve."
             ),
         )
 
@@ -291,20 +287,17 @@ def _check_student_accuracy(
     the kit's predictions of that slice made in the worker, which must agree with this process's."""
     n = result["subset"]
     call = "evaluate.accuracy(model, loader, device)"
-    what = Msg(f"（loader 是前 {n} 张测试图）", f"with a loader of the first {n} test images")
+    what = tr("with a loader of the first {n} test images", n=n)
     worker = result["subset_predictions"]
     if not isinstance(n, int) or not 0 < n <= len(predictions) or not isinstance(worker, torch.Tensor):
-        fail(call=call, what=what, returned=kind_of(worker), expected=Msg("完整的结果", "a complete result"))
+        fail(call=call, what=what, returned=kind_of(worker), expected=tr("a complete result"))
     agree = worker.shape == (n,) and (worker.cpu() == predictions[:n]).float().mean().item() >= MIN_AGREEMENT
     if not agree:
         fail(
             call=call,
             what=what,
-            observed=Msg(
-                "你的进程里的模型和你送回的参数给出不同的预测。",
-                "the model in your process and the parameters it sent back predict differently.",
-            ),
-            expected=Msg("同一个训练好的模型。", "one and the same trained model."),
+            observed=tr("the model in your process and the parameters it sent back predict differently."),
+            expected=tr("one and the same trained model."),
         )
     expected = (worker.cpu() == seen_labels[:n]).float().mean().item()
     got = result["student_subset_accuracy"]
@@ -312,7 +305,7 @@ def _check_student_accuracy(
     try:
         expect_finite(got, call, what=what)
     except CheckFailure as failure:
-        raise CheckFailure(failure.msg + Msg("\n", "\n") + points_msg(credit, True), credit) from None
+        raise CheckFailure(failure.msg + tr("\n") + points_msg(credit, True), credit) from None
     if not isinstance(got, float) or abs(got - expected) > 1e-6:
         fail(
             credit=credit,
@@ -320,9 +313,6 @@ def _check_student_accuracy(
             what=what,
             returned=kind_of(got),
             expected=repr(expected),
-            detail=Msg(
-                f"（你的模型在全部测试集上的准确率是 {accuracy:.2%}）",
-                f"(your model's accuracy on the whole test set: {accuracy:.2%}) ",
-            )
+            detail=tr("(your model's accuracy on the whole test set: {accuracy:.2%}) ", accuracy=accuracy)
             + points_msg(credit, True),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import tr
 from blitz.engine.check import check, fail
 from blitz.engine.compare import expect_equal, expect_finite, expect_sequence, expect_tensor, kind_of
 from blitz.engine.probing import describe_call
@@ -17,7 +17,7 @@ ref = reference("tensors")  # the solutions in the full kit, their recorded resu
 
 SHAPES = [(2, 3), (4, 4), (1, 5), (3, 2, 2)]
 DTYPES = [torch.float32, torch.float64, torch.int64, torch.int32]
-T_AFTERWARDS = Msg("（调用后的 t）", "(t afterwards)")
+T_AFTERWARDS = tr("(t afterwards)")
 
 
 def seeded_shapes() -> list[tuple[int, ...]]:
@@ -32,9 +32,8 @@ def random_tensor(shape, dtype=torch.float32) -> torch.Tensor:
     return torch.randint(-9, 10, shape, dtype=dtype)
 
 
-PRODUCTS = Msg(
-    "逐元素乘积用 *（同一位置的数相乘，形状不变）；矩阵乘积用 @（行与列的点积）。",
-    "element-wise: use * (entries at the same position, the shape kept); matrix product: @ (rows times columns).",
+PRODUCTS = tr(
+    "element-wise: use * (entries at the same position, the shape kept); matrix product: @ (rows times columns)."
 )
 
 
@@ -58,9 +57,7 @@ def expect_uniform(rand, shape: tuple, call: str, what: str) -> None:
             call=call,
             what=what,
             returned=kind_of(rand),
-            expected=Msg(
-                f"形状 {tuple(shape)} 的 float32 随机张量", f"a float32 random tensor of shape {tuple(shape)}"
-            ),
+            expected=tr("a float32 random tensor of shape {tuple_shape}", tuple_shape=tuple(shape)),
         )
     expect_finite(rand, call, what=what)
     if rand.numel() and (rand.min() < 0 or rand.max() >= 1 or (rand.numel() > 3 and rand.unique().numel() == 1)):
@@ -68,12 +65,12 @@ def expect_uniform(rand, shape: tuple, call: str, what: str) -> None:
         fail(
             call=call,
             what=what,
-            returned=Msg(f"取值在 [{low:.3g}, {high:.3g}] 之间", f"values in [{low:.3g}, {high:.3g}]"),
-            expected=Msg("[0, 1) 上的均匀随机数（torch.rand）", "uniform random numbers in [0, 1) (torch.rand)"),
+            returned=tr("values in [{low:.3g}, {high:.3g}]", low=low, high=high),
+            expected=tr("uniform random numbers in [0, 1) (torch.rand)"),
         )
 
 
-@check("tensors", "用数据创建张量（自动推断 dtype）", "Tensor from data (dtype inferred)")
+@check("tensors", tr("Tensor from data (dtype inferred)"))
 def check_from_data(sub, ctx):
     cases = [
         [[1, 2], [3, 4]],
@@ -87,7 +84,7 @@ def check_from_data(sub, ctx):
         expect_tensor(result["value"], ref.from_data(data), result["call"])
 
 
-@check("tensors", "from_numpy 与数组共享内存", "from_numpy shares memory with the array")
+@check("tensors", tr("from_numpy shares memory with the array"))
 def check_from_numpy(sub, ctx):
     for dtype in (np.int32, np.float64, np.float32):
         array = torch.randint(-20, 20, (2, 3)).numpy().astype(dtype)
@@ -98,14 +95,8 @@ def check_from_numpy(sub, ctx):
         if not result["sees_change"]:
             fail(
                 call=call,
-                observed=Msg(
-                    "返回的张量没有和数组共享内存：改了数组，张量没变。",
-                    "the tensor does not share memory with the array: changing the array did not change it.",
-                ),
-                expected=Msg(
-                    "用 torch.from_numpy，不要复制（torch.tensor 会复制）。",
-                    "torch.from_numpy, no copy (torch.tensor copies).",
-                ),
+                observed=tr("the tensor does not share memory with the array: changing the array did not change it."),
+                expected=tr("torch.from_numpy, no copy (torch.tensor copies)."),
             )
 
 
@@ -127,19 +118,18 @@ def expect_random(sub, fn: str, args: tuple, index: int, size: int) -> None:
         fail(
             call=call,
             what=f"[{index}]",
-            observed=Msg(
-                f"两次调用{'给出同样的数' if torch.equal(first, second) else '的结果'}；均值 {mean:.3f}，方差 {var:.4f}",
-                f"two calls {'gave the same numbers' if torch.equal(first, second) else 'in a row'}; mean {mean:.3f}, "
-                f"variance {var:.4f}",
+            observed=tr(
+                "two calls {value}; mean {mean:.3f}, variance {var:.4f}",
+                value="gave the same numbers" if torch.equal(first, second) else "in a row",
+                mean=mean,
+                var=var,
+                value2="给出同样的数" if torch.equal(first, second) else "的结果",
             ),
-            expected=Msg(
-                "每次调用都是新的 [0, 1) 均匀随机数（均值约 0.5，方差约 1/12）",
-                "new uniform random numbers in [0, 1) at every call (mean about 0.5, variance about 1/12)",
-            ),
+            expected=tr("new uniform random numbers in [0, 1) at every call (mean about 0.5, variance about 1/12)"),
         )
 
 
-@check("tensors", "ones_like 与 rand_like", "ones_like and rand_like")
+@check("tensors", tr("ones_like and rand_like"))
 def check_ones_and_rand_like(sub, ctx):
     for shape, dtype in zip(seeded_shapes(), DTYPES, strict=True):
         t = random_tensor(shape, dtype)
@@ -151,7 +141,7 @@ def check_ones_and_rand_like(sub, ctx):
     expect_random(sub, "ones_and_rand_like", (torch.zeros(MANY),), 1, 2)
 
 
-@check("tensors", "rand、ones、zeros", "rand, ones, zeros")
+@check("tensors", tr("rand, ones, zeros"))
 def check_rand_ones_zeros(sub, ctx):
     for shape in seeded_shapes():
         result = called(sub, "rand_ones_zeros", shape)
@@ -163,7 +153,7 @@ def check_rand_ones_zeros(sub, ctx):
     expect_random(sub, "rand_ones_zeros", (MANY,), 0, 3)
 
 
-@check("tensors", "形状、dtype、设备", "shape, dtype, device")
+@check("tensors", tr("shape, dtype, device"))
 def check_describe(sub, ctx):
     for shape, dtype in zip(seeded_shapes(), DTYPES, strict=True):
         t = random_tensor(shape, dtype)
@@ -175,7 +165,7 @@ def check_describe(sub, ctx):
         expect_equal(device_, t.device, result["call"], what="[2] (device)")
 
 
-@check("tensors", "有 GPU 就搬到 GPU", "to the GPU when there is one")
+@check("tensors", tr("to the GPU when there is one"))
 def check_to_available_device(sub, ctx):
     t = torch.randn(3, 2)
     call = describe_call("tensors", "to_available_device", (t,))
@@ -185,18 +175,20 @@ def check_to_available_device(sub, ctx):
         cuda = result["cuda_available"]
         fail(
             call=call,
-            returned=Msg(f"{result['device']} 上的张量", f"a tensor on {result['device']}")
+            returned=tr("a tensor on {result_device}", result_device=result["device"])
             if result["device"]
             else kind_of(result["value"]),
-            expected=Msg(
-                f"{expected_device} 上的张量（这台机器{'有' if cuda else '没有'} CUDA）",
-                f"a tensor on {expected_device} (CUDA is {'' if cuda else 'not '}available here)",
+            expected=tr(
+                "a tensor on {expected_device} (CUDA is {if_cuda_else_not}available here)",
+                expected_device=expected_device,
+                if_cuda_else_not="" if cuda else "not ",
+                有_if_cuda_else_没有="有" if cuda else "没有",
             ),
         )
     expect_tensor(result["value"].cpu(), t, call)
 
 
-@check("tensors", "索引：把一列原地置零", "indexing: zero a column in place")
+@check("tensors", tr("indexing: zero a column in place"))
 def check_zero_column(sub, ctx):
     for rows, cols, col in [(4, 4, 1), (3, 5, 0), (2, 6, 5), (5, 3, -1)]:
         t = torch.randn(rows, cols)
@@ -209,27 +201,23 @@ def check_zero_column(sub, ctx):
         if -rows <= col < rows and _same(result["value"], zeroed_row):
             fail(
                 call=call,
-                observed=Msg(
-                    f"第 {col} 行被置零了，而不是第 {col} 列。",
-                    f"row {col} was zeroed, not column {col}.",
-                ),
-                expected=Msg(f"第 {col} 列全为 0，其余不变", f"column {col} all zeros, everything else unchanged"),
-                hint=Msg(
-                    "二维索引是 [行, 列]：只写一个下标选的是行；列是第二个位置。",
-                    "2-D indexing is [rows, columns]: a single index picks a row; columns are the second position.",
+                observed=tr("row {col} was zeroed, not column {col}.", col=col),
+                expected=tr("column {col} all zeros, everything else unchanged", col=col),
+                hint=tr(
+                    "2-D indexing is [rows, columns]: a single index picks a row; columns are the second position."
                 ),
             )
         expect_tensor(result["value"], expected, call)
         if not result["same_object"]:
             fail(
                 call=call,
-                returned=Msg("一个新张量", "a new tensor"),
-                expected=Msg("原地修改并返回 t 本身（return t）", "change t in place and return t itself (return t)"),
+                returned=tr("a new tensor"),
+                expected=tr("change t in place and return t itself (return t)"),
             )
         expect_tensor(result["t_after"], expected, call, what=T_AFTERWARDS)
 
 
-@check("tensors", "cat：沿已有维度拼接", "cat: join along an existing dim")
+@check("tensors", tr("cat: join along an existing dim"))
 def check_concat(sub, ctx):
     # Sizes differ along the joined dim (what cat allows and stack does not), the wider case first: a
     # join along another dim, or a stack, then raises PyTorch's own error, which the hint explains.
@@ -244,7 +232,7 @@ def check_concat(sub, ctx):
         expect_tensor(result["value"], ref.concat(tensors, dim), result["call"])
 
 
-@check("tensors", "stack：沿新维度堆叠", "stack: join along a new dim")
+@check("tensors", tr("stack: join along a new dim"))
 def check_stack(sub, ctx):
     for shape, dim, count in [((2, 2), 0, 2), ((2, 2), 1, 2), ((2, 2), 2, 3), ((3,), 1, 4)]:
         tensors = [torch.randint(0, 9, shape) for _ in range(count)]
@@ -252,7 +240,7 @@ def check_stack(sub, ctx):
         expect_tensor(result["value"], ref.stack(tensors, dim), result["call"])
 
 
-@check("tensors", "逐元素乘法", "element-wise product")
+@check("tensors", tr("element-wise product"))
 def check_elementwise_product(sub, ctx):
     for shape, dtype in zip(SHAPES, DTYPES):
         a, b = random_tensor(shape, dtype), random_tensor(shape, dtype)
@@ -263,7 +251,7 @@ def check_elementwise_product(sub, ctx):
     expect_tensor(result["value"], square * square.T, result["call"], hint=PRODUCTS)
 
 
-@check("tensors", "Gram 矩阵：行与行的点积", "Gram matrix: dot products of rows")
+@check("tensors", tr("Gram matrix: dot products of rows"))
 def check_gram(sub, ctx):
     for shape in [(4, 4), (2, 5), (5, 2), (1, 3)]:
         t = torch.randn(shape)
@@ -271,20 +259,16 @@ def check_gram(sub, ctx):
         if t.shape[0] == t.shape[1] and _same(result["value"], t * t.T):
             fail(
                 call=result["call"],
-                observed=Msg(
-                    "结果是 t 与 t.T 的逐元素乘积（同一位置相乘）。",
-                    "the result is the element-wise product of t and t.T (entries at the same position multiplied).",
+                observed=tr(
+                    "the result is the element-wise product of t and t.T (entries at the same position multiplied)."
                 ),
-                expected=Msg(
-                    "矩阵乘积：位置 (i, j) 是第 i 行与第 j 行的点积",
-                    "the matrix product: entry (i, j) is the dot product of rows i and j",
-                ),
+                expected=tr("the matrix product: entry (i, j) is the dot product of rows i and j"),
                 hint=PRODUCTS,
             )
         expect_tensor(result["value"], ref.gram(t), result["call"], hint=PRODUCTS)
 
 
-@check("tensors", "add_ 原地加倍", "add_ doubles in place")
+@check("tensors", tr("add_ doubles in place"))
 def check_double_in_place(sub, ctx):
     for shape, dtype in zip(SHAPES, DTYPES):
         t = random_tensor(shape, dtype)
@@ -294,9 +278,7 @@ def check_double_in_place(sub, ctx):
         if not result["same_object"] or not result["same_storage"]:
             fail(
                 call=call,
-                returned=Msg("不是 t 本身（或 t 的内存被换掉了）", "not t itself (or t's memory was replaced)"),
-                expected=Msg(
-                    "t.add_(t) 原地修改并返回同一个对象", "t.add_(t), changing t in place and returning the same object"
-                ),
+                returned=tr("not t itself (or t's memory was replaced)"),
+                expected=tr("t.add_(t), changing t in place and returning the same object"),
             )
         expect_tensor(result["t_after"], expected, call, what=T_AFTERWARDS)

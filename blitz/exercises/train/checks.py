@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import tr
 from blitz.engine.check import CheckFailure, check, fail
 from blitz.engine.compare import expect_number, expect_tensor, kind_of, wrong_kind
 from blitz.engine.feedback import with_hint
@@ -21,22 +21,15 @@ LR = 0.1
 def compare_states(got: dict, expected: dict, call: str) -> None:
     """got is the kit's own copy of the model's state after the student's code (fixtures.state_of)."""
     for name, value in expected.items():
-        what = Msg(f"→ 训练后的 {name}", f"→ {name} afterwards")
+        what = tr("→ {name} afterwards", name=name)
         expect_tensor(got.get(name), value, call, what=what, atol=1e-5, rtol=1e-4)
 
 
-PARAMETERS_UNCHANGED = Msg(
-    "训练之后，模型的每个参数都和训练前一模一样：什么也没有学到。常见原因：没有调用 optimizer.step()；"
-    "优化器建在别的参数上（不是这个模型的 model.parameters()）；学习率 lr=0。",
-    "after training, every parameter of the model is exactly what it was before: nothing was learned. "
-    "Usual causes: no optimizer.step(); an optimizer built over other parameters (not this model's "
-    "model.parameters()); a learning rate of 0.",
+PARAMETERS_UNCHANGED = tr(
+    "after training, every parameter of the model is exactly what it was before: nothing was learned. Usual causes: no optimizer.step(); an optimizer built over other parameters (not this model's model.parameters()); a learning rate of 0."
 )
-LOGITS_NOT_PROBABILITIES = Msg(
-    "CrossEntropyLoss 要的是 logits（模型的原始输出），它自己会做 softmax。你的训练结果和“先 softmax 再交给损失函数”"
-    "得到的一样：去掉 softmax，直接把 model(x) 交给损失函数。",
-    "CrossEntropyLoss takes logits (the model's raw outputs) and applies softmax itself. Your training gives what "
-    "applying softmax before the loss gives: drop the softmax and pass model(x) to the loss function as it is.",
+LOGITS_NOT_PROBABILITIES = tr(
+    "CrossEntropyLoss takes logits (the model's raw outputs) and applies softmax itself. Your training gives what applying softmax before the loss gives: drop the softmax and pass model(x) to the loss function as it is."
 )
 
 
@@ -84,8 +77,7 @@ def explain_softmax(got: dict, seed: int, call: str, replay) -> None:
 
 @check(
     "train",
-    "一个 epoch：清零、反向传播、更新，每个批次都做",
-    "one epoch: zero, backward, step on every batch",
+    tr("one epoch: zero, backward, step on every batch"),
     weight=2,
 )
 def check_train_one_epoch(sub, ctx):
@@ -96,27 +88,23 @@ def check_train_one_epoch(sub, ctx):
         if result["step_calls"] != batches:
             fail(
                 call=call,
-                what=Msg(f"，共 {batches} 个批次", f"over {batches} batches"),
-                observed=Msg(
-                    f"optimizer.step() 被调用了 {result['step_calls']} 次",
-                    f"optimizer.step() ran {result['step_calls']} times",
-                ),
-                expected=Msg("每个批次一次", "once per batch"),
+                what=tr("over {batches} batches", batches=batches),
+                observed=tr("optimizer.step() ran {result_step_calls} times", result_step_calls=result["step_calls"]),
+                expected=tr("once per batch"),
             )
         if not all(result["grads_at_step"]):
             fail(
                 call=call,
-                observed=Msg(
-                    "optimizer.step() 时没有梯度：loss.backward() 没有在 step 之前调用。",
-                    "there was no gradient when optimizer.step() ran: loss.backward() did not come before step.",
+                observed=tr(
+                    "there was no gradient when optimizer.step() ran: loss.backward() did not come before step."
                 ),
             )
         expect_parameters_changed(result["state"], seed, call)  # after the more precise words above
         if not all(result["forward_training"]):
             fail(
                 call=call,
-                observed=Msg("模型在评估模式下被训练。", "the model was trained in eval mode."),
-                expected=Msg("先调用 model.train()。", "call model.train() first."),
+                observed=tr("the model was trained in eval mode."),
+                expected=tr("call model.train() first."),
             )
         model, loader = tiny_setup(seed)
         model.train(False)  # the reference must set train mode itself, as the student's code must
@@ -139,10 +127,7 @@ def check_train_one_epoch(sub, ctx):
                 failure = CheckFailure(
                     with_hint(
                         failure.msg,
-                        Msg(
-                            "optimizer.zero_grad() 一次也没有被调用：梯度可能在批次之间累加了。",
-                            "optimizer.zero_grad() never ran: the gradients may have added up across batches.",
-                        ),
+                        tr("optimizer.zero_grad() never ran: the gradients may have added up across batches."),
                     )
                 )
             raise failure
@@ -152,14 +137,13 @@ def check_train_one_epoch(sub, ctx):
             expected_loss,
             call,
             tol=1e-4 * max(1.0, abs(expected_loss)),
-            expected_text=Msg(
-                f"各批次损失的平均值 {expected_loss:.6f}（一个 float，用 loss.item()）",
-                f"the mean batch loss {expected_loss:.6f} (a float, via loss.item())",
+            expected_text=tr(
+                "the mean batch loss {expected_loss:.6f} (a float, via loss.item())", expected_loss=expected_loss
             ),
         )
 
 
-@check("train", "fit：Adam + 交叉熵，每轮一个平均损失", "fit: Adam + cross-entropy, one mean loss per epoch", weight=2)
+@check("train", tr("fit: Adam + cross-entropy, one mean loss per epoch"), weight=2)
 def check_fit(sub, ctx):
     epochs, lr = 3, 0.01
     call = f"train.fit(model, loader, epochs={epochs}, lr={lr}, device)"
@@ -172,19 +156,19 @@ def check_fit(sub, ctx):
         fail(
             call=call,
             returned=kind_of(returned),
-            expected=Msg(
-                f"{epochs} 个 float 的列表，每轮一个平均损失", f"a list of {epochs} floats, one mean loss per epoch"
-            ),
+            expected=tr("a list of {epochs} floats, one mean loss per epoch", epochs=epochs),
             hint=wrong_kind(returned),
         )
     if result["forwards"] != epochs * result["batches"]:
         batches = result["batches"]
         fail(
             call=call,
-            observed=Msg(f"模型前向了 {result['forwards']} 次", f"the model ran forward {result['forwards']} times"),
-            expected=Msg(
-                f"{epochs} 轮 × {batches} 个批次 = {epochs * batches} 次",
-                f"{epochs} epochs × {batches} batches = {epochs * batches}",
+            observed=tr("the model ran forward {result_forwards} times", result_forwards=result["forwards"]),
+            expected=tr(
+                "{epochs} epochs × {batches} batches = {epochs_batches}",
+                epochs=epochs,
+                batches=batches,
+                epochs_batches=epochs * batches,
             ),
         )
     expect_parameters_changed(result["state"], ctx.seed + 3, call)
@@ -193,6 +177,6 @@ def check_fit(sub, ctx):
     except CheckFailure:
         explain_softmax(result["state"], ctx.seed + 3, call, lambda m, batches: ref.fit(m, batches, epochs, lr, "cpu"))
         raise
-    what = Msg("（每轮损失，Adam 与交叉熵）", "(the losses per epoch, with Adam and cross-entropy)")
+    what = tr("(the losses per epoch, with Adam and cross-entropy)")
     got = torch.tensor([float(v) for v in numbers], dtype=torch.float64)
     expect_tensor(got, torch.tensor(expected, dtype=torch.float64), call, what=what, atol=1e-4)

@@ -48,7 +48,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import Msg, tr
 from blitz.engine.results import Status, SubmissionResult
 
 DEFAULT_TIMEOUT = 180
@@ -227,9 +227,9 @@ def _run_nbgrader(
     config.KernelManager.ip = ip
     for student in sorted(failed & set(submitted)):
         print(
-            Msg(
-                f"{student}：nbgrader 没能评分，查找让内核退出的单元格……",
-                f"{student}: nbgrader could not grade this student; looking for the cell that stopped the kernel...",
+            tr(
+                "{student}: nbgrader could not grade this student; looking for the cell that stopped the kernel...",
+                student=student,
             ).render()
         )
         reason = repair(root, assignment, student, configured_timeout(root), config)
@@ -255,10 +255,7 @@ def _refused_records(root: Path, assignment: str, status: dict[str, str]) -> dic
     for student, state in status.items():
         if state.startswith("refused: "):
             why = state.removeprefix("refused: ")
-            message = Msg(
-                f"未评分：{why}（评分程序只读普通文件，不跟随链接）。",
-                f"not graded: {why} (plain files only, no link followed).",
-            )
+            message = tr("not graded: {why} (plain files only, no link followed).", why=why)
             target = Target(student, str(root / "submitted" / student), "unsafe", (why, why))
             records[student] = zero_record(
                 target, options_for(assignment, configured_timeout(root), ()), message, Status.REFUSED
@@ -332,25 +329,23 @@ def _course_autograde(args: argparse.Namespace) -> int:
     root = Path(args.dir).resolve()
     if not (root / "nbgrader_config.py").is_file():
         return _refuse(
-            Msg(
-                f"{root} 不是课程目录（没有 nbgrader_config.py）；先运行 `blitz course {args.dir}`。",
-                f"{root} is not a course directory (no nbgrader_config.py); run `blitz course {args.dir}` first.",
+            tr(
+                "{root} is not a course directory (no nbgrader_config.py); run `blitz course {args_dir}` first.",
+                root=root,
+                args_dir=args.dir,
             )
         )
     if not (root / "submitted").is_dir():
-        return _refuse(
-            Msg(
-                "还没有提交（submitted/ 不存在）；先运行 nbgrader collect。",
-                "Nothing submitted yet (no submitted/); run nbgrader collect first.",
-            )
-        )
+        return _refuse(tr("Nothing submitted yet (no submitted/); run nbgrader collect first."))
     available = isolation_available()
     if not available["bwrap"]:
         why = available["why"]
         return _refuse(
-            Msg(
-                f"无法把学生的内核放进沙箱（{why}）：{INSTALL[0]}。",
-                f"Cannot put the students' kernels in a sandbox ({why}): {INSTALL[1]}.",
+            tr(
+                "Cannot put the students' kernels in a sandbox ({why}): {install_1}.",
+                why=why,
+                install_1=INSTALL[1],
+                install_0=INSTALL[0],
             )
         )
 
@@ -358,11 +353,11 @@ def _course_autograde(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     if args.workers is not None and args.workers < 1:
-        return _refuse(Msg("--workers 至少为 1。", "--workers must be at least 1."))
+        return _refuse(tr("--workers must be at least 1."))
     missing = [s for s in args.student if not (root / "submitted" / s).is_dir()]
     if missing:
         names = ", ".join(missing)
-        return _refuse(Msg(f"submitted/ 里没有这些学生：{names}", f"No such student in submitted/: {names}"))
+        return _refuse(tr("No such student in submitted/: {names}", names=names))
     signal.signal(signal.SIGTERM, stop)
     choice = Choice(tuple(args.student), args.force, args.workers or physical_cores(), args.dask)
     run = autograde_course(root, args.assignment, choice)
@@ -372,28 +367,24 @@ def _course_autograde(args: argparse.Namespace) -> int:
         print(f"{student:<20} {state}")
     if run.kept:
         print(
-            Msg(
-                f"{len(run.kept)} 名学生的提交自上次评分以来没有变化，未重新评分（--force 重新评分）。",
-                f"{len(run.kept)} student(s) unchanged since the last autograde, not regraded (--force regrades them).",
+            tr(
+                "{len_run_kept} student(s) unchanged since the last autograde, not regraded (--force regrades them).",
+                len_run_kept=len(run.kept),
             ).render()
         )
         run.status.update({s: "unchanged, not regraded" for s in run.kept})
     if run.left_out:
         names = ", ".join(run.left_out)
         print(
-            Msg(
-                f"{'、'.join(run.left_out)} 不在 submitted/ 里了：不再出现在评分记录和班级报告中（记录留在 left_out 下）。",
-                f"{names}: no longer in submitted/, so left out of the records and the class report (kept under left_out).",
+            tr(
+                "{names}: no longer in submitted/, so left out of the records and the class report (kept under left_out).",
+                names=names,
+                join_run_left_out="、".join(run.left_out),
             ).render()
         )
     if (root / "gradebook.db").is_file():
         print()
-        print(
-            Msg(
-                "成绩（nbgrader 成绩簿，由评分程序的检查给分）：",
-                "Scores (nbgrader's gradebook, scored by the kit's checks):",
-            ).render()
-        )
+        print(tr("Scores (nbgrader's gradebook, scored by the kit's checks):").render())
         print(score_table(root, run.status))
     class_report(root, args.assignment, list(run.records.values()))
     return 1 if any(r.status is Status.ERROR for r in run.records.values()) else 0

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import tr
 from blitz.engine.results import SubmissionResult
 
 MAX_FILE_BYTES = 64 << 20  # a file of a submission read for its fingerprint
@@ -246,12 +246,7 @@ def late_penalties(root: Path, assignment: str, students: list[str]) -> dict[str
     try:
         config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     except Exception as exc:  # noqa: BLE001 - the grades stand; the penalty is nbgrader's to say
-        print(
-            Msg(
-                f"读不了 nbgrader_config.py（{exc}），没有计算迟交扣分。",
-                f"Could not read nbgrader_config.py ({exc}); no late penalty was computed.",
-            ).render()
-        )
+        print(tr("Could not read nbgrader_config.py ({exc}); no late penalty was computed.", exc=exc).render())
         return {}
     db_url = f"sqlite:///{root / 'gradebook.db'}"
     penalties = {}

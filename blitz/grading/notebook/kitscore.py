@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from blitz.course.i18n import Msg, chosen_lang
+from blitz.course.i18n import chosen_lang, tr
 from blitz.engine.results import CheckResult, Status, SubmissionResult
 from blitz.grading.discover import Target
 from blitz.grading.runner import Options, zero_record
@@ -131,7 +131,7 @@ def grade_notebook(
     target = Target(student=student, folder=str(code))
     nb, path = read_first(notebooks)
     if nb is None:
-        message = Msg(f"没有可评分的笔记本（{path}）。", f"No notebook to grade ({path}).")
+        message = tr("No notebook to grade ({path}).", path=path)
         return NotebookGrade(student, {}, zero_record(target, options, message, Status.MISSING, ""))
     from blitz.course import registry
 

@@ -31,6 +31,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from blitz.course.i18n import tr
+
 DB_WAIT_SECONDS = 300  # how long one nbgrader process waits for another's gradebook transaction
 DB_FAILED = re.compile(r"error accessing the nbgrader database|database is locked")
 
@@ -85,13 +87,13 @@ def autograde_each(
     and their output is the second run's (the first one's error would read as their notebook's).
     Stopped (Ctrl-C, SIGTERM), every process still running is killed (their kernels' launchers then
     clean up, as when the one process of a serial run is killed)."""
-    from blitz.course.i18n import Msg
 
     at_once = max(1, min(workers, len(students)))
     print(
-        Msg(
-            f"nbgrader：{len(students)} 名学生，同时评 {at_once} 名（每名学生一个进程）。",
-            f"nbgrader: {len(students)} students, {at_once} at a time (a process each).",
+        tr(
+            "nbgrader: {len_students} students, {at_once} at a time (a process each).",
+            len_students=len(students),
+            at_once=at_once,
         ).render(),
         flush=True,
     )

@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import tr
 
 if TYPE_CHECKING:
     import nbformat
@@ -59,10 +59,8 @@ def find_killer_cell(nb: nbformat.NotebookNode, cwd: Path, timeout: int, config=
 
 
 def _disarm(cell: nbformat.NotebookNode) -> None:
-    note = Msg(
-        "blitz：评分时这个单元格让 Python 内核退出或卡死（例如 os._exit、段错误、无法中断的循环），已被替换；原来的代码保存在 submitted_original/。",
-        "blitz: while grading, this cell killed or hung the Python kernel (os._exit, a segfault, a loop that ignores "
-        "interrupts); it was replaced, and the original is kept in submitted_original/.",
+    note = tr(
+        "blitz: while grading, this cell killed or hung the Python kernel (os._exit, a segfault, a loop that ignores interrupts); it was replaced, and the original is kept in submitted_original/."
     )
     original = "\n".join("# " + line for line in cell.source.splitlines())
     cell.source = f"{original}\nraise RuntimeError({note.render('both')!r})"
@@ -104,12 +102,11 @@ def repair(root: Path, assignment: str, student: str, timeout: int, config=None)
 def feedback_note(root: Path, assignment: str, student: str, reason: str, score: str) -> Path:
     page = root / "feedback" / student / assignment / "blitz-not-graded.html"
     page.parent.mkdir(parents=True, exist_ok=True)
-    text = Msg(
-        f"nbgrader 没能运行你的作业 {assignment}：Python 内核退出或卡死（{reason}），所以没有逐个单元格的反馈。"
-        f"你的代码仍由评分程序的检查评分：{score}。请改正后重新提交，或联系老师。",
-        f"nbgrader could not run your assignment {assignment}: the Python kernel died or hung ({reason}), so there "
-        f"is no cell-by-cell feedback. Your code was still graded by the grader's checks: {score}. Fix it and "
-        "resubmit, or talk to your instructor.",
+    text = tr(
+        "nbgrader could not run your assignment {assignment}: the Python kernel died or hung ({reason}), so there is no cell-by-cell feedback. Your code was still graded by the grader's checks: {score}. Fix it and resubmit, or talk to your instructor.",
+        assignment=assignment,
+        reason=reason,
+        score=score,
     )
     page.write_text(
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>blitz</title></head><body>"

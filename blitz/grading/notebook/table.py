@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from blitz.course.i18n import Msg
+from blitz.course.i18n import tr
 from blitz.engine.results import SubmissionResult
 
 
@@ -60,12 +60,7 @@ def class_report(root: Path, assignment: str, records: list[SubmissionResult]) -
         written = write_class_report(records, out, lang)
     except Exception as exc:  # noqa: BLE001 - e.g. a broken matplotlib: the grades stand
         why = terminal(f"{type(exc).__name__}: {exc}")
-        print(
-            Msg(
-                f"班级报告没能写出（{why}），成绩不受影响。",
-                f"The class report could not be written ({why}); the grades stand.",
-            ).render()
-        )
+        print(tr("The class report could not be written ({why}); the grades stand.", why=why).render())
         return
     names = ", ".join(written)
-    print(Msg(f"班级报告：{out / FOLDER}/（{names}）", f"class report: {out / FOLDER}/ ({names})").render())
+    print(tr("class report: {out_folder}/ ({names})", out_folder=out / FOLDER, names=names).render())
