@@ -24,9 +24,42 @@ from blitz.execution.lifetime import die_with_parent, libc_prctl
 from blitz.execution.output import Drain
 
 
-class LocalProcess:
-    confined = False
+class _Launched:
+    """What both launchers share: the worker's output drained, its group killed, no cgroup (no OOM count)."""
 
+    confined = False
+    pid: int
+    _drain: Drain
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        raise NotImplementedError
+
+    def alive(self) -> bool:
+        return self.wait(0) is None
+
+    def oom_kills(self) -> int:
+        return 0
+
+    def output(self) -> str:
+        return self._drain.text()
+
+    def settle(self) -> None:
+        self._drain.settle()
+
+    def kill(self) -> bool:
+        """The worker and its children (they die with it, and its group is killed) gone; reaped."""
+        if self.wait(0) is None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if self.wait(10) is None:  # pragma: no cover - uninterruptible sleep
+            return False
+        self._drain.close()
+        return True
+
+
+class LocalProcess(_Launched):
     def __init__(self, argv: list[str], cwd: str, pass_fds=(), sink: Callable[[bytes], None] | None = None):
         prctl = libc_prctl()
         parent = os.getpid()
@@ -58,47 +91,19 @@ class LocalProcess:
         self.pid = self._proc.pid
         self._drain = Drain(out_r, also=sink)
 
-    def alive(self) -> bool:
-        return self._proc.poll() is None
-
     def wait(self, timeout: float | None = None) -> int | None:
         try:
             return self._proc.wait(timeout)
         except subprocess.TimeoutExpired:
             return None
 
-    def oom_kills(self) -> int:
-        return 0
 
-    def output(self) -> str:
-        return self._drain.text()
-
-    def settle(self) -> None:
-        self._drain.settle()
-
-    def kill(self) -> bool:
-        """The worker and its children (they die with it, and its group is killed) gone; reaped."""
-        if self._proc.poll() is None:
-            try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        try:
-            self._proc.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover - uninterruptible sleep
-            return False
-        self._drain.close()
-        return True
-
-
-class LocalFork:
+class LocalFork(_Launched):
     """:class:`LocalProcess`'s interface, the worker forked from the trusted host instead of started
     anew: it inherits the torch, torchvision and probes the host imported, so ``blitz check`` imports
     torch once. The host forks it once, at its start, before it imports the checks, starts a thread
     or runs any torch operation (a fork after OpenMP has run can hang); later workers are
     :class:`LocalProcess`. ``serve`` runs in the fork, which then exits; it never returns there."""
-
-    confined = False
 
     def __init__(self, serve: Callable[[], None], cwd: str, pass_fds=(), sink: Callable[[bytes], None] | None = None):
         out_r, out_w = os.pipe()
@@ -112,9 +117,6 @@ class LocalFork:
         self.pid = pid
         self.status: int | None = None
         self._drain = Drain(out_r, also=sink)
-
-    def alive(self) -> bool:
-        return self.wait(0) is None
 
     def wait(self, timeout: float | None = None) -> int | None:
         """Its exit code (as ``os.waitstatus_to_exitcode``), or None while it runs past `timeout`."""
@@ -132,27 +134,6 @@ class LocalFork:
             else:
                 time.sleep(0.01)
         return self.status
-
-    def oom_kills(self) -> int:
-        return 0
-
-    def output(self) -> str:
-        return self._drain.text()
-
-    def settle(self) -> None:
-        self._drain.settle()
-
-    def kill(self) -> bool:
-        """The worker and its children (they die with it, and its group is killed) gone; reaped."""
-        if self.status is None:
-            try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if self.wait(10) is None:  # pragma: no cover - uninterruptible sleep
-            return False
-        self._drain.close()
-        return True
 
 
 def _become_worker(parent: int, cwd: str, out: int, keep: tuple[int, ...], serve: Callable[[], None]) -> None:
