@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 from typing import Any
 
 import torch
@@ -34,15 +35,16 @@ def wrong_kind(value: Any) -> Msg | None:
     return None
 
 
-def _short_repr(value: Any) -> str:
+def _short_repr(value: Any, depth: int = 0) -> str:
     """repr with floats to 7 significant digits: the digits beyond say nothing to a student, and they
-    differ between float32 and float64 arithmetic (the same answer would read differently on a GPU)."""
+    differ between float32 and float64 arithmetic (the same answer would read differently on a GPU).
+    Only small, shallow lists and tuples are walked (a value the student's code made can be nested at will)."""
     if type(value) is float:
         return f"{value:.7g}"
-    if type(value) in (list, tuple) and len(value) <= 50:
-        inner = ", ".join(_short_repr(v) for v in value)
+    if type(value) in (list, tuple) and len(value) <= 50 and depth < 3:
+        inner = ", ".join(_short_repr(v, depth + 1) for v in value)
         return f"[{inner}]" if type(value) is list else f"({inner}{',' if len(value) == 1 else ''})"
-    return repr(value)
+    return reprlib.repr(value)
 
 
 def non_finite(value: Any) -> bool:

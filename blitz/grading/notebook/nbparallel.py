@@ -25,11 +25,14 @@ another, in this process.
 from __future__ import annotations
 
 import glob
+import os
 import re
 import subprocess
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO
 
 from blitz.course.i18n import tr
 
@@ -50,7 +53,29 @@ def command(assignment: str, options: list[str], student: str | None = None) -> 
 def nbgrader(root: Path, assignment: str, options: list[str], student: str | None = None):
     """One ``nbgrader autograde --force`` in the course folder, waited for."""
     argv, env = command(assignment, options, student)
-    return subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True)
+    return _finish(*_launch(argv, root, env))
+
+
+# nbgrader logs what a notebook raised, and a student writes that text: each stream goes to a file, and only
+# its last OUTPUT_CAP bytes are read back (the end is where the errors are).
+OUTPUT_CAP = 1 << 20
+
+
+def _launch(argv: list[str], root: Path, env: dict) -> tuple[subprocess.Popen, IO[bytes], IO[bytes]]:
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    return subprocess.Popen(argv, cwd=root, env=env, stdout=out, stderr=err), out, err
+
+
+def _tail(stream: IO[bytes]) -> str:
+    size = stream.seek(0, os.SEEK_END)
+    stream.seek(max(0, size - OUTPUT_CAP))
+    return stream.read().decode("utf-8", errors="replace")
+
+
+def _finish(process: subprocess.Popen, out: IO[bytes], err: IO[bytes]) -> subprocess.CompletedProcess:
+    process.wait()
+    with out, err:
+        return subprocess.CompletedProcess(process.args, process.returncode, _tail(out), _tail(err))
 
 
 def gradebook_option(root: Path) -> list[str]:
@@ -107,12 +132,9 @@ def autograde_each(
         with lock:
             if stopping.is_set():
                 return subprocess.CompletedProcess(argv, 1, "", "")
-            process = subprocess.Popen(
-                argv, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-            )
-            running.append(process)
-        out, err = process.communicate()
-        return subprocess.CompletedProcess(argv, process.returncode, out, err)
+            launched = _launch(argv, root, env)
+            running.append(launched[0])
+        return _finish(*launched)
 
     pool = ThreadPoolExecutor(max_workers=at_once)
     try:
