@@ -58,7 +58,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
     (``discover``), notebooks as modules (``notebook_submission``),
     safe student text (``names``), the per-submission runner, batches (``batch``, ``dask_backend``),
     the course's rules (``policy``: due dates, penalties, adjustments; applied by ``gradebook``),
-    the capstone's budget measured at the start (``capstone_budget``), reports and ``exports``,
+    the capstone's budget measured at the start (``capstone_budget``; shared by a pool's processes:
+    ``budget_share``), reports and ``exports``,
     the class report (``class_report``, its figures ``class_figures``), near-identical submissions
     (``similar``), the Gradescope autograder zip (``gradescope``) and what its run_autograder runs
     (``gradescope_run``), all in the sandboxed placement of :mod:`blitz.execution`;

@@ -25,6 +25,11 @@ import os
 
 from blitz.course import registry
 
+# Sandboxed placement: the grader's default --timeout, per check. A correct reference check takes under
+# 1.5 s there (train's, the slowest module check, on the 2-core development machine); 20 s leaves room for
+# slow but correct code on a loaded machine, and a looping student costs that per check, not a minute
+# (benchmarks/bench_class.py). The capstone's budget is measured (blitz/grading/capstone_budget.py).
+GRADING_TIMEOUT = 20.0
 DEFAULT_LIMIT = 10.0
 LIMITS = {"data": 30.0, "train": 30.0}
 CAPSTONE_LIMIT = 120.0  # for CAPSTONE_EPOCHS epochs

@@ -12,17 +12,18 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from blitz import __version__
 from blitz.course import registry
+from blitz.course.i18n import Msg, tr
 from blitz.engine.results import Status, SubmissionResult, by_exercise
 from blitz.execution import files as submission_files
 from blitz.execution.lifetime import die_with_parent
-from blitz.grading import reports
+from blitz.grading import budget_share, capstone_budget, reports
 from blitz.grading.discover import Target
 from blitz.grading.names import terminal
 from blitz.grading.runner import Options, fingerprint, grade_submission, grader_error_record
@@ -53,8 +54,16 @@ def _check_stop() -> None:
 
 
 def run_local(
-    targets: list[Target], options: Options, workers: int, on_done: Callable[[SubmissionResult], None]
+    targets: list[Target],
+    options: Options,
+    workers: int,
+    on_done: Callable[[SubmissionResult], None],
+    say: Callable[[Msg], None] = lambda said: None,
 ) -> None:
+    if options.capstone_budget == budget_share.MEASURING and (workers <= 1 or len(targets) <= 1):
+        options, said = capstone_budget.measured_options(options)  # no pool to measure beside: now
+        if said is not None:
+            say(said)
     if workers <= 1 or len(targets) <= 1:
         for target in targets:  # in this process: student code runs in sandboxes anyway
             _check_stop()
@@ -66,6 +75,10 @@ def run_local(
             _check_stop()
         return
     pending = list(targets)
+    context = multiprocessing.get_context("spawn")
+    # The capstone's budget, measured by the pool's first task while the others grade (capstone_budget).
+    shared = context.Value("d", 0.0)
+    measure = options.capstone_budget == budget_share.MEASURING
     for round_ in range(POOL_ROUNDS):
         broken: list[Target] = []
         # spawn: a fresh interpreter per pool process, nothing inherited from this one's threads;
@@ -73,12 +86,17 @@ def run_local(
         # sandboxes follow)
         with ProcessPoolExecutor(
             max_workers=min(workers, len(pending)),
-            initializer=die_with_parent,
-            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_pool_process,
+            initargs=(shared,),
+            mp_context=context,
         ) as pool:
-            futures = {pool.submit(grade_submission, t, options): t for t in pending}
+            measuring = pool.submit(capstone_budget.measure_shared, options) if measure else None
+            futures: dict[Future, Target] = {pool.submit(grade_submission, t, options): t for t in pending}
             try:
-                for future in as_completed(futures):
+                for future in as_completed([*futures, measuring] if measuring else futures):
+                    if future is measuring:
+                        measure = not _measured(future, shared, options, say)
+                        continue
                     target = futures[future]
                     try:
                         record = future.result()
@@ -97,6 +115,31 @@ def run_local(
         if not broken:
             return
         pending = broken
+
+
+def _pool_process(shared) -> None:
+    """Each pool process: it goes with the grader; the capstone's measured budget is in `shared`."""
+    die_with_parent()
+    budget_share.share(shared)
+
+
+def _measured(future, shared, options: Options, say: Callable[[Msg], None]) -> bool:
+    """The measuring task's end: what it says, said; the default budget shared if it failed outright (a
+    broken pool is measured again in the next round). Whether it is done."""
+    try:
+        _, said = future.result()
+    except BrokenProcessPool:
+        return False
+    except Exception as exc:  # noqa: BLE001 - the grading goes on under the default budget
+        shared.value = options.budget_default()
+        said = tr(
+            "could not time the reference ({type_exc___name}); the capstone's budget is the default {fallback:.0f} s.",
+            type_exc___name=type(exc).__name__,
+            fallback=shared.value,
+        )
+    if said is not None:
+        say(said)
+    return True
 
 
 def files_digest(target: Target) -> str:
@@ -152,6 +195,7 @@ def run_batch(
     lang: str = "both",
     progress=None,
     course=None,
+    say: Callable[[Msg], None] = lambda said: None,
 ) -> BatchResult:
     """Grade what needs it; then every report of the whole class (every valid results.json in `out`,
     the roster's absent students) under the course policy (`course`: blitz/grading/gradebook.Course)."""
@@ -181,7 +225,7 @@ def run_batch(
 
                 run_on_dask(dask, todo, options, on_done)
             else:
-                run_local(todo, options, workers, on_done)
+                run_local(todo, options, workers, on_done, say)
     finally:
         if progress:
             progress.close()

@@ -9,6 +9,11 @@ machine (or a loaded one) measures slower and gives everyone more time in propor
 
 ``BLITZ_REFERENCE_SECONDS`` (seconds) stands for the measurement: it skips the run (for the tests, and
 for an instructor who measured once).
+
+When `blitz grade` grades on a pool of processes, the measurement is the pool's first task
+(:func:`measure_shared`) instead of a wait before the pool starts: the other pool processes grade
+meanwhile, and each capstone check waits for the one shared value (:mod:`blitz.grading.budget_share`), so every
+submission of the run gets the same budget. Alone, or on Dask, it is measured before grading starts.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from blitz.course import mnist
 from blitz.course.i18n import Msg, tr
+from blitz.grading import budget_share
 
 if TYPE_CHECKING:
     from blitz.grading.runner import Options
@@ -88,6 +94,27 @@ def _whole_run(ran: dict, elapsed: float, epochs: int) -> float:
     return elapsed - fit + fit * (images / trained) * epochs
 
 
+def measure_shared(options: Options) -> tuple[float, Msg | None]:
+    """The pool's first task: measure, set the shared budget (the default one when the measurement failed),
+    and return it with what to say."""
+    measured, said = measured_options(options)
+    seconds = measured.capstone_budget if measured.capstone_budget > 0 else options.budget_default()
+    budget_share.publish(seconds)
+    return seconds, said
+
+
+def for_grade(options: Options, dask: bool) -> tuple[Options, Msg | None]:
+    """`blitz grade`'s options, and what to say now: for Dask the budget measured now; for a local batch
+    measured by the batch (the pool's first task, or before grading alone); untouched without the capstone."""
+    from blitz.course import registry
+
+    if registry.CAPSTONE.id not in options.exercises:
+        return options, None
+    if not dask:
+        return replace(options, capstone_budget=budget_share.MEASURING), None
+    return measured_options(options)
+
+
 def measured_options(options: Options) -> tuple[Options, Msg | None]:
     """`options` with the capstone's budget measured now, and what to say about it; unchanged (nothing to
     say) when the capstone is not graded or MNIST is not there. `blitz grade` and the Gradescope run call it
@@ -100,15 +127,19 @@ def measured_options(options: Options) -> tuple[Options, Msg | None]:
     try:
         measured = measure(str(data_root), options.device, options.threads or None, options.epochs or 2)
     except Exception as exc:  # noqa: BLE001 - the budget falls back to the registry's; grading goes on
-        fallback = options.budget(registry.CAPSTONE.id)
+        fallback = options.budget_default()
         return options, tr(
             "could not time the reference ({type_exc___name}); the capstone's budget is the default {fallback:.0f} s.",
             type_exc___name=type(exc).__name__,
             fallback=fallback,
         )
-    said = Msg(
+    return replace(options, capstone_budget=measured.seconds), said_of(measured)
+
+
+def said_of(measured: CapstoneBudget) -> Msg:
+    """What `blitz grade` says of the measured budget."""
+    return Msg(
         f"全流程的时间上限：{measured.seconds:.0f} 秒（参考答案在这台机器上用了 {measured.reference_seconds:.1f} 秒，"
         f"乘以 {BUDGET_MULTIPLE:g}，至少 {MIN_BUDGET:g} 秒）",
         measured.text(),
     )
-    return replace(options, capstone_budget=measured.seconds), said

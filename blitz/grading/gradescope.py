@@ -30,6 +30,7 @@ from pathlib import Path
 import blitz
 from blitz.course import registry
 from blitz.course.i18n import chosen_lang, langs, tr
+from blitz.execution.limits import GRADING_TIMEOUT
 
 CONFIG = "blitz-gradescope.json"  # the build's choices, read by blitz.grading.gradescope_run
 FORMAT = "blitz-gradescope/1"
@@ -224,7 +225,12 @@ def register(subparsers) -> None:
         help=f"comma-separated exercise ids (default all: {','.join(e.id for e in registry.EXERCISES)})",
     )
     p.add_argument("--seed", type=int, default=GRADING_SEED, help=f"the graded tests' seed (default {GRADING_SEED})")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds per exercise and run (default 60)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=GRADING_TIMEOUT,
+        help=f"seconds each check may run (default {GRADING_TIMEOUT:g}); the capstone's budget is measured",
+    )
     p.add_argument("--memory", type=float, default=3.0, help="memory limit per sandbox in GiB (default 3)")
     p.set_defaults(func=run)
 

@@ -30,9 +30,10 @@ from blitz.course.i18n import Msg, tr
 from blitz.course.mnist import RAW_FILES
 from blitz.engine.results import CheckResult, Status, SubmissionResult, by_exercise
 from blitz.execution import files
-from blitz.execution.limits import grading_budget
+from blitz.execution.limits import GRADING_TIMEOUT, grading_budget
 from blitz.execution.sandbox.process import SandboxPolicy, describe_isolation, outermost
 from blitz.execution.sandbox.view import essentials
+from blitz.grading import budget_share
 from blitz.grading.discover import Target, recheck
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class Options:
     """Everything that decides a grade (and the fingerprint that lets a batch resume)."""
 
     exercises: tuple[str, ...] = tuple(e.id for e in registry.EXERCISES)
-    timeout: float = 60.0
+    timeout: float = GRADING_TIMEOUT
     device: str = "cpu"
     data_root: str = ""
     seed: int = 0
@@ -60,9 +61,16 @@ class Options:
     capstone_budget: float = 0.0
 
     def budget(self, exercise_id: str) -> float:
-        if self.capstone_budget > 0 and exercise_id == registry.CAPSTONE.id:
-            return self.capstone_budget
+        if exercise_id == registry.CAPSTONE.id:
+            if self.capstone_budget > 0:
+                return self.capstone_budget
+            if self.capstone_budget == budget_share.MEASURING:  # the pool's first task measures it
+                return budget_share.awaited(self.budget_default())
         return grading_budget(exercise_id, self.timeout)
+
+    def budget_default(self) -> float:
+        """The capstone's budget without a measurement: the registry's (or --timeout, if longer)."""
+        return grading_budget(registry.CAPSTONE.id, self.timeout)
 
     def decisive(self) -> dict:
         """The options a grade depends on (not the language, not how many workers)."""

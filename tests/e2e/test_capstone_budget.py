@@ -12,6 +12,8 @@ import mutants
 import pytest
 
 from blitz.course import mnist, registry
+from blitz.execution.limits import GRADING_TIMEOUT
+from blitz.grading import budget_share
 from blitz.grading import capstone_budget as timing
 from blitz.grading.runner import Options
 
@@ -20,10 +22,37 @@ def test_the_budget_is_a_multiple_of_the_measurement_with_a_floor():
     assert timing.budget_for(1.0) == timing.MIN_BUDGET == 30
     assert timing.budget_for(10.0) == 60 == timing.BUDGET_MULTIPLE * 10
     assert Options(capstone_budget=42.0).budget(registry.CAPSTONE.id) == 42.0
-    assert Options(capstone_budget=42.0).budget("tensors") == 60.0  # the other exercises keep --timeout
+    assert Options(capstone_budget=42.0, timeout=17.0).budget("tensors") == 17.0  # the others keep --timeout
+    assert Options().timeout == GRADING_TIMEOUT == 20.0  # per check, by default
     assert Options().budget(registry.CAPSTONE.id) == registry.CAPSTONE.budget  # no measurement: the registry's
     # A measurement never changes a grade's fingerprint (a resumed batch measures again).
     assert Options(capstone_budget=42.0).decisive() == Options().decisive()
+
+
+def test_on_a_pool_every_capstone_check_waits_for_the_one_shared_measurement(monkeypatch):
+    """`blitz grade` on a pool: the first task measures; each capstone check takes the shared value."""
+    import multiprocessing
+
+    shared = multiprocessing.get_context("spawn").Value("d", 0.0)
+    monkeypatch.setattr(budget_share, "_shared", None)
+    waiting = Options(capstone_budget=budget_share.MEASURING)
+    assert waiting.budget(registry.CAPSTONE.id) == registry.CAPSTONE.budget  # outside a pool: the default
+    budget_share.share(shared)
+    waits: list[float] = []
+
+    def measured_meanwhile(seconds: float) -> None:  # the measuring task ends while a check waits
+        waits.append(seconds)
+        if len(waits) == 3:
+            shared.value = 48.0
+
+    assert budget_share.awaited(300.0, wait=measured_meanwhile) == 48.0 and len(waits) == 3
+    assert waiting.budget(registry.CAPSTONE.id) == 48.0 and waiting.budget("tensors") == GRADING_TIMEOUT
+    shared.value = 0.0
+    monkeypatch.setattr(budget_share, "AWAIT_SECONDS", 0.2)  # a measurement that never comes: the default
+    assert budget_share.awaited(300.0) == 300.0
+    monkeypatch.setenv(timing.ENV, "5")  # the measuring task sets what it measured (or was given)
+    seconds, said = timing.measure_shared(Options(data_root=str(mnist.require())))
+    assert seconds == shared.value == 30.0 and said is not None and "capstone budget 30 s" in said.en
 
 
 def test_an_injected_measurement_is_taken_as_is(monkeypatch):
@@ -47,7 +76,8 @@ def test_the_reference_is_measured_on_this_machine(monkeypatch):
     started = time.perf_counter()
     probes.pipeline(LocalSubmission(registry.ROOT / "solutions"), str(mnist.require()), 2, 0, 50, threads=1)
     whole = time.perf_counter() - started
-    assert whole / 2 < budget.reference_seconds < whole * 2, (budget.reference_seconds, whole)
+    # Within 3x: the two runs are seconds apart, and the other tests' load comes and goes meanwhile.
+    assert whole / 3 < budget.reference_seconds < whole * 3, (budget.reference_seconds, whole)
 
 
 def test_the_training_time_is_scaled_to_the_whole_subset_and_the_epochs():
@@ -72,12 +102,13 @@ LOOPING_FIT = mutants.Mutant(
 @pytest.mark.slow
 def test_a_looping_capstone_is_stopped_at_the_measured_budget(tmp_path):
     mutants.build(tmp_path / "class" / "looper", LOOPING_FIT)
+    mutants.build(tmp_path / "class" / "reference", None)  # graded beside it: the pool's shared measurement
     out = tmp_path / "out"
     env = {timing.ENV: "1"}  # the reference "took" 1 s: the budget is the floor, 30 s
     started = time.monotonic()
     run = kit.blitz(
         "grade", str(tmp_path / "class"), "--out", str(out), "--exercises", "pipeline", "--no-progress",
-        lang="en", env=env, cwd=tmp_path,
+        "--workers", "2", lang="en", env=env, cwd=tmp_path,
     )  # fmt: skip
     elapsed = time.monotonic() - started
     assert run.returncode == 0, run.stdout + run.stderr
@@ -94,6 +125,9 @@ def test_a_looping_capstone_is_stopped_at_the_measured_budget(tmp_path):
     assert "step" in check["message"]["en"] and "Printing at every step is slow" in check["message"]["en"]
     assert "每一步都打印很慢" in check["message"]["zh"]
     assert elapsed < 240, f"the batch took {elapsed:.0f} s: not stopped at the 30 s budget"
+    assert said.count("capstone budget") == 1  # measured once, for both
+    reference = json.loads((out / "reference" / "results.json").read_text(encoding="utf-8"))
+    assert reference["score"] == reference["extra_data"]["record"]["max_score"] > 0, reference["score"]
 
 
 def test_the_options_take_the_measured_budget_once_at_the_start(monkeypatch):
