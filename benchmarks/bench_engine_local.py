@@ -1,9 +1,11 @@
-"""`blitz check tensors` of two kits, alternated in one run: the baseline's venv and this tree's.
+"""`blitz check tensors` (or `--exercise ID`) of two kits, alternated in one run: the baseline's venv and this tree's.
 
     python benchmarks/bench_engine_local.py --baseline /work/main --rounds 3 \
         --out benchmarks/results/bench_engine_local.json
+    python benchmarks/bench_engine_local.py --baseline /work/wt/base --exercise pipeline   # the MNIST check
 
-Each kit checks a folder of its own (the reference tensors.py, the other exercises stubbed); rounds
+Each kit checks a folder of its own (the reference of the exercise checked, the other exercises stubbed;
+for the capstone, which runs the student's whole pipeline, every reference); rounds
 alternate baseline and this tree, medians compared; the load average is recorded before and after.
 With `perf` installed, the CPU time of the whole process tree (front end, host, worker, children:
 perf stat's task-clock) is recorded too: on a busy machine it varies far less than the wall time.
@@ -24,18 +26,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def folder_for(kit: Path, base: Path) -> Path:
-    """The kit's own student folder: its stubs, tensors.py replaced by its reference."""
+def folder_for(kit: Path, base: Path, exercise: str) -> Path:
+    """The kit's own student folder: its stubs, the exercise's file (every file, for the capstone) replaced
+    by its reference."""
     folder = base / kit.name / "exercises"
     folder.parent.mkdir(parents=True)
     subprocess.run(["cp", "-r", str(kit / "exercises"), str(folder)], check=True)
-    (folder / "tensors.py").write_text((kit / "solutions" / "tensors.py").read_text(encoding="utf-8"))
+    own = kit / "solutions" / f"{exercise}.py"
+    for reference in [own] if own.exists() else sorted((kit / "solutions").glob("[a-z]*.py")):
+        (folder / reference.name).write_text(reference.read_text(encoding="utf-8"))
     return folder
 
 
-def timed(kit: Path, folder: Path) -> tuple[float, float | None]:
+def timed(kit: Path, folder: Path, exercise: str) -> tuple[float, float | None]:
     """Wall seconds, and CPU seconds of the process tree (None without perf)."""
-    command = [str(kit / ".venv" / "bin" / "blitz"), "check", "tensors", "--submission", str(folder), "--device", "cpu"]
+    command = [str(kit / ".venv" / "bin" / "blitz"), "check", exercise, "--submission", str(folder), "--device", "cpu"]
     with tempfile.NamedTemporaryFile(suffix=".perf") as counts:
         perf = ["perf", "stat", "-x,", "-e", "task-clock", "-o", counts.name] if shutil.which("perf") else []
         started = time.perf_counter()
@@ -55,23 +60,24 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, required=True)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--exercise", default="tensors", help="the exercise checked (default tensors)")
     args = parser.parse_args()
     kits = {"baseline": args.baseline.resolve(), "this tree": ROOT}
     before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        folders = {name: folder_for(kit, Path(tmp) / name) for name, kit in kits.items()}
+        folders = {name: folder_for(kit, Path(tmp) / name, args.exercise) for name, kit in kits.items()}
         for name, kit in kits.items():
-            timed(kit, folders[name])  # a first run each: the page cache warm for both
+            timed(kit, folders[name], args.exercise)  # a first run each: the page cache warm for both
         seconds: dict[str, list[float]] = {name: [] for name in kits}
         cpu: dict[str, list[float]] = {name: [] for name in kits}
         for _ in range(args.rounds):
             for name, kit in kits.items():
-                wall, used = timed(kit, folders[name])
+                wall, used = timed(kit, folders[name], args.exercise)
                 seconds[name].append(round(wall, 3))
                 cpu[name] += [round(used, 3)] if used is not None else []
     medians = {name: statistics.median(times) for name, times in seconds.items()}
     result = {
-        "command": "blitz check tensors --submission FOLDER --device cpu",
+        "command": f"blitz check {args.exercise} --submission FOLDER --device cpu",
         "kits": {name: str(kit) for name, kit in kits.items()},
         "seconds": seconds,
         "median": medians,
