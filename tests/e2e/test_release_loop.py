@@ -24,39 +24,13 @@ import kit
 import nbformat
 import pexpect
 import pytest
+import releases
 
 from blitz.course import registry
 
 pytestmark = pytest.mark.slow
 ROOT = registry.ROOT
-DATA = os.environ.get("BLITZ_DATA", str(ROOT / "data"))
-# What a clone needs to build a release: the package, the reference, the generated autograder.
-CLONED = ("blitz", "solutions", "autograder", "notebooks", "exercises", "pyproject.toml")
-
-
-def env(extra: dict | None = None) -> dict[str, str]:
-    out = dict(os.environ, BLITZ_LANG="en", BLITZ_DATA=DATA, PYTHONIOENCODING="utf-8")
-    for name in ("PYTHONPATH", "LC_ALL", "VIRTUAL_ENV"):
-        out.pop(name, None)
-    out.update(extra or {})
-    return out
-
-
-def solved_clone(target: Path) -> Path:
-    """The kit as an instructor who solved every exercise has it: exercises/ and blitz/stubs/ hold answers."""
-    target.mkdir()
-    for name in CLONED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", ".blitz"))
-        else:
-            shutil.copy2(source, target / name)
-    (target / "blitz" / "stubs").mkdir(exist_ok=True)
-    for exercise in registry.MODULE_EXERCISES:
-        answer = exercise.solution_path.read_text(encoding="utf-8")
-        (target / "exercises" / f"{exercise.id}.py").write_text(answer, encoding="utf-8")
-        (target / "blitz" / "stubs" / f"{exercise.id}.py").write_text(answer, encoding="utf-8")
-    return target
+env = releases.env
 
 
 def release_lines(release: Path) -> dict[str, set[str]]:
@@ -75,18 +49,8 @@ def release_lines(release: Path) -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory) -> Path:
-    clone = solved_clone(tmp_path_factory.mktemp("clone") / "kit")
-    out = tmp_path_factory.mktemp("release") / "out"
-    made = subprocess.run(
-        [sys.executable, "-m", "blitz", "release", str(out)],
-        cwd=clone,
-        env=env({"PYTHONPATH": str(clone)}),
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    assert made.returncode == 0, made.stdout + made.stderr
-    return out
+    """The session's release, built from a solved clone (tests/releases.py); read here, never written."""
+    return releases.shared(tmp_path_factory)
 
 
 def requirement_closure(names: tuple[str, ...]) -> set[str]:
@@ -143,14 +107,13 @@ def venv(tmp_path_factory, release) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(root)], check=True)
     seed_with_installed(root, ("torch", "torchvision"))
     wheel = next((release / "wheels").glob("blitz-*.whl"))
-    for what in ([str(wheel)], ["ipykernel"]):
-        done = subprocess.run(
-            [str(root / "bin" / "python"), "-m", "pip", "install", "-q", *what],
-            capture_output=True,
-            text=True,
-            timeout=1200,
-        )
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = subprocess.run(  # one pip run, one resolution for both
+        [str(root / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel), "ipykernel"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return root
 
 
