@@ -1,8 +1,9 @@
 """A class release's whole student loop, in a fresh virtual environment that holds only the release's
-wheel and what its metadata declares (pip resolves them as a student's `pip install wheels/...` would;
-here from this machine's wheel store, as pip is configured). The release is built from a clone whose
-exercises/ and blitz/stubs/ hold the solutions, as an instructor who solved the course in their clone
-has them: not one solution line may reach the release (issue 21.9).
+wheel and what its metadata declares (pip installs the wheel as a student's `pip install wheels/...`
+would, and finds each declared requirement satisfied by files linked from this Python's). The release
+(the session's one, tests/releases.py) is built from a clone whose exercises/ and blitz/stubs/ hold the
+solutions, as an instructor who solved the course in their clone has them: not one solution line may
+reach the release (issue 21.9).
 
 The loop: doctor, list, check (a stub, then a solved file), hint, reset, watch (in a pseudo-terminal),
 report, `pytest autograder`, and the released notebooks executed with nbclient on a kernel of that venv.
@@ -79,10 +80,21 @@ def requirement_closure(names: tuple[str, ...]) -> set[str]:
     return {name for name, _ in found}
 
 
+def declared(wheel: Path) -> tuple[str, ...]:
+    """The names the wheel's own metadata requires (its Requires-Dist lines without an extra's marker)."""
+    from packaging.requirements import Requirement
+
+    with zipfile.ZipFile(wheel) as zf:
+        meta = zf.read(next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    found = [
+        Requirement(line.split(":", 1)[1].strip()) for line in meta.splitlines() if line.startswith("Requires-Dist:")
+    ]
+    return tuple(r.name for r in found if r.marker is None or r.marker.evaluate({"extra": ""}))
+
+
 def seed_with_installed(root: Path, names: tuple[str, ...]) -> None:
     """Hard-link the installed files of `names` and what they require into the fresh venv, so pip finds
-    them satisfied instead of unpacking 5 GB of CUDA wheels again (minutes): the venv still holds only
-    declared dependencies, and pip resolves everything else from the wheel's metadata."""
+    them satisfied instead of unpacking the same wheels again (5 GB of CUDA ones for torch: minutes)."""
     from importlib import metadata
 
     site = next(root.glob("lib/python*/site-packages"))
@@ -102,13 +114,19 @@ def seed_with_installed(root: Path, names: tuple[str, ...]) -> None:
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory, release) -> Path:
-    """A fresh venv: the wheel and its declared dependencies, resolved by pip; ipykernel for the notebooks."""
+    """A fresh venv: the wheel and what its metadata declares; ipykernel for the notebooks.
+
+    What the wheel's METADATA names (read from the wheel, not from the kit) and ipykernel are seeded, with
+    what they require, from this Python's installed files; pip then installs the wheel, checking each
+    declared requirement against them (one it cannot find, or whose version does not fit, it would look
+    for in the wheel store and fail without). The venv holds those distributions and nothing else."""
     root = tmp_path_factory.mktemp("student") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True)
-    seed_with_installed(root, ("torch", "torchvision"))
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
     wheel = next((release / "wheels").glob("blitz-*.whl"))
-    done = subprocess.run(  # one pip run, one resolution for both
-        [str(root / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel), "ipykernel"],
+    seed_with_installed(root, (*declared(wheel), "ipykernel"))
+    python = str(root / "bin" / "python")
+    done = subprocess.run(  # this Python's pip, installing into the venv (`pip --python`)
+        [sys.executable, "-m", "pip", "--python", python, "install", "-q", str(wheel), "ipykernel"],
         capture_output=True,
         text=True,
         timeout=1200,
