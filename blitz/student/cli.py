@@ -207,7 +207,7 @@ def cmd_hint(args: argparse.Namespace) -> int:
 
 
 def _hint(args: argparse.Namespace, state: State, course: Course) -> int:
-    from blitz.checks import get_check
+    from blitz.engine.catalog import check_refs  # the checks' titles without torch (blitz.checks imports it)
 
     exercise = get_exercise(args.id) if args.id else course.next_unfinished()
     if exercise is None:
@@ -224,12 +224,13 @@ def _hint(args: argparse.Namespace, state: State, course: Course) -> int:
         out(tr("Every check of {exercise_id} passes: no hint needed.", exercise_id=exercise.id))
         return 0
     rungs = ladder(key)
+    title = next(ref.title for ref in check_refs(exercise.id) if ref.key == key)
     out(
         label(
             tr(
                 "First failing check: {get_check_key_title_en}",
-                get_check_key_title_en=get_check(key).title.en,
-                get_check_key_title_zh=get_check(key).title.zh,
+                get_check_key_title_en=title.en,
+                get_check_key_title_zh=title.zh,
             )
         )
     )

@@ -31,9 +31,12 @@ from pathlib import Path
 import kit
 import nbformat
 import pytest
+import releases
 
 from blitz.authoring.nbgrader import nbgrader_env
+from blitz.authoring.notebooks import notebook_text
 from blitz.checks import checks_for
+from blitz.course import registry
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -59,24 +62,13 @@ def _cell(nb, grade_id: str):
 
 @pytest.fixture(scope="module")
 def notebooks(tmp_path_factory) -> Path:
-    """A folder with stub.ipynb (the released notebook as handed out) and solved.ipynb (answers typed in)."""
-    course = tmp_path_factory.mktemp("course")
-    env = nbgrader_env()
-    made = subprocess.run(kit.command() + ["course", str(course)], env=env, capture_output=True, text=True, timeout=300)
-    assert made.returncode == 0, made.stderr
-    released = subprocess.run(
-        [str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert released.returncode == 0, released.stdout + released.stderr
+    """A folder with stub.ipynb (the released notebook as handed out: the one `nbgrader generate_assignment`
+    made for the session's student release, tests/releases.py) and solved.ipynb (answers typed in, from the
+    instructor's notebook)."""
+    release = releases.shared(tmp_path_factory) / "notebooks" / f"{ASSIGNMENT}.ipynb"
     folder = tmp_path_factory.mktemp("lab")
-    release = course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     shutil.copy(release, folder / "stub.ipynb")
-    source = nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    source = nbformat.reads(notebook_text(registry.get(ASSIGNMENT)), as_version=4)
     solved = nbformat.read(release, as_version=4)
     for name in NAMES:
         lines = _cell(source, name).source.splitlines()

@@ -1,8 +1,9 @@
 """The student release (`blitz release OUT`): what a class gets, without the answers.
 
-It is installed into a fresh virtual environment that holds nothing but torch, torchvision, numpy,
-pytest, safetensors (and what they need; made visible through a .pth file pointing at links to exactly
-those packages, so nothing is downloaded) and the release's wheel. There the release's own
+The release is the session's one (tests/releases.py: `blitz release` in a clone whose exercises hold
+the solutions), copied. It is installed into a fresh virtual environment that holds nothing but torch,
+torchvision, numpy, pytest, safetensors (and what they need; made visible through a .pth file pointing
+at links to exactly those packages, so nothing is downloaded) and the release's wheel. There the release's own
 `pytest autograder` must judge the reference and the broken submissions of tests/mutants/ exactly as
 the full kit does on the same seeds, and `import solutions` must fail. No file of the release holds a
 line of a solution body or a hidden seed.
@@ -23,6 +24,7 @@ from xml.etree import ElementTree
 import kit
 import mutants
 import pytest
+import releases
 from mutants.broken import MUTANTS
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -94,10 +96,9 @@ def student_env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("release") / "out"
-    made = kit.blitz("release", str(out), timeout=1800)
-    assert made.returncode == 0, made.stdout + made.stderr
-    return out
+    """This module's copy of the session's release (tests/releases.py: built once, from a solved clone):
+    the tests run pytest inside it, which writes its caches there."""
+    return releases.copy_of(releases.shared(tmp_path_factory), tmp_path_factory.mktemp("release") / "out")
 
 
 @pytest.fixture(scope="module")
@@ -214,18 +215,26 @@ def test_release_judges_every_broken_submission_as_the_kit_does(student_python, 
 
 
 def test_release_pytest_autograder_fails_broken_submissions(student_python, release, tmp_path):
-    """The release's own command, on one broken submission of each exercise: the kit's outcome per check."""
+    """The release's own command, once, on a submission with one broken file per exercise (each mutant
+    patches its own exercise's file only): the kit's outcome on every check, each exercise failing exactly
+    the checks of its bug."""
     firsts = {m.exercise: m for m in reversed(MUTANTS)}
+    folder = mutants.build(tmp_path / "broken")
     for exercise, mutant in firsts.items():
-        folder = mutants.build(tmp_path / mutant.name, mutant)
-        xml = tmp_path / f"{mutant.name}.xml"
-        args = ["-m", "pytest", "autograder", "--submission", str(folder), "-k", f"test_{exercise}"]
-        done = run_student(student_python, *args, "-p", "no:cacheprovider", f"--junitxml={xml}", cwd=release)
-        assert done.returncode == 1, done.stdout[-3000:]
-        outcomes = junit_outcomes(xml)
+        path = folder / f"{exercise}.py"
+        path.write_text(mutants.patched(path.read_text(encoding="utf-8"), mutant.old, mutant.new, mutant.name))
+    xml = tmp_path / "broken.xml"
+    chosen = " or ".join(f"test_{exercise}" for exercise in firsts)
+    args = ["-m", "pytest", "autograder", "--submission", str(folder), "-k", chosen]
+    done = run_student(student_python, *args, "-p", "no:cacheprovider", f"--junitxml={xml}", cwd=release)
+    assert done.returncode == 1, done.stdout[-3000:]
+    outcomes = junit_outcomes(xml)
+    assert {key.split(".")[0] for key in outcomes} == set(firsts)
+    for exercise, mutant in firsts.items():
+        released = {k: v for k, v in outcomes.items() if k.split(".")[0] == exercise}
         kit_side = {k: ("passed" if s == "passed" else "failed") for k, (s, _) in kit_results(folder, exercise).items()}
-        assert outcomes == kit_side, mutant.name
-        assert {k for k, v in outcomes.items() if v == "failed"} == mutant.fails
+        assert released == kit_side, mutant.name
+        assert {k for k, v in released.items() if v == "failed"} == mutant.fails, mutant.name
 
 
 def release_texts(release: Path) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """A class release's whole student loop, in a fresh virtual environment that holds only the release's
-wheel and what its metadata declares (pip resolves them as a student's `pip install wheels/...` would;
-here from this machine's wheel store, as pip is configured). The release is built from a clone whose
-exercises/ and blitz/stubs/ hold the solutions, as an instructor who solved the course in their clone
-has them: not one solution line may reach the release (issue 21.9).
+wheel and what its metadata declares (pip installs the wheel as a student's `pip install wheels/...`
+would, and finds each declared requirement satisfied by files linked from this Python's). The release
+(the session's one, tests/releases.py) is built from a clone whose exercises/ and blitz/stubs/ hold the
+solutions, as an instructor who solved the course in their clone has them: not one solution line may
+reach the release (issue 21.9).
 
 The loop: doctor, list, check (a stub, then a solved file), hint, reset, watch (in a pseudo-terminal),
 report, `pytest autograder`, and the released notebooks executed with nbclient on a kernel of that venv.
@@ -24,39 +25,13 @@ import kit
 import nbformat
 import pexpect
 import pytest
+import releases
 
 from blitz.course import registry
 
 pytestmark = pytest.mark.slow
 ROOT = registry.ROOT
-DATA = os.environ.get("BLITZ_DATA", str(ROOT / "data"))
-# What a clone needs to build a release: the package, the reference, the generated autograder.
-CLONED = ("blitz", "solutions", "autograder", "notebooks", "exercises", "pyproject.toml")
-
-
-def env(extra: dict | None = None) -> dict[str, str]:
-    out = dict(os.environ, BLITZ_LANG="en", BLITZ_DATA=DATA, PYTHONIOENCODING="utf-8")
-    for name in ("PYTHONPATH", "LC_ALL", "VIRTUAL_ENV"):
-        out.pop(name, None)
-    out.update(extra or {})
-    return out
-
-
-def solved_clone(target: Path) -> Path:
-    """The kit as an instructor who solved every exercise has it: exercises/ and blitz/stubs/ hold answers."""
-    target.mkdir()
-    for name in CLONED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", ".blitz"))
-        else:
-            shutil.copy2(source, target / name)
-    (target / "blitz" / "stubs").mkdir(exist_ok=True)
-    for exercise in registry.MODULE_EXERCISES:
-        answer = exercise.solution_path.read_text(encoding="utf-8")
-        (target / "exercises" / f"{exercise.id}.py").write_text(answer, encoding="utf-8")
-        (target / "blitz" / "stubs" / f"{exercise.id}.py").write_text(answer, encoding="utf-8")
-    return target
+env = releases.env
 
 
 def release_lines(release: Path) -> dict[str, set[str]]:
@@ -75,18 +50,8 @@ def release_lines(release: Path) -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory) -> Path:
-    clone = solved_clone(tmp_path_factory.mktemp("clone") / "kit")
-    out = tmp_path_factory.mktemp("release") / "out"
-    made = subprocess.run(
-        [sys.executable, "-m", "blitz", "release", str(out)],
-        cwd=clone,
-        env=env({"PYTHONPATH": str(clone)}),
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    assert made.returncode == 0, made.stdout + made.stderr
-    return out
+    """The session's release, built from a solved clone (tests/releases.py); read here, never written."""
+    return releases.shared(tmp_path_factory)
 
 
 def requirement_closure(names: tuple[str, ...]) -> set[str]:
@@ -115,10 +80,21 @@ def requirement_closure(names: tuple[str, ...]) -> set[str]:
     return {name for name, _ in found}
 
 
+def declared(wheel: Path) -> tuple[str, ...]:
+    """The names the wheel's own metadata requires (its Requires-Dist lines without an extra's marker)."""
+    from packaging.requirements import Requirement
+
+    with zipfile.ZipFile(wheel) as zf:
+        meta = zf.read(next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    found = [
+        Requirement(line.split(":", 1)[1].strip()) for line in meta.splitlines() if line.startswith("Requires-Dist:")
+    ]
+    return tuple(r.name for r in found if r.marker is None or r.marker.evaluate({"extra": ""}))
+
+
 def seed_with_installed(root: Path, names: tuple[str, ...]) -> None:
     """Hard-link the installed files of `names` and what they require into the fresh venv, so pip finds
-    them satisfied instead of unpacking 5 GB of CUDA wheels again (minutes): the venv still holds only
-    declared dependencies, and pip resolves everything else from the wheel's metadata."""
+    them satisfied instead of unpacking the same wheels again (5 GB of CUDA ones for torch: minutes)."""
     from importlib import metadata
 
     site = next(root.glob("lib/python*/site-packages"))
@@ -138,19 +114,24 @@ def seed_with_installed(root: Path, names: tuple[str, ...]) -> None:
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory, release) -> Path:
-    """A fresh venv: the wheel and its declared dependencies, resolved by pip; ipykernel for the notebooks."""
+    """A fresh venv: the wheel and what its metadata declares; ipykernel for the notebooks.
+
+    What the wheel's METADATA names (read from the wheel, not from the kit) and ipykernel are seeded, with
+    what they require, from this Python's installed files; pip then installs the wheel, checking each
+    declared requirement against them (one it cannot find, or whose version does not fit, it would look
+    for in the wheel store and fail without). The venv holds those distributions and nothing else."""
     root = tmp_path_factory.mktemp("student") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True)
-    seed_with_installed(root, ("torch", "torchvision"))
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
     wheel = next((release / "wheels").glob("blitz-*.whl"))
-    for what in ([str(wheel)], ["ipykernel"]):
-        done = subprocess.run(
-            [str(root / "bin" / "python"), "-m", "pip", "install", "-q", *what],
-            capture_output=True,
-            text=True,
-            timeout=1200,
-        )
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    seed_with_installed(root, (*declared(wheel), "ipykernel"))
+    python = str(root / "bin" / "python")
+    done = subprocess.run(  # this Python's pip, installing into the venv (`pip --python`)
+        [sys.executable, "-m", "pip", "--python", python, "install", "-q", str(wheel), "ipykernel"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return root
 
 

@@ -255,17 +255,29 @@ def test_doctor_names_the_font_package_without_a_cjk_font(monkeypatch):
     assert doctor.check_cjk_font().line() == "[ OK ] CJK font Noto Sans CJK SC"
 
 
-def test_doctor_without_data_says_what_to_do():
+def doctor_here(monkeypatch, capsys, lang: str, data: str) -> tuple[int, str]:
+    """What `blitz doctor` does (cmd_doctor is doctor()), in this process, which has torch and torchvision
+    imported already (its kernel check still starts the kernel's Python): the exit status and the output.
+    The command itself runs in test_doctor_with_the_data_in_place."""
+    monkeypatch.setenv("BLITZ_LANG", lang)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.setenv("BLITZ_DATA", data)
+    capsys.readouterr()
+    status = doctor.doctor()
+    return status, capsys.readouterr().out
+
+
+def test_doctor_without_data_says_what_to_do(monkeypatch, capsys):
     for lang, words in (
         ("en", "not found under /nonexistent/MNIST/raw. Run `blitz download`"),
         ("zh", "在 /nonexistent/MNIST/raw 下找不到。运行 `blitz download`"),
     ):
-        result = blitz("doctor", lang=lang, data="/nonexistent")
-        assert result.returncode == 1
-        assert f"[FAIL] MNIST: {words}" in result.stdout
+        status, stdout = doctor_here(monkeypatch, capsys, lang, "/nonexistent")
+        assert status == 1
+        assert f"[FAIL] MNIST: {words}" in stdout
 
 
-def test_doctor_finds_a_corrupt_test_file(tmp_path):
+def test_doctor_finds_a_corrupt_test_file(tmp_path, monkeypatch, capsys):
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
     for path in (mnist.data_root() / "MNIST" / "raw").iterdir():
@@ -277,12 +289,12 @@ def test_doctor_finds_a_corrupt_test_file(tmp_path):
     labels.write_bytes(bytes(data))
     assert gzip.decompress((raw / "t10k-labels-idx1-ubyte.gz").read_bytes()) != bytes(data)
 
-    result = blitz("doctor", data=str(tmp_path))
-    assert result.returncode == 1
-    line = next(line for line in result.stdout.splitlines() if "t10k-labels" in line)
+    status, stdout = doctor_here(monkeypatch, capsys, "en", str(tmp_path))
+    assert status == 1
+    line = next(line for line in stdout.splitlines() if "t10k-labels" in line)
     assert line.startswith("[FAIL]") and "differs from what t10k-labels-idx1-ubyte.gz unpacks to" in line
     assert "run `blitz download`" in line
-    assert "1 problem(s)" in result.stdout
+    assert "1 problem(s)" in stdout
 
 
 # --- download ---------------------------------------------------------------------------------

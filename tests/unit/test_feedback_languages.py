@@ -13,6 +13,7 @@ from pathlib import Path
 
 import mutants
 import pytest
+from mutants import broken
 from mutants.broken import CAPSTONE_ANSWERS, MUTANTS, STOPPED, capstone_answer
 
 from blitz.checks import Context, get_check, run_check
@@ -142,8 +143,11 @@ def test_mutant_failures_speak_one_language_at_a_time(mutant, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant", STOPPED, ids=lambda m: m.name)
-def test_stopped_mutants_speak_one_language_at_a_time(mutant, tmp_path):
-    """A time limit hit while printing (in a worker, as tests/test_timeout_printing.py's local placement)."""
+def test_stopped_mutants_speak_one_language_at_a_time(mutant, tmp_path, monkeypatch):
+    """A time limit hit while printing (in a worker, as tests/test_timeout_printing.py's local placement).
+    Here only the message's language is the point: a 4-second limit (the loop prints at every step from its
+    first batch on); tests/corpora/test_mutants.py runs them under STOPPED_LIMIT and reads what they printed."""
+    monkeypatch.setattr(broken, "STOPPED_LIMIT", "4")
     results = mutants.run_stopped(mutant, tmp_path / "submission")
     for key in sorted(mutant.fails):
         assert results[key].status == "timeout" and results[key].message is not None, results[key]
