@@ -132,9 +132,11 @@ def test_pytest_autograder(folder, tmp_path):
     assert hostile.leftovers(str(folder)) == []
 
 
-def test_pytest_autograder_on_the_stubs_fails_every_test_cleanly():
+def test_pytest_autograder_on_the_stubs_fails_every_test_cleanly(tmp_path):
+    # The stubs as generated, never the checkout's exercises/ (a developer may have solved some there).
+    folder = mutants.stubs(tmp_path / "stubs")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "autograder", "--submission", "exercises", "-p", "no:cacheprovider", "-q"],
+        [sys.executable, "-m", "pytest", "autograder", "--submission", str(folder), "-p", "no:cacheprovider", "-q"],
         capture_output=True,
         text=True,
         encoding="utf-8",
