@@ -9,8 +9,9 @@ no process survives, the secret is nowhere, nothing was written outside the sand
 the data and every classmate's files are intact, and nothing reached the host's network.
 
 Groups keep CI time low: most adversaries target autograd.py (graded with extras as the witness
-exercise), the tensor cheats are graded with model as witness, and only the three that cheat at
-the MNIST capstone are graded with the (training) pipeline exercise.
+exercise), the tensor cheats are graded with model as witness, and only the four that cheat at
+the MNIST capstone are graded with the (training) pipeline exercise. The grader runs with a TMPDIR of
+the batch's own, which it must leave empty.
 """
 
 from __future__ import annotations
@@ -133,6 +134,12 @@ ADVERSARIES = (
     Adversary(
         "train_on_test", "pipeline", {"evaluate": 10, "pipeline": (0.0, 1.5)}, ("test accuracy", f"at least {BAR:.0%}")
     ),
+    # The accuracy is computed on the trusted side from the trained weights, not from the worker's predictions:
+    # a fit that trains nothing and a nearest-neighbour forward in eval mode (tests/corpora/test_adversarial_data.py's
+    # harness, graded here to share this batch's capstone).
+    Adversary(
+        "nn_without_training", "pipeline", {"evaluate": 10, "pipeline": 0.0}, ("test accuracy", f"at least {BAR:.0%}")
+    ),
 )
 BY_NAME = {a.name: a for a in ADVERSARIES}
 PIPELINE_FILES = ("data", "model", "train", "evaluate")
@@ -187,6 +194,7 @@ class Batch:
     subs_before: dict = field(default_factory=dict)
     subs_after: dict = field(default_factory=dict)
     members: list = field(default_factory=list)
+    tmp: Path | None = None  # the grader's TMPDIR
 
 
 def fill(text: str, world: World, subs: Path, out: Path) -> str:
@@ -220,7 +228,8 @@ def grade(world: World, group: str) -> Batch:
     if "pipeline" in exercises:
         mnist.require()  # no MNIST: a failure that says how to get it, never a skip
     base = world.root / group
-    subs, out = base / "class", base / "out"
+    subs, out, tmp = base / "class", base / "out", base / "tmp"
+    tmp.mkdir(parents=True)
     members = [a for a in ADVERSARIES if a.group == group and available(a)]
     build(subs / "reference", None, world, subs, out)
     for adversary in members:
@@ -233,7 +242,7 @@ def grade(world: World, group: str) -> Batch:
         *extra,
         lang="both",
         data=str(mnist.data_root()),
-        env={"BLITZ_ADVERSARY_SECRET": SECRET},
+        env={"BLITZ_ADVERSARY_SECRET": SECRET, "TMPDIR": str(tmp)},
         cwd=world.root,
     )
     batch = Batch(
@@ -246,6 +255,7 @@ def grade(world: World, group: str) -> Batch:
         subs_before=before,
         subs_after=tree_hash(subs),
         members=members,
+        tmp=tmp,
     )
     for folder in sorted(out.iterdir()):
         if (folder / "results.json").is_file():
@@ -376,6 +386,9 @@ def test_reports_are_complete_and_only_ours(group, graded):
     suites = ET.parse(batch.out / "junit.xml").getroot().findall("testsuite")
     assert {s.get("name") for s in suites} == students
     assert not list(Path("/tmp").glob(f"blitz-pwned-{MARKER}*")) and not Path("/tmp/results.json").exists()
+    # no scratch file left; torch's own compile cache (torchinductor_<user>, made when the grader imports
+    # torchvision.datasets to read MNIST's raw files) is torch's, not a scratch file
+    assert sorted(p.name for p in batch.tmp.iterdir() if not p.name.startswith("torchinductor_")) == []
 
 
 @pytest.mark.slow

@@ -6,7 +6,8 @@ to an untouched reference, with --exercises limited to what the attacks need. Th
 the trusted side reads from a student: answers (the wire format: NaN, a pickle bomb, a lying tensor
 header), files (a FIFO, links to /dev/zero or to a classmate), names (folders named like a report,
 a spreadsheet formula, an escape sequence, a newline) and evidence (facts forged inside the
-student's process; the capstone's accuracy, computed on the trusted side from trained weights).
+student's process; the capstone's accuracy, computed on the trusted side from trained weights, is
+graded with the capstone's other adversaries in tests/corpora/test_adversarial.py).
 
 Each case asserts: the attacker's score is exactly what the code deserves, every other student's
 result is intact, the batch exits 0, no scratch file is left (the grader runs with its own TMPDIR),
@@ -37,7 +38,6 @@ from blitz.course import mnist, registry
 from blitz.engine import compare
 from blitz.engine.check import CheckFailure
 from blitz.execution import files
-from blitz.exercises.pipeline.checks import BAR
 from blitz.exercises.tensors import checks as tensor_checks
 from blitz.grading import names
 from blitz.grading.discover import discover
@@ -46,7 +46,6 @@ from blitz.grading.runner import Options, fingerprint
 GROUPS = {
     # group: (exercises graded, extra options)
     "data": (("tensors", "evaluate"), ["--timeout", "30", "--memory", "1.5"]),
-    "capstone": (("pipeline",), ["--timeout", "30"]),
 }
 FULL = {"tensors": 15.0, "evaluate": 10.0}
 
@@ -128,14 +127,9 @@ CASES = (
     # The remaining risk SECURITY.md states: with the right values from copies and forged facts, the
     # three in-place / shared-memory checks (3.75 points) pass. This pins it to exactly those.
     Case("forge_facts_right_values", "data", FULL, files="forge_facts_right_values"),
-    # ---- the capstone: accuracy computed here from the trained weights, not from the worker's predictions
-    Case(
-        "nn_without_training",
-        "capstone",
-        {"pipeline": 0.0},
-        ("test accuracy", f"at least {BAR:.0%}"),
-        files="nn_without_training",
-    ),
+    # ---- the capstone's evidence (nn_without_training: accuracy computed here from the trained weights,
+    # not from the worker's predictions) is graded in tests/corpora/test_adversarial.py's pipeline batch,
+    # which trains the capstone anyway.
 )
 
 

@@ -192,37 +192,6 @@ def test_a_student_removed_from_the_class_folder_is_no_longer_reported(tmp_path)
     assert load(out, "carol")["score"] == 15  # her earlier results still on disk
 
 
-@pytest.mark.slow
-def test_canvas_download_and_per_student_zips(tmp_path):
-    solution = registry.get("tensors").solution_path.read_bytes()
-    canvas = tmp_path / "canvas"
-    canvas.mkdir()
-    (canvas / "smithjane_LATE_111_222_tensors.py").write_bytes(solution)
-    zips = tmp_path / "zips"
-    zips.mkdir()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("eve_hw/tensors.py", solution)
-    (zips / "eve.zip").write_bytes(buffer.getvalue())
-    out = tmp_path / "out"
-    times = tmp_path / "times.csv"  # the LMS's export of submission times: eve two days late
-    times.write_text("student,submitted\neve,2026-12-02T12:00\n", encoding="utf-8")
-    run = blitz(
-        "grade", str(canvas), str(zips), "--out", str(out), "--exercises", "tensors", *POLICY,
-        "--due", "2026-12-01T00:00", "--times", str(times), "--assignment", "Lab 1", cwd=tmp_path,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
-    table = rows(out / "grades.csv")
-    assert set(table) == {"smithjane_111", "eve"}, table
-    assert table["eve"]["total"] == "15" and table["eve"]["final"] == "12" and table["eve"]["late_days"] == "2"
-    # Canvas marked smithjane late (no time known): one day, 10%
-    assert table["smithjane_111"]["total"] == "15" and table["smithjane_111"]["final"] == "13.5"
-    header = next(csv.reader((out / "lms_grades.csv").open(encoding="utf-8")))
-    assert header[-1] == "Lab 1"
-    assert lms(out / "lms_grades.csv")["smithjane_111"][1] == "111"
-    assert "marked late by the LMS" in (out / "smithjane_111" / "feedback.md").read_text(encoding="utf-8")
-
-
 def test_bad_policy_input_exits_two_naming_the_file_and_line(tmp_path):
     bad = tmp_path / "adj.csv"
     bad.write_text("student,target,points,comment\nalice,tensors,lots,?\n", encoding="utf-8")
@@ -241,22 +210,64 @@ def bad_chars(text: str) -> list[str]:
     return sorted({f"U+{ord(c):04X}" for c in text if c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf")})
 
 
-@pytest.mark.slow
-def test_exports_hold_no_control_or_bidi_character(tmp_path):
-    """A hostile folder name and error message, and an adjustment comment with escapes: the new exports
-    (feedback, checks.csv, lms_grades.csv) are cleaned as every report is."""
-    hostile = "eve\u202egnp.exe\u200b\x1b[2J"
-    folder = mutants.build(tmp_path / "class" / hostile, only=("tensors",))
-    with (folder / "tensors.py").open("a", encoding="utf-8") as f:
-        f.write("\ndef from_data(values):\n    raise ValueError('\\x1b[31m\\u202e=cmd|calc!A0 forged')\n")
-    out = tmp_path / "out"
-    out.mkdir()
+HOSTILE = "eve\u202egnp.exe\u200b\x1b[2J"
+
+
+@pytest.fixture(scope="module")
+def lms_class(tmp_path_factory):
+    """One `blitz grade` of three inputs: a Canvas download (smithjane, marked late by Canvas), a folder of
+    per-student zips (eve, two days late by the LMS's times) and a class folder holding a hostile folder
+    name whose code raises an error message full of escapes, with an adjustment comment full of them too
+    (OUT/adjustments.csv). tensors only, the late penalty, a due date and an assignment name."""
     from blitz.grading.names import student_id
 
-    who = student_id(hostile)
+    root = tmp_path_factory.mktemp("lms")
+    solution = registry.get("tensors").solution_path.read_bytes()
+    canvas = root / "canvas"
+    canvas.mkdir()
+    (canvas / "smithjane_LATE_111_222_tensors.py").write_bytes(solution)
+    zips = root / "zips"
+    zips.mkdir()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("eve_hw/tensors.py", solution)
+    (zips / "eve.zip").write_bytes(buffer.getvalue())
+    folder = mutants.build(root / "class" / HOSTILE, only=("tensors",))
+    with (folder / "tensors.py").open("a", encoding="utf-8") as f:
+        f.write("\ndef from_data(values):\n    raise ValueError('\\x1b[31m\\u202e=cmd|calc!A0 forged')\n")
+    out = root / "out"
+    out.mkdir()
+    who = student_id(HOSTILE)
     (out / "adjustments.csv").write_text(f"{who},,1,\x1b[31mred\u202e\n", encoding="utf-8")
-    run = blitz("grade", str(tmp_path / "class"), "--out", str(out), "--exercises", "tensors", cwd=tmp_path)
+    times = root / "times.csv"  # the LMS's export of submission times: eve two days late
+    times.write_text("student,submitted\neve,2026-12-02T12:00\n", encoding="utf-8")
+    run = blitz(
+        "grade", str(canvas), str(zips), str(root / "class"), "--out", str(out), "--exercises", "tensors", *POLICY,
+        "--due", "2026-12-01T00:00", "--times", str(times), "--assignment", "Lab 1", cwd=root,
+    )  # fmt: skip
     assert run.returncode == 0, run.stderr
+    return out, who
+
+
+@pytest.mark.slow
+def test_canvas_download_and_per_student_zips(lms_class):
+    out, who = lms_class
+    table = rows(out / "grades.csv")
+    assert set(table) == {"smithjane_111", "eve", who}, table
+    assert table["eve"]["total"] == "15" and table["eve"]["final"] == "12" and table["eve"]["late_days"] == "2"
+    # Canvas marked smithjane late (no time known): one day, 10%
+    assert table["smithjane_111"]["total"] == "15" and table["smithjane_111"]["final"] == "13.5"
+    header = next(csv.reader((out / "lms_grades.csv").open(encoding="utf-8")))
+    assert header[-1] == "Lab 1"
+    assert lms(out / "lms_grades.csv")["smithjane_111"][1] == "111"
+    assert "marked late by the LMS" in (out / "smithjane_111" / "feedback.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_exports_hold_no_control_or_bidi_character(lms_class):
+    """A hostile folder name and error message, and an adjustment comment with escapes: the new exports
+    (feedback, checks.csv, lms_grades.csv) are cleaned as every report is."""
+    out, who = lms_class
     feedback = (out / who / "feedback.md").read_text(encoding="utf-8")
     assert "forged" in feedback and "red" in feedback  # the texts reached the feedback: the test means something
     for path in (out / who / "feedback.md", out / who / "feedback.html", out / "checks.csv", out / "lms_grades.csv"):
