@@ -18,6 +18,10 @@ kernels. Seven students of `tensors` (12 checks x 1.25 points), a 10 s cell time
 
 Each asserts: the attacker's exact score, every classmate's exact score, exit status 0, no process,
 IPC object, cgroup or scratch folder left, and a world-writable canary outside unchanged.
+
+The runs here get a TMPDIR of their own (``scratch()``), so "nothing left behind" looks at this module's
+own folders and processes (their paths are in every command line of theirs: the kernels' launchers and
+sandboxes, the leftovers of a student's fork bomb) and other nbgrader courses may grade beside it.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from pathlib import Path
 import kit
 import nbformat
 import pytest
+from nbcourse import released_course
 from nbformat.v4 import new_code_cell
 
 from blitz.authoring.nbgrader import nbgrader_env
@@ -60,7 +65,6 @@ EXPECTED = {
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.xdist_group("nbgrader"),  # nbgrader courses and kernels: one after the other (tests/conftest.py)
     pytest.mark.skipif(not (BIN / "nbgrader").exists(), reason="nbgrader is not installed next to this Python"),
     pytest.mark.skipif(os.geteuid() != 0, reason="the course server grades as root (uid drop, cgroups)"),
 ]
@@ -164,7 +168,8 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _processes(*marks: str) -> list[str]:
+def _processes(*marks: str, within: str = "") -> list[str]:
+    """Live processes whose command line holds one of `marks` (and `within`, when given)."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == os.getpid():
@@ -173,7 +178,7 @@ def _processes(*marks: str) -> list[str]:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if any(m in cmd for m in marks):
+        if any(m in cmd for m in marks) and within in cmd:
             found.append(f"{pid}: {cmd[:200]}")
     return found
 
@@ -193,8 +198,21 @@ def _stale_cgroups() -> list[str]:
     return stale
 
 
-def sh(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, cwd=cwd, env=nbgrader_env(), capture_output=True, text=True, timeout=1500)
+def sh(argv: list[str], cwd: Path, tmp: Path | None = None) -> subprocess.CompletedProcess:
+    env = nbgrader_env() | ({"TMPDIR": str(tmp)} if tmp else {})
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=1500)
+
+
+def scratch(base: Path) -> Path:
+    """A /tmp of this test's own (sticky, world-writable, as /tmp; base and the folders above it opened to
+    the sandbox's user): course-autograde's run folders go there."""
+    for folder in (base, *base.parents):
+        if folder != Path("/"):
+            folder.chmod(folder.stat().st_mode | 0o005)
+    tmp = base / "tmp"
+    tmp.mkdir()
+    tmp.chmod(0o1777)
+    return tmp
 
 
 @pytest.fixture(scope="module")
@@ -204,12 +222,8 @@ def batch(tmp_path_factory):
     canary = base / "canary.txt"
     canary.write_text("untouched\n", encoding="utf-8")
     canary.chmod(0o666)  # world-writable: only the sandbox stands in its way
-    for folder in (base, *base.parents):
-        if folder != Path("/"):
-            folder.chmod(folder.stat().st_mode | 0o005)
-    assert sh([str(BIN / "blitz"), "course", str(root), "--timeout", "10"], base).returncode == 0
-    made = sh([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], root)
-    assert made.returncode == 0, made.stdout + made.stderr
+    tmp = scratch(base)
+    released_course(tmp_path_factory, root, 10)
     release, source = (root / d / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" for d in ("release", "source"))
     code = attacks(root, canary)
     solved = {"reference": NAMES, "dbwriter": HALF, "lingerer": NAMES}
@@ -220,8 +234,8 @@ def batch(tmp_path_factory):
         folder = root / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
-    before = {"canary": _sha(canary), "scratch": set(Path("/tmp").glob("blitz-course-*"))}
-    result = sh([str(BIN / "blitz"), "course-autograde", ".", ASSIGNMENT], root)
+    before = {"canary": _sha(canary), "tmp": tmp}
+    result = sh([str(BIN / "blitz"), "course-autograde", ".", ASSIGNMENT], root, tmp)
     return root, result, before, canary
 
 
@@ -308,8 +322,9 @@ def test_the_kernel_cannot_touch_its_sockets(batch):
 
 def test_nothing_is_left_behind(batch):
     root, _, before, _ = batch
-    assert _processes(MARK, str(root), "blitz.grading.notebook", "blitz-course-") == []
-    assert set(Path("/tmp").glob("blitz-course-*")) == before["scratch"]
+    # this run's processes: each holds the course's or its TMPDIR's path (both under root.parent), or MARK
+    assert _processes(MARK, str(root.parent)) == []
+    assert list(before["tmp"].glob("blitz-course-*")) == []
     assert _stale_cgroups() == []
     assert SHM_KEY not in _shm_keys()
     assert "shm" in outputs(root, "lingerer")  # the segment was made, in the sandbox's IPC namespace
@@ -335,35 +350,35 @@ def test_the_class_report_of_the_course(batch):
     assert f"class report: {folder}/" in result.stdout and f"class: {len(EXPECTED)} submission(s)" in result.stdout
 
 
-def test_a_stopped_run_leaves_nothing_behind(tmp_path):
+def test_a_stopped_run_leaves_nothing_behind(tmp_path, tmp_path_factory):
     """SIGTERM to `blitz course-autograde` while a student's kernel loops: nbgrader stops, the
     kernel's launcher follows it (and cleans up), the run removes its folders."""
     import time
 
-    root = tmp_path / "course"
-    assert sh([str(BIN / "blitz"), "course", str(root), "--timeout", "300"], tmp_path).returncode == 0
-    assert sh([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], root).returncode == 0
+    root = released_course(tmp_path_factory, tmp_path / "course", 300)
     nb = attack(
         nbformat.read(root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4), "while True:\n    pass"
     )
     (root / "submitted" / "looper" / ASSIGNMENT).mkdir(parents=True)
     nbformat.write(nb, root / "submitted" / "looper" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    scratch = set(Path("/tmp").glob("blitz-course-*"))
+    tmp, ours = scratch(tmp_path), str(tmp_path)  # this run's processes hold its TMPDIR's path
     mark = f"sys.path.insert(0, {str(ROOT)!r}); from blitz.grading.notebook.inside"
-    run = subprocess.Popen([str(BIN / "blitz"), "course-autograde", ".", ASSIGNMENT], cwd=root, env=nbgrader_env())
+    run = subprocess.Popen(
+        [str(BIN / "blitz"), "course-autograde", ".", ASSIGNMENT], cwd=root, env=nbgrader_env() | {"TMPDIR": str(tmp)}
+    )
     try:
         deadline = time.monotonic() + 300
-        while not _processes(mark) and time.monotonic() < deadline and run.poll() is None:
+        while not _processes(mark, within=ours) and time.monotonic() < deadline and run.poll() is None:
             time.sleep(0.5)
-        assert _processes(mark), "the student's kernel never started"
+        assert _processes(mark, within=ours), "the student's kernel never started"
         run.terminate()
         run.wait(120)
     finally:
         if run.poll() is None:
             run.kill()
     deadline = time.monotonic() + 30
-    while _processes(mark, "blitz.grading.notebook.kernel", str(root)) and time.monotonic() < deadline:
+    while _processes(mark, "blitz.grading.notebook.kernel", str(root), within=ours) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert _processes(mark, "blitz.grading.notebook.kernel", str(root)) == []
-    assert set(Path("/tmp").glob("blitz-course-*")) == scratch
+    assert _processes(mark, "blitz.grading.notebook.kernel", str(root), within=ours) == []
+    assert list(tmp.glob("blitz-course-*")) == []
     assert _stale_cgroups() == []
