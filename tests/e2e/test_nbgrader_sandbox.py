@@ -2,18 +2,18 @@
 
 Every student's kernel runs in bubblewrap (the ``blitz-sandbox`` kernelspec, Jupyter's ipc
 transport), and the scores come from the kit's checks of each notebook's code, run outside the
-kernels. Seven students of `tensors` (12 checks x 1.25 points), a 10 s cell timeout, one batch:
+kernels. Six students of `tensors` (12 checks x 1.25 points), a 10 s cell timeout, one batch:
 
-    reference  the reference code, plus a cell that prints who and where it runs     15
     stub       the release notebook as handed out                                    0
     patcher    stub, plus a cell replacing `check` (module, builtins, run_check)      0  (gained 15 before)
     dbwriter   half done, plus a cell writing and deleting ../../gradebook.db, the    7.5
                course's gradebook by its absolute path, and a canary file
-    snoop      stub, plus a cell reading the reference student's notebook, the        0
+    snoop      stub, plus a cell reading the lingerer's notebook (a classmate's), the  0
                course's source/ (answers, hidden tests) and the kit's solutions
-    lingerer   the reference code, plus a cell leaving background processes and       15
-               a SysV shared-memory segment, and trying to remove or replace the
-               kernel's own sockets (by a link the grader's client would follow)
+    lingerer   the reference code, plus a cell printing who and where it runs,       15
+               leaving background processes and a SysV shared-memory segment, and
+               trying to remove or replace the kernel's own sockets (by a link the
+               grader's client would follow)
     forkbomb   stub, plus `while True: os.fork()`                                     0
 
 Each asserts: the attacker's exact score, every classmate's exact score, exit status 0, no process,
@@ -34,6 +34,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import kit
@@ -54,7 +55,6 @@ HALF = NAMES[:6]
 MARK = "7777"  # in the lingering processes' command lines
 SHM_KEY = 0x7E57B17
 EXPECTED = {
-    "reference": 15.0,
     "stub": 0.0,
     "patcher": 0.0,
     "dbwriter": 7.5,
@@ -91,10 +91,9 @@ def attack(nb, code: str):
 
 
 def attacks(root: Path, canary: Path) -> dict[str, str]:
-    db, reference = root / "gradebook.db", root / "submitted" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    secrets = [str(root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), str(reference), str(ROOT / "solutions")]
+    db, classmate = root / "gradebook.db", root / "submitted" / "lingerer" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    secrets = [str(root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), str(classmate), str(ROOT / "solutions")]
     return {
-        "reference": "import os, socket\nprint('WHO', os.getuid(), socket.gethostname(), os.getcwd())",
         "patcher": (
             "import builtins\nimport blitz.checks as _checks\nimport blitz.frontends.notebook as _nb\n"
             "def _yes(*args, **kwargs):\n    print('✓ passed')\n"
@@ -139,6 +138,7 @@ def attacks(root: Path, canary: Path) -> dict[str, str]:
             "    print('no solutions', type(exc).__name__)"
         ),
         "lingerer": (
+            "import os, socket\nprint('WHO', os.getuid(), socket.gethostname(), os.getcwd())\n"
             "import ctypes, subprocess, sys\n"
             f"subprocess.Popen(['sleep', '{MARK}'], start_new_session=True)\n"
             "subprocess.Popen([sys.executable, '-c', "
@@ -204,13 +204,13 @@ def sh(argv: list[str], cwd: Path, tmp: Path | None = None) -> subprocess.Comple
 
 
 def scratch(base: Path) -> Path:
-    """A /tmp of this test's own (sticky, world-writable, as /tmp; base and the folders above it opened to
-    the sandbox's user): course-autograde's run folders go there."""
+    """A /tmp of this test's own, for course-autograde's run folders: a fresh folder in /tmp (a short path:
+    the kernels' unix sockets are made under it, and a socket's path may not pass 107 bytes), sticky and
+    world-writable as /tmp; base and the folders above it opened to the sandbox's user."""
     for folder in (base, *base.parents):
         if folder != Path("/"):
             folder.chmod(folder.stat().st_mode | 0o005)
-    tmp = base / "tmp"
-    tmp.mkdir()
+    tmp = Path(tempfile.mkdtemp(prefix="nbsb-", dir="/tmp"))
     tmp.chmod(0o1777)
     return tmp
 
@@ -226,7 +226,7 @@ def batch(tmp_path_factory):
     released_course(tmp_path_factory, root, 10)
     release, source = (root / d / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" for d in ("release", "source"))
     code = attacks(root, canary)
-    solved = {"reference": NAMES, "dbwriter": HALF, "lingerer": NAMES}
+    solved = {"dbwriter": HALF, "lingerer": NAMES}
     for student in EXPECTED:
         nb = solve(release, source, solved.get(student, []))
         if student in code:
@@ -236,7 +236,8 @@ def batch(tmp_path_factory):
         nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
     before = {"canary": _sha(canary), "tmp": tmp}
     result = sh([str(BIN / "blitz"), "course-autograde", ".", ASSIGNMENT], root, tmp)
-    return root, result, before, canary
+    yield root, result, before, canary
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _shm_keys() -> set[int]:
@@ -257,9 +258,9 @@ def test_every_student_scores_exactly_what_the_code_deserves(batch):
     assert kit.gradebook_scores(root) == pytest.approx(EXPECTED), result.stdout
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:  # the reference scores the assignment's maximum
-        assert gb.find_assignment(ASSIGNMENT).max_score == pytest.approx(EXPECTED["reference"])
-        assert gb.find_submission(ASSIGNMENT, "reference").score == pytest.approx(EXPECTED["reference"])
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:  # the reference code scores the maximum
+        assert gb.find_assignment(ASSIGNMENT).max_score == pytest.approx(EXPECTED["lingerer"])
+        assert gb.find_submission(ASSIGNMENT, "lingerer").score == pytest.approx(EXPECTED["lingerer"])
 
 
 def test_the_kit_records_of_the_class(batch):
@@ -277,7 +278,7 @@ def test_the_kit_records_of_the_class(batch):
 def test_the_kernels_ran_in_the_sandbox(batch):
     """nbgrader really used the sandboxed kernel: uid 65534, the sandbox's hostname, a tmpfs home."""
     root, *_ = batch
-    assert "WHO 65534 sandbox /tmp/notebook" in outputs(root, "reference")
+    assert "WHO 65534 sandbox /tmp/notebook" in outputs(root, "lingerer")
 
 
 def test_patching_the_check_gains_nothing(batch):
@@ -322,8 +323,8 @@ def test_the_kernel_cannot_touch_its_sockets(batch):
 
 def test_nothing_is_left_behind(batch):
     root, _, before, _ = batch
-    # this run's processes: each holds the course's or its TMPDIR's path (both under root.parent), or MARK
-    assert _processes(MARK, str(root.parent)) == []
+    # this run's processes: each holds the course's path or its TMPDIR's, or MARK
+    assert _processes(MARK, str(root.parent), str(before["tmp"])) == []
     assert list(before["tmp"].glob("blitz-course-*")) == []
     assert _stale_cgroups() == []
     assert SHM_KEY not in _shm_keys()
@@ -350,9 +351,37 @@ def test_the_class_report_of_the_course(batch):
     assert f"class report: {folder}/" in result.stdout and f"class: {len(EXPECTED)} submission(s)" in result.stdout
 
 
+def _environ(pid: str) -> list[bytes]:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return []
+
+
+def _run_of(root: Path) -> str:
+    """The run folder of the course-autograde of `root` (its kernels' scratch is in that process's
+    environment, beside the course's path), or "" while there is none."""
+    hide = f"BLITZ_KERNEL_HIDE={root}".encode()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        env = _environ(pid)
+        if hide in env:
+            for entry in env:
+                if entry.startswith(b"BLITZ_KERNEL_SCRATCH="):
+                    return str(Path(entry.split(b"=", 1)[1].decode()).parent)
+    return ""
+
+
+def _launchers_of(root: Path) -> list[str]:
+    """The kernel launchers started for `root`'s run (the course's path is in their environment)."""
+    hide = f"BLITZ_KERNEL_HIDE={root}".encode()
+    return [p for p in _processes("blitz.grading.notebook.kernel") if hide in _environ(p.split(":", 1)[0])]
+
+
 def test_a_stopped_run_leaves_nothing_behind(tmp_path, tmp_path_factory):
     """SIGTERM to `blitz course-autograde` while a student's kernel loops: nbgrader stops, the
-    kernel's launcher follows it (and cleans up), the run removes its folders."""
+    kernel's launcher follows it (and cleans up), the run removes its folders. Only this run's processes
+    are looked at (other courses may grade beside it): its kernel by the run's folder in its command line,
+    the launcher by the course's path in its environment."""
     import time
 
     root = released_course(tmp_path_factory, tmp_path / "course", 300)
@@ -361,24 +390,29 @@ def test_a_stopped_run_leaves_nothing_behind(tmp_path, tmp_path_factory):
     )
     (root / "submitted" / "looper" / ASSIGNMENT).mkdir(parents=True)
     nbformat.write(nb, root / "submitted" / "looper" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    tmp, ours = scratch(tmp_path), str(tmp_path)  # this run's processes hold its TMPDIR's path
     mark = f"sys.path.insert(0, {str(ROOT)!r}); from blitz.grading.notebook.inside"
-    run = subprocess.Popen(
-        [str(BIN / "blitz"), "course-autograde", ".", ASSIGNMENT], cwd=root, env=nbgrader_env() | {"TMPDIR": str(tmp)}
-    )
+    run = subprocess.Popen([str(BIN / "blitz"), "course-autograde", ".", ASSIGNMENT], cwd=root, env=nbgrader_env())
+    ours = ""
     try:
         deadline = time.monotonic() + 300
-        while not _processes(mark, within=ours) and time.monotonic() < deadline and run.poll() is None:
+        while time.monotonic() < deadline and run.poll() is None:
+            ours = ours or _run_of(root)
+            if ours and _processes(mark, within=ours):
+                break
             time.sleep(0.5)
-        assert _processes(mark, within=ours), "the student's kernel never started"
+        assert ours and _processes(mark, within=ours), "the student's kernel never started"
         run.terminate()
         run.wait(120)
     finally:
         if run.poll() is None:
             run.kill()
+
+    def left() -> list[str]:
+        return _processes(mark, within=ours) + _launchers_of(root) + _processes(str(root))
+
     deadline = time.monotonic() + 30
-    while _processes(mark, "blitz.grading.notebook.kernel", str(root), within=ours) and time.monotonic() < deadline:
+    while left() and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert _processes(mark, "blitz.grading.notebook.kernel", str(root), within=ours) == []
-    assert list(tmp.glob("blitz-course-*")) == []
+    assert left() == []
+    assert not Path(ours).exists()  # the run removed its folder
     assert _stale_cgroups() == []
