@@ -7,6 +7,7 @@ The helpers the tiers share sit here in tests/ and are imported by name (`import
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -26,13 +27,17 @@ os.environ.setdefault("BLITZ_REFERENCE_SECONDS", "20")
 TIERS = ("unit", "e2e", "corpora")
 # A module's own group: `pytestmark = [..., pytest.mark.xdist_group("name"), ...]` at its top level.
 GROUP_MARK = re.compile(r"""^\s*(?:pytestmark\s*=\s*)?pytest\.mark\.xdist_group\(["']([^"']+)["']\)""", re.M)
+# The suite's last measured run (benchmarks/results/test_suite_session<N>.json, the highest N): each
+# module's seconds, which order the groups for `make test` (longest first).
+RESULTS = HERE.parent / "benchmarks" / "results"
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Each test carries its folder's tier as a marker (`-m unit`, `-m "not corpora"`). For `make test`
-    (`pytest -n --dist loadgroup`), the groups that go first are those holding slow tests, so that no long
-    group is left to start when the other worker has run out of work."""
+    (`pytest -n --dist loadgroup`), the groups go longest first (their modules' seconds in the last measured
+    run; a group not measured yet goes first if it holds slow tests, last if not), so that no long group is
+    left to start when the other worker has run out of work."""
     for item in items:
         parts = Path(str(item.path)).resolve().relative_to(HERE).parts
         if parts and parts[0] in TIERS:
@@ -42,7 +47,27 @@ def pytest_collection_modifyitems(config, items):
     first: dict[str, int] = {}
     for index, item in enumerate(items):
         first.setdefault(groups[item], index)
-    items.sort(key=lambda item: (groups[item] not in slow, first[groups[item]]))
+    measured = _measured(config, {item: str(item.path) for item in items}, groups)
+
+    def seconds(group: str) -> float:
+        return measured.get(group, float("inf") if group in slow else 0.0)
+
+    items.sort(key=lambda item: (-seconds(groups[item]), first[groups[item]]))
+
+
+def _measured(config, paths, groups) -> dict[str, float]:
+    """Each group's seconds in the last measured run (its modules' sum; only groups measured whole)."""
+    runs = sorted(RESULTS.glob("test_suite_session*.json"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    try:
+        by_module = {
+            str(k): float(v) for k, v in json.loads(runs[-1].read_text(encoding="utf-8"))["seconds_by_module"].items()
+        }
+    except (IndexError, OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    modules: dict[str, set[str]] = {}
+    for item, group in groups.items():
+        modules.setdefault(group, set()).add(Path(paths[item]).resolve().relative_to(config.rootpath).as_posix())
+    return {g: sum(by_module[m] for m in ms) for g, ms in modules.items() if all(m in by_module for m in ms)}
 
 
 def _group(item) -> str:
@@ -56,7 +81,8 @@ def _group(item) -> str:
 def pytest_xdist_make_scheduler(config, log):
     """`--dist loadgroup` by test module: one worker runs a whole module (its module-scoped fixtures, a
     class graded once or MNIST trained once, are built once), or a whole group of modules that name one
-    with `pytest.mark.xdist_group("name")` (the nbgrader courses, one after the other).
+    with `pytest.mark.xdist_group("name")` (modules that must not overlap; none does today: the nbgrader
+    courses, which once formed one such group, each look only at their own folders and processes).
 
     pytest-xdist 3.8 marks a test's group by appending "@name" to its id, which pytest 9.2's structured
     ids ignore (pytest-xdist issue 1386): without this scheduler every test would be a group of its own."""

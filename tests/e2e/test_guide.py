@@ -30,7 +30,6 @@ BLOCK = re.compile(r"(?:<!-- (run)(?:; creates: (?P<creates>[^>]*?))? -->\s*\n)?
 
 pytestmark = [
     pytest.mark.slow,  # nbgrader and a Dask cluster: about two minutes; part of `make test`, not `make check`
-    pytest.mark.xdist_group("nbgrader"),  # its nbgrader course runs kernels: not beside the other nbgrader tests
     pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed: the guide grades in it"),
 ]
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import kit
 import nbformat
 import pytest
+from nbcourse import released_course
 
 from blitz.authoring.nbgrader import nbgrader_env
 from blitz.checks import checks_for
@@ -35,7 +36,6 @@ CHANGED = re.compile(r"Attribute 'checksum' for cell (\S+) has changed!")
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.xdist_group("nbgrader"),  # nbgrader courses and kernels: one after the other (tests/conftest.py)
     pytest.mark.skipif(not (BIN / "nbgrader").exists(), reason="nbgrader is not installed next to this Python"),
 ]
 
@@ -72,11 +72,7 @@ def per_student(log: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    made = sh([str(BIN / "blitz"), "course", str(root), "--timeout", "60"], root)
-    assert made.returncode == 0, made.stderr
-    released = sh([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], root)
-    assert released.returncode == 0, released.stdout + released.stderr
+    root = released_course(tmp_path_factory, tmp_path_factory.mktemp("course") / "course", 60)
     books = notebooks(
         root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     )

@@ -1,17 +1,20 @@
 """The instructor's path, end to end, with the real nbgrader command line and its sqlite gradebook.
 
 The commands are exactly the README's; only "students submit" is done by writing notebooks into
-submitted/<student>/tensors/ (what `nbgrader collect` does). Seven students, one assignment
+submitted/<student>/tensors/ (what `nbgrader collect` does). Five students, one assignment
 (tensors: 12 checks × 1.25 points), a 10 s cell timeout. `blitz course-autograde` runs every kernel
 in a sandbox and takes the scores from the kit's checks of each notebook's code:
 
     solved     everything right                                   15
     untouched  the release notebook as handed out                  0
-    half       the first 6 functions                               7.5
-    loop       all right, but the `gram` cell loops forever       13.75 (the cell is interrupted)
+    half       the first 6 functions, and every test cell          7.5  (nbgrader restores the test cells)
+               replaced by `pass`
+    loop       all right, but the `gram` cell loops forever,      13.75 (the cell is interrupted; the kit
+               and the test cell of `stack` deleted                      grades the code, not the cell)
     crash      all right, but the `concat` cell calls os._exit    13.75 (repaired by course-autograde)
-    deltest    all right, but deleted the test cell of `stack`    15   (the kit grades the code, not the cell)
-    edittest   half done, and replaced every test cell by `pass`   7.5  (nbgrader restores them)
+
+Each bad habit rides on a student whose score shows it: a deleted or emptied test cell costs nothing
+(loop loses only gram's points, half only the functions it did not write).
 """
 
 from __future__ import annotations
@@ -41,13 +44,11 @@ EXPECTED = {
     "half": 7.5,
     "loop": 13.75,
     "crash": 13.75,
-    "deltest": 15.0,
-    "edittest": 7.5,
 }
 
 pytestmark = [
+    pytest.mark.slow,  # a real nbgrader course: scheduled first under xdist (tests/conftest.py)
     pytest.mark.skipif(not (BIN / "nbgrader").exists(), reason="nbgrader is not installed next to this Python"),
-    pytest.mark.xdist_group("nbgrader"),  # nbgrader courses and kernels: one after the other (tests/conftest.py)
 ]
 
 
@@ -78,15 +79,13 @@ def student_notebooks(release: Path, source: Path) -> dict[str, nbformat.Noteboo
         return nb
 
     books = {"solved": solve(NAMES), "untouched": solve([]), "half": solve(HALF)}
+    for name in NAMES:
+        cell(books["half"], f"test_{name}").source = "pass"
     books["loop"] = solve(NAMES)
     cell(books["loop"], "gram").source = "while True:\n    pass"
+    books["loop"].cells.remove(cell(books["loop"], "test_stack"))
     books["crash"] = solve(NAMES)
     cell(books["crash"], "concat").source = "import os\nos._exit(1)"
-    books["deltest"] = solve(NAMES)
-    books["deltest"].cells.remove(cell(books["deltest"], "test_stack"))
-    books["edittest"] = solve(HALF)
-    for name in NAMES:
-        cell(books["edittest"], f"test_{name}").source = "pass"
     return books
 
 
@@ -172,11 +171,10 @@ def test_bad_submissions_cost_only_their_own_points(course):
     root, _, _ = course
     lost = {s: sorted(k for k, v in cell_scores(root, s).items() if v < PER_CHECK) for s in EXPECTED}
     assert lost["solved"] == []
-    assert lost["loop"] == ["test_gram"]
+    assert lost["loop"] == ["test_gram"]  # its deleted test cell of `stack` cost nothing
     assert lost["crash"] == ["test_concat"]
-    assert lost["deltest"] == []
     assert lost["untouched"] == [f"test_{n}" for n in sorted(NAMES)]
-    assert lost["edittest"] == lost["half"] == sorted(f"test_{n}" for n in NAMES[6:])
+    assert lost["half"] == sorted(f"test_{n}" for n in NAMES[6:])  # its emptied test cells cost nothing
 
 
 def test_feedback_for_everyone(course):

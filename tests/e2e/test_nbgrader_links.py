@@ -25,6 +25,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: kit and the nbgrader helpers
 
 import kit  # noqa: E402
+from nbcourse import released_course  # noqa: E402
 from test_nbgrader_sandbox import ASSIGNMENT, BIN, NAMES, sh, solve  # noqa: E402
 
 pytestmark = [
@@ -47,9 +48,7 @@ def course(tmp_path_factory):
     for folder in (base, *base.parents):
         if folder != Path("/"):
             folder.chmod(folder.stat().st_mode | 0o005)
-    assert sh([str(BIN / "blitz"), "course", str(root), "--timeout", "10"], base).returncode == 0
-    made = sh([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], root)
-    assert made.returncode == 0, made.stdout + made.stderr
+    released_course(tmp_path_factory, root, 10)
     release, source = (root / d / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" for d in ("release", "source"))
     sub = root / "submitted"
     name = f"{ASSIGNMENT}.ipynb"

@@ -2,22 +2,26 @@
 
 Every student's kernel runs in bubblewrap (the ``blitz-sandbox`` kernelspec, Jupyter's ipc
 transport), and the scores come from the kit's checks of each notebook's code, run outside the
-kernels. Seven students of `tensors` (12 checks x 1.25 points), a 10 s cell timeout, one batch:
+kernels. Six students of `tensors` (12 checks x 1.25 points), a 10 s cell timeout, one batch:
 
-    reference  the reference code, plus a cell that prints who and where it runs     15
     stub       the release notebook as handed out                                    0
     patcher    stub, plus a cell replacing `check` (module, builtins, run_check)      0  (gained 15 before)
     dbwriter   half done, plus a cell writing and deleting ../../gradebook.db, the    7.5
                course's gradebook by its absolute path, and a canary file
-    snoop      stub, plus a cell reading the reference student's notebook, the        0
+    snoop      stub, plus a cell reading the lingerer's notebook (a classmate's), the  0
                course's source/ (answers, hidden tests) and the kit's solutions
-    lingerer   the reference code, plus a cell leaving background processes and       15
-               a SysV shared-memory segment, and trying to remove or replace the
-               kernel's own sockets (by a link the grader's client would follow)
+    lingerer   the reference code, plus a cell printing who and where it runs,       15
+               leaving background processes and a SysV shared-memory segment, and
+               trying to remove or replace the kernel's own sockets (by a link the
+               grader's client would follow)
     forkbomb   stub, plus `while True: os.fork()`                                     0
 
 Each asserts: the attacker's exact score, every classmate's exact score, exit status 0, no process,
 IPC object, cgroup or scratch folder left, and a world-writable canary outside unchanged.
+
+The runs here get a TMPDIR of their own (``scratch()``), so "nothing left behind" looks at this module's
+own folders and processes (their paths are in every command line of theirs: the kernels' launchers and
+sandboxes, the leftovers of a student's fork bomb) and other nbgrader courses may grade beside it.
 """
 
 from __future__ import annotations
@@ -30,11 +34,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import kit
 import nbformat
 import pytest
+from nbcourse import released_course
 from nbformat.v4 import new_code_cell
 
 from blitz.authoring.nbgrader import nbgrader_env
@@ -49,7 +55,6 @@ HALF = NAMES[:6]
 MARK = "7777"  # in the lingering processes' command lines
 SHM_KEY = 0x7E57B17
 EXPECTED = {
-    "reference": 15.0,
     "stub": 0.0,
     "patcher": 0.0,
     "dbwriter": 7.5,
@@ -60,7 +65,6 @@ EXPECTED = {
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.xdist_group("nbgrader"),  # nbgrader courses and kernels: one after the other (tests/conftest.py)
     pytest.mark.skipif(not (BIN / "nbgrader").exists(), reason="nbgrader is not installed next to this Python"),
     pytest.mark.skipif(os.geteuid() != 0, reason="the course server grades as root (uid drop, cgroups)"),
 ]
@@ -87,10 +91,9 @@ def attack(nb, code: str):
 
 
 def attacks(root: Path, canary: Path) -> dict[str, str]:
-    db, reference = root / "gradebook.db", root / "submitted" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    secrets = [str(root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), str(reference), str(ROOT / "solutions")]
+    db, classmate = root / "gradebook.db", root / "submitted" / "lingerer" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    secrets = [str(root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), str(classmate), str(ROOT / "solutions")]
     return {
-        "reference": "import os, socket\nprint('WHO', os.getuid(), socket.gethostname(), os.getcwd())",
         "patcher": (
             "import builtins\nimport blitz.checks as _checks\nimport blitz.frontends.notebook as _nb\n"
             "def _yes(*args, **kwargs):\n    print('✓ passed')\n"
@@ -135,6 +138,7 @@ def attacks(root: Path, canary: Path) -> dict[str, str]:
             "    print('no solutions', type(exc).__name__)"
         ),
         "lingerer": (
+            "import os, socket\nprint('WHO', os.getuid(), socket.gethostname(), os.getcwd())\n"
             "import ctypes, subprocess, sys\n"
             f"subprocess.Popen(['sleep', '{MARK}'], start_new_session=True)\n"
             "subprocess.Popen([sys.executable, '-c', "
@@ -164,7 +168,8 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _processes(*marks: str) -> list[str]:
+def _processes(*marks: str, within: str = "") -> list[str]:
+    """Live processes whose command line holds one of `marks` (and `within`, when given)."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == os.getpid():
@@ -173,7 +178,7 @@ def _processes(*marks: str) -> list[str]:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if any(m in cmd for m in marks):
+        if any(m in cmd for m in marks) and within in cmd:
             found.append(f"{pid}: {cmd[:200]}")
     return found
 
@@ -193,8 +198,21 @@ def _stale_cgroups() -> list[str]:
     return stale
 
 
-def sh(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, cwd=cwd, env=nbgrader_env(), capture_output=True, text=True, timeout=1500)
+def sh(argv: list[str], cwd: Path, tmp: Path | None = None) -> subprocess.CompletedProcess:
+    env = nbgrader_env() | ({"TMPDIR": str(tmp)} if tmp else {})
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=1500)
+
+
+def scratch(base: Path) -> Path:
+    """A /tmp of this test's own, for course-autograde's run folders: a fresh folder in /tmp (a short path:
+    the kernels' unix sockets are made under it, and a socket's path may not pass 107 bytes), sticky and
+    world-writable as /tmp; base and the folders above it opened to the sandbox's user."""
+    for folder in (base, *base.parents):
+        if folder != Path("/"):
+            folder.chmod(folder.stat().st_mode | 0o005)
+    tmp = Path(tempfile.mkdtemp(prefix="nbsb-", dir="/tmp"))
+    tmp.chmod(0o1777)
+    return tmp
 
 
 @pytest.fixture(scope="module")
@@ -204,15 +222,11 @@ def batch(tmp_path_factory):
     canary = base / "canary.txt"
     canary.write_text("untouched\n", encoding="utf-8")
     canary.chmod(0o666)  # world-writable: only the sandbox stands in its way
-    for folder in (base, *base.parents):
-        if folder != Path("/"):
-            folder.chmod(folder.stat().st_mode | 0o005)
-    assert sh([str(BIN / "blitz"), "course", str(root), "--timeout", "10"], base).returncode == 0
-    made = sh([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], root)
-    assert made.returncode == 0, made.stdout + made.stderr
+    tmp = scratch(base)
+    released_course(tmp_path_factory, root, 10)
     release, source = (root / d / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" for d in ("release", "source"))
     code = attacks(root, canary)
-    solved = {"reference": NAMES, "dbwriter": HALF, "lingerer": NAMES}
+    solved = {"dbwriter": HALF, "lingerer": NAMES}
     for student in EXPECTED:
         nb = solve(release, source, solved.get(student, []))
         if student in code:
@@ -220,9 +234,10 @@ def batch(tmp_path_factory):
         folder = root / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
-    before = {"canary": _sha(canary), "scratch": set(Path("/tmp").glob("blitz-course-*"))}
-    result = sh([str(BIN / "blitz"), "course-autograde", ".", ASSIGNMENT], root)
-    return root, result, before, canary
+    before = {"canary": _sha(canary), "tmp": tmp}
+    result = sh([str(BIN / "blitz"), "course-autograde", ".", ASSIGNMENT], root, tmp)
+    yield root, result, before, canary
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _shm_keys() -> set[int]:
@@ -243,9 +258,9 @@ def test_every_student_scores_exactly_what_the_code_deserves(batch):
     assert kit.gradebook_scores(root) == pytest.approx(EXPECTED), result.stdout
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:  # the reference scores the assignment's maximum
-        assert gb.find_assignment(ASSIGNMENT).max_score == pytest.approx(EXPECTED["reference"])
-        assert gb.find_submission(ASSIGNMENT, "reference").score == pytest.approx(EXPECTED["reference"])
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:  # the reference code scores the maximum
+        assert gb.find_assignment(ASSIGNMENT).max_score == pytest.approx(EXPECTED["lingerer"])
+        assert gb.find_submission(ASSIGNMENT, "lingerer").score == pytest.approx(EXPECTED["lingerer"])
 
 
 def test_the_kit_records_of_the_class(batch):
@@ -263,7 +278,7 @@ def test_the_kit_records_of_the_class(batch):
 def test_the_kernels_ran_in_the_sandbox(batch):
     """nbgrader really used the sandboxed kernel: uid 65534, the sandbox's hostname, a tmpfs home."""
     root, *_ = batch
-    assert "WHO 65534 sandbox /tmp/notebook" in outputs(root, "reference")
+    assert "WHO 65534 sandbox /tmp/notebook" in outputs(root, "lingerer")
 
 
 def test_patching_the_check_gains_nothing(batch):
@@ -308,8 +323,9 @@ def test_the_kernel_cannot_touch_its_sockets(batch):
 
 def test_nothing_is_left_behind(batch):
     root, _, before, _ = batch
-    assert _processes(MARK, str(root), "blitz.grading.notebook", "blitz-course-") == []
-    assert set(Path("/tmp").glob("blitz-course-*")) == before["scratch"]
+    # this run's processes: each holds the course's path or its TMPDIR's, or MARK
+    assert _processes(MARK, str(root.parent), str(before["tmp"])) == []
+    assert list(before["tmp"].glob("blitz-course-*")) == []
     assert _stale_cgroups() == []
     assert SHM_KEY not in _shm_keys()
     assert "shm" in outputs(root, "lingerer")  # the segment was made, in the sandbox's IPC namespace
@@ -335,35 +351,68 @@ def test_the_class_report_of_the_course(batch):
     assert f"class report: {folder}/" in result.stdout and f"class: {len(EXPECTED)} submission(s)" in result.stdout
 
 
-def test_a_stopped_run_leaves_nothing_behind(tmp_path):
+def _environ(pid: str) -> list[bytes]:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return []
+
+
+def _run_of(root: Path) -> str:
+    """The run folder of the course-autograde of `root` (its kernels' scratch is in that process's
+    environment, beside the course's path), or "" while there is none."""
+    hide = f"BLITZ_KERNEL_HIDE={root}".encode()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        env = _environ(pid)
+        if hide in env:
+            for entry in env:
+                if entry.startswith(b"BLITZ_KERNEL_SCRATCH="):
+                    return str(Path(entry.split(b"=", 1)[1].decode()).parent)
+    return ""
+
+
+def _launchers_of(root: Path) -> list[str]:
+    """The kernel launchers started for `root`'s run (the course's path is in their environment)."""
+    hide = f"BLITZ_KERNEL_HIDE={root}".encode()
+    return [p for p in _processes("blitz.grading.notebook.kernel") if hide in _environ(p.split(":", 1)[0])]
+
+
+def test_a_stopped_run_leaves_nothing_behind(tmp_path, tmp_path_factory):
     """SIGTERM to `blitz course-autograde` while a student's kernel loops: nbgrader stops, the
-    kernel's launcher follows it (and cleans up), the run removes its folders."""
+    kernel's launcher follows it (and cleans up), the run removes its folders. Only this run's processes
+    are looked at (other courses may grade beside it): its kernel by the run's folder in its command line,
+    the launcher by the course's path in its environment."""
     import time
 
-    root = tmp_path / "course"
-    assert sh([str(BIN / "blitz"), "course", str(root), "--timeout", "300"], tmp_path).returncode == 0
-    assert sh([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], root).returncode == 0
+    root = released_course(tmp_path_factory, tmp_path / "course", 300)
     nb = attack(
         nbformat.read(root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4), "while True:\n    pass"
     )
     (root / "submitted" / "looper" / ASSIGNMENT).mkdir(parents=True)
     nbformat.write(nb, root / "submitted" / "looper" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    scratch = set(Path("/tmp").glob("blitz-course-*"))
     mark = f"sys.path.insert(0, {str(ROOT)!r}); from blitz.grading.notebook.inside"
     run = subprocess.Popen([str(BIN / "blitz"), "course-autograde", ".", ASSIGNMENT], cwd=root, env=nbgrader_env())
+    ours = ""
     try:
         deadline = time.monotonic() + 300
-        while not _processes(mark) and time.monotonic() < deadline and run.poll() is None:
+        while time.monotonic() < deadline and run.poll() is None:
+            ours = ours or _run_of(root)
+            if ours and _processes(mark, within=ours):
+                break
             time.sleep(0.5)
-        assert _processes(mark), "the student's kernel never started"
+        assert ours and _processes(mark, within=ours), "the student's kernel never started"
         run.terminate()
         run.wait(120)
     finally:
         if run.poll() is None:
             run.kill()
+
+    def left() -> list[str]:
+        return _processes(mark, within=ours) + _launchers_of(root) + _processes(str(root))
+
     deadline = time.monotonic() + 30
-    while _processes(mark, "blitz.grading.notebook.kernel", str(root)) and time.monotonic() < deadline:
+    while left() and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert _processes(mark, "blitz.grading.notebook.kernel", str(root)) == []
-    assert set(Path("/tmp").glob("blitz-course-*")) == scratch
+    assert left() == []
+    assert not Path(ours).exists()  # the run removed its folder
     assert _stale_cgroups() == []

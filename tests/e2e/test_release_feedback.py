@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbcourse import released_course
 from test_nbgrader_e2e import ASSIGNMENT, BIN, NAMES, cell, cell_scores, sh, solution_code
 
 from blitz.authoring.notebooks import HIDDEN_SEED
@@ -21,7 +22,6 @@ from blitz.frontends.notebook import GRADED_FAILED, GRADED_PASSED
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.xdist_group("nbgrader"),  # nbgrader courses and kernels: one after the other (tests/conftest.py)
     pytest.mark.skipif(not (BIN / "nbgrader").exists(), reason="nbgrader is not installed next to this Python"),
 ]
 
@@ -34,11 +34,7 @@ SEED_GRAM = (
 
 @pytest.fixture(scope="module")
 def feedback(tmp_path_factory) -> tuple[Path, str]:
-    root = tmp_path_factory.mktemp("course")
-    made = sh([str(BIN / "blitz"), "course", str(root), "--timeout", "60"], root)
-    assert made.returncode == 0, made.stderr
-    generated = sh([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], root)
-    assert generated.returncode == 0, generated.stdout + generated.stderr
+    root = released_course(tmp_path_factory, tmp_path_factory.mktemp("course") / "course", 60)
     source = nbformat.read(root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     nb = nbformat.read(root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     for name in NAMES:

@@ -18,9 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
-import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,11 +29,12 @@ from typing import Any
 from blitz.course.registry import ROOT
 from blitz.engine import wire
 from blitz.execution import files
+from blitz.execution.files import remove_tree  # noqa: F401 - re-exported (torch-free where it is defined)
 from blitz.execution.frames import read_frame, write_frame
 from blitz.execution.launch import LocalFork, LocalProcess
 from blitz.execution.output import Printed
 from blitz.execution.sandbox.process import Sandbox, SandboxPolicy, SandboxUnavailable
-from blitz.execution.sandbox.view import essentials
+from blitz.execution.sandbox.view import essentials, kit_secrets  # noqa: F401 - kit_secrets re-exported
 
 STARTUP_SECONDS = 60.0  # importing torch in a cold worker; not charged to the student's budget
 CHILD_SECONDS = 30.0  # forking a child and hearing from it; no student code has run yet
@@ -44,17 +43,6 @@ END_SECONDS = 30.0  # a child's end and the worker's tidying up (TIDY_SECONDS) b
 
 class WorkerStartError(RuntimeError):
     """The sandboxed worker died before any student code ran: a fault of the grader, not the student."""
-
-
-def kit_secrets() -> list[str]:
-    """The kit's paths no student code may read: reference solutions, tests, its git history."""
-    import importlib.util
-
-    paths = [ROOT / name for name in ("solutions", "tests", "autograder", ".git", "source", "release")]
-    spec = importlib.util.find_spec("solutions")
-    if spec is not None:
-        paths += [Path(p) for p in (spec.submodule_search_locations or [])]
-    return [str(p) for p in paths]
 
 
 def copy_sources(source: Path, dest: Path, taken: files.Snapshot | None = None) -> None:
@@ -71,16 +59,6 @@ def copy_sources(source: Path, dest: Path, taken: files.Snapshot | None = None) 
     for name in names:
         os.chmod(dest / name, 0o444)
     os.chmod(dest, 0o555)
-
-
-def remove_tree(path: Path) -> None:
-    """Remove a folder of the grader's, whatever is in it (deep trees included); never raises."""
-    try:
-        shutil.rmtree(path, ignore_errors=True)
-    except RecursionError:
-        pass
-    if os.path.lexists(path):
-        subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)], check=False, timeout=300)
 
 
 class SandboxSession:

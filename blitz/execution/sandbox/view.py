@@ -42,6 +42,17 @@ def worker_sys_path() -> list[str]:
     return _worker_path
 
 
+def kit_secrets() -> list[str]:
+    """The kit's paths no student code may read: reference solutions, tests, its git history."""
+    import importlib.util
+
+    paths = [registry.ROOT / name for name in ("solutions", "tests", "autograder", ".git", "source", "release")]
+    spec = importlib.util.find_spec("solutions")
+    if spec is not None:
+        paths += [Path(p) for p in (spec.submodule_search_locations or [])]
+    return [str(p) for p in paths]
+
+
 def essentials() -> list[str]:
     """What every worker needs to see: its Python, torch, the kit's package (not the kit's folder)."""
     import torch

@@ -36,7 +36,9 @@ def main(argv: list[str]) -> int:
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
-    app.initialize(["-f", connection_file, *argv[4:]])
+    # No IPython history: its sqlite file in the sandbox's tmpfs home cannot be locked there, and IPython
+    # waits out sqlite's busy timeout three times (15 s) before it gives up on it, at every kernel start.
+    app.initialize(["-f", connection_file, "--HistoryManager.enabled=False", *argv[4:]])
     with open(connection_file, encoding="utf-8") as f:
         paths = socket_paths(json.load(f))
     deadline = time.monotonic() + SOCKET_WAIT

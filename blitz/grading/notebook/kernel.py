@@ -121,9 +121,8 @@ class SandboxedKernel:
 
     def policy(self):
         from blitz.course import mnist
-        from blitz.execution.sandbox.isolated import kit_secrets
         from blitz.execution.sandbox.process import SandboxPolicy
-        from blitz.execution.sandbox.view import essentials
+        from blitz.execution.sandbox.view import essentials, kit_secrets
 
         data = str(mnist.data_root())
         env = {"BLITZ_DATA": data, GRADED_ENV: "1", "CUDA_VISIBLE_DEVICES": "", "MPLBACKEND": "Agg"}
@@ -183,7 +182,7 @@ class SandboxedKernel:
         return True
 
     def close(self) -> None:
-        from blitz.execution.sandbox.isolated import remove_tree
+        from blitz.execution.files import remove_tree
 
         if self.sandbox is not None:
             self.sandbox.kill()

@@ -51,9 +51,16 @@ def command(assignment: str, options: list[str], student: str | None = None) -> 
 
 
 def nbgrader(root: Path, assignment: str, options: list[str], student: str | None = None):
-    """One ``nbgrader autograde --force`` in the course folder, waited for."""
+    """One ``nbgrader autograde --force`` in the course folder, waited for; killed if this run is stopped
+    (Ctrl-C, SIGTERM): its kernels' launchers then clean up, as in :func:`autograde_each`."""
     argv, env = command(assignment, options, student)
-    return _finish(*_launch(argv, root, env))
+    launched = _launch(argv, root, env)
+    try:
+        return _finish(*launched)
+    except BaseException:
+        launched[0].kill()
+        launched[0].wait()
+        raise
 
 
 # nbgrader logs what a notebook raised, and a student writes that text: each stream goes to a file, and only
