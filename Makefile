@@ -35,9 +35,9 @@ demo: $(PY)
 	$(VENV)/bin/blitz download
 	$(VENV)/bin/pytest autograder --submission solutions
 
-# The kit's own tests, on every core (pytest-xdist): one worker runs a whole test module, or a whole group
-# of modules that must not overlap (tests/conftest.py), the groups with slow tests first (kept in that
-# order: --no-loadscope-reorder). WORKERS=1 runs them one after the other.
+# The kit's own tests, on every core (pytest-xdist): one worker runs a whole test module (or a group of
+# modules that must not overlap; none today), the longest first by the last measured run's module times
+# (tests/conftest.py; kept in that order: --no-loadscope-reorder). WORKERS=1 runs them one after the other.
 WORKERS ?= auto
 XDIST = $(if $(filter 1,$(WORKERS)),,-n $(WORKERS) --maxprocesses 8 --dist loadgroup --no-loadscope-reorder)
 
