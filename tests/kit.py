@@ -120,3 +120,24 @@ def solution_lines() -> set[str]:
                 (inside if within else outside).add(line.strip())
     idioms = {"with torch.no_grad():", "model.eval()", "model.to(device)", "except KeyError:", "for p in params:"}
     return {x for x in inside - outside if len(x) >= 12 and not x.startswith("#")} - idioms
+
+
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """`build(folder)` once per test session, shared by the xdist workers (a file lock in the session's
+    temporary folder, as pytest-xdist's docs show for session data): the first caller builds, the others wait
+    and get the same folder. A build that failed is started again from an empty folder."""
+    import shutil
+
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # pytest-N/, above popen-gwK/
+    folder = shared / name
+    with FileLock(str(folder) + ".lock"):
+        done = shared / f"{name}.built"
+        if not done.is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            done.write_text("ok\n")
+    return folder

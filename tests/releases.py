@@ -5,9 +5,8 @@ runs nbgrader on every notebook (most of a minute), and what it makes does not d
 The release is built from a clone whose exercises/ and blitz/stubs/ hold the solutions, as an instructor
 who solved the course in their clone has them: not one solution line may reach it (issue 21.9).
 
-Under pytest-xdist the workers share it through a file lock in the session's temporary folder (as
-pytest-xdist's documentation shows for session data): the first to ask builds it, the other waits and
-reads the same folder. Readers must not write into it: a module that runs commands inside a release
+Under pytest-xdist the workers share it (:func:`kit.built_once`): the first to ask builds it, the other
+waits and reads the same folder. Readers must not write into it: a module that runs commands inside a release
 copies it first (:func:`copy_of`).
 
 Imported as `import releases` (pytest puts tests/ on sys.path).
@@ -21,8 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import kit
 import pytest
-from filelock import FileLock
 
 from blitz.course import registry
 
@@ -76,19 +75,7 @@ def build(where: Path) -> Path:
 
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The session's release (built on first use); read it, never write into it."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # pytest-N/, above each worker's popen-gwK/
-    where = base / "shared-release"
-    where.mkdir(exist_ok=True)
-    with FileLock(str(where) + ".lock"):
-        done = where / "built"
-        if not done.is_file():
-            for stale in (where / "kit", where / "out"):  # a build that failed earlier: start again
-                shutil.rmtree(stale, ignore_errors=True)
-            build(where)
-            done.write_text("ok\n")
-    return where / "out"
+    return kit.built_once(tmp_path_factory, "shared-release", build) / "out"
 
 
 def copy_of(release: Path, target: Path) -> Path:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from blitz import __version__
 from blitz.course import registry
-from blitz.course.i18n import Msg, tr
+from blitz.course.i18n import Msg
 from blitz.engine.results import Status, SubmissionResult, by_exercise
 from blitz.execution import files as submission_files
 from blitz.execution.lifetime import die_with_parent
@@ -60,11 +60,12 @@ def run_local(
     on_done: Callable[[SubmissionResult], None],
     say: Callable[[Msg], None] = lambda said: None,
 ) -> None:
-    if options.capstone_budget == budget_share.MEASURING and (workers <= 1 or len(targets) <= 1):
+    serial = workers <= 1 or len(targets) <= 1
+    if serial and options.capstone_budget == budget_share.MEASURING:
         options, said = capstone_budget.measured_options(options)  # no pool to measure beside: now
         if said is not None:
             say(said)
-    if workers <= 1 or len(targets) <= 1:
+    if serial:
         for target in targets:  # in this process: student code runs in sandboxes anyway
             _check_stop()
             try:
@@ -132,11 +133,7 @@ def _measured(future, shared, options: Options, say: Callable[[Msg], None]) -> b
         return False
     except Exception as exc:  # noqa: BLE001 - the grading goes on under the default budget
         shared.value = options.budget_default()
-        said = tr(
-            "could not time the reference ({type_exc___name}); the capstone's budget is the default {fallback:.0f} s.",
-            type_exc___name=type(exc).__name__,
-            fallback=shared.value,
-        )
+        said = capstone_budget.not_timed(exc, shared.value)
     if said is not None:
         say(said)
     return True

@@ -127,13 +127,17 @@ def measured_options(options: Options) -> tuple[Options, Msg | None]:
     try:
         measured = measure(str(data_root), options.device, options.threads or None, options.epochs or 2)
     except Exception as exc:  # noqa: BLE001 - the budget falls back to the registry's; grading goes on
-        fallback = options.budget_default()
-        return options, tr(
-            "could not time the reference ({type_exc___name}); the capstone's budget is the default {fallback:.0f} s.",
-            type_exc___name=type(exc).__name__,
-            fallback=fallback,
-        )
+        return options, not_timed(exc, options.budget_default())
     return replace(options, capstone_budget=measured.seconds), said_of(measured)
+
+
+def not_timed(exc: BaseException, fallback: float) -> Msg:
+    """What `blitz grade` says when the reference could not be timed (the default budget then holds)."""
+    return tr(
+        "could not time the reference ({type_exc___name}); the capstone's budget is the default {fallback:.0f} s.",
+        type_exc___name=type(exc).__name__,
+        fallback=fallback,
+    )
 
 
 def said_of(measured: CapstoneBudget) -> Msg:
