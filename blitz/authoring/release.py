@@ -145,14 +145,14 @@ def student_notebooks(out: Path) -> list[Path]:
     starting it once per assignment cost seconds of imports each), without a gradebook (`--no-db`: the
     course is thrown away, and creating its database took longer than the notebooks; they are the same,
     byte for byte)."""
-    from blitz.authoring.nbgrader import make_course, nbgrader_bin, nbgrader_env
+    from blitz.authoring.nbgrader import make_course, nbgrader_argv, nbgrader_env
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="blitz-course-") as tmp:
         course = Path(tmp)
         assignments = make_course(course)
         done = subprocess.run(
-            [nbgrader_bin(), "generate_assignment", "*", "--force", "--no-db"],
+            nbgrader_argv("generate_assignment", "*", "--force", "--no-db"),
             cwd=course,
             env=nbgrader_env(),
             capture_output=True,

@@ -119,3 +119,39 @@ print(json.dumps(seen))
 """
     )
     assert out == [False, False, False, True]
+
+
+def test_the_notebook_kernels_launcher_finds_torch_without_importing_it():
+    """The launcher nbgrader starts for each kernel builds the sandbox's view (blitz.execution.sandbox.view)
+    and imports no torch for it: that import cost it about 1.5 s of CPU per student's notebook."""
+    out = run(
+        """
+import json, sys
+from blitz.execution.sandbox.view import essentials, torch_folder
+paths = essentials()
+before = "torch" in sys.modules
+import torch
+from pathlib import Path
+print(json.dumps({"before": before, "same": Path(torch.__file__).parent == torch_folder(),
+                  "kept": str(torch_folder()) in paths or any(str(torch_folder()).startswith(p + "/") for p in paths)}))
+"""
+    )
+    assert out == {"before": False, "same": True, "kept": True}
+
+
+def test_nbgrader_as_the_kit_starts_it_runs_without_the_iri_grammar():
+    """`blitz course-autograde` starts one nbgrader per student: nbgrader's own entry point in this Python,
+    with jsonschema's IRI format check left out (rfc3987_syntax builds a Lark grammar at import, about
+    1.3 s of CPU; no notebook schema names that format). nbgrader still runs and reads notebooks."""
+    from blitz.authoring.nbgrader import nbgrader_argv
+
+    argv = nbgrader_argv("--version")
+    assert argv[0] == sys.executable, argv
+    proc = subprocess.run(
+        [argv[0], "-X", "importtime", *argv[1:]], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "nbgrader.apps.nbgraderapp" in imported and "nbformat" in imported, sorted(imported)[:50]
+    assert "rfc3987_syntax.syntax_helpers" not in imported  # the grammar (an import tried and refused is listed)
+    assert proc.stdout.strip(), "nbgrader --version printed nothing"

@@ -42,9 +42,9 @@ DB_FAILED = re.compile(r"error accessing the nbgrader database|database is locke
 
 def command(assignment: str, options: list[str], student: str | None = None) -> tuple[list[str], dict]:
     """The argv and environment of one ``nbgrader autograde --force`` (for `student` only when named)."""
-    from blitz.authoring.nbgrader import nbgrader_bin, nbgrader_env
+    from blitz.authoring.nbgrader import nbgrader_argv, nbgrader_env
 
-    argv = [nbgrader_bin(), "autograde", assignment, "--force", *options]
+    argv = nbgrader_argv("autograde", assignment, "--force", *options)
     if student:
         argv.append(f"--student={glob.escape(student)}")  # a pattern to nbgrader: this folder's name only
     return argv, nbgrader_env()  # os.environ (with this run's kernel folders) and the venv's bin first
