@@ -137,7 +137,7 @@ def _add_lang(parser: argparse.ArgumentParser, default) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from blitz.authoring.nbgrader import skip_iri_grammar
+    from blitz.engine.imports import skip_iri_grammar
 
     skip_iri_grammar()  # the commands that read notebooks import nbformat: a second less each
     parser = build_parser()

@@ -91,18 +91,10 @@ def nbgrader_bin() -> str:
     return str(candidate) if candidate.exists() else "nbgrader"
 
 
-def skip_iri_grammar() -> None:
-    """Leave jsonschema's IRI format check out of this process. Importing nbformat imports jsonschema,
-    which builds rfc3987_syntax's Lark grammar for the "iri" formats at import (about 1.3 s of CPU, more
-    than the rest of nbgrader's start); no notebook schema names that format, and format checks are off
-    in nbformat's validation anyway. jsonschema imports it under ``suppress(ImportError)``."""
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None: "not importable"
-
-
 # nbgrader as the kit starts it (one process per student in `blitz course-autograde`): its own entry
 # point, in this Python, without the IRI grammar. Where no nbgrader module is importable, its command.
 NBGRADER_MAIN = (
-    "import sys; from blitz.authoring.nbgrader import skip_iri_grammar; skip_iri_grammar(); "
+    "import sys; from blitz.engine.imports import skip_iri_grammar; skip_iri_grammar(); "
     "sys.argv[0] = 'nbgrader'; from nbgrader.apps.nbgraderapp import main; sys.exit(main())"
 )
 

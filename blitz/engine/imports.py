@@ -1,4 +1,5 @@
-"""Warm imports for the kit's worker processes: torchvision without torch._dynamo.
+"""Warm imports for the kit's worker processes: torchvision without torch._dynamo; and nbformat without
+jsonschema's IRI grammar (:func:`skip_iri_grammar`) for the kit's processes that read notebooks.
 
 ``import torchvision`` imports all of it, and ``torchvision.ops.roi_align`` imports one function from
 ``torch._dynamo.utils`` (``is_compile_supported``, called only inside ``roi_align``), which pulls in
@@ -100,3 +101,12 @@ def _holds_stand_ins(stand_ins: tuple[types.ModuleType, ...]) -> bool:
         if any(value in stand_ins for value in vars(sys.modules[name]).values() if isinstance(value, types.ModuleType)):
             return True
     return False
+
+
+def skip_iri_grammar() -> None:
+    """Leave jsonschema's IRI format check out of this process. Importing nbformat imports jsonschema,
+    which builds rfc3987_syntax's Lark grammar for the "iri" formats at import (about 1.3 s of CPU, more
+    than the rest of nbgrader's start); no notebook schema names that format, and nbformat, nbclient,
+    nbconvert and nbgrader validate without a format checker. jsonschema imports it under
+    ``suppress(ImportError)``: None in sys.modules makes that import fail at once."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None: "not importable"

@@ -8,8 +8,10 @@ Linux only (prctl); elsewhere these do nothing and the supervisors still kill pr
 from __future__ import annotations
 
 import os
+import select
 import signal
 import sys
+import time
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -41,6 +43,42 @@ def die_with_parent(prctl=None, parent: int | None = None, signum: int = signal.
         prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
     if parent is not None and os.getppid() != parent:  # the parent died before the line above: go too
         os._exit(1)
+
+
+def die_with(pid: int) -> None:
+    """SIGKILL this process when process `pid` exits, `pid` not being its parent: a grading pool process
+    is forked from multiprocessing's fork server, which lives as long as any pool process holds its
+    pipe, so its parent's death cannot take it along; it must go with the grader. A daemon thread waits
+    on a pidfd of `pid` (the kernel says when it exits; where there is none, it asks once a second). The
+    sandboxes this process started go with it (their die-with-parent). `pid` gone already: exit now."""
+    import threading
+
+    try:
+        fd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
+    except ProcessLookupError:
+        os._exit(1)
+    if not _alive(pid):
+        os._exit(1)
+
+    def wait() -> None:
+        if fd is not None:
+            select.select([fd], [], [])
+        else:  # pragma: no cover - no pidfd (not Linux 5.3+)
+            while _alive(pid):
+                time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=wait, name="die-with", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        pass
+    return True
 
 
 def set_dumpable(flag: bool) -> bool:

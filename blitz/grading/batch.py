@@ -9,7 +9,7 @@ batch resumes where it stopped.
 
 from __future__ import annotations
 
-import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -22,11 +22,11 @@ from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.engine.results import Status, SubmissionResult, by_exercise
 from blitz.execution import files as submission_files
-from blitz.execution.lifetime import die_with_parent
+from blitz.execution.lifetime import die_with, die_with_parent
 from blitz.grading import budget_share, capstone_budget, reports
 from blitz.grading.discover import Target
 from blitz.grading.names import terminal
-from blitz.grading.runner import Options, fingerprint, grade_submission, grader_error_record
+from blitz.grading.runner import Options, fingerprint, grade_submission, grader_error_record, pool_context
 
 POOL_ROUNDS = 2  # a pool that broke (the grader's own crash) is rebuilt once for the unfinished submissions
 
@@ -76,19 +76,19 @@ def run_local(
             _check_stop()
         return
     pending = list(targets)
-    context = multiprocessing.get_context("spawn")
+    context = pool_context()
     # The capstone's budget, measured by the pool's first task while the others grade (capstone_budget).
     shared = context.Value("d", 0.0)
     measure = options.capstone_budget == budget_share.MEASURING
     for round_ in range(POOL_ROUNDS):
         broken: list[Target] = []
-        # spawn: a fresh interpreter per pool process, nothing inherited from this one's threads;
-        # die_with_parent: pool processes go when the grader goes, even killed with SIGKILL (their
+        # pool_context: forked from a preloaded server, nothing inherited from this one's threads;
+        # die_with: pool processes go when the grader goes, even killed with SIGKILL (their
         # sandboxes follow)
         with ProcessPoolExecutor(
             max_workers=min(workers, len(pending)),
             initializer=_pool_process,
-            initargs=(shared,),
+            initargs=(shared, os.getpid()),
             mp_context=context,
         ) as pool:
             measuring = pool.submit(capstone_budget.measure_shared, options) if measure else None
@@ -118,9 +118,11 @@ def run_local(
         pending = broken
 
 
-def _pool_process(shared) -> None:
-    """Each pool process: it goes with the grader; the capstone's measured budget is in `shared`."""
+def _pool_process(shared, grader: int) -> None:
+    """Each pool process: it goes with the grader (its parent is the fork server: die_with); the capstone's
+    measured budget is in `shared`."""
     die_with_parent()
+    die_with(grader)
     budget_share.share(shared)
 
 

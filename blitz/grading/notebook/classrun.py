@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -138,8 +137,20 @@ def grade_one(student: str, assignment: str, root: str, scratch: str, cell_timeo
     return grade_notebook(student, assignment, notebooks, Path(scratch), cell_timeout, (root,))
 
 
+def _pool_process(autograder: int) -> None:
+    """Each pool process goes with course-autograde (its parent is the fork server: die_with); it writes
+    notebooks with nbformat, without the IRI grammar (blitz.engine.imports.skip_iri_grammar: a second of
+    CPU per process)."""
+    from blitz.engine.imports import skip_iri_grammar
+    from blitz.execution.lifetime import die_with, die_with_parent
+
+    die_with_parent()
+    die_with(autograder)
+    skip_iri_grammar()
+
+
 def _pool(jobs: list[tuple], workers: int, on_done: Callable) -> None:
-    from blitz.execution.lifetime import die_with_parent
+    from blitz.grading.runner import pool_context
 
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
@@ -150,8 +161,9 @@ def _pool(jobs: list[tuple], workers: int, on_done: Callable) -> None:
         return
     with ProcessPoolExecutor(
         max_workers=min(workers, len(jobs)),
-        initializer=die_with_parent,
-        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_pool_process,
+        initargs=(os.getpid(),),
+        mp_context=pool_context(),
     ) as pool:
         futures = {pool.submit(grade_one, *job): job[0] for job in jobs}
         for future in as_completed(futures):

@@ -1,0 +1,94 @@
+"""`blitz grade --workers 2`: the pool processes are forked from multiprocessing's fork server, which
+imported torch and the checks once (blitz.grading.runner.pool_context; spawning imported them in every
+pool process). Killed with SIGKILL, the grader still takes the server, the pool processes and their
+sandboxes along: each pool process dies with the grader (a pidfd: blitz.execution.lifetime.die_with; the
+server, its parent, lives while a pool process holds its pipe), its sandboxes with it (PR_SET_PDEATHSIG),
+and then the server and multiprocessing's resource tracker exit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import hostile
+import kit
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _stat(pid: int) -> tuple[int, int] | None:
+    """(parent pid, start time) of a live process, None when it has gone (or is a zombie)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    return None if fields[0] == "Z" else (int(fields[1]), int(fields[19]))
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def descendants(root: int) -> dict[int, tuple[int, int, str]]:
+    """Every live process below `root`: pid -> (parent pid, start time, command line)."""
+    parents = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit() and (stat := _stat(int(name))) is not None:
+            parents[int(name)] = stat
+    found: dict[int, tuple[int, int, str]] = {}
+    grew = True
+    while grew:
+        grew = False
+        for pid, (ppid, start) in parents.items():
+            if pid not in found and (ppid == root or ppid in found):
+                found[pid] = (ppid, start, _cmdline(pid))
+                grew = True
+    return found
+
+
+def test_a_killed_grader_takes_its_fork_server_pool_and_sandboxes_along(tmp_path):
+    for name in ("a", "b"):  # both pool processes inside a sandbox, in a loop, when the grader is killed
+        hostile.plant(hostile.solutions(tmp_path / "class" / name, only=("tensors",)), "tensors", "gram", hostile.LOOP)
+    argv = [*kit.command(), "grade", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--exercises"]
+    grader = subprocess.Popen(
+        [*argv, "tensors", "--workers", "2", "--timeout", "120", "--no-progress"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=kit.environment("en"),
+        cwd=tmp_path,
+    )
+    seen: dict[int, tuple[int, int, str]] = {}
+    try:
+        deadline = time.monotonic() + 180
+        while sum("blitz.execution.worker" in cmd and "bwrap" not in cmd for *_, cmd in seen.values()) < 2:
+            assert grader.poll() is None and time.monotonic() < deadline, f"no two sandboxed workers: {seen}"
+            time.sleep(0.2)
+            seen.update(descendants(grader.pid))
+        time.sleep(1.0)  # the workers' children (the looping code) forked
+        seen.update(descendants(grader.pid))
+    finally:
+        grader.kill()
+        grader.wait(30)
+    # the server is the grader's child; the pool processes, its forks, keep its command line
+    servers = [
+        pid for pid, (ppid, _, cmd) in seen.items() if "multiprocessing.forkserver" in cmd and ppid == grader.pid
+    ]
+    assert len(servers) == 1, {pid: cmd[:120] for pid, (*_, cmd) in seen.items()}
+    pool = {pid for pid, (ppid, *_) in seen.items() if ppid == servers[0]}
+    assert len(pool) == 2, {pid: cmd[:120] for pid, (*_, cmd) in seen.items()}  # both forked from the server
+    bwraps = {pid for pid, (*_, cmd) in seen.items() if cmd.split(" ")[0].endswith("bwrap")}
+    sandboxes = {pid for pid in bwraps if seen[pid][0] not in bwraps}  # bwrap forks itself inside
+    assert sandboxes and {seen[pid][0] for pid in sandboxes} <= pool, "a sandbox not started by a pool process"
+    deadline = time.monotonic() + 20
+    while alive := [(pid, cmd[:160]) for pid, (_, start, cmd) in seen.items() if (_stat(pid) or (0, -1))[1] == start]:
+        assert time.monotonic() < deadline, f"outlived the grader killed with SIGKILL: {alive}"
+        time.sleep(0.2)
+    assert grader.returncode == -signal.SIGKILL
