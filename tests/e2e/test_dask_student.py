@@ -34,7 +34,11 @@ def test_a_student_regraded_on_dask_merges_into_the_class(tmp_path, dask_cluster
     for name in ("alice", "bob"):
         mutants.build(subs / name, only=("tensors", "autograd"))
     env = {"DASK_TEMPORARY_DIRECTORY": str(tmp_path / "dask-tmp")}
-    first = kit.blitz("grade", str(subs), "--out", str(out), "--exercises", "tensors,autograd", cwd=tmp_path)
+    # The class's first grading, in the grader's own process (--workers 1: no pool of interpreters, each
+    # importing torch, for two students); the regrade below is the Dask one.
+    first = kit.blitz(
+        "grade", str(subs), "--out", str(out), "--exercises", "tensors,autograd", "--workers", "1", cwd=tmp_path
+    )
     assert first.returncode == 0, first.stderr
     assert {s: r["total"] for s, r in rows(out / "grades.csv").items()} == {"alice": "25", "bob": "25"}
     alice_before = (out / "alice" / "results.json").read_bytes()

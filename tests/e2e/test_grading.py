@@ -63,8 +63,10 @@ def klass(tmp_path_factory):
     (subs / "carol").mkdir()
     (subs / "__pycache__").mkdir()  # not a student
     out = root / "out"
+    # --workers 1: graded in the grader's own process (a pool would start an interpreter per worker, each importing
+    # torch, for two submissions that grade in seconds; the pool is graded in test_grade_engine, test_class_report).
     run = blitz(
-        "grade", str(subs), str(root / "dave"), "--out", str(out), "--exercises", "model", "--workers", "2", cwd=root
+        "grade", str(subs), str(root / "dave"), "--out", str(out), "--exercises", "model", "--workers", "1", cwd=root
     )
     return root, subs, out, run
 
@@ -521,6 +523,7 @@ def dask_cluster(tmp_path):
                     "2",
                     "--nworkers",
                     "1",
+                    "--no-nanny",  # the worker in this process: no nanny's second interpreter importing distributed
                     "--no-dashboard",
                     "--local-directory",
                     str(tmp_path / "dask-worker"),

@@ -169,7 +169,9 @@ def test_a_student_removed_from_the_class_folder_is_no_longer_reported(tmp_path)
     subs, out = tmp_path / "class", tmp_path / "out"
     for name in ("alice", "bob", "carol"):
         mutants.build(subs / name, only=("tensors",))
-    first = blitz("grade", str(subs), "--out", str(out), "--exercises", "tensors", cwd=tmp_path)
+    # --workers 1: graded in the grader's own process, as --student regrades are (a pool would start an
+    # interpreter per worker, each importing torch, for a class of three; the regrades below grade nobody).
+    first = blitz("grade", str(subs), "--out", str(out), "--exercises", "tensors", "--workers", "1", cwd=tmp_path)
     assert first.returncode == 0 and set(rows(out / "grades.csv")) == {"alice", "bob", "carol"}, first.stderr
     shutil.move(subs / "carol", tmp_path / "carol-gone")
     again = blitz("grade", str(subs), "--out", str(out), "--exercises", "tensors", cwd=tmp_path)
@@ -241,9 +243,10 @@ def lms_class(tmp_path_factory):
     (out / "adjustments.csv").write_text(f"{who},,1,\x1b[31mred\u202e\n", encoding="utf-8")
     times = root / "times.csv"  # the LMS's export of submission times: eve two days late
     times.write_text("student,submitted\neve,2026-12-02T12:00\n", encoding="utf-8")
+    # --workers 1: graded in the grader's own process (no pool of interpreters, each importing torch, for three).
     run = blitz(
         "grade", str(canvas), str(zips), str(root / "class"), "--out", str(out), "--exercises", "tensors", *POLICY,
-        "--due", "2026-12-01T00:00", "--times", str(times), "--assignment", "Lab 1", cwd=root,
+        "--due", "2026-12-01T00:00", "--times", str(times), "--assignment", "Lab 1", "--workers", "1", cwd=root,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     return out, who
