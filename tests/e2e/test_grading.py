@@ -64,7 +64,7 @@ def klass(tmp_path_factory):
     (subs / "__pycache__").mkdir()  # not a student
     out = root / "out"
     # --workers 1: graded in the grader's own process (a pool would start an interpreter per worker, each importing
-    # torch, for two submissions that grade in seconds; the pool is graded in test_grade_engine, test_class_report).
+    # torch, for two submissions that grade in seconds; the pool is graded in test_grade_engine, test_grading_pool).
     run = blitz(
         "grade", str(subs), str(root / "dave"), "--out", str(out), "--exercises", "model", "--workers", "1", cwd=root
     )
