@@ -82,7 +82,9 @@ def student_notebooks(release: Path, source: Path) -> dict[str, nbformat.Noteboo
     for name in NAMES:
         cell(books["half"], f"test_{name}").source = "pass"
     books["loop"] = solve(NAMES)
-    cell(books["loop"], "gram").source = "while True:\n    pass"
+    # a loop that waits, not one that spins: the cell timeout and the kit's budget stop it alike (both wall-clock),
+    # and a spin would burn a core for each of them
+    cell(books["loop"], "gram").source = "import time\nwhile True:\n    time.sleep(0.05)"
     books["loop"].cells.remove(cell(books["loop"], "test_stack"))
     books["crash"] = solve(NAMES)
     cell(books["crash"], "concat").source = "import os\nos._exit(1)"

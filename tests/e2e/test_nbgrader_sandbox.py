@@ -386,7 +386,8 @@ def test_a_stopped_run_leaves_nothing_behind(tmp_path, tmp_path_factory):
 
     root = released_course(tmp_path_factory, tmp_path / "course", 300)
     nb = attack(
-        nbformat.read(root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4), "while True:\n    pass"
+        nbformat.read(root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4),
+        "import time\nwhile True:\n    time.sleep(0.05)",  # loops until stopped (waiting: no core burnt meanwhile)
     )
     (root / "submitted" / "looper" / ASSIGNMENT).mkdir(parents=True)
     nbformat.write(nb, root / "submitted" / "looper" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
