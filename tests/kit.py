@@ -6,6 +6,7 @@ Imported as `import kit`, the way the tests import `mutants` (pytest puts tests/
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -141,3 +142,18 @@ def built_once(tmp_path_factory, name: str, build) -> Path:
             build(folder)
             done.write_text("ok\n")
     return folder
+
+
+@contextlib.contextmanager
+def one_torch_thread():
+    """torch's intra-op pool at one thread in this process, restored afterwards. For modules that run many
+    small checks in process: `make test` already gives each core an xdist worker, and a second torch thread
+    only spin-waits there (the mutants' checks cost 2 to 4 times the CPU with two threads on two busy cores)."""
+    import torch
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)

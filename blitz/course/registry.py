@@ -78,6 +78,8 @@ EXERCISES: tuple[Exercise, ...] = (
         id="autograd",
         title=tr("Autograd: backward, external gradients, retain_graph, the update rule"),
         points=10,
+        # backward(gradient=...) imports torch's symbolic shapes (and sympy): 0.4 s of CPU in each check's child
+        warm_imports=("torch.fx.experimental.symbolic_shapes",),
     ),
     Exercise(
         id="data",

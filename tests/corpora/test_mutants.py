@@ -15,6 +15,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import kit
 import mutants
 import pytest
 from mutants.alternatives import ALTERNATIVES
@@ -28,6 +29,14 @@ from blitz.probes.local import LocalSubmission
 
 EXERCISES = [e.id for e in registry.EXERCISES if e.has_module]
 EXERCISES_DIR = Path(engine_check.__file__).resolve().parents[1] / "exercises"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """The checks run in this process on one torch thread (kit.one_torch_thread)."""
+    with kit.one_torch_thread():
+        yield
+
 
 # --- which failure branches fire: every `fail(` call site in blitz/exercises/*/checks.py, by file and line ---
 

@@ -106,19 +106,29 @@ print(json.dumps({"same": import_torchvision() is torchvision, "dynamo": "torch.
 
 def test_the_student_commands_worker_warms_what_an_exercise_imports_before_forking_it():
     """registry.Exercise.warm_imports, imported by the runner's worker before the exercise's child
-    is forked: train's torch._dynamo, nothing for tensors or a request without an exercise."""
+    is forked: train's torch._dynamo, nothing for tensors or a request without an exercise; autograd's
+    covers what its backward with an external gradient imports (torch's symbolic shapes, sympy), so a
+    child running it imports nothing more."""
     out = run(
         """
 import json, sys
+import torch
 from blitz.execution.host import warm_for
 seen = []
-for request in ({"exercise": "tensors"}, {"job": "x"}, {"exercise": "nope"}, {"exercise": "train"}):
+for request in ({"exercise": "tensors"}, {"job": "x"}, {"exercise": "nope"}, {"exercise": "autograd"}):
     warm_for(request)
-    seen.append("torch._dynamo" in sys.modules)
+    seen.append(["torch._dynamo" in sys.modules, "sympy" in sys.modules])
+before = set(sys.modules)
+a = torch.ones(3, requires_grad=True)
+q = a**3
+q.backward(gradient=torch.ones_like(q))
+seen.append(sorted(set(sys.modules) - before))
+warm_for({"exercise": "train"})
+seen.append("torch._dynamo" in sys.modules)
 print(json.dumps(seen))
 """
     )
-    assert out == [False, False, False, True]
+    assert out == [[False, False], [False, False], [False, False], [False, True], [], True]
 
 
 def test_the_notebook_kernels_launcher_finds_torch_without_importing_it():

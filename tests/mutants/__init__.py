@@ -139,6 +139,36 @@ class Recording(LocalSubmission):
         return self.last
 
 
+class KeptPredictions:
+    """While in use, the capstone check's own trusted predictions (pipeline.checks.trusted_predictions) are kept
+    by the weights they scored: a test that measures the accuracy of the weights the check scored reads them
+    (`predictions`) instead of running the reference CNN over the 10,000 test images again (1 s of CPU)."""
+
+    def __init__(self):
+        from blitz.exercises.pipeline import checks
+
+        self.checks, self.original, self.kept = checks, checks.trusted_predictions, []
+
+    def __enter__(self) -> KeptPredictions:
+        def keeping(weights, root):
+            out = self.original(weights, root)
+            self.kept.append((weights, root, out))
+            return out
+
+        self.checks.trusted_predictions = keeping
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.checks.trusted_predictions = self.original
+
+    def predictions(self, weights, root: str):
+        """trusted_predictions(weights, root): the check's own answer when it scored these very weights."""
+        for seen, seen_root, out in self.kept:
+            if seen is weights and seen_root == root:
+                return out
+        return self.original(weights, root)
+
+
 # Weights the trusted side scores as predicting every test label right (see run_canned_capstone).
 RIGHT_WEIGHTS: list = []
 

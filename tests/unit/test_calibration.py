@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import mutants
 import pytest
-from mutants import Recording
+from mutants import KeptPredictions, Recording
 
 from blitz.checks import Context, get_check, run_check
 from blitz.course import mnist, registry
@@ -24,28 +24,35 @@ pytestmark = pytest.mark.slow
 MARGIN = 0.02
 
 
-def measured_accuracy(sub: Recording) -> float:
+@pytest.fixture
+def kept():
+    """The check's own trusted predictions, read back by measured_accuracy (not computed again)."""
+    with KeptPredictions() as kept:
+        yield kept
+
+
+def measured_accuracy(sub: Recording, kept: KeptPredictions) -> float:
     """What the check measures: the trained weights in the reference CNN, on the trusted side."""
     root = str(mnist.require())
-    predictions, problems = pipeline.trusted_predictions(sub.last["weights"], root)
+    predictions, problems = kept.predictions(sub.last["weights"], root)
     assert predictions is not None, problems
     return (predictions == pipeline.true_test_labels(root)).float().mean().item()
 
 
-def test_reference_clears_the_bar_with_room_to_spare():
+def test_reference_clears_the_bar_with_room_to_spare(kept):
     sub = Recording(registry.ROOT / "solutions")
     result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(seed=0))
     assert result.passed, result.message.render("en")
-    accuracy = measured_accuracy(sub)
+    accuracy = measured_accuracy(sub, kept)
     assert accuracy >= pipeline.BAR + MARGIN, f"reference {accuracy:.4f} < bar {pipeline.BAR} + {MARGIN}: recalibrate"
 
 
 @pytest.mark.parametrize("name", ["missing_step"])
-def test_broken_loop_falls_below_the_bar(name, tmp_path):
+def test_broken_loop_falls_below_the_bar(name, tmp_path, kept):
     """A loop that never steps: below the bar, and its points on the curve (issue 23.7: near chance, near 0)."""
     sub = Recording(mutants.build(tmp_path / "submission", mutants.by_name(name)))
     result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(seed=0))
-    accuracy = measured_accuracy(sub)
+    accuracy = measured_accuracy(sub, kept)
     assert not result.passed and result.status == "failed"
     assert accuracy < pipeline.BAR
     assert result.score == round(result.max_score * pipeline.curve(accuracy), 2)
@@ -59,7 +66,7 @@ def test_broken_loop_falls_below_the_bar(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["relu_on_logits", "layers_in_python_list"])
-def test_a_model_bug_costs_the_model_points_only(name, tmp_path):
+def test_a_model_bug_costs_the_model_points_only(name, tmp_path, kept):
     """Models with a broken layer (a ReLU on the logits, conv layers that never train) cannot be scored in
     the reference CNN; the course's CNN trains in their place with the student's data, loop and evaluation,
     which clear the bar: the capstone keeps its points, and says why (issue 23.7: no cascade)."""
@@ -67,7 +74,7 @@ def test_a_model_bug_costs_the_model_points_only(name, tmp_path):
     result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(seed=0))
     assert result.passed, result.message.render("en")
     assert result.score == result.max_score == 15
-    assert measured_accuracy(sub) >= pipeline.BAR
+    assert measured_accuracy(sub, kept) >= pipeline.BAR
     assert result.note is not None
     assert "reference CNN was trained in its place" in result.note.render("en")
     assert "参考 CNN 代替它" in result.note.render("zh")

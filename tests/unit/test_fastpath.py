@@ -9,7 +9,7 @@ import math
 
 import pytest
 import torch
-from mutants import Recording
+from mutants import KeptPredictions, Recording
 from torch import nn
 from torchvision import datasets, transforms
 
@@ -262,11 +262,13 @@ def test_large_batches_and_several_workers_predict_what_batches_of_50_predict():
 
 def checked_once(seed: int) -> dict:
     """One epoch of the reference through the capstone check, every fast path on: what its probe returned
-    (the check calls it as ``probe("pipeline", root, 1, seed, 50, "cpu")``)."""
+    (the check calls it as ``probe("pipeline", root, 1, seed, 50, "cpu")``), and under "trusted_predictions" the
+    check's own trusted predictions of its weights (mutants.KeptPredictions: not computed again)."""
     sub = Recording(registry.ROOT / "solutions")
-    result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(seed=seed, epochs=1))
+    with KeptPredictions() as kept:
+        result = run_check(get_check("pipeline.mnist_accuracy"), sub, Context(seed=seed, epochs=1))
     assert result.status in ("passed", "failed"), result.message.render("en")
-    return sub.last
+    return {**sub.last, "trusted_predictions": kept.predictions(sub.last["weights"], str(mnist.require()))[0]}
 
 
 @pytest.fixture(scope="module")
@@ -279,8 +281,7 @@ def seed_0_run() -> dict:
 def test_same_seed_same_predictions_twice(seed_0_run):
     runs = [seed_0_run, checked_once(0)]
     assert runs[0]["fastpath"]["train_data"] == "batched" and runs[0]["fastpath"]["layout"] == "channels_last"
-    root = str(mnist.require())
-    first, second = (pipeline.trusted_predictions(r["weights"], root)[0] for r in runs)
+    first, second = (r["trusted_predictions"] for r in runs)
     assert torch.equal(first, second)
     assert all(torch.equal(a, b) for a, b in zip(runs[0]["weights"], runs[1]["weights"]))
     assert runs[0]["losses"] == runs[1]["losses"]
@@ -293,7 +294,8 @@ def test_fast_paths_train_what_the_plain_pipeline_trains(root, seed_0_run):
     fast = seed_0_run
     plain = sub.probe("pipeline", root, 1, 0, 50, "cpu", materialize=False, channels_last=False, eval_batch=50)
     assert plain["fastpath"]["train_data"] == "as given" and plain["fastpath"]["layout"] == "default"
-    fast_predictions, plain_predictions = (pipeline.trusted_predictions(r["weights"], root)[0] for r in (fast, plain))
+    fast_predictions = fast["trusted_predictions"]
+    plain_predictions = pipeline.trusted_predictions(plain["weights"], root)[0]
     agree = (fast_predictions == plain_predictions).float().mean().item()
     assert agree >= 0.995, agree
     assert fast["losses"][0] == pytest.approx(plain["losses"][0], rel=1e-3)

@@ -11,6 +11,7 @@ import ast
 import re
 from pathlib import Path
 
+import kit
 import mutants
 import pytest
 from mutants import broken
@@ -127,6 +128,13 @@ def test_the_checks_type_no_labels_of_their_own():
     sources = [*sorted((root / "checks").glob("*.py")), root / "engine" / "compare.py", root / "engine" / "check.py"]
     found = {p.name: [s for s in string_constants(p) if hand_typed.search(s)] for p in sources}
     assert {name: hits for name, hits in found.items() if hits} == {}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """The checks run in this process on one torch thread (kit.one_torch_thread)."""
+    with kit.one_torch_thread():
+        yield
 
 
 # --- every failure of the mutants suite, in each language ----------------------------------------
