@@ -15,6 +15,10 @@ import kit
 import mutants
 
 LOOP = "while True: pass"
+# An endless loop that waits instead of spinning. The time limits are wall-clock ones (the local supervisor's
+# deadline, the sandbox's budget): it is stopped as LOOP is, with the same message, without burning a core
+# for the whole limit. For tests whose point is the stop and its message, not a spinning core.
+IDLE_LOOP = "while True: __import__('time').sleep(0.05)"
 FLOOD = "for i in range(1000): print('line', i)"
 EXIT = "import os; os._exit(3)"
 SEGFAULT = "import ctypes; ctypes.string_at(0)"

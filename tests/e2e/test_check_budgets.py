@@ -30,7 +30,9 @@ def test_a_loop_in_the_second_function_fails_only_its_check(tmp_path, placement)
     folder = hostile.solutions(tmp_path / "student", ("tensors",))
     entries = checks_for("tensors")
     second = entries[1].name  # from_numpy: the function and its check share the name
-    hostile.plant(folder, "tensors", second, hostile.LOOP)
+    # A loop that waits: both placements' budgets are wall-clock, so it is stopped as a spin is (a spin would
+    # burn a core for the whole budget, in each placement).
+    hostile.plant(folder, "tensors", second, hostile.IDLE_LOOP)
     if placement == "local":
         session = SandboxSession(folder, local=True)
     else:

@@ -88,8 +88,16 @@ def link_packages(target: Path, names: list[str]) -> None:
             (target / top).symlink_to(base / top)
 
 
+# The release's runs and the kit's side of each comparison (kit_results) use one torch thread: the checks' models
+# are tiny, and with two threads each parallel region's second thread spins between them (OpenMP's wait policy),
+# which on a busy machine cost several times the CPU of the checks themselves (10 s against 0.8 s for every
+# reference check, three times, under a load of 15). The same thread count on both sides keeps their arithmetic
+# (and so the messages compared) the same.
+ONE_THREAD = {"OMP_NUM_THREADS": "1"}
+
+
 def student_env() -> dict[str, str]:
-    env = kit.environment("en", data=os.environ.get("BLITZ_DATA", str(registry.ROOT / "data")))
+    env = kit.environment("en", data=os.environ.get("BLITZ_DATA", str(registry.ROOT / "data")), extra=ONE_THREAD)
     env.pop("PYTHONPATH", None)  # nothing of the kit's checkout
     return env
 
@@ -128,8 +136,16 @@ def run_student(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProc
 
 
 def kit_results(folder: Path, exercise: str) -> dict[str, list]:
-    sub = LocalSubmission(folder)
-    results = {c.key: run_check(c, sub, Context()) for c in checks_for(exercise)}
+    """Every check of `exercise` on `folder`, run by the kit in this process, on one torch thread (ONE_THREAD)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        sub = LocalSubmission(folder)
+        results = {c.key: run_check(c, sub, Context()) for c in checks_for(exercise)}
+    finally:
+        torch.set_num_threads(threads)
     return {k: [r.status, r.message.render("en") if r.message else None] for k, r in results.items()}
 
 

@@ -24,7 +24,9 @@ LIMIT = "3"  # seconds per check (BLITZ_TIME_LIMIT): the reference's tensors che
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     folder = hostile.solutions(tmp_path_factory.mktemp("hostile") / "work")
-    hostile.plant(folder, "tensors", "gram", hostile.LOOP)
+    # An endless loop that waits (the child's deadline is wall-clock: stopped and named as a spin is, without
+    # burning a core for the limit; the cancel and worker-death tests stop it the same way).
+    hostile.plant(folder, "tensors", "gram", hostile.IDLE_LOOP)
     hostile.plant(folder, "tensors", "from_data", hostile.FLOOD)
     hostile.plant(folder, "autograd", "backward_twice", hostile.EXIT)
     hostile.plant(folder, "autograd", "sgd_step", hostile.SEGFAULT)

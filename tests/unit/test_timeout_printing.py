@@ -79,7 +79,9 @@ def test_a_check_stopped_while_printing_in_the_local_placement(tmp_path, monkeyp
     """`blitz check`'s placement: a function that prints in an endless loop is stopped, and its message
     shows the printing; the flood of an earlier check of the same exercise is not blamed on a quiet loop."""
     folder = hostile.solutions(tmp_path / "work")
-    hostile.plant(folder, "tensors", "gram", "while True: print('step', flush=True)")
+    # Each step prints, then waits a little: ~300 lines in the 3 s (20 make "a lot"), without a core spinning on
+    # the prints (and another reading them) for the whole limit.
+    hostile.plant(folder, "tensors", "gram", "while True: print('step', flush=True); __import__('time').sleep(0.01)")
     monkeypatch.setenv("BLITZ_TIME_LIMIT", "3")
     with Engine(label=str(folder)) as engine:
         outcome = engine.run_exercise(folder, "tensors")
