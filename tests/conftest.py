@@ -23,6 +23,12 @@ if str(HERE) not in sys.path:
 # reference's capstone on this machine (blitz/grading/capstone_budget.py, several seconds each); they take
 # this measurement instead (a budget of 120 s), and tests/e2e/test_capstone_budget.py measures for real.
 os.environ.setdefault("BLITZ_REFERENCE_SECONDS", "20")
+# OpenMP's idle threads wait passively in every process the tests start (libgomp reads this when torch loads
+# it: before any test imports torch). By default torch's second thread spins between the checks' small
+# parallel regions, which on the two busy cores of `make test` cost several times the CPU of the work itself
+# (every reference check three times: 14.1 CPU-s spinning, 4.7 passive); the threads and the arithmetic are
+# the same either way. The kit leaves its users' setting alone.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 TIERS = ("unit", "e2e", "corpora")
 # A module's own group: `pytestmark = [..., pytest.mark.xdist_group("name"), ...]` at its top level.
@@ -115,3 +121,18 @@ def _open_like_a_serial_run(request, tmp_path_factory):
     if hasattr(request.config, "workerinput"):
         top = tmp_path_factory.getbasetemp().parents[1]
         top.chmod(top.stat().st_mode | 0o005)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread_per_xdist_worker(request):
+    """Under pytest-xdist, the tests that run torch in this process do it on one thread (kit.one_torch_thread):
+    `make test` gives every core a worker already, and a second torch thread only spin-waits for a busy core
+    (the mutants' checks cost two to four times the CPU with two threads). A serial run keeps torch's default.
+    The kit's own processes (graders, sandboxes, student commands) choose their threads as they always do."""
+    if not hasattr(request.config, "workerinput"):
+        yield
+        return
+    import kit
+
+    with kit.one_torch_thread():
+        yield

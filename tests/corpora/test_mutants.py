@@ -15,7 +15,6 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import kit
 import mutants
 import pytest
 from mutants.alternatives import ALTERNATIVES
@@ -29,13 +28,6 @@ from blitz.probes.local import LocalSubmission
 
 EXERCISES = [e.id for e in registry.EXERCISES if e.has_module]
 EXERCISES_DIR = Path(engine_check.__file__).resolve().parents[1] / "exercises"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """The checks run in this process on one torch thread (kit.one_torch_thread)."""
-    with kit.one_torch_thread():
-        yield
 
 
 # --- which failure branches fire: every `fail(` call site in blitz/exercises/*/checks.py, by file and line ---

@@ -31,13 +31,7 @@ from blitz.course import registry
 
 pytestmark = pytest.mark.slow
 ROOT = registry.ROOT
-
-
-def env() -> dict[str, str]:
-    """The student's environment (releases.env), with OpenMP's idle threads waiting passively: torch's second
-    thread would otherwise spin between parallel regions, which on a busy machine cost several times the CPU
-    of the work itself (the same arithmetic either way: the thread count is unchanged)."""
-    return releases.env({"OMP_WAIT_POLICY": "PASSIVE"})
+env = releases.env
 
 
 def release_lines(release: Path) -> dict[str, set[str]]:

@@ -11,7 +11,6 @@ import ast
 import re
 from pathlib import Path
 
-import kit
 import mutants
 import pytest
 from mutants import broken
@@ -128,13 +127,6 @@ def test_the_checks_type_no_labels_of_their_own():
     sources = [*sorted((root / "checks").glob("*.py")), root / "engine" / "compare.py", root / "engine" / "check.py"]
     found = {p.name: [s for s in string_constants(p) if hand_typed.search(s)] for p in sources}
     assert {name: hits for name, hits in found.items() if hits} == {}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """The checks run in this process on one torch thread (kit.one_torch_thread)."""
-    with kit.one_torch_thread():
-        yield
 
 
 # --- every failure of the mutants suite, in each language ----------------------------------------
