@@ -57,7 +57,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
     (``nbgrader_cells``), the student release (``release``);
   - :mod:`blitz.grading` — grading a class: what a course hands in (``intake``), discovery
     (``discover``), notebooks as modules (``notebook_submission``),
-    safe student text (``names``), the per-submission runner, batches (``batch``, ``dask_backend``),
+    safe student text (``names``), the per-submission runner, batches (``batch``, its processes
+    forked from a preloaded server: ``pool``; ``dask_backend``),
     the course's rules (``policy``: due dates, penalties, adjustments; applied by ``gradebook``),
     the capstone's budget measured at the start (``capstone_budget``; shared by a pool's processes:
     ``budget_share``), reports and ``exports``,

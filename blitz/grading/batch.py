@@ -26,7 +26,8 @@ from blitz.execution.lifetime import die_with, die_with_parent
 from blitz.grading import budget_share, capstone_budget, reports
 from blitz.grading.discover import Target
 from blitz.grading.names import terminal
-from blitz.grading.runner import Options, fingerprint, grade_submission, grader_error_record, pool_context
+from blitz.grading.pool import pool_context
+from blitz.grading.runner import Options, fingerprint, grade_submission, grader_error_record
 
 POOL_ROUNDS = 2  # a pool that broke (the grader's own crash) is rebuilt once for the unfinished submissions
 

@@ -15,7 +15,6 @@ turns into results.json, CSV and JUnit rows.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import secrets
 import tempfile
@@ -87,22 +86,6 @@ class Options:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-# What every pool process needs before its first submission: torch and every exercise's checks (about 1.5 s of CPU).
-POOL_PRELOAD = ["blitz.grading.runner", "blitz.checks"]
-
-
-def pool_context():
-    """How the grader's pool processes start (`blitz grade`'s batch, course-autograde's kit scores): forked from
-    multiprocessing's fork server, which imported POOL_PRELOAD once. The server is a fresh interpreter
-    started by this one (spawned, nothing inherited of its threads) that ran no torch operation, so there
-    is no OpenMP pool a fork could break; spawning every pool process imported torch and the checks again
-    in each. A pool process's parent is the server, which lives while any pool process holds its pipe:
-    each pool process dies with the grader itself (blitz.execution.lifetime.die_with)."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(POOL_PRELOAD)
-    return context
 
 
 def fingerprint(target: Target, options: Options) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -92,3 +93,32 @@ def test_a_killed_grader_takes_its_fork_server_pool_and_sandboxes_along(tmp_path
         assert time.monotonic() < deadline, f"outlived the grader killed with SIGKILL: {alive}"
         time.sleep(0.2)
     assert grader.returncode == -signal.SIGKILL
+
+
+def test_under_a_long_tmpdir_the_fork_servers_socket_folder_is_made_in_tmp(tmp_path):
+    """A unix socket's path holds 107 bytes: under a TMPDIR too long for the server's socket, multiprocessing's
+    folder is made in /tmp (as Python 3.14 does), and removed when the grader exits; a short TMPDIR is kept."""
+    code = (
+        "from multiprocessing import util\n"
+        "from blitz.grading.pool import pool_context\n"
+        "pool_context()\n"
+        "print(util.get_temp_dir())\n"
+    )
+    long_tmp = tmp_path / ("t" * 90)
+    long_tmp.mkdir()
+    env = dict(os.environ, TMPDIR=str(long_tmp))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    folder = done.stdout.strip()
+    assert folder.startswith("/tmp/pymp-") and len(folder) + len("/listener-XXXXXXXX") <= 107, folder
+    assert not Path(folder).exists() and list(long_tmp.iterdir()) == []  # removed at exit; TMPDIR untouched
+    short = tmp_path / "s"
+    short.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, TMPDIR=str(short)),
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.strip().startswith(f"{short}/pymp-"), done.stdout + done.stderr

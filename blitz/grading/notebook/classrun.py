@@ -150,7 +150,7 @@ def _pool_process(autograder: int) -> None:
 
 
 def _pool(jobs: list[tuple], workers: int, on_done: Callable) -> None:
-    from blitz.grading.runner import pool_context
+    from blitz.grading.pool import pool_context
 
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
