@@ -45,6 +45,9 @@ ASSIGNMENT = "tensors"
 NAMES = [c.name for c in checks_for(ASSIGNMENT)]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 RUN_TIMEOUT = 300  # s for Run All on a loaded 2-core machine (the checks take ~10 s on an idle one)
+RUN_STARTS = 60  # s for Run All's first cell to start (or end) on a loaded machine; else the click was lost
+RUN_ALL_TRIES = 3
+RAN = re.compile(r"\[(\*|\d+)\]:")  # a cell's prompt once it runs ([*]:) or ran ([1]:), not [ ]:
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install '.[instructor]')")
 pytestmark = [
@@ -178,6 +181,7 @@ PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
 def run_all(driver, base: str, token: str, name: str, done) -> str:
     """Open `name` in JupyterLab, Run > Run All Cells, wait for `done(page text)` and an idle kernel."""
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -193,11 +197,20 @@ def run_all(driver, base: str, token: str, name: str, done) -> str:
     # Run All acts on the current notebook: make it `name`'s (a notebook opened earlier may still hold it).
     current = "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel"
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, current).text == name)
-    driver.find_element(By.CSS_SELECTOR, f"{PANEL} .jp-Cell .jp-InputPrompt").click()
-    driver.find_element(By.XPATH, "//div[contains(@class,'lm-MenuBar-itemLabel') and text()='Run']").click()
-    WebDriverWait(driver, 30).until(
-        lambda d: d.find_element(By.XPATH, "//div[contains(@class,'lm-Menu-itemLabel') and text()='Run All Cells']")
-    ).click()
+    # A click on Run All Cells is now and then lost (the page's focus moving): click it again until a cell runs.
+    for _ in range(RUN_ALL_TRIES):
+        driver.find_element(By.CSS_SELECTOR, f"{PANEL} .jp-Cell .jp-InputPrompt").click()
+        driver.find_element(By.XPATH, "//div[contains(@class,'lm-MenuBar-itemLabel') and text()='Run']").click()
+        WebDriverWait(driver, 30).until(
+            lambda d: d.find_element(By.XPATH, "//div[contains(@class,'lm-Menu-itemLabel') and text()='Run All Cells']")
+        ).click()
+        try:
+            WebDriverWait(driver, RUN_STARTS, poll_frequency=0.5).until(
+                lambda d: RAN.search(d.find_element(By.CSS_SELECTOR, f"{PANEL} .jp-Notebook").text)
+            )
+            break
+        except TimeoutException:
+            continue
 
     def finished(d) -> str | bool:
         text = d.find_element(By.CSS_SELECTOR, f"{PANEL} .jp-Notebook").text

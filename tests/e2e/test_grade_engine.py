@@ -33,9 +33,6 @@ FULL = {"tensors": 15, "autograd": 10, "model": 15, "evaluate": 10}
 TIMEOUT = 6
 LOOPER_TIMEOUT = 5  # where only tensors and model are graded: their probes answer in well under 0.1 s
 FLOOD = "while True: print('flood ' * 20)"
-# An endless loop that waits instead of spinning: the point is the stop at the time limit and what it costs
-# (the check, or the sandbox), which the engine's wall-clock limit does alike for both; a spin burns a core for it.
-ENDLESS = ("import time", "while True: time.sleep(0.05)")
 
 
 @pytest.fixture
@@ -50,7 +47,7 @@ def build_class(subs: Path) -> dict[str, tuple[str, str]]:
     """Five students with one fault each, and the reference: name -> (exercise at fault, words of its message)."""
     only = EXERCISES
     hostile.solutions(subs / "reference", only)
-    hostile.plant(hostile.solutions(subs / "loop", only), "tensors", "gram", *ENDLESS)
+    hostile.plant(hostile.solutions(subs / "loop", only), "tensors", "gram", hostile.IDLE_LOOP)
     hostile.plant(hostile.solutions(subs / "flood", only), "tensors", "from_data", FLOOD)
     hostile.break_syntax(hostile.solutions(subs / "syntax", only), "evaluate")
     hostile.plant(hostile.solutions(subs / "exit", only), "autograd", "backward_twice", hostile.EXIT)
@@ -127,7 +124,7 @@ def test_a_crash_costs_a_child_and_a_time_out_the_sandbox(tmp_path):
         session.close()
 
     folder = hostile.solutions(tmp_path / "looper", ("tensors", "model"))
-    hostile.plant(folder, "tensors", "gram", *ENDLESS)
+    hostile.plant(folder, "tensors", "gram", hostile.IDLE_LOOP)
     session, rows = _grade(folder, ("tensors", "model"), tmp_path, timeout=LOOPER_TIMEOUT)
     try:
         assert session.sandboxes == 2  # the time-out killed the first

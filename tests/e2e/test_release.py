@@ -137,15 +137,9 @@ def run_student(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProc
 
 def kit_results(folder: Path, exercise: str) -> dict[str, list]:
     """Every check of `exercise` on `folder`, run by the kit in this process, on one torch thread (ONE_THREAD)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with kit.one_torch_thread():
         sub = LocalSubmission(folder)
         results = {c.key: run_check(c, sub, Context()) for c in checks_for(exercise)}
-    finally:
-        torch.set_num_threads(threads)
     return {k: [r.status, r.message.render("en") if r.message else None] for k, r in results.items()}
 
 
