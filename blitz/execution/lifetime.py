@@ -57,6 +57,8 @@ def die_with(pid: int) -> None:
         fd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
     except ProcessLookupError:
         os._exit(1)
+    except OSError:  # a kernel before 5.3 (ENOSYS): ask instead
+        fd = None
     if not _alive(pid):
         os._exit(1)
 
