@@ -86,7 +86,9 @@ def test_a_killed_grader_takes_its_fork_server_pool_and_sandboxes_along(tmp_path
     pool = {pid for pid, (ppid, *_) in seen.items() if ppid == servers[0]}
     assert len(pool) == 2, {pid: cmd[:120] for pid, (*_, cmd) in seen.items()}  # both forked from the server
     bwraps = {pid for pid, (*_, cmd) in seen.items() if cmd.split(" ")[0].endswith("bwrap")}
-    sandboxes = {pid for pid in bwraps if seen[pid][0] not in bwraps}  # bwrap forks itself inside
+    # the workers' sandboxes (bwrap forks itself inside; the grader's own short bwrap run at its start, which
+    # checks that bubblewrap confines, runs no worker)
+    sandboxes = {p for p in bwraps if seen[p][0] not in bwraps and "blitz.execution.worker" in seen[p][2]}
     assert sandboxes and {seen[pid][0] for pid in sandboxes} <= pool, "a sandbox not started by a pool process"
     deadline = time.monotonic() + 20
     while alive := [(pid, cmd[:160]) for pid, (_, start, cmd) in seen.items() if (_stat(pid) or (0, -1))[1] == start]:
