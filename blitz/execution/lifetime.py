@@ -59,21 +59,22 @@ def die_with(pid: int) -> None:
         os._exit(1)
     except OSError:  # a kernel before 5.3 (ENOSYS): ask instead
         fd = None
-    if not _alive(pid):
+    if not pid_alive(pid):
         os._exit(1)
 
     def wait() -> None:
         if fd is not None:
             select.select([fd], [], [])
         else:  # pragma: no cover - no pidfd (not Linux 5.3+)
-            while _alive(pid):
+            while pid_alive(pid):
                 time.sleep(1.0)
         os.kill(os.getpid(), signal.SIGKILL)
 
     threading.Thread(target=wait, name="die-with", daemon=True).start()
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Is process `pid` alive (someone else's counts)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

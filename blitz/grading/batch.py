@@ -22,11 +22,10 @@ from blitz.course import registry
 from blitz.course.i18n import Msg
 from blitz.engine.results import Status, SubmissionResult, by_exercise
 from blitz.execution import files as submission_files
-from blitz.execution.lifetime import die_with, die_with_parent
 from blitz.grading import budget_share, capstone_budget, reports
 from blitz.grading.discover import Target
 from blitz.grading.names import terminal
-from blitz.grading.pool import pool_context
+from blitz.grading.pool import pool_context, start_pool_process
 from blitz.grading.runner import Options, fingerprint, grade_submission, grader_error_record
 
 POOL_ROUNDS = 2  # a pool that broke (the grader's own crash) is rebuilt once for the unfinished submissions
@@ -122,8 +121,7 @@ def run_local(
 def _pool_process(shared, grader: int) -> None:
     """Each pool process: it goes with the grader (its parent is the fork server: die_with); the capstone's
     measured budget is in `shared`."""
-    die_with_parent()
-    die_with(grader)
+    start_pool_process(grader)
     budget_share.share(shared)
 
 

@@ -22,6 +22,14 @@ SOCKET_SUFFIX = len("/pymp-XXXXXXXX/listener-XXXXXXXX")
 SHORT_TMP = ("/tmp", "/var/tmp", "/usr/tmp")
 
 
+def start_pool_process(grader: int) -> None:
+    """What every pool process does first: go when its parent (the server) goes, and when the grader goes."""
+    from blitz.execution.lifetime import die_with, die_with_parent
+
+    die_with_parent()
+    die_with(grader)
+
+
 def pool_context():
     """The forkserver context, its server preloaded, its socket's folder short enough."""
     context = multiprocessing.get_context("forkserver")

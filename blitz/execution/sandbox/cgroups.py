@@ -21,6 +21,8 @@ import signal
 import threading
 import time
 
+from blitz.execution.lifetime import pid_alive
+
 __all__ = ["Cgroup", "detect", "CgroupError", "sweep_stale"]
 
 V1_CONTROLLERS = ("memory", "pids", "cpu", "freezer")
@@ -136,16 +138,6 @@ def detect() -> dict:
         return _found
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _sweep(base: str) -> None:
     """Remove the empty cgroups a grader killed with SIGKILL left behind."""
     try:
@@ -154,7 +146,7 @@ def _sweep(base: str) -> None:
         return
     for name in names:
         parts = name.split("-")
-        if len(parts) == 3 and parts[0] == "blitz" and parts[1].isdigit() and not _pid_alive(int(parts[1])):
+        if len(parts) == 3 and parts[0] == "blitz" and parts[1].isdigit() and not pid_alive(int(parts[1])):
             try:
                 os.rmdir(os.path.join(base, name))
             except OSError:

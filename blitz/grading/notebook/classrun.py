@@ -142,10 +142,9 @@ def _pool_process(autograder: int) -> None:
     notebooks with nbformat, without the IRI grammar (blitz.engine.imports.skip_iri_grammar: a second of
     CPU per process)."""
     from blitz.engine.imports import skip_iri_grammar
-    from blitz.execution.lifetime import die_with, die_with_parent
+    from blitz.grading.pool import start_pool_process
 
-    die_with_parent()
-    die_with(autograder)
+    start_pool_process(autograder)
     skip_iri_grammar()
 
 
