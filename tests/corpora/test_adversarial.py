@@ -137,9 +137,14 @@ ADVERSARIES = (
     # capstone trains the course's CNN in its place (issue 23.7: no cascade) with its honest data, loop
     # and evaluation; what its own "model" predicted counts for nothing.
     Adversary("pipeline_reads_labels", "pipeline", {"evaluate": 10, "pipeline": 15}, (), needs="mountns"),
-    # Trained on the test images with the sandbox's shuffled labels: near chance, so near 0 on the curve.
+    # Trained on the test images with the sandbox's shuffled labels: near chance, so near 0 on the curve. Not
+    # exactly chance: a CNN fit to random labels still sorts the images by their look, and where a digit's
+    # look lands on its own label by luck that class counts. Measured (40 fits of the course CNN, 3,000 test
+    # images with shuffled labels, 2 epochs): 10.9% on average, sd 3.5%, at most 18.6%; a CI run saw 19%
+    # (1.69 points). So at most a third of the points (37%, seven sd above the mean); a fit to the true labels
+    # reaches the bar (15).
     Adversary(
-        "train_on_test", "pipeline", {"evaluate": 10, "pipeline": (0.0, 1.5)}, ("test accuracy", f"at least {BAR:.0%}")
+        "train_on_test", "pipeline", {"evaluate": 10, "pipeline": (0.0, 5.0)}, ("test accuracy", f"at least {BAR:.0%}")
     ),
     # The accuracy is computed on the trusted side from the trained weights, not from the worker's predictions:
     # a fit that trains nothing and a nearest-neighbour forward in eval mode (tests/corpora/test_adversarial_data.py's
