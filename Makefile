@@ -38,14 +38,17 @@ demo: $(PY)
 # The kit's own tests, on every core (pytest-xdist): one worker runs a whole test module (or a group of
 # modules that must not overlap; none today), the longest first by the last measured run's module times
 # (tests/conftest.py; kept in that order: --no-loadscope-reorder). WORKERS=1 runs them one after the other.
+# `auto` is one worker more than the cores (tests/conftest.py: much of the full suite waits); the fast tier,
+# all computation in process, takes one per core (`logical`).
 WORKERS ?= auto
-XDIST = $(if $(filter 1,$(WORKERS)),,-n $(WORKERS) --maxprocesses 8 --dist loadgroup --no-loadscope-reorder)
+CHECK_WORKERS ?= logical
+xdist = $(if $(filter 1,$(1)),,-n $(1) --maxprocesses 8 --dist loadgroup --no-loadscope-reorder)
 
 # The fast tier: the in-process tests (tests/unit, not the slow ones) and the static checks (ruff,
 # import-linter, mypy, module and function sizes).
 check: $(PY)
-	$(VENV)/bin/pytest $(XDIST) tests/unit tests/e2e -m "(unit and not slow) or check"
+	$(VENV)/bin/pytest $(call xdist,$(CHECK_WORKERS)) tests/unit tests/e2e -m "(unit and not slow) or check"
 
 # Everything, what CI runs (.ci/run): tests/unit, tests/e2e, tests/corpora.
 test: $(PY)
-	$(VENV)/bin/pytest $(XDIST)
+	$(VENV)/bin/pytest $(call xdist,$(WORKERS))

@@ -112,6 +112,19 @@ def pytest_xdist_make_scheduler(config, log):
     return ByModule(config, log)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto` (make test): one worker more than the cores. Much of the suite waits rather than computes:
+    a submission's time limit run out, a kernel or nbgrader starting, a 30 s capstone budget. With one
+    worker per core those waits leave a core idle (a run of `make test` on this 2-core machine: 83% busy
+    on average, in stretches 50-70%); a third worker fills them (99% busy, 10 min 59 s instead of 11 min
+    31 s to 12 min 42 s). `-n logical` (make check: the fast tier computes in process, never waits) stays one
+    per core, and PYTEST_XDIST_AUTO_NUM_WORKERS still decides where it is set: pytest-xdist's own."""
+    if config.option.numprocesses == "logical" or os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    return len(os.sched_getaffinity(0)) + 1
+
+
 @pytest.fixture(autouse=True)
 def _open_like_a_serial_run(request, tmp_path_factory):
     """Under pytest-xdist a test's tmp_path lies one folder deeper (pytest-N/popen-gwK/): the tests that
@@ -126,7 +139,7 @@ def _open_like_a_serial_run(request, tmp_path_factory):
 @pytest.fixture(autouse=True, scope="session")
 def _one_torch_thread_per_xdist_worker(request):
     """Under pytest-xdist, the tests that run torch in this process do it on one thread (kit.one_torch_thread):
-    `make test` gives every core a worker already, and a second torch thread only spin-waits for a busy core
+    `make test` gives every core a worker already (and one more), and a second torch thread only spin-waits for a busy core
     (the mutants' checks cost two to four times the CPU with two threads). A serial run keeps torch's default.
     The kit's own processes (graders, sandboxes, student commands) choose their threads as they always do."""
     if not hasattr(request.config, "workerinput"):
