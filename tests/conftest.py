@@ -116,9 +116,9 @@ def pytest_xdist_make_scheduler(config, log):
 def pytest_xdist_auto_num_workers(config):
     """`-n auto` (make test): one worker more than the cores. Much of the suite waits rather than computes:
     a submission's time limit run out, a kernel or nbgrader starting, a 30 s capstone budget. With one
-    worker per core those waits leave a core idle (a run of `make test` on this 2-core machine: 83% busy
-    on average, in stretches 50-70%); a third worker fills them (99% busy, 10 min 59 s instead of 11 min
-    31 s to 12 min 42 s). `-n logical` (make check: the fast tier computes in process, never waits) stays one
+    worker per core those waits leave a core idle (`make test` on this 2-core machine: 86% busy on average,
+    under 75% in a fifth of the 10-second samples; 11 min 18 s to 12 min 42 s in four runs); a third worker
+    fills them (median 99.8% busy; 10 min 48 s to 11 min 12 s in three runs: docs/benchmarks.md). `-n logical` (make check: the fast tier computes in process, never waits) stays one
     per core, and PYTEST_XDIST_AUTO_NUM_WORKERS still decides where it is set: pytest-xdist's own."""
     if config.option.numprocesses == "logical" or os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
@@ -139,9 +139,10 @@ def _open_like_a_serial_run(request, tmp_path_factory):
 @pytest.fixture(autouse=True, scope="session")
 def _one_torch_thread_per_xdist_worker(request):
     """Under pytest-xdist, the tests that run torch in this process do it on one thread (kit.one_torch_thread):
-    `make test` gives every core a worker already (and one more), and a second torch thread only spin-waits for a busy core
-    (the mutants' checks cost two to four times the CPU with two threads). A serial run keeps torch's default.
-    The kit's own processes (graders, sandboxes, student commands) choose their threads as they always do."""
+    `make test` gives every core a worker already (and one more), and a second torch thread only spin-waits for
+    a busy core (the mutants' checks cost two to four times the CPU with two threads). A serial run keeps torch's
+    default. The kit's own processes (graders, sandboxes, student commands) choose their threads as they always
+    do."""
     if not hasattr(request.config, "workerinput"):
         yield
         return
