@@ -118,8 +118,9 @@ def pytest_xdist_auto_num_workers(config):
     a submission's time limit run out, a kernel or nbgrader starting, a 30 s capstone budget. With one
     worker per core those waits leave a core idle (`make test` on this 2-core machine: 86% busy on average,
     under 75% in a fifth of the 10-second samples; 11 min 18 s to 12 min 42 s in four runs); a third worker
-    fills them (median 99.8% busy; 10 min 48 s to 13 min 13 s in five runs: docs/benchmarks.md). `-n logical` (make check: the fast tier computes in process, never waits) stays one
-    per core, and PYTEST_XDIST_AUTO_NUM_WORKERS still decides where it is set: pytest-xdist's own."""
+    fills them (median 99.8% busy; 10 min 48 s to 13 min 13 s in five runs: docs/benchmarks.md). `-n logical`
+    (make check: the fast tier computes in process, never waits) stays one per core, and
+    PYTEST_XDIST_AUTO_NUM_WORKERS still decides where it is set: pytest-xdist's own."""
     if config.option.numprocesses == "logical" or os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
     return len(os.sched_getaffinity(0)) + 1

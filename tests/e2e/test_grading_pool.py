@@ -1,5 +1,5 @@
 """`blitz grade --workers 2`: the pool processes are forked from multiprocessing's fork server, which
-imported torch and the checks once (blitz.grading.runner.pool_context; spawning imported them in every
+imported torch and the checks once (blitz.grading.pool.pool_context; spawning imported them in every
 pool process). Killed with SIGKILL, the grader still takes the server, the pool processes and their
 sandboxes along: each pool process dies with the grader (a pidfd: blitz.execution.lifetime.die_with; the
 server, its parent, lives while a pool process holds its pipe), its sandboxes with it (PR_SET_PDEATHSIG),
@@ -58,12 +58,15 @@ def descendants(root: int) -> dict[int, tuple[int, int, str]]:
 def test_a_killed_grader_takes_its_fork_server_pool_and_sandboxes_along(tmp_path):
     for name in ("a", "b"):  # both pool processes inside a sandbox, in a loop, when the grader is killed
         hostile.plant(hostile.solutions(tmp_path / "class" / name, only=("tensors",)), "tensors", "gram", hostile.LOOP)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     argv = [*kit.command(), "grade", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--exercises"]
     grader = subprocess.Popen(
         [*argv, "tensors", "--workers", "2", "--timeout", "120", "--no-progress"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=kit.environment("en"),
+        # a TMPDIR of its own: the pool processes, killed, leave their scratch folders there, not in /tmp
+        env={**kit.environment("en"), "TMPDIR": str(scratch)},
         cwd=tmp_path,
     )
     seen: dict[int, tuple[int, int, str]] = {}
