@@ -35,7 +35,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 - :mod:`blitz.execution` — the one way student code runs, in placements: its time budget
   (``limits``), output capture (``output``), time-out and crash vocabulary (``stops``),
   die-with-parent (``lifetime``), bounded frames with deadlines (``frames``), a submission's
-  files read safely and once (``files``: ``snapshot``); the one warm worker loop (``worker``): it
+  files read safely and once (``files``: ``snapshot``), scratch folders named by their owner and
+  swept when it was killed (``scratch``); the one warm worker loop (``worker``): it
   forks a fresh child per (submission, exercise) that runs only probes, their answers as wire
   frames, while the checks run in a trusted process. Placements decide the launcher: locally, the
   trusted ``host`` (torch and the checks, driven from ``local`` without importing torch) runs the

@@ -23,13 +23,13 @@ import itertools
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import blitz
 from blitz.course.i18n import Msg, tr, tr_in
 from blitz.engine.results import CheckResult, SubmissionResult
+from blitz.execution import scratch
 from blitz.grading.capstone_budget import measured_options
 from blitz.grading.discover import discover, is_submission
 from blitz.grading.gradescope import CONFIG, FORMAT
@@ -226,7 +226,7 @@ def run(root: Path) -> int:
     options, budget_said = measured_options(options)  # the capstone's budget from the reference's time here
     if budget_said is not None:
         print(budget_said.en)
-    staging = Path(tempfile.mkdtemp(prefix="blitz-notebooks-"))
+    staging = scratch.make("blitz-notebooks-")
     try:
         graded, from_notebooks = with_notebooks(folder, staging / "submission")
         record, visible = grade(discover([str(graded)])[0], options, tuple(config["self_check_seeds"]))

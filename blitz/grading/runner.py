@@ -348,6 +348,7 @@ def grade_in_sandbox(
 
     from blitz.engine.imports import import_torchvision
     from blitz.execution.sandbox.isolated import remove_tree
+    from blitz.execution.scratch import make as owned_scratch
 
     import_torchvision()  # the checks of data and the capstone use it here too; once per process
     threads = options.threads or _threads_here()
@@ -355,7 +356,7 @@ def grade_in_sandbox(
     # share of the cores too: with more, its idle OpenMP threads spin on cores the sandboxes need
     # (measured: 8 submissions on 2 workers, 2 cores: 37.6 s with torch's default of 2, 31.1 s with 1).
     torch.set_num_threads(threads)
-    scratch = Path(tempfile.mkdtemp(prefix="blitz-grade-"))
+    scratch = owned_scratch("blitz-grade-")  # named by this process; a killed grader's are swept
     results: dict[str, list[CheckResult]] = {}
     session = None
     try:

@@ -3,7 +3,8 @@ imported torch and the checks once (blitz.grading.pool.pool_context; spawning im
 pool process). Killed with SIGKILL, the grader still takes the server, the pool processes and their
 sandboxes along: each pool process dies with the grader (a pidfd: blitz.execution.lifetime.die_with; the
 server, its parent, lives while a pool process holds its pipe), its sandboxes with it (PR_SET_PDEATHSIG),
-and then the server and multiprocessing's resource tracker exit."""
+and then the server and multiprocessing's resource tracker exit. The pool processes' scratch folders, left
+behind, are named by them, and removed by the next grader (blitz.execution.scratch)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from pathlib import Path
 import hostile
 import kit
 import pytest
+
+from blitz.execution.lifetime import pid_alive
+from blitz.execution.scratch import sweep
 
 pytestmark = pytest.mark.slow
 
@@ -98,6 +102,15 @@ def test_a_killed_grader_takes_its_fork_server_pool_and_sandboxes_along(tmp_path
         assert time.monotonic() < deadline, f"outlived the grader killed with SIGKILL: {alive}"
         time.sleep(0.2)
     assert grader.returncode == -signal.SIGKILL
+    # Each pool process left its scratch folder (a submission's copy), named by it: the next grader on this
+    # TMPDIR removes them (blitz.execution.scratch; this process shares the grader's pid namespace)
+    left = sorted(p.name for p in scratch.iterdir() if p.name.startswith("blitz-grade-"))
+    namespace = os.stat("/proc/self/ns/pid").st_ino
+    assert {tuple(name.split("-")[2:4]) for name in left} == {(str(namespace), str(pid)) for pid in pool}, left
+    removed = set(sweep("blitz-grade-", str(scratch)))
+    assert removed and removed <= set(left)
+    for name in set(left) - removed:  # its pid was taken again meanwhile (a busy machine): kept, until it is free
+        assert pid_alive(int(name.split("-")[3])) or sweep("blitz-grade-", str(scratch)) == [name]
 
 
 def test_under_a_long_tmpdir_the_fork_servers_socket_folder_is_made_in_tmp(tmp_path):

@@ -20,7 +20,6 @@ import os
 import pickle
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 
 from blitz.course.registry import ROOT
 from blitz.engine import wire
-from blitz.execution import files
+from blitz.execution import files, scratch
 from blitz.execution.files import remove_tree  # noqa: F401 - re-exported (torch-free where it is defined)
 from blitz.execution.frames import read_frame, write_frame
 from blitz.execution.launch import LocalFork, LocalProcess
@@ -98,7 +97,7 @@ class SandboxSession:
         # A copy: the caller's policy may serve several submissions.
         self.policy = dataclasses.replace(policy) if policy is not None else SandboxPolicy()
         self._own_workdir = workdir is None
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="blitz-worker-")).resolve()
+        self.workdir = Path(workdir or scratch.make("blitz-worker-")).resolve()
         self.code_dir = self.workdir / "submission"
         self.code_dir.mkdir(parents=True, exist_ok=True)
         copy_sources(self.source, self.code_dir, snapshot)
