@@ -67,7 +67,7 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
     (``similar``), the Gradescope autograder zip (``gradescope``) and what its run_autograder runs
     (``gradescope_run``), all in the sandboxed placement of :mod:`blitz.execution`;
     :mod:`blitz.grading.notebook` is `blitz course-autograde` (nbgrader with every kernel in that
-    sandbox, scored by the kit's checks).
+    sandbox, scored by the kit's checks; what a kernel sends bounded in nbgrader's process: ``bounded``).
 - :mod:`blitz.cli` — the ``blitz`` command, which gathers the front ends' subcommands.
 """
 

@@ -92,9 +92,11 @@ def nbgrader_bin() -> str:
 
 
 # nbgrader as the kit starts it (one process per student in `blitz course-autograde`): its own entry
-# point, in this Python, without the IRI grammar. Where no nbgrader module is importable, its command.
+# point, in this Python, without the IRI grammar, holding at most a bounded part of what a student's kernel
+# sends (blitz.grading.notebook.bounded). Where no nbgrader module is importable, its command.
 NBGRADER_MAIN = (
     "import sys; from blitz.engine.imports import skip_iri_grammar; skip_iri_grammar(); "
+    "from blitz.grading.notebook.bounded import install; install(); "
     "sys.argv[0] = 'nbgrader'; from nbgrader.apps.nbgraderapp import main; sys.exit(main())"
 )
 

@@ -2,7 +2,7 @@
 
 Every student's kernel runs in bubblewrap (the ``blitz-sandbox`` kernelspec, Jupyter's ipc
 transport), and the scores come from the kit's checks of each notebook's code, run outside the
-kernels. Six students of `tensors` (12 checks x 1.25 points), a 10 s cell timeout, one batch:
+kernels. Seven students of `tensors` (12 checks x 1.25 points), a 10 s cell timeout, one batch:
 
     stub       the release notebook as handed out                                    0
     patcher    stub, plus a cell replacing `check` (module, builtins, run_check)      0  (gained 15 before)
@@ -15,6 +15,7 @@ kernels. Six students of `tensors` (12 checks x 1.25 points), a 10 s cell timeou
                trying to remove or replace the kernel's own sockets (by a link the
                grader's client would follow)
     forkbomb   stub, plus `while True: os.fork()`                                     0
+    flooder    the reference code, plus a cell printing 40 MB (nbgrader keeps 32 MiB)  15
 
 Each asserts: the attacker's exact score, every classmate's exact score, exit status 0, no process,
 IPC object, cgroup or scratch folder left, and a world-writable canary outside unchanged.
@@ -61,7 +62,9 @@ EXPECTED = {
     "snoop": 0.0,
     "lingerer": 15.0,
     "forkbomb": 0.0,
+    "flooder": 15.0,
 }
+FLOOD_LINES = 40_000  # of 1,000 characters: past the 32 MiB a cell may make the grader keep
 
 pytestmark = [
     pytest.mark.slow,
@@ -161,6 +164,7 @@ def attacks(root: Path, canary: Path) -> dict[str, str]:
             "        print('socket kept', type(exc).__name__)"
         ),
         "forkbomb": "import os\nwhile True:\n    os.fork()",
+        "flooder": f"for _ in range({FLOOD_LINES}):\n    print('x' * 1000)",
     }
 
 
@@ -226,7 +230,7 @@ def batch(tmp_path_factory):
     released_course(tmp_path_factory, root, 10)
     release, source = (root / d / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" for d in ("release", "source"))
     code = attacks(root, canary)
-    solved = {"dbwriter": HALF, "lingerer": NAMES}
+    solved = {"dbwriter": HALF, "lingerer": NAMES, "flooder": NAMES}
     for student in EXPECTED:
         nb = solve(release, source, solved.get(student, []))
         if student in code:
@@ -312,6 +316,19 @@ def test_classmates_notebooks_the_source_and_the_solutions_are_not_visible(batch
     root, *_ = batch
     seen = next(line for line in outputs(root, "snoop").splitlines() if line.startswith("SEEN "))
     assert set(json.loads(seen[5:]).values()) == {False}, seen
+
+
+def test_a_flood_of_output_is_cut_in_the_graders_process(batch):
+    """A cell's output beyond 32 MiB is not kept by nbgrader (blitz.grading.notebook.bounded, installed in
+    nbgrader's process): the cell says so, the notebook stays small, and the rest of it is graded."""
+    root, *_ = batch
+    nb = nbformat.read(root / "autograded" / "flooder" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    shown = [o.data["text/plain"] for c in nb.cells if c.cell_type == "code" for o in c.outputs if "data" in o]
+    assert [t for t in shown if "32 MiB" in t] == [
+        "blitz：这个单元格的输出超过了 32 MiB，其余部分没有保留。\n"
+        "blitz: this cell sent more than 32 MiB of output; the rest was not kept."
+    ], shown[:3]
+    assert (root / "autograded" / "flooder" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").stat().st_size < 8 << 20
 
 
 def test_the_kernel_cannot_touch_its_sockets(batch):

@@ -29,8 +29,10 @@ def find_killer_cell(nb: nbformat.NotebookNode, cwd: Path, timeout: int, config=
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+    from blitz.grading.notebook.bounded import install
     from blitz.grading.notebook.kernel import KERNEL_NAME
 
+    install()  # what the kernel sends is bounded here too, as in nbgrader's process
     client = NotebookClient(
         nb,
         timeout=timeout,

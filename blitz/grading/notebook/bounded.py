@@ -1,0 +1,83 @@
+"""What a student's kernel can make the grader hold in memory: bounded on the grader's side.
+
+nbclient (in nbgrader's process, and in the repair's client) keeps every output a cell sends until the cell
+ends, and a cell may print without end for its whole timeout: ``while True: print("x" * 1000)`` for 10 s
+made nbgrader's process hold 1.3 GB; at the course's default of 180 s it would take the grading machine's
+memory. Nothing in the kernel can be trusted to bound it (the student's code runs there and may write to
+the kernel's sockets itself), so, in the grader's process (:func:`install`, before nbgrader starts):
+
+- every zmq socket it makes drops a peer that sends a message over ``MAX_MESSAGE`` bytes (``ZMQ_MAXMSGSIZE``,
+  enforced by libzmq as the bytes arrive: one message is never held whole); the cell then times out;
+- a cell keeps at most ``CELL_BYTES`` of what the kernel sent while it ran (outputs, displays, comm
+  messages: every iopub message but the kernel's status); the rest is not kept, and one note in the cell's
+  output (display data, which nbgrader keeps) says so, in both languages.
+"""
+
+from __future__ import annotations
+
+import json
+
+MAX_MESSAGE = 256 << 20  # one kernel message: what a print loop sends between two flushes fits (tens of MB)
+CELL_BYTES = 32 << 20  # all that one cell sends; nbgrader keeps 1,000 lines of it anyway (LimitOutput)
+MARK = "blitz_bounded"  # on a wrapper: installed already
+_SEEN = "_blitz_bytes_seen"  # on the client: cell index -> bytes sent by the kernel while it ran
+
+
+def _size(msg: dict) -> int:
+    content = msg.get("content")
+    if msg.get("msg_type") == "stream" and isinstance(content, dict):  # the common case, measured cheaply:
+        return len(str(content.get("text", ""))) + 64  # a stream output keeps its name and text only
+    try:
+        return len(json.dumps(content, default=str))
+    except (TypeError, ValueError, RecursionError):
+        return CELL_BYTES + 1  # what cannot be measured is not kept
+
+
+def _note():
+    from nbformat.v4 import new_output
+
+    from blitz.course.i18n import tr
+
+    text = tr("blitz: this cell sent more than {mib} MiB of output; the rest was not kept.", mib=CELL_BYTES >> 20)
+    # display data, not a stream: nbgrader's LimitOutput drops every stream output past 1,000 lines
+    return new_output("display_data", data={"text/plain": text.render("both")})
+
+
+def _bounded(process_message):
+    def process(self, msg, cell, cell_index):
+        if msg.get("msg_type") != "status":  # the kernel's busy/idle always counts: it ends the cell
+            seen = self.__dict__.setdefault(_SEEN, {})
+            before = seen.get(cell_index, 0)
+            if before > CELL_BYTES:
+                return None  # dropped at once: a flood's backlog drains as fast as the kernel sent it
+            seen[cell_index] = before + _size(msg)
+            if seen[cell_index] > CELL_BYTES:
+                cell.outputs.append(_note())
+                return None
+        return process_message(self, msg, cell, cell_index)
+
+    setattr(process, MARK, True)
+    return process
+
+
+def _limited(socket):
+    def make(self, *args, **kwargs):
+        import zmq
+
+        sock = socket(self, *args, **kwargs)
+        sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+        return sock
+
+    setattr(make, MARK, True)
+    return make
+
+
+def install() -> None:
+    """Bound what nbclient keeps of each cell and the size of each zmq message, in this process (once)."""
+    import zmq
+    from nbclient import NotebookClient
+
+    if not getattr(NotebookClient.process_message, MARK, False):
+        NotebookClient.process_message = _bounded(NotebookClient.process_message)  # type: ignore[method-assign]
+    if not getattr(zmq.Context.socket, MARK, False):
+        zmq.Context.socket = _limited(zmq.Context.socket)  # type: ignore[method-assign]

@@ -1,0 +1,66 @@
+"""blitz.grading.notebook.bounded: in the grader's process, nbclient keeps at most CELL_BYTES of what a
+cell's kernel sends (then one note, then nothing), the kernel's status still ends the cell, and every zmq
+socket drops a peer whose message is over MAX_MESSAGE."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+import zmq
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionComplete
+from nbformat.v4 import new_code_cell, new_notebook
+
+from blitz.grading.notebook import bounded
+
+MIB = 1 << 20
+
+
+@pytest.fixture
+def client(monkeypatch):
+    # install() patches the classes of this process: put them back afterwards
+    monkeypatch.setattr(NotebookClient, "process_message", NotebookClient.process_message)
+    monkeypatch.setattr(zmq.Context, "socket", zmq.Context.socket)
+    bounded.install()
+    bounded.install()  # once is what counts: a second call wraps nothing again
+    made = NotebookClient(new_notebook(), record_timing=False)
+    made.reset_execution_trackers()  # what executing a notebook, then a cell, sets up first
+    made.clear_before_next_output = False
+    return made
+
+
+def stream(text: str) -> dict:
+    return {
+        "msg_type": "stream",
+        "parent_header": {"msg_id": "m"},
+        "header": {"msg_type": "stream"},
+        "content": {"name": "stdout", "text": text},
+    }
+
+
+def test_a_cell_keeps_at_most_its_share_then_one_note(client):
+    cell, other = new_code_cell("flood()"), new_code_cell("print('hi')")
+    chunk = "x" * MIB
+    for _ in range(bounded.CELL_BYTES // MIB + 20):
+        client.process_message(stream(chunk), cell, 0)
+    kept = [len(o["text"]) for o in cell.outputs if o.get("name") == "stdout"]  # numbers: short failure messages
+    assert sum(kept) <= bounded.CELL_BYTES and len(kept) >= bounded.CELL_BYTES // MIB - 1, (sum(kept), len(kept))
+    notes = [o["data"]["text/plain"] for o in cell.outputs if o["output_type"] == "display_data"]
+    assert len(notes) == 1, len(notes)
+    assert "32 MiB" in notes[0] and "32 MiB" in notes[0].split("\n", 1)[1], notes[0]  # zh, then en
+    with pytest.raises(CellExecutionComplete):  # the kernel's idle still ends the flooding cell
+        client.process_message({**stream(""), "msg_type": "status", "content": {"execution_state": "idle"}}, cell, 0)
+    client.process_message(stream("hi\n"), other, 1)  # another cell has its own share
+    assert [o["text"] for o in other.outputs] == ["hi\n"]
+    nbformat.validate(nbformat.v4.new_notebook(cells=[cell, other]))
+
+
+def test_every_socket_refuses_oversized_messages(client):
+    context = zmq.Context()
+    sock = context.socket(zmq.SUB)
+    try:
+        limit = sock.getsockopt(zmq.MAXMSGSIZE)
+    finally:
+        sock.close(linger=0)
+        context.term()
+    assert limit == bounded.MAX_MESSAGE
