@@ -1,6 +1,6 @@
 """blitz.grading.notebook.bounded: in the grader's process, nbclient keeps at most CELL_BYTES of what a
-cell's kernel sends (then one note, then nothing), the kernel's status still ends the cell, and every zmq
-socket drops a peer whose message is over MAX_MESSAGE."""
+cell's kernel sends (then one note, then nothing), the notebook's cells at most NOTEBOOK_BYTES together, the
+kernel's status still ends the cell, and every zmq socket drops a peer whose message is over MAX_MESSAGE."""
 
 from __future__ import annotations
 
@@ -53,6 +53,21 @@ def test_a_cell_keeps_at_most_its_share_then_one_note(client):
     client.process_message(stream("hi\n"), other, 1)  # another cell has its own share
     assert [o["text"] for o in other.outputs] == ["hi\n"]
     nbformat.validate(nbformat.v4.new_notebook(cells=[cell, other]))
+
+
+def test_the_notebooks_cells_together_keep_at_most_theirs(client):
+    """Many cells, each under its own share: past the notebook's share every later cell keeps nothing but
+    one note (the same bytes spread over cells cannot pass either)."""
+    cells = [new_code_cell(f"print({i})") for i in range(bounded.NOTEBOOK_BYTES // (8 * MIB) + 6)]
+    for index, cell in enumerate(cells):
+        for _ in range(8):
+            client.process_message(stream("y" * MIB), cell, index)
+    kept = sum(len(o["text"]) for c in cells for o in c.outputs if o["output_type"] == "stream")
+    notes = [o["data"]["text/plain"] for c in cells for o in c.outputs if o["output_type"] == "display_data"]
+    assert kept <= bounded.NOTEBOOK_BYTES and kept >= bounded.NOTEBOOK_BYTES - 8 * MIB, kept
+    assert len(notes) in (6, 7) and all("notebook" in n and "128 MiB" in n for n in notes), notes[:2]
+    last = [[o["output_type"] for o in c.outputs] for c in cells[-6:]]  # nothing but the note, once each
+    assert last == [["display_data"]] * 6, last
 
 
 def test_every_socket_refuses_oversized_messages(client):

@@ -9,8 +9,9 @@ the kernel's sockets itself), so, in the grader's process (:func:`install`, befo
 - every zmq socket it makes drops a peer that sends a message over ``MAX_MESSAGE`` bytes (``ZMQ_MAXMSGSIZE``,
   enforced by libzmq as the bytes arrive: one message is never held whole); the cell then times out;
 - a cell keeps at most ``CELL_BYTES`` of what the kernel sent while it ran (outputs, displays, comm
-  messages: every iopub message but the kernel's status); the rest is not kept, and one note in the cell's
-  output (display data, which nbgrader keeps) says so, in both languages.
+  messages: every iopub message but the kernel's status), and the notebook's cells at most
+  ``NOTEBOOK_BYTES`` together; the rest is not kept, and one note in the cell's output (display data,
+  which nbgrader keeps) says so, in both languages.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import json
 
 MAX_MESSAGE = 256 << 20  # one kernel message: what a print loop sends between two flushes fits (tens of MB)
 CELL_BYTES = 32 << 20  # all that one cell sends; nbgrader keeps 1,000 lines of it anyway (LimitOutput)
+NOTEBOOK_BYTES = 128 << 20  # all that the notebook's cells send together (many cells, each under CELL_BYTES)
 MARK = "blitz_bounded"  # on a wrapper: installed already
-_SEEN = "_blitz_bytes_seen"  # on the client: cell index -> bytes sent by the kernel while it ran
+_STATE = "_blitz_bytes_seen"  # on the client: what the kernel sent, per cell and in all
 
 
 def _size(msg: dict) -> int:
@@ -30,31 +32,43 @@ def _size(msg: dict) -> int:
     try:
         return len(json.dumps(content, default=str))
     except (TypeError, ValueError, RecursionError):
-        return CELL_BYTES + 1  # what cannot be measured is not kept
+        return NOTEBOOK_BYTES + 1  # what cannot be measured is not kept
 
 
-def _note():
+def _note(whole_notebook: bool):
     from nbformat.v4 import new_output
 
     from blitz.course.i18n import tr
 
-    text = tr("blitz: this cell sent more than {mib} MiB of output; the rest was not kept.", mib=CELL_BYTES >> 20)
+    if whole_notebook:
+        text = tr(
+            "blitz: the notebook's cells sent more than {mib} MiB of output; the rest was not kept.",
+            mib=NOTEBOOK_BYTES >> 20,
+        )
+    else:
+        text = tr("blitz: this cell sent more than {mib} MiB of output; the rest was not kept.", mib=CELL_BYTES >> 20)
     # display data, not a stream: nbgrader's LimitOutput drops every stream output past 1,000 lines
     return new_output("display_data", data={"text/plain": text.render("both")})
 
 
 def _bounded(process_message):
     def process(self, msg, cell, cell_index):
-        if msg.get("msg_type") != "status":  # the kernel's busy/idle always counts: it ends the cell
-            seen = self.__dict__.setdefault(_SEEN, {})
-            before = seen.get(cell_index, 0)
-            if before > CELL_BYTES:
-                return None  # dropped at once: a flood's backlog drains as fast as the kernel sent it
-            seen[cell_index] = before + _size(msg)
-            if seen[cell_index] > CELL_BYTES:
-                cell.outputs.append(_note())
-                return None
-        return process_message(self, msg, cell, cell_index)
+        if msg.get("msg_type") == "status":  # the kernel's busy/idle always counts: it ends the cell
+            return process_message(self, msg, cell, cell_index)
+        state = self.__dict__.setdefault(_STATE, {"cells": {}, "total": 0, "noted": set()})
+        cells = state["cells"]
+        over = cells.get(cell_index, 0) > CELL_BYTES or state["total"] > NOTEBOOK_BYTES
+        if not over:  # past a limit nothing is measured: a flood's backlog drains as fast as the kernel sent it
+            size = _size(msg)
+            cells[cell_index] = cells.get(cell_index, 0) + size
+            state["total"] += size
+            over = cells[cell_index] > CELL_BYTES or state["total"] > NOTEBOOK_BYTES
+        if not over:
+            return process_message(self, msg, cell, cell_index)
+        if cell_index not in state["noted"]:  # one note per cell
+            state["noted"].add(cell_index)
+            cell.outputs.append(_note(whole_notebook=cells.get(cell_index, 0) <= CELL_BYTES))
+        return None
 
     setattr(process, MARK, True)
     return process
