@@ -1,8 +1,11 @@
 """blitz.grading.notebook.bounded: in the grader's process, nbclient keeps at most CELL_BYTES of what a
 cell's kernel sends (then one note, then nothing), the notebook's cells at most NOTEBOOK_BYTES together, the
-kernel's status still ends the cell, and every zmq socket drops a peer whose message is over MAX_MESSAGE."""
+kernel's status still ends the cell, every zmq socket drops a peer whose message is over MAX_MESSAGE, code
+cells past NOTEBOOK_TIMEOUTS cell timeouts are not run, and each notebook is counted afresh."""
 
 from __future__ import annotations
+
+import time
 
 import nbformat
 import pytest
@@ -21,6 +24,8 @@ def client(monkeypatch):
     # install() patches the classes of this process: put them back afterwards
     monkeypatch.setattr(NotebookClient, "process_message", NotebookClient.process_message)
     monkeypatch.setattr(zmq.Context, "socket", zmq.Context.socket)
+    for name in ("async_execute_cell", "execute_cell", "reset_execution_trackers"):
+        monkeypatch.setattr(NotebookClient, name, getattr(NotebookClient, name))
     bounded.install()
     bounded.install()  # once is what counts: a second call wraps nothing again
     made = NotebookClient(new_notebook(), record_timing=False)
@@ -68,6 +73,31 @@ def test_the_notebooks_cells_together_keep_at_most_theirs(client):
     assert len(notes) in (6, 7) and all("notebook" in n and "128 MiB" in n for n in notes), notes[:2]
     last = [[o["output_type"] for o in c.outputs] for c in cells[-6:]]  # nothing but the note, once each
     assert last == [["display_data"]] * 6, last
+
+
+def test_the_next_notebook_is_counted_afresh(client):
+    """nbconvert's Execute runs one notebook after another (a serial nbgrader run: every student): what one
+    student's cells sent never cuts another's."""
+    flooded = new_code_cell("flood()")
+    for _ in range(bounded.CELL_BYTES // MIB + 2):
+        client.process_message(stream("x" * MIB), flooded, 0)
+    client.reset_execution_trackers()  # what Execute does for the next notebook
+    client.clear_before_next_output = False
+    fresh = new_code_cell("print('hi')")
+    client.process_message(stream("hi\n"), fresh, 0)
+    assert [o["text"] for o in fresh.outputs] == ["hi\n"]
+
+
+def test_cells_past_the_notebooks_time_are_not_run(client):
+    """Past NOTEBOOK_TIMEOUTS cell timeouts, a code cell is not sent to the kernel (there is none here) and
+    says why."""
+    client.timeout = 10
+    client.__dict__[bounded._STARTED] = time.monotonic() - bounded.NOTEBOOK_TIMEOUTS * 10 - 1
+    late = client.execute_cell(new_code_cell("while True: pass"), 3)
+    assert [(o["output_type"], o["ename"]) for o in late.outputs] == [("error", "NotebookTimeLimit")]
+    assert "100 s" in late.outputs[0]["evalue"] and "not run" in late.outputs[0]["evalue"]
+    client.reset_execution_trackers()  # the next notebook has its own time
+    assert bounded._STARTED not in client.__dict__
 
 
 def test_every_socket_refuses_oversized_messages(client):

@@ -1,11 +1,15 @@
-"""What a student's kernel can make the grader hold in memory: bounded on the grader's side.
+"""What a student's kernel can make the grader hold, memory and time: bounded on the grader's side.
 
 nbclient (in nbgrader's process, and in the repair's client) keeps every output a cell sends until the cell
 ends, and a cell may print without end for its whole timeout: ``while True: print("x" * 1000)`` for 10 s
 made nbgrader's process hold 1.3 GB; at the course's default of 180 s it would take the grading machine's
 memory. Nothing in the kernel can be trusted to bound it (the student's code runs there and may write to
-the kernel's sockets itself), so, in the grader's process (:func:`install`, before nbgrader starts):
+the kernel's sockets itself), so, in the grader's process (:func:`install`, before nbgrader starts), for
+each notebook (nbgrader's Execute runs one after another: all is counted again for the next):
 
+- the notebook's code cells run for at most ``NOTEBOOK_TIMEOUTS`` cell timeouts together (nbgrader's cell
+  timeout bounds each one, not how many there are); a cell that would start later is not run, and its
+  output is an error that says so;
 - every zmq socket it makes drops a peer that sends a message over ``MAX_MESSAGE`` bytes (``ZMQ_MAXMSGSIZE``,
   enforced by libzmq as the bytes arrive: one message is never held whole); the cell then times out;
 - a cell keeps at most ``CELL_BYTES`` of what the kernel sent while it ran (outputs, displays, comm
@@ -17,12 +21,18 @@ the kernel's sockets itself), so, in the grader's process (:func:`install`, befo
 from __future__ import annotations
 
 import json
+import time
 
 MAX_MESSAGE = 256 << 20  # one kernel message: what a print loop sends between two flushes fits (tens of MB)
 CELL_BYTES = 32 << 20  # all that one cell sends; nbgrader keeps 1,000 lines of it anyway (LimitOutput)
 NOTEBOOK_BYTES = 128 << 20  # all that the notebook's cells send together (many cells, each under CELL_BYTES)
+# All the notebook's cells together may run this many cell timeouts (nbclient's `timeout`); later cells are
+# not run but get an error output saying so. A notebook of many cells that each loop until the timeout would
+# otherwise keep its nbgrader process for cells x timeout (the scores come from the kit's checks, not these runs).
+NOTEBOOK_TIMEOUTS = 10
 MARK = "blitz_bounded"  # on a wrapper: installed already
 _STATE = "_blitz_bytes_seen"  # on the client: what the kernel sent, per cell and in all
+_STARTED = "_blitz_started"  # on the client: when its first code cell started (time.monotonic)
 
 
 def _size(msg: dict) -> int:
@@ -74,6 +84,43 @@ def _bounded(process_message):
     return process
 
 
+def _not_run(seconds: float):
+    from nbformat.v4 import new_output
+
+    from blitz.course.i18n import tr
+
+    text = tr(
+        "blitz: the notebook ran past its time limit of {seconds:.0f} s ({n} cell timeouts); this cell was not run.",
+        seconds=seconds,
+        n=NOTEBOOK_TIMEOUTS,
+    ).render("both")
+    return new_output("error", ename="NotebookTimeLimit", evalue=text, traceback=[text])
+
+
+def _deadlined(async_execute_cell):
+    async def execute(self, cell, cell_index, *args, **kwargs):
+        if cell.get("cell_type") == "code" and self.timeout:
+            started = self.__dict__.setdefault(_STARTED, time.monotonic())
+            limit = NOTEBOOK_TIMEOUTS * float(self.timeout)
+            if time.monotonic() - started > limit:
+                cell.outputs = [_not_run(limit)]
+                return cell
+        return await async_execute_cell(self, cell, cell_index, *args, **kwargs)
+
+    setattr(execute, MARK, True)
+    return execute
+
+
+def _resetting(reset_execution_trackers):
+    def reset(self):
+        reset_execution_trackers(self)
+        self.__dict__.pop(_STATE, None)  # per notebook: nbconvert's Execute runs one notebook after another
+        self.__dict__.pop(_STARTED, None)
+
+    setattr(reset, MARK, True)
+    return reset
+
+
 def _limited(socket):
     def make(self, *args, **kwargs):
         import zmq
@@ -87,10 +134,18 @@ def _limited(socket):
 
 
 def install() -> None:
-    """Bound what nbclient keeps of each cell and the size of each zmq message, in this process (once)."""
+    """Bound what nbclient keeps of each cell, the size of each zmq message and the notebook's time, in this
+    process (once)."""
     import zmq
     from nbclient import NotebookClient
 
+    if not getattr(NotebookClient.reset_execution_trackers, MARK, False):
+        NotebookClient.reset_execution_trackers = _resetting(NotebookClient.reset_execution_trackers)  # type: ignore[method-assign]
+    if not getattr(NotebookClient.async_execute_cell, MARK, False):
+        from nbclient.util import run_sync
+
+        NotebookClient.async_execute_cell = _deadlined(NotebookClient.async_execute_cell)  # type: ignore[method-assign]
+        NotebookClient.execute_cell = run_sync(NotebookClient.async_execute_cell)
     if not getattr(NotebookClient.process_message, MARK, False):
         NotebookClient.process_message = _bounded(NotebookClient.process_message)  # type: ignore[method-assign]
     if not getattr(zmq.Context.socket, MARK, False):
