@@ -6,6 +6,10 @@
     leaker      its notebook is a symlink to the course's source/ (answers)      refused
     dirlink     submitted/dirlink itself is a symlink to the reference's folder  refused
     piper       the stub notebook plus a FIFO (nbgrader's copy would hang on it) refused
+    hoarder     the stub notebook plus a 100 MiB file (nbgrader would copy it)     refused
+    bloater     the stub notebook plus five 60 MiB files (300 MiB in all)         refused
+
+(The large files are sparse: their size is what lstat says, and no test writes that many bytes.)
 
 Each refused student is named, with the offending entries, in the score table and in the kit's
 records (0 points, status refused); nbgrader never copied their folder (no autograded/ for them,
@@ -38,7 +42,14 @@ REFUSED = {
     "leaker": "tensors.ipynb (a symlink)",
     "dirlink": "submitted/dirlink is a symlink",
     "piper": "notes.txt (a FIFO)",
+    "hoarder": "data.bin (a file of 100 MiB, over 64 MiB)",
+    "bloater": "tensors/ holds 300 MiB, over 256 MiB",
 }
+
+
+def sparse(path: Path, mib: int) -> None:
+    with open(path, "wb") as f:
+        f.truncate(mib << 20)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +63,7 @@ def course(tmp_path_factory):
     release, source = (root / d / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" for d in ("release", "source"))
     sub = root / "submitted"
     name = f"{ASSIGNMENT}.ipynb"
-    for student in ("reference", "copier", "leaker", "piper"):
+    for student in ("reference", "copier", "leaker", "piper", "hoarder", "bloater"):
         (sub / student / ASSIGNMENT).mkdir(parents=True)
     nbformat.write(solve(release, source, NAMES), sub / "reference" / ASSIGNMENT / name)
     (sub / "copier" / ASSIGNMENT / name).symlink_to(sub / "reference" / ASSIGNMENT / name)
@@ -60,6 +71,11 @@ def course(tmp_path_factory):
     (sub / "dirlink").symlink_to(sub / "reference")
     nbformat.write(solve(release, source, []), sub / "piper" / ASSIGNMENT / name)
     os.mkfifo(sub / "piper" / ASSIGNMENT / "notes.txt")
+    for student in ("hoarder", "bloater"):
+        nbformat.write(solve(release, source, []), sub / student / ASSIGNMENT / name)
+    sparse(sub / "hoarder" / ASSIGNMENT / "data.bin", 100)
+    for i in range(5):
+        sparse(sub / "bloater" / ASSIGNMENT / f"part{i}.bin", 60)
     result = sh([str(BIN / "blitz"), "course-autograde", ".", ASSIGNMENT], root)
     return root, result, source
 

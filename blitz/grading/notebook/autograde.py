@@ -53,6 +53,10 @@ from blitz.engine.results import Status, SubmissionResult
 
 DEFAULT_TIMEOUT = 180
 MAX_ENTRIES = 10_000  # entries of one student's assignment folder looked at before it is refused
+# What nbgrader may read and copy of one student (it reads a notebook whole, and copies every file): a file
+# at most the size the kit itself reads of a notebook (extract.MAX_NOTEBOOK_BYTES), the folder at most this.
+FILE_BYTES = 64 << 20
+FOLDER_BYTES = 256 << 20
 FAILED = re.compile(r"There was an error processing assignment '[^']*' for student '([^']+)'")
 
 
@@ -139,11 +143,12 @@ def _log(root: Path, assignment: str, result, mode: str = "a") -> None:
 
 
 def _bad_entries(folder: Path) -> list[str]:
-    """Entries of `folder`'s tree (by lstat, no link followed) that are neither folders nor regular files."""
+    """Entries of `folder`'s tree (by lstat, no link followed) that are neither folders nor regular files,
+    regular files over FILE_BYTES, and the tree's size when it is over FOLDER_BYTES."""
     from blitz.execution.files import kind_of_entry
 
     bad: list[str] = []
-    seen, todo = 0, [folder]
+    seen, total, todo = 0, 0, [folder]
     while todo:
         current = todo.pop()
         try:
@@ -155,20 +160,27 @@ def _bad_entries(folder: Path) -> list[str]:
             seen += 1
             if seen > MAX_ENTRIES:
                 return bad + [f"more than {MAX_ENTRIES} entries"]
-            mode = entry.stat(follow_symlinks=False).st_mode
-            kind = kind_of_entry(mode)
+            info = entry.stat(follow_symlinks=False)
+            kind = kind_of_entry(info.st_mode)
             if kind is None:
+                total += info.st_size
+                if info.st_size > FILE_BYTES:
+                    where = Path(entry.path).relative_to(folder.parent)
+                    bad.append(f"{where} (a file of {info.st_size >> 20} MiB, over {FILE_BYTES >> 20} MiB)")
                 continue
             if kind[1] == "a folder":
                 todo.append(Path(entry.path))
             else:
                 bad.append(f"{Path(entry.path).relative_to(folder.parent)} ({kind[1]})")
+    if total > FOLDER_BYTES:
+        bad.append(f"{folder.name}/ holds {total >> 20} MiB, over {FOLDER_BYTES >> 20} MiB")
     return bad
 
 
 def unsafe_submissions(root: Path, assignment: str) -> dict[str, str]:
     """Each student of ``submitted/`` whose folder for `assignment` nbgrader must not copy, with the
-    entries that make it so (links, FIFOs, devices, sockets; by lstat: nothing is followed or opened)."""
+    entries that make it so (links, FIFOs, devices, sockets, files too large; by lstat: nothing is followed or
+    opened)."""
     from blitz.grading.names import terminal
 
     refused = {}
@@ -255,7 +267,11 @@ def _refused_records(root: Path, assignment: str, status: dict[str, str]) -> dic
     for student, state in status.items():
         if state.startswith("refused: "):
             why = state.removeprefix("refused: ")
-            message = tr("not graded: {why} (plain files only, no link followed).", why=why)
+            message = tr(
+                "not graded: {why} (plain files only, each at most {mib} MiB, no link followed).",
+                why=why,
+                mib=FILE_BYTES >> 20,
+            )
             target = Target(student, str(root / "submitted" / student), "unsafe", (why, why))
             records[student] = zero_record(
                 target, options_for(assignment, configured_timeout(root), ()), message, Status.REFUSED
