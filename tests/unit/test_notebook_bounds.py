@@ -24,7 +24,7 @@ def client(monkeypatch):
     # install() patches the classes of this process: put them back afterwards
     monkeypatch.setattr(NotebookClient, "process_message", NotebookClient.process_message)
     monkeypatch.setattr(zmq.Context, "socket", zmq.Context.socket)
-    for name in ("async_execute_cell", "execute_cell", "reset_execution_trackers"):
+    for name in ("async_execute_cell", "execute_cell", "reset_execution_trackers", "_async_poll_for_reply"):
         monkeypatch.setattr(NotebookClient, name, getattr(NotebookClient, name))
     bounded.install()
     bounded.install()  # once is what counts: a second call wraps nothing again
@@ -73,6 +73,47 @@ def test_the_notebooks_cells_together_keep_at_most_theirs(client):
     assert len(notes) in (6, 7) and all("notebook" in n and "128 MiB" in n for n in notes), notes[:2]
     last = [[o["output_type"] for o in c.outputs] for c in cells[-6:]]  # nothing but the note, once each
     assert last == [["display_data"]] * 6, last
+
+
+def test_what_nbclient_would_keep_of_any_message_is_counted(client):
+    """nbclient keeps an `execution_count` of any message in the cell: a status message keeps nothing but its
+    state, and a stream message with more than its name and text is measured whole."""
+    cell = new_code_cell("x")
+    huge = "9" * (bounded.CELL_BYTES + MIB)
+    client.process_message(
+        {**stream(""), "msg_type": "status", "content": {"execution_state": "busy", "execution_count": huge}}, cell, 0
+    )
+    assert cell.get("execution_count") is None
+    client.process_message({**stream(""), "content": {"name": "stdout", "text": "", "execution_count": huge}}, cell, 0)
+    assert cell.get("execution_count") is None and [o["output_type"] for o in cell.outputs] == ["display_data"]
+
+
+def test_a_cells_reply_keeps_a_short_error_and_counts_it(client):
+    """nbgrader copies an error reply's name, value and traceback into the cell: they are cut short, nothing
+    else of the reply is kept, and once the notebook's share is spent an error reply says only that."""
+    assert getattr(NotebookClient._async_poll_for_reply, bounded.MARK, False)  # installed: every reply goes here
+    huge = {
+        "status": "error",
+        "ename": "E" * MIB,
+        "evalue": "v" * MIB,
+        "traceback": ["t" * MIB] * 50,
+        "extra": "x" * MIB,
+    }
+    slim = bounded._slim_reply(client, {"msg_type": "execute_reply", "content": {**huge, "execution_count": 3}})[
+        "content"
+    ]
+    assert sorted(slim) == ["ename", "evalue", "execution_count", "status", "traceback"]
+    assert (
+        len(slim["ename"]) <= 256
+        and len(slim["evalue"]) <= 4096
+        and len("".join(slim["traceback"])) <= bounded.REPLY_BYTES
+    )
+    assert bounded._slim_reply(client, {"content": {"status": "ok", "payload": ["p" * MIB]}})["content"] == {
+        "status": "ok"
+    }
+    client.__dict__[bounded._STATE]["total"] = bounded.NOTEBOOK_BYTES
+    late = bounded._slim_reply(client, {"content": huge})["content"]
+    assert late == {"status": "error", "ename": "OutputLimit", "evalue": "", "traceback": []}
 
 
 def test_the_next_notebook_is_counted_afresh(client):

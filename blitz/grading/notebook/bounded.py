@@ -15,7 +15,8 @@ each notebook (nbgrader's Execute runs one after another: all is counted again f
 - a cell keeps at most ``CELL_BYTES`` of what the kernel sent while it ran (outputs, displays, comm
   messages: every iopub message but the kernel's status), and the notebook's cells at most
   ``NOTEBOOK_BYTES`` together; the rest is not kept, and one note in the cell's output (display data,
-  which nbgrader keeps) says so, in both languages.
+  which nbgrader keeps) says so, in both languages; each cell's execute reply keeps its status and an
+  error's name, value and traceback only, cut short (``REPLY_BYTES``) and counted with the outputs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import time
 MAX_MESSAGE = 256 << 20  # one kernel message: what a print loop sends between two flushes fits (tens of MB)
 CELL_BYTES = 32 << 20  # all that one cell sends; nbgrader keeps 1,000 lines of it anyway (LimitOutput)
 NOTEBOOK_BYTES = 128 << 20  # all that the notebook's cells send together (many cells, each under CELL_BYTES)
+REPLY_BYTES = 64 << 10  # of an error's traceback in a cell's execute reply (nbgrader copies it into the cell)
 # All the notebook's cells together may run this many cell timeouts (nbclient's `timeout`); later cells are
 # not run but get an error output saying so. A notebook of many cells that each loop until the timeout would
 # otherwise keep its nbgrader process for cells x timeout (the scores come from the kit's checks, not these runs).
@@ -37,8 +39,8 @@ _STARTED = "_blitz_started"  # on the client: when its first code cell started (
 
 def _size(msg: dict) -> int:
     content = msg.get("content")
-    if msg.get("msg_type") == "stream" and isinstance(content, dict):  # the common case, measured cheaply:
-        return len(str(content.get("text", ""))) + 64  # a stream output keeps its name and text only
+    if msg.get("msg_type") == "stream" and isinstance(content, dict) and set(content) <= {"name", "text"}:
+        return len(str(content.get("text", ""))) + len(str(content.get("name", ""))) + 64  # the common case, cheap
     try:
         return len(json.dumps(content, default=str))
     except (TypeError, ValueError, RecursionError):
@@ -61,10 +63,17 @@ def _note(whole_notebook: bool):
     return new_output("display_data", data={"text/plain": text.render("both")})
 
 
+def _slim(status: dict) -> dict:
+    """A status message with nothing but its state: nbclient would keep any `execution_count` in it."""
+    content = status.get("content")
+    state = content.get("execution_state") if isinstance(content, dict) else None
+    return {**status, "content": {"execution_state": state if isinstance(state, str) and len(state) < 64 else ""}}
+
+
 def _bounded(process_message):
     def process(self, msg, cell, cell_index):
-        if msg.get("msg_type") == "status":  # the kernel's busy/idle always counts: it ends the cell
-            return process_message(self, msg, cell, cell_index)
+        if msg.get("msg_type") == "status":  # the kernel's busy/idle always counts (it ends the cell), and
+            return process_message(self, _slim(msg), cell, cell_index)  # nothing else of it is kept
         state = self.__dict__.setdefault(_STATE, {"cells": {}, "total": 0, "noted": set()})
         cells = state["cells"]
         over = cells.get(cell_index, 0) > CELL_BYTES or state["total"] > NOTEBOOK_BYTES
@@ -82,6 +91,44 @@ def _bounded(process_message):
 
     setattr(process, MARK, True)
     return process
+
+
+def _text(value, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _slim_reply(self, reply: dict) -> dict:
+    """A cell's execute reply with what nbclient and nbgrader read of it (its status, an error's name, value
+    and traceback: nbgrader copies them into the cell), each cut short, and counted with the notebook's
+    outputs: a kernel could otherwise make every cell's reply carry a message's worth."""
+    found = reply.get("content")
+    content: dict = found if isinstance(found, dict) else {}
+    state = self.__dict__.setdefault(_STATE, {"cells": {}, "total": 0, "noted": set()})
+    slim: dict = {"status": _text(content.get("status"), 64)}
+    if isinstance(content.get("execution_count"), int):
+        slim["execution_count"] = content["execution_count"]
+    if slim["status"] == "error":
+        traceback = content.get("traceback")
+        lines, left = [], REPLY_BYTES
+        for line in traceback if isinstance(traceback, list) else []:
+            line = _text(line, left)
+            lines.append(line)
+            left -= len(line) + 1
+            if left <= 0:
+                break
+        slim.update(ename=_text(content.get("ename"), 256), evalue=_text(content.get("evalue"), 4096), traceback=lines)
+        state["total"] += REPLY_BYTES - left + 4352
+        if state["total"] > NOTEBOOK_BYTES:
+            slim.update(ename="OutputLimit", evalue="", traceback=[])
+    return {**reply, "content": slim}
+
+
+def _replies_slimmed(poll_for_reply):
+    async def poll(self, *args, **kwargs):
+        return _slim_reply(self, await poll_for_reply(self, *args, **kwargs))
+
+    setattr(poll, MARK, True)
+    return poll
 
 
 def _not_run(seconds: float):
@@ -146,6 +193,8 @@ def install() -> None:
 
         NotebookClient.async_execute_cell = _deadlined(NotebookClient.async_execute_cell)  # type: ignore[method-assign]
         NotebookClient.execute_cell = run_sync(NotebookClient.async_execute_cell)
+    if not getattr(NotebookClient._async_poll_for_reply, MARK, False):
+        NotebookClient._async_poll_for_reply = _replies_slimmed(NotebookClient._async_poll_for_reply)  # type: ignore[method-assign]
     if not getattr(NotebookClient.process_message, MARK, False):
         NotebookClient.process_message = _bounded(NotebookClient.process_message)  # type: ignore[method-assign]
     if not getattr(zmq.Context.socket, MARK, False):
