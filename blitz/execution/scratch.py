@@ -5,8 +5,8 @@ removes it when done. Killed with SIGKILL (the grader stopped hard; its pool pro
 with it), it leaves the folder behind, a student's code included. :func:`make` names each folder by its
 owner: ``<prefix><pid namespace>-<pid>-<random>``; and before it makes one, removes the folders of the same
 prefix whose owner is gone: same pid namespace (a pid says nothing across namespaces), a pid no process
-has, a real folder (not a link) of this user. A live owner's folder, or one whose pid was reused, is
-never touched: at worst a folder stays until its pid is free again.
+has (or a zombie's), a real folder (not a link) of this user. A live owner's folder, or one whose pid was
+reused, is never touched: at worst a folder stays until its pid is free again.
 """
 
 from __future__ import annotations
@@ -73,4 +73,16 @@ def _abandoned(entry: os.DirEntry, prefix: str, ns: int) -> bool:
         return False
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
         return False
-    return not pid_alive(int(owner["pid"]))
+    return not owner_alive(int(owner["pid"]))
+
+
+def owner_alive(pid: int) -> bool:
+    """Is process `pid` running? A zombie is not: it is dead, and its pid stays taken only until its parent (or,
+    once that has gone, pid 1) reaps it, which some pid 1s are slow to do."""
+    if not pid_alive(pid):
+        return False
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc to ask: alive, as kill(pid, 0) says
+    return text[text.rindex(")") + 2 :][:1] not in ("Z", "X")

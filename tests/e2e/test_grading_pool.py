@@ -19,8 +19,7 @@ import hostile
 import kit
 import pytest
 
-from blitz.execution.lifetime import pid_alive
-from blitz.execution.scratch import sweep
+from blitz.execution.scratch import owner_alive, sweep
 
 pytestmark = pytest.mark.slow
 
@@ -110,7 +109,7 @@ def test_a_killed_grader_takes_its_fork_server_pool_and_sandboxes_along(tmp_path
     removed = set(sweep("blitz-grade-", str(scratch)))
     assert removed and removed <= set(left)
     for name in set(left) - removed:  # its pid was taken again meanwhile (a busy machine): kept, until it is free
-        assert pid_alive(int(name.split("-")[3])) or sweep("blitz-grade-", str(scratch)) == [name]
+        assert owner_alive(int(name.split("-")[3])) or sweep("blitz-grade-", str(scratch)) == [name]
 
 
 def test_under_a_long_tmpdir_the_fork_servers_socket_folder_is_made_in_tmp(tmp_path):

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,22 @@ def test_only_the_folders_of_gone_owners_are_removed(tmpdir_):
     for kept in (mine, alive, elsewhere, other_prefix, huge, link, plain_file, made, target / "keep"):
         assert os.path.lexists(kept), kept
     assert (mine / "sandbox" / "submission" / "tensors.py").read_text() == "secret = 1\n"
+
+
+def test_a_zombie_owner_is_gone(tmpdir_):
+    """A zombie (dead, not yet reaped: its parent, or a slow pid 1, has not waited for it) owns nothing."""
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert not scratch.owner_alive(zombie.pid) and scratch.owner_alive(os.getpid())
+        left_by_it = left(tmpdir_, zombie.pid)
+        scratch.make(PREFIX)
+        assert not os.path.lexists(left_by_it)
+    finally:
+        zombie.wait()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a folder owned by another user")
