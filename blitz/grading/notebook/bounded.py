@@ -37,6 +37,11 @@ _STATE = "_blitz_bytes_seen"  # on the client: what the kernel sent, per cell an
 _STARTED = "_blitz_started"  # on the client: when its first code cell started (time.monotonic)
 
 
+def _counts(client) -> dict:
+    """What the kernel sent for the notebook now running: bytes per cell, in all, and the cells noted."""
+    return client.__dict__.setdefault(_STATE, {"cells": {}, "total": 0, "noted": set()})
+
+
 def _size(msg: dict) -> int:
     content = msg.get("content")
     if msg.get("msg_type") == "stream" and isinstance(content, dict) and set(content) <= {"name", "text"}:
@@ -74,7 +79,7 @@ def _bounded(process_message):
     def process(self, msg, cell, cell_index):
         if msg.get("msg_type") == "status":  # the kernel's busy/idle always counts (it ends the cell), and
             return process_message(self, _slim(msg), cell, cell_index)  # nothing else of it is kept
-        state = self.__dict__.setdefault(_STATE, {"cells": {}, "total": 0, "noted": set()})
+        state = _counts(self)
         cells = state["cells"]
         over = cells.get(cell_index, 0) > CELL_BYTES or state["total"] > NOTEBOOK_BYTES
         if not over:  # past a limit nothing is measured: a flood's backlog drains as fast as the kernel sent it
@@ -103,7 +108,7 @@ def _slim_reply(self, reply: dict) -> dict:
     outputs: a kernel could otherwise make every cell's reply carry a message's worth."""
     found = reply.get("content")
     content: dict = found if isinstance(found, dict) else {}
-    state = self.__dict__.setdefault(_STATE, {"cells": {}, "total": 0, "noted": set()})
+    state = _counts(self)
     slim: dict = {"status": _text(content.get("status"), 64)}
     if isinstance(content.get("execution_count"), int):
         slim["execution_count"] = content["execution_count"]

@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from blitz.grading.notebook.extract import MAX_NOTEBOOK_BYTES
+
 MAX_ENTRIES = 10_000  # entries of one student's assignment folder looked at before it is refused
 # What nbgrader may read and copy of one student (it reads a notebook whole, and copies every file): a file
-# at most the size the kit itself reads of a notebook (extract.MAX_NOTEBOOK_BYTES), the folder at most this.
-FILE_BYTES = 64 << 20
+# at most the size the kit itself reads of a notebook, the folder at most FOLDER_BYTES.
+FILE_BYTES = MAX_NOTEBOOK_BYTES
 FOLDER_BYTES = 256 << 20
 
 
