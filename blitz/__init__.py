@@ -16,7 +16,8 @@ in pyproject.toml, ``[tool.importlinter]``, run by the tests):
   the texts in ``readings/``), the physical cores (``cores``).
 - :mod:`blitz.engine` — how a check runs: checks (``check``), what checks there are and what a
   check may vary, without torch (``catalog``, read from the checks' declarations as text), the kit's
-  workers' warm imports (``imports``: torchvision without torch._dynamo; nbformat without
+  workers' warm imports (``imports``: torchvision without torch._dynamo, and torch._dynamo deferred
+  until something uses more of it than eager training does, ``lazy_dynamo``; nbformat without
   jsonschema's IRI grammar), what they give back
   (``results``: check, exercise and submission results, their statuses and JSON), comparisons that
   explain themselves (``compare``), every failure message from one template in both languages

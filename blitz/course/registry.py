@@ -41,8 +41,8 @@ class Exercise:
     # At least this many seconds per run when graded (it trains a CNN on MNIST); None: the grader's timeout.
     budget: float | None = None
     # What its code imports at run time that the warm workers (a grading sandbox's, the student
-    # commands') import once, before forking its child: optimizer.step() imports torch._dynamo (1.5 s
-    # of CPU, as much as torch), which each child would import again.
+    # commands') import once, before forking its child, which would import it again. (optimizer.step()
+    # imports torch._dynamo, but the workers defer that one until it is used: blitz.engine.lazy_dynamo.)
     warm_imports: tuple[str, ...] = ()
 
     @property
@@ -96,7 +96,6 @@ EXERCISES: tuple[Exercise, ...] = (
         id="train",
         title=tr("Training: Adam, cross-entropy and the training loop"),
         points=15,
-        warm_imports=("torch._dynamo",),
     ),
     Exercise(
         id="evaluate",
@@ -112,7 +111,6 @@ EXERCISES: tuple[Exercise, ...] = (
         reads_mnist=True,
         needs_mnist=True,
         budget=300.0,
-        warm_imports=("torch._dynamo",),
     ),
     Exercise(
         id="extras",

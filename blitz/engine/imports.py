@@ -94,6 +94,18 @@ def import_torchvision() -> types.ModuleType | None:
     return _usual()
 
 
+def warm_torch() -> types.ModuleType | None:
+    """What every kit process that runs torch code imports first: torch, torchvision without
+    torch._dynamo, and then torch._dynamo deferred until something uses more of it than eager code
+    does (:mod:`blitz.engine.lazy_dynamo`: optimizer.step() imports it, and needs none of it).
+    torchvision, or None when it is not installed."""
+    from blitz.engine import lazy_dynamo
+
+    vision = import_torchvision()
+    lazy_dynamo.defer()
+    return vision
+
+
 def _holds_stand_ins(stand_ins: tuple[types.ModuleType, ...]) -> bool:
     """Does a torchvision module keep a stand-in (``import torch._dynamo as d``)? Only functions may
     be kept: a module kept would never become the real one."""

@@ -252,9 +252,9 @@ def main(argv: list[str]) -> int:
     os.dup2(2, 1)
     import torch  # noqa: F401 - the checks' torch, and the worker's (it is forked with it)
 
-    from blitz.engine.imports import import_torchvision
+    from blitz.engine.imports import warm_torch
 
-    import_torchvision()  # warm too, without torch._dynamo (the data and pipeline checks use it)
+    warm_torch()  # torchvision too, without torch._dynamo (the data and pipeline checks use it)
     label = argv[argv.index("--for") + 1] if "--for" in argv else ""
     warming = None
     if label and os.path.isdir(label):

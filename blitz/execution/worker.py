@@ -235,9 +235,9 @@ def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bo
     import torch  # noqa: F401 - warm: every child starts with torch imported
 
     from blitz.engine import wire
-    from blitz.engine.imports import import_modules, import_torchvision
+    from blitz.engine.imports import import_modules, warm_torch
 
-    import_torchvision()  # warm too (the data and pipeline probes use it); None: they say so themselves
+    warm_torch()  # torchvision too (the data and pipeline probes use it; None: they say so themselves)
     import_modules(warm)  # the grader's list (registry.warm_imports), never the student's
     from blitz.probes import PROBES  # noqa: F401 - every probe module imported once
 

@@ -346,11 +346,11 @@ def grade_in_sandbox(
     is gone, with its scratch folder, when this returns. `taken`: the submission's snapshot."""
     import torch
 
-    from blitz.engine.imports import import_torchvision
+    from blitz.engine.imports import warm_torch
     from blitz.execution.sandbox.isolated import remove_tree
     from blitz.execution.scratch import make as owned_scratch
 
-    import_torchvision()  # the checks of data and the capstone use it here too; once per process
+    warm_torch()  # torchvision: the checks of data and the capstone use it here too; once per process
     threads = options.threads or _threads_here()
     # This process's own torch work (the reference, the trusted predictions) gets the grading worker's
     # share of the cores too: with more, its idle OpenMP threads spin on cores the sandboxes need

@@ -276,17 +276,19 @@ def test_the_data_check_reads_the_private_copy_with_its_shuffled_test_labels(tmp
 def test_the_sandbox_warms_what_the_graded_exercises_import_and_the_grader_keeps_its_share_of_cores(
     tmp_path, monkeypatch
 ):
-    """Training imports torch._dynamo (optimizer.step()): the worker imports it before forking when
-    train or the capstone is graded, not otherwise. The trusted process's own torch work runs on the
-    grading worker's share of the cores (more threads only spin on cores the sandboxes need)."""
+    """autograd's backward with an external gradient imports torch's symbolic shapes: the worker imports
+    them before forking when autograd is graded, not otherwise (train needs nothing: the worker defers
+    torch._dynamo). The trusted process's own torch work runs on the grading worker's share of the cores
+    (more threads only spin on cores the sandboxes need)."""
     import torch
 
     from blitz.grading import runner
 
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    target = Target("s", str(hostile.solutions(tmp_path / "s", ("tensors", "train"))))
-    for exercises, warm in ((("tensors",), ()), (("tensors", "train"), ("torch._dynamo",))):
+    target = Target("s", str(hostile.solutions(tmp_path / "s", ("tensors", "autograd", "train"))))
+    shapes = ("torch.fx.experimental.symbolic_shapes",)
+    for exercises, warm in ((("tensors",), ()), (("tensors", "train"), ()), (("autograd", "train"), shapes)):
         session, _ = submission_sandbox(target, Options(exercises=exercises), scratch / "-".join(exercises), threads=1)
         assert session.warm_imports == warm
         session.close()

@@ -106,9 +106,10 @@ print(json.dumps({"same": import_torchvision() is torchvision, "dynamo": "torch.
 
 def test_the_student_commands_worker_warms_what_an_exercise_imports_before_forking_it():
     """registry.Exercise.warm_imports, imported by the runner's worker before the exercise's child
-    is forked: train's torch._dynamo, nothing for tensors or a request without an exercise; autograd's
-    covers what its backward with an external gradient imports (torch's symbolic shapes, sympy), so a
-    child running it imports nothing more."""
+    is forked: nothing for tensors, train (its optimizer.step() needs torch._dynamo, which the worker defers:
+    test_torch_dynamo_waits_until_something_uses_more_than_eager_training_does) or a request without an
+    exercise; autograd's covers what its backward with an external gradient imports (torch's symbolic
+    shapes, sympy), so a child running it imports nothing more."""
     out = run(
         """
 import json, sys
@@ -128,7 +129,7 @@ seen.append("torch._dynamo" in sys.modules)
 print(json.dumps(seen))
 """
     )
-    assert out == [[False, False], [False, False], [False, False], [False, True], [], True]
+    assert out == [[False, False], [False, False], [False, False], [False, True], [], False]
 
 
 def test_the_notebook_kernels_launcher_finds_torch_without_importing_it():
@@ -165,3 +166,53 @@ def test_nbgrader_as_the_kit_starts_it_runs_without_the_iri_grammar():
     assert "nbgrader.apps.nbgraderapp" in imported and "nbformat" in imported, sorted(imported)[:50]
     assert "rfc3987_syntax.syntax_helpers" not in imported  # the grammar (an import tried and refused is listed)
     assert proc.stdout.strip(), "nbgrader --version printed nothing"
+
+
+TRAIN_THEN_COMPILE = """
+import json, sys
+import torch
+from blitz.engine.imports import warm_torch
+warm_torch()
+deferred = type(sys.modules["torch._dynamo"]).__name__
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+x, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+before = set(sys.modules)
+for opt in (torch.optim.Adam(model.parameters(), lr=0.01), torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)):
+    for _ in range(3):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+eager = {"deferred": deferred, "still": type(sys.modules["torch._dynamo"]).__name__,
+         "imported": sorted(set(sys.modules) - before), "weights": [p.detach().flatten().tolist() for p in model.parameters()]}
+
+@torch.compile(backend="eager")
+def step():
+    opt.zero_grad()
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+
+step(); step()
+import torch._dynamo.utils
+from blitz.engine import lazy_dynamo
+print(json.dumps({**eager,
+    "compiled": [p.detach().flatten().tolist() for p in model.parameters()],
+    "counters": {k: dict(v) for k, v in torch._dynamo.utils.counters.items() if k in ("stats", "graph_break")},
+    "real": type(torch._dynamo).__name__, "one_utils": sys.modules["torch._dynamo"].utils is sys.modules["torch._dynamo.utils"],
+    "defer_again": lazy_dynamo.defer(),
+}))
+"""
+
+
+def test_torch_dynamo_waits_until_something_uses_more_than_eager_training_does():
+    """blitz.engine.lazy_dynamo in a worker (warm_torch): optimizer steps and zero_grad leave the stand-in
+    in place and import nothing; torch.compile then makes torch._dynamo real (its submodules loaded once)
+    and compiles as it does where nothing was deferred, with the same graphs, graph breaks and weights."""
+    deferred = run(TRAIN_THEN_COMPILE)
+    plain = run(TRAIN_THEN_COMPILE.replace("warm_torch()\n", "import torch._dynamo\n"))
+    assert (deferred["deferred"], deferred["still"], deferred["imported"]) == ("_Deferred", "_Deferred", [])
+    assert (plain["deferred"], plain["still"]) == ("module", "module")
+    assert deferred["weights"] == plain["weights"] and deferred["compiled"] == plain["compiled"]
+    assert deferred["compiled"] != deferred["weights"]  # the compiled steps trained
+    assert deferred["counters"] == plain["counters"] and deferred["counters"]["stats"]["unique_graphs"] >= 1
+    assert (deferred["real"], deferred["one_utils"], deferred["defer_again"]) == ("module", True, False)

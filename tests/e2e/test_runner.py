@@ -182,13 +182,31 @@ def test_the_local_worker_is_forked_from_the_host_before_it_imports_the_checks(t
 
 
 def test_an_exercise_that_needs_more_warm_imports_is_served_by_the_same_worker(tmp_path):
-    """train's torch._dynamo (registry.Exercise.warm_imports) is imported by the warm worker on request
-    (worker.WARM_REQUESTS) before train's child is forked: no second worker imports torch again."""
+    """autograd's torch symbolic shapes (registry.Exercise.warm_imports) are imported by the warm worker on
+    request (worker.WARM_REQUESTS) before autograd's child is forked: no second worker imports torch again,
+    and the child finds them imported. train needs none: its optimizer.step() imports torch._dynamo, which
+    the worker has deferred (blitz.engine.lazy_dynamo), so a step in train's child imports nothing."""
     folder = hostile.solutions(tmp_path / "work")
+    with (folder / "autograd.py").open("a", encoding="utf-8") as module:  # run when the child imports it
+        module.write(
+            "\nimport sys\nprint('SEEN', sorted(m for m in ('sympy', 'torch.fx.experimental.symbolic_shapes') if m in sys.modules))\n"
+        )
+    step = (
+        "w = torch.zeros(2, requires_grad=True); opt = torch.optim.Adam([w], lr=0.1); w.sum().backward()",
+        "before = set(sys.modules); opt.step(); opt.zero_grad()",
+        "print('STEP', type(sys.modules['torch._dynamo']).__name__, sorted(set(sys.modules) - before), [round(v, 6) for v in w.tolist()])",
+    )
+    hostile.plant(folder, "train", "fit", "import sys, torch", *step)
     with Engine(label=str(folder)) as engine:
         first = engine.run_exercise(folder, "tensors")
         before = set(kit.marked_processes(str(folder)))
+        autograd = engine.run_exercise(folder, "autograd")
         train = engine.run_exercise(folder, "train")
         after = set(kit.marked_processes(str(folder)))
-    assert first.done and train.done and {r.status for r in train.results} == {"passed"}
+    assert first.done and autograd.done and train.done
+    assert {r.status for r in autograd.results + train.results} == {"passed"}
     assert len(before) == 2 and after == before  # the same host and worker
+    seen = {line for line in printed_lines(autograd.printed, prefix="") if line.startswith("SEEN")}
+    assert seen == {"SEEN ['sympy', 'torch.fx.experimental.symbolic_shapes']"}, seen
+    steps = {line for line in printed_lines(train.printed, prefix="") if line.startswith("STEP")}
+    assert steps == {"STEP _Deferred [] [-0.1, -0.1]"}, steps  # Adam's first step: lr against the gradient
