@@ -99,7 +99,8 @@ def plan_of(request: dict) -> list[dict]:
 
 def warm_for(request: dict) -> None:
     """Import what the exercise's code imports at run time (registry.Exercise.warm_imports), here,
-    once: only modules the kit names (train's optimizer.step() imports torch._dynamo); never the student's."""
+    once: only modules the kit names (autograd's backward with a gradient imports torch's symbolic shapes);
+    never the student's."""
     from blitz.course import registry
     from blitz.engine.imports import import_modules
 

@@ -8,7 +8,7 @@ submission; locally (``blitz check``, ``watch``, ``pytest``) as a plain process 
 
     python -I -c BOOTSTRAP REQUEST_FD RESPONSE_FD SUBMISSION_FOLDER THREADS INIT [MODULE,...]
 
-The worker imports torch, torchvision (without torch._dynamo: :mod:`blitz.engine.imports`), the
+The worker imports torch, torchvision (torch._dynamo deferred: :func:`blitz.engine.imports.warm_torch`), the
 probes and the modules named last (the graded exercises' ``warm_imports``) once, says ``ready``,
 then waits for requests. It never runs a torch operation itself (a fork after OpenMP has run can
 hang the child) and never runs student code. Requests are length-prefixed pickles from the trusted
