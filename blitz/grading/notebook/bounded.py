@@ -94,7 +94,6 @@ def _bounded(process_message):
             cell.outputs.append(_note(whole_notebook=cells.get(cell_index, 0) <= CELL_BYTES))
         return None
 
-    setattr(process, MARK, True)
     return process
 
 
@@ -132,7 +131,6 @@ def _replies_slimmed(poll_for_reply):
     async def poll(self, *args, **kwargs):
         return _slim_reply(self, await poll_for_reply(self, *args, **kwargs))
 
-    setattr(poll, MARK, True)
     return poll
 
 
@@ -159,7 +157,6 @@ def _deadlined(async_execute_cell):
                 return cell
         return await async_execute_cell(self, cell, cell_index, *args, **kwargs)
 
-    setattr(execute, MARK, True)
     return execute
 
 
@@ -169,7 +166,6 @@ def _resetting(reset_execution_trackers):
         self.__dict__.pop(_STATE, None)  # per notebook: nbconvert's Execute runs one notebook after another
         self.__dict__.pop(_STARTED, None)
 
-    setattr(reset, MARK, True)
     return reset
 
 
@@ -181,8 +177,16 @@ def _limited(socket):
         sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
         return sock
 
-    setattr(make, MARK, True)
     return make
+
+
+def _patch(owner, name: str, wrap) -> None:
+    """Replace ``owner.name`` by ``wrap(owner.name)``, marked, unless it is one of these wrappers already."""
+    current = getattr(owner, name)
+    if not getattr(current, MARK, False):
+        wrapped = wrap(current)
+        setattr(wrapped, MARK, True)
+        setattr(owner, name, wrapped)
 
 
 def install() -> None:
@@ -190,17 +194,11 @@ def install() -> None:
     process (once)."""
     import zmq
     from nbclient import NotebookClient
+    from nbclient.util import run_sync
 
-    if not getattr(NotebookClient.reset_execution_trackers, MARK, False):
-        NotebookClient.reset_execution_trackers = _resetting(NotebookClient.reset_execution_trackers)  # type: ignore[method-assign]
-    if not getattr(NotebookClient.async_execute_cell, MARK, False):
-        from nbclient.util import run_sync
-
-        NotebookClient.async_execute_cell = _deadlined(NotebookClient.async_execute_cell)  # type: ignore[method-assign]
-        NotebookClient.execute_cell = run_sync(NotebookClient.async_execute_cell)
-    if not getattr(NotebookClient._async_poll_for_reply, MARK, False):
-        NotebookClient._async_poll_for_reply = _replies_slimmed(NotebookClient._async_poll_for_reply)  # type: ignore[method-assign]
-    if not getattr(NotebookClient.process_message, MARK, False):
-        NotebookClient.process_message = _bounded(NotebookClient.process_message)  # type: ignore[method-assign]
-    if not getattr(zmq.Context.socket, MARK, False):
-        zmq.Context.socket = _limited(zmq.Context.socket)  # type: ignore[method-assign]
+    _patch(NotebookClient, "reset_execution_trackers", _resetting)
+    _patch(NotebookClient, "async_execute_cell", _deadlined)
+    NotebookClient.execute_cell = run_sync(NotebookClient.async_execute_cell)  # its sync twin, as nbclient makes it
+    _patch(NotebookClient, "_async_poll_for_reply", _replies_slimmed)
+    _patch(NotebookClient, "process_message", _bounded)
+    _patch(zmq.Context, "socket", _limited)

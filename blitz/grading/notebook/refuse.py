@@ -8,6 +8,7 @@ followed or opened, and `blitz course-autograde` leaves it out of nbgrader's run
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -30,8 +31,8 @@ def _bad_entries(folder: Path) -> list[str]:
     while todo:
         current = todo.pop()
         try:
-            with os.scandir(current) as it:
-                entries = sorted(it, key=lambda e: e.name)
+            with os.scandir(current) as it:  # never more than the entries left are read: a folder may hold millions
+                entries = sorted(itertools.islice(it, MAX_ENTRIES - seen + 1), key=lambda e: e.name)
         except OSError as exc:
             return [f"{current.relative_to(folder.parent)} ({exc.strerror})"]
         for entry in entries:
