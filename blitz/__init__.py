@@ -9,16 +9,16 @@ The module map, bottom layer first; a layer imports only from the layers below i
 in pyproject.toml, ``[tool.importlinter]``, run by the tests):
 
 - :mod:`blitz.course` — what the course is: the ordered exercise registry (``registry``: what is
-  special about each exercise, its inputs, MNIST, budget and warm imports), the hint ladders (``hints``), the languages (``i18n``: ``tr`` gives a message written in English its Chinese from the gettext catalog in ``locale/``), MNIST on disk (``mnist``), common PyTorch errors
+  special about each exercise, its inputs, MNIST and budget), the hint ladders (``hints``), the languages (``i18n``: ``tr`` gives a message written in English its Chinese from the gettext catalog in ``locale/``), MNIST on disk (``mnist``), common PyTorch errors
   and what they mean (``pytorch_errors``), terminal text (``text``), the progress bars
   (``progress``, tqdm), what every figure shares (``figures``: the Chinese font, PNGs with metadata),
   errors told from their numbers and code (``error_stories``), each exercise's reading (``reading``,
   the texts in ``readings/``), the physical cores (``cores``).
 - :mod:`blitz.engine` — how a check runs: checks (``check``), what checks there are and what a
   check may vary, without torch (``catalog``, read from the checks' declarations as text), the kit's
-  workers' warm imports (``imports``: torchvision without torch._dynamo, and torch._dynamo deferred
-  until something uses more of it than eager training does, ``lazy_dynamo``; nbformat without
-  jsonschema's IRI grammar), what they give back
+  workers' warm imports (``imports``: torchvision without torch._dynamo; torch._dynamo and torch's
+  symbolic shapes deferred until something uses more of them than eager code does, ``deferred`` with
+  ``lazy_dynamo`` and ``lazy_shapes``; nbformat without jsonschema's IRI grammar), what they give back
   (``results``: check, exercise and submission results, their statuses and JSON), comparisons that
   explain themselves (``compare``), every failure message from one template in both languages
   (``feedback``), the door to student code (``submission``), loading it

@@ -40,10 +40,6 @@ class Exercise:
     needs_mnist: bool = False
     # At least this many seconds per run when graded (it trains a CNN on MNIST); None: the grader's timeout.
     budget: float | None = None
-    # What its code imports at run time that the warm workers (a grading sandbox's, the student
-    # commands') import once, before forking its child, which would import it again. (optimizer.step()
-    # imports torch._dynamo, but the workers defer that one until it is used: blitz.engine.lazy_dynamo.)
-    warm_imports: tuple[str, ...] = ()
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -78,8 +74,6 @@ EXERCISES: tuple[Exercise, ...] = (
         id="autograd",
         title=tr("Autograd: backward, external gradients, retain_graph, the update rule"),
         points=10,
-        # backward(gradient=...) imports torch's symbolic shapes (and sympy): 0.4 s of CPU in each check's child
-        warm_imports=("torch.fx.experimental.symbolic_shapes",),
     ),
     Exercise(
         id="data",
@@ -125,11 +119,6 @@ MODULE_EXERCISES: tuple[Exercise, ...] = tuple(e for e in EXERCISES if e.has_mod
 # The exercise that runs the others' code together (the end-to-end run on MNIST that `blitz report` trains).
 CAPSTONE: Exercise = next(e for e in EXERCISES if e.inputs)
 TOTAL_POINTS = sum(exercise.points for exercise in EXERCISES)
-
-
-def warm_imports(exercise_ids) -> tuple[str, ...]:
-    """The :attr:`Exercise.warm_imports` of these exercises, each once, in order; unknown ids add none."""
-    return tuple(dict.fromkeys(m for i in exercise_ids if i in BY_ID for m in BY_ID[i].warm_imports))
 
 
 def get(exercise_id: str) -> Exercise:

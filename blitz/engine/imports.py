@@ -15,7 +15,6 @@ and torchvision is imported the usual way.
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 
@@ -47,12 +46,6 @@ def _forget(stand_ins: tuple[types.ModuleType, ...]) -> None:
             del sys.modules[name]
     if torch.__dict__.get("_dynamo") in stand_ins:
         del torch._dynamo  # torch's module __getattr__ imports the real one on the next use
-
-
-def import_modules(names) -> None:
-    """Import each module of `names` (the kit's own list, :func:`blitz.course.registry.warm_imports`)."""
-    for name in names:
-        importlib.import_module(name)
 
 
 def _usual() -> types.ModuleType | None:
@@ -96,13 +89,15 @@ def import_torchvision() -> types.ModuleType | None:
 
 def warm_torch() -> types.ModuleType | None:
     """What every kit process that runs torch code imports first: torch, torchvision without
-    torch._dynamo, and then torch._dynamo deferred until something uses more of it than eager code
-    does (:mod:`blitz.engine.lazy_dynamo`: optimizer.step() imports it, and needs none of it).
+    torch._dynamo, and then torch._dynamo and torch's symbolic shapes deferred until something uses more
+    of them than eager code does (:mod:`blitz.engine.lazy_dynamo`: optimizer.step() imports it;
+    :mod:`blitz.engine.lazy_shapes`: backward against a given gradient imports it; neither needs them).
     torchvision, or None when it is not installed."""
-    from blitz.engine import lazy_dynamo
+    from blitz.engine import lazy_dynamo, lazy_shapes
 
     vision = import_torchvision()
     lazy_dynamo.defer()
+    lazy_shapes.defer()
     return vision
 
 

@@ -13,8 +13,7 @@ the check times out naming the student function that ran, and the next check get
 The first worker is forked from this process (:class:`blitz.execution.launch.LocalFork`) once it has
 imported torch, torchvision and the probes, and before it imports the checks (and through them the
 reference), starts a thread or runs a torch operation: torch is imported once, and the student's
-code finds no trusted module in its sys.modules. A later worker (another folder, more warm imports,
-one that died) is a fresh interpreter (:class:`blitz.execution.launch.LocalProcess`).
+code finds no trusted module in its sys.modules. A later worker (another folder, or one that died) is a fresh interpreter (:class:`blitz.execution.launch.LocalProcess`).
 
 Requests come on stdin, one JSON object per line; answers go to stdout, one per line:
 
@@ -97,16 +96,6 @@ def plan_of(request: dict) -> list[dict]:
     return [c.result(Status.FAILED, None, 0.0, None).to_json() for c in checks_for(request["exercise"])]
 
 
-def warm_for(request: dict) -> None:
-    """Import what the exercise's code imports at run time (registry.Exercise.warm_imports), here,
-    once: only modules the kit names (autograd's backward with a gradient imports torch's symbolic shapes);
-    never the student's."""
-    from blitz.course import registry
-    from blitz.engine.imports import import_modules
-
-    import_modules(registry.warm_imports([request.get("exercise")]))
-
-
 class Host:
     """The checks of each request, with probes in children of one local worker per folder."""
 
@@ -125,17 +114,15 @@ class Host:
             except (ProcessLookupError, PermissionError):
                 pass
 
-    def session_for(self, folder: str, warm: tuple[str, ...]) -> SandboxSession:
+    def session_for(self, folder: str) -> SandboxSession:
         from blitz.execution.sandbox.session import SandboxSession
 
         session = self.session
         if session is not None and session.source == Path(folder).resolve():
-            if not set(warm) <= set(session.warm_imports):
-                session.warm_more(warm)  # imported by the warm worker, not by a new one
             return session
         if session is not None:
             session.close()
-        self.session = SandboxSession(folder, warm_imports=warm, local=True)
+        self.session = SandboxSession(folder, local=True)
         return self.session
 
     def serve(self) -> None:
@@ -170,9 +157,7 @@ class Host:
             from blitz.execution.supervise import run_job
 
             return run_job(request, self.emit)
-        from blitz.course import registry
-
-        session = self.session_for(request["folder"], registry.warm_imports([request["exercise"]]))
+        session = self.session_for(request["folder"])
         return run_exercise(self, session, request)
 
 
@@ -265,7 +250,7 @@ def main(argv: list[str]) -> int:
         from blitz.execution.sandbox.session import SandboxSession
 
         try:
-            warming = SandboxSession(label, warm_imports=(), local=True)
+            warming = SandboxSession(label, local=True)
             warming.launch(fork=True)
         except Exception:  # noqa: BLE001 - the first request starts it again, and says why it could not
             warming = None

@@ -6,11 +6,10 @@ submission; locally (``blitz check``, ``watch``, ``pytest``) as a plain process 
 (:class:`blitz.execution.launch.LocalProcess`), started by the trusted host that runs the checks
 (:mod:`blitz.execution.host`). The placement decides only the launcher and the confinement:
 
-    python -I -c BOOTSTRAP REQUEST_FD RESPONSE_FD SUBMISSION_FOLDER THREADS INIT [MODULE,...]
+    python -I -c BOOTSTRAP REQUEST_FD RESPONSE_FD SUBMISSION_FOLDER THREADS INIT
 
-The worker imports torch, torchvision (torch._dynamo deferred: :func:`blitz.engine.imports.warm_torch`), the
-probes and the modules named last (the graded exercises' ``warm_imports``) once, says ``ready``,
-then waits for requests. It never runs a torch operation itself (a fork after OpenMP has run can
+The worker imports torch, torchvision (torch._dynamo and torch's symbolic shapes deferred:
+:func:`blitz.engine.imports.warm_torch`) and the probes once, says ``ready``, then waits for requests. It never runs a torch operation itself (a fork after OpenMP has run can
 hang the child) and never runs student code. Requests are length-prefixed pickles from the trusted
 parent, which the child unpickles (it runs the student's code anyway) and the worker only compares
 with ``CHILD_REQUEST``; answers are length-prefixed :mod:`blitz.engine.wire` frames, which the parent
@@ -22,8 +21,6 @@ decodes with bounds:
                                       number of {"call": "tensors.gram"} frames (student code runs
                                       now: a time-out names it)
     → ("end",)                        the child exits
-    → ("warm", MODULES)               with no child: import one exercise's ``warm_imports`` now (the
-                                      local host's worker, when a request needs more than it has)
     ← {"ended": STATUS, "clean": bool} the worker, each time a child has gone (STATUS as
                                       os.waitstatus_to_exitcode: -11 for a segfault)
 
@@ -51,20 +48,12 @@ import sys
 import time
 from pathlib import Path
 
-from blitz.course import registry
 from blitz.execution.frames import read_frame, write_frame
 from blitz.execution.lifetime import die_with_parent, set_dumpable
 
 # The one request the worker itself takes, compared as bytes: a child can write into its own copy of
 # the request pipe (reopened through /proc/self/fd), so the worker never unpickles what it reads.
 CHILD_REQUEST = pickle.dumps(("child",), protocol=pickle.HIGHEST_PROTOCOL)
-# The warm requests it takes, as bytes too: one per exercise's warm_imports (the kit's list), so that
-# what a child writes there imports nothing but what the kit names.
-WARM_REQUESTS = {
-    pickle.dumps(("warm", e.warm_imports), protocol=pickle.HIGHEST_PROTOCOL): e.warm_imports
-    for e in registry.EXERCISES
-    if e.warm_imports
-}
 TIDY_SECONDS = 20.0  # killing the child's leftovers and emptying the tmpfs; beyond it: not clean
 # The sandbox's tmpfs (its home), its shared memory and its POSIX message queues (bwrap --mqueue)
 SCRATCH = ("/tmp", "/dev/shm", "/dev/mqueue")
@@ -231,14 +220,13 @@ def tidy(pid: int, init: bool, baseline: dict[str, set[str]]) -> bool:
     return _empty_scratch(baseline, deadline)
 
 
-def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bool, warm: tuple[str, ...] = ()) -> None:
+def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bool) -> None:
     import torch  # noqa: F401 - warm: every child starts with torch imported
 
     from blitz.engine import wire
-    from blitz.engine.imports import import_modules, warm_torch
+    from blitz.engine.imports import warm_torch
 
     warm_torch()  # torchvision too (the data and pipeline probes use it; None: they say so themselves)
-    import_modules(warm)  # the grader's list (registry.warm_imports), never the student's
     from blitz.probes import PROBES  # noqa: F401 - every probe module imported once
 
     baseline = scratch_entries() if init else {}
@@ -252,9 +240,6 @@ def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bo
             frame = read_frame(request_fd)
         except EOFError:  # the parent hung up
             return
-        if frame in WARM_REQUESTS:
-            import_modules(WARM_REQUESTS[frame])  # before the next child: it finds them imported
-            continue
         if frame != CHILD_REQUEST:
             continue  # a request for a child that has gone; its "ended" is on its way already
         sys.stdout.flush()
@@ -270,8 +255,7 @@ def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bo
 def main(argv: list[str]) -> int:
     request_fd, response_fd, folder, threads = int(argv[0]), int(argv[1]), argv[2], int(argv[3])
     init = len(argv) > 4 and argv[4] == "1" and os.getpid() == 1
-    warm = tuple(name for name in argv[5].split(",") if name) if len(argv) > 5 else ()
-    serve(request_fd, response_fd, folder, threads, init, warm)
+    serve(request_fd, response_fd, folder, threads, init)
     return 0
 
 

@@ -319,10 +319,7 @@ def submission_sandbox(target: Target, options: Options, scratch: Path, threads:
         devices=tuple(gpu_devices()) if options.device != "cpu" else (),
         unsafe=options.unsafe,
     )
-    warm = registry.warm_imports(options.exercises)
-    session = SandboxSession(
-        target.folder, policy=policy, workdir=scratch / "sandbox", warm_imports=warm, snapshot=taken
-    )
+    session = SandboxSession(target.folder, policy=policy, workdir=scratch / "sandbox", snapshot=taken)
     return session, ctx
 
 

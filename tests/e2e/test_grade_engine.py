@@ -26,8 +26,8 @@ from blitz.grading.runner import Options, grade_exercise, submission_sandbox
 
 EXERCISES = ("tensors", "autograd", "model", "evaluate")
 FULL = {"tensors": 15, "autograd": 10, "model": 15, "evaluate": 10}
-# Each check's budget (--timeout): the loopers wait it out. The reference's slowest check here, autograd's first
-# (its child's first backward imports sympy), spends about 1 s of it, on a quiet machine and under a load of 4 alike:
+# Each check's budget (--timeout): the loopers wait it out. The reference's slowest check here spends under 1 s of
+# it (autograd's first once spent about 1 s: its child's first backward imported sympy), quiet or under a load of 4:
 # 6 s is four times the 1.5 s a correct check may take quiet (the print flood burns a core, and its reader
 # another, for all of it).
 TIMEOUT = 6
@@ -273,25 +273,14 @@ def test_the_data_check_reads_the_private_copy_with_its_shuffled_test_labels(tmp
             assert all(r.status is Status.PASSED for n, r in rows.items() if n != "load_mnist"), rows
 
 
-def test_the_sandbox_warms_what_the_graded_exercises_import_and_the_grader_keeps_its_share_of_cores(
-    tmp_path, monkeypatch
-):
-    """autograd's backward with an external gradient imports torch's symbolic shapes: the worker imports
-    them before forking when autograd is graded, not otherwise (train needs nothing: the worker defers
-    torch._dynamo). The trusted process's own torch work runs on the grading worker's share of the cores
-    (more threads only spin on cores the sandboxes need)."""
+def test_the_grader_keeps_its_share_of_cores(tmp_path, monkeypatch):
+    """The trusted process's own torch work runs on the grading worker's share of the cores (more threads
+    only spin on cores the sandboxes need)."""
     import torch
 
     from blitz.grading import runner
 
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    target = Target("s", str(hostile.solutions(tmp_path / "s", ("tensors", "autograd", "train"))))
-    shapes = ("torch.fx.experimental.symbolic_shapes",)
-    for exercises, warm in ((("tensors",), ()), (("tensors", "train"), ()), (("autograd", "train"), shapes)):
-        session, _ = submission_sandbox(target, Options(exercises=exercises), scratch / "-".join(exercises), threads=1)
-        assert session.warm_imports == warm
-        session.close()
+    target = Target("s", str(hostile.solutions(tmp_path / "s", ("tensors",))))
     asked = []
     monkeypatch.setattr(torch, "set_num_threads", asked.append)
     rows = runner.grade_in_sandbox(target, Options(exercises=("tensors",), threads=1, timeout=TIMEOUT))

@@ -104,32 +104,82 @@ print(json.dumps({"same": import_torchvision() is torchvision, "dynamo": "torch.
     assert out == {"same": True, "dynamo": True}
 
 
-def test_the_student_commands_worker_warms_what_an_exercise_imports_before_forking_it():
-    """registry.Exercise.warm_imports, imported by the runner's worker before the exercise's child
-    is forked: nothing for tensors, train (its optimizer.step() needs torch._dynamo, which the worker defers:
-    test_torch_dynamo_waits_until_something_uses_more_than_eager_training_does) or a request without an
-    exercise; autograd's covers what its backward with an external gradient imports (torch's symbolic
-    shapes, sympy), so a child running it imports nothing more."""
-    out = run(
-        """
+GRADIENTS_THEN_SYMBOLS = """
 import json, sys
 import torch
-from blitz.execution.host import warm_for
-seen = []
-for request in ({"exercise": "tensors"}, {"job": "x"}, {"exercise": "nope"}, {"exercise": "autograd"}):
-    warm_for(request)
-    seen.append(["torch._dynamo" in sys.modules, "sympy" in sys.modules])
+from blitz.engine.imports import warm_torch
+warm_torch()
+SHAPES = "torch.fx.experimental.symbolic_shapes"
+kind = lambda: type(sys.modules.get(SHAPES)).__name__
+torch.manual_seed(0)
+a, b = torch.randn(5, requires_grad=True), torch.randn(5, requires_grad=True)
 before = set(sys.modules)
-a = torch.ones(3, requires_grad=True)
-q = a**3
-q.backward(gradient=torch.ones_like(q))
-seen.append(sorted(set(sys.modules) - before))
-warm_for({"exercise": "train"})
-seen.append("torch._dynamo" in sys.modules)
-print(json.dumps(seen))
+q = 3 * a**3 - b**2
+q.backward(gradient=torch.ones(5), retain_graph=True)
+q.backward(gradient=torch.full((5,), 0.5), retain_graph=True)
+ga, gb = torch.autograd.grad(q, (a, b), grad_outputs=torch.arange(5.0), retain_graph=True)
+torch._check(q.shape[0] == 5)
+errors = []
+for bad in (torch.ones(4), torch.ones(5, 1)):
+    try:
+        q.backward(gradient=bad, retain_graph=True)
+    except RuntimeError as e:
+        errors.append(str(e))
+try:
+    torch._check(q.shape[0] == 4, lambda: "not five")
+except RuntimeError as e:
+    errors.append(str(e))
+eager = {"kind": kind(), "imported": sorted(set(sys.modules) - before), "errors": errors,
+         "grads": [t.tolist() for t in (a.grad, b.grad, ga, gb)]}
+from torch.fx.experimental.symbolic_shapes import sym_eq, expect_true, guard_or_false, guard_or_true
+held = {f.__name__: f for f in (sym_eq, expect_true, guard_or_false, guard_or_true)}
+ANSWERED = [("sym_eq", (3, 3)), ("sym_eq", (3, 4)), ("sym_eq", (True, 1)), ("sym_eq", ((1, 2), [1, 2])),
+            ("sym_eq", ((1, 2), (1,))), ("sym_eq", (torch.Size([2, 3]), (2, 3))), ("sym_eq", ([[1], [2]], [[1], [3]])),
+            ("sym_eq", ((), [])), ("expect_true", (True,)), ("expect_true", (False,)), ("guard_or_false", (False,)),
+            ("guard_or_true", (True,))]
+REFUSED = [("sym_eq", (1, [1])), ("sym_eq", (1.0, 1)), ("sym_eq", ((1.0,), (1,))), ("expect_true", (1,)),
+           ("guard_or_false", (0,)), ("guard_or_true", (None,))]
+def answers(functions, cases):
+    out = []
+    for name, args in cases:
+        try:
+            out.append(repr(functions[name](*args)))
+        except Exception as e:
+            out.append(type(e).__name__)
+    return out
+plain_answers = answers(held, ANSWERED)
+still = kind()
+plain_answers += answers(held, REFUSED)
+compile = torch.compile(lambda x: (x * 2).sum(), backend="eager", dynamic=True)
+compiled = [compile(torch.ones(n)).item() for n in (3, 5)]
+real = sys.modules[SHAPES]
+symbol = real.ShapeEnv().create_unbacked_symint()  # a symbolic size: the stand-in's functions hand it over
+print(json.dumps({**eager, "answers": plain_answers, "still": still, "compiled": compiled, "real": kind(),
+    "attribute": torch.fx.experimental.symbolic_shapes is real,
+    "real_answers": answers({n: getattr(real, n) for n in held}, ANSWERED + REFUSED),
+    "symbolic": [type(held["sym_eq"](symbol, 3)).__name__, held["guard_or_false"](symbol == 3),
+                 held["guard_or_true"](symbol == 3)]}))
 """
-    )
-    assert out == [[False, False], [False, False], [False, False], [False, True], [], False]
+
+
+def test_torch_symbolic_shapes_wait_until_something_uses_more_than_eager_gradients_do():
+    """blitz.engine.lazy_shapes in a worker (warm_torch): backward and autograd.grad against given gradients
+    and torch._check use the stand-in and import nothing (no sympy), with the same gradients and the same
+    errors as where nothing was deferred; its functions answer every plain value as torch's own do (the
+    values torch's own refuse are handed to them); a dynamic-shape compile makes the module real, and a symbolic size given to
+    a stand-in function kept from before is answered by the real one."""
+    deferred = run(GRADIENTS_THEN_SYMBOLS)
+    plain = run(GRADIENTS_THEN_SYMBOLS.replace("warm_torch()\n", ""))
+    assert (deferred["kind"], deferred["still"], deferred["imported"]) == ("StandIn", "StandIn", [])
+    assert plain["kind"] == "module" and "torch.fx.experimental.symbolic_shapes" in plain["imported"]
+    assert deferred["grads"] == plain["grads"] and len(deferred["errors"]) == 3
+    assert deferred["errors"] == plain["errors"] and "not five" in deferred["errors"][2]
+    assert deferred["answers"] == plain["answers"] == deferred["real_answers"]
+    answered = ["True", "False", "True", "True", "False", "True", "False", "True", "True", "False", "False", "True"]
+    assert deferred["answers"] == [*answered, *["AssertionError"] * 6]
+    assert deferred["compiled"] == plain["compiled"] == [6.0, 10.0]
+    assert (deferred["real"], deferred["attribute"]) == ("module", True)
+    assert deferred["symbolic"] == plain["symbolic"] == ["SymBool", False, True]
 
 
 def test_the_notebook_kernels_launcher_finds_torch_without_importing_it():
@@ -210,7 +260,7 @@ def test_torch_dynamo_waits_until_something_uses_more_than_eager_training_does()
     and compiles as it does where nothing was deferred, with the same graphs, graph breaks and weights."""
     deferred = run(TRAIN_THEN_COMPILE)
     plain = run(TRAIN_THEN_COMPILE.replace("warm_torch()\n", "import torch._dynamo\n"))
-    assert (deferred["deferred"], deferred["still"], deferred["imported"]) == ("_Deferred", "_Deferred", [])
+    assert (deferred["deferred"], deferred["still"], deferred["imported"]) == ("StandIn", "StandIn", [])
     assert (plain["deferred"], plain["still"]) == ("module", "module")
     assert deferred["weights"] == plain["weights"] and deferred["compiled"] == plain["compiled"]
     assert deferred["compiled"] != deferred["weights"]  # the compiled steps trained

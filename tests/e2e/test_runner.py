@@ -181,16 +181,17 @@ def test_the_local_worker_is_forked_from_the_host_before_it_imports_the_checks(t
     assert seen and all(line == "SEEN []" for line in seen), seen
 
 
-def test_an_exercise_that_needs_more_warm_imports_is_served_by_the_same_worker(tmp_path):
-    """autograd's torch symbolic shapes (registry.Exercise.warm_imports) are imported by the warm worker on
-    request (worker.WARM_REQUESTS) before autograd's child is forked: no second worker imports torch again,
-    and the child finds them imported. train needs none: its optimizer.step() imports torch._dynamo, which
-    the worker has deferred (blitz.engine.lazy_dynamo), so a step in train's child imports nothing."""
+def test_one_worker_serves_every_exercise_with_torch_s_costly_modules_deferred(tmp_path):
+    """The same warm worker serves tensors, autograd and train. autograd's backward with an external
+    gradient imports torch's symbolic shapes, and train's optimizer.step() torch._dynamo: the worker has
+    deferred both (blitz.engine.lazy_shapes, lazy_dynamo), so neither child imports them (nor sympy), and
+    the answers are still right."""
     folder = hostile.solutions(tmp_path / "work")
-    with (folder / "autograd.py").open("a", encoding="utf-8") as module:  # run when the child imports it
-        module.write(
-            "\nimport sys\nprint('SEEN', sorted(m for m in ('sympy', 'torch.fx.experimental.symbolic_shapes') if m in sys.modules))\n"
-        )
+    shapes = "sys.modules['torch.fx.experimental.symbolic_shapes']"
+    # sgd_step runs after the gradient probes, in the same child: they have run backward(gradient=...) by then
+    hostile.plant(
+        folder, "autograd", "sgd_step", "import sys", f"print('SEEN', type({shapes}).__name__, 'sympy' in sys.modules)"
+    )
     step = (
         "w = torch.zeros(2, requires_grad=True); opt = torch.optim.Adam([w], lr=0.1); w.sum().backward()",
         "before = set(sys.modules); opt.step(); opt.zero_grad()",
@@ -207,6 +208,6 @@ def test_an_exercise_that_needs_more_warm_imports_is_served_by_the_same_worker(t
     assert {r.status for r in autograd.results + train.results} == {"passed"}
     assert len(before) == 2 and after == before  # the same host and worker
     seen = {line for line in printed_lines(autograd.printed, prefix="") if line.startswith("SEEN")}
-    assert seen == {"SEEN ['sympy', 'torch.fx.experimental.symbolic_shapes']"}, seen
+    assert seen == {"SEEN StandIn False"}, seen
     steps = {line for line in printed_lines(train.printed, prefix="") if line.startswith("STEP")}
-    assert steps == {"STEP _Deferred [] [-0.1, -0.1]"}, steps  # Adam's first step: lr against the gradient
+    assert steps == {"STEP StandIn [] [-0.1, -0.1]"}, steps  # Adam's first step: lr against the gradient

@@ -66,18 +66,15 @@ class SandboxSession:
         folder: Path | str,
         policy: SandboxPolicy | None = None,
         workdir: Path | None = None,
-        warm_imports: tuple[str, ...] = (),
         snapshot: files.Snapshot | None = None,
         local: bool = False,
     ):
         """folder: the student's submission; only its .py files are copied into the worker's private
-        directory, which is all of the submission the sandbox can see. warm_imports: modules the worker
-        imports before forking (the graded exercises' :attr:`blitz.course.registry.Exercise.warm_imports`).
+        directory, which is all of the submission the sandbox can see.
         snapshot: the submission's files as already read (:func:`blitz.execution.files.snapshot`).
         local: the local placement (the student's own commands): the worker is a plain process of the
         student's (:class:`blitz.execution.launch.LocalProcess`) that imports from `folder` itself,
         a time-out kills only the child, and what the children print goes to :attr:`printed`."""
-        self.warm_imports = tuple(warm_imports)
         self.source = Path(folder).resolve()
         self.local = local
         self.printed = Printed()
@@ -137,15 +134,14 @@ class SandboxSession:
         argv = [sys.executable, "-I", "-c", bootstrap, str(request_r), str(response_w), str(self.code_dir)]
         # Locally: torch's own thread count (0), no pid 1, and the front end's working folder, as before.
         argv += ["0" if self.local else str(self.policy.cpu_threads), "0" if self.local else "1"]
-        argv += [",".join(self.warm_imports)]
         try:
             if self.local:
                 sink = lambda data: self.printed.feed(data)  # noqa: E731 - the exercise's Printed, swapped by the host
                 if fork:
                     from blitz.execution import worker
 
-                    fds, folder, warm = (request_r, response_w), str(self.code_dir), self.warm_imports
-                    serve = lambda: worker.serve(*fds, folder, 0, False, warm)  # noqa: E731 - what main() calls
+                    fds, folder = (request_r, response_w), str(self.code_dir)
+                    serve = lambda: worker.serve(*fds, folder, 0, False)  # noqa: E731 - what main() calls
                     self.sandbox = LocalFork(serve, os.getcwd(), fds, sink)
                 else:
                     self.sandbox = LocalProcess(argv, os.getcwd(), (request_r, response_w), sink)
@@ -219,20 +215,6 @@ class SandboxSession:
                 self.on_call(self.last_call)
 
     # -- children -----------------------------------------------------------------------------
-
-    def warm_more(self, names: tuple[str, ...]) -> None:
-        """The worker imports one exercise's ``warm_imports`` (`names`, as the registry lists them)
-        before its next child: a live worker is asked (no new one imports torch again); one that is
-        not running imports them when it starts."""
-        self.warm_imports = tuple(dict.fromkeys((*self.warm_imports, *names)))
-        if self.child_owner is not None:
-            self.end_child()
-        if not self.alive():
-            return
-        try:
-            self.send(("warm", tuple(names)), time.monotonic() + CHILD_SECONDS)
-        except (TimeoutError, OSError):
-            self.stop()  # the next child starts a fresh worker, with them
 
     def begin_child(self, owner: object) -> None:
         """A fresh child for `owner`; the previous child (another exercise's) ends first. Starts a
