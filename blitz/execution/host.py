@@ -13,7 +13,8 @@ the check times out naming the student function that ran, and the next check get
 The first worker is forked from this process (:class:`blitz.execution.launch.LocalFork`) once it has
 imported torch, torchvision and the probes, and before it imports the checks (and through them the
 reference), starts a thread or runs a torch operation: torch is imported once, and the student's
-code finds no trusted module in its sys.modules. A later worker (another folder, or one that died) is a fresh interpreter (:class:`blitz.execution.launch.LocalProcess`).
+code finds no trusted module in its sys.modules. A later worker (another folder, or one that died) is
+a fresh interpreter (:class:`blitz.execution.launch.LocalProcess`).
 
 Requests come on stdin, one JSON object per line; answers go to stdout, one per line:
 

@@ -9,11 +9,11 @@ submission; locally (``blitz check``, ``watch``, ``pytest``) as a plain process 
     python -I -c BOOTSTRAP REQUEST_FD RESPONSE_FD SUBMISSION_FOLDER THREADS INIT
 
 The worker imports torch, torchvision (torch._dynamo and torch's symbolic shapes deferred:
-:func:`blitz.engine.imports.warm_torch`) and the probes once, says ``ready``, then waits for requests. It never runs a torch operation itself (a fork after OpenMP has run can
-hang the child) and never runs student code. Requests are length-prefixed pickles from the trusted
-parent, which the child unpickles (it runs the student's code anyway) and the worker only compares
-with ``CHILD_REQUEST``; answers are length-prefixed :mod:`blitz.engine.wire` frames, which the parent
-decodes with bounds:
+:func:`blitz.engine.imports.warm_torch`) and the probes once, says ``ready``, then waits for requests.
+It never runs a torch operation itself (a fork after OpenMP has run can hang the child) and never runs
+student code. Requests are length-prefixed pickles from the trusted parent, which the child unpickles
+(it runs the student's code anyway) and the worker only compares with ``CHILD_REQUEST``; answers are
+length-prefixed :mod:`blitz.engine.wire` frames, which the parent decodes with bounds:
 
     → ("child",)                      fork a fresh child; the child answers {"ok": true, "value": "child",
                                       "pid": PID} (its pid as this worker sees it)
