@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
 import threading
@@ -48,10 +49,13 @@ def loaded(name: str) -> types.ModuleType | None:
 
 def real(name: str) -> types.ModuleType:
     """The real module `name`, imported now if the stand-in was still in its place."""
-    with _SWITCH:  # one thread takes the stand-in away; Python's module lock orders the imports
-        stand_in = sys.modules.get(name)
-        if isinstance(stand_in, StandIn):
-            del sys.modules[name]
+    with _SWITCH:  # one thread takes the stand-ins away; Python's module lock orders the imports
+        if isinstance(sys.modules.get(name), StandIn):
+            # Its submodules' stand-ins go too: the real package imports its own submodules, and must
+            # not find a stand-in in their place.
+            for gone in [n for n, m in sys.modules.items() if n.startswith(name + ".") and isinstance(m, StandIn)]:
+                del sys.modules[gone]
+            stand_in = sys.modules.pop(name)
             parent, _, child = name.rpartition(".")
             owner = sys.modules.get(parent)
             if owner is not None and owner.__dict__.get(child) is stand_in:
@@ -96,12 +100,15 @@ _FINDER = _Finder()
 
 def defer(name: str, functions: dict) -> bool:
     """Put a stand-in holding `functions` in place of module `name` (its parent package imported
-    already), unless the module is imported already or there is no such module. True when the
-    stand-in is in place."""
+    already, or standing in itself), unless the module is imported already or there is no such module.
+    True when the stand-in is in place."""
     if name in sys.modules:
         return pending(name)
     parent, _, child = name.rpartition(".")
-    spec = importlib.util.find_spec(name)
+    owner = sys.modules[parent]
+    # Found as the import system would find it, without asking the finders (ours would make a deferred
+    # parent real): the parent's own folders.
+    spec = importlib.machinery.PathFinder.find_spec(name, list(getattr(owner, "__path__", ())))
     if spec is None:
         return False
     stand_in = StandIn(name, f"{name}, imported when first used beyond eager code (blitz)")
@@ -115,7 +122,6 @@ def defer(name: str, functions: dict) -> bool:
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
     sys.modules[name] = stand_in
-    owner = sys.modules[parent]
     if child not in owner.__dict__:  # as an import would: `import a.b.c` then `a.b.c.f()`
         setattr(owner, child, stand_in)
     return True

@@ -6,7 +6,8 @@ the functional Adam) call ``torch._dynamo.disable(fn)`` once per function. Neith
 without a compiler: graph_break is an empty function, and disable only switches off a compiler that
 is not running. Yet importing torch._dynamo costs about 0.8 s of CPU (as much as half of torch),
 in every process that trains: each grading sandbox, each student command's worker, each trusted
-process that trains the reference.
+process that trains the reference. torchvision imports one more function, from torch._dynamo.utils:
+the stand-in of that submodule serves it (:func:`is_compile_supported`).
 
 :func:`defer` puts a stand-in in place of torch._dynamo that offers those two names as eager code
 needs them, and turns into the real torch._dynamo the first time anything asks for more:
@@ -25,6 +26,7 @@ import functools
 from blitz.engine import deferred
 
 DYNAMO = "torch._dynamo"
+DYNAMO_UTILS = "torch._dynamo.utils"
 
 
 def graph_break(*args, **kwargs) -> None:
@@ -57,7 +59,16 @@ def disable(fn=None, recursive=True, **options):
     return run
 
 
+def is_compile_supported(device_type):
+    """What ``torchvision.ops.roi_align`` imports from torch._dynamo.utils (and calls only inside
+    ``roi_align``): the real one's answer, imported when first called."""
+    return deferred.real(DYNAMO_UTILS).is_compile_supported(device_type)
+
+
 def defer() -> bool:
-    """Put the stand-in in place of torch._dynamo, unless torch._dynamo is imported already (or torch
-    has no such package). Call after ``import torch``. True when the stand-in is in place."""
-    return deferred.defer(DYNAMO, {"graph_break": graph_break, "disable": disable})
+    """Put the stand-ins in place of torch._dynamo and its utils, unless torch._dynamo is imported
+    already (or torch has no such package). Call after ``import torch``. True when they are in place."""
+    if not deferred.defer(DYNAMO, {"graph_break": graph_break, "disable": disable}):
+        return False
+    deferred.defer(DYNAMO_UTILS, {"is_compile_supported": is_compile_supported})
+    return True

@@ -1,4 +1,5 @@
-"""The kit's warm workers import torchvision without torch._dynamo (blitz.engine.imports), and that
+"""The kit's warm workers import torch with torch._dynamo and torch's symbolic shapes deferred, and
+torchvision without torch._dynamo (blitz.engine.imports, deferred, lazy_dynamo, lazy_shapes), and that
 changes nothing of what torchvision or torch do: each case runs in a fresh Python."""
 
 from __future__ import annotations
@@ -24,72 +25,86 @@ def run(code: str):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def test_torchvision_comes_without_dynamo_which_stays_real_on_first_use():
+ROI_ALIGN = """
+x = torch.arange(64.0).reshape(1, 1, 8, 8)
+boxes = torch.tensor([[0.0, 0.0, 0.0, 4.0, 4.0]])
+pooled = roi_align(x, boxes, output_size=2, aligned=True).flatten().tolist()
+"""
+
+
+def test_torchvision_comes_without_dynamo_which_becomes_real_on_first_use():
+    """warm_torch imports torchvision with torch._dynamo deferred (its utils' stand-in serves roi_align's
+    is_compile_supported): no compiler module is imported, MNIST, the transforms and roi_align work as in
+    a plain Python, and torch._dynamo is the real one once something asks for more, from the stand-in's
+    function torchvision kept too."""
     out = run(
         """
 import json, sys
-from blitz.engine.imports import import_torchvision
-tv = import_torchvision()
-before = "torch._dynamo" in sys.modules
+from blitz.engine.imports import warm_torch
+tv = warm_torch()
 import torch
 from torchvision import datasets, transforms
 from torchvision.ops import roi_align
-x = torch.arange(64.0).reshape(1, 1, 8, 8)
-boxes = torch.tensor([[0.0, 0.0, 0.0, 4.0, 4.0]])
-pooled = roi_align(x, boxes, output_size=2, aligned=True)
-# torch._dynamo is the real one once something asks for it; optimizer.step() does
+roi_module = sys.modules["torchvision.ops.roi_align"]
+before = [type(sys.modules[m]).__name__ for m in ("torch._dynamo", "torch._dynamo.utils")]
+compiler = sorted(m for m in sys.modules if m.startswith("torch._dynamo.") and m != "torch._dynamo.utils")
+"""
+        + ROI_ALIGN
+        + """
 w = torch.zeros(2, requires_grad=True)
 opt = torch.optim.Adam([w], lr=0.1)
 w.sum().backward()
 opt.step()
+after_step = type(sys.modules["torch._dynamo"]).__name__
+supported = roi_module.is_compile_supported("cpu")  # torchvision's binding: the stand-in's function
 print(json.dumps({
-    "before": before,
-    "real": hasattr(torch._dynamo, "optimize") and hasattr(sys.modules["torch._dynamo.utils"], "counters"),
-    "supported": bool(torch._dynamo.utils.is_compile_supported("cpu")),
+    "before": before, "compiler": compiler, "after_step": after_step, "supported": bool(supported),
+    "real": [type(sys.modules[m]).__name__ for m in ("torch._dynamo", "torch._dynamo.utils")],
+    "optimize": hasattr(torch._dynamo, "optimize"), "counters": hasattr(torch._dynamo.utils, "counters"),
     "mnist": datasets.MNIST.__name__, "normalize": transforms.Normalize.__name__,
-    "pooled": pooled.flatten().tolist(), "step": w.tolist(),
+    "pooled": pooled, "step": w.tolist(),
 }))
 """
     )
-    assert out["before"] is False
-    assert out["real"] and out["supported"]
+    assert out["before"] == ["StandIn", "StandIn"] and out["compiler"] == []
+    assert out["after_step"] == "StandIn" and out["supported"] is True
+    assert out["real"] == ["module", "module"] and out["optimize"] and out["counters"]
     assert (out["mnist"], out["normalize"]) == ("MNIST", "Normalize")
-    plain = run(
-        """
-import json, torch
-from torchvision.ops import roi_align
-x = torch.arange(64.0).reshape(1, 1, 8, 8)
-boxes = torch.tensor([[0.0, 0.0, 0.0, 4.0, 4.0]])
-print(json.dumps(roi_align(x, boxes, output_size=2, aligned=True).flatten().tolist()))
-"""
-    )
+    plain = run("import json, torch\nfrom torchvision.ops import roi_align\n" + ROI_ALIGN + "print(json.dumps(pooled))")
     assert out["pooled"] == plain and len(set(plain)) == 4
     assert out["step"] == pytest.approx([-0.1, -0.1])  # Adam's first step: lr in the direction of -grad
 
 
-def test_a_torchvision_that_wants_more_of_dynamo_is_imported_the_usual_way():
-    """A stand-in that offers nothing (as if torchvision imported more than it offers): the partial
-    import is undone and torchvision comes the usual way, with the real torch._dynamo."""
+def test_code_that_wants_more_of_dynamo_than_the_stand_ins_hold_gets_the_real_one(tmp_path):
+    """A module imported after warm_torch that takes more from torch._dynamo.utils and torch._dynamo than
+    the stand-ins hold (as a torchvision wanting more at import would) gets the real ones: each module
+    loaded once, the same objects wherever they are reached from, and torchvision still right."""
+    (tmp_path / "wants_more.py").write_text(
+        "from torch._dynamo import config\nfrom torch._dynamo.utils import counters\n", encoding="utf-8"
+    )
     out = run(
-        """
-import json, sys, types
-import blitz.engine.imports as imports
-real_stand_ins = imports._stand_ins
-def empty():
-    package, utils = real_stand_ins()
-    del utils.is_compile_supported
-    return package, utils
-imports._stand_ins = empty
-tv = imports.import_torchvision()
+        f"""
+import json, sys
+sys.path.insert(0, {str(tmp_path)!r})
+from blitz.engine.imports import warm_torch
+warm_torch()
 import torch
+from torchvision.ops import roi_align
+import wants_more
+"""
+        + ROI_ALIGN
+        + """
+utils = sys.modules["torch._dynamo.utils"]
 print(json.dumps({
-    "dynamo": "torch._dynamo" in sys.modules and hasattr(sys.modules["torch._dynamo"], "optimize"),
-    "roi_align": tv.ops.roi_align.__module__,
-    "kept": [n for n, m in sys.modules.items() if n.startswith("torchvision") and m is None],
+    "kinds": [type(sys.modules[m]).__name__ for m in ("torch._dynamo", "torch._dynamo.utils", "torch._dynamo.config")],
+    "same": [wants_more.counters is utils.counters, torch._dynamo.utils is utils, wants_more.config is torch._dynamo.config],
+    "loaded_once": sum(1 for m in list(sys.modules.values()) if getattr(m, "__name__", "") == "torch._dynamo.utils"),
+    "pooled": pooled,
 }))
 """
     )
-    assert out == {"dynamo": True, "roi_align": "torchvision.ops.roi_align", "kept": []}
+    assert out["kinds"] == ["module", "module", "ConfigModuleInstance"] and out["same"] == [True, True, True]
+    assert out["loaded_once"] == 1 and len(set(out["pooled"])) == 4
 
 
 def test_an_already_imported_torchvision_is_left_as_it_is():
@@ -97,11 +112,11 @@ def test_an_already_imported_torchvision_is_left_as_it_is():
         """
 import json, sys
 import torchvision
-from blitz.engine.imports import import_torchvision
-print(json.dumps({"same": import_torchvision() is torchvision, "dynamo": "torch._dynamo" in sys.modules}))
+from blitz.engine.imports import warm_torch
+print(json.dumps({"same": warm_torch() is torchvision, "dynamo": type(sys.modules["torch._dynamo"]).__name__}))
 """
     )
-    assert out == {"same": True, "dynamo": True}
+    assert out == {"same": True, "dynamo": "module"}
 
 
 GRADIENTS_THEN_SYMBOLS = """
