@@ -53,7 +53,8 @@ def real(name: str) -> types.ModuleType:
         if isinstance(sys.modules.get(name), StandIn):
             # Its submodules' stand-ins go too: the real package imports its own submodules, and must
             # not find a stand-in in their place.
-            for gone in [n for n, m in sys.modules.items() if n.startswith(name + ".") and isinstance(m, StandIn)]:
+            modules = list(sys.modules.items())  # one C call: another thread may import meanwhile
+            for gone in [n for n, m in modules if n.startswith(name + ".") and isinstance(m, StandIn)]:
                 del sys.modules[gone]
             stand_in = sys.modules.pop(name)
             parent, _, child = name.rpartition(".")
