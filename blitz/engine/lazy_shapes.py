@@ -20,20 +20,23 @@ from blitz.engine import deferred
 SHAPES = "torch.fx.experimental.symbolic_shapes"
 
 
-def _plain_ints(value) -> bool:
-    """An int, or a list or tuple (a torch.Size) of such, all the way down."""
-    if isinstance(value, (list, tuple)):
-        return all(_plain_ints(v) for v in value)
-    return isinstance(value, int)
+def _plain_equal(x, y) -> bool | None:
+    """``x == y`` for ints, and element by element for lists and tuples (a torch.Size) of them, nested
+    alike; None where anything else is met (a SymInt, an int beside a list), which torch's own answers."""
+    if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+        if len(x) != len(y):
+            return False  # as torch's own: whatever the elements
+        answers = [_plain_equal(a, b) for a, b in zip(x, y)]
+        return None if None in answers else all(answers)
+    if isinstance(x, int) and isinstance(y, int):
+        return x == y
+    return None
 
 
 def sym_eq(x, y):
     """``==`` for ints, and element by element for lists and tuples of them (torch's own for the rest)."""
-    if not (_plain_ints(x) and _plain_ints(y)) or isinstance(x, (list, tuple)) != isinstance(y, (list, tuple)):
-        return deferred.real(SHAPES).sym_eq(x, y)
-    if isinstance(x, (list, tuple)):
-        return len(x) == len(y) and all(sym_eq(a, b) for a, b in zip(x, y))
-    return x == y
+    answer = _plain_equal(x, y)
+    return deferred.real(SHAPES).sym_eq(x, y) if answer is None else answer
 
 
 def expect_true(a, skip: int = 0) -> bool:
