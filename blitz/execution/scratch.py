@@ -33,13 +33,13 @@ def _namespace() -> int | None:
         return None
 
 
-def make(prefix: str) -> Path:
-    """A new scratch folder of this process's in TMPDIR (mode 0700), after :func:`sweep` of `prefix`."""
+def make(prefix: str, folder: str | None = None) -> Path:
+    """A new scratch folder of this process's in `folder` (TMPDIR), mode 0700, after :func:`sweep` of `prefix`."""
     ns = _namespace()
     if ns is None:
-        return Path(tempfile.mkdtemp(prefix=prefix))
-    sweep(prefix)
-    return Path(tempfile.mkdtemp(prefix=f"{prefix}{ns}-{os.getpid()}-"))
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=folder))
+    sweep(prefix, folder)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{ns}-{os.getpid()}-", dir=folder))
 
 
 def sweep(prefix: str, folder: str | None = None) -> list[str]:

@@ -16,10 +16,12 @@ from multiprocessing import util
 
 # What every pool process needs before its first submission: torch and every exercise's checks.
 POOL_PRELOAD = ["blitz.grading.runner", "blitz.checks"]
-# A unix socket's path holds at most 107 bytes; the server's is TMPDIR/pymp-XXXXXXXX/listener-XXXXXXXX.
+# A unix socket's path holds at most 107 bytes; the server's is
+# <folder>/blitz-mp-<pid namespace>-<pid>-XXXXXXXX/pymp-XXXXXXXX/listener-XXXXXXXX.
 SOCKET_PATH_MAX = 107
-SOCKET_SUFFIX = len("/pymp-XXXXXXXX/listener-XXXXXXXX")
+SOCKET_SUFFIX = len("/blitz-mp-4026531836-4194304-XXXXXXXX/pymp-XXXXXXXX/listener-XXXXXXXX")
 SHORT_TMP = ("/tmp", "/var/tmp", "/usr/tmp")
+SOCKET_SCRATCH = "blitz-mp-"  # the scratch folders that hold multiprocessing's
 
 
 def start_pool_process(grader: int) -> None:
@@ -31,26 +33,44 @@ def start_pool_process(grader: int) -> None:
 
 
 def pool_context():
-    """The forkserver context, its server preloaded, its socket's folder short enough."""
+    """The forkserver context, its server preloaded, its socket's folder in a scratch folder of this process's."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(POOL_PRELOAD)
-    _short_socket_folder()
+    _socket_folder()
     return context
 
 
-def _short_socket_folder() -> None:
-    """multiprocessing makes its folder (the server's socket) in TMPDIR on first use: under a TMPDIR too long
-    for a socket's path, make it in the system's /tmp, as Python 3.14 does itself (CPython issue 132124).
-    The folder is 0700 and removed when this process exits; once made, multiprocessing keeps it (a later
-    call changes nothing)."""
-    if len(tempfile.gettempdir()) + SOCKET_SUFFIX <= SOCKET_PATH_MAX:
-        return
-    short = next((d for d in SHORT_TMP if os.path.isdir(d) and os.access(d, os.W_OK | os.X_OK)), None)
-    if short is None:
-        return  # the pool's start then says why (AF_UNIX path too long)
+def _socket_folder() -> None:
+    """multiprocessing makes a folder for the server's socket on first use (``pymp-*``, 0700) and removes it
+    when this process exits; a grader killed with SIGKILL left it behind for good. It is made inside a
+    scratch folder of this process's (:func:`blitz.execution.scratch.make`: named by its owner, swept by the
+    next grader once the owner has gone, removed here at exit after multiprocessing's own), in TMPDIR, or in
+    the system's /tmp where TMPDIR is too long for a socket's path (as Python 3.14 does itself, CPython issue
+    132124). Once made, multiprocessing keeps its folder: a later call makes none."""
+    from blitz.execution import scratch
+
+    base = tempfile.gettempdir()
+    if len(base) + SOCKET_SUFFIX > SOCKET_PATH_MAX:
+        short = next((d for d in SHORT_TMP if os.path.isdir(d) and os.access(d, os.W_OK | os.X_OK)), None)
+        if short is None:
+            return  # the pool's start then says why (AF_UNIX path too long)
+        base = short
+    owned = scratch.make(SOCKET_SCRATCH, base)
     saved = tempfile.tempdir
-    tempfile.tempdir = short
+    tempfile.tempdir = str(owned)
     try:
-        util.get_temp_dir()
+        made = util.get_temp_dir()
     finally:
         tempfile.tempdir = saved
+    if os.path.dirname(made) != str(owned):  # made before, elsewhere: this one holds nothing
+        _remove_empty(str(owned))
+        return
+    # Finalizers run in descending priority: multiprocessing removes its folder at -100, this one after it.
+    util.Finalize(None, _remove_empty, args=(str(owned),), exitpriority=-101)
+
+
+def _remove_empty(folder: str) -> None:
+    try:
+        os.rmdir(folder)
+    except OSError:
+        pass  # not empty (multiprocessing could not remove its own): the next grader's sweep takes it

@@ -9,9 +9,11 @@ behind, are named by them, and removed by the next grader (blitz.execution.scrat
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import kit
 import pytest
 
 from blitz.execution.scratch import owner_alive, sweep
+from blitz.grading.pool import SOCKET_PATH_MAX, SOCKET_SCRATCH, SOCKET_SUFFIX
 
 pytestmark = pytest.mark.slow
 
@@ -110,32 +113,39 @@ def test_a_killed_grader_takes_its_fork_server_pool_and_sandboxes_along(tmp_path
     assert removed and removed <= set(left)
     for name in set(left) - removed:  # its pid was taken again meanwhile (a busy machine): kept, until it is free
         assert owner_alive(int(name.split("-")[3])) or sweep("blitz-grade-", str(scratch)) == [name]
+    # multiprocessing's folder (the server's socket) is in a scratch folder named by the grader, in /tmp
+    # (this TMPDIR is too long for a socket's path): the next grader's sweep takes it, not the system's cleaner
+    socket_folders = list(Path("/tmp").glob(f"{SOCKET_SCRATCH}{namespace}-{grader.pid}-*"))
+    assert len(socket_folders) == 1 and list(socket_folders[0].glob("pymp-*/listener-*")), socket_folders
+    assert sweep(SOCKET_SCRATCH, "/tmp") == [socket_folders[0].name] and not socket_folders[0].exists()
 
 
-def test_under_a_long_tmpdir_the_fork_servers_socket_folder_is_made_in_tmp(tmp_path):
-    """A unix socket's path holds 107 bytes: under a TMPDIR too long for the server's socket, multiprocessing's
-    folder is made in /tmp (as Python 3.14 does), and removed when the grader exits; a short TMPDIR is kept."""
+def test_the_fork_servers_socket_folder_is_a_scratch_folder_of_the_graders_removed_at_exit(tmp_path):
+    """multiprocessing's folder (the server's socket) is made in a scratch folder named by the grader (swept by
+    the next grader if this one is killed), removed with it when the grader exits. A unix socket's path holds
+    107 bytes: under a TMPDIR too long for it, both are made in /tmp (as Python 3.14 does); a short TMPDIR is kept."""
     code = (
+        "import os\n"
         "from multiprocessing import util\n"
         "from blitz.grading.pool import pool_context\n"
         "pool_context()\n"
-        "print(util.get_temp_dir())\n"
+        "pool_context()\n"  # a second call: the folder multiprocessing keeps, no second scratch folder
+        "print(util.get_temp_dir(), os.getpid())\n"
     )
-    long_tmp = tmp_path / ("t" * 90)
+    long_tmp = tmp_path / ("t" * (SOCKET_PATH_MAX - SOCKET_SUFFIX))
     long_tmp.mkdir()
-    env = dict(os.environ, TMPDIR=str(long_tmp))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
-    assert done.returncode == 0, done.stderr
-    folder = done.stdout.strip()
-    assert folder.startswith("/tmp/pymp-") and len(folder) + len("/listener-XXXXXXXX") <= 107, folder
-    assert not Path(folder).exists() and list(long_tmp.iterdir()) == []  # removed at exit; TMPDIR untouched
-    short = tmp_path / "s"
-    short.mkdir()
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, TMPDIR=str(short)),
-        timeout=120,
-    )
-    assert done.returncode == 0 and done.stdout.strip().startswith(f"{short}/pymp-"), done.stdout + done.stderr
+    short = Path(tempfile.mkdtemp(dir="/tmp"))  # pytest's tmp_path is too long for a socket's path already
+    namespace = os.stat("/proc/self/ns/pid").st_ino
+    try:
+        for tmpdir, base in ((long_tmp, Path("/tmp")), (short, short)):
+            env = dict(os.environ, TMPDIR=str(tmpdir))
+            done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+            assert done.returncode == 0, done.stderr
+            folder, pid = done.stdout.split()
+            owned = Path(folder).parent
+            assert owned.parent == base and owned.name.startswith(f"{SOCKET_SCRATCH}{namespace}-{pid}-"), folder
+            assert len(folder) + len("/listener-XXXXXXXX") <= SOCKET_PATH_MAX, folder
+            assert not owned.exists()  # both removed at exit
+            assert list(short.iterdir()) == [] and list(long_tmp.iterdir()) == []  # nothing else left in TMPDIR
+    finally:
+        shutil.rmtree(short)
