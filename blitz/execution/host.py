@@ -237,11 +237,11 @@ def main(argv: list[str]) -> int:
     child.WORKER_FDS.append(out.fd)
     # Nothing of the kit's may write on the answers' pipe by mistake.
     os.dup2(2, 1)
-    import torch  # noqa: F401 - the checks' torch, and the worker's (it is forked with it)
-
     from blitz.engine.imports import warm_torch
 
-    warm_torch()  # torchvision too, without torch._dynamo (the data and pipeline checks use it)
+    # torch: the checks', and the worker's (it is forked with it); torchvision too, without torch._dynamo
+    # (the data and pipeline checks use it)
+    warm_torch()
     label = argv[argv.index("--for") + 1] if "--for" in argv else ""
     warming = None
     if label and os.path.isdir(label):

@@ -221,12 +221,12 @@ def tidy(pid: int, init: bool, baseline: dict[str, set[str]]) -> bool:
 
 
 def serve(request_fd: int, response_fd: int, folder: str, threads: int, init: bool) -> None:
-    import torch  # noqa: F401 - warm: every child starts with torch imported
-
     from blitz.engine import wire
     from blitz.engine.imports import warm_torch
 
-    warm_torch()  # torchvision too (the data and pipeline probes use it; None: they say so themselves)
+    # torch: every child starts with it imported; torchvision too (the data and pipeline probes use it;
+    # None: they say so themselves)
+    warm_torch()
     from blitz.probes import PROBES  # noqa: F401 - every probe module imported once
 
     baseline = scratch_entries() if init else {}
